@@ -1,0 +1,240 @@
+//! The command line: argument parsing (clap derive), logging set-up, dispatch, and the edge
+//! where errors are printed with their cause chain and turned into exit code 2.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use chrono::NaiveDate;
+use clap::{Args, Parser, Subcommand};
+use tracing_subscriber::EnvFilter;
+
+use crate::contract::Lang;
+use crate::engine::EngineOptions;
+use crate::rules::{RuleSet, check, examples};
+use crate::scan::{self, RuleErrors, ScanArgs};
+
+#[derive(Debug, Parser)]
+#[command(name = "kvp-scan", version, about = "Finds people likely entitled to the qualification programme (KVP) in economic-assistance exports, and explains every hit.")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+    /// More log output on stderr (-v info, -vv debug). Logs never carry person ids above debug.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+    /// Print no summary, only errors.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Scan a data directory and write verdicts, candidates, data-quality findings and a manifest.
+    Scan(ScanCmd),
+    /// Check or test rule files.
+    Rules {
+        #[command(subcommand)]
+        command: RulesCmd,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ScanCmd {
+    /// Data directory with one <table>.parquet or <table>/ folder per contract table.
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Output folder (created if missing).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Scan date (YYYY-MM-DD); rows dated after it are ignored. Default: today.
+    #[arg(long, value_parser = parse_date)]
+    pub as_of: Option<NaiveDate>,
+    /// Folder of rule files to use instead of the embedded rule set.
+    #[arg(long)]
+    pub rules: Option<PathBuf>,
+    /// Language of the explanations.
+    #[arg(long, value_enum, default_value_t = Lang::Nb)]
+    pub lang: Lang,
+    #[command(flatten)]
+    pub engine: EngineArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct EngineArgs {
+    /// Parallelism of the query engine (default: number of cores).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Memory limit for the query engine, e.g. 512m or 2g; operators spill to disk beyond it.
+    #[arg(long, value_parser = parse_size)]
+    pub memory_limit: Option<usize>,
+}
+
+impl EngineArgs {
+    fn options(&self) -> EngineOptions {
+        let mut o = EngineOptions::default();
+        if let Some(t) = self.threads {
+            o.target_partitions = t.max(1);
+        }
+        o.memory_limit = self.memory_limit;
+        o
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RulesCmd {
+    /// Parse and plan every rule against the contract schema, without data.
+    Check {
+        #[arg(long)]
+        rules: Option<PathBuf>,
+    },
+    /// Run every rule's example cases through the engine.
+    Test {
+        #[arg(long)]
+        rules: Option<PathBuf>,
+    },
+    /// List the rules with their kind, legal basis and parameters in force.
+    List {
+        #[arg(long)]
+        rules: Option<PathBuf>,
+        #[arg(long, value_parser = parse_date)]
+        as_of: Option<NaiveDate>,
+        #[arg(long, value_enum, default_value_t = Lang::Nb)]
+        lang: Lang,
+    },
+}
+
+fn parse_date(s: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| format!("`{s}` is not a date; expected YYYY-MM-DD"))
+}
+
+fn parse_size(s: &str) -> Result<usize, String> {
+    let t = s.trim().to_ascii_lowercase();
+    let (num, mult) = match t.chars().last() {
+        Some('k') => (&t[..t.len() - 1], 1usize << 10),
+        Some('m') => (&t[..t.len() - 1], 1 << 20),
+        Some('g') => (&t[..t.len() - 1], 1 << 30),
+        _ => (t.as_str(), 1),
+    };
+    num.parse::<usize>()
+        .ok()
+        .filter(|n| *n > 0)
+        .map(|n| n * mult)
+        .ok_or_else(|| format!("`{s}` is not a size; expected e.g. 512m or 2g"))
+}
+
+fn today() -> NaiveDate {
+    chrono::Local::now().date_naive()
+}
+
+fn init_logging(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    let filter = EnvFilter::try_from_env("KVP_SCAN_LOG").unwrap_or_else(|_| EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).try_init();
+}
+
+/// Entry point: returns the process exit code (0 success, 2 any failure).
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.verbose);
+    let threads = match &cli.command {
+        Command::Scan(s) => s.engine.options().target_partitions,
+        _ => 1,
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(threads.max(1)).enable_all().build();
+    let rt = match rt {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match rt.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            print_error(&e);
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn print_error(e: &anyhow::Error) {
+    if let Some(r) = e.downcast_ref::<RuleErrors>() {
+        eprintln!("{r}");
+        return;
+    }
+    eprintln!("error: {e}");
+    for cause in e.chain().skip(1) {
+        eprintln!("  caused by: {cause}");
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Scan(s) => {
+            let as_of = s.as_of.unwrap_or_else(today);
+            let args = ScanArgs {
+                data: s.data,
+                out: s.out,
+                as_of,
+                rules: s.rules,
+                lang: s.lang,
+                engine: s.engine.options(),
+            };
+            let outcome = scan::run(args).await?;
+            if !cli.quiet {
+                eprint!("{}", scan::summary_text(&outcome, as_of));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Rules { command: RulesCmd::Check { rules } } => {
+            let set = RuleSet::load(rules.as_deref()).map_err(RuleErrors)?;
+            let diags = check::check(&set, today()).await?;
+            if !diags.is_empty() {
+                return Err(RuleErrors(diags).into());
+            }
+            if !cli.quiet {
+                eprintln!("{} rules checked ({}): no problems", set.rules.len(), set.origin);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Rules { command: RulesCmd::Test { rules } } => {
+            let set = scan::load_rules(rules.as_deref(), today()).await?;
+            let results = examples::run_all(&set).await;
+            let failed = results.iter().filter(|r| r.failure.is_some()).count();
+            for r in &results {
+                match &r.failure {
+                    None => println!("ok    {} :: {}", r.rule, r.name),
+                    Some(f) => {
+                        println!("FAIL  {} :: {}", r.rule, r.name);
+                        println!("      {}", r.location);
+                        println!("      {f}");
+                    }
+                }
+            }
+            let rules_without = set.rules.iter().filter(|r| r.examples.is_empty()).map(|r| r.id.as_str()).collect::<Vec<_>>();
+            if !rules_without.is_empty() {
+                println!("rules without example cases: {}", rules_without.join(", "));
+            }
+            println!("{} passed, {} failed", results.len() - failed, failed);
+            if failed > 0 || !rules_without.is_empty() {
+                anyhow::bail!("{failed} example case(s) failed, {} rule(s) without examples", rules_without.len());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Rules { command: RulesCmd::List { rules, as_of, lang } } => {
+            let set = RuleSet::load(rules.as_deref()).map_err(RuleErrors)?;
+            let date = as_of.unwrap_or_else(today);
+            for r in &set.rules {
+                println!("{:<30} {:<11} {}", r.id, r.kind.as_str(), r.title(lang));
+                println!("{:<30} {:<11} {}", "", "", r.hjemmel.render(lang));
+                for (k, v) in r.params_at(date) {
+                    println!("{:<30} {:<11} {k} = {}", "", "", serde_json::to_string(&v)?);
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

@@ -1,0 +1,606 @@
+//! Reading a data directory: finding the tables, checking schemas up front, casting to the
+//! contract's canonical types, validating every row and setting bad rows aside with a finding.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fs::File;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use datafusion::arrow::array::{
+    Array, ArrayRef, AsArray, BooleanArray, Date32Array, Int32Array, Int64Array, RecordBatch, StringArray,
+};
+use datafusion::arrow::compute::{cast, filter_record_batch};
+use datafusion::arrow::datatypes::{DataType, Date32Type, Int64Type};
+use datafusion::parquet::arrow::ProjectionMask;
+use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use sha2::{Digest, Sha256};
+use thiserror::Error;
+use tracing::{debug, info, warn};
+
+use super::quality::{Finding, Problem, RowCounts};
+use super::{ColType, TableSpec, fnr};
+
+/// A fatal problem with the input: the run stops and nothing is written.
+#[derive(Debug, Error)]
+pub enum LoadError {
+    #[error("data directory {0} does not exist or is not a directory")]
+    NoDataDir(PathBuf),
+    #[error(
+        "required table `{table}` is missing in {dir}: expected {table}.parquet or a folder {table}/ of Parquet part files"
+    )]
+    MissingTable { table: &'static str, dir: PathBuf },
+    #[error("table `{table}` is given twice in {dir}: both {table}.parquet and the folder {table}/ exist")]
+    AmbiguousTable { table: &'static str, dir: PathBuf },
+    #[error("{path}: not a readable Parquet file")]
+    NotParquet {
+        path: PathBuf,
+        #[source]
+        source: datafusion::parquet::errors::ParquetError,
+    },
+    #[error("{path}: required column `{column}` is missing (expected type {expected})")]
+    MissingColumn { path: PathBuf, column: &'static str, expected: &'static str },
+    #[error("{path}: column `{column}` has type {found}, expected {expected}")]
+    WrongType { path: PathBuf, column: &'static str, expected: &'static str, found: String },
+    #[error("{path}: cannot read")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: cannot read row data")]
+    Arrow {
+        path: PathBuf,
+        #[source]
+        source: datafusion::arrow::error::ArrowError,
+    },
+}
+
+/// One input file, for the manifest.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct InputFile {
+    pub tabell: String,
+    /// Path relative to the data directory.
+    pub fil: String,
+    pub sha256: String,
+    pub rader: u64,
+}
+
+/// A loaded, validated table.
+#[derive(Debug)]
+pub struct LoadedTable {
+    pub spec: &'static TableSpec,
+    /// False when an optional table is absent from the export: its facts are unknown.
+    pub present: bool,
+    pub batches: Vec<RecordBatch>,
+    pub counts: RowCounts,
+}
+
+/// Everything read from a data directory (or built from a rule's example case).
+#[derive(Debug)]
+pub struct Dataset {
+    pub tables: BTreeMap<&'static str, LoadedTable>,
+    pub findings: Vec<Finding>,
+    pub inputs: Vec<InputFile>,
+}
+
+impl Dataset {
+    pub fn table(&self, name: &str) -> &LoadedTable {
+        &self.tables[name]
+    }
+
+    pub fn missing_tables(&self) -> Vec<&'static str> {
+        self.tables.values().filter(|t| !t.present).map(|t| t.spec.name).collect()
+    }
+}
+
+/// Raw batches of one table from one source (a file, or an example case).
+pub struct Source {
+    /// How findings name the source: a path relative to the data directory.
+    pub name: String,
+    pub batches: Box<dyn Iterator<Item = Result<RecordBatch, LoadError>>>,
+}
+
+/// Validates batches table by table; `personer` must be fed first.
+pub struct Validator {
+    as_of: NaiveDate,
+    as_of_days: i32,
+    persons: HashSet<String>,
+    first_row: HashMap<String, u64>,
+    findings: Vec<Finding>,
+    min_days: i32,
+    max_days: i32,
+}
+
+fn days(d: NaiveDate) -> i32 {
+    (d - NaiveDate::from_ymd_opt(1970, 1, 1).unwrap()).num_days() as i32
+}
+
+pub fn date_from_days(d: i32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(1970, 1, 1).unwrap() + chrono::Duration::days(d as i64)
+}
+
+impl Validator {
+    pub fn new(as_of: NaiveDate) -> Self {
+        Validator {
+            as_of,
+            as_of_days: days(as_of),
+            persons: HashSet::new(),
+            first_row: HashMap::new(),
+            findings: Vec::new(),
+            min_days: days(NaiveDate::from_ymd_opt(1900, 1, 1).unwrap()),
+            max_days: days(NaiveDate::from_ymd_opt(2099, 12, 31).unwrap()),
+        }
+    }
+
+    pub fn finding(&mut self, f: Finding) {
+        self.findings.push(f);
+    }
+
+    pub fn into_findings(self) -> Vec<Finding> {
+        self.findings
+    }
+
+    /// Reads every source of a table, validates it and returns the usable rows.
+    pub fn load_table(
+        &mut self,
+        spec: &'static TableSpec,
+        sources: Vec<Source>,
+        first_kilde: i32,
+    ) -> Result<LoadedTable, LoadError> {
+        let mut out = Vec::new();
+        let mut counts = RowCounts::default();
+        for (i, source) in sources.into_iter().enumerate() {
+            let kilde = first_kilde + i as i32;
+            let mut row_offset = 0u64;
+            for batch in source.batches {
+                let batch = batch?;
+                let n = batch.num_rows() as u64;
+                let clean = self.validate_batch(spec, &source.name, &batch, kilde, row_offset, &mut counts);
+                row_offset += n;
+                if clean.num_rows() > 0 {
+                    out.push(clean);
+                }
+            }
+        }
+        Ok(LoadedTable { spec, present: true, batches: out, counts })
+    }
+
+    fn push(&mut self, spec: &TableSpec, file: &str, row: u64, column: &str, problem: Problem) {
+        self.findings.push(Finding {
+            table: spec.name.to_string(),
+            file: file.to_string(),
+            row,
+            column: column.to_string(),
+            problem,
+        });
+    }
+
+    /// Validates one batch whose columns are already in canonical types (see [`canonicalise`]).
+    fn validate_batch(
+        &mut self,
+        spec: &'static TableSpec,
+        file: &str,
+        batch: &RecordBatch,
+        kilde: i32,
+        row_offset: u64,
+        counts: &mut RowCounts,
+    ) -> RecordBatch {
+        let n = batch.num_rows();
+        let mut ok = vec![true; n];
+        let col = |name: &str| batch.column_by_name(name).cloned().expect("canonical batch has every column");
+        let rowno = |i: usize| row_offset + i as u64 + 1;
+
+        for c in spec.columns {
+            let arr = col(c.name);
+            for i in 0..n {
+                if arr.is_null(i) {
+                    if !c.nullable {
+                        self.push(spec, file, rowno(i), c.name, Problem::Null);
+                        ok[i] = false;
+                    }
+                    continue;
+                }
+                match c.ty {
+                    ColType::Str => {
+                        if let Some(codes) = c.codes {
+                            let v = arr.as_string::<i32>().value(i);
+                            if !codes.contains(&v) {
+                                let p = Problem::UnknownCode { value: truncate(v), allowed: codes };
+                                self.push(spec, file, rowno(i), c.name, p);
+                                ok[i] = false;
+                            }
+                        }
+                    }
+                    ColType::Date => {
+                        let v = arr.as_primitive::<Date32Type>().value(i);
+                        if v < self.min_days || v > self.max_days {
+                            self.push(spec, file, rowno(i), c.name, Problem::DateOutOfRange);
+                            ok[i] = false;
+                        }
+                    }
+                    ColType::StrList => {
+                        if let Some(codes) = c.codes {
+                            let list = arr.as_list::<i32>().value(i);
+                            let items = list.as_string::<i32>();
+                            for v in items.iter().flatten() {
+                                if !codes.contains(&v) {
+                                    let p = Problem::UnknownCode { value: truncate(v), allowed: codes };
+                                    self.push(spec, file, rowno(i), c.name, p);
+                                    ok[i] = false;
+                                }
+                            }
+                        }
+                    }
+                    ColType::Int => {}
+                }
+            }
+        }
+
+        if let Some((fom, tom)) = spec.period {
+            let f = col(fom);
+            let t = col(tom);
+            let (f, t) = (f.as_primitive::<Date32Type>(), t.as_primitive::<Date32Type>());
+            for i in 0..n {
+                if f.is_valid(i) && t.is_valid(i) && t.value(i) < f.value(i) {
+                    self.push(spec, file, rowno(i), tom, Problem::PeriodBackwards);
+                    ok[i] = false;
+                }
+            }
+        }
+
+        if spec.name == "okonomisk_stonad" {
+            let b = col("belop");
+            let b = b.as_primitive::<Int64Type>();
+            for i in 0..n {
+                if b.is_valid(i) && b.value(i) < 0 {
+                    self.push(spec, file, rowno(i), "belop", Problem::NegativeAmount);
+                    ok[i] = false;
+                }
+            }
+        }
+
+        let ids = col("person_id");
+        let ids = ids.as_string::<i32>();
+        if spec.name == "personer" {
+            self.check_persons(spec, file, batch, &mut ok, row_offset);
+        } else {
+            for i in 0..n {
+                if ok[i] && ids.is_valid(i) && !self.persons.contains(ids.value(i)) {
+                    self.push(spec, file, rowno(i), "person_id", Problem::UnknownPerson);
+                    ok[i] = false;
+                }
+            }
+        }
+
+        // Rows dated after the scan date are not errors: they are not known yet.
+        let mut keep = ok.clone();
+        if let Some(dc) = spec.date_column {
+            let d = col(dc);
+            let d = d.as_primitive::<Date32Type>();
+            for i in 0..n {
+                if keep[i] && d.value(i) > self.as_of_days {
+                    keep[i] = false;
+                    counts.etter_skanningsdato += 1;
+                }
+            }
+        }
+        let set_aside = ok.iter().filter(|o| !**o).count() as u64;
+        counts.lest += n as u64;
+        counts.satt_til_side += set_aside;
+        let used = keep.iter().filter(|k| **k).count() as u64;
+        counts.brukt += used;
+
+        let out = normalise(spec, batch, kilde, row_offset);
+        filter_record_batch(&out, &BooleanArray::from(keep)).expect("mask has the batch's length")
+    }
+
+    fn check_persons(&mut self, spec: &TableSpec, file: &str, batch: &RecordBatch, ok: &mut [bool], row_offset: u64) {
+        let ids = batch.column_by_name("person_id").unwrap().as_string::<i32>().clone();
+        let born = batch.column_by_name("fodselsdato").unwrap().as_primitive::<Date32Type>().clone();
+        let kommune = batch.column_by_name("kommune_nr").unwrap().as_string::<i32>().clone();
+        let bydel = batch.column_by_name("bydel_nr").unwrap().as_string::<i32>().clone();
+        let veileder = batch.column_by_name("veileder").unwrap().as_string::<i32>().clone();
+        for i in 0..batch.num_rows() {
+            let row = row_offset + i as u64 + 1;
+            if ids.is_valid(i) {
+                let id = ids.value(i);
+                if let Some(first) = self.first_row.get(id) {
+                    self.push(spec, file, row, "person_id", Problem::DuplicatePerson { first_row: *first });
+                    ok[i] = false;
+                } else {
+                    self.first_row.insert(id.to_string(), row);
+                }
+                match fnr::check(id) {
+                    Some(Err(fnr::FnrProblem::CheckDigit)) => self.push(spec, file, row, "person_id", Problem::FnrCheck),
+                    Some(Err(fnr::FnrProblem::InvalidDate)) => self.push(spec, file, row, "person_id", Problem::FnrDate),
+                    Some(Err(fnr::FnrProblem::NotDigits)) => {
+                        self.push(spec, file, row, "person_id", Problem::FnrNotDigits)
+                    }
+                    _ => {}
+                }
+            }
+            if born.is_valid(i) {
+                let b = date_from_days(born.value(i));
+                if let Some(age) = self.as_of.years_since(b) {
+                    if age > 100 {
+                        self.push(spec, file, row, "fodselsdato", Problem::AgeOver100 { age: age as i64 });
+                    }
+                }
+            }
+            if kommune.is_valid(i) {
+                let k = kommune.value(i);
+                if k.len() != 4 || !k.bytes().all(|b| b.is_ascii_digit()) {
+                    self.push(spec, file, row, "kommune_nr", Problem::KommuneNr);
+                }
+            }
+            if bydel.is_valid(i) {
+                let b = bydel.value(i);
+                let oslo = kommune.is_valid(i) && kommune.value(i) == "0301";
+                let in_range = b.len() == 2 && matches!(b.parse::<u8>(), Ok(1..=15));
+                if !oslo || !in_range {
+                    self.push(spec, file, row, "bydel_nr", Problem::BydelNr);
+                }
+            }
+            if veileder.is_valid(i) && veileder.value(i).chars().count() > 10 {
+                self.push(spec, file, row, "veileder", Problem::VeilederTooLong);
+            }
+            if ok[i] {
+                self.persons.insert(ids.value(i).to_string());
+            }
+        }
+    }
+}
+
+fn truncate(v: &str) -> String {
+    v.chars().take(40).collect()
+}
+
+/// Fills documented defaults (null status means UTBETALT / RELEVANT), maps innsatsgruppe codes to
+/// the current ones (keeping the original in `innsatsgruppe_kilde`) and adds provenance columns.
+fn normalise(spec: &TableSpec, batch: &RecordBatch, kilde: i32, row_offset: u64) -> RecordBatch {
+    let n = batch.num_rows();
+    let schema = spec.schema();
+    let mut cols: Vec<ArrayRef> = Vec::with_capacity(schema.fields().len());
+    for c in spec.columns {
+        let arr = batch.column_by_name(c.name).unwrap().clone();
+        let arr: ArrayRef = match (spec.name, c.name) {
+            ("okonomisk_stonad", "status") => fill_null(&arr, "UTBETALT"),
+            ("vilkar", "status") => fill_null(&arr, "RELEVANT"),
+            ("oppfolgingsvedtak", "innsatsgruppe") => {
+                let s = arr.as_string::<i32>();
+                Arc::new(s.iter().map(|v| v.map(super::normalise_innsatsgruppe)).collect::<StringArray>())
+            }
+            _ => arr,
+        };
+        cols.push(arr);
+    }
+    if spec.name == "oppfolgingsvedtak" {
+        cols.push(batch.column_by_name("innsatsgruppe").unwrap().clone());
+    }
+    cols.push(Arc::new(Int32Array::from(vec![kilde; n])));
+    cols.push(Arc::new(Int64Array::from_iter_values((0..n as i64).map(|i| row_offset as i64 + i + 1))));
+    RecordBatch::try_new(schema, cols).expect("normalised batch matches the table schema")
+}
+
+fn fill_null(arr: &ArrayRef, value: &str) -> ArrayRef {
+    let s = arr.as_string::<i32>();
+    Arc::new(s.iter().map(|v| Some(v.unwrap_or(value))).collect::<StringArray>())
+}
+
+/// Casts the contract columns of a batch to their canonical types, dropping other columns.
+/// The caller has checked that every column exists with an accepted type.
+pub fn canonicalise(spec: &TableSpec, batch: &RecordBatch) -> Result<RecordBatch, datafusion::arrow::error::ArrowError> {
+    let schema = Arc::new(datafusion::arrow::datatypes::Schema::new(
+        spec.columns
+            .iter()
+            .map(|c| datafusion::arrow::datatypes::Field::new(c.name, c.ty.canonical(), true))
+            .collect::<Vec<_>>(),
+    ));
+    let cols = spec
+        .columns
+        .iter()
+        .map(|c| {
+            let arr = batch.column_by_name(c.name).expect("schema checked");
+            if arr.data_type() == &c.ty.canonical() { Ok(arr.clone()) } else { cast(arr, &c.ty.canonical()) }
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    RecordBatch::try_new(schema, cols)
+}
+
+/// Where each table's files are in a data directory.
+struct Layout {
+    files: BTreeMap<&'static str, Vec<PathBuf>>,
+    unknown: Vec<PathBuf>,
+}
+
+fn discover(dir: &Path) -> Result<Layout, LoadError> {
+    if !dir.is_dir() {
+        return Err(LoadError::NoDataDir(dir.to_path_buf()));
+    }
+    let io = |path: &Path| move |source| LoadError::Io { path: path.to_path_buf(), source };
+    let mut entries: Vec<PathBuf> =
+        std::fs::read_dir(dir).map_err(io(dir))?.map(|e| e.map(|e| e.path())).collect::<Result<_, _>>().map_err(io(dir))?;
+    entries.sort();
+    let mut files: BTreeMap<&'static str, Vec<PathBuf>> = BTreeMap::new();
+    let mut unknown = Vec::new();
+    for path in entries {
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string();
+        let (stem, is_file) = match name.strip_suffix(".parquet") {
+            Some(stem) if path.is_file() => (stem.to_string(), true),
+            _ => (name.clone(), false),
+        };
+        let spec = super::table(&stem).filter(|_| is_file || path.is_dir());
+        let Some(spec) = spec else {
+            unknown.push(path);
+            continue;
+        };
+        if files.contains_key(spec.name) {
+            return Err(LoadError::AmbiguousTable { table: spec.name, dir: dir.to_path_buf() });
+        }
+        if is_file {
+            files.insert(spec.name, vec![path]);
+        } else {
+            let mut parts: Vec<PathBuf> = std::fs::read_dir(&path)
+                .map_err(io(&path))?
+                .map(|e| e.map(|e| e.path()))
+                .collect::<Result<_, _>>()
+                .map_err(io(&path))?;
+            parts.sort();
+            let (parquet, other): (Vec<_>, Vec<_>) = parts
+                .into_iter()
+                .partition(|p| p.is_file() && p.extension().is_some_and(|e| e == "parquet"));
+            unknown.extend(other);
+            if !parquet.is_empty() {
+                files.insert(spec.name, parquet);
+            } else {
+                warn!(table = spec.name, "table folder has no .parquet part files");
+            }
+        }
+    }
+    Ok(Layout { files, unknown })
+}
+
+fn rel(dir: &Path, path: &Path) -> String {
+    path.strip_prefix(dir).unwrap_or(path).to_string_lossy().replace('\\', "/")
+}
+
+fn sha256_file(path: &Path) -> Result<String, LoadError> {
+    let mut f = File::open(path).map_err(|source| LoadError::Io { path: path.to_path_buf(), source })?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = f.read(&mut buf).map_err(|source| LoadError::Io { path: path.to_path_buf(), source })?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(format!("{:x}", h.finalize()))
+}
+
+/// Opens a Parquet file and checks its schema against the contract (fatal on mismatch).
+fn open_checked(
+    spec: &TableSpec,
+    path: &Path,
+) -> Result<ParquetRecordBatchReaderBuilder<File>, LoadError> {
+    let file = File::open(path).map_err(|source| LoadError::Io { path: path.to_path_buf(), source })?;
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file)
+        .map_err(|source| LoadError::NotParquet { path: path.to_path_buf(), source })?;
+    let schema = builder.schema().clone();
+    let mut indices = Vec::new();
+    for c in spec.columns {
+        match schema.index_of(c.name) {
+            Err(_) => {
+                return Err(LoadError::MissingColumn { path: path.to_path_buf(), column: c.name, expected: c.ty.name() });
+            }
+            Ok(i) => {
+                let found = schema.field(i).data_type();
+                if !c.ty.accepts(found) {
+                    return Err(LoadError::WrongType {
+                        path: path.to_path_buf(),
+                        column: c.name,
+                        expected: c.ty.name(),
+                        found: type_name(found),
+                    });
+                }
+                indices.push(i);
+            }
+        }
+    }
+    let mask = ProjectionMask::roots(builder.parquet_schema(), indices);
+    Ok(builder.with_projection(mask).with_batch_size(8192))
+}
+
+fn type_name(dt: &DataType) -> String {
+    match dt {
+        DataType::List(f) | DataType::LargeList(f) => format!("{dt:?} of {}", f.data_type()),
+        other => other.to_string(),
+    }
+}
+
+/// Loads a data directory as of a scan date. Fatal problems return `Err`; row problems become
+/// findings in the returned dataset.
+pub fn load_dir(dir: &Path, as_of: NaiveDate) -> Result<Dataset, LoadError> {
+    let started = std::time::Instant::now();
+    let layout = discover(dir)?;
+    for spec in super::TABLES {
+        if spec.required && !layout.files.contains_key(spec.name) {
+            return Err(LoadError::MissingTable { table: spec.name, dir: dir.to_path_buf() });
+        }
+    }
+    // Check every schema before reading any rows, so a fatal problem is found at once.
+    let mut builders: BTreeMap<&'static str, Vec<(PathBuf, ParquetRecordBatchReaderBuilder<File>)>> = BTreeMap::new();
+    for spec in super::TABLES {
+        for path in layout.files.get(spec.name).into_iter().flatten() {
+            let b = open_checked(spec, path)?;
+            builders.entry(spec.name).or_default().push((path.clone(), b));
+        }
+    }
+
+    let mut v = Validator::new(as_of);
+    for path in &layout.unknown {
+        warn!("ignoring an unknown file in the data directory");
+        debug!(path = %path.display(), "unknown file");
+        v.finding(Finding {
+            table: String::new(),
+            file: rel(dir, path),
+            row: 0,
+            column: String::new(),
+            problem: Problem::UnknownFile,
+        });
+    }
+    let mut tables = BTreeMap::new();
+    let mut inputs = Vec::new();
+    let mut kilde = 0i32;
+    for spec in super::TABLES {
+        let Some(files) = builders.remove(spec.name) else {
+            info!(table = spec.name, "optional table not in the export: its facts are unknown");
+            tables.insert(spec.name, empty_table(spec));
+            continue;
+        };
+        let mut sources = Vec::new();
+        for (path, builder) in files {
+            let rows = builder.metadata().file_metadata().num_rows() as u64;
+            inputs.push(InputFile { tabell: spec.name.into(), fil: rel(dir, &path), sha256: sha256_file(&path)?, rader: rows });
+            let reader = builder.build().map_err(|source| LoadError::NotParquet { path: path.clone(), source })?;
+            let p = path.clone();
+            let batches = reader.map(move |b| {
+                let b = b.map_err(|source| LoadError::Arrow { path: p.clone(), source })?;
+                canonicalise(spec, &b).map_err(|source| LoadError::Arrow { path: p.clone(), source })
+            });
+            sources.push(Source { name: rel(dir, &path), batches: Box::new(batches) });
+        }
+        let n = sources.len() as i32;
+        let t = v.load_table(spec, sources, kilde)?;
+        kilde += n;
+        info!(
+            table = spec.name,
+            read = t.counts.lest,
+            used = t.counts.brukt,
+            set_aside = t.counts.satt_til_side,
+            after_scan_date = t.counts.etter_skanningsdato,
+            "table loaded"
+        );
+        tables.insert(spec.name, t);
+    }
+    info!(elapsed_ms = started.elapsed().as_millis() as u64, "data loaded");
+    Ok(Dataset { tables, findings: v.into_findings(), inputs })
+}
+
+pub fn empty_table(spec: &'static TableSpec) -> LoadedTable {
+    LoadedTable { spec, present: false, batches: Vec::new(), counts: RowCounts::default() }
+}
+
+/// For tests and example cases: a Date32 array from ISO dates.
+pub fn date_array(values: &[Option<&str>]) -> Date32Array {
+    values
+        .iter()
+        .map(|v| v.map(|s| days(NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("ISO date"))))
+        .collect()
+}
+
+pub fn days_since_epoch(d: NaiveDate) -> i32 {
+    days(d)
+}

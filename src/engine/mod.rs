@@ -1,0 +1,467 @@
+//! The DataFusion engine: one session per scan with the validated tables, the fact views and
+//! one view per rule; evaluation streams every person's facts and rule hits into a verdict.
+
+pub mod facts;
+pub mod values;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use chrono::{Months, NaiveDate};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, Date32Array, RecordBatch};
+use datafusion::arrow::datatypes::{DataType, Date32Type, Int64Type};
+use datafusion::common::ParamValues;
+use datafusion::datasource::MemTable;
+use datafusion::error::DataFusionError;
+use datafusion::execution::SendableRecordBatchStream;
+use datafusion::execution::memory_pool::FairSpillPool;
+use datafusion::execution::runtime_env::RuntimeEnvBuilder;
+use datafusion::logical_expr::{ColumnarValue, Volatility, create_udf};
+use datafusion::prelude::{DataFrame, SQLOptions, SessionConfig, SessionContext};
+use datafusion::scalar::ScalarValue;
+use futures::StreamExt;
+use thiserror::Error;
+use tracing::{debug, info};
+
+use crate::contract::Lang;
+use crate::contract::load::{Dataset, date_from_days, days_since_epoch};
+use crate::rules::{Kind, Rule, RuleSet, Status, template};
+
+#[derive(Debug, Error)]
+pub enum EngineError {
+    #[error("query engine error")]
+    DataFusion(#[from] DataFusionError),
+    #[error("rule `{rule}`: cannot plan its SQL")]
+    Plan {
+        rule: String,
+        #[source]
+        source: DataFusionError,
+    },
+    #[error("rule `{rule}`: its SQL must return a `person_id` column of type string")]
+    NoPersonId { rule: String },
+    #[error("rule `{rule}`: returned the same person more than once; group by person_id")]
+    DuplicatePerson { rule: String },
+    #[error("rule `{rule}`: cannot render its {lang:?} explanation: {message}")]
+    Template { rule: String, lang: Lang, message: String },
+}
+
+/// Session settings.
+#[derive(Debug, Clone)]
+pub struct EngineOptions {
+    pub target_partitions: usize,
+    /// Memory pool size in bytes; operators spill to disk beyond it.
+    pub memory_limit: Option<usize>,
+}
+
+impl Default for EngineOptions {
+    fn default() -> Self {
+        EngineOptions {
+            target_partitions: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            memory_limit: None,
+        }
+    }
+}
+
+/// A rule planned against the session: its result is visible as `regel_<id>`.
+pub struct PlannedRule<'a> {
+    pub rule: &'a Rule,
+    pub index: usize,
+    /// None when a table the rule needs is missing from the export.
+    pub frame: Option<DataFrame>,
+    pub params: BTreeMap<String, crate::rules::ParamValue>,
+}
+
+/// A person's key facts, as written to `vurderinger`.
+#[derive(Debug, Clone, Default)]
+pub struct PersonFacts {
+    pub person_id: String,
+    pub nav_kontor: String,
+    pub veileder: Option<String>,
+    pub kommune_nr: String,
+    pub adressebeskyttelse: Option<String>,
+    pub alder: i64,
+    pub stonadsmaneder_siste_12: i64,
+    pub siste_stonadsmaned: Option<NaiveDate>,
+    pub innsatsgruppe: Option<String>,
+    pub vedtak_dato: Option<NaiveDate>,
+    /// None when `ytelser` is missing from the export (unknown).
+    pub livsoppholdsytelser: Option<Vec<String>>,
+    pub kvp_tilstand: Option<String>,
+    pub kvp_siste_hendelse: Option<String>,
+    pub kvp_siste_dato: Option<NaiveDate>,
+}
+
+/// The outcome for one person.
+#[derive(Debug, Clone)]
+pub struct Verdict {
+    pub facts: PersonFacts,
+    pub status: Status,
+    pub treff: Vec<String>,
+    pub eksklusjoner: Vec<String>,
+    pub hint: Vec<String>,
+    /// Rules that could not be decided because a table they need is missing.
+    pub uavklart: Vec<String>,
+    /// One sentence per fired rule (kandidat, eksklusjon, hint order), then one per undecided rule.
+    pub begrunnelse: Vec<Explanation>,
+}
+
+/// A rule's sentence for one person.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Explanation {
+    pub rule: String,
+    pub text: String,
+}
+
+impl Verdict {
+    pub fn sentences(&self) -> Vec<&str> {
+        self.begrunnelse.iter().map(|e| e.text.as_str()).collect()
+    }
+}
+
+/// Counts from one evaluation.
+#[derive(Debug, Clone, Default)]
+pub struct EvalStats {
+    pub persons: u64,
+    pub per_status: BTreeMap<Status, u64>,
+    pub per_rule: BTreeMap<String, u64>,
+    pub undecided_rules: Vec<String>,
+}
+
+pub struct Engine {
+    ctx: SessionContext,
+    as_of: NaiveDate,
+    missing: Vec<&'static str>,
+    ytelser_present: bool,
+}
+
+const SQL_OPTIONS: fn() -> SQLOptions =
+    || SQLOptions::new().with_allow_ddl(false).with_allow_dml(false).with_allow_statements(false);
+
+impl Engine {
+    /// Builds a session over a loaded dataset, with the fact views registered.
+    pub async fn new(data: &Dataset, as_of: NaiveDate, opts: &EngineOptions) -> Result<Engine, EngineError> {
+        let config = SessionConfig::new()
+            .with_target_partitions(opts.target_partitions.max(1))
+            .with_information_schema(false)
+            .set_bool("datafusion.sql_parser.collect_spans", true)
+            .set_bool("datafusion.sql_parser.enable_ident_normalization", true);
+        let mut rt = RuntimeEnvBuilder::new();
+        if let Some(limit) = opts.memory_limit {
+            rt = rt.with_memory_pool(Arc::new(FairSpillPool::new(limit)));
+        }
+        let ctx = SessionContext::new_with_config_rt(config, rt.build_arc()?);
+        ctx.register_udf(trekk_maneder_udf());
+        for (name, table) in &data.tables {
+            let schema = table.spec.schema();
+            let parts = split_partitions(&table.batches, opts.target_partitions.max(1));
+            let mem = MemTable::try_new(schema, parts)?;
+            ctx.register_table(*name, Arc::new(mem))?;
+        }
+        for (name, sql) in facts::views(as_of) {
+            let df = ctx.sql_with_options(&sql, SQL_OPTIONS()).await?;
+            ctx.register_table(name, df.into_view())?;
+        }
+        Ok(Engine {
+            ctx,
+            as_of,
+            missing: data.missing_tables(),
+            ytelser_present: data.tables["ytelser"].present,
+        })
+    }
+
+    pub fn context(&self) -> &SessionContext {
+        &self.ctx
+    }
+
+    /// Plans one rule's SQL with its parameters bound (`$name`, and `$skanningsdato`).
+    pub async fn plan_sql(
+        &self,
+        rule: &Rule,
+        params: &BTreeMap<String, crate::rules::ParamValue>,
+    ) -> Result<DataFrame, EngineError> {
+        let plan_err = |source| EngineError::Plan { rule: rule.id.clone(), source };
+        let df = self.ctx.sql_with_options(&rule.sql, SQL_OPTIONS()).await.map_err(plan_err)?;
+        let mut values: HashMap<String, ScalarValue> =
+            params.iter().map(|(k, v)| (k.clone(), v.scalar())).collect();
+        values.insert("skanningsdato".into(), ScalarValue::Date32(Some(days_since_epoch(self.as_of))));
+        let df = df.with_param_values(ParamValues::from(values)).map_err(plan_err)?;
+        match df.schema().field_with_unqualified_name("person_id") {
+            Ok(f) if matches!(f.data_type(), DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View) => Ok(df),
+            _ => Err(EngineError::NoPersonId { rule: rule.id.clone() }),
+        }
+    }
+
+    /// Plans every rule in order and registers its result as `regel_<id>`.
+    pub async fn plan_rules<'a>(
+        &self,
+        rules: &'a RuleSet,
+        overrides: &HashMap<String, BTreeMap<String, crate::rules::ParamValue>>,
+    ) -> Result<Vec<PlannedRule<'a>>, EngineError> {
+        let mut planned = Vec::new();
+        for (index, rule) in rules.rules.iter().enumerate() {
+            let mut params = rule.params_at(self.as_of);
+            if let Some(o) = overrides.get(&rule.id) {
+                params.extend(o.iter().map(|(k, v)| (k.clone(), v.clone())));
+            }
+            let df = self.plan_sql(rule, &params).await?;
+            self.ctx.register_table(rule.view_name(), df.clone().into_view())?;
+            let decidable = rule.krever.iter().all(|t| !self.missing.contains(t));
+            planned.push(PlannedRule { rule, index, frame: decidable.then_some(df), params });
+        }
+        Ok(planned)
+    }
+
+    /// Runs every decidable rule and renders its explanation for each person it fires for.
+    async fn rule_hits(
+        &self,
+        planned: &[PlannedRule<'_>],
+        lang: Lang,
+        only: Option<&str>,
+    ) -> Result<HashMap<String, Vec<(usize, String)>>, EngineError> {
+        let env = template::environment(lang);
+        let mut hits: HashMap<String, Vec<(usize, String)>> = HashMap::new();
+        for p in planned {
+            let Some(df) = &p.frame else { continue };
+            let started = std::time::Instant::now();
+            let tmpl = env.template_from_str(p.rule.template(lang)).map_err(|e| EngineError::Template {
+                rule: p.rule.id.clone(),
+                lang,
+                message: e.to_string(),
+            })?;
+            let mut base: BTreeMap<String, minijinja::Value> =
+                p.params.iter().map(|(k, v)| (k.clone(), v.template_value())).collect();
+            base.insert("hjemmel".into(), p.rule.hjemmel.render(lang).into());
+            base.insert("tittel".into(), p.rule.title(lang).into());
+            base.insert("skanningsdato".into(), self.as_of.format("%Y-%m-%d").to_string().into());
+            let mut stream = df.clone().execute_stream().await?;
+            let mut n = 0u64;
+            while let Some(batch) = stream.next().await {
+                let batch = batch?;
+                let ids = batch.column_by_name("person_id").expect("checked when planned");
+                let ids = datafusion::arrow::compute::cast(ids, &DataType::Utf8).map_err(DataFusionError::from)?;
+                let ids = ids.as_string::<i32>();
+                for row in 0..batch.num_rows() {
+                    if ids.is_null(row) {
+                        continue;
+                    }
+                    let id = ids.value(row);
+                    if only.is_some_and(|o| o != id) {
+                        continue;
+                    }
+                    let mut ctx = base.clone();
+                    for (i, field) in batch.schema().fields().iter().enumerate() {
+                        ctx.insert(field.name().clone(), values::cell(batch.column(i), row));
+                    }
+                    let sentence = tmpl.render(&ctx).map_err(|e| EngineError::Template {
+                        rule: p.rule.id.clone(),
+                        lang,
+                        message: e.to_string(),
+                    })?;
+                    let entry = hits.entry(id.to_string()).or_default();
+                    if entry.iter().any(|(r, _)| *r == p.index) {
+                        return Err(EngineError::DuplicatePerson { rule: p.rule.id.clone() });
+                    }
+                    entry.push((p.index, sentence.trim().to_string()));
+                    n += 1;
+                }
+            }
+            debug!(rule = %p.rule.id, hits = n, elapsed_ms = started.elapsed().as_millis() as u64, "rule evaluated");
+        }
+        Ok(hits)
+    }
+
+    /// Evaluates every rule for every person (or one person) and hands each verdict to `sink`,
+    /// in the order nav_kontor, veileder, person_id.
+    pub async fn evaluate(
+        &self,
+        rules: &RuleSet,
+        planned: &[PlannedRule<'_>],
+        lang: Lang,
+        only: Option<&str>,
+        mut sink: impl FnMut(Verdict) -> anyhow::Result<()>,
+    ) -> anyhow::Result<EvalStats> {
+        let started = std::time::Instant::now();
+        let mut hits = self.rule_hits(planned, lang, only).await?;
+        let undecided: Vec<&PlannedRule> = planned.iter().filter(|p| p.frame.is_none()).collect();
+        let mut stats = EvalStats {
+            undecided_rules: undecided.iter().map(|p| p.rule.id.clone()).collect(),
+            ..Default::default()
+        };
+        let undecided_sentences: Vec<Explanation> = undecided
+            .iter()
+            .map(|p| {
+                let tables: Vec<String> = p.rule.krever.iter().filter(|t| self.missing.contains(t)).map(|t| t.to_string()).collect();
+                let tables = template::join_list(&tables, lang);
+                let text = match lang {
+                    Lang::Nb => format!(
+                        "«{}» er ikke vurdert: {tables} mangler i uttrekket, så det er ukjent om regelen slår til.",
+                        p.rule.title(lang)
+                    ),
+                    Lang::En => format!(
+                        "\"{}\" was not assessed: {tables} is missing from the export, so whether it applies is unknown.",
+                        p.rule.title(lang)
+                    ),
+                };
+                Explanation { rule: p.rule.id.clone(), text }
+            })
+            .collect();
+
+        let mut sql = facts::KEY_FACTS.to_string();
+        if only.is_some() {
+            sql.push_str(" WHERE p.person_id = $person");
+        }
+        sql.push_str(" ORDER BY p.nav_kontor, p.veileder NULLS LAST, p.person_id");
+        let mut df = self.ctx.sql_with_options(&sql, SQL_OPTIONS()).await?;
+        if let Some(o) = only {
+            df = df.with_param_values(ParamValues::from(vec![("person", ScalarValue::Utf8(Some(o.to_string())))]))?;
+        }
+        let mut stream: SendableRecordBatchStream = df.execute_stream().await?;
+        while let Some(batch) = stream.next().await {
+            let batch = batch?;
+            for row in 0..batch.num_rows() {
+                let facts = self.person_facts(&batch, row);
+                let fired = hits.remove(&facts.person_id).unwrap_or_default();
+                let v = verdict(rules, facts, fired, &stats.undecided_rules, &undecided_sentences);
+                stats.persons += 1;
+                *stats.per_status.entry(v.status).or_default() += 1;
+                for id in v.treff.iter().chain(&v.eksklusjoner).chain(&v.hint) {
+                    *stats.per_rule.entry(id.clone()).or_default() += 1;
+                }
+                sink(v)?;
+            }
+        }
+        if !hits.is_empty() {
+            tracing::warn!(count = hits.len(), "rules returned ids that are not in personer; they were not used");
+        }
+        info!(persons = stats.persons, elapsed_ms = started.elapsed().as_millis() as u64, "evaluation done");
+        Ok(stats)
+    }
+
+    fn person_facts(&self, b: &RecordBatch, row: usize) -> PersonFacts {
+        let s = |name: &str| -> Option<String> {
+            let c = b.column_by_name(name).expect("key facts column");
+            (!c.is_null(row)).then(|| values::string(c, row))
+        };
+        let i = |name: &str| -> Option<i64> {
+            let c = b.column_by_name(name).expect("key facts column");
+            (!c.is_null(row)).then(|| {
+                let c = datafusion::arrow::compute::cast(c, &DataType::Int64).expect("integer column");
+                c.as_primitive::<Int64Type>().value(row)
+            })
+        };
+        let d = |name: &str| -> Option<NaiveDate> {
+            let c = b.column_by_name(name).expect("key facts column");
+            (!c.is_null(row)).then(|| date_from_days(c.as_primitive::<Date32Type>().value(row)))
+        };
+        let ytelser = {
+            let c = b.column_by_name("livsoppholdsytelser").expect("key facts column");
+            if c.is_null(row) {
+                self.ytelser_present.then(Vec::new)
+            } else {
+                let list = c.as_list::<i32>().value(row);
+                Some((0..list.len()).filter(|j| !list.is_null(*j)).map(|j| values::string(&list, j)).collect())
+            }
+        };
+        PersonFacts {
+            person_id: s("person_id").unwrap_or_default(),
+            nav_kontor: s("nav_kontor").unwrap_or_default(),
+            veileder: s("veileder"),
+            kommune_nr: s("kommune_nr").unwrap_or_default(),
+            adressebeskyttelse: s("adressebeskyttelse"),
+            alder: i("alder").unwrap_or_default(),
+            stonadsmaneder_siste_12: i("stonadsmaneder_siste_12").unwrap_or_default(),
+            siste_stonadsmaned: d("siste_stonadsmaned"),
+            innsatsgruppe: s("innsatsgruppe"),
+            vedtak_dato: d("vedtak_dato"),
+            livsoppholdsytelser: ytelser,
+            kvp_tilstand: s("kvp_tilstand"),
+            kvp_siste_hendelse: s("kvp_siste_hendelse"),
+            kvp_siste_dato: d("kvp_siste_dato"),
+        }
+    }
+}
+
+/// The status rules of kvp-rules.md: a status set by an exclusion (`gir_status`) first, then
+/// kandidat / ekskludert when a candidate rule fires, else ikke_treff.
+fn verdict(
+    rules: &RuleSet,
+    facts: PersonFacts,
+    mut fired: Vec<(usize, String)>,
+    undecided: &[String],
+    undecided_sentences: &[Explanation],
+) -> Verdict {
+    fired.sort_by_key(|(i, _)| *i);
+    let mut v = Verdict {
+        facts,
+        status: Status::IkkeTreff,
+        treff: Vec::new(),
+        eksklusjoner: Vec::new(),
+        hint: Vec::new(),
+        uavklart: undecided.to_vec(),
+        begrunnelse: Vec::new(),
+    };
+    let mut forced: Option<Status> = None;
+    for (i, sentence) in fired {
+        let rule = &rules.rules[i];
+        match rule.kind {
+            Kind::Kandidat => v.treff.push(rule.id.clone()),
+            Kind::Eksklusjon => v.eksklusjoner.push(rule.id.clone()),
+            Kind::Hint => v.hint.push(rule.id.clone()),
+        }
+        if let Some(s) = rule.gir_status {
+            forced = Some(forced.map_or(s, |f| f.min(s)));
+        }
+        v.begrunnelse.push(Explanation { rule: rule.id.clone(), text: sentence });
+    }
+    v.begrunnelse.extend(undecided_sentences.iter().cloned());
+    v.status = match forced {
+        Some(s) => s,
+        None if v.treff.is_empty() => Status::IkkeTreff,
+        None if v.eksklusjoner.is_empty() => Status::Kandidat,
+        None => Status::Ekskludert,
+    };
+    v
+}
+
+/// Splits batches into `n` partitions for parallel scans.
+fn split_partitions(batches: &[RecordBatch], n: usize) -> Vec<Vec<RecordBatch>> {
+    let mut parts = vec![Vec::new(); n];
+    for (i, b) in batches.iter().enumerate() {
+        parts[i % n].push(b.clone());
+    }
+    parts
+}
+
+/// `trekk_maneder(dato, n)`: the date `n` calendar months before `dato` (clamped to the
+/// month's last day), for rules such as "within the last 6 months".
+fn trekk_maneder_udf() -> datafusion::logical_expr::ScalarUDF {
+    let fun = Arc::new(|args: &[ColumnarValue]| -> datafusion::error::Result<ColumnarValue> {
+        let scalar = args.iter().all(|a| matches!(a, ColumnarValue::Scalar(_)));
+        let arrays = ColumnarValue::values_to_arrays(args)?;
+        let dates = arrays[0].as_primitive::<Date32Type>();
+        let n = datafusion::arrow::compute::cast(&arrays[1], &DataType::Int64)?;
+        let n = n.as_primitive::<Int64Type>();
+        let out: Date32Array = (0..dates.len())
+            .map(|i| {
+                if dates.is_null(i) || n.is_null(i) {
+                    return None;
+                }
+                let d = date_from_days(dates.value(i));
+                let m = n.value(i);
+                let r = if m >= 0 {
+                    d.checked_sub_months(Months::new(m as u32))
+                } else {
+                    d.checked_add_months(Months::new((-m) as u32))
+                };
+                r.map(days_since_epoch)
+            })
+            .collect();
+        let out: ArrayRef = Arc::new(out);
+        if scalar {
+            Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(&out, 0)?))
+        } else {
+            Ok(ColumnarValue::Array(out))
+        }
+    });
+    create_udf("trekk_maneder", vec![DataType::Date32, DataType::Int64], DataType::Date32, Volatility::Immutable, fun)
+}

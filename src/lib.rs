@@ -1,0 +1,9 @@
+//! kvp-scan: finds people likely entitled to the qualification programme (KVP) in Parquet
+//! exports of economic-assistance records, using declarative rule files run on DataFusion.
+
+pub mod cli;
+pub mod contract;
+pub mod engine;
+pub mod report;
+pub mod rules;
+pub mod scan;

@@ -1,0 +1,181 @@
+//! Excel-friendly CSV outputs (UTF-8 with BOM, `;`, CRLF, one Norwegian header row):
+//! `kandidater.csv` for caseworkers and `datakvalitet.csv` for the data owners.
+
+use std::io::Write;
+
+use tempfile::NamedTempFile;
+
+use super::{ReportWriter, Staged};
+use crate::contract::Lang;
+use crate::contract::quality::Finding;
+use crate::engine::Verdict;
+use crate::rules::Status;
+
+pub const KANDIDATER: &str = "kandidater.csv";
+pub const DATAKVALITET: &str = "datakvalitet.csv";
+
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+fn writer(mut tmp: NamedTempFile) -> anyhow::Result<csv::Writer<NamedTempFile>> {
+    tmp.write_all(BOM)?;
+    Ok(csv::WriterBuilder::new().delimiter(b';').terminator(csv::Terminator::CRLF).from_writer(tmp))
+}
+
+fn done(w: csv::Writer<NamedTempFile>, name: &str, rows: u64) -> anyhow::Result<Staged> {
+    let tmp = w.into_inner().map_err(|e| anyhow::anyhow!("cannot finish {name}: {}", e.error()))?;
+    tmp.as_file().sync_all()?;
+    Ok(Staged { name: name.into(), tmp, rows })
+}
+
+/// Text that Excel would read as a formula gets a leading apostrophe (CSV injection guard).
+fn safe(s: &str) -> String {
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{s}") } else { s.to_string() }
+}
+
+/// An all-digit id is written as ="…" so Excel keeps it as text (no lost leading zero, no 1.2E+10).
+fn id_cell(id: &str) -> String {
+    if !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()) { format!("=\"{id}\"") } else { safe(id) }
+}
+
+struct Row {
+    nav_kontor: String,
+    veileder: Option<String>,
+    person_id: String,
+    alder: i64,
+    treff: Vec<String>,
+    maneder: i64,
+    siste: String,
+    innsatsgruppe: String,
+    hint: Vec<String>,
+    uavklart: Vec<String>,
+    begrunnelse: String,
+}
+
+/// Candidates for caseworkers, sorted by office, caseworker, then most rules and most months.
+/// Persons with `STRENGT_FORTROLIG` address protection (kode 6) are left out (counted instead).
+pub struct KandidaterWriter {
+    tmp: NamedTempFile,
+    rows: Vec<Row>,
+    pub skjermet: u64,
+    lang: Lang,
+}
+
+impl KandidaterWriter {
+    pub fn new(tmp: NamedTempFile, lang: Lang) -> Self {
+        KandidaterWriter { tmp, rows: Vec::new(), skjermet: 0, lang }
+    }
+}
+
+/// The header row: Norwegian, as caseworkers read it.
+pub const HEADER: [&str; 11] = [
+    "NAV-kontor",
+    "Veileder",
+    "Person-ID",
+    "Alder",
+    "Regler med treff",
+    "Antall regler",
+    "Måneder med stønad siste 12",
+    "Siste måned med stønad",
+    "Innsatsgruppe",
+    "Hint",
+    "Begrunnelse",
+];
+
+impl ReportWriter for KandidaterWriter {
+    fn verdict(&mut self, v: &Verdict) -> anyhow::Result<()> {
+        if v.status != Status::Kandidat {
+            return Ok(());
+        }
+        let f = &v.facts;
+        if f.adressebeskyttelse.as_deref() == Some("STRENGT_FORTROLIG") {
+            self.skjermet += 1;
+            return Ok(());
+        }
+        self.rows.push(Row {
+            nav_kontor: f.nav_kontor.clone(),
+            veileder: f.veileder.clone(),
+            person_id: f.person_id.clone(),
+            alder: f.alder,
+            treff: v.treff.clone(),
+            maneder: f.stonadsmaneder_siste_12,
+            siste: f.siste_stonadsmaned.map(|d| d.format("%Y-%m").to_string()).unwrap_or_default(),
+            innsatsgruppe: f
+                .innsatsgruppe
+                .as_deref()
+                .map(|i| crate::contract::label("innsatsgruppe", i, self.lang))
+                .unwrap_or_default(),
+            hint: v.hint.clone(),
+            uavklart: v.uavklart.clone(),
+            begrunnelse: v.sentences().join(" "),
+        });
+        Ok(())
+    }
+
+    fn finish(self: Box<Self>) -> anyhow::Result<Staged> {
+        let mut rows = self.rows;
+        rows.sort_by(|a, b| {
+            a.nav_kontor
+                .cmp(&b.nav_kontor)
+                .then_with(|| match (&a.veileder, &b.veileder) {
+                    (Some(x), Some(y)) => x.cmp(y),
+                    (Some(_), None) => std::cmp::Ordering::Less,
+                    (None, Some(_)) => std::cmp::Ordering::Greater,
+                    (None, None) => std::cmp::Ordering::Equal,
+                })
+                .then_with(|| b.treff.len().cmp(&a.treff.len()))
+                .then_with(|| b.maneder.cmp(&a.maneder))
+                .then_with(|| a.person_id.cmp(&b.person_id))
+        });
+        let mut w = writer(self.tmp)?;
+        w.write_record(HEADER)?;
+        for r in &rows {
+            let mut hint = r.hint.clone();
+            hint.extend(r.uavklart.iter().map(|u| format!("uavklart:{u}")));
+            w.write_record([
+                safe(&r.nav_kontor),
+                r.veileder.as_deref().map(safe).unwrap_or_default(),
+                id_cell(&r.person_id),
+                r.alder.to_string(),
+                r.treff.join(", "),
+                r.treff.len().to_string(),
+                r.maneder.to_string(),
+                r.siste.clone(),
+                r.innsatsgruppe.clone(),
+                hint.join(", "),
+                safe(&r.begrunnelse),
+            ])?;
+        }
+        done(w, KANDIDATER, rows.len() as u64)
+    }
+}
+
+/// Writes `datakvalitet.csv`: one line per finding, in input order.
+pub fn write_datakvalitet(tmp: NamedTempFile, findings: &[Finding], lang: Lang) -> anyhow::Result<Staged> {
+    let mut w = writer(tmp)?;
+    w.write_record(["tabell", "fil", "rad", "kolonne", "alvorlighet", "kode", "årsak"])?;
+    for f in findings {
+        w.write_record([
+            f.table.as_str(),
+            f.file.as_str(),
+            &f.row.to_string(),
+            f.column.as_str(),
+            f.severity().as_str(),
+            f.problem.code(),
+            &safe(&f.problem.reason(lang)),
+        ])?;
+    }
+    done(w, DATAKVALITET, findings.len() as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_stay_text_and_formulas_are_defused() {
+        assert_eq!(id_cell("01019012345"), "=\"01019012345\"");
+        assert_eq!(id_cell("P-17"), "P-17");
+        assert_eq!(safe("=HYPERLINK(1)"), "'=HYPERLINK(1)");
+        assert_eq!(safe("Mottok"), "Mottok");
+    }
+}

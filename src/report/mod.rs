@@ -1,0 +1,83 @@
+//! Output files: one writer per format behind [`ReportWriter`], all staged as temporary files
+//! (mode 0600) in the output folder and renamed into place together at the end.
+
+pub mod csv_out;
+pub mod manifest;
+pub mod parquet_out;
+
+use std::io::{BufReader, Read};
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use sha2::{Digest, Sha256};
+use tempfile::NamedTempFile;
+
+use crate::engine::Verdict;
+
+/// A finished output waiting to be renamed into place.
+pub struct Staged {
+    pub name: String,
+    pub tmp: NamedTempFile,
+    pub rows: u64,
+}
+
+/// An output written while verdicts stream past.
+pub trait ReportWriter {
+    /// Called once per person, in output order.
+    fn verdict(&mut self, v: &Verdict) -> anyhow::Result<()>;
+    /// Completes the file.
+    fn finish(self: Box<Self>) -> anyhow::Result<Staged>;
+}
+
+/// The output folder: files are staged there and renamed into place by [`OutputDir::commit`].
+pub struct OutputDir {
+    dir: PathBuf,
+}
+
+impl OutputDir {
+    pub fn create(dir: &Path) -> anyhow::Result<OutputDir> {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create the output folder {}", dir.display()))?;
+        Ok(OutputDir { dir: dir.to_path_buf() })
+    }
+
+    /// A new temporary file in the output folder, readable and writable by the owner only.
+    pub fn temp(&self, name: &str) -> anyhow::Result<NamedTempFile> {
+        tempfile::Builder::new()
+            .prefix(&format!(".{name}."))
+            .suffix(".tmp")
+            .tempfile_in(&self.dir)
+            .with_context(|| format!("cannot create a temporary file in {}", self.dir.display()))
+    }
+
+    /// Renames every staged file into place. The temporary files are complete when this is
+    /// called, so a failure before it leaves no output behind.
+    pub fn commit(&self, staged: Vec<Staged>) -> anyhow::Result<()> {
+        for s in staged {
+            let target = self.dir.join(&s.name);
+            s.tmp
+                .persist(&target)
+                .with_context(|| format!("cannot move the finished {} into place", target.display()))?;
+        }
+        Ok(())
+    }
+}
+
+impl Staged {
+    pub fn sha256(&self) -> anyhow::Result<String> {
+        sha256_of(self.tmp.path())
+    }
+}
+
+pub fn sha256_of(path: &Path) -> anyhow::Result<String> {
+    let mut r = BufReader::new(std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?);
+    let mut h = Sha256::new();
+    let mut buf = [0u8; 64 * 1024];
+    loop {
+        let n = r.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+    }
+    Ok(format!("{:x}", h.finalize()))
+}

@@ -1,0 +1,180 @@
+//! `vurderinger.parquet`: one row per person with status, rule hits, explanations and key facts.
+
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use datafusion::arrow::array::{
+    ArrayRef, Date32Builder, Int64Builder, ListBuilder, RecordBatch, StringBuilder,
+};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::parquet::arrow::ArrowWriter;
+use datafusion::parquet::basic::Compression;
+use datafusion::parquet::file::properties::WriterProperties;
+use tempfile::NamedTempFile;
+
+use super::{ReportWriter, Staged};
+use crate::contract::load::days_since_epoch;
+use crate::engine::Verdict;
+
+pub const FILE: &str = "vurderinger.parquet";
+const CHUNK: usize = 8192;
+
+fn list(name: &str) -> Field {
+    Field::new(name, DataType::List(Arc::new(Field::new("item", DataType::Utf8, true))), true)
+}
+
+pub fn schema() -> SchemaRef {
+    Arc::new(Schema::new(vec![
+        Field::new("person_id", DataType::Utf8, false),
+        Field::new("nav_kontor", DataType::Utf8, false),
+        Field::new("veileder", DataType::Utf8, true),
+        Field::new("kommune_nr", DataType::Utf8, false),
+        Field::new("adressebeskyttelse", DataType::Utf8, true),
+        Field::new("alder", DataType::Int64, false),
+        Field::new("status", DataType::Utf8, false),
+        list("treff"),
+        list("eksklusjoner"),
+        list("hint"),
+        list("uavklart"),
+        list("begrunnelse"),
+        Field::new("stonadsmaneder_siste_12", DataType::Int64, false),
+        Field::new("siste_stonadsmaned", DataType::Date32, true),
+        Field::new("innsatsgruppe", DataType::Utf8, true),
+        Field::new("vedtak_dato", DataType::Date32, true),
+        list("livsoppholdsytelser"),
+        Field::new("kvp_tilstand", DataType::Utf8, true),
+        Field::new("kvp_siste_hendelse", DataType::Utf8, true),
+        Field::new("kvp_siste_dato", DataType::Date32, true),
+        Field::new("skanningsdato", DataType::Date32, false),
+    ]))
+}
+
+#[derive(Default)]
+struct Builders {
+    person_id: StringBuilder,
+    nav_kontor: StringBuilder,
+    veileder: StringBuilder,
+    kommune_nr: StringBuilder,
+    adressebeskyttelse: StringBuilder,
+    alder: Int64Builder,
+    status: StringBuilder,
+    treff: ListBuilder<StringBuilder>,
+    eksklusjoner: ListBuilder<StringBuilder>,
+    hint: ListBuilder<StringBuilder>,
+    uavklart: ListBuilder<StringBuilder>,
+    begrunnelse: ListBuilder<StringBuilder>,
+    stonadsmaneder: Int64Builder,
+    siste_stonadsmaned: Date32Builder,
+    innsatsgruppe: StringBuilder,
+    vedtak_dato: Date32Builder,
+    livsoppholdsytelser: ListBuilder<StringBuilder>,
+    kvp_tilstand: StringBuilder,
+    kvp_siste_hendelse: StringBuilder,
+    kvp_siste_dato: Date32Builder,
+    skanningsdato: Date32Builder,
+    len: usize,
+}
+
+fn push_list<'a>(b: &mut ListBuilder<StringBuilder>, items: impl IntoIterator<Item = &'a str>) {
+    for i in items {
+        b.values().append_value(i);
+    }
+    b.append(true);
+}
+
+fn date(d: Option<NaiveDate>) -> Option<i32> {
+    d.map(days_since_epoch)
+}
+
+pub struct VurderingerWriter {
+    writer: ArrowWriter<NamedTempFile>,
+    b: Builders,
+    as_of: i32,
+    rows: u64,
+}
+
+impl VurderingerWriter {
+    pub fn new(tmp: NamedTempFile, as_of: NaiveDate) -> anyhow::Result<Self> {
+        let props = WriterProperties::builder().set_compression(Compression::SNAPPY).build();
+        let writer = ArrowWriter::try_new(tmp, schema(), Some(props))?;
+        Ok(VurderingerWriter { writer, b: Builders::default(), as_of: days_since_epoch(as_of), rows: 0 })
+    }
+
+    fn flush(&mut self) -> anyhow::Result<()> {
+        if self.b.len == 0 {
+            return Ok(());
+        }
+        let b = &mut self.b;
+        let cols: Vec<ArrayRef> = vec![
+            Arc::new(b.person_id.finish()),
+            Arc::new(b.nav_kontor.finish()),
+            Arc::new(b.veileder.finish()),
+            Arc::new(b.kommune_nr.finish()),
+            Arc::new(b.adressebeskyttelse.finish()),
+            Arc::new(b.alder.finish()),
+            Arc::new(b.status.finish()),
+            Arc::new(b.treff.finish()),
+            Arc::new(b.eksklusjoner.finish()),
+            Arc::new(b.hint.finish()),
+            Arc::new(b.uavklart.finish()),
+            Arc::new(b.begrunnelse.finish()),
+            Arc::new(b.stonadsmaneder.finish()),
+            Arc::new(b.siste_stonadsmaned.finish()),
+            Arc::new(b.innsatsgruppe.finish()),
+            Arc::new(b.vedtak_dato.finish()),
+            Arc::new(b.livsoppholdsytelser.finish()),
+            Arc::new(b.kvp_tilstand.finish()),
+            Arc::new(b.kvp_siste_hendelse.finish()),
+            Arc::new(b.kvp_siste_dato.finish()),
+            Arc::new(b.skanningsdato.finish()),
+        ];
+        b.len = 0;
+        let batch = RecordBatch::try_new(schema(), cols)?;
+        self.writer.write(&batch)?;
+        Ok(())
+    }
+}
+
+impl ReportWriter for VurderingerWriter {
+    fn verdict(&mut self, v: &Verdict) -> anyhow::Result<()> {
+        let f = &v.facts;
+        let b = &mut self.b;
+        b.person_id.append_value(&f.person_id);
+        b.nav_kontor.append_value(&f.nav_kontor);
+        b.veileder.append_option(f.veileder.as_deref());
+        b.kommune_nr.append_value(&f.kommune_nr);
+        b.adressebeskyttelse.append_option(f.adressebeskyttelse.as_deref());
+        b.alder.append_value(f.alder);
+        b.status.append_value(v.status.as_str());
+        push_list(&mut b.treff, v.treff.iter().map(String::as_str));
+        push_list(&mut b.eksklusjoner, v.eksklusjoner.iter().map(String::as_str));
+        push_list(&mut b.hint, v.hint.iter().map(String::as_str));
+        push_list(&mut b.uavklart, v.uavklart.iter().map(String::as_str));
+        push_list(&mut b.begrunnelse, v.sentences());
+        b.stonadsmaneder.append_value(f.stonadsmaneder_siste_12);
+        b.siste_stonadsmaned.append_option(date(f.siste_stonadsmaned));
+        b.innsatsgruppe.append_option(f.innsatsgruppe.as_deref());
+        b.vedtak_dato.append_option(date(f.vedtak_dato));
+        match &f.livsoppholdsytelser {
+            Some(y) => push_list(&mut b.livsoppholdsytelser, y.iter().map(String::as_str)),
+            None => b.livsoppholdsytelser.append(false),
+        }
+        b.kvp_tilstand.append_option(f.kvp_tilstand.as_deref());
+        b.kvp_siste_hendelse.append_option(f.kvp_siste_hendelse.as_deref());
+        b.kvp_siste_dato.append_option(date(f.kvp_siste_dato));
+        b.skanningsdato.append_value(self.as_of);
+        b.len += 1;
+        self.rows += 1;
+        if b.len >= CHUNK {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn finish(mut self: Box<Self>) -> anyhow::Result<Staged> {
+        self.flush()?;
+        let tmp = self.writer.into_inner()?;
+        tmp.as_file().sync_all()?;
+        Ok(Staged { name: FILE.into(), tmp, rows: self.rows })
+    }
+}

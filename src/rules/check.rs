@@ -1,0 +1,189 @@
+//! `rules check`: plans every rule against the contract schema (no data needed) and checks
+//! its templates and example rows, reporting each problem at `file:line:col`.
+
+use std::collections::{BTreeMap, HashSet};
+
+use chrono::NaiveDate;
+use datafusion::error::DataFusionError;
+
+use super::diagnostic::line_col_in_value;
+use super::{Diagnostic, Rule, RuleSet, template};
+use crate::contract::{self, load};
+use crate::engine::{Engine, EngineError, EngineOptions, facts};
+
+/// Built-in template variables besides the rule's columns and parameters.
+pub const BUILTIN_VARIABLES: &[&str] = &["hjemmel", "tittel", "skanningsdato"];
+
+/// An empty dataset with every table present: what `rules check` plans against.
+pub fn empty_dataset() -> load::Dataset {
+    let mut tables = BTreeMap::new();
+    for spec in contract::TABLES {
+        let mut t = load::empty_table(spec);
+        t.present = true;
+        tables.insert(spec.name, t);
+    }
+    load::Dataset { tables, findings: Vec::new(), inputs: Vec::new() }
+}
+
+/// Checks a loaded rule set; an empty result means every rule plans and renders.
+pub async fn check(rules: &RuleSet, date: NaiveDate) -> Result<Vec<Diagnostic>, EngineError> {
+    let engine = Engine::new(&empty_dataset(), date, &EngineOptions { target_partitions: 1, memory_limit: None }).await?;
+    let mut diags = Vec::new();
+    let mut known: Vec<String> = contract::TABLES.iter().map(|t| t.name.to_string()).collect();
+    known.extend(facts::fact_names().iter().map(|s| s.to_string()));
+    for rule in &rules.rules {
+        let mut params = rule.params_at(date);
+        // A parameter whose first value starts after the check date is planned with that value.
+        for p in &rule.params {
+            if !params.contains_key(&p.name) {
+                params.insert(p.name.clone(), p.values[0].1.clone());
+            }
+        }
+        match engine.plan_sql(rule, &params).await {
+            Ok(df) => {
+                let columns: HashSet<String> = df.schema().fields().iter().map(|f| f.name().clone()).collect();
+                if let Err(e) = engine.context().register_table(rule.view_name(), df.into_view()) {
+                    diags.push(rule.source.diag(Some(rule.source.sql_span.clone()), "sql", e.to_string()));
+                }
+                check_templates(rule, &columns, &params, &mut diags);
+            }
+            Err(EngineError::Plan { source, .. }) => diags.push(sql_diagnostic(rule, &source, &known)),
+            Err(EngineError::NoPersonId { .. }) => diags.push(
+                rule.source
+                    .diag(Some(rule.source.sql_span.clone()), "no-person-id", "the query does not return a `person_id` column of type string")
+                    .with_help("select person_id (one row per person the rule fires for)"),
+            ),
+            Err(e) => return Err(e),
+        }
+        known.push(rule.view_name());
+        check_examples(rule, &mut diags);
+    }
+    Ok(diags)
+}
+
+fn check_templates(
+    rule: &Rule,
+    columns: &HashSet<String>,
+    params: &BTreeMap<String, super::ParamValue>,
+    diags: &mut Vec<Diagnostic>,
+) {
+    for (i, (lang, tmpl)) in [("nb", &rule.template_nb), ("en", &rule.template_en)].into_iter().enumerate() {
+        let mut unknown: Vec<String> = template::variables(tmpl)
+            .into_iter()
+            .filter(|v| !columns.contains(v) && !params.contains_key(v) && !BUILTIN_VARIABLES.contains(&v.as_str()))
+            .collect();
+        unknown.sort();
+        for v in unknown {
+            let span = &rule.source.template_spans[i];
+            let at = tmpl.find(v.as_str()).map(|o| super::diagnostic::offset_in_value(&rule.source.text, span, o));
+            let mut available: Vec<&str> = columns.iter().map(|s| s.as_str()).collect();
+            available.extend(params.keys().map(|s| s.as_str()));
+            available.extend(BUILTIN_VARIABLES);
+            available.sort();
+            diags.push(
+                rule.source
+                    .diag(at.map(|a| a..a + v.len()).or(Some(span.clone())), "template-variable", format!("forklaring.{lang} uses `{v}`, which the rule does not provide"))
+                    .with_help(format!("available: {}", available.join(", "))),
+            );
+        }
+    }
+}
+
+fn check_examples(rule: &Rule, diags: &mut Vec<Diagnostic>) {
+    for (i, ex) in rule.examples.iter().enumerate() {
+        let span = rule.source.example_spans.get(i).cloned();
+        let mut tables: Vec<(&contract::TableSpec, Vec<toml::Table>)> = vec![(&contract::PERSONER, vec![ex.person.clone()])];
+        for spec in &contract::TABLES[1..] {
+            tables.push((spec, ex.rows(spec.name).to_vec()));
+        }
+        for (spec, rows) in tables {
+            if let Err(e) = contract::rows::batch_from_rows(spec, &rows, &super::examples::defaults(spec.name)) {
+                diags.push(
+                    rule.source
+                        .diag(span.clone(), "example", format!("example {} (`{}`): {e}", i + 1, ex.navn))
+                        .with_help("example rows use the contract's column names and types (data-contract.md)"),
+                );
+            }
+        }
+    }
+}
+
+/// Turns a planning error into a diagnostic at the place in the rule file's SQL it concerns.
+pub fn sql_diagnostic(rule: &Rule, err: &DataFusionError, known_tables: &[String]) -> Diagnostic {
+    let src = &rule.source;
+    let root = err.find_root();
+    let mut message = root.to_string();
+    let mut at: Option<(usize, usize, usize)> = None; // line, col, width
+    let mut helps = Vec::new();
+    if let Some(d) = err.diagnostic() {
+        message = d.message.clone();
+        if let Some(s) = d.span {
+            let width = if s.end.line == s.start.line { (s.end.column.saturating_sub(s.start.column)) as usize } else { 1 };
+            at = Some((s.start.line as usize, s.start.column as usize, width.max(1)));
+        }
+        helps.extend(d.helps.iter().map(|h| h.message.clone()));
+        if helps.is_empty() {
+            helps.extend(d.notes.iter().map(|n| n.message.clone()));
+        }
+    }
+    if at.is_none() {
+        at = parse_line_col(&root.to_string()).map(|(l, c)| (l, c, 1));
+    }
+    let text = root.to_string();
+    let lower = text.to_lowercase();
+    let code = if lower.contains("no field named") || lower.contains("column") && lower.contains("not found") {
+        "unknown-column"
+    } else if lower.contains("table") && lower.contains("not found") {
+        "unknown-table"
+    } else if matches!(root, DataFusionError::SQL(..)) || lower.contains("parsererror") || lower.contains("sql error") {
+        "sql-syntax"
+    } else {
+        "sql"
+    };
+    if helps.is_empty() {
+        helps.push(match code {
+            "unknown-column" => {
+                if let Some(valid) = text.split("Valid fields are").nth(1) {
+                    format!("valid columns here are{}", valid.trim_end_matches('.'))
+                } else {
+                    "check the column name against the contract (data-contract.md) and the facts (README, \"Facts\")".into()
+                }
+            }
+            "unknown-table" => format!("the tables a rule can read are {}", known_tables.join(", ")),
+            "sql-syntax" => "the SQL is DataFusion's dialect (https://datafusion.apache.org/user-guide/sql/)".into(),
+            _ => "see the README, \"Rule files\", for what a rule's SQL must return".into(),
+        });
+    }
+    if code == "unknown-table" && !helps.iter().any(|h| h.contains("the tables a rule can read")) {
+        helps.push(format!("the tables a rule can read are {}", known_tables.join(", ")));
+    }
+    let span = match at {
+        Some((line, col, width)) => {
+            let start = line_col_in_value(&src.text, &src.sql_span, line, col);
+            start..start + width
+        }
+        None => src.sql_span.clone(),
+    };
+    src.diag(Some(span), code, format!("rule `{}`: {}", rule.id, message.trim())).with_help(helps.join("; "))
+}
+
+/// Finds "Line: 3, Column: 7" (sqlparser's error positions) in a message.
+fn parse_line_col(msg: &str) -> Option<(usize, usize)> {
+    let i = msg.find("Line: ")?;
+    let rest = &msg[i + 6..];
+    let line: usize = rest.split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()?;
+    let j = rest.find("Column: ")?;
+    let col: usize = rest[j + 8..].split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()?;
+    Some((line, col))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_sqlparser_positions() {
+        assert_eq!(parse_line_col("sql parser error: Expected: end of statement, found: x at Line: 3, Column: 7"), Some((3, 7)));
+        assert_eq!(parse_line_col("no position"), None);
+    }
+}

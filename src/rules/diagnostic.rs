@@ -1,0 +1,129 @@
+//! Rule-file diagnostics: a message pointing at `file:line:col`, the source line with a caret,
+//! and a `help:` line, in the style of ruff and uv.
+
+use std::fmt::Write;
+use std::ops::Range;
+use std::sync::Arc;
+
+#[derive(Debug, Clone)]
+pub struct Diagnostic {
+    pub file: String,
+    pub source: Arc<str>,
+    /// Byte range in `source`.
+    pub span: Option<Range<usize>>,
+    pub code: &'static str,
+    pub message: String,
+    pub help: Option<String>,
+}
+
+impl Diagnostic {
+    pub fn new(
+        file: &str,
+        source: Arc<str>,
+        span: Option<Range<usize>>,
+        code: &'static str,
+        message: impl Into<String>,
+    ) -> Self {
+        Diagnostic { file: file.to_string(), source, span, code, message: message.into(), help: None }
+    }
+
+    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    /// 1-based line and column (in characters) of the span's start.
+    pub fn line_col(&self) -> Option<(usize, usize)> {
+        let start = self.span.as_ref()?.start.min(self.source.len());
+        let before = &self.source[..start];
+        let line = before.matches('\n').count() + 1;
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        Some((line, before[line_start..].chars().count() + 1))
+    }
+
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        match self.line_col() {
+            Some((line, col)) => {
+                let _ = writeln!(out, "{}:{line}:{col}: error[{}]: {}", self.file, self.code, self.message);
+                let text = self.source.lines().nth(line - 1).unwrap_or("");
+                let span = self.span.clone().unwrap();
+                let width = self.source[span.start.min(self.source.len())..span.end.min(self.source.len())]
+                    .lines()
+                    .next()
+                    .map_or(1, |s| s.chars().count().max(1));
+                let gutter = " ".repeat(line.to_string().len());
+                let _ = writeln!(out, "{gutter} |");
+                let _ = writeln!(out, "{line} | {text}");
+                let _ = writeln!(out, "{gutter} | {}{}", " ".repeat(col - 1), "^".repeat(width));
+            }
+            None => {
+                let _ = writeln!(out, "{}: error[{}]: {}", self.file, self.code, self.message);
+            }
+        }
+        if let Some(h) = &self.help {
+            let _ = writeln!(out, "help: {h}");
+        }
+        out
+    }
+}
+
+/// The byte offset in the file of the character at byte `offset` of a string value's content,
+/// given the span of the value's token (quotes included). Exact for literal strings and for
+/// basic strings without escapes.
+pub fn offset_in_value(source: &str, value_span: &Range<usize>, offset: usize) -> usize {
+    content_start(source, value_span) + offset
+}
+
+/// Where a string value's content starts: after the quotes, and after the newline that
+/// directly follows a multi-line opening delimiter.
+pub fn content_start(source: &str, value_span: &Range<usize>) -> usize {
+    let tok = &source[value_span.start.min(source.len())..];
+    let mut start = value_span.start;
+    if tok.starts_with("'''") || tok.starts_with("\"\"\"") {
+        start += 3;
+        let rest = &source[start..];
+        if rest.starts_with("\r\n") {
+            start += 2;
+        } else if rest.starts_with('\n') {
+            start += 1;
+        }
+    } else if tok.starts_with('\'') || tok.starts_with('"') {
+        start += 1;
+    }
+    start
+}
+
+/// The byte offset in the file of a 1-based line and column of a string value's content.
+pub fn line_col_in_value(source: &str, value_span: &Range<usize>, line: usize, col: usize) -> usize {
+    let start = content_start(source, value_span);
+    let content = &source[start..value_span.end.min(source.len())];
+    let mut offset = 0;
+    for (i, l) in content.split_inclusive('\n').enumerate() {
+        if i + 1 == line {
+            let byte_col: usize = l.chars().take(col.saturating_sub(1)).map(char::len_utf8).sum();
+            return start + offset + byte_col;
+        }
+        offset += l.len();
+    }
+    start
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_file_line_col_caret_and_help() {
+        let src: Arc<str> = "a = 1\nsql = '''\nSELECT x\nFROM y'''\n".into();
+        let span = 12..src.len() - 1;
+        let at = line_col_in_value(&src, &span, 2, 6);
+        let d = Diagnostic::new("rules/r.toml", src.clone(), Some(at..at + 1), "sql", "unknown table y")
+            .with_help("use a known table");
+        assert_eq!(d.line_col(), Some((4, 6)));
+        assert_eq!(
+            d.render(),
+            "rules/r.toml:4:6: error[sql]: unknown table y\n  |\n4 | FROM y'''\n  |      ^\nhelp: use a known table\n"
+        );
+    }
+}

@@ -1,0 +1,159 @@
+//! `rules test`: runs every rule's example cases through the real loader, validator and engine.
+
+use std::collections::{BTreeMap, HashMap};
+
+use datafusion::arrow::array::RecordBatch;
+
+use super::{Example, Expected, ParamValue, Rule, RuleSet};
+use crate::contract::load::{self, Dataset, LoadError, Source, Validator};
+use crate::contract::quality::Severity;
+use crate::contract::{self, Lang, rows};
+use crate::engine::{Engine, EngineOptions};
+
+/// The person every example is about, unless the example says otherwise.
+pub const EXAMPLE_PERSON: &str = "EKSEMPEL";
+
+/// Column defaults for example rows, per table.
+pub fn defaults(table: &str) -> Vec<(&'static str, toml::Value)> {
+    let mut d = vec![("person_id", toml::Value::from(EXAMPLE_PERSON))];
+    match table {
+        "personer" => {
+            d.push(("fodselsdato", toml::Value::from("1990-01-01")));
+            d.push(("kommune_nr", toml::Value::from("0301")));
+            d.push(("nav_kontor", toml::Value::from("0314")));
+        }
+        "okonomisk_stonad" => {
+            d.push(("belop", toml::Value::from(5000)));
+            d.push(("stonadstype", toml::Value::from("BIDRAG")));
+        }
+        _ => {}
+    }
+    d
+}
+
+/// The outcome of one example case.
+#[derive(Debug)]
+pub struct CaseResult {
+    pub rule: String,
+    pub name: String,
+    pub location: String,
+    pub failure: Option<String>,
+}
+
+/// Builds the example's dataset through the same validation as a real export.
+pub fn example_dataset(ex: &Example, as_of: chrono::NaiveDate) -> Result<Dataset, String> {
+    let mut v = Validator::new(as_of);
+    let mut tables = BTreeMap::new();
+    for (k, spec) in contract::TABLES.iter().enumerate() {
+        if ex.mangler.iter().any(|m| m == spec.name) {
+            tables.insert(spec.name, load::empty_table(spec));
+            continue;
+        }
+        let rows: Vec<toml::Table> =
+            if spec.name == "personer" { vec![ex.person.clone()] } else { ex.rows(spec.name).to_vec() };
+        let batch: RecordBatch = rows::batch_from_rows(spec, &rows, &defaults(spec.name))?;
+        let source = Source {
+            name: format!("eksempel/{}", spec.name),
+            batches: Box::new(std::iter::once(Ok::<_, LoadError>(batch))),
+        };
+        let t = v.load_table(spec, vec![source], k as i32).map_err(|e| e.to_string())?;
+        tables.insert(spec.name, t);
+    }
+    let findings = v.into_findings();
+    let errors: Vec<String> = findings
+        .iter()
+        .filter(|f| f.severity() == Severity::Feil)
+        .map(|f| format!("{} row {} column {}: {}", f.table, f.row, f.column, f.problem.reason(Lang::En)))
+        .collect();
+    if !errors.is_empty() {
+        return Err(format!("the example's rows have data-quality errors: {}", errors.join("; ")));
+    }
+    Ok(Dataset { tables, findings, inputs: Vec::new() })
+}
+
+async fn run_case(rules: &RuleSet, rule: &Rule, ex: &Example) -> Result<(), String> {
+    let as_of = rows::parse_date(&ex.skanningsdato).ok_or("skanningsdato is not a date")?;
+    let data = example_dataset(ex, as_of)?;
+    let engine = Engine::new(&data, as_of, &EngineOptions { target_partitions: 1, memory_limit: None })
+        .await
+        .map_err(|e| format!("{e:#}"))?;
+    let mut overrides: HashMap<String, BTreeMap<String, ParamValue>> = HashMap::new();
+    let mut mine = BTreeMap::new();
+    for (k, v) in &ex.parametre {
+        let v = match v {
+            toml::Value::Integer(i) => ParamValue::Int(*i),
+            toml::Value::Float(f) => ParamValue::Float(*f),
+            toml::Value::String(s) => ParamValue::Text(s.clone()),
+            toml::Value::Boolean(b) => ParamValue::Bool(*b),
+            _ => return Err(format!("parameter override `{k}` has an unsupported type")),
+        };
+        mine.insert(k.clone(), v);
+    }
+    overrides.insert(rule.id.clone(), mine);
+    let planned = engine.plan_rules(rules, &overrides).await.map_err(|e| format!("{e}: {}", root(&e)))?;
+    let mut texts: BTreeMap<Lang, Option<String>> = BTreeMap::new();
+    let mut outcome = Expected::IkkeTreff;
+    for lang in [Lang::Nb, Lang::En] {
+        let mut verdicts = Vec::new();
+        engine
+            .evaluate(rules, &planned, lang, None, |v| {
+                verdicts.push(v);
+                Ok(())
+            })
+            .await
+            .map_err(|e| format!("{e:#}"))?;
+        let v = verdicts.pop().ok_or("the example person got no verdict")?;
+        let fired = v.treff.iter().chain(&v.eksklusjoner).chain(&v.hint).any(|r| *r == rule.id);
+        outcome = if fired {
+            Expected::Treff
+        } else if v.uavklart.contains(&rule.id) {
+            Expected::Uavklart
+        } else {
+            Expected::IkkeTreff
+        };
+        texts.insert(lang, v.begrunnelse.iter().find(|e| e.rule == rule.id).map(|e| e.text.clone()));
+    }
+    if outcome != ex.forventet {
+        return Err(format!(
+            "expected {:?}, got {:?}{}",
+            ex.forventet,
+            outcome,
+            texts[&Lang::Nb].as_ref().map(|t| format!(" («{t}»)")).unwrap_or_default()
+        ));
+    }
+    if let Some(want) = &ex.forklaring_inneholder {
+        let got = texts[&Lang::Nb].clone().unwrap_or_default();
+        if !got.contains(want.as_str()) {
+            return Err(format!("the nb explanation «{got}» does not contain «{want}»"));
+        }
+    }
+    if outcome == Expected::Treff && texts.values().any(|t| t.as_ref().is_none_or(|t| t.trim().is_empty())) {
+        return Err("the rule fired but an explanation (nb or en) is empty".into());
+    }
+    Ok(())
+}
+
+fn root(e: &crate::engine::EngineError) -> String {
+    match e {
+        crate::engine::EngineError::Plan { source, .. } => source.find_root().to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// Runs every example of every rule.
+pub async fn run_all(rules: &RuleSet) -> Vec<CaseResult> {
+    let mut results = Vec::new();
+    for rule in &rules.rules {
+        for (i, ex) in rule.examples.iter().enumerate() {
+            let span = rule.source.example_spans.get(i).cloned();
+            let d = rule.source.diag(span, "example", "");
+            let location = match d.line_col() {
+                Some((l, c)) => format!("{}:{l}:{c}", rule.source.path),
+                None => rule.source.path.clone(),
+            };
+            let failure = run_case(rules, rule, ex).await.err();
+            results.push(CaseResult { rule: rule.id.clone(), name: ex.navn.clone(), location, failure });
+        }
+    }
+    results
+}

@@ -1,0 +1,663 @@
+//! Rule files: the model, loading from the embedded set or a folder, and static checks.
+//!
+//! A rule is data (see README, "Rule files"): its id, kind, titles, legal basis, dated
+//! parameters, the SQL it runs, its explanation templates and its example cases. Checks that
+//! need the engine (planning the SQL, template variables, running examples) are in [`check`]
+//! and [`examples`].
+
+pub mod check;
+pub mod diagnostic;
+pub mod examples;
+pub mod template;
+
+use std::collections::{BTreeMap, HashMap};
+use std::ops::Range;
+use std::path::Path;
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use datafusion::scalar::ScalarValue;
+use include_dir::{Dir, include_dir};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use toml::Spanned;
+
+use crate::contract::{self, Lang};
+pub use diagnostic::Diagnostic;
+
+static EMBEDDED: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/rules");
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    Kandidat,
+    Eksklusjon,
+    Hint,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Kandidat => "kandidat",
+            Kind::Eksklusjon => "eksklusjon",
+            Kind::Hint => "hint",
+        }
+    }
+}
+
+/// A person's status, in order of precedence (the first that holds wins).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Deltaker,
+    UnderBehandling,
+    Kandidat,
+    Ekskludert,
+    IkkeTreff,
+}
+
+impl Status {
+    pub const ALL: [Status; 5] =
+        [Status::Deltaker, Status::UnderBehandling, Status::Kandidat, Status::Ekskludert, Status::IkkeTreff];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Deltaker => "deltaker",
+            Status::UnderBehandling => "under_behandling",
+            Status::Kandidat => "kandidat",
+            Status::Ekskludert => "ekskludert",
+            Status::IkkeTreff => "ikke_treff",
+        }
+    }
+}
+
+/// A parameter value: what a rule's SQL sees as `$name` and its templates as `name`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum ParamValue {
+    Int(i64),
+    Float(f64),
+    Text(String),
+    Bool(bool),
+}
+
+impl ParamValue {
+    fn from_toml(v: &toml::Value) -> Option<Self> {
+        Some(match v {
+            toml::Value::Integer(i) => ParamValue::Int(*i),
+            toml::Value::Float(f) => ParamValue::Float(*f),
+            toml::Value::String(s) => ParamValue::Text(s.clone()),
+            toml::Value::Boolean(b) => ParamValue::Bool(*b),
+            _ => return None,
+        })
+    }
+
+    pub fn scalar(&self) -> ScalarValue {
+        match self {
+            ParamValue::Int(i) => ScalarValue::Int64(Some(*i)),
+            ParamValue::Float(f) => ScalarValue::Float64(Some(*f)),
+            ParamValue::Text(s) => ScalarValue::Utf8(Some(s.clone())),
+            ParamValue::Bool(b) => ScalarValue::Boolean(Some(*b)),
+        }
+    }
+
+    pub fn template_value(&self) -> minijinja::Value {
+        match self {
+            ParamValue::Int(i) => (*i).into(),
+            ParamValue::Float(f) => (*f).into(),
+            ParamValue::Text(s) => s.clone().into(),
+            ParamValue::Bool(b) => (*b).into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Param {
+    pub name: String,
+    pub description: Option<String>,
+    /// Values with the date each is valid from, sorted by date.
+    pub values: Vec<(NaiveDate, ParamValue)>,
+}
+
+impl Param {
+    /// The value in force on a date: the one with the latest `fra` on or before it.
+    pub fn in_force(&self, date: NaiveDate) -> Option<&ParamValue> {
+        self.values.iter().rev().find(|(from, _)| *from <= date).map(|(_, v)| v)
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Hjemmel {
+    pub lov: String,
+    pub paragraf: String,
+    pub ledd: Option<u8>,
+}
+
+impl Hjemmel {
+    pub fn render(&self, lang: Lang) -> String {
+        const ORD: [&str; 8] = ["første", "andre", "tredje", "fjerde", "femte", "sjette", "sjuende", "åttende"];
+        match lang {
+            Lang::Nb => match self.ledd {
+                Some(l) if (1..=8).contains(&l) => format!("{} § {} {} ledd", self.lov, self.paragraf, ORD[l as usize - 1]),
+                _ => format!("{} § {}", self.lov, self.paragraf),
+            },
+            Lang::En => {
+                let law = match self.lov.as_str() {
+                    "sosialtjenesteloven" => "the Social Services Act",
+                    "folketrygdloven" => "the National Insurance Act",
+                    "forskrift om kvalifiseringsprogram" => "the Regulations on the Qualification Programme",
+                    "NAV-loven" => "the NAV Act",
+                    other => other,
+                };
+                match self.ledd {
+                    Some(l) => format!("{law} section {} subsection {l}", self.paragraf),
+                    None => format!("{law} section {}", self.paragraf),
+                }
+            }
+        }
+    }
+}
+
+/// What an example case expects of its rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Expected {
+    Treff,
+    IkkeTreff,
+    Uavklart,
+}
+
+/// One example case: a single person with rows in the contract tables.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Example {
+    pub navn: String,
+    pub skanningsdato: toml::Value,
+    pub forventet: Expected,
+    /// Text the Norwegian explanation must contain (when the rule fires).
+    pub forklaring_inneholder: Option<String>,
+    /// Parameter overrides for this case.
+    #[serde(default)]
+    pub parametre: toml::Table,
+    /// Optional tables treated as absent from the export.
+    #[serde(default)]
+    pub mangler: Vec<String>,
+    #[serde(default)]
+    pub person: toml::Table,
+    #[serde(default)]
+    pub okonomisk_stonad: Vec<toml::Table>,
+    #[serde(default)]
+    pub ytelser: Vec<toml::Table>,
+    #[serde(default)]
+    pub oppfolgingsvedtak: Vec<toml::Table>,
+    #[serde(default)]
+    pub vilkar: Vec<toml::Table>,
+    #[serde(default)]
+    pub kvp_hendelser: Vec<toml::Table>,
+    #[serde(default)]
+    pub kvp_tiltak: Vec<toml::Table>,
+}
+
+impl Example {
+    pub fn rows(&self, table: &str) -> &[toml::Table] {
+        match table {
+            "okonomisk_stonad" => &self.okonomisk_stonad,
+            "ytelser" => &self.ytelser,
+            "oppfolgingsvedtak" => &self.oppfolgingsvedtak,
+            "vilkar" => &self.vilkar,
+            "kvp_hendelser" => &self.kvp_hendelser,
+            "kvp_tiltak" => &self.kvp_tiltak,
+            _ => &[],
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Texts {
+    nb: Option<Spanned<String>>,
+    en: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ParamValueToml {
+    fra: toml::Value,
+    verdi: toml::Value,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ParamToml {
+    beskrivelse: Option<String>,
+    verdi: Option<toml::Value>,
+    #[serde(default)]
+    verdier: Vec<ParamValueToml>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleToml {
+    id: Spanned<String>,
+    #[serde(rename = "type")]
+    kind: Kind,
+    tittel: Spanned<Texts>,
+    hjemmel: Hjemmel,
+    #[serde(default)]
+    krever: Vec<Spanned<String>>,
+    gir_status: Option<Spanned<Status>>,
+    #[serde(default)]
+    parametre: BTreeMap<String, Spanned<ParamToml>>,
+    sql: Spanned<String>,
+    forklaring: Spanned<Texts>,
+    #[serde(default)]
+    eksempel: Vec<Spanned<Example>>,
+}
+
+/// The text of a rule file and where its parts are, for diagnostics.
+#[derive(Debug)]
+pub struct RuleSource {
+    /// How the file is named in messages: `rules/<file>.toml` for the embedded set.
+    pub path: String,
+    pub text: Arc<str>,
+    pub sha256: String,
+    pub id_span: Range<usize>,
+    pub sql_span: Range<usize>,
+    pub template_spans: [Range<usize>; 2],
+    pub example_spans: Vec<Range<usize>>,
+}
+
+impl RuleSource {
+    pub fn diag(&self, span: Option<Range<usize>>, code: &'static str, message: impl Into<String>) -> Diagnostic {
+        Diagnostic::new(&self.path, self.text.clone(), span, code, message)
+    }
+}
+
+#[derive(Debug)]
+pub struct Rule {
+    pub id: String,
+    pub kind: Kind,
+    pub title_nb: String,
+    pub title_en: String,
+    pub hjemmel: Hjemmel,
+    /// Optional tables without which the rule cannot be decided.
+    pub krever: Vec<&'static str>,
+    pub gir_status: Option<Status>,
+    pub params: Vec<Param>,
+    pub sql: String,
+    pub template_nb: String,
+    pub template_en: String,
+    pub examples: Vec<Example>,
+    pub source: RuleSource,
+}
+
+impl Rule {
+    pub fn title(&self, lang: Lang) -> &str {
+        match lang {
+            Lang::Nb => &self.title_nb,
+            Lang::En => &self.title_en,
+        }
+    }
+
+    pub fn template(&self, lang: Lang) -> &str {
+        match lang {
+            Lang::Nb => &self.template_nb,
+            Lang::En => &self.template_en,
+        }
+    }
+
+    /// The parameter values in force on a date, with overrides applied.
+    pub fn params_at(&self, date: NaiveDate) -> BTreeMap<String, ParamValue> {
+        self.params
+            .iter()
+            .filter_map(|p| p.in_force(date).map(|v| (p.name.clone(), v.clone())))
+            .collect()
+    }
+
+    /// The name under which the rule's result is visible to other rules' SQL.
+    pub fn view_name(&self) -> String {
+        format!("regel_{}", self.id)
+    }
+}
+
+/// A loaded and statically checked set of rules.
+#[derive(Debug)]
+pub struct RuleSet {
+    pub rules: Vec<Rule>,
+    /// "innebygd" (embedded) or the folder the rules came from.
+    pub origin: String,
+}
+
+impl RuleSet {
+    /// The rule set compiled into the binary.
+    pub fn embedded() -> Result<RuleSet, Vec<Diagnostic>> {
+        let mut files: Vec<(String, String)> = EMBEDDED
+            .files()
+            .filter(|f| f.path().extension().is_some_and(|e| e == "toml"))
+            .map(|f| {
+                (format!("rules/{}", f.path().display()), String::from_utf8_lossy(f.contents()).into_owned())
+            })
+            .collect();
+        files.sort();
+        Self::from_sources(files, "innebygd".into())
+    }
+
+    /// Every `*.toml` file in a folder (not recursive).
+    pub fn from_dir(dir: &Path) -> Result<RuleSet, Vec<Diagnostic>> {
+        let read = || -> std::io::Result<Vec<(String, String)>> {
+            let mut files = Vec::new();
+            for e in std::fs::read_dir(dir)? {
+                let p = e?.path();
+                if p.is_file() && p.extension().is_some_and(|e| e == "toml") {
+                    files.push((p.display().to_string(), std::fs::read_to_string(&p)?));
+                }
+            }
+            files.sort();
+            Ok(files)
+        };
+        let files = read().map_err(|e| {
+            vec![Diagnostic::new(&dir.display().to_string(), "".into(), None, "io", format!("cannot read the rules folder: {e}"))]
+        })?;
+        if files.is_empty() {
+            return Err(vec![
+                Diagnostic::new(&dir.display().to_string(), "".into(), None, "no-rules", "the folder has no rule files")
+                    .with_help("rule files are TOML files ending in .toml; see the README, \"Rule files\""),
+            ]);
+        }
+        Self::from_sources(files, dir.display().to_string())
+    }
+
+    pub fn load(dir: Option<&Path>) -> Result<RuleSet, Vec<Diagnostic>> {
+        match dir {
+            Some(d) => Self::from_dir(d),
+            None => Self::embedded(),
+        }
+    }
+
+    fn from_sources(files: Vec<(String, String)>, origin: String) -> Result<RuleSet, Vec<Diagnostic>> {
+        let mut rules = Vec::new();
+        let mut diags = Vec::new();
+        for (path, text) in files {
+            match parse_rule(&path, text) {
+                Ok(r) => rules.push(r),
+                Err(mut d) => diags.append(&mut d),
+            }
+        }
+        let mut seen: HashMap<String, String> = HashMap::new();
+        for r in &rules {
+            if let Some(first) = seen.get(&r.id) {
+                diags.push(
+                    r.source
+                        .diag(Some(r.source.id_span.clone()), "duplicate-id", format!("rule id `{}` is already used", r.id))
+                        .with_help(format!("{first} defines `{}` too; every rule needs its own id", r.id)),
+                );
+            } else {
+                seen.insert(r.id.clone(), r.source.path.clone());
+            }
+        }
+        // Candidates first, then exclusions, then hints: a rule may read earlier kinds' results.
+        rules.sort_by_key(|r| (r.kind as u8, r.id.clone()));
+        if diags.is_empty() { Ok(RuleSet { rules, origin }) } else { Err(diags) }
+    }
+
+    pub fn get(&self, id: &str) -> Option<&Rule> {
+        self.rules.iter().find(|r| r.id == id)
+    }
+
+    /// A hash over every rule file, identifying the rule set.
+    pub fn hash(&self) -> String {
+        let mut h = Sha256::new();
+        for r in &self.rules {
+            h.update(r.id.as_bytes());
+            h.update(r.source.sha256.as_bytes());
+        }
+        format!("{:x}", h.finalize())
+    }
+}
+
+fn is_identifier(s: &str) -> bool {
+    let mut c = s.chars();
+    matches!(c.next(), Some('a'..='z')) && c.all(|c| matches!(c, 'a'..='z' | '0'..='9' | '_'))
+}
+
+fn parse_rule(path: &str, text: String) -> Result<Rule, Vec<Diagnostic>> {
+    let text: Arc<str> = text.into();
+    let diag = |span: Option<Range<usize>>, code: &'static str, msg: String| {
+        Diagnostic::new(path, text.clone(), span, code, msg)
+    };
+    let raw: RuleToml = match toml::from_str(&text) {
+        Ok(r) => r,
+        Err(e) => {
+            let msg = e.message().trim().to_string();
+            let help = if msg.starts_with("unknown field") {
+                "rule files accept only the fields listed in the README, \"Rule files\"; check the spelling"
+            } else if msg.starts_with("missing field") {
+                "every rule needs id, type, tittel, hjemmel, sql and forklaring"
+            } else if msg.starts_with("unknown variant") {
+                "use one of the values the message lists"
+            } else {
+                "the file must be valid TOML (https://toml.io)"
+            };
+            return Err(vec![diag(e.span(), "toml", msg).with_help(help)]);
+        }
+    };
+    let mut diags = Vec::new();
+    let id = raw.id.get_ref().clone();
+    if !is_identifier(&id) {
+        diags.push(
+            diag(Some(raw.id.span()), "bad-id", format!("rule id `{id}` is not a valid id"))
+                .with_help("ids are lower-case ASCII letters, digits and _, starting with a letter"),
+        );
+    }
+    let mut text_of = |t: &Spanned<Texts>, what: &str| -> (String, String, [Range<usize>; 2]) {
+        let inner = t.get_ref();
+        let mut get = |v: &Option<Spanned<String>>, lang: &str| match v {
+            Some(s) if !s.get_ref().trim().is_empty() => (s.get_ref().clone(), s.span()),
+            _ => {
+                diags.push(
+                    diag(Some(t.span()), "missing-text", format!("`{what}` has no {lang} text"))
+                        .with_help(format!("add `{lang} = \"...\"` to `{what}`: every rule needs both nb and en")),
+                );
+                (String::new(), t.span())
+            }
+        };
+        let (nb, nb_span) = get(&inner.nb, "nb");
+        let (en, en_span) = get(&inner.en, "en");
+        (nb, en, [nb_span, en_span])
+    };
+    let (title_nb, title_en, _) = text_of(&raw.tittel, "tittel");
+    let (template_nb, template_en, template_spans) = text_of(&raw.forklaring, "forklaring");
+
+    let mut krever = Vec::new();
+    for k in &raw.krever {
+        match contract::table(k.get_ref()) {
+            Some(t) if !t.required => krever.push(t.name),
+            Some(t) => diags.push(
+                diag(Some(k.span()), "krever", format!("`{}` is a required table and is always present", t.name))
+                    .with_help("list only optional tables in `krever`"),
+            ),
+            None => diags.push(
+                diag(Some(k.span()), "unknown-table", format!("unknown table `{}` in `krever`", k.get_ref())).with_help(
+                    format!(
+                        "the optional tables are {}",
+                        contract::TABLES.iter().filter(|t| !t.required).map(|t| t.name).collect::<Vec<_>>().join(", ")
+                    ),
+                ),
+            ),
+        }
+    }
+
+    let mut params = Vec::new();
+    for (name, p) in &raw.parametre {
+        let span = Some(p.span());
+        if !is_identifier(name) || name == "skanningsdato" {
+            diags.push(
+                diag(span.clone(), "bad-parameter", format!("`{name}` cannot be a parameter name"))
+                    .with_help("use lower-case letters, digits and _; `skanningsdato` is built in"),
+            );
+        }
+        let p = p.get_ref();
+        let mut values = Vec::new();
+        if let Some(v) = &p.verdi {
+            match ParamValue::from_toml(v) {
+                Some(v) => values.push((NaiveDate::from_ymd_opt(1900, 1, 1).unwrap(), v)),
+                None => diags.push(
+                    diag(span.clone(), "bad-parameter", format!("parameter `{name}` has a value of an unsupported type"))
+                        .with_help("a parameter value is an integer, a decimal number, a string or true/false"),
+                ),
+            }
+        }
+        for pv in &p.verdier {
+            match (contract::rows::parse_date(&pv.fra), ParamValue::from_toml(&pv.verdi)) {
+                (Some(d), Some(v)) => values.push((d, v)),
+                _ => diags.push(
+                    diag(span.clone(), "bad-parameter", format!("parameter `{name}` has an entry in `verdier` that cannot be read"))
+                        .with_help("each entry is { fra = YYYY-MM-DD, verdi = <integer, number, string or bool> }"),
+                ),
+            }
+        }
+        if values.is_empty() {
+            diags.push(
+                diag(span.clone(), "bad-parameter", format!("parameter `{name}` has no value"))
+                    .with_help("give `verdi = ...`, or `verdier = [{ fra = 2010-01-01, verdi = ... }]` for values that change over time"),
+            );
+        }
+        values.sort_by_key(|(d, _)| *d);
+        if values.windows(2).any(|w| w[0].0 == w[1].0) {
+            diags.push(
+                diag(span.clone(), "bad-parameter", format!("parameter `{name}` has two values from the same date"))
+                    .with_help("each `fra` date may occur once"),
+            );
+        }
+        params.push(Param { name: name.clone(), description: p.beskrivelse.clone(), values });
+    }
+
+    if let Some(s) = &raw.gir_status {
+        if !matches!(s.get_ref(), Status::Deltaker | Status::UnderBehandling) || raw.kind != Kind::Eksklusjon {
+            diags.push(
+                diag(Some(s.span()), "gir-status", "`gir_status` is only for exclusions, with deltaker or under_behandling".into())
+                    .with_help("the other statuses follow from which candidate and exclusion rules fire"),
+            );
+        }
+    }
+
+    for (i, ex) in raw.eksempel.iter().enumerate() {
+        let e = ex.get_ref();
+        if contract::rows::parse_date(&e.skanningsdato).is_none() {
+            diags.push(
+                diag(Some(ex.span()), "example", format!("example {} (`{}`): `skanningsdato` is not a date", i + 1, e.navn))
+                    .with_help("write it as a TOML date: skanningsdato = 2026-11-16"),
+            );
+        }
+        for m in &e.mangler {
+            if !contract::table(m).is_some_and(|t| !t.required) {
+                diags.push(
+                    diag(Some(ex.span()), "example", format!("example {} (`{}`): `{m}` in `mangler` is not an optional table", i + 1, e.navn))
+                        .with_help("only optional tables can be missing from an export"),
+                );
+            }
+        }
+        for key in e.parametre.keys() {
+            if !raw.parametre.contains_key(key) {
+                diags.push(
+                    diag(Some(ex.span()), "example", format!("example {} (`{}`) overrides unknown parameter `{key}`", i + 1, e.navn))
+                        .with_help("declare the parameter under [parametre] first"),
+                );
+            }
+        }
+    }
+
+    for (lang, tmpl, span) in [("nb", &template_nb, &template_spans[0]), ("en", &template_en, &template_spans[1])] {
+        if let Err(e) = template::compile_check(tmpl) {
+            let at = e.range().map(|r| diagnostic::offset_in_value(&text, span, r.start)).or(Some(span.start));
+            diags.push(
+                diag(at.map(|a| a..a + 1), "template", format!("forklaring.{lang}: {}", e.detail().unwrap_or("template error")))
+                    .with_help("templates use Jinja syntax: {{ column }}, {{ date | maned }}, {% if ... %}...{% endif %}"),
+            );
+        }
+    }
+
+    if !diags.is_empty() {
+        return Err(diags);
+    }
+    let sha256 = format!("{:x}", Sha256::digest(text.as_bytes()));
+    let source = RuleSource {
+        path: path.to_string(),
+        text: text.clone(),
+        sha256,
+        id_span: raw.id.span(),
+        sql_span: raw.sql.span(),
+        template_spans,
+        example_spans: raw.eksempel.iter().map(|e| e.span()).collect(),
+    };
+    Ok(Rule {
+        id,
+        kind: raw.kind,
+        title_nb,
+        title_en,
+        hjemmel: raw.hjemmel,
+        krever,
+        gir_status: raw.gir_status.map(|s| s.into_inner()),
+        params,
+        sql: raw.sql.into_inner(),
+        template_nb,
+        template_en,
+        examples: raw.eksempel.into_iter().map(|e| e.into_inner()).collect(),
+        source,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = r#"
+id = "test_regel"
+type = "kandidat"
+tittel = { nb = "Test", en = "Test" }
+hjemmel = { lov = "sosialtjenesteloven", paragraf = "29", ledd = 1 }
+sql = "SELECT person_id FROM person"
+forklaring = { nb = "Treff.", en = "Hit." }
+
+[parametre.grense]
+verdier = [{ fra = 2010-01-01, verdi = 6 }, { fra = 2027-01-01, verdi = 4 }]
+"#;
+
+    fn date(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn the_value_in_force_on_the_scan_date_is_used() {
+        let r = parse_rule("t.toml", MINIMAL.into()).unwrap();
+        assert_eq!(r.params_at(date("2026-12-31"))["grense"], ParamValue::Int(6));
+        assert_eq!(r.params_at(date("2027-01-01"))["grense"], ParamValue::Int(4));
+        assert!(r.params_at(date("2009-12-31")).is_empty());
+    }
+
+    #[test]
+    fn unknown_fields_point_at_their_line() {
+        let bad = MINIMAL.replace("sql =", "sqll = \"x\"\nsql =");
+        let d = parse_rule("t.toml", bad).unwrap_err();
+        assert_eq!(d[0].code, "toml");
+        assert_eq!(d[0].line_col(), Some((6, 1)), "{}", d[0].render());
+        assert!(d[0].message.contains("unknown field `sqll`"));
+    }
+
+    #[test]
+    fn missing_english_text_is_reported() {
+        let bad = MINIMAL.replace("en = \"Hit.\"", "");
+        let d = parse_rule("t.toml", bad).unwrap_err();
+        assert_eq!(d[0].code, "missing-text");
+        assert!(d[0].message.contains("`forklaring` has no en text"));
+        assert_eq!(d[0].line_col().unwrap().0, 7);
+    }
+
+    #[test]
+    fn hjemmel_renders_in_both_languages() {
+        let h = Hjemmel { lov: "sosialtjenesteloven".into(), paragraf: "29".into(), ledd: Some(1) };
+        assert_eq!(h.render(Lang::Nb), "sosialtjenesteloven § 29 første ledd");
+        assert_eq!(h.render(Lang::En), "the Social Services Act section 29 subsection 1");
+    }
+}

@@ -1,0 +1,157 @@
+//! The `scan` workflow: rules and data in, verdicts for every person out, all-or-nothing.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use chrono::NaiveDate;
+
+use crate::contract::Lang;
+use crate::contract::load::load_dir;
+use crate::contract::quality::Severity;
+use crate::engine::{Engine, EngineOptions, EvalStats};
+use crate::report::manifest::{self, Manifest, OutputEntry, Summary, TableEntry};
+use crate::report::{OutputDir, ReportWriter, csv_out, parquet_out};
+use crate::rules::{Diagnostic, RuleSet, Status, check};
+
+/// Rule-file problems, printed as diagnostics.
+#[derive(Debug, thiserror::Error)]
+#[error("{}", render_diagnostics(.0))]
+pub struct RuleErrors(pub Vec<Diagnostic>);
+
+pub fn render_diagnostics(d: &[Diagnostic]) -> String {
+    let mut s = String::new();
+    for x in d {
+        s.push_str(&x.render());
+        s.push('\n');
+    }
+    let _ = write!(s, "{} problem(s) in the rule files", d.len());
+    s
+}
+
+pub struct ScanArgs {
+    pub data: PathBuf,
+    pub out: PathBuf,
+    pub as_of: NaiveDate,
+    pub rules: Option<PathBuf>,
+    pub lang: Lang,
+    pub engine: EngineOptions,
+}
+
+/// What a finished scan reports on stderr.
+pub struct ScanOutcome {
+    pub stats: EvalStats,
+    pub summary: Summary,
+    pub rules: usize,
+    pub elapsed: std::time::Duration,
+}
+
+/// Loads and fully checks the rule set (parse, plan, templates).
+pub async fn load_rules(dir: Option<&std::path::Path>, date: NaiveDate) -> anyhow::Result<RuleSet> {
+    let rules = RuleSet::load(dir).map_err(RuleErrors)?;
+    let diags = check::check(&rules, date).await?;
+    if !diags.is_empty() {
+        return Err(RuleErrors(diags).into());
+    }
+    Ok(rules)
+}
+
+pub async fn run(args: ScanArgs) -> anyhow::Result<ScanOutcome> {
+    let started = Instant::now();
+    let started_at = chrono::Utc::now();
+    let rules = load_rules(args.rules.as_deref(), args.as_of).await?;
+    let data = load_dir(&args.data, args.as_of)?;
+    let engine = Engine::new(&data, args.as_of, &args.engine).await?;
+    let planned = engine.plan_rules(&rules, &HashMap::new()).await?;
+
+    let out = OutputDir::create(&args.out)?;
+    let mut vurderinger = parquet_out::VurderingerWriter::new(out.temp(parquet_out::FILE)?, args.as_of)?;
+    let mut kandidater = csv_out::KandidaterWriter::new(out.temp(csv_out::KANDIDATER)?, args.lang);
+    let stats = engine
+        .evaluate(&rules, &planned, args.lang, None, |v| {
+            vurderinger.verdict(&v)?;
+            kandidater.verdict(&v)
+        })
+        .await?;
+    let skjermet = kandidater.skjermet;
+    let mut staged = vec![
+        Box::new(vurderinger).finish()?,
+        Box::new(kandidater).finish()?,
+        csv_out::write_datakvalitet(out.temp(csv_out::DATAKVALITET)?, &data.findings, args.lang)?,
+    ];
+
+    let errors = data.findings.iter().filter(|f| f.severity() == Severity::Feil).count() as u64;
+    let summary = Summary {
+        personer: stats.persons,
+        per_status: Status::ALL
+            .iter()
+            .map(|s| (s.as_str().to_string(), stats.per_status.get(s).copied().unwrap_or(0)))
+            .collect(),
+        per_regel: rules
+            .rules
+            .iter()
+            .map(|r| (r.id.clone(), stats.per_rule.get(&r.id).copied().unwrap_or(0)))
+            .collect(),
+        uavklarte_regler: stats.undecided_rules.clone(),
+        datakvalitet_feil: errors,
+        datakvalitet_advarsler: data.findings.len() as u64 - errors,
+        kandidater_skjermet_kode6: skjermet,
+    };
+    let mut utdata = Vec::new();
+    for s in &staged {
+        utdata.push(OutputEntry { fil: s.name.clone(), sha256: s.sha256()?, rader: s.rows });
+    }
+    let m = Manifest {
+        verktoy: "kvp-scan",
+        versjon: env!("CARGO_PKG_VERSION"),
+        skanningsdato: args.as_of.format("%Y-%m-%d").to_string(),
+        sprak: args.lang,
+        startet: started_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        ferdig: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        regelsett: manifest::rule_entries(&rules, args.as_of),
+        inndata: data.inputs.clone(),
+        tabeller: data
+            .tables
+            .iter()
+            .map(|(k, t)| (k.to_string(), TableEntry { finnes: t.present, rader: t.counts.clone() }))
+            .collect(),
+        utdata,
+        oppsummering: summary,
+    };
+    staged.push(manifest::write(out.temp(manifest::FILE)?, &m)?);
+    out.commit(staged)?;
+    Ok(ScanOutcome { stats, summary: m.oppsummering, rules: rules.rules.len(), elapsed: started.elapsed() })
+}
+
+/// The short summary printed on stderr after a scan.
+pub fn summary_text(o: &ScanOutcome, as_of: NaiveDate) -> String {
+    let s = &o.summary;
+    let mut t = String::new();
+    let _ = writeln!(t, "kvp-scan: scanned {} persons as of {} with {} rules", s.personer, as_of, o.rules);
+    let _ = writeln!(t, "  status:");
+    for (k, v) in &s.per_status {
+        let _ = writeln!(t, "    {k:<18}{v:>8}");
+    }
+    let _ = writeln!(t, "  rules fired:");
+    for (k, v) in &s.per_regel {
+        let _ = writeln!(t, "    {k:<28}{v:>8}");
+    }
+    if !s.uavklarte_regler.is_empty() {
+        let _ = writeln!(t, "  not assessed (table missing): {}", s.uavklarte_regler.join(", "));
+    }
+    if s.kandidater_skjermet_kode6 > 0 {
+        let _ = writeln!(
+            t,
+            "  candidates with strengt fortrolig address (kode 6), left out of kandidater.csv: {}",
+            s.kandidater_skjermet_kode6
+        );
+    }
+    let _ = writeln!(
+        t,
+        "  data quality: {} errors (rows set aside), {} warnings; see datakvalitet.csv",
+        s.datakvalitet_feil, s.datakvalitet_advarsler
+    );
+    let _ = writeln!(t, "  elapsed: {:.2} s", o.elapsed.as_secs_f64());
+    t
+}
