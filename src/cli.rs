@@ -14,7 +14,11 @@ use crate::rules::{RuleSet, check, examples};
 use crate::scan::{self, RuleErrors, ScanArgs};
 
 #[derive(Debug, Parser)]
-#[command(name = "kvp-scan", version, about = "Finds people likely entitled to the qualification programme (KVP) in economic-assistance exports, and explains every hit.")]
+#[command(
+    name = "kvp-scan",
+    version,
+    about = "Finds people likely entitled to the qualification programme (KVP) in economic-assistance exports, and explains every hit."
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -103,7 +107,8 @@ pub enum RulesCmd {
 }
 
 fn parse_date(s: &str) -> Result<NaiveDate, String> {
-    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| format!("`{s}` is not a date; expected YYYY-MM-DD"))
+    NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map_err(|_| format!("`{s}` is not a date; expected YYYY-MM-DD"))
 }
 
 fn parse_size(s: &str) -> Result<usize, String> {
@@ -131,8 +136,13 @@ fn init_logging(verbose: u8) {
         1 => "info",
         _ => "debug",
     };
-    let filter = EnvFilter::try_from_env("KVP_SCAN_LOG").unwrap_or_else(|_| EnvFilter::new(default));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).try_init();
+    let filter =
+        EnvFilter::try_from_env("KVP_SCAN_LOG").unwrap_or_else(|_| EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
 }
 
 /// Entry point: returns the process exit code (0 success, 2 any failure).
@@ -143,7 +153,10 @@ pub fn main() -> ExitCode {
         Command::Scan(s) => s.engine.options().target_partitions,
         _ => 1,
     };
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(threads.max(1)).enable_all().build();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(threads.max(1))
+        .enable_all()
+        .build();
     let rt = match rt {
         Ok(rt) => rt,
         Err(e) => {
@@ -189,18 +202,26 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Rules { command: RulesCmd::Check { rules } } => {
+        Command::Rules {
+            command: RulesCmd::Check { rules },
+        } => {
             let set = RuleSet::load(rules.as_deref()).map_err(RuleErrors)?;
             let diags = check::check(&set, today()).await?;
             if !diags.is_empty() {
                 return Err(RuleErrors(diags).into());
             }
             if !cli.quiet {
-                eprintln!("{} rules checked ({}): no problems", set.rules.len(), set.origin);
+                eprintln!(
+                    "{} rules checked ({}): no problems",
+                    set.rules.len(),
+                    set.origin
+                );
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Rules { command: RulesCmd::Test { rules } } => {
+        Command::Rules {
+            command: RulesCmd::Test { rules },
+        } => {
             let set = scan::load_rules(rules.as_deref(), today()).await?;
             let results = examples::run_all(&set).await;
             let failed = results.iter().filter(|r| r.failure.is_some()).count();
@@ -214,17 +235,27 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     }
                 }
             }
-            let rules_without = set.rules.iter().filter(|r| r.examples.is_empty()).map(|r| r.id.as_str()).collect::<Vec<_>>();
+            let rules_without = set
+                .rules
+                .iter()
+                .filter(|r| r.examples.is_empty())
+                .map(|r| r.id.as_str())
+                .collect::<Vec<_>>();
             if !rules_without.is_empty() {
                 println!("rules without example cases: {}", rules_without.join(", "));
             }
             println!("{} passed, {} failed", results.len() - failed, failed);
             if failed > 0 || !rules_without.is_empty() {
-                anyhow::bail!("{failed} example case(s) failed, {} rule(s) without examples", rules_without.len());
+                anyhow::bail!(
+                    "{failed} example case(s) failed, {} rule(s) without examples",
+                    rules_without.len()
+                );
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Rules { command: RulesCmd::List { rules, as_of, lang } } => {
+        Command::Rules {
+            command: RulesCmd::List { rules, as_of, lang },
+        } => {
             let set = RuleSet::load(rules.as_deref()).map_err(RuleErrors)?;
             let date = as_of.unwrap_or_else(today);
             for r in &set.rules {

@@ -66,7 +66,8 @@ pub async fn run(args: ScanArgs) -> anyhow::Result<ScanOutcome> {
     let planned = engine.plan_rules(&rules, &HashMap::new()).await?;
 
     let out = OutputDir::create(&args.out)?;
-    let mut vurderinger = parquet_out::VurderingerWriter::new(out.temp(parquet_out::FILE)?, args.as_of)?;
+    let mut vurderinger =
+        parquet_out::VurderingerWriter::new(out.temp(parquet_out::FILE)?, args.as_of)?;
     let mut kandidater = csv_out::KandidaterWriter::new(out.temp(csv_out::KANDIDATER)?, args.lang);
     let stats = engine
         .evaluate(&rules, &planned, args.lang, None, |v| {
@@ -81,17 +82,31 @@ pub async fn run(args: ScanArgs) -> anyhow::Result<ScanOutcome> {
         csv_out::write_datakvalitet(out.temp(csv_out::DATAKVALITET)?, &data.findings, args.lang)?,
     ];
 
-    let errors = data.findings.iter().filter(|f| f.severity() == Severity::Feil).count() as u64;
+    let errors = data
+        .findings
+        .iter()
+        .filter(|f| f.severity() == Severity::Feil)
+        .count() as u64;
     let summary = Summary {
         personer: stats.persons,
         per_status: Status::ALL
             .iter()
-            .map(|s| (s.as_str().to_string(), stats.per_status.get(s).copied().unwrap_or(0)))
+            .map(|s| {
+                (
+                    s.as_str().to_string(),
+                    stats.per_status.get(s).copied().unwrap_or(0),
+                )
+            })
             .collect(),
         per_regel: rules
             .rules
             .iter()
-            .map(|r| (r.id.clone(), stats.per_rule.get(&r.id).copied().unwrap_or(0)))
+            .map(|r| {
+                (
+                    r.id.clone(),
+                    stats.per_rule.get(&r.id).copied().unwrap_or(0),
+                )
+            })
             .collect(),
         uavklarte_regler: stats.undecided_rules.clone(),
         datakvalitet_feil: errors,
@@ -100,7 +115,11 @@ pub async fn run(args: ScanArgs) -> anyhow::Result<ScanOutcome> {
     };
     let mut utdata = Vec::new();
     for s in &staged {
-        utdata.push(OutputEntry { fil: s.name.clone(), sha256: s.sha256()?, rader: s.rows });
+        utdata.push(OutputEntry {
+            fil: s.name.clone(),
+            sha256: s.sha256()?,
+            rader: s.rows,
+        });
     }
     let m = Manifest {
         verktoy: "kvp-scan",
@@ -114,31 +133,53 @@ pub async fn run(args: ScanArgs) -> anyhow::Result<ScanOutcome> {
         tabeller: data
             .tables
             .iter()
-            .map(|(k, t)| (k.to_string(), TableEntry { finnes: t.present, rader: t.counts.clone() }))
+            .map(|(k, t)| {
+                (
+                    k.to_string(),
+                    TableEntry {
+                        finnes: t.present,
+                        rader: t.counts.clone(),
+                    },
+                )
+            })
             .collect(),
         utdata,
         oppsummering: summary,
     };
     staged.push(manifest::write(out.temp(manifest::FILE)?, &m)?);
     out.commit(staged)?;
-    Ok(ScanOutcome { stats, summary: m.oppsummering, rules: rules.rules.len(), elapsed: started.elapsed() })
+    Ok(ScanOutcome {
+        stats,
+        summary: m.oppsummering,
+        rules: rules.rules.len(),
+        elapsed: started.elapsed(),
+    })
 }
 
 /// The short summary printed on stderr after a scan.
 pub fn summary_text(o: &ScanOutcome, as_of: NaiveDate) -> String {
     let s = &o.summary;
     let mut t = String::new();
-    let _ = writeln!(t, "kvp-scan: scanned {} persons as of {} with {} rules", s.personer, as_of, o.rules);
+    let _ = writeln!(
+        t,
+        "kvp-scan: scanned {} persons as of {} with {} rules",
+        s.personer, as_of, o.rules
+    );
     let _ = writeln!(t, "  status:");
-    for (k, v) in &s.per_status {
-        let _ = writeln!(t, "    {k:<18}{v:>8}");
+    for status in Status::ALL {
+        let v = s.per_status.get(status.as_str()).copied().unwrap_or(0);
+        let _ = writeln!(t, "    {:<18}{v:>8}", status.as_str());
     }
     let _ = writeln!(t, "  rules fired:");
     for (k, v) in &s.per_regel {
         let _ = writeln!(t, "    {k:<28}{v:>8}");
     }
     if !s.uavklarte_regler.is_empty() {
-        let _ = writeln!(t, "  not assessed (table missing): {}", s.uavklarte_regler.join(", "));
+        let _ = writeln!(
+            t,
+            "  not assessed (table missing): {}",
+            s.uavklarte_regler.join(", ")
+        );
     }
     if s.kandidater_skjermet_kode6 > 0 {
         let _ = writeln!(

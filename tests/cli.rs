@@ -38,7 +38,11 @@ fn scan(data: &str, extra: &[&str]) -> Scan {
         .assert()
         .success();
     let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
-    Scan { _tmp: tmp, out, stderr }
+    Scan {
+        _tmp: tmp,
+        out,
+        stderr,
+    }
 }
 
 /// One row of vurderinger.parquet, reduced to what tests compare.
@@ -78,7 +82,10 @@ fn vurderinger(out: &Path) -> BTreeMap<String, Row> {
     for b in read_batches(&out.join("vurderinger.parquet")) {
         let ids = b.column_by_name("person_id").unwrap().as_string::<i32>();
         let status = b.column_by_name("status").unwrap().as_string::<i32>();
-        let alder = b.column_by_name("alder").unwrap().as_primitive::<datafusion::arrow::datatypes::Int64Type>();
+        let alder = b
+            .column_by_name("alder")
+            .unwrap()
+            .as_primitive::<datafusion::arrow::datatypes::Int64Type>();
         let mnd = b
             .column_by_name("stonadsmaneder_siste_12")
             .unwrap()
@@ -114,7 +121,12 @@ struct Expected {
 
 fn expected() -> Vec<Expected> {
     let text = std::fs::read_to_string(root().join("testdata/forventet_fixtures.csv")).unwrap();
-    let set = |s: &str| s.split(',').filter(|x| !x.is_empty()).map(String::from).collect::<BTreeSet<_>>();
+    let set = |s: &str| {
+        s.split(',')
+            .filter(|x| !x.is_empty())
+            .map(String::from)
+            .collect::<BTreeSet<_>>()
+    };
     text.lines()
         .skip(1)
         .map(|l| {
@@ -133,13 +145,23 @@ fn expected() -> Vec<Expected> {
 
 fn read_csv(path: &Path) -> String {
     let bytes = std::fs::read(path).unwrap();
-    assert!(bytes.starts_with(b"\xEF\xBB\xBF"), "{} must start with a UTF-8 BOM", path.display());
+    assert!(
+        bytes.starts_with(b"\xEF\xBB\xBF"),
+        "{} must start with a UTF-8 BOM",
+        path.display()
+    );
     String::from_utf8(bytes[3..].to_vec()).unwrap()
 }
 
 fn filter_summary(s: &str) -> String {
     s.lines()
-        .map(|l| if l.trim_start().starts_with("elapsed:") { "  elapsed: [time] s" } else { l })
+        .map(|l| {
+            if l.trim_start().starts_with("elapsed:") {
+                "  elapsed: [time] s"
+            } else {
+                l
+            }
+        })
         .collect::<Vec<_>>()
         .join("\n")
 }
@@ -151,24 +173,62 @@ fn fixtures_get_their_expected_verdicts() {
     let want = expected();
     assert_eq!(got.len(), want.len(), "one verdict per person in personer");
     for e in &want {
-        let g = got.get(&e.person_id).unwrap_or_else(|| panic!("{} has no verdict", e.label));
+        let g = got
+            .get(&e.person_id)
+            .unwrap_or_else(|| panic!("{} has no verdict", e.label));
         assert_eq!(g.status, e.status, "status of {}", e.label);
         assert_eq!(g.treff, e.treff, "treff of {}", e.label);
-        assert_eq!(g.eksklusjoner, e.eksklusjoner, "eksklusjoner of {}", e.label);
+        assert_eq!(
+            g.eksklusjoner, e.eksklusjoner,
+            "eksklusjoner of {}",
+            e.label
+        );
         assert_eq!(g.hint, e.hint, "hint of {}", e.label);
         let fired = g.treff.len() + g.eksklusjoner.len() + g.hint.len();
-        assert_eq!(g.begrunnelse.len(), fired, "one sentence per fired rule for {}", e.label);
+        assert_eq!(
+            g.begrunnelse.len(),
+            fired,
+            "one sentence per fired rule for {}",
+            e.label
+        );
     }
     // Every status and every shipped rule is reached by the fixtures.
     let statuses: BTreeSet<&str> = got.values().map(|r| r.status.as_str()).collect();
-    assert_eq!(statuses, BTreeSet::from(["deltaker", "under_behandling", "kandidat", "ekskludert", "ikke_treff"]));
-    let fired: BTreeSet<String> =
-        got.values().flat_map(|r| r.treff.iter().chain(&r.eksklusjoner).chain(&r.hint).cloned()).collect();
+    assert_eq!(
+        statuses,
+        BTreeSet::from([
+            "deltaker",
+            "under_behandling",
+            "kandidat",
+            "ekskludert",
+            "ikke_treff"
+        ])
+    );
+    let fired: BTreeSet<String> = got
+        .values()
+        .flat_map(|r| {
+            r.treff
+                .iter()
+                .chain(&r.eksklusjoner)
+                .chain(&r.hint)
+                .cloned()
+        })
+        .collect();
     let shipped: BTreeSet<String> = std::fs::read_dir(root().join("rules"))
         .unwrap()
-        .map(|e| e.unwrap().path().file_stem().unwrap().to_string_lossy().into_owned())
+        .map(|e| {
+            e.unwrap()
+                .path()
+                .file_stem()
+                .unwrap()
+                .to_string_lossy()
+                .into_owned()
+        })
         .collect();
-    assert_eq!(fired, shipped, "every shipped rule fires for some fixture person");
+    assert_eq!(
+        fired, shipped,
+        "every shipped rule fires for some fixture person"
+    );
 }
 
 #[test]
@@ -198,14 +258,21 @@ fn explanations_carry_the_facts_and_the_legal_basis() {
     );
     let r = by_label("alder_67_pa_skanningsdato");
     assert_eq!(r.alder, 67);
-    assert!(r.begrunnelse.iter().any(|b| b.starts_with("Er 67 år på skanningsdatoen.")));
+    assert!(
+        r.begrunnelse
+            .iter()
+            .any(|b| b.starts_with("Er 67 år på skanningsdatoen."))
+    );
 }
 
 #[test]
 fn english_explanations_with_lang_en() {
     let s = scan("testdata/fixtures", &["--lang", "en"]);
     let got = vurderinger(&s.out);
-    let e = expected().into_iter().find(|e| e.label == "langtid_9_av_12").unwrap();
+    let e = expected()
+        .into_iter()
+        .find(|e| e.label == "langtid_9_av_12")
+        .unwrap();
     assert_eq!(
         got[&e.person_id].begrunnelse[0],
         "Received economic assistance in 9 of the last 12 months (threshold: 6), most recently in November 2026. \
@@ -218,20 +285,42 @@ fn kandidater_csv_is_excel_friendly_sorted_and_leaves_out_kode_6() {
     let s = scan("testdata/fixtures", &[]);
     let text = read_csv(&s.out.join("kandidater.csv"));
     assert!(text.contains("\r\n"), "CRLF line endings");
-    let mut rdr = csv::ReaderBuilder::new().delimiter(b';').from_reader(text.as_bytes());
+    let mut rdr = csv::ReaderBuilder::new()
+        .delimiter(b';')
+        .from_reader(text.as_bytes());
     let headers = rdr.headers().unwrap().clone();
     assert_eq!(&headers[0], "NAV-kontor");
     let rows: Vec<csv::StringRecord> = rdr.records().map(|r| r.unwrap()).collect();
     let got = vurderinger(&s.out);
     let kandidater = got.values().filter(|r| r.status == "kandidat").count();
-    let kode6 = expected().into_iter().find(|e| e.label == "strengt_fortrolig_kandidat").unwrap();
-    assert_eq!(rows.len(), kandidater - 1, "every kandidat but the kode 6 person");
-    assert!(!text.contains(&kode6.person_id), "kode 6 person is not in kandidater.csv");
-    assert!(s.stderr.contains("strengt fortrolig address (kode 6), left out of kandidater.csv: 1"));
+    let kode6 = expected()
+        .into_iter()
+        .find(|e| e.label == "strengt_fortrolig_kandidat")
+        .unwrap();
+    assert_eq!(
+        rows.len(),
+        kandidater - 1,
+        "every kandidat but the kode 6 person"
+    );
+    assert!(
+        !text.contains(&kode6.person_id),
+        "kode 6 person is not in kandidater.csv"
+    );
+    assert!(
+        s.stderr
+            .contains("strengt fortrolig address (kode 6), left out of kandidater.csv: 1")
+    );
     // sorted by office, caseworker (none last), then most rules, then most months
     let keys: Vec<(String, String, i64, i64)> = rows
         .iter()
-        .map(|r| (r[0].to_string(), r[1].to_string(), r[5].parse().unwrap(), r[6].parse().unwrap()))
+        .map(|r| {
+            (
+                r[0].to_string(),
+                r[1].to_string(),
+                r[5].parse().unwrap(),
+                r[6].parse().unwrap(),
+            )
+        })
         .collect();
     let mut sorted = keys.clone();
     sorted.sort_by(|a, b| {
@@ -243,8 +332,15 @@ fn kandidater_csv_is_excel_friendly_sorted_and_leaves_out_kode_6() {
     assert_eq!(keys, sorted);
     assert_eq!(rows[0][1].to_string(), "V1");
     let v2: Vec<&csv::StringRecord> = rows.iter().filter(|r| &r[1] == "V2").collect();
-    assert_eq!(&v2[0][5], "3", "the person with three rules comes first for V2");
-    assert!(rows.iter().all(|r| r[2].starts_with("=\"") && r[2].ends_with('"')), "ids stay text in Excel");
+    assert_eq!(
+        &v2[0][5], "3",
+        "the person with three rules comes first for V2"
+    );
+    assert!(
+        rows.iter()
+            .all(|r| r[2].starts_with("=\"") && r[2].ends_with('"')),
+        "ids stay text in Excel"
+    );
     insta::assert_snapshot!("kandidater_csv", text.replace("\r\n", "\n"));
 }
 
@@ -257,20 +353,30 @@ fn summary_on_stderr_counts_statuses_rules_and_findings() {
 #[test]
 fn manifest_records_inputs_rules_parameters_and_outputs() {
     let s = scan("testdata/fixtures", &[]);
-    let m: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(s.out.join("manifest.json")).unwrap()).unwrap();
+    let m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(s.out.join("manifest.json")).unwrap())
+            .unwrap();
     assert_eq!(m["skanningsdato"], AS_OF);
     assert_eq!(m["versjon"], env!("CARGO_PKG_VERSION"));
     assert_eq!(m["inndata"].as_array().unwrap().len(), 7);
     let regler = m["regelsett"]["regler"].as_array().unwrap();
     assert_eq!(regler.len(), 13);
-    let lt = regler.iter().find(|r| r["id"] == "langtidsmottaker").unwrap();
+    let lt = regler
+        .iter()
+        .find(|r| r["id"] == "langtidsmottaker")
+        .unwrap();
     assert_eq!(lt["parametre"]["min_maneder"], 6);
     assert_eq!(lt["sha256"].as_str().unwrap().len(), 64);
     for o in m["utdata"].as_array().unwrap() {
         let file = s.out.join(o["fil"].as_str().unwrap());
         let bytes = std::fs::read(&file).unwrap();
         use sha2::Digest;
-        assert_eq!(o["sha256"].as_str().unwrap(), format!("{:x}", sha2::Sha256::digest(&bytes)), "{}", file.display());
+        assert_eq!(
+            o["sha256"].as_str().unwrap(),
+            format!("{:x}", sha2::Sha256::digest(&bytes)),
+            "{}",
+            file.display()
+        );
     }
     let personer = m["tabeller"]["personer"].clone();
     assert_eq!(personer["lest"], personer["brukt"]);
@@ -286,12 +392,25 @@ fn outputs_are_private_and_no_temporary_files_remain() {
         .unwrap()
         .map(|e| {
             let e = e.unwrap();
-            assert_eq!(e.metadata().unwrap().permissions().mode() & 0o777, 0o600, "{:?}", e.path());
+            assert_eq!(
+                e.metadata().unwrap().permissions().mode() & 0o777,
+                0o600,
+                "{:?}",
+                e.path()
+            );
             e.file_name().to_string_lossy().into_owned()
         })
         .collect();
     names.sort();
-    assert_eq!(names, ["datakvalitet.csv", "kandidater.csv", "manifest.json", "vurderinger.parquet"]);
+    assert_eq!(
+        names,
+        [
+            "datakvalitet.csv",
+            "kandidater.csv",
+            "manifest.json",
+            "vurderinger.parquet"
+        ]
+    );
 }
 
 #[test]
@@ -299,10 +418,16 @@ fn bad_rows_are_set_aside_and_reported() {
     let s = scan("testdata/feil", &[]);
     let text = read_csv(&s.out.join("datakvalitet.csv"));
     insta::assert_snapshot!("datakvalitet_feil", text.replace("\r\n", "\n"));
-    let m: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(s.out.join("manifest.json")).unwrap()).unwrap();
+    let m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(s.out.join("manifest.json")).unwrap())
+            .unwrap();
     for (name, t) in m["tabeller"].as_object().unwrap() {
         let n = |k: &str| t[k].as_u64().unwrap();
-        assert_eq!(n("lest"), n("brukt") + n("satt_til_side") + n("etter_skanningsdato"), "no row of {name} vanishes");
+        assert_eq!(
+            n("lest"),
+            n("brukt") + n("satt_til_side") + n("etter_skanningsdato"),
+            "no row of {name} vanishes"
+        );
     }
     assert_eq!(m["tabeller"]["okonomisk_stonad"]["etter_skanningsdato"], 1);
     // the duplicate and the erroneous persons are not scanned; the valid ones are
@@ -318,7 +443,10 @@ fn accepted_type_variants_and_part_files_give_the_same_verdicts() {
     assert_eq!(vurderinger(&a.out), vurderinger(&b.out));
     let dq = read_csv(&b.out.join("datakvalitet.csv"));
     assert!(dq.contains(";LESMEG.txt;0;;advarsel;ukjent_fil;"), "{dq}");
-    assert!(dq.contains(";okonomisk_stonad/_SUCCESS;0;;advarsel;ukjent_fil;"), "{dq}");
+    assert!(
+        dq.contains(";okonomisk_stonad/_SUCCESS;0;;advarsel;ukjent_fil;"),
+        "{dq}"
+    );
 }
 
 #[test]
@@ -330,7 +458,10 @@ fn missing_optional_tables_make_rules_undecided_not_false() {
     // without kvp_hendelser the participant cannot be recognised: a candidate with a caveat
     assert_eq!(r.status, "kandidat");
     assert!(r.uavklart.contains("deltar_i_kvp"));
-    assert!(r.hint.is_empty(), "mangler_14a_vedtak is undecided, not fired");
+    assert!(
+        r.hint.is_empty(),
+        "mangler_14a_vedtak is undecided, not fired"
+    );
     assert!(
         r.begrunnelse.iter().any(|b| b == "«Deltar allerede i KVP» er ikke vurdert: kvp_hendelser mangler i uttrekket, så det er ukjent om regelen slår til."),
         "{:?}",
@@ -359,25 +490,51 @@ fn fatal_input_stops_with_exit_2_and_writes_nothing(#[case] case: &str, #[case] 
     for m in messages {
         assert!(stderr.contains(m), "expected «{m}» in:\n{stderr}");
     }
-    assert!(assert.get_output().stdout.is_empty(), "stdout carries data only");
-    assert!(!out.exists() || std::fs::read_dir(&out).unwrap().next().is_none(), "nothing written");
+    assert!(
+        assert.get_output().stdout.is_empty(),
+        "stdout carries data only"
+    );
+    assert!(
+        !out.exists() || std::fs::read_dir(&out).unwrap().next().is_none(),
+        "nothing written"
+    );
 }
 
 #[test]
 fn a_missing_data_directory_is_an_error() {
     kvp()
-        .args(["scan", "--data", "testdata/finnes_ikke", "--out", "/tmp/kvp-scan-test-never-written", "--as-of", AS_OF])
+        .args([
+            "scan",
+            "--data",
+            "testdata/finnes_ikke",
+            "--out",
+            "/tmp/kvp-scan-test-never-written",
+            "--as-of",
+            AS_OF,
+        ])
         .assert()
         .code(2)
-        .stderr(predicates::str::contains("data directory testdata/finnes_ikke does not exist"));
+        .stderr(predicates::str::contains(
+            "data directory testdata/finnes_ikke does not exist",
+        ));
 }
 
 #[test]
 fn shipped_rules_check_and_test_clean() {
-    kvp().args(["rules", "check"]).assert().success().stderr(predicates::str::contains("13 rules checked"));
-    let a = kvp().args(["rules", "test", "--rules", "rules"]).assert().success();
+    kvp()
+        .args(["rules", "check"])
+        .assert()
+        .success()
+        .stderr(predicates::str::contains("13 rules checked"));
+    let a = kvp()
+        .args(["rules", "test", "--rules", "rules"])
+        .assert()
+        .success();
     let out = String::from_utf8(a.get_output().stdout.clone()).unwrap();
-    assert!(out.lines().last().unwrap().ends_with("passed, 0 failed"), "{out}");
+    assert!(
+        out.lines().last().unwrap().ends_with("passed, 0 failed"),
+        "{out}"
+    );
     assert!(!out.contains("FAIL"));
 }
 
@@ -386,11 +543,20 @@ fn shipped_rules_check_and_test_clean() {
 #[case::unknown_column("ukjent_kolonne")]
 #[case::unknown_table("ukjent_tabell")]
 #[case::syntax_error("syntaksfeil")]
+#[case::incomplete_sql("ufullstendig_sql")]
 #[case::missing_english("mangler_engelsk")]
 #[case::unknown_template_variable("ukjent_malvariabel")]
 #[case::duplicate_id("duplikat_id")]
 fn rules_check_points_at_the_problem(#[case] case: &str) {
-    let a = kvp().args(["rules", "check", "--rules", &format!("testdata/regler_med_feil/{case}")]).assert().code(2);
+    let a = kvp()
+        .args([
+            "rules",
+            "check",
+            "--rules",
+            &format!("testdata/regler_med_feil/{case}"),
+        ])
+        .assert()
+        .code(2);
     let stderr = String::from_utf8(a.get_output().stderr.clone()).unwrap();
     assert!(stderr.contains("help: "), "{stderr}");
     insta::assert_snapshot!(format!("rules_check_{case}"), stderr);
@@ -398,7 +564,15 @@ fn rules_check_points_at_the_problem(#[case] case: &str) {
 
 #[test]
 fn rules_test_reports_a_failing_example() {
-    let a = kvp().args(["rules", "test", "--rules", "testdata/regler_med_feil/feil_eksempel"]).assert().code(2);
+    let a = kvp()
+        .args([
+            "rules",
+            "test",
+            "--rules",
+            "testdata/regler_med_feil/feil_eksempel",
+        ])
+        .assert()
+        .code(2);
     let out = String::from_utf8(a.get_output().stdout.clone()).unwrap();
     insta::assert_snapshot!("rules_test_failing", out);
 }
@@ -407,13 +581,23 @@ fn rules_test_reports_a_failing_example() {
 fn scan_reports_rule_errors_like_rules_check() {
     let tmp = tempfile::tempdir().unwrap();
     let a = kvp()
-        .args(["scan", "--data", "testdata/fixtures", "--rules", "testdata/regler_med_feil/ukjent_kolonne", "--out"])
+        .args([
+            "scan",
+            "--data",
+            "testdata/fixtures",
+            "--rules",
+            "testdata/regler_med_feil/ukjent_kolonne",
+            "--out",
+        ])
         .arg(tmp.path().join("ut"))
         .args(["--as-of", AS_OF])
         .assert()
         .code(2);
     let stderr = String::from_utf8(a.get_output().stderr.clone()).unwrap();
-    assert!(stderr.contains("testdata/regler_med_feil/ukjent_kolonne/regel.toml:8:7"), "{stderr}");
+    assert!(
+        stderr.contains("testdata/regler_med_feil/ukjent_kolonne/regel.toml:8:7"),
+        "{stderr}"
+    );
     assert!(!tmp.path().join("ut").exists());
 }
 
@@ -428,24 +612,46 @@ fn parameters_replay_the_value_in_force_on_the_scan_date() {
         std::fs::copy(&p, rules.join(p.file_name().unwrap())).unwrap();
     }
     let lt = rules.join("langtidsmottaker.toml");
-    let text = std::fs::read_to_string(&lt)
-        .unwrap()
-        .replace("verdi = 6\n", "verdier = [{ fra = 2010-01-01, verdi = 6 }, { fra = 2026-11-01, verdi = 5 }]\n");
+    let text = std::fs::read_to_string(&lt).unwrap().replace(
+        "verdi = 6\n",
+        "verdier = [{ fra = 2010-01-01, verdi = 6 }, { fra = 2026-11-01, verdi = 5 }]\n",
+    );
     std::fs::write(&lt, text).unwrap();
     let rules = rules.to_str().unwrap();
-    let person = expected().into_iter().find(|e| e.label == "bare_5_maneder").unwrap().person_id;
+    let person = expected()
+        .into_iter()
+        .find(|e| e.label == "bare_5_maneder")
+        .unwrap()
+        .person_id;
     let now = scan("testdata/fixtures", &["--rules", rules]);
     assert_eq!(vurderinger(&now.out)[&person].status, "kandidat");
     let before = tempfile::tempdir().unwrap();
     kvp()
-        .args(["scan", "--data", "testdata/fixtures", "--rules", rules, "--as-of", "2026-10-31", "--out"])
+        .args([
+            "scan",
+            "--data",
+            "testdata/fixtures",
+            "--rules",
+            rules,
+            "--as-of",
+            "2026-10-31",
+            "--out",
+        ])
         .arg(before.path())
         .assert()
         .success();
     assert_ne!(vurderinger(before.path())[&person].status, "kandidat");
-    let m: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(before.path().join("manifest.json")).unwrap()).unwrap();
-    let lt = m["regelsett"]["regler"].as_array().unwrap().iter().find(|r| r["id"] == "langtidsmottaker").unwrap().clone();
+    let m: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(before.path().join("manifest.json")).unwrap(),
+    )
+    .unwrap();
+    let lt = m["regelsett"]["regler"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == "langtidsmottaker")
+        .unwrap()
+        .clone();
     assert_eq!(lt["parametre"]["min_maneder"], 6);
 }
 
@@ -455,7 +661,14 @@ fn demo_data_scans_cleanly() {
     let got = vurderinger(&s.out);
     assert_eq!(got.len(), 300);
     let kandidater = got.values().filter(|r| r.status == "kandidat").count();
-    assert!(kandidater > 10, "the demo has candidates to show ({kandidater})");
+    assert!(
+        kandidater > 10,
+        "the demo has candidates to show ({kandidater})"
+    );
     let dq = read_csv(&s.out.join("datakvalitet.csv"));
-    assert_eq!(dq.lines().count(), 1, "the demo has no data-quality findings:\n{dq}");
+    assert_eq!(
+        dq.lines().count(),
+        1,
+        "the demo has no data-quality findings:\n{dq}"
+    );
 }

@@ -14,7 +14,11 @@ pub fn check(id: &str) -> Option<Result<(), FnrProblem>> {
     if id.len() != 11 {
         return None;
     }
-    let digits: Vec<u32> = match id.chars().map(|c| c.to_digit(10)).collect::<Option<Vec<_>>>() {
+    let digits: Vec<u32> = match id
+        .chars()
+        .map(|c| c.to_digit(10))
+        .collect::<Option<Vec<_>>>()
+    {
         Some(d) => d,
         None => return Some(Err(FnrProblem::NotDigits)),
     };
@@ -55,7 +59,10 @@ fn control(digits: &[u32], weights: &[u32]) -> Option<u32> {
 
 /// Appends the two check digits to a 9-digit prefix, if the prefix has valid ones.
 pub fn with_check_digits(prefix9: &str) -> Option<String> {
-    let d: Vec<u32> = prefix9.chars().map(|c| c.to_digit(10)).collect::<Option<_>>()?;
+    let d: Vec<u32> = prefix9
+        .chars()
+        .map(|c| c.to_digit(10))
+        .collect::<Option<_>>()?;
     if d.len() != 9 {
         return None;
     }
@@ -73,13 +80,17 @@ mod tests {
     #[test]
     fn synthetic_numbers_with_valid_check_digits_pass() {
         // 15 March 1990 as a synthetic number: month 03 + 80 = 83.
-        let id = (0..1000).find_map(|i| with_check_digits(&format!("158390{i:03}"))).unwrap();
+        let id = (0..1000)
+            .find_map(|i| with_check_digits(&format!("158390{i:03}")))
+            .unwrap();
         assert_eq!(check(&id), Some(Ok(())));
     }
 
     #[test]
     fn a_changed_digit_fails() {
-        let id = (0..1000).find_map(|i| with_check_digits(&format!("158390{i:03}"))).unwrap();
+        let id = (0..1000)
+            .find_map(|i| with_check_digits(&format!("158390{i:03}")))
+            .unwrap();
         let mut bad: Vec<char> = id.chars().collect();
         bad[10] = char::from_digit((bad[10].to_digit(10).unwrap() + 1) % 10, 10).unwrap();
         let bad: String = bad.into_iter().collect();

@@ -9,7 +9,8 @@ use std::sync::Arc;
 
 use chrono::NaiveDate;
 use datafusion::arrow::array::{
-    Array, ArrayRef, AsArray, BooleanArray, Date32Array, Int32Array, Int64Array, RecordBatch, StringArray,
+    Array, ArrayRef, AsArray, BooleanArray, Date32Array, Int32Array, Int64Array, RecordBatch,
+    StringArray,
 };
 use datafusion::arrow::compute::{cast, filter_record_batch};
 use datafusion::arrow::datatypes::{DataType, Date32Type, Int64Type};
@@ -31,7 +32,9 @@ pub enum LoadError {
         "required table `{table}` is missing in {dir}: expected {table}.parquet or a folder {table}/ of Parquet part files"
     )]
     MissingTable { table: &'static str, dir: PathBuf },
-    #[error("table `{table}` is given twice in {dir}: both {table}.parquet and the folder {table}/ exist")]
+    #[error(
+        "table `{table}` is given twice in {dir}: both {table}.parquet and the folder {table}/ exist"
+    )]
     AmbiguousTable { table: &'static str, dir: PathBuf },
     #[error("{path}: not a readable Parquet file")]
     NotParquet {
@@ -40,9 +43,18 @@ pub enum LoadError {
         source: datafusion::parquet::errors::ParquetError,
     },
     #[error("{path}: required column `{column}` is missing (expected type {expected})")]
-    MissingColumn { path: PathBuf, column: &'static str, expected: &'static str },
+    MissingColumn {
+        path: PathBuf,
+        column: &'static str,
+        expected: &'static str,
+    },
     #[error("{path}: column `{column}` has type {found}, expected {expected}")]
-    WrongType { path: PathBuf, column: &'static str, expected: &'static str, found: String },
+    WrongType {
+        path: PathBuf,
+        column: &'static str,
+        expected: &'static str,
+        found: String,
+    },
     #[error("{path}: cannot read")]
     Io {
         path: PathBuf,
@@ -91,7 +103,11 @@ impl Dataset {
     }
 
     pub fn missing_tables(&self) -> Vec<&'static str> {
-        self.tables.values().filter(|t| !t.present).map(|t| t.spec.name).collect()
+        self.tables
+            .values()
+            .filter(|t| !t.present)
+            .map(|t| t.spec.name)
+            .collect()
     }
 }
 
@@ -157,14 +173,20 @@ impl Validator {
             for batch in source.batches {
                 let batch = batch?;
                 let n = batch.num_rows() as u64;
-                let clean = self.validate_batch(spec, &source.name, &batch, kilde, row_offset, &mut counts);
+                let clean =
+                    self.validate_batch(spec, &source.name, &batch, kilde, row_offset, &mut counts);
                 row_offset += n;
                 if clean.num_rows() > 0 {
                     out.push(clean);
                 }
             }
         }
-        Ok(LoadedTable { spec, present: true, batches: out, counts })
+        Ok(LoadedTable {
+            spec,
+            present: true,
+            batches: out,
+            counts,
+        })
     }
 
     fn push(&mut self, spec: &TableSpec, file: &str, row: u64, column: &str, problem: Problem) {
@@ -178,6 +200,8 @@ impl Validator {
     }
 
     /// Validates one batch whose columns are already in canonical types (see [`canonicalise`]).
+    // The loops walk several columns and the row masks in step, so they index by row.
+    #[allow(clippy::needless_range_loop)]
     fn validate_batch(
         &mut self,
         spec: &'static TableSpec,
@@ -189,7 +213,12 @@ impl Validator {
     ) -> RecordBatch {
         let n = batch.num_rows();
         let mut ok = vec![true; n];
-        let col = |name: &str| batch.column_by_name(name).cloned().expect("canonical batch has every column");
+        let col = |name: &str| {
+            batch
+                .column_by_name(name)
+                .cloned()
+                .expect("canonical batch has every column")
+        };
         let rowno = |i: usize| row_offset + i as u64 + 1;
 
         for c in spec.columns {
@@ -207,7 +236,10 @@ impl Validator {
                         if let Some(codes) = c.codes {
                             let v = arr.as_string::<i32>().value(i);
                             if !codes.contains(&v) {
-                                let p = Problem::UnknownCode { value: truncate(v), allowed: codes };
+                                let p = Problem::UnknownCode {
+                                    value: truncate(v),
+                                    allowed: codes,
+                                };
                                 self.push(spec, file, rowno(i), c.name, p);
                                 ok[i] = false;
                             }
@@ -226,7 +258,10 @@ impl Validator {
                             let items = list.as_string::<i32>();
                             for v in items.iter().flatten() {
                                 if !codes.contains(&v) {
-                                    let p = Problem::UnknownCode { value: truncate(v), allowed: codes };
+                                    let p = Problem::UnknownCode {
+                                        value: truncate(v),
+                                        allowed: codes,
+                                    };
                                     self.push(spec, file, rowno(i), c.name, p);
                                     ok[i] = false;
                                 }
@@ -241,7 +276,10 @@ impl Validator {
         if let Some((fom, tom)) = spec.period {
             let f = col(fom);
             let t = col(tom);
-            let (f, t) = (f.as_primitive::<Date32Type>(), t.as_primitive::<Date32Type>());
+            let (f, t) = (
+                f.as_primitive::<Date32Type>(),
+                t.as_primitive::<Date32Type>(),
+            );
             for i in 0..n {
                 if f.is_valid(i) && t.is_valid(i) && t.value(i) < f.value(i) {
                     self.push(spec, file, rowno(i), tom, Problem::PeriodBackwards);
@@ -296,25 +334,63 @@ impl Validator {
         filter_record_batch(&out, &BooleanArray::from(keep)).expect("mask has the batch's length")
     }
 
-    fn check_persons(&mut self, spec: &TableSpec, file: &str, batch: &RecordBatch, ok: &mut [bool], row_offset: u64) {
-        let ids = batch.column_by_name("person_id").unwrap().as_string::<i32>().clone();
-        let born = batch.column_by_name("fodselsdato").unwrap().as_primitive::<Date32Type>().clone();
-        let kommune = batch.column_by_name("kommune_nr").unwrap().as_string::<i32>().clone();
-        let bydel = batch.column_by_name("bydel_nr").unwrap().as_string::<i32>().clone();
-        let veileder = batch.column_by_name("veileder").unwrap().as_string::<i32>().clone();
+    #[allow(clippy::needless_range_loop)]
+    fn check_persons(
+        &mut self,
+        spec: &TableSpec,
+        file: &str,
+        batch: &RecordBatch,
+        ok: &mut [bool],
+        row_offset: u64,
+    ) {
+        let ids = batch
+            .column_by_name("person_id")
+            .unwrap()
+            .as_string::<i32>()
+            .clone();
+        let born = batch
+            .column_by_name("fodselsdato")
+            .unwrap()
+            .as_primitive::<Date32Type>()
+            .clone();
+        let kommune = batch
+            .column_by_name("kommune_nr")
+            .unwrap()
+            .as_string::<i32>()
+            .clone();
+        let bydel = batch
+            .column_by_name("bydel_nr")
+            .unwrap()
+            .as_string::<i32>()
+            .clone();
+        let veileder = batch
+            .column_by_name("veileder")
+            .unwrap()
+            .as_string::<i32>()
+            .clone();
         for i in 0..batch.num_rows() {
             let row = row_offset + i as u64 + 1;
             if ids.is_valid(i) {
                 let id = ids.value(i);
                 if let Some(first) = self.first_row.get(id) {
-                    self.push(spec, file, row, "person_id", Problem::DuplicatePerson { first_row: *first });
+                    self.push(
+                        spec,
+                        file,
+                        row,
+                        "person_id",
+                        Problem::DuplicatePerson { first_row: *first },
+                    );
                     ok[i] = false;
                 } else {
                     self.first_row.insert(id.to_string(), row);
                 }
                 match fnr::check(id) {
-                    Some(Err(fnr::FnrProblem::CheckDigit)) => self.push(spec, file, row, "person_id", Problem::FnrCheck),
-                    Some(Err(fnr::FnrProblem::InvalidDate)) => self.push(spec, file, row, "person_id", Problem::FnrDate),
+                    Some(Err(fnr::FnrProblem::CheckDigit)) => {
+                        self.push(spec, file, row, "person_id", Problem::FnrCheck)
+                    }
+                    Some(Err(fnr::FnrProblem::InvalidDate)) => {
+                        self.push(spec, file, row, "person_id", Problem::FnrDate)
+                    }
                     Some(Err(fnr::FnrProblem::NotDigits)) => {
                         self.push(spec, file, row, "person_id", Problem::FnrNotDigits)
                     }
@@ -323,10 +399,9 @@ impl Validator {
             }
             if born.is_valid(i) {
                 let b = date_from_days(born.value(i));
-                if let Some(age) = self.as_of.years_since(b) {
-                    if age > 100 {
-                        self.push(spec, file, row, "fodselsdato", Problem::AgeOver100 { age: age as i64 });
-                    }
+                if let Some(age) = self.as_of.years_since(b).filter(|a| *a > 100) {
+                    let problem = Problem::AgeOver100 { age: age as i64 };
+                    self.push(spec, file, row, "fodselsdato", problem);
                 }
             }
             if kommune.is_valid(i) {
@@ -370,7 +445,11 @@ fn normalise(spec: &TableSpec, batch: &RecordBatch, kilde: i32, row_offset: u64)
             ("vilkar", "status") => fill_null(&arr, "RELEVANT"),
             ("oppfolgingsvedtak", "innsatsgruppe") => {
                 let s = arr.as_string::<i32>();
-                Arc::new(s.iter().map(|v| v.map(super::normalise_innsatsgruppe)).collect::<StringArray>())
+                Arc::new(
+                    s.iter()
+                        .map(|v| v.map(super::normalise_innsatsgruppe))
+                        .collect::<StringArray>(),
+                )
             }
             _ => arr,
         };
@@ -380,18 +459,27 @@ fn normalise(spec: &TableSpec, batch: &RecordBatch, kilde: i32, row_offset: u64)
         cols.push(batch.column_by_name("innsatsgruppe").unwrap().clone());
     }
     cols.push(Arc::new(Int32Array::from(vec![kilde; n])));
-    cols.push(Arc::new(Int64Array::from_iter_values((0..n as i64).map(|i| row_offset as i64 + i + 1))));
+    cols.push(Arc::new(Int64Array::from_iter_values(
+        (0..n as i64).map(|i| row_offset as i64 + i + 1),
+    )));
     RecordBatch::try_new(schema, cols).expect("normalised batch matches the table schema")
 }
 
 fn fill_null(arr: &ArrayRef, value: &str) -> ArrayRef {
     let s = arr.as_string::<i32>();
-    Arc::new(s.iter().map(|v| Some(v.unwrap_or(value))).collect::<StringArray>())
+    Arc::new(
+        s.iter()
+            .map(|v| Some(v.unwrap_or(value)))
+            .collect::<StringArray>(),
+    )
 }
 
 /// Casts the contract columns of a batch to their canonical types, dropping other columns.
 /// The caller has checked that every column exists with an accepted type.
-pub fn canonicalise(spec: &TableSpec, batch: &RecordBatch) -> Result<RecordBatch, datafusion::arrow::error::ArrowError> {
+pub fn canonicalise(
+    spec: &TableSpec,
+    batch: &RecordBatch,
+) -> Result<RecordBatch, datafusion::arrow::error::ArrowError> {
     let schema = Arc::new(datafusion::arrow::datatypes::Schema::new(
         spec.columns
             .iter()
@@ -403,7 +491,11 @@ pub fn canonicalise(spec: &TableSpec, batch: &RecordBatch) -> Result<RecordBatch
         .iter()
         .map(|c| {
             let arr = batch.column_by_name(c.name).expect("schema checked");
-            if arr.data_type() == &c.ty.canonical() { Ok(arr.clone()) } else { cast(arr, &c.ty.canonical()) }
+            if arr.data_type() == &c.ty.canonical() {
+                Ok(arr.clone())
+            } else {
+                cast(arr, &c.ty.canonical())
+            }
         })
         .collect::<Result<Vec<_>, _>>()?;
     RecordBatch::try_new(schema, cols)
@@ -415,18 +507,31 @@ struct Layout {
     unknown: Vec<PathBuf>,
 }
 
+fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> LoadError + '_ {
+    move |source| LoadError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
 fn discover(dir: &Path) -> Result<Layout, LoadError> {
     if !dir.is_dir() {
         return Err(LoadError::NoDataDir(dir.to_path_buf()));
     }
-    let io = |path: &Path| move |source| LoadError::Io { path: path.to_path_buf(), source };
-    let mut entries: Vec<PathBuf> =
-        std::fs::read_dir(dir).map_err(io(dir))?.map(|e| e.map(|e| e.path())).collect::<Result<_, _>>().map_err(io(dir))?;
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(io_err(dir))?
+        .map(|e| e.map(|e| e.path()))
+        .collect::<Result<_, _>>()
+        .map_err(io_err(dir))?;
     entries.sort();
     let mut files: BTreeMap<&'static str, Vec<PathBuf>> = BTreeMap::new();
     let mut unknown = Vec::new();
     for path in entries {
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string();
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default()
+            .to_string();
         let (stem, is_file) = match name.strip_suffix(".parquet") {
             Some(stem) if path.is_file() => (stem.to_string(), true),
             _ => (name.clone(), false),
@@ -437,16 +542,19 @@ fn discover(dir: &Path) -> Result<Layout, LoadError> {
             continue;
         };
         if files.contains_key(spec.name) {
-            return Err(LoadError::AmbiguousTable { table: spec.name, dir: dir.to_path_buf() });
+            return Err(LoadError::AmbiguousTable {
+                table: spec.name,
+                dir: dir.to_path_buf(),
+            });
         }
         if is_file {
             files.insert(spec.name, vec![path]);
         } else {
             let mut parts: Vec<PathBuf> = std::fs::read_dir(&path)
-                .map_err(io(&path))?
+                .map_err(io_err(&path))?
                 .map(|e| e.map(|e| e.path()))
                 .collect::<Result<_, _>>()
-                .map_err(io(&path))?;
+                .map_err(io_err(&path))?;
             parts.sort();
             let (parquet, other): (Vec<_>, Vec<_>) = parts
                 .into_iter()
@@ -463,15 +571,24 @@ fn discover(dir: &Path) -> Result<Layout, LoadError> {
 }
 
 fn rel(dir: &Path, path: &Path) -> String {
-    path.strip_prefix(dir).unwrap_or(path).to_string_lossy().replace('\\', "/")
+    path.strip_prefix(dir)
+        .unwrap_or(path)
+        .to_string_lossy()
+        .replace('\\', "/")
 }
 
 fn sha256_file(path: &Path) -> Result<String, LoadError> {
-    let mut f = File::open(path).map_err(|source| LoadError::Io { path: path.to_path_buf(), source })?;
+    let mut f = File::open(path).map_err(|source| LoadError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
     let mut h = Sha256::new();
     let mut buf = vec![0u8; 1 << 20];
     loop {
-        let n = f.read(&mut buf).map_err(|source| LoadError::Io { path: path.to_path_buf(), source })?;
+        let n = f.read(&mut buf).map_err(|source| LoadError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
         if n == 0 {
             break;
         }
@@ -485,15 +602,25 @@ fn open_checked(
     spec: &TableSpec,
     path: &Path,
 ) -> Result<ParquetRecordBatchReaderBuilder<File>, LoadError> {
-    let file = File::open(path).map_err(|source| LoadError::Io { path: path.to_path_buf(), source })?;
-    let builder = ParquetRecordBatchReaderBuilder::try_new(file)
-        .map_err(|source| LoadError::NotParquet { path: path.to_path_buf(), source })?;
+    let file = File::open(path).map_err(|source| LoadError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let builder =
+        ParquetRecordBatchReaderBuilder::try_new(file).map_err(|source| LoadError::NotParquet {
+            path: path.to_path_buf(),
+            source,
+        })?;
     let schema = builder.schema().clone();
     let mut indices = Vec::new();
     for c in spec.columns {
         match schema.index_of(c.name) {
             Err(_) => {
-                return Err(LoadError::MissingColumn { path: path.to_path_buf(), column: c.name, expected: c.ty.name() });
+                return Err(LoadError::MissingColumn {
+                    path: path.to_path_buf(),
+                    column: c.name,
+                    expected: c.ty.name(),
+                });
             }
             Ok(i) => {
                 let found = schema.field(i).data_type();
@@ -527,15 +654,24 @@ pub fn load_dir(dir: &Path, as_of: NaiveDate) -> Result<Dataset, LoadError> {
     let layout = discover(dir)?;
     for spec in super::TABLES {
         if spec.required && !layout.files.contains_key(spec.name) {
-            return Err(LoadError::MissingTable { table: spec.name, dir: dir.to_path_buf() });
+            return Err(LoadError::MissingTable {
+                table: spec.name,
+                dir: dir.to_path_buf(),
+            });
         }
     }
     // Check every schema before reading any rows, so a fatal problem is found at once.
-    let mut builders: BTreeMap<&'static str, Vec<(PathBuf, ParquetRecordBatchReaderBuilder<File>)>> = BTreeMap::new();
+    let mut builders: BTreeMap<
+        &'static str,
+        Vec<(PathBuf, ParquetRecordBatchReaderBuilder<File>)>,
+    > = BTreeMap::new();
     for spec in super::TABLES {
         for path in layout.files.get(spec.name).into_iter().flatten() {
             let b = open_checked(spec, path)?;
-            builders.entry(spec.name).or_default().push((path.clone(), b));
+            builders
+                .entry(spec.name)
+                .or_default()
+                .push((path.clone(), b));
         }
     }
 
@@ -556,21 +692,41 @@ pub fn load_dir(dir: &Path, as_of: NaiveDate) -> Result<Dataset, LoadError> {
     let mut kilde = 0i32;
     for spec in super::TABLES {
         let Some(files) = builders.remove(spec.name) else {
-            info!(table = spec.name, "optional table not in the export: its facts are unknown");
+            info!(
+                table = spec.name,
+                "optional table not in the export: its facts are unknown"
+            );
             tables.insert(spec.name, empty_table(spec));
             continue;
         };
         let mut sources = Vec::new();
         for (path, builder) in files {
             let rows = builder.metadata().file_metadata().num_rows() as u64;
-            inputs.push(InputFile { tabell: spec.name.into(), fil: rel(dir, &path), sha256: sha256_file(&path)?, rader: rows });
-            let reader = builder.build().map_err(|source| LoadError::NotParquet { path: path.clone(), source })?;
+            inputs.push(InputFile {
+                tabell: spec.name.into(),
+                fil: rel(dir, &path),
+                sha256: sha256_file(&path)?,
+                rader: rows,
+            });
+            let reader = builder.build().map_err(|source| LoadError::NotParquet {
+                path: path.clone(),
+                source,
+            })?;
             let p = path.clone();
             let batches = reader.map(move |b| {
-                let b = b.map_err(|source| LoadError::Arrow { path: p.clone(), source })?;
-                canonicalise(spec, &b).map_err(|source| LoadError::Arrow { path: p.clone(), source })
+                let b = b.map_err(|source| LoadError::Arrow {
+                    path: p.clone(),
+                    source,
+                })?;
+                canonicalise(spec, &b).map_err(|source| LoadError::Arrow {
+                    path: p.clone(),
+                    source,
+                })
             });
-            sources.push(Source { name: rel(dir, &path), batches: Box::new(batches) });
+            sources.push(Source {
+                name: rel(dir, &path),
+                batches: Box::new(batches),
+            });
         }
         let n = sources.len() as i32;
         let t = v.load_table(spec, sources, kilde)?;
@@ -585,12 +741,24 @@ pub fn load_dir(dir: &Path, as_of: NaiveDate) -> Result<Dataset, LoadError> {
         );
         tables.insert(spec.name, t);
     }
-    info!(elapsed_ms = started.elapsed().as_millis() as u64, "data loaded");
-    Ok(Dataset { tables, findings: v.into_findings(), inputs })
+    info!(
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "data loaded"
+    );
+    Ok(Dataset {
+        tables,
+        findings: v.into_findings(),
+        inputs,
+    })
 }
 
 pub fn empty_table(spec: &'static TableSpec) -> LoadedTable {
-    LoadedTable { spec, present: false, batches: Vec::new(), counts: RowCounts::default() }
+    LoadedTable {
+        spec,
+        present: false,
+        batches: Vec::new(),
+        counts: RowCounts::default(),
+    }
 }
 
 /// For tests and example cases: a Date32 array from ISO dates.

@@ -39,8 +39,14 @@ impl ColType {
     /// Whether an input column of type `dt` is accepted for this contract type.
     pub fn accepts(self, dt: &DataType) -> bool {
         match self {
-            ColType::Str => matches!(dt, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View),
-            ColType::Date => matches!(dt, DataType::Date32 | DataType::Date64 | DataType::Timestamp(_, _)),
+            ColType::Str => matches!(
+                dt,
+                DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
+            ),
+            ColType::Date => matches!(
+                dt,
+                DataType::Date32 | DataType::Date64 | DataType::Timestamp(_, _)
+            ),
             ColType::Int => dt.is_integer(),
             ColType::StrList => match dt {
                 DataType::List(f) | DataType::LargeList(f) => ColType::Str.accepts(f.data_type()),
@@ -71,11 +77,21 @@ pub struct ColumnSpec {
 }
 
 const fn col(name: &'static str, ty: ColType, nullable: bool) -> ColumnSpec {
-    ColumnSpec { name, ty, nullable, codes: None }
+    ColumnSpec {
+        name,
+        ty,
+        nullable,
+        codes: None,
+    }
 }
 
 const fn code(name: &'static str, nullable: bool, codes: &'static [&'static str]) -> ColumnSpec {
-    ColumnSpec { name, ty: ColType::Str, nullable, codes: Some(codes) }
+    ColumnSpec {
+        name,
+        ty: ColType::Str,
+        nullable,
+        codes: Some(codes),
+    }
 }
 
 /// One table of the contract.
@@ -168,7 +184,9 @@ pub const INNSATSGRUPPER: &[&str] = &[
 ];
 pub const HOVEDMAL: &[&str] = &["SKAFFE_ARBEID", "BEHOLDE_ARBEID", "OKE_DELTAKELSE"];
 pub const HJEMMEL: &[&str] = &["20", "20a"];
-pub const VILKAR_KODER: &[&str] = &["04", "06", "07", "08", "10", "14", "15", "16", "17", "18", "19", "20"];
+pub const VILKAR_KODER: &[&str] = &[
+    "04", "06", "07", "08", "10", "14", "15", "16", "17", "18", "19", "20",
+];
 pub const VILKAR_STATUS: &[&str] = &["RELEVANT", "ANNULLERT"];
 pub const HENDELSER: &[&str] = &[
     "INFORMERT",
@@ -182,7 +200,8 @@ pub const HENDELSER: &[&str] = &[
     "AVSLUTTET",
 ];
 pub const KVP_STATUS_KODER: &[&str] = &["3", "4", "5", "6", "7"];
-pub const AVSLUTNING_SITUASJON: &[&str] = &["01", "11", "03", "04", "13", "14", "15", "16", "10", "17"];
+pub const AVSLUTNING_SITUASJON: &[&str] =
+    &["01", "11", "03", "04", "13", "14", "15", "16", "10", "17"];
 pub const REGI: &[&str] = &["STATLIG", "KOMMUNAL", "ANNEN"];
 
 use ColType::*;
@@ -269,7 +288,12 @@ pub const KVP_HENDELSER: TableSpec = TableSpec {
         col("dato", Date, false),
         code("hendelse", false, HENDELSER),
         code("status_kode", true, KVP_STATUS_KODER),
-        ColumnSpec { name: "avslutning_situasjon", ty: StrList, nullable: true, codes: Some(AVSLUTNING_SITUASJON) },
+        ColumnSpec {
+            name: "avslutning_situasjon",
+            ty: StrList,
+            nullable: true,
+            codes: Some(AVSLUTNING_SITUASJON),
+        },
         code("viktigste_inntekt", true, AVSLUTNING_SITUASJON),
     ],
     date_column: Some("dato"),
@@ -318,7 +342,19 @@ pub fn normalise_innsatsgruppe(code: &str) -> &'static str {
 }
 
 /// Output language for caseworker-facing text.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, clap::ValueEnum, serde::Serialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Default,
+    clap::ValueEnum,
+    serde::Serialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Lang {
     #[default]
@@ -339,7 +375,9 @@ pub fn label(kind: &str, code: &str, lang: Lang) -> String {
         ("ytelse", "ALDERSPENSJON") => Some(("alderspensjon", "retirement pension")),
         ("ytelse", "SUPPLERENDE_STONAD") => Some(("supplerende stønad", "supplementary benefit")),
         ("ytelse", "INTRODUKSJONSSTONAD") => Some(("introduksjonsstønad", "introduction benefit")),
-        ("ytelse", "KVALIFISERINGSSTONAD") => Some(("kvalifiseringsstønad", "qualification benefit")),
+        ("ytelse", "KVALIFISERINGSSTONAD") => {
+            Some(("kvalifiseringsstønad", "qualification benefit"))
+        }
         ("ytelse", "ANNEN_TRYGD") => Some(("annen trygdeytelse", "other social security benefit")),
         ("ytelse", "ARBEIDSINNTEKT") => Some(("arbeidsinntekt", "earned income")),
         ("ytelse", "TILTAKSPENGER") => Some(("tiltakspenger", "measure allowance (tiltakspenger)")),
@@ -354,9 +392,10 @@ pub fn label(kind: &str, code: &str, lang: Lang) -> String {
         ("innsatsgruppe", "SPESIELT_TILPASSET_INNSATS") => {
             Some(("spesielt tilpasset innsats", "specially adapted support"))
         }
-        ("innsatsgruppe", "GRADERT_VARIG_TILPASSET_INNSATS") => {
-            Some(("gradert varig tilpasset innsats", "graded permanently adapted support"))
-        }
+        ("innsatsgruppe", "GRADERT_VARIG_TILPASSET_INNSATS") => Some((
+            "gradert varig tilpasset innsats",
+            "graded permanently adapted support",
+        )),
         ("innsatsgruppe", "VARIG_TILPASSET_INNSATS") => {
             Some(("varig tilpasset innsats", "permanently adapted support"))
         }
@@ -378,7 +417,10 @@ pub fn label(kind: &str, code: &str, lang: Lang) -> String {
         ("vilkar", "15") => Some(("annet", "other")),
         ("vilkar", "16") => Some(("arbeidstrening/-praksis", "work training/practice")),
         ("vilkar", "17") => Some(("arbeidsrettede kurs", "work-oriented courses")),
-        ("vilkar", "18") => Some(("realisere formue/redusere boutgifter", "realise assets/reduce housing costs")),
+        ("vilkar", "18") => Some((
+            "realisere formue/redusere boutgifter",
+            "realise assets/reduce housing costs",
+        )),
         ("vilkar", "19") => Some(("digital aktivitetsplan", "digital activity plan")),
         ("vilkar", "20") => Some(("norsk-/samiskopplæring", "Norwegian/Sami language training")),
         _ => None,
@@ -402,9 +444,15 @@ mod tests {
             let n = normalise_innsatsgruppe(code);
             assert!(INNSATSGRUPPER[..5].contains(&n), "{code} -> {n}");
         }
-        assert_eq!(normalise_innsatsgruppe("BATT"), "SPESIELT_TILPASSET_INNSATS");
+        assert_eq!(
+            normalise_innsatsgruppe("BATT"),
+            "SPESIELT_TILPASSET_INNSATS"
+        );
         assert_eq!(normalise_innsatsgruppe("IKVAL"), "STANDARD_INNSATS");
-        assert_eq!(normalise_innsatsgruppe("LITEN_MULIGHET_TIL_A_JOBBE"), "VARIG_TILPASSET_INNSATS");
+        assert_eq!(
+            normalise_innsatsgruppe("LITEN_MULIGHET_TIL_A_JOBBE"),
+            "VARIG_TILPASSET_INNSATS"
+        );
     }
 
     #[test]

@@ -27,16 +27,23 @@ impl Severity {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Problem {
     Null,
-    UnknownCode { value: String, allowed: &'static [&'static str] },
+    UnknownCode {
+        value: String,
+        allowed: &'static [&'static str],
+    },
     PeriodBackwards,
     DateOutOfRange,
     NegativeAmount,
     UnknownPerson,
-    DuplicatePerson { first_row: u64 },
+    DuplicatePerson {
+        first_row: u64,
+    },
     FnrCheck,
     FnrDate,
     FnrNotDigits,
-    AgeOver100 { age: i64 },
+    AgeOver100 {
+        age: i64,
+    },
     KommuneNr,
     BydelNr,
     VeilederTooLong,
@@ -68,7 +75,9 @@ impl Problem {
             Problem::NegativeAmount => "negativt_belop",
             Problem::UnknownPerson => "ukjent_person",
             Problem::DuplicatePerson { .. } => "duplikat_person",
-            Problem::FnrCheck | Problem::FnrDate | Problem::FnrNotDigits => "fodselsnummer_kontroll",
+            Problem::FnrCheck | Problem::FnrDate | Problem::FnrNotDigits => {
+                "fodselsnummer_kontroll"
+            }
             Problem::AgeOver100 { .. } => "alder_over_100",
             Problem::KommuneNr => "kommune_nr_format",
             Problem::BydelNr => "bydel_nr",
@@ -85,10 +94,16 @@ impl Problem {
             (Problem::Null, Nb) => "mangler verdi i en kolonne som ikke kan være tom".into(),
             (Problem::Null, En) => "null in a column that must have a value".into(),
             (Problem::UnknownCode { value, allowed }, Nb) => {
-                format!("ukjent kode «{value}»; forventet en av {}", allowed.join(", "))
+                format!(
+                    "ukjent kode «{value}»; forventet en av {}",
+                    allowed.join(", ")
+                )
             }
             (Problem::UnknownCode { value, allowed }, En) => {
-                format!("unknown code \"{value}\"; expected one of {}", allowed.join(", "))
+                format!(
+                    "unknown code \"{value}\"; expected one of {}",
+                    allowed.join(", ")
+                )
             }
             (Problem::PeriodBackwards, Nb) => "tom er før fom".into(),
             (Problem::PeriodBackwards, En) => "tom is before fom".into(),
@@ -96,8 +111,12 @@ impl Problem {
             (Problem::DateOutOfRange, En) => "date before 1900-01-01 or after 2099-12-31".into(),
             (Problem::NegativeAmount, Nb) => "negativt beløp; forventet 0 eller mer".into(),
             (Problem::NegativeAmount, En) => "negative amount; expected 0 or more".into(),
-            (Problem::UnknownPerson, Nb) => "person_id finnes ikke i personer (eller personraden er satt til side)".into(),
-            (Problem::UnknownPerson, En) => "person_id is not in personer (or its personer row was set aside)".into(),
+            (Problem::UnknownPerson, Nb) => {
+                "person_id finnes ikke i personer (eller personraden er satt til side)".into()
+            }
+            (Problem::UnknownPerson, En) => {
+                "person_id is not in personer (or its personer row was set aside)".into()
+            }
             (Problem::DuplicatePerson { first_row }, Nb) => {
                 format!("person_id forekommer allerede i rad {first_row}; første rad brukes")
             }
@@ -110,11 +129,17 @@ impl Problem {
             (Problem::FnrDate, En) => "fødselsnummer has an invalid date part".into(),
             (Problem::FnrNotDigits, Nb) => "11 tegn lang person_id som ikke bare er sifre".into(),
             (Problem::FnrNotDigits, En) => "11-character person_id that is not all digits".into(),
-            (Problem::AgeOver100 { age }, Nb) => format!("alder over 100 på skanningsdatoen ({age} år)"),
-            (Problem::AgeOver100 { age }, En) => format!("age over 100 on the scan date ({age} years)"),
+            (Problem::AgeOver100 { age }, Nb) => {
+                format!("alder over 100 på skanningsdatoen ({age} år)")
+            }
+            (Problem::AgeOver100 { age }, En) => {
+                format!("age over 100 on the scan date ({age} years)")
+            }
             (Problem::KommuneNr, Nb) => "kommune_nr er ikke fire sifre".into(),
             (Problem::KommuneNr, En) => "kommune_nr is not four digits".into(),
-            (Problem::BydelNr, Nb) => "bydel_nr brukes bare for Oslo (0301) og må være 01–15".into(),
+            (Problem::BydelNr, Nb) => {
+                "bydel_nr brukes bare for Oslo (0301) og må være 01–15".into()
+            }
             (Problem::BydelNr, En) => "bydel_nr is only for Oslo (0301) and must be 01–15".into(),
             (Problem::VeilederTooLong, Nb) => "veileder er lengre enn 10 tegn".into(),
             (Problem::VeilederTooLong, En) => "veileder is longer than 10 characters".into(),

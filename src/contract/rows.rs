@@ -4,7 +4,9 @@
 use std::sync::Arc;
 
 use chrono::NaiveDate;
-use datafusion::arrow::array::{ArrayRef, Date32Array, Int64Array, ListBuilder, RecordBatch, StringArray, StringBuilder};
+use datafusion::arrow::array::{
+    ArrayRef, Date32Array, Int64Array, ListBuilder, RecordBatch, StringArray, StringBuilder,
+};
 use datafusion::arrow::datatypes::{Field, Schema};
 
 use super::{ColType, TableSpec, load::days_since_epoch};
@@ -29,13 +31,25 @@ pub fn batch_from_rows(
         }
     }
     let value = |row: &toml::Table, name: &str| -> Option<toml::Value> {
-        row.get(name).cloned().or_else(|| defaults.iter().find(|(k, _)| *k == name).map(|(_, v)| v.clone()))
+        row.get(name).cloned().or_else(|| {
+            defaults
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.clone())
+        })
     };
     let mut fields = Vec::new();
     let mut cols: Vec<ArrayRef> = Vec::new();
     for c in spec.columns {
         let values: Vec<Option<toml::Value>> = rows.iter().map(|r| value(r, c.name)).collect();
-        let bad = |i: usize, what: &str| format!("row {} of `{}`, column `{}`: expected {what}", i + 1, spec.name, c.name);
+        let bad = |i: usize, what: &str| {
+            format!(
+                "row {} of `{}`, column `{}`: expected {what}",
+                i + 1,
+                spec.name,
+                c.name
+            )
+        };
         let arr: ArrayRef = match c.ty {
             ColType::Str => {
                 let mut out = Vec::new();
@@ -65,7 +79,9 @@ pub fn batch_from_rows(
                 for (i, v) in values.iter().enumerate() {
                     out.push(match v {
                         None => None,
-                        Some(v) => Some(days_since_epoch(parse_date(v).ok_or_else(|| bad(i, "a date (YYYY-MM-DD)"))?)),
+                        Some(v) => Some(days_since_epoch(
+                            parse_date(v).ok_or_else(|| bad(i, "a date (YYYY-MM-DD)"))?,
+                        )),
                     });
                 }
                 Arc::new(Date32Array::from(out))
@@ -121,12 +137,21 @@ mod tests {
     fn rows_fill_defaults_and_parse_dates() {
         let rows: Vec<toml::Table> = vec![
             toml::from_str("utbetalingsdato = 2026-03-05").unwrap(),
-            toml::from_str("utbetalingsdato = \"2026-04-05\"\nbelop = 0\nstatus = \"ANNULLERT\"").unwrap(),
+            toml::from_str("utbetalingsdato = \"2026-04-05\"\nbelop = 0\nstatus = \"ANNULLERT\"")
+                .unwrap(),
         ];
-        let defaults = [("person_id", toml::Value::from("P1")), ("belop", toml::Value::from(5000))];
+        let defaults = [
+            ("person_id", toml::Value::from("P1")),
+            ("belop", toml::Value::from(5000)),
+        ];
         let b = batch_from_rows(&OKONOMISK_STONAD, &rows, &defaults).unwrap();
         assert_eq!(b.num_rows(), 2);
-        let belop = b.column_by_name("belop").unwrap().as_any().downcast_ref::<Int64Array>().unwrap();
+        let belop = b
+            .column_by_name("belop")
+            .unwrap()
+            .as_any()
+            .downcast_ref::<Int64Array>()
+            .unwrap();
         assert_eq!(belop.values().to_vec(), vec![5000, 0]);
         assert!(b.column_by_name("fom").unwrap().is_null(0));
     }

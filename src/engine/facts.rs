@@ -11,7 +11,11 @@ pub const HORIZON_MONTHS: i64 = 120;
 
 /// Livelihood benefits as an SQL list.
 fn livsopphold_list() -> String {
-    crate::contract::LIVSOPPHOLDSYTELSER.iter().map(|y| format!("'{y}'")).collect::<Vec<_>>().join(", ")
+    crate::contract::LIVSOPPHOLDSYTELSER
+        .iter()
+        .map(|y| format!("'{y}'"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Month index (year * 12 + month - 1) of a date.
@@ -125,7 +129,14 @@ LEFT JOIN kvp_status k ON k.person_id = p.person_id
 
 /// The names rules may read: the contract tables, the fact views, and `regel_<id>` views.
 pub fn fact_names() -> Vec<&'static str> {
-    vec!["person", "stonadsmaneder", "innsatsgruppe_gjeldende", "ytelser_aktive", "vilkar_aktive", "kvp_status"]
+    vec![
+        "person",
+        "stonadsmaneder",
+        "innsatsgruppe_gjeldende",
+        "ytelser_aktive",
+        "vilkar_aktive",
+        "kvp_status",
+    ]
 }
 
 #[cfg(test)]

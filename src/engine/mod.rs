@@ -14,10 +14,13 @@ use datafusion::common::ParamValues;
 use datafusion::datasource::MemTable;
 use datafusion::error::DataFusionError;
 use datafusion::execution::SendableRecordBatchStream;
+use datafusion::execution::context::SQLOptions;
 use datafusion::execution::memory_pool::FairSpillPool;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
-use datafusion::logical_expr::{ColumnarValue, Volatility, create_udf};
-use datafusion::prelude::{DataFrame, SQLOptions, SessionConfig, SessionContext};
+use datafusion::logical_expr::{
+    ColumnarValue, ScalarFunctionImplementation, Volatility, create_udf,
+};
+use datafusion::prelude::{DataFrame, SessionConfig, SessionContext};
 use datafusion::scalar::ScalarValue;
 use futures::StreamExt;
 use thiserror::Error;
@@ -42,7 +45,11 @@ pub enum EngineError {
     #[error("rule `{rule}`: returned the same person more than once; group by person_id")]
     DuplicatePerson { rule: String },
     #[error("rule `{rule}`: cannot render its {lang:?} explanation: {message}")]
-    Template { rule: String, lang: Lang, message: String },
+    Template {
+        rule: String,
+        lang: Lang,
+        message: String,
+    },
 }
 
 /// Session settings.
@@ -134,12 +141,21 @@ pub struct Engine {
     ytelser_present: bool,
 }
 
-const SQL_OPTIONS: fn() -> SQLOptions =
-    || SQLOptions::new().with_allow_ddl(false).with_allow_dml(false).with_allow_statements(false);
+/// Rules and facts may only query: no DDL, no DML, no statements.
+fn sql_options() -> SQLOptions {
+    SQLOptions::new()
+        .with_allow_ddl(false)
+        .with_allow_dml(false)
+        .with_allow_statements(false)
+}
 
 impl Engine {
     /// Builds a session over a loaded dataset, with the fact views registered.
-    pub async fn new(data: &Dataset, as_of: NaiveDate, opts: &EngineOptions) -> Result<Engine, EngineError> {
+    pub async fn new(
+        data: &Dataset,
+        as_of: NaiveDate,
+        opts: &EngineOptions,
+    ) -> Result<Engine, EngineError> {
         let config = SessionConfig::new()
             .with_target_partitions(opts.target_partitions.max(1))
             .with_information_schema(false)
@@ -158,7 +174,7 @@ impl Engine {
             ctx.register_table(*name, Arc::new(mem))?;
         }
         for (name, sql) in facts::views(as_of) {
-            let df = ctx.sql_with_options(&sql, SQL_OPTIONS()).await?;
+            let df = ctx.sql_with_options(&sql, sql_options()).await?;
             ctx.register_table(name, df.into_view())?;
         }
         Ok(Engine {
@@ -179,15 +195,38 @@ impl Engine {
         rule: &Rule,
         params: &BTreeMap<String, crate::rules::ParamValue>,
     ) -> Result<DataFrame, EngineError> {
-        let plan_err = |source| EngineError::Plan { rule: rule.id.clone(), source };
-        let df = self.ctx.sql_with_options(&rule.sql, SQL_OPTIONS()).await.map_err(plan_err)?;
-        let mut values: HashMap<String, ScalarValue> =
-            params.iter().map(|(k, v)| (k.clone(), v.scalar())).collect();
-        values.insert("skanningsdato".into(), ScalarValue::Date32(Some(days_since_epoch(self.as_of))));
-        let df = df.with_param_values(ParamValues::from(values)).map_err(plan_err)?;
+        let plan_err = |source| EngineError::Plan {
+            rule: rule.id.clone(),
+            source,
+        };
+        let df = self
+            .ctx
+            .sql_with_options(&rule.sql, sql_options())
+            .await
+            .map_err(plan_err)?;
+        let mut values: HashMap<String, ScalarValue> = params
+            .iter()
+            .map(|(k, v)| (k.clone(), v.scalar()))
+            .collect();
+        values.insert(
+            "skanningsdato".into(),
+            ScalarValue::Date32(Some(days_since_epoch(self.as_of))),
+        );
+        let df = df
+            .with_param_values(ParamValues::from(values))
+            .map_err(plan_err)?;
         match df.schema().field_with_unqualified_name("person_id") {
-            Ok(f) if matches!(f.data_type(), DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View) => Ok(df),
-            _ => Err(EngineError::NoPersonId { rule: rule.id.clone() }),
+            Ok(f)
+                if matches!(
+                    f.data_type(),
+                    DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
+                ) =>
+            {
+                Ok(df)
+            }
+            _ => Err(EngineError::NoPersonId {
+                rule: rule.id.clone(),
+            }),
         }
     }
 
@@ -204,9 +243,15 @@ impl Engine {
                 params.extend(o.iter().map(|(k, v)| (k.clone(), v.clone())));
             }
             let df = self.plan_sql(rule, &params).await?;
-            self.ctx.register_table(rule.view_name(), df.clone().into_view())?;
+            self.ctx
+                .register_table(rule.view_name(), df.clone().into_view())?;
             let decidable = rule.krever.iter().all(|t| !self.missing.contains(t));
-            planned.push(PlannedRule { rule, index, frame: decidable.then_some(df), params });
+            planned.push(PlannedRule {
+                rule,
+                index,
+                frame: decidable.then_some(df),
+                params,
+            });
         }
         Ok(planned)
     }
@@ -223,22 +268,33 @@ impl Engine {
         for p in planned {
             let Some(df) = &p.frame else { continue };
             let started = std::time::Instant::now();
-            let tmpl = env.template_from_str(p.rule.template(lang)).map_err(|e| EngineError::Template {
-                rule: p.rule.id.clone(),
-                lang,
-                message: e.to_string(),
+            let tmpl = env.template_from_str(p.rule.template(lang)).map_err(|e| {
+                EngineError::Template {
+                    rule: p.rule.id.clone(),
+                    lang,
+                    message: e.to_string(),
+                }
             })?;
-            let mut base: BTreeMap<String, minijinja::Value> =
-                p.params.iter().map(|(k, v)| (k.clone(), v.template_value())).collect();
+            let mut base: BTreeMap<String, minijinja::Value> = p
+                .params
+                .iter()
+                .map(|(k, v)| (k.clone(), v.template_value()))
+                .collect();
             base.insert("hjemmel".into(), p.rule.hjemmel.render(lang).into());
             base.insert("tittel".into(), p.rule.title(lang).into());
-            base.insert("skanningsdato".into(), self.as_of.format("%Y-%m-%d").to_string().into());
+            base.insert(
+                "skanningsdato".into(),
+                self.as_of.format("%Y-%m-%d").to_string().into(),
+            );
             let mut stream = df.clone().execute_stream().await?;
             let mut n = 0u64;
             while let Some(batch) = stream.next().await {
                 let batch = batch?;
-                let ids = batch.column_by_name("person_id").expect("checked when planned");
-                let ids = datafusion::arrow::compute::cast(ids, &DataType::Utf8).map_err(DataFusionError::from)?;
+                let ids = batch
+                    .column_by_name("person_id")
+                    .expect("checked when planned");
+                let ids = datafusion::arrow::compute::cast(ids, &DataType::Utf8)
+                    .map_err(DataFusionError::from)?;
                 let ids = ids.as_string::<i32>();
                 for row in 0..batch.num_rows() {
                     if ids.is_null(row) {
@@ -259,7 +315,9 @@ impl Engine {
                     })?;
                     let entry = hits.entry(id.to_string()).or_default();
                     if entry.iter().any(|(r, _)| *r == p.index) {
-                        return Err(EngineError::DuplicatePerson { rule: p.rule.id.clone() });
+                        return Err(EngineError::DuplicatePerson {
+                            rule: p.rule.id.clone(),
+                        });
                     }
                     entry.push((p.index, sentence.trim().to_string()));
                     n += 1;
@@ -311,9 +369,12 @@ impl Engine {
             sql.push_str(" WHERE p.person_id = $person");
         }
         sql.push_str(" ORDER BY p.nav_kontor, p.veileder NULLS LAST, p.person_id");
-        let mut df = self.ctx.sql_with_options(&sql, SQL_OPTIONS()).await?;
+        let mut df = self.ctx.sql_with_options(&sql, sql_options()).await?;
         if let Some(o) = only {
-            df = df.with_param_values(ParamValues::from(vec![("person", ScalarValue::Utf8(Some(o.to_string())))]))?;
+            df = df.with_param_values(ParamValues::from(vec![(
+                "person",
+                ScalarValue::Utf8(Some(o.to_string())),
+            )]))?;
         }
         let mut stream: SendableRecordBatchStream = df.execute_stream().await?;
         while let Some(batch) = stream.next().await {
@@ -321,7 +382,13 @@ impl Engine {
             for row in 0..batch.num_rows() {
                 let facts = self.person_facts(&batch, row);
                 let fired = hits.remove(&facts.person_id).unwrap_or_default();
-                let v = verdict(rules, facts, fired, &stats.undecided_rules, &undecided_sentences);
+                let v = verdict(
+                    rules,
+                    facts,
+                    fired,
+                    &stats.undecided_rules,
+                    &undecided_sentences,
+                );
                 stats.persons += 1;
                 *stats.per_status.entry(v.status).or_default() += 1;
                 for id in v.treff.iter().chain(&v.eksklusjoner).chain(&v.hint) {
@@ -331,9 +398,16 @@ impl Engine {
             }
         }
         if !hits.is_empty() {
-            tracing::warn!(count = hits.len(), "rules returned ids that are not in personer; they were not used");
+            tracing::warn!(
+                count = hits.len(),
+                "rules returned ids that are not in personer; they were not used"
+            );
         }
-        info!(persons = stats.persons, elapsed_ms = started.elapsed().as_millis() as u64, "evaluation done");
+        info!(
+            persons = stats.persons,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "evaluation done"
+        );
         Ok(stats)
     }
 
@@ -345,7 +419,8 @@ impl Engine {
         let i = |name: &str| -> Option<i64> {
             let c = b.column_by_name(name).expect("key facts column");
             (!c.is_null(row)).then(|| {
-                let c = datafusion::arrow::compute::cast(c, &DataType::Int64).expect("integer column");
+                let c =
+                    datafusion::arrow::compute::cast(c, &DataType::Int64).expect("integer column");
                 c.as_primitive::<Int64Type>().value(row)
             })
         };
@@ -354,12 +429,19 @@ impl Engine {
             (!c.is_null(row)).then(|| date_from_days(c.as_primitive::<Date32Type>().value(row)))
         };
         let ytelser = {
-            let c = b.column_by_name("livsoppholdsytelser").expect("key facts column");
+            let c = b
+                .column_by_name("livsoppholdsytelser")
+                .expect("key facts column");
             if c.is_null(row) {
                 self.ytelser_present.then(Vec::new)
             } else {
                 let list = c.as_list::<i32>().value(row);
-                Some((0..list.len()).filter(|j| !list.is_null(*j)).map(|j| values::string(&list, j)).collect())
+                Some(
+                    (0..list.len())
+                        .filter(|j| !list.is_null(*j))
+                        .map(|j| values::string(&list, j))
+                        .collect(),
+                )
             }
         };
         PersonFacts {
@@ -411,7 +493,10 @@ fn verdict(
         if let Some(s) = rule.gir_status {
             forced = Some(forced.map_or(s, |f| f.min(s)));
         }
-        v.begrunnelse.push(Explanation { rule: rule.id.clone(), text: sentence });
+        v.begrunnelse.push(Explanation {
+            rule: rule.id.clone(),
+            text: sentence,
+        });
     }
     v.begrunnelse.extend(undecided_sentences.iter().cloned());
     v.status = match forced {
@@ -435,33 +520,41 @@ fn split_partitions(batches: &[RecordBatch], n: usize) -> Vec<Vec<RecordBatch>> 
 /// `trekk_maneder(dato, n)`: the date `n` calendar months before `dato` (clamped to the
 /// month's last day), for rules such as "within the last 6 months".
 fn trekk_maneder_udf() -> datafusion::logical_expr::ScalarUDF {
-    let fun = Arc::new(|args: &[ColumnarValue]| -> datafusion::error::Result<ColumnarValue> {
-        let scalar = args.iter().all(|a| matches!(a, ColumnarValue::Scalar(_)));
-        let arrays = ColumnarValue::values_to_arrays(args)?;
-        let dates = arrays[0].as_primitive::<Date32Type>();
-        let n = datafusion::arrow::compute::cast(&arrays[1], &DataType::Int64)?;
-        let n = n.as_primitive::<Int64Type>();
-        let out: Date32Array = (0..dates.len())
-            .map(|i| {
-                if dates.is_null(i) || n.is_null(i) {
-                    return None;
-                }
-                let d = date_from_days(dates.value(i));
-                let m = n.value(i);
-                let r = if m >= 0 {
-                    d.checked_sub_months(Months::new(m as u32))
-                } else {
-                    d.checked_add_months(Months::new((-m) as u32))
-                };
-                r.map(days_since_epoch)
-            })
-            .collect();
-        let out: ArrayRef = Arc::new(out);
-        if scalar {
-            Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(&out, 0)?))
-        } else {
-            Ok(ColumnarValue::Array(out))
-        }
-    });
-    create_udf("trekk_maneder", vec![DataType::Date32, DataType::Int64], DataType::Date32, Volatility::Immutable, fun)
+    let fun: ScalarFunctionImplementation = Arc::new(
+        |args: &[ColumnarValue]| -> datafusion::error::Result<ColumnarValue> {
+            let scalar = args.iter().all(|a| matches!(a, ColumnarValue::Scalar(_)));
+            let arrays = ColumnarValue::values_to_arrays(args)?;
+            let dates = arrays[0].as_primitive::<Date32Type>();
+            let n = datafusion::arrow::compute::cast(&arrays[1], &DataType::Int64)?;
+            let n = n.as_primitive::<Int64Type>();
+            let out: Date32Array = (0..dates.len())
+                .map(|i| {
+                    if dates.is_null(i) || n.is_null(i) {
+                        return None;
+                    }
+                    let d = date_from_days(dates.value(i));
+                    let m = n.value(i);
+                    let r = if m >= 0 {
+                        d.checked_sub_months(Months::new(m as u32))
+                    } else {
+                        d.checked_add_months(Months::new((-m) as u32))
+                    };
+                    r.map(days_since_epoch)
+                })
+                .collect();
+            let out: ArrayRef = Arc::new(out);
+            if scalar {
+                Ok(ColumnarValue::Scalar(ScalarValue::try_from_array(&out, 0)?))
+            } else {
+                Ok(ColumnarValue::Array(out))
+            }
+        },
+    );
+    create_udf(
+        "trekk_maneder",
+        vec![DataType::Date32, DataType::Int64],
+        DataType::Date32,
+        Volatility::Immutable,
+        fun,
+    )
 }

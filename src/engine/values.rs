@@ -16,16 +16,27 @@ pub fn cell(arr: &ArrayRef, row: usize) -> Value {
     match arr.data_type() {
         DataType::List(_) => {
             let items = arr.as_list::<i32>().value(row);
-            Value::from((0..items.len()).map(|i| cell(&items, i)).collect::<Vec<_>>())
+            Value::from(
+                (0..items.len())
+                    .map(|i| cell(&items, i))
+                    .collect::<Vec<_>>(),
+            )
         }
         DataType::LargeList(_) => {
             let items = arr.as_list::<i64>().value(row);
-            Value::from((0..items.len()).map(|i| cell(&items, i)).collect::<Vec<_>>())
+            Value::from(
+                (0..items.len())
+                    .map(|i| cell(&items, i))
+                    .collect::<Vec<_>>(),
+            )
         }
         DataType::Struct(fields) => {
             let s = arr.as_struct();
-            let map: std::collections::BTreeMap<String, Value> =
-                fields.iter().enumerate().map(|(i, f)| (f.name().clone(), cell(s.column(i), row))).collect();
+            let map: std::collections::BTreeMap<String, Value> = fields
+                .iter()
+                .enumerate()
+                .map(|(i, f)| (f.name().clone(), cell(s.column(i), row)))
+                .collect();
             Value::from(map)
         }
         _ => match ScalarValue::try_from_array(arr, row) {
@@ -43,7 +54,11 @@ fn scalar(s: ScalarValue) -> Value {
         Float32(Some(f)) => Value::from(f as f64),
         Float64(Some(f)) => Value::from(f),
         Date32(Some(d)) => Value::from(date_from_days(d).format("%Y-%m-%d").to_string()),
-        Date64(Some(ms)) => Value::from(date_from_days((ms / 86_400_000) as i32).format("%Y-%m-%d").to_string()),
+        Date64(Some(ms)) => Value::from(
+            date_from_days((ms / 86_400_000) as i32)
+                .format("%Y-%m-%d")
+                .to_string(),
+        ),
         s if s.data_type().is_integer() => match s.cast_to(&DataType::Int64) {
             Ok(Int64(Some(i))) => Value::from(i),
             _ => Value::from(s.to_string()),

@@ -18,23 +18,40 @@ const BOM: &[u8] = b"\xEF\xBB\xBF";
 
 fn writer(mut tmp: NamedTempFile) -> anyhow::Result<csv::Writer<NamedTempFile>> {
     tmp.write_all(BOM)?;
-    Ok(csv::WriterBuilder::new().delimiter(b';').terminator(csv::Terminator::CRLF).from_writer(tmp))
+    Ok(csv::WriterBuilder::new()
+        .delimiter(b';')
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(tmp))
 }
 
 fn done(w: csv::Writer<NamedTempFile>, name: &str, rows: u64) -> anyhow::Result<Staged> {
-    let tmp = w.into_inner().map_err(|e| anyhow::anyhow!("cannot finish {name}: {}", e.error()))?;
+    let tmp = w
+        .into_inner()
+        .map_err(|e| anyhow::anyhow!("cannot finish {name}: {}", e.error()))?;
     tmp.as_file().sync_all()?;
-    Ok(Staged { name: name.into(), tmp, rows })
+    Ok(Staged {
+        name: name.into(),
+        tmp,
+        rows,
+    })
 }
 
 /// Text that Excel would read as a formula gets a leading apostrophe (CSV injection guard).
 fn safe(s: &str) -> String {
-    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{s}") } else { s.to_string() }
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_string()
+    }
 }
 
 /// An all-digit id is written as ="…" so Excel keeps it as text (no lost leading zero, no 1.2E+10).
 fn id_cell(id: &str) -> String {
-    if !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()) { format!("=\"{id}\"") } else { safe(id) }
+    if !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()) {
+        format!("=\"{id}\"")
+    } else {
+        safe(id)
+    }
 }
 
 struct Row {
@@ -62,7 +79,12 @@ pub struct KandidaterWriter {
 
 impl KandidaterWriter {
     pub fn new(tmp: NamedTempFile, lang: Lang) -> Self {
-        KandidaterWriter { tmp, rows: Vec::new(), skjermet: 0, lang }
+        KandidaterWriter {
+            tmp,
+            rows: Vec::new(),
+            skjermet: 0,
+            lang,
+        }
     }
 }
 
@@ -98,7 +120,10 @@ impl ReportWriter for KandidaterWriter {
             alder: f.alder,
             treff: v.treff.clone(),
             maneder: f.stonadsmaneder_siste_12,
-            siste: f.siste_stonadsmaned.map(|d| d.format("%Y-%m").to_string()).unwrap_or_default(),
+            siste: f
+                .siste_stonadsmaned
+                .map(|d| d.format("%Y-%m").to_string())
+                .unwrap_or_default(),
             innsatsgruppe: f
                 .innsatsgruppe
                 .as_deref()
@@ -149,11 +174,32 @@ impl ReportWriter for KandidaterWriter {
     }
 }
 
-/// Writes `datakvalitet.csv`: one line per finding, in input order.
-pub fn write_datakvalitet(tmp: NamedTempFile, findings: &[Finding], lang: Lang) -> anyhow::Result<Staged> {
+/// Writes `datakvalitet.csv`: one line per finding, by table (contract order), file and row.
+pub fn write_datakvalitet(
+    tmp: NamedTempFile,
+    findings: &[Finding],
+    lang: Lang,
+) -> anyhow::Result<Staged> {
+    let order = |t: &str| {
+        crate::contract::TABLES
+            .iter()
+            .position(|s| s.name == t)
+            .map_or(0, |i| i + 1)
+    };
+    let mut findings: Vec<&Finding> = findings.iter().collect();
+    findings
+        .sort_by(|a, b| (order(&a.table), &a.file, a.row).cmp(&(order(&b.table), &b.file, b.row)));
     let mut w = writer(tmp)?;
-    w.write_record(["tabell", "fil", "rad", "kolonne", "alvorlighet", "kode", "årsak"])?;
-    for f in findings {
+    w.write_record([
+        "tabell",
+        "fil",
+        "rad",
+        "kolonne",
+        "alvorlighet",
+        "kode",
+        "årsak",
+    ])?;
+    for f in &findings {
         w.write_record([
             f.table.as_str(),
             f.file.as_str(),

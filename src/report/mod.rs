@@ -36,8 +36,11 @@ pub struct OutputDir {
 
 impl OutputDir {
     pub fn create(dir: &Path) -> anyhow::Result<OutputDir> {
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create the output folder {}", dir.display()))?;
-        Ok(OutputDir { dir: dir.to_path_buf() })
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create the output folder {}", dir.display()))?;
+        Ok(OutputDir {
+            dir: dir.to_path_buf(),
+        })
     }
 
     /// A new temporary file in the output folder, readable and writable by the owner only.
@@ -54,9 +57,9 @@ impl OutputDir {
     pub fn commit(&self, staged: Vec<Staged>) -> anyhow::Result<()> {
         for s in staged {
             let target = self.dir.join(&s.name);
-            s.tmp
-                .persist(&target)
-                .with_context(|| format!("cannot move the finished {} into place", target.display()))?;
+            s.tmp.persist(&target).with_context(|| {
+                format!("cannot move the finished {} into place", target.display())
+            })?;
         }
         Ok(())
     }
@@ -69,7 +72,9 @@ impl Staged {
 }
 
 pub fn sha256_of(path: &Path) -> anyhow::Result<String> {
-    let mut r = BufReader::new(std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?);
+    let mut r = BufReader::new(
+        std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?,
+    );
     let mut h = Sha256::new();
     let mut buf = [0u8; 64 * 1024];
     loop {

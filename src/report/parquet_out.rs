@@ -20,7 +20,11 @@ pub const FILE: &str = "vurderinger.parquet";
 const CHUNK: usize = 8192;
 
 fn list(name: &str) -> Field {
-    Field::new(name, DataType::List(Arc::new(Field::new("item", DataType::Utf8, true))), true)
+    Field::new(
+        name,
+        DataType::List(Arc::new(Field::new("item", DataType::Utf8, true))),
+        true,
+    )
 }
 
 pub fn schema() -> SchemaRef {
@@ -95,9 +99,16 @@ pub struct VurderingerWriter {
 
 impl VurderingerWriter {
     pub fn new(tmp: NamedTempFile, as_of: NaiveDate) -> anyhow::Result<Self> {
-        let props = WriterProperties::builder().set_compression(Compression::SNAPPY).build();
+        let props = WriterProperties::builder()
+            .set_compression(Compression::SNAPPY)
+            .build();
         let writer = ArrowWriter::try_new(tmp, schema(), Some(props))?;
-        Ok(VurderingerWriter { writer, b: Builders::default(), as_of: days_since_epoch(as_of), rows: 0 })
+        Ok(VurderingerWriter {
+            writer,
+            b: Builders::default(),
+            as_of: days_since_epoch(as_of),
+            rows: 0,
+        })
     }
 
     fn flush(&mut self) -> anyhow::Result<()> {
@@ -143,16 +154,21 @@ impl ReportWriter for VurderingerWriter {
         b.nav_kontor.append_value(&f.nav_kontor);
         b.veileder.append_option(f.veileder.as_deref());
         b.kommune_nr.append_value(&f.kommune_nr);
-        b.adressebeskyttelse.append_option(f.adressebeskyttelse.as_deref());
+        b.adressebeskyttelse
+            .append_option(f.adressebeskyttelse.as_deref());
         b.alder.append_value(f.alder);
         b.status.append_value(v.status.as_str());
         push_list(&mut b.treff, v.treff.iter().map(String::as_str));
-        push_list(&mut b.eksklusjoner, v.eksklusjoner.iter().map(String::as_str));
+        push_list(
+            &mut b.eksklusjoner,
+            v.eksklusjoner.iter().map(String::as_str),
+        );
         push_list(&mut b.hint, v.hint.iter().map(String::as_str));
         push_list(&mut b.uavklart, v.uavklart.iter().map(String::as_str));
         push_list(&mut b.begrunnelse, v.sentences());
         b.stonadsmaneder.append_value(f.stonadsmaneder_siste_12);
-        b.siste_stonadsmaned.append_option(date(f.siste_stonadsmaned));
+        b.siste_stonadsmaned
+            .append_option(date(f.siste_stonadsmaned));
         b.innsatsgruppe.append_option(f.innsatsgruppe.as_deref());
         b.vedtak_dato.append_option(date(f.vedtak_dato));
         match &f.livsoppholdsytelser {
@@ -160,7 +176,8 @@ impl ReportWriter for VurderingerWriter {
             None => b.livsoppholdsytelser.append(false),
         }
         b.kvp_tilstand.append_option(f.kvp_tilstand.as_deref());
-        b.kvp_siste_hendelse.append_option(f.kvp_siste_hendelse.as_deref());
+        b.kvp_siste_hendelse
+            .append_option(f.kvp_siste_hendelse.as_deref());
         b.kvp_siste_dato.append_option(date(f.kvp_siste_dato));
         b.skanningsdato.append_value(self.as_of);
         b.len += 1;
@@ -175,6 +192,10 @@ impl ReportWriter for VurderingerWriter {
         self.flush()?;
         let tmp = self.writer.into_inner()?;
         tmp.as_file().sync_all()?;
-        Ok(Staged { name: FILE.into(), tmp, rows: self.rows })
+        Ok(Staged {
+            name: FILE.into(),
+            tmp,
+            rows: self.rows,
+        })
     }
 }

@@ -22,14 +22,29 @@ pub fn empty_dataset() -> load::Dataset {
         t.present = true;
         tables.insert(spec.name, t);
     }
-    load::Dataset { tables, findings: Vec::new(), inputs: Vec::new() }
+    load::Dataset {
+        tables,
+        findings: Vec::new(),
+        inputs: Vec::new(),
+    }
 }
 
 /// Checks a loaded rule set; an empty result means every rule plans and renders.
 pub async fn check(rules: &RuleSet, date: NaiveDate) -> Result<Vec<Diagnostic>, EngineError> {
-    let engine = Engine::new(&empty_dataset(), date, &EngineOptions { target_partitions: 1, memory_limit: None }).await?;
+    let engine = Engine::new(
+        &empty_dataset(),
+        date,
+        &EngineOptions {
+            target_partitions: 1,
+            memory_limit: None,
+        },
+    )
+    .await?;
     let mut diags = Vec::new();
-    let mut known: Vec<String> = contract::TABLES.iter().map(|t| t.name.to_string()).collect();
+    let mut known: Vec<String> = contract::TABLES
+        .iter()
+        .map(|t| t.name.to_string())
+        .collect();
     known.extend(facts::fact_names().iter().map(|s| s.to_string()));
     for rule in &rules.rules {
         let mut params = rule.params_at(date);
@@ -41,16 +56,34 @@ pub async fn check(rules: &RuleSet, date: NaiveDate) -> Result<Vec<Diagnostic>, 
         }
         match engine.plan_sql(rule, &params).await {
             Ok(df) => {
-                let columns: HashSet<String> = df.schema().fields().iter().map(|f| f.name().clone()).collect();
-                if let Err(e) = engine.context().register_table(rule.view_name(), df.into_view()) {
-                    diags.push(rule.source.diag(Some(rule.source.sql_span.clone()), "sql", e.to_string()));
+                let columns: HashSet<String> = df
+                    .schema()
+                    .fields()
+                    .iter()
+                    .map(|f| f.name().clone())
+                    .collect();
+                if let Err(e) = engine
+                    .context()
+                    .register_table(rule.view_name(), df.into_view())
+                {
+                    diags.push(rule.source.diag(
+                        Some(rule.source.sql_span.clone()),
+                        "sql",
+                        e.to_string(),
+                    ));
                 }
                 check_templates(rule, &columns, &params, &mut diags);
             }
-            Err(EngineError::Plan { source, .. }) => diags.push(sql_diagnostic(rule, &source, &known)),
+            Err(EngineError::Plan { source, .. }) => {
+                diags.push(sql_diagnostic(rule, &source, &known))
+            }
             Err(EngineError::NoPersonId { .. }) => diags.push(
                 rule.source
-                    .diag(Some(rule.source.sql_span.clone()), "no-person-id", "the query does not return a `person_id` column of type string")
+                    .diag(
+                        Some(rule.source.sql_span.clone()),
+                        "no-person-id",
+                        "the query does not return a `person_id` column of type string",
+                    )
                     .with_help("select person_id (one row per person the rule fires for)"),
             ),
             Err(e) => return Err(e),
@@ -67,22 +100,35 @@ fn check_templates(
     params: &BTreeMap<String, super::ParamValue>,
     diags: &mut Vec<Diagnostic>,
 ) {
-    for (i, (lang, tmpl)) in [("nb", &rule.template_nb), ("en", &rule.template_en)].into_iter().enumerate() {
+    for (i, (lang, tmpl)) in [("nb", &rule.template_nb), ("en", &rule.template_en)]
+        .into_iter()
+        .enumerate()
+    {
         let mut unknown: Vec<String> = template::variables(tmpl)
             .into_iter()
-            .filter(|v| !columns.contains(v) && !params.contains_key(v) && !BUILTIN_VARIABLES.contains(&v.as_str()))
+            .filter(|v| {
+                !columns.contains(v)
+                    && !params.contains_key(v)
+                    && !BUILTIN_VARIABLES.contains(&v.as_str())
+            })
             .collect();
         unknown.sort();
         for v in unknown {
             let span = &rule.source.template_spans[i];
-            let at = tmpl.find(v.as_str()).map(|o| super::diagnostic::offset_in_value(&rule.source.text, span, o));
+            let at = tmpl
+                .find(v.as_str())
+                .map(|o| super::diagnostic::offset_in_value(&rule.source.text, span, o));
             let mut available: Vec<&str> = columns.iter().map(|s| s.as_str()).collect();
             available.extend(params.keys().map(|s| s.as_str()));
             available.extend(BUILTIN_VARIABLES);
             available.sort();
             diags.push(
                 rule.source
-                    .diag(at.map(|a| a..a + v.len()).or(Some(span.clone())), "template-variable", format!("forklaring.{lang} uses `{v}`, which the rule does not provide"))
+                    .diag(
+                        at.map(|a| a..a + v.len()).or(Some(span.clone())),
+                        "template-variable",
+                        format!("forklaring.{lang} uses `{v}`, which the rule does not provide"),
+                    )
                     .with_help(format!("available: {}", available.join(", "))),
             );
         }
@@ -92,12 +138,15 @@ fn check_templates(
 fn check_examples(rule: &Rule, diags: &mut Vec<Diagnostic>) {
     for (i, ex) in rule.examples.iter().enumerate() {
         let span = rule.source.example_spans.get(i).cloned();
-        let mut tables: Vec<(&contract::TableSpec, Vec<toml::Table>)> = vec![(&contract::PERSONER, vec![ex.person.clone()])];
+        let mut tables: Vec<(&contract::TableSpec, Vec<toml::Table>)> =
+            vec![(&contract::PERSONER, vec![ex.person.clone()])];
         for spec in &contract::TABLES[1..] {
-            tables.push((spec, ex.rows(spec.name).to_vec()));
+            tables.push((*spec, ex.rows(spec.name).to_vec()));
         }
         for (spec, rows) in tables {
-            if let Err(e) = contract::rows::batch_from_rows(spec, &rows, &super::examples::defaults(spec.name)) {
+            if let Err(e) =
+                contract::rows::batch_from_rows(spec, &rows, &super::examples::defaults(spec.name))
+            {
                 diags.push(
                     rule.source
                         .diag(span.clone(), "example", format!("example {} (`{}`): {e}", i + 1, ex.navn))
@@ -118,7 +167,11 @@ pub fn sql_diagnostic(rule: &Rule, err: &DataFusionError, known_tables: &[String
     if let Some(d) = err.diagnostic() {
         message = d.message.clone();
         if let Some(s) = d.span {
-            let width = if s.end.line == s.start.line { (s.end.column.saturating_sub(s.start.column)) as usize } else { 1 };
+            let width = if s.end.line == s.start.line {
+                (s.end.column.saturating_sub(s.start.column)) as usize
+            } else {
+                1
+            };
             at = Some((s.start.line as usize, s.start.column as usize, width.max(1)));
         }
         helps.extend(d.helps.iter().map(|h| h.message.clone()));
@@ -126,16 +179,33 @@ pub fn sql_diagnostic(rule: &Rule, err: &DataFusionError, known_tables: &[String
             helps.extend(d.notes.iter().map(|n| n.message.clone()));
         }
     }
-    if at.is_none() {
-        at = parse_line_col(&root.to_string()).map(|(l, c)| (l, c, 1));
-    }
     let text = root.to_string();
+    if at.is_none() {
+        at = parse_line_col(&text).map(|(l, c)| (l, c, 1));
+    }
+    if let DataFusionError::SQL(e, _) = root {
+        // sqlparser's message without the Debug wrapping
+        message = match e.as_ref() {
+            datafusion::sql::sqlparser::parser::ParserError::ParserError(m)
+            | datafusion::sql::sqlparser::parser::ParserError::TokenizerError(m) => m.clone(),
+            other => other.to_string(),
+        };
+        if let Some(i) = message.find(" at Line: ") {
+            message.truncate(i);
+        }
+    }
+    let end_of_sql = at.is_none() && text.contains("found: EOF");
     let lower = text.to_lowercase();
-    let code = if lower.contains("no field named") || lower.contains("column") && lower.contains("not found") {
+    let code = if lower.contains("no field named")
+        || lower.contains("column") && lower.contains("not found")
+    {
         "unknown-column"
     } else if lower.contains("table") && lower.contains("not found") {
         "unknown-table"
-    } else if matches!(root, DataFusionError::SQL(..)) || lower.contains("parsererror") || lower.contains("sql error") {
+    } else if matches!(root, DataFusionError::SQL(..))
+        || lower.contains("parsererror")
+        || lower.contains("sql error")
+    {
         "sql-syntax"
     } else {
         "sql"
@@ -154,26 +224,53 @@ pub fn sql_diagnostic(rule: &Rule, err: &DataFusionError, known_tables: &[String
             _ => "see the README, \"Rule files\", for what a rule's SQL must return".into(),
         });
     }
-    if code == "unknown-table" && !helps.iter().any(|h| h.contains("the tables a rule can read")) {
-        helps.push(format!("the tables a rule can read are {}", known_tables.join(", ")));
+    if code == "unknown-table"
+        && !helps
+            .iter()
+            .any(|h| h.contains("the tables a rule can read"))
+    {
+        helps.push(format!(
+            "the tables a rule can read are {}",
+            known_tables.join(", ")
+        ));
     }
     let span = match at {
         Some((line, col, width)) => {
             let start = line_col_in_value(&src.text, &src.sql_span, line, col);
             start..start + width
         }
+        None if end_of_sql => {
+            // The statement ends too early: point just after its last character.
+            let content_start = super::diagnostic::content_start(&src.text, &src.sql_span);
+            let content = &src.text[content_start..src.sql_span.end];
+            let end = content_start + content.trim_end_matches(['\'', '"']).trim_end().len();
+            end..end + 1
+        }
         None => src.sql_span.clone(),
     };
-    src.diag(Some(span), code, format!("rule `{}`: {}", rule.id, message.trim())).with_help(helps.join("; "))
+    src.diag(
+        Some(span),
+        code,
+        format!("rule `{}`: {}", rule.id, message.trim()),
+    )
+    .with_help(helps.join("; "))
 }
 
 /// Finds "Line: 3, Column: 7" (sqlparser's error positions) in a message.
 fn parse_line_col(msg: &str) -> Option<(usize, usize)> {
     let i = msg.find("Line: ")?;
     let rest = &msg[i + 6..];
-    let line: usize = rest.split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()?;
+    let line: usize = rest
+        .split(|c: char| !c.is_ascii_digit())
+        .next()?
+        .parse()
+        .ok()?;
     let j = rest.find("Column: ")?;
-    let col: usize = rest[j + 8..].split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()?;
+    let col: usize = rest[j + 8..]
+        .split(|c: char| !c.is_ascii_digit())
+        .next()?
+        .parse()
+        .ok()?;
     Some((line, col))
 }
 
@@ -183,7 +280,12 @@ mod tests {
 
     #[test]
     fn finds_sqlparser_positions() {
-        assert_eq!(parse_line_col("sql parser error: Expected: end of statement, found: x at Line: 3, Column: 7"), Some((3, 7)));
+        assert_eq!(
+            parse_line_col(
+                "sql parser error: Expected: end of statement, found: x at Line: 3, Column: 7"
+            ),
+            Some((3, 7))
+        );
         assert_eq!(parse_line_col("no position"), None);
     }
 }

@@ -24,7 +24,14 @@ impl Diagnostic {
         code: &'static str,
         message: impl Into<String>,
     ) -> Self {
-        Diagnostic { file: file.to_string(), source, span, code, message: message.into(), help: None }
+        Diagnostic {
+            file: file.to_string(),
+            source,
+            span,
+            code,
+            message: message.into(),
+            help: None,
+        }
     }
 
     pub fn with_help(mut self, help: impl Into<String>) -> Self {
@@ -45,17 +52,27 @@ impl Diagnostic {
         let mut out = String::new();
         match self.line_col() {
             Some((line, col)) => {
-                let _ = writeln!(out, "{}:{line}:{col}: error[{}]: {}", self.file, self.code, self.message);
+                let _ = writeln!(
+                    out,
+                    "{}:{line}:{col}: error[{}]: {}",
+                    self.file, self.code, self.message
+                );
                 let text = self.source.lines().nth(line - 1).unwrap_or("");
                 let span = self.span.clone().unwrap();
-                let width = self.source[span.start.min(self.source.len())..span.end.min(self.source.len())]
+                let width = self.source
+                    [span.start.min(self.source.len())..span.end.min(self.source.len())]
                     .lines()
                     .next()
                     .map_or(1, |s| s.chars().count().max(1));
                 let gutter = " ".repeat(line.to_string().len());
                 let _ = writeln!(out, "{gutter} |");
                 let _ = writeln!(out, "{line} | {text}");
-                let _ = writeln!(out, "{gutter} | {}{}", " ".repeat(col - 1), "^".repeat(width));
+                let _ = writeln!(
+                    out,
+                    "{gutter} | {}{}",
+                    " ".repeat(col - 1),
+                    "^".repeat(width)
+                );
             }
             None => {
                 let _ = writeln!(out, "{}: error[{}]: {}", self.file, self.code, self.message);
@@ -95,13 +112,22 @@ pub fn content_start(source: &str, value_span: &Range<usize>) -> usize {
 }
 
 /// The byte offset in the file of a 1-based line and column of a string value's content.
-pub fn line_col_in_value(source: &str, value_span: &Range<usize>, line: usize, col: usize) -> usize {
+pub fn line_col_in_value(
+    source: &str,
+    value_span: &Range<usize>,
+    line: usize,
+    col: usize,
+) -> usize {
     let start = content_start(source, value_span);
     let content = &source[start..value_span.end.min(source.len())];
     let mut offset = 0;
     for (i, l) in content.split_inclusive('\n').enumerate() {
         if i + 1 == line {
-            let byte_col: usize = l.chars().take(col.saturating_sub(1)).map(char::len_utf8).sum();
+            let byte_col: usize = l
+                .chars()
+                .take(col.saturating_sub(1))
+                .map(char::len_utf8)
+                .sum();
             return start + offset + byte_col;
         }
         offset += l.len();
@@ -118,8 +144,14 @@ mod tests {
         let src: Arc<str> = "a = 1\nsql = '''\nSELECT x\nFROM y'''\n".into();
         let span = 12..src.len() - 1;
         let at = line_col_in_value(&src, &span, 2, 6);
-        let d = Diagnostic::new("rules/r.toml", src.clone(), Some(at..at + 1), "sql", "unknown table y")
-            .with_help("use a known table");
+        let d = Diagnostic::new(
+            "rules/r.toml",
+            src.clone(),
+            Some(at..at + 1),
+            "sql",
+            "unknown table y",
+        )
+        .with_help("use a known table");
         assert_eq!(d.line_col(), Some((4, 6)));
         assert_eq!(
             d.render(),

@@ -49,34 +49,61 @@ pub fn example_dataset(ex: &Example, as_of: chrono::NaiveDate) -> Result<Dataset
             tables.insert(spec.name, load::empty_table(spec));
             continue;
         }
-        let rows: Vec<toml::Table> =
-            if spec.name == "personer" { vec![ex.person.clone()] } else { ex.rows(spec.name).to_vec() };
+        let rows: Vec<toml::Table> = if spec.name == "personer" {
+            vec![ex.person.clone()]
+        } else {
+            ex.rows(spec.name).to_vec()
+        };
         let batch: RecordBatch = rows::batch_from_rows(spec, &rows, &defaults(spec.name))?;
         let source = Source {
             name: format!("eksempel/{}", spec.name),
             batches: Box::new(std::iter::once(Ok::<_, LoadError>(batch))),
         };
-        let t = v.load_table(spec, vec![source], k as i32).map_err(|e| e.to_string())?;
+        let t = v
+            .load_table(spec, vec![source], k as i32)
+            .map_err(|e| e.to_string())?;
         tables.insert(spec.name, t);
     }
     let findings = v.into_findings();
     let errors: Vec<String> = findings
         .iter()
         .filter(|f| f.severity() == Severity::Feil)
-        .map(|f| format!("{} row {} column {}: {}", f.table, f.row, f.column, f.problem.reason(Lang::En)))
+        .map(|f| {
+            format!(
+                "{} row {} column {}: {}",
+                f.table,
+                f.row,
+                f.column,
+                f.problem.reason(Lang::En)
+            )
+        })
         .collect();
     if !errors.is_empty() {
-        return Err(format!("the example's rows have data-quality errors: {}", errors.join("; ")));
+        return Err(format!(
+            "the example's rows have data-quality errors: {}",
+            errors.join("; ")
+        ));
     }
-    Ok(Dataset { tables, findings, inputs: Vec::new() })
+    Ok(Dataset {
+        tables,
+        findings,
+        inputs: Vec::new(),
+    })
 }
 
 async fn run_case(rules: &RuleSet, rule: &Rule, ex: &Example) -> Result<(), String> {
     let as_of = rows::parse_date(&ex.skanningsdato).ok_or("skanningsdato is not a date")?;
     let data = example_dataset(ex, as_of)?;
-    let engine = Engine::new(&data, as_of, &EngineOptions { target_partitions: 1, memory_limit: None })
-        .await
-        .map_err(|e| format!("{e:#}"))?;
+    let engine = Engine::new(
+        &data,
+        as_of,
+        &EngineOptions {
+            target_partitions: 1,
+            memory_limit: None,
+        },
+    )
+    .await
+    .map_err(|e| format!("{e:#}"))?;
     let mut overrides: HashMap<String, BTreeMap<String, ParamValue>> = HashMap::new();
     let mut mine = BTreeMap::new();
     for (k, v) in &ex.parametre {
@@ -90,7 +117,10 @@ async fn run_case(rules: &RuleSet, rule: &Rule, ex: &Example) -> Result<(), Stri
         mine.insert(k.clone(), v);
     }
     overrides.insert(rule.id.clone(), mine);
-    let planned = engine.plan_rules(rules, &overrides).await.map_err(|e| format!("{e}: {}", root(&e)))?;
+    let planned = engine
+        .plan_rules(rules, &overrides)
+        .await
+        .map_err(|e| format!("{e}: {}", root(&e)))?;
     let mut texts: BTreeMap<Lang, Option<String>> = BTreeMap::new();
     let mut outcome = Expected::IkkeTreff;
     for lang in [Lang::Nb, Lang::En] {
@@ -103,7 +133,12 @@ async fn run_case(rules: &RuleSet, rule: &Rule, ex: &Example) -> Result<(), Stri
             .await
             .map_err(|e| format!("{e:#}"))?;
         let v = verdicts.pop().ok_or("the example person got no verdict")?;
-        let fired = v.treff.iter().chain(&v.eksklusjoner).chain(&v.hint).any(|r| *r == rule.id);
+        let fired = v
+            .treff
+            .iter()
+            .chain(&v.eksklusjoner)
+            .chain(&v.hint)
+            .any(|r| *r == rule.id);
         outcome = if fired {
             Expected::Treff
         } else if v.uavklart.contains(&rule.id) {
@@ -111,23 +146,38 @@ async fn run_case(rules: &RuleSet, rule: &Rule, ex: &Example) -> Result<(), Stri
         } else {
             Expected::IkkeTreff
         };
-        texts.insert(lang, v.begrunnelse.iter().find(|e| e.rule == rule.id).map(|e| e.text.clone()));
+        texts.insert(
+            lang,
+            v.begrunnelse
+                .iter()
+                .find(|e| e.rule == rule.id)
+                .map(|e| e.text.clone()),
+        );
     }
     if outcome != ex.forventet {
         return Err(format!(
-            "expected {:?}, got {:?}{}",
-            ex.forventet,
-            outcome,
-            texts[&Lang::Nb].as_ref().map(|t| format!(" («{t}»)")).unwrap_or_default()
+            "expected {}, got {}{}",
+            ex.forventet.as_str(),
+            outcome.as_str(),
+            texts[&Lang::Nb]
+                .as_ref()
+                .map(|t| format!(" («{t}»)"))
+                .unwrap_or_default()
         ));
     }
     if let Some(want) = &ex.forklaring_inneholder {
         let got = texts[&Lang::Nb].clone().unwrap_or_default();
         if !got.contains(want.as_str()) {
-            return Err(format!("the nb explanation «{got}» does not contain «{want}»"));
+            return Err(format!(
+                "the nb explanation «{got}» does not contain «{want}»"
+            ));
         }
     }
-    if outcome == Expected::Treff && texts.values().any(|t| t.as_ref().is_none_or(|t| t.trim().is_empty())) {
+    if outcome == Expected::Treff
+        && texts
+            .values()
+            .any(|t| t.as_ref().is_none_or(|t| t.trim().is_empty()))
+    {
         return Err("the rule fired but an explanation (nb or en) is empty".into());
     }
     Ok(())
@@ -152,7 +202,12 @@ pub async fn run_all(rules: &RuleSet) -> Vec<CaseResult> {
                 None => rule.source.path.clone(),
             };
             let failure = run_case(rules, rule, ex).await.err();
-            results.push(CaseResult { rule: rule.id.clone(), name: ex.navn.clone(), location, failure });
+            results.push(CaseResult {
+                rule: rule.id.clone(),
+                name: ex.navn.clone(),
+                location,
+                failure,
+            });
         }
     }
     results

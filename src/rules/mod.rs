@@ -57,8 +57,13 @@ pub enum Status {
 }
 
 impl Status {
-    pub const ALL: [Status; 5] =
-        [Status::Deltaker, Status::UnderBehandling, Status::Kandidat, Status::Ekskludert, Status::IkkeTreff];
+    pub const ALL: [Status; 5] = [
+        Status::Deltaker,
+        Status::UnderBehandling,
+        Status::Kandidat,
+        Status::Ekskludert,
+        Status::IkkeTreff,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -122,7 +127,11 @@ pub struct Param {
 impl Param {
     /// The value in force on a date: the one with the latest `fra` on or before it.
     pub fn in_force(&self, date: NaiveDate) -> Option<&ParamValue> {
-        self.values.iter().rev().find(|(from, _)| *from <= date).map(|(_, v)| v)
+        self.values
+            .iter()
+            .rev()
+            .find(|(from, _)| *from <= date)
+            .map(|(_, v)| v)
     }
 }
 
@@ -136,17 +145,26 @@ pub struct Hjemmel {
 
 impl Hjemmel {
     pub fn render(&self, lang: Lang) -> String {
-        const ORD: [&str; 8] = ["første", "andre", "tredje", "fjerde", "femte", "sjette", "sjuende", "åttende"];
+        const ORD: [&str; 8] = [
+            "første", "andre", "tredje", "fjerde", "femte", "sjette", "sjuende", "åttende",
+        ];
         match lang {
             Lang::Nb => match self.ledd {
-                Some(l) if (1..=8).contains(&l) => format!("{} § {} {} ledd", self.lov, self.paragraf, ORD[l as usize - 1]),
+                Some(l) if (1..=8).contains(&l) => format!(
+                    "{} § {} {} ledd",
+                    self.lov,
+                    self.paragraf,
+                    ORD[l as usize - 1]
+                ),
                 _ => format!("{} § {}", self.lov, self.paragraf),
             },
             Lang::En => {
                 let law = match self.lov.as_str() {
                     "sosialtjenesteloven" => "the Social Services Act",
                     "folketrygdloven" => "the National Insurance Act",
-                    "forskrift om kvalifiseringsprogram" => "the Regulations on the Qualification Programme",
+                    "forskrift om kvalifiseringsprogram" => {
+                        "the Regulations on the Qualification Programme"
+                    }
                     "NAV-loven" => "the NAV Act",
                     other => other,
                 };
@@ -166,6 +184,16 @@ pub enum Expected {
     Treff,
     IkkeTreff,
     Uavklart,
+}
+
+impl Expected {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Expected::Treff => "treff",
+            Expected::IkkeTreff => "ikke_treff",
+            Expected::Uavklart => "uavklart",
+        }
+    }
 }
 
 /// One example case: a single person with rows in the contract tables.
@@ -269,7 +297,12 @@ pub struct RuleSource {
 }
 
 impl RuleSource {
-    pub fn diag(&self, span: Option<Range<usize>>, code: &'static str, message: impl Into<String>) -> Diagnostic {
+    pub fn diag(
+        &self,
+        span: Option<Range<usize>>,
+        code: &'static str,
+        message: impl Into<String>,
+    ) -> Diagnostic {
         Diagnostic::new(&self.path, self.text.clone(), span, code, message)
     }
 }
@@ -336,7 +369,10 @@ impl RuleSet {
             .files()
             .filter(|f| f.path().extension().is_some_and(|e| e == "toml"))
             .map(|f| {
-                (format!("rules/{}", f.path().display()), String::from_utf8_lossy(f.contents()).into_owned())
+                (
+                    format!("rules/{}", f.path().display()),
+                    String::from_utf8_lossy(f.contents()).into_owned(),
+                )
             })
             .collect();
         files.sort();
@@ -357,12 +393,26 @@ impl RuleSet {
             Ok(files)
         };
         let files = read().map_err(|e| {
-            vec![Diagnostic::new(&dir.display().to_string(), "".into(), None, "io", format!("cannot read the rules folder: {e}"))]
+            vec![Diagnostic::new(
+                &dir.display().to_string(),
+                "".into(),
+                None,
+                "io",
+                format!("cannot read the rules folder: {e}"),
+            )]
         })?;
         if files.is_empty() {
             return Err(vec![
-                Diagnostic::new(&dir.display().to_string(), "".into(), None, "no-rules", "the folder has no rule files")
-                    .with_help("rule files are TOML files ending in .toml; see the README, \"Rule files\""),
+                Diagnostic::new(
+                    &dir.display().to_string(),
+                    "".into(),
+                    None,
+                    "no-rules",
+                    "the folder has no rule files",
+                )
+                .with_help(
+                    "rule files are TOML files ending in .toml; see the README, \"Rule files\"",
+                ),
             ]);
         }
         Self::from_sources(files, dir.display().to_string())
@@ -375,7 +425,10 @@ impl RuleSet {
         }
     }
 
-    fn from_sources(files: Vec<(String, String)>, origin: String) -> Result<RuleSet, Vec<Diagnostic>> {
+    fn from_sources(
+        files: Vec<(String, String)>,
+        origin: String,
+    ) -> Result<RuleSet, Vec<Diagnostic>> {
         let mut rules = Vec::new();
         let mut diags = Vec::new();
         for (path, text) in files {
@@ -389,8 +442,15 @@ impl RuleSet {
             if let Some(first) = seen.get(&r.id) {
                 diags.push(
                     r.source
-                        .diag(Some(r.source.id_span.clone()), "duplicate-id", format!("rule id `{}` is already used", r.id))
-                        .with_help(format!("{first} defines `{}` too; every rule needs its own id", r.id)),
+                        .diag(
+                            Some(r.source.id_span.clone()),
+                            "duplicate-id",
+                            format!("rule id `{}` is already used", r.id),
+                        )
+                        .with_help(format!(
+                            "{first} defines `{}` too; every rule needs its own id",
+                            r.id
+                        )),
                 );
             } else {
                 seen.insert(r.id.clone(), r.source.path.clone());
@@ -398,7 +458,11 @@ impl RuleSet {
         }
         // Candidates first, then exclusions, then hints: a rule may read earlier kinds' results.
         rules.sort_by_key(|r| (r.kind as u8, r.id.clone()));
-        if diags.is_empty() { Ok(RuleSet { rules, origin }) } else { Err(diags) }
+        if diags.is_empty() {
+            Ok(RuleSet { rules, origin })
+        } else {
+            Err(diags)
+        }
     }
 
     pub fn get(&self, id: &str) -> Option<&Rule> {
@@ -446,8 +510,12 @@ fn parse_rule(path: &str, text: String) -> Result<Rule, Vec<Diagnostic>> {
     let id = raw.id.get_ref().clone();
     if !is_identifier(&id) {
         diags.push(
-            diag(Some(raw.id.span()), "bad-id", format!("rule id `{id}` is not a valid id"))
-                .with_help("ids are lower-case ASCII letters, digits and _, starting with a letter"),
+            diag(
+                Some(raw.id.span()),
+                "bad-id",
+                format!("rule id `{id}` is not a valid id"),
+            )
+            .with_help("ids are lower-case ASCII letters, digits and _, starting with a letter"),
         );
     }
     let mut text_of = |t: &Spanned<Texts>, what: &str| -> (String, String, [Range<usize>; 2]) {
@@ -456,8 +524,14 @@ fn parse_rule(path: &str, text: String) -> Result<Rule, Vec<Diagnostic>> {
             Some(s) if !s.get_ref().trim().is_empty() => (s.get_ref().clone(), s.span()),
             _ => {
                 diags.push(
-                    diag(Some(t.span()), "missing-text", format!("`{what}` has no {lang} text"))
-                        .with_help(format!("add `{lang} = \"...\"` to `{what}`: every rule needs both nb and en")),
+                    diag(
+                        Some(t.span()),
+                        "missing-text",
+                        format!("`{what}` has no {lang} text"),
+                    )
+                    .with_help(format!(
+                        "add `{lang} = \"...\"` to `{what}`: every rule needs both nb and en"
+                    )),
                 );
                 (String::new(), t.span())
             }
@@ -474,16 +548,28 @@ fn parse_rule(path: &str, text: String) -> Result<Rule, Vec<Diagnostic>> {
         match contract::table(k.get_ref()) {
             Some(t) if !t.required => krever.push(t.name),
             Some(t) => diags.push(
-                diag(Some(k.span()), "krever", format!("`{}` is a required table and is always present", t.name))
-                    .with_help("list only optional tables in `krever`"),
+                diag(
+                    Some(k.span()),
+                    "krever",
+                    format!("`{}` is a required table and is always present", t.name),
+                )
+                .with_help("list only optional tables in `krever`"),
             ),
             None => diags.push(
-                diag(Some(k.span()), "unknown-table", format!("unknown table `{}` in `krever`", k.get_ref())).with_help(
-                    format!(
-                        "the optional tables are {}",
-                        contract::TABLES.iter().filter(|t| !t.required).map(|t| t.name).collect::<Vec<_>>().join(", ")
-                    ),
-                ),
+                diag(
+                    Some(k.span()),
+                    "unknown-table",
+                    format!("unknown table `{}` in `krever`", k.get_ref()),
+                )
+                .with_help(format!(
+                    "the optional tables are {}",
+                    contract::TABLES
+                        .iter()
+                        .filter(|t| !t.required)
+                        .map(|t| t.name)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )),
             ),
         }
     }
@@ -493,8 +579,12 @@ fn parse_rule(path: &str, text: String) -> Result<Rule, Vec<Diagnostic>> {
         let span = Some(p.span());
         if !is_identifier(name) || name == "skanningsdato" {
             diags.push(
-                diag(span.clone(), "bad-parameter", format!("`{name}` cannot be a parameter name"))
-                    .with_help("use lower-case letters, digits and _; `skanningsdato` is built in"),
+                diag(
+                    span.clone(),
+                    "bad-parameter",
+                    format!("`{name}` cannot be a parameter name"),
+                )
+                .with_help("use lower-case letters, digits and _; `skanningsdato` is built in"),
             );
         }
         let p = p.get_ref();
@@ -503,8 +593,14 @@ fn parse_rule(path: &str, text: String) -> Result<Rule, Vec<Diagnostic>> {
             match ParamValue::from_toml(v) {
                 Some(v) => values.push((NaiveDate::from_ymd_opt(1900, 1, 1).unwrap(), v)),
                 None => diags.push(
-                    diag(span.clone(), "bad-parameter", format!("parameter `{name}` has a value of an unsupported type"))
-                        .with_help("a parameter value is an integer, a decimal number, a string or true/false"),
+                    diag(
+                        span.clone(),
+                        "bad-parameter",
+                        format!("parameter `{name}` has a value of an unsupported type"),
+                    )
+                    .with_help(
+                        "a parameter value is an integer, a decimal number, a string or true/false",
+                    ),
                 ),
             }
         }
@@ -526,51 +622,95 @@ fn parse_rule(path: &str, text: String) -> Result<Rule, Vec<Diagnostic>> {
         values.sort_by_key(|(d, _)| *d);
         if values.windows(2).any(|w| w[0].0 == w[1].0) {
             diags.push(
-                diag(span.clone(), "bad-parameter", format!("parameter `{name}` has two values from the same date"))
-                    .with_help("each `fra` date may occur once"),
+                diag(
+                    span.clone(),
+                    "bad-parameter",
+                    format!("parameter `{name}` has two values from the same date"),
+                )
+                .with_help("each `fra` date may occur once"),
             );
         }
-        params.push(Param { name: name.clone(), description: p.beskrivelse.clone(), values });
+        params.push(Param {
+            name: name.clone(),
+            description: p.beskrivelse.clone(),
+            values,
+        });
     }
 
-    if let Some(s) = &raw.gir_status {
-        if !matches!(s.get_ref(), Status::Deltaker | Status::UnderBehandling) || raw.kind != Kind::Eksklusjon {
-            diags.push(
-                diag(Some(s.span()), "gir-status", "`gir_status` is only for exclusions, with deltaker or under_behandling".into())
-                    .with_help("the other statuses follow from which candidate and exclusion rules fire"),
-            );
-        }
+    let bad_status = |s: &Spanned<Status>| {
+        !matches!(s.get_ref(), Status::Deltaker | Status::UnderBehandling)
+            || raw.kind != Kind::Eksklusjon
+    };
+    if let Some(s) = raw.gir_status.as_ref().filter(|s| bad_status(s)) {
+        diags.push(
+            diag(
+                Some(s.span()),
+                "gir-status",
+                "`gir_status` is only for exclusions, with deltaker or under_behandling".into(),
+            )
+            .with_help("the other statuses follow from which candidate and exclusion rules fire"),
+        );
     }
 
     for (i, ex) in raw.eksempel.iter().enumerate() {
         let e = ex.get_ref();
         if contract::rows::parse_date(&e.skanningsdato).is_none() {
             diags.push(
-                diag(Some(ex.span()), "example", format!("example {} (`{}`): `skanningsdato` is not a date", i + 1, e.navn))
-                    .with_help("write it as a TOML date: skanningsdato = 2026-11-16"),
+                diag(
+                    Some(ex.span()),
+                    "example",
+                    format!(
+                        "example {} (`{}`): `skanningsdato` is not a date",
+                        i + 1,
+                        e.navn
+                    ),
+                )
+                .with_help("write it as a TOML date: skanningsdato = 2026-11-16"),
             );
         }
         for m in &e.mangler {
-            if !contract::table(m).is_some_and(|t| !t.required) {
+            if contract::table(m).is_none_or(|t| t.required) {
                 diags.push(
-                    diag(Some(ex.span()), "example", format!("example {} (`{}`): `{m}` in `mangler` is not an optional table", i + 1, e.navn))
-                        .with_help("only optional tables can be missing from an export"),
+                    diag(
+                        Some(ex.span()),
+                        "example",
+                        format!(
+                            "example {} (`{}`): `{m}` in `mangler` is not an optional table",
+                            i + 1,
+                            e.navn
+                        ),
+                    )
+                    .with_help("only optional tables can be missing from an export"),
                 );
             }
         }
         for key in e.parametre.keys() {
             if !raw.parametre.contains_key(key) {
                 diags.push(
-                    diag(Some(ex.span()), "example", format!("example {} (`{}`) overrides unknown parameter `{key}`", i + 1, e.navn))
-                        .with_help("declare the parameter under [parametre] first"),
+                    diag(
+                        Some(ex.span()),
+                        "example",
+                        format!(
+                            "example {} (`{}`) overrides unknown parameter `{key}`",
+                            i + 1,
+                            e.navn
+                        ),
+                    )
+                    .with_help("declare the parameter under [parametre] first"),
                 );
             }
         }
     }
 
-    for (lang, tmpl, span) in [("nb", &template_nb, &template_spans[0]), ("en", &template_en, &template_spans[1])] {
+    for (lang, tmpl, span) in [
+        ("nb", &template_nb, &template_spans[0]),
+        ("en", &template_en, &template_spans[1]),
+    ] {
         if let Err(e) = template::compile_check(tmpl) {
-            let at = e.range().map(|r| diagnostic::offset_in_value(&text, span, r.start)).or(Some(span.start));
+            let at = e
+                .range()
+                .map(|r| diagnostic::offset_in_value(&text, span, r.start))
+                .or(Some(span.start));
             diags.push(
                 diag(at.map(|a| a..a + 1), "template", format!("forklaring.{lang}: {}", e.detail().unwrap_or("template error")))
                     .with_help("templates use Jinja syntax: {{ column }}, {{ date | maned }}, {% if ... %}...{% endif %}"),
@@ -631,8 +771,14 @@ verdier = [{ fra = 2010-01-01, verdi = 6 }, { fra = 2027-01-01, verdi = 4 }]
     #[test]
     fn the_value_in_force_on_the_scan_date_is_used() {
         let r = parse_rule("t.toml", MINIMAL.into()).unwrap();
-        assert_eq!(r.params_at(date("2026-12-31"))["grense"], ParamValue::Int(6));
-        assert_eq!(r.params_at(date("2027-01-01"))["grense"], ParamValue::Int(4));
+        assert_eq!(
+            r.params_at(date("2026-12-31"))["grense"],
+            ParamValue::Int(6)
+        );
+        assert_eq!(
+            r.params_at(date("2027-01-01"))["grense"],
+            ParamValue::Int(4)
+        );
         assert!(r.params_at(date("2009-12-31")).is_empty());
     }
 
@@ -656,8 +802,15 @@ verdier = [{ fra = 2010-01-01, verdi = 6 }, { fra = 2027-01-01, verdi = 4 }]
 
     #[test]
     fn hjemmel_renders_in_both_languages() {
-        let h = Hjemmel { lov: "sosialtjenesteloven".into(), paragraf: "29".into(), ledd: Some(1) };
+        let h = Hjemmel {
+            lov: "sosialtjenesteloven".into(),
+            paragraf: "29".into(),
+            ledd: Some(1),
+        };
         assert_eq!(h.render(Lang::Nb), "sosialtjenesteloven § 29 første ledd");
-        assert_eq!(h.render(Lang::En), "the Social Services Act section 29 subsection 1");
+        assert_eq!(
+            h.render(Lang::En),
+            "the Social Services Act section 29 subsection 1"
+        );
     }
 }

@@ -6,17 +6,41 @@ use minijinja::{Environment, UndefinedBehavior, Value};
 use crate::contract::{Lang, label};
 
 const MONTHS_NB: [&str; 12] = [
-    "januar", "februar", "mars", "april", "mai", "juni", "juli", "august", "september", "oktober", "november", "desember",
+    "januar",
+    "februar",
+    "mars",
+    "april",
+    "mai",
+    "juni",
+    "juli",
+    "august",
+    "september",
+    "oktober",
+    "november",
+    "desember",
 ];
 const MONTHS_EN: [&str; 12] = [
-    "January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
     "December",
 ];
 
 /// "2026-11-01" → "november 2026" (nb) or "November 2026" (en).
 pub fn month_name(date: &str, lang: Lang) -> String {
     let mut parts = date.split('-');
-    let (Some(y), Some(m)) = (parts.next(), parts.next().and_then(|m| m.parse::<usize>().ok())) else {
+    let (Some(y), Some(m)) = (
+        parts.next(),
+        parts.next().and_then(|m| m.parse::<usize>().ok()),
+    ) else {
         return date.to_string();
     };
     if !(1..=12).contains(&m) {
@@ -43,7 +67,7 @@ pub fn join_list(items: &[String], lang: Lang) -> String {
 }
 
 /// The environment with this tool's filters, for one language.
-pub fn environment(lang: Lang) -> Environment<'static> {
+pub fn environment<'a>(lang: Lang) -> Environment<'a> {
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
     env.set_keep_trailing_newline(false);
@@ -67,7 +91,9 @@ pub fn compile_check(source: &str) -> Result<(), minijinja::Error> {
 /// The top-level variables a template reads.
 pub fn variables(source: &str) -> std::collections::HashSet<String> {
     let env = environment(Lang::Nb);
-    env.template_from_str(source).map(|t| t.undeclared_variables(false)).unwrap_or_default()
+    env.template_from_str(source)
+        .map(|t| t.undeclared_variables(false))
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -87,17 +113,29 @@ mod tests {
     fn filters_render_codes() {
         let env = environment(Lang::Nb);
         let out = env
-            .render_str("{{ y | ytelse }} / {{ l | map('ytelse') | liste }} / {{ m | maned }}", minijinja::context! {
-                y => "AAP", l => vec!["AAP", "DAGPENGER"], m => "2026-11-01"
-            })
+            .render_str(
+                "{{ y | ytelse }} / {{ l | map('ytelse') | liste }} / {{ m | maned }}",
+                minijinja::context! {
+                    y => "AAP", l => vec!["AAP", "DAGPENGER"], m => "2026-11-01"
+                },
+            )
             .unwrap();
-        assert_eq!(out, "arbeidsavklaringspenger / arbeidsavklaringspenger og dagpenger / november 2026");
+        assert_eq!(
+            out,
+            "arbeidsavklaringspenger / arbeidsavklaringspenger og dagpenger / november 2026"
+        );
     }
 
     #[test]
     fn undefined_variables_are_errors() {
         let env = environment(Lang::En);
-        assert!(env.render_str("{{ nope }}", minijinja::context! {}).is_err());
-        assert_eq!(variables("{{ a }} {% if b %}{{ c | maned }}{% endif %}").len(), 3);
+        assert!(
+            env.render_str("{{ nope }}", minijinja::context! {})
+                .is_err()
+        );
+        assert_eq!(
+            variables("{{ a }} {% if b %}{{ c | maned }}{% endif %}").len(),
+            3
+        );
     }
 }
