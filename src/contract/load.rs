@@ -343,30 +343,23 @@ impl Validator {
         ok: &mut [bool],
         row_offset: u64,
     ) {
-        let ids = batch
-            .column_by_name("person_id")
-            .unwrap()
-            .as_string::<i32>()
-            .clone();
+        let strings = |name: &str| {
+            batch
+                .column_by_name(name)
+                .unwrap()
+                .as_string::<i32>()
+                .clone()
+        };
+        let (ids, kommune, bydel, veileder) = (
+            strings("person_id"),
+            strings("kommune_nr"),
+            strings("bydel_nr"),
+            strings("veileder"),
+        );
         let born = batch
             .column_by_name("fodselsdato")
             .unwrap()
             .as_primitive::<Date32Type>()
-            .clone();
-        let kommune = batch
-            .column_by_name("kommune_nr")
-            .unwrap()
-            .as_string::<i32>()
-            .clone();
-        let bydel = batch
-            .column_by_name("bydel_nr")
-            .unwrap()
-            .as_string::<i32>()
-            .clone();
-        let veileder = batch
-            .column_by_name("veileder")
-            .unwrap()
-            .as_string::<i32>()
             .clone();
         for i in 0..batch.num_rows() {
             let row = row_offset + i as u64 + 1;
