@@ -34,6 +34,8 @@ pub struct Cli {
 pub enum Command {
     /// Scan a data directory and write verdicts, candidates, data-quality findings and a manifest.
     Scan(ScanCmd),
+    /// Generate a synthetic population (every contract table) at any scale.
+    Generate(GenerateCmd),
     /// Check or test rule files.
     Rules {
         #[command(subcommand)]
@@ -60,6 +62,25 @@ pub struct ScanCmd {
     pub lang: Lang,
     #[command(flatten)]
     pub engine: EngineArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateCmd {
+    /// Number of persons.
+    #[arg(long)]
+    pub persons: u64,
+    /// Output data directory (created if missing).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Random seed: the same arguments give byte-identical files.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Scan date the history ends at (default: today).
+    #[arg(long, value_parser = parse_date)]
+    pub as_of: Option<NaiveDate>,
+    /// Years of history up to the scan date.
+    #[arg(long, default_value_t = 5)]
+    pub years: u32,
 }
 
 #[derive(Debug, Args)]
@@ -199,6 +220,29 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let outcome = scan::run(args).await?;
             if !cli.quiet {
                 eprint!("{}", scan::summary_text(&outcome, as_of));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Generate(g) => {
+            let args = crate::generate::GenerateArgs {
+                persons: g.persons,
+                out: g.out,
+                seed: g.seed,
+                as_of: g.as_of.unwrap_or_else(today),
+                years: g.years,
+                progress: !cli.quiet,
+            };
+            let started = std::time::Instant::now();
+            let stats = crate::generate::run(&args)?;
+            if !cli.quiet {
+                eprintln!(
+                    "kvp-scan: generated {} persons in {:.1} s",
+                    args.persons,
+                    started.elapsed().as_secs_f64()
+                );
+                for (table, rows) in stats {
+                    eprintln!("  {table:<20}{rows:>12} rows");
+                }
             }
             Ok(ExitCode::SUCCESS)
         }

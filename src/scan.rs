@@ -30,6 +30,7 @@ pub fn render_diagnostics(d: &[Diagnostic]) -> String {
     s
 }
 
+#[derive(Debug, Clone)]
 pub struct ScanArgs {
     pub data: PathBuf,
     pub out: PathBuf,

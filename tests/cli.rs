@@ -672,3 +672,65 @@ fn demo_data_scans_cleanly() {
         "the demo has no data-quality findings:\n{dq}"
     );
 }
+
+#[test]
+fn generate_is_deterministic_and_passes_validation_with_zero_findings() {
+    let tmp = tempfile::tempdir().unwrap();
+    let gen_into = |name: &str| {
+        let out = tmp.path().join(name);
+        kvp()
+            .args([
+                "generate",
+                "--persons",
+                "3000",
+                "--seed",
+                "42",
+                "--as-of",
+                AS_OF,
+                "--years",
+                "3",
+                "--out",
+            ])
+            .arg(&out)
+            .assert()
+            .success()
+            .stderr(predicates::str::contains("generated 3000 persons"));
+        out
+    };
+    let a = gen_into("a");
+    let b = gen_into("b");
+    let mut files: Vec<String> = std::fs::read_dir(&a)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    assert_eq!(files.len(), 7, "every contract table: {files:?}");
+    for f in &files {
+        assert_eq!(
+            std::fs::read(a.join(f)).unwrap(),
+            std::fs::read(b.join(f)).unwrap(),
+            "{f} differs"
+        );
+    }
+    let s = scan(a.to_str().unwrap(), &[]);
+    let dq = read_csv(&s.out.join("datakvalitet.csv"));
+    assert_eq!(
+        dq.lines().count(),
+        1,
+        "generated data has no findings:\n{dq}"
+    );
+    let got = vurderinger(&s.out);
+    assert_eq!(got.len(), 3000);
+    for status in [
+        "deltaker",
+        "under_behandling",
+        "kandidat",
+        "ekskludert",
+        "ikke_treff",
+    ] {
+        assert!(
+            got.values().any(|r| r.status == status),
+            "a generated population reaches {status}"
+        );
+    }
+}

@@ -173,9 +173,22 @@ impl Engine {
             let mem = MemTable::try_new(schema, parts)?;
             ctx.register_table(*name, Arc::new(mem))?;
         }
+        // Each fact is computed once and kept in memory: several rules read the same facts,
+        // and none of them re-reads the contract tables to get them.
         for (name, sql) in facts::views(as_of) {
+            let started = std::time::Instant::now();
             let df = ctx.sql_with_options(&sql, sql_options()).await?;
-            ctx.register_table(name, df.into_view())?;
+            let table = if data.tables.values().all(|t| t.batches.is_empty()) {
+                df.into_view() // nothing to compute (rules check, empty examples)
+            } else {
+                df.cache().await?.into_view()
+            };
+            ctx.register_table(name, table)?;
+            debug!(
+                fact = name,
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                "fact computed"
+            );
         }
         Ok(Engine {
             ctx,

@@ -1,0 +1,74 @@
+//! Criterion benches: the full scan at 10 000 persons and at national scale (150 000 persons,
+//! 5 years), and loading + planning the rule set alone. Data is generated in setup (not timed).
+//!
+//! Run: `cargo bench --bench scan` (KVP_BENCH_SKIP_NATIONAL=1 leaves out the national scale).
+
+use std::path::PathBuf;
+
+use chrono::NaiveDate;
+use criterion::{Criterion, criterion_group, criterion_main};
+use kvp_scan::contract::Lang;
+use kvp_scan::engine::EngineOptions;
+use kvp_scan::generate::{GenerateArgs, run as generate};
+use kvp_scan::scan::{ScanArgs, load_rules, run as scan};
+
+fn as_of() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 11, 16).unwrap()
+}
+
+fn population(dir: &std::path::Path, persons: u64) -> PathBuf {
+    let out = dir.join(format!("data_{persons}"));
+    generate(&GenerateArgs {
+        persons,
+        out: out.clone(),
+        seed: 1,
+        as_of: as_of(),
+        years: 5,
+        progress: false,
+    })
+    .expect("generate");
+    out
+}
+
+fn benches(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+
+    let mut g = c.benchmark_group("rules");
+    g.sample_size(20);
+    g.bench_function("load_and_plan", |b| {
+        b.iter(|| rt.block_on(load_rules(None, as_of())).unwrap())
+    });
+    g.finish();
+
+    let mut sizes = vec![10_000u64];
+    if std::env::var_os("KVP_BENCH_SKIP_NATIONAL").is_none() {
+        sizes.push(150_000);
+    }
+    let mut g = c.benchmark_group("scan");
+    g.sample_size(10);
+    for persons in sizes {
+        let data = population(tmp.path(), persons);
+        let out = tmp.path().join(format!("out_{persons}"));
+        g.bench_function(format!("full_scan_{persons}"), |b| {
+            b.iter(|| {
+                let args = ScanArgs {
+                    data: data.clone(),
+                    out: out.clone(),
+                    as_of: as_of(),
+                    rules: None,
+                    lang: Lang::Nb,
+                    engine: EngineOptions::default(),
+                };
+                rt.block_on(scan(args)).unwrap()
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(scan_benches, benches);
+criterion_main!(scan_benches);
