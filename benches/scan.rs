@@ -30,6 +30,27 @@ fn population(dir: &std::path::Path, persons: u64) -> PathBuf {
     out
 }
 
+/// The scan floor: read every contract column of every table once, nothing else.
+fn read_floor(dir: &std::path::Path) -> usize {
+    use datafusion::parquet::arrow::ProjectionMask;
+    use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    let mut rows = 0;
+    for spec in kvp_scan::contract::TABLES {
+        let file = std::fs::File::open(dir.join(format!("{}.parquet", spec.name))).unwrap();
+        let b = ParquetRecordBatchReaderBuilder::try_new(file).unwrap();
+        let idx: Vec<usize> = spec
+            .columns
+            .iter()
+            .map(|c| b.schema().index_of(c.name).unwrap())
+            .collect();
+        let mask = ProjectionMask::roots(b.parquet_schema(), idx);
+        for batch in b.with_projection(mask).build().unwrap() {
+            rows += batch.unwrap().num_rows();
+        }
+    }
+    rows
+}
+
 fn benches(c: &mut Criterion) {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -53,6 +74,9 @@ fn benches(c: &mut Criterion) {
     for persons in sizes {
         let data = population(tmp.path(), persons);
         let out = tmp.path().join(format!("out_{persons}"));
+        g.bench_function(format!("floor_read_columns_{persons}"), |b| {
+            b.iter(|| read_floor(&data))
+        });
         g.bench_function(format!("full_scan_{persons}"), |b| {
             b.iter(|| {
                 let args = ScanArgs {

@@ -299,10 +299,14 @@ impl Engine {
                 "skanningsdato".into(),
                 self.as_of.format("%Y-%m-%d").to_string().into(),
             );
+            let base = minijinja::Value::from(base);
             let mut stream = df.clone().execute_stream().await?;
             let mut n = 0u64;
+            let mut render = std::time::Duration::ZERO;
             while let Some(batch) = stream.next().await {
                 let batch = batch?;
+                let schema = batch.schema();
+                let names: Vec<&String> = schema.fields().iter().map(|f| f.name()).collect();
                 let ids = batch
                     .column_by_name("person_id")
                     .expect("checked when planned");
@@ -317,10 +321,16 @@ impl Engine {
                     if only.is_some_and(|o| o != id) {
                         continue;
                     }
-                    let mut ctx = base.clone();
-                    for (i, field) in batch.schema().fields().iter().enumerate() {
-                        ctx.insert(field.name().clone(), values::cell(batch.column(i), row));
-                    }
+                    let row_values: BTreeMap<&str, minijinja::Value> = names
+                        .iter()
+                        .enumerate()
+                        .map(|(i, name)| (name.as_str(), values::cell(batch.column(i), row)))
+                        .collect();
+                    let ctx = minijinja::value::merge_maps([
+                        minijinja::Value::from(row_values),
+                        base.clone(),
+                    ]);
+                    let render_started = std::time::Instant::now();
                     let sentence = tmpl.render(&ctx).map_err(|e| EngineError::Template {
                         rule: p.rule.id.clone(),
                         lang,
@@ -333,10 +343,17 @@ impl Engine {
                         });
                     }
                     entry.push((p.index, sentence.trim().to_string()));
+                    render += render_started.elapsed();
                     n += 1;
                 }
             }
-            debug!(rule = %p.rule.id, hits = n, elapsed_ms = started.elapsed().as_millis() as u64, "rule evaluated");
+            debug!(
+                rule = %p.rule.id,
+                hits = n,
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                render_ms = render.as_millis() as u64,
+                "rule evaluated"
+            );
         }
         Ok(hits)
     }
@@ -431,11 +448,7 @@ impl Engine {
         };
         let i = |name: &str| -> Option<i64> {
             let c = b.column_by_name(name).expect("key facts column");
-            (!c.is_null(row)).then(|| {
-                let c =
-                    datafusion::arrow::compute::cast(c, &DataType::Int64).expect("integer column");
-                c.as_primitive::<Int64Type>().value(row)
-            })
+            (!c.is_null(row)).then(|| c.as_primitive::<Int64Type>().value(row))
         };
         let d = |name: &str| -> Option<NaiveDate> {
             let c = b.column_by_name(name).expect("key facts column");
