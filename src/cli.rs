@@ -34,6 +34,8 @@ pub struct Cli {
 pub enum Command {
     /// Scan a data directory and write verdicts, candidates, data-quality findings and a manifest.
     Scan(ScanCmd),
+    /// Explain why one person is or is not a candidate: every rule, the facts and source rows.
+    Explain(ExplainCmd),
     /// Generate a synthetic population (every contract table) at any scale.
     Generate(GenerateCmd),
     /// Check or test rule files.
@@ -62,6 +64,28 @@ pub struct ScanCmd {
     pub lang: Lang,
     #[command(flatten)]
     pub engine: EngineArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainCmd {
+    /// Data directory, as for `scan`.
+    #[arg(long)]
+    pub data: PathBuf,
+    /// The person's id (person_id in personer).
+    #[arg(long)]
+    pub person: String,
+    /// Scan date (YYYY-MM-DD). Default: today.
+    #[arg(long, value_parser = parse_date)]
+    pub as_of: Option<NaiveDate>,
+    /// Folder of rule files to use instead of the embedded rule set.
+    #[arg(long)]
+    pub rules: Option<PathBuf>,
+    /// Language of the report.
+    #[arg(long, value_enum, default_value_t = Lang::Nb)]
+    pub lang: Lang,
+    /// Print the explanation as JSON (schema: README, "explain --json").
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -220,6 +244,22 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let outcome = scan::run(args).await?;
             if !cli.quiet {
                 eprint!("{}", scan::summary_text(&outcome, as_of));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Explain(x) => {
+            let args = crate::explain::ExplainArgs {
+                data: x.data,
+                person: x.person,
+                as_of: x.as_of.unwrap_or_else(today),
+                rules: x.rules,
+                lang: x.lang,
+            };
+            let e = crate::explain::run(&args).await?;
+            if x.json {
+                println!("{}", serde_json::to_string_pretty(&e)?);
+            } else {
+                print!("{}", crate::explain::render_text(&e, args.lang));
             }
             Ok(ExitCode::SUCCESS)
         }

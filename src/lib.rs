@@ -4,6 +4,7 @@
 pub mod cli;
 pub mod contract;
 pub mod engine;
+pub mod explain;
 pub mod generate;
 pub mod report;
 pub mod rules;

@@ -734,3 +734,74 @@ fn generate_is_deterministic_and_passes_validation_with_zero_findings() {
         );
     }
 }
+
+fn explain(person: &str, extra: &[&str]) -> (String, i32) {
+    let a = kvp()
+        .args([
+            "explain",
+            "--data",
+            "testdata/fixtures",
+            "--as-of",
+            AS_OF,
+            "--person",
+            person,
+        ])
+        .args(extra)
+        .assert();
+    let out = a.get_output();
+    (
+        String::from_utf8(out.stdout.clone()).unwrap(),
+        out.status.code().unwrap(),
+    )
+}
+
+#[rstest]
+#[case::excluded_only_by_aap("aap_lopende", "nb")]
+#[case::excluded_only_by_aap_en("aap_lopende", "en")]
+#[case::candidate_with_hints("situasjonsbestemt_langtid", "nb")]
+#[case::participant("i_kvp", "en")]
+fn explain_report_for_a_fixture_person(#[case] label: &str, #[case] lang: &str) {
+    let person = expected()
+        .into_iter()
+        .find(|e| e.label == label)
+        .unwrap()
+        .person_id;
+    let (out, code) = explain(&person, &["--lang", lang]);
+    assert_eq!(code, 0);
+    insta::assert_snapshot!(format!("explain_{label}_{lang}"), out);
+}
+
+#[test]
+fn explain_and_scan_never_disagree() {
+    let s = scan("testdata/fixtures", &[]);
+    let got = vurderinger(&s.out);
+    for (id, row) in &got {
+        let (out, code) = explain(id, &["--json"]);
+        assert_eq!(code, 0);
+        let e: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(e["status"], row.status.as_str(), "status of {id}");
+        let fired = |kind: &str| -> BTreeSet<String> {
+            e["regler"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|r| r["type"] == kind && r["utfall"] == "treff")
+                .map(|r| r["id"].as_str().unwrap().to_string())
+                .collect()
+        };
+        assert_eq!(fired("kandidat"), row.treff, "treff of {id}");
+        assert_eq!(
+            fired("eksklusjon"),
+            row.eksklusjoner,
+            "eksklusjoner of {id}"
+        );
+        assert_eq!(fired("hint"), row.hint, "hint of {id}");
+    }
+}
+
+#[test]
+fn explain_of_an_unknown_person_is_an_error() {
+    let (out, code) = explain("00000000000", &[]);
+    assert_eq!(code, 2);
+    assert!(out.is_empty());
+}

@@ -1,0 +1,410 @@
+//! `explain`: why one person is or is not a candidate, from the engine's own evaluation (the
+//! same planned rules and the same verdict code as `scan`), with the facts and source rows used.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use chrono::NaiveDate;
+use datafusion::arrow::array::RecordBatch;
+use datafusion::common::ParamValues;
+use datafusion::scalar::ScalarValue;
+use serde::Serialize;
+
+use crate::contract::Lang;
+use crate::contract::load::load_dir;
+use crate::engine::{Engine, EngineOptions, Verdict, values};
+use crate::rules::{Kind, ParamValue};
+use crate::scan::load_rules;
+
+pub struct ExplainArgs {
+    pub data: PathBuf,
+    pub person: String,
+    pub as_of: NaiveDate,
+    pub rules: Option<PathBuf>,
+    pub lang: Lang,
+}
+
+/// The documented JSON shape of an explanation (`explain --json`).
+#[derive(Debug, Serialize)]
+pub struct Explanation {
+    pub person_id: String,
+    pub skanningsdato: String,
+    pub status: String,
+    pub nav_kontor: String,
+    pub veileder: Option<String>,
+    pub alder: i64,
+    pub regler: Vec<RuleOutcome>,
+    /// What would have to be different, as support for the caseworker's own assessment.
+    pub motfaktisk: Vec<String>,
+    pub fakta: Facts,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RuleOutcome {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub tittel: String,
+    pub hjemmel: String,
+    /// `treff`, `ikke_treff` or `uavklart`.
+    pub utfall: &'static str,
+    pub forklaring: Option<String>,
+    pub parametre: BTreeMap<String, ParamValue>,
+}
+
+/// Source rows behind the key facts, each a map of column to value.
+#[derive(Debug, Serialize, Default)]
+pub struct Facts {
+    pub stonadsmaneder_siste_12: i64,
+    pub utbetalinger_siste_12_maneder: Vec<BTreeMap<String, String>>,
+    pub innsatsgruppe_i_kraft: Vec<BTreeMap<String, String>>,
+    pub aktive_ytelser: Vec<BTreeMap<String, String>>,
+    pub aktive_vilkar: Vec<BTreeMap<String, String>>,
+    pub kvp_hendelser: Vec<BTreeMap<String, String>>,
+    /// Optional tables missing from the export (their facts are unknown).
+    pub mangler_tabeller: Vec<String>,
+}
+
+fn rows(batches: &[RecordBatch]) -> Vec<BTreeMap<String, String>> {
+    let mut out = Vec::new();
+    for b in batches {
+        for r in 0..b.num_rows() {
+            let mut m = BTreeMap::new();
+            for (i, f) in b.schema().fields().iter().enumerate() {
+                let v = values::cell(b.column(i), r);
+                if !v.is_none() {
+                    m.insert(f.name().clone(), v.to_string());
+                }
+            }
+            out.push(m);
+        }
+    }
+    out
+}
+
+async fn query(
+    engine: &Engine,
+    sql: &str,
+    person: &str,
+) -> anyhow::Result<Vec<BTreeMap<String, String>>> {
+    let df = engine.context().sql(sql).await?;
+    let df = df.with_param_values(ParamValues::from(vec![(
+        "p",
+        ScalarValue::Utf8(Some(person.to_string())),
+    )]))?;
+    Ok(rows(&df.collect().await?))
+}
+
+pub async fn run(args: &ExplainArgs) -> anyhow::Result<Explanation> {
+    let rules = load_rules(args.rules.as_deref(), args.as_of).await?;
+    let data = load_dir(&args.data, args.as_of)?;
+    let engine = Engine::new(
+        &data,
+        args.as_of,
+        &EngineOptions {
+            target_partitions: 1,
+            memory_limit: None,
+        },
+    )
+    .await?;
+    let planned = engine.plan_rules(&rules, &HashMap::new()).await?;
+    let mut verdicts: Vec<Verdict> = Vec::new();
+    engine
+        .evaluate(&rules, &planned, args.lang, Some(&args.person), |v| {
+            verdicts.push(v);
+            Ok(())
+        })
+        .await?;
+    let v = verdicts.pop().ok_or_else(|| {
+        anyhow::anyhow!(
+            "the person is not in personer (or its personer row was set aside; see datakvalitet.csv from a scan)"
+        )
+    })?;
+
+    let mut regler = Vec::new();
+    for p in &planned {
+        let r = p.rule;
+        let fired = v
+            .treff
+            .iter()
+            .chain(&v.eksklusjoner)
+            .chain(&v.hint)
+            .any(|id| *id == r.id);
+        let utfall = if fired {
+            "treff"
+        } else if v.uavklart.contains(&r.id) {
+            "uavklart"
+        } else {
+            "ikke_treff"
+        };
+        regler.push(RuleOutcome {
+            id: r.id.clone(),
+            kind: r.kind.as_str(),
+            tittel: r.title(args.lang).to_string(),
+            hjemmel: r.hjemmel.render(args.lang),
+            utfall,
+            forklaring: v
+                .begrunnelse
+                .iter()
+                .find(|e| e.rule == r.id)
+                .map(|e| e.text.clone()),
+            parametre: p.params.clone(),
+        });
+    }
+
+    // Counterfactuals: a candidate rule fired and exactly one exclusion stands in the way.
+    let mut motfaktisk = Vec::new();
+    if v.eksklusjoner.len() == 1 && !v.treff.is_empty() {
+        let ex = &v.eksklusjoner[0];
+        let title = rules.get(ex).map(|r| r.title(args.lang)).unwrap_or(ex);
+        let why = v
+            .begrunnelse
+            .iter()
+            .find(|e| e.rule == *ex)
+            .map(|e| e.text.as_str())
+            .unwrap_or("");
+        motfaktisk.push(match args.lang {
+            Lang::Nb => format!("Ekskludert kun av «{title}»: {why}"),
+            Lang::En => format!("Excluded only by \"{title}\": {why}"),
+        });
+    }
+    for u in &v.uavklart {
+        let r = rules
+            .get(u)
+            .expect("undecided rules come from the rule set");
+        if r.kind == Kind::Eksklusjon && v.status.as_str() == "kandidat" {
+            motfaktisk.push(match args.lang {
+                Lang::Nb => format!(
+                    "«{}» er ikke vurdert fordi data mangler; sjekk dette selv.",
+                    r.title(args.lang)
+                ),
+                Lang::En => format!(
+                    "\"{}\" was not assessed because data is missing; check it yourself.",
+                    r.title(args.lang)
+                ),
+            });
+        }
+    }
+
+    let p = &args.person;
+    let fakta = Facts {
+        stonadsmaneder_siste_12: v.facts.stonadsmaneder_siste_12,
+        utbetalinger_siste_12_maneder: query(
+            &engine,
+            &format!(
+                "SELECT utbetalingsdato, fom, tom, belop, stonadstype, status, _rad AS rad
+                 FROM okonomisk_stonad
+                 WHERE person_id = $p AND coalesce(tom, utbetalingsdato) >= DATE '{}'
+                 ORDER BY utbetalingsdato, _rad",
+                window_start(args.as_of)
+            ),
+            p,
+        )
+        .await?,
+        innsatsgruppe_i_kraft: query(
+            &engine,
+            "SELECT innsatsgruppe, innsatsgruppe_kilde, vedtak_dato, hovedmal FROM innsatsgruppe_gjeldende WHERE person_id = $p",
+            p,
+        )
+        .await?,
+        aktive_ytelser: query(
+            &engine,
+            "SELECT ytelse, fom, tom, livsopphold FROM ytelser_aktive WHERE person_id = $p ORDER BY fom, ytelse",
+            p,
+        )
+        .await?,
+        aktive_vilkar: query(
+            &engine,
+            "SELECT hjemmel, vilkar_kode, fom, tom FROM vilkar_aktive WHERE person_id = $p ORDER BY fom",
+            p,
+        )
+        .await?,
+        kvp_hendelser: query(
+            &engine,
+            "SELECT dato, hendelse, status_kode FROM kvp_hendelser WHERE person_id = $p ORDER BY dato, _rad",
+            p,
+        )
+        .await?,
+        mangler_tabeller: data.missing_tables().iter().map(|s| s.to_string()).collect(),
+    };
+
+    Ok(Explanation {
+        person_id: v.facts.person_id.clone(),
+        skanningsdato: args.as_of.to_string(),
+        status: v.status.as_str().to_string(),
+        nav_kontor: v.facts.nav_kontor.clone(),
+        veileder: v.facts.veileder.clone(),
+        alder: v.facts.alder,
+        regler,
+        motfaktisk,
+        fakta,
+    })
+}
+
+/// The first day of the 12-month window that ends with the scan date's month.
+fn window_start(as_of: NaiveDate) -> NaiveDate {
+    use chrono::Datelike;
+    as_of.with_day(1).expect("day 1 exists") - chrono::Months::new(11)
+}
+
+fn fmt_row(m: &BTreeMap<String, String>, cols: &[&str]) -> String {
+    cols.iter()
+        .filter_map(|c| m.get(*c).map(|v| format!("{c}={v}")))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The readable report.
+pub fn render_text(e: &Explanation, lang: Lang) -> String {
+    let nb = lang == Lang::Nb;
+    let mut t = String::new();
+    let _ = writeln!(
+        t,
+        "Person {} — status: {} ({} {})",
+        e.person_id,
+        e.status,
+        if nb { "skanningsdato" } else { "scan date" },
+        e.skanningsdato
+    );
+    let _ = writeln!(
+        t,
+        "NAV-kontor {}, veileder {}, {} {}",
+        e.nav_kontor,
+        e.veileder.as_deref().unwrap_or("-"),
+        if nb { "alder" } else { "age" },
+        e.alder
+    );
+    for (kind, heading_nb, heading_en) in [
+        ("kandidat", "Kandidatregler", "Candidate rules"),
+        ("eksklusjon", "Eksklusjoner", "Exclusions"),
+        ("hint", "Hint", "Hints"),
+    ] {
+        let _ = writeln!(t, "\n{}", if nb { heading_nb } else { heading_en });
+        for r in e.regler.iter().filter(|r| r.kind == kind) {
+            let mark = match (r.utfall, nb) {
+                ("treff", true) => "[treff]      ",
+                ("treff", false) => "[fired]      ",
+                ("uavklart", true) => "[ikke vurdert]",
+                ("uavklart", false) => "[not assessed]",
+                (_, true) => "[ikke treff] ",
+                (_, false) => "[not fired]  ",
+            };
+            let _ = writeln!(t, "  {mark} {} ({})", r.tittel, r.hjemmel);
+            if let Some(f) = &r.forklaring {
+                let _ = writeln!(t, "      {f}");
+            }
+            if !r.parametre.is_empty() {
+                let p: Vec<String> = r
+                    .parametre
+                    .iter()
+                    .map(|(k, v)| format!("{k} = {}", serde_json::to_string(v).unwrap_or_default()))
+                    .collect();
+                let _ = writeln!(
+                    t,
+                    "      {}: {}",
+                    if nb { "parametre" } else { "parameters" },
+                    p.join(", ")
+                );
+            }
+        }
+    }
+    let f = &e.fakta;
+    let _ = writeln!(t, "\n{}", if nb { "Fakta" } else { "Facts" });
+    let _ = writeln!(
+        t,
+        "  {}: {}",
+        if nb {
+            "Måneder med stønad siste 12"
+        } else {
+            "Months with assistance, last 12"
+        },
+        f.stonadsmaneder_siste_12
+    );
+    for (title_nb, title_en, list, cols) in [
+        (
+            "Utbetalinger siste 12 måneder",
+            "Payments, last 12 months",
+            &f.utbetalinger_siste_12_maneder,
+            &[
+                "utbetalingsdato",
+                "fom",
+                "tom",
+                "belop",
+                "stonadstype",
+                "status",
+                "rad",
+            ][..],
+        ),
+        (
+            "Innsatsgruppe i kraft",
+            "Support category in force",
+            &f.innsatsgruppe_i_kraft,
+            &["innsatsgruppe", "innsatsgruppe_kilde", "vedtak_dato"][..],
+        ),
+        (
+            "Aktive ytelser",
+            "Active benefits",
+            &f.aktive_ytelser,
+            &["ytelse", "fom", "tom", "livsopphold"][..],
+        ),
+        (
+            "Aktive vilkår",
+            "Active conditions",
+            &f.aktive_vilkar,
+            &["hjemmel", "vilkar_kode", "fom", "tom"][..],
+        ),
+        (
+            "KVP-hendelser",
+            "KVP events",
+            &f.kvp_hendelser,
+            &["dato", "hendelse", "status_kode"][..],
+        ),
+    ] {
+        let _ = writeln!(
+            t,
+            "  {}:{}",
+            if nb { title_nb } else { title_en },
+            if list.is_empty() { " -" } else { "" }
+        );
+        for r in list {
+            let _ = writeln!(t, "    {}", fmt_row(r, cols));
+        }
+    }
+    if !f.mangler_tabeller.is_empty() {
+        let _ = writeln!(
+            t,
+            "  {}: {}",
+            if nb {
+                "Mangler i uttrekket (ukjent, ikke usant)"
+            } else {
+                "Missing from the export (unknown, not false)"
+            },
+            f.mangler_tabeller.join(", ")
+        );
+    }
+    if !e.motfaktisk.is_empty() {
+        let _ = writeln!(
+            t,
+            "\n{}",
+            if nb {
+                "Hva som står i veien"
+            } else {
+                "What stands in the way"
+            }
+        );
+        for m in &e.motfaktisk {
+            let _ = writeln!(t, "  - {m}");
+        }
+    }
+    let _ = writeln!(
+        t,
+        "\n{}",
+        if nb {
+            "Dette er støtte til veileders egen vurdering, ikke et vedtak."
+        } else {
+            "This supports the caseworker's own assessment; it is not a decision."
+        }
+    );
+    t
+}
