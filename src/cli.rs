@@ -45,14 +45,12 @@ pub enum Command {
     },
 }
 
+/// What every evaluation needs: the data, the scan date, the rules and the language.
 #[derive(Debug, Args)]
-pub struct ScanCmd {
+pub struct EvalArgs {
     /// Data directory with one <table>.parquet or <table>/ folder per contract table.
     #[arg(long)]
     pub data: PathBuf,
-    /// Output folder (created if missing).
-    #[arg(long)]
-    pub out: PathBuf,
     /// Scan date (YYYY-MM-DD); rows dated after it are ignored. Default: today.
     #[arg(long, value_parser = parse_date)]
     pub as_of: Option<NaiveDate>,
@@ -62,27 +60,26 @@ pub struct ScanCmd {
     /// Language of the explanations.
     #[arg(long, value_enum, default_value_t = Lang::Nb)]
     pub lang: Lang,
+}
+
+#[derive(Debug, Args)]
+pub struct ScanCmd {
+    #[command(flatten)]
+    pub eval: EvalArgs,
+    /// Output folder (created if missing).
+    #[arg(long)]
+    pub out: PathBuf,
     #[command(flatten)]
     pub engine: EngineArgs,
 }
 
 #[derive(Debug, Args)]
 pub struct ExplainCmd {
-    /// Data directory, as for `scan`.
-    #[arg(long)]
-    pub data: PathBuf,
+    #[command(flatten)]
+    pub eval: EvalArgs,
     /// The person's id (person_id in personer).
     #[arg(long)]
     pub person: String,
-    /// Scan date (YYYY-MM-DD). Default: today.
-    #[arg(long, value_parser = parse_date)]
-    pub as_of: Option<NaiveDate>,
-    /// Folder of rule files to use instead of the embedded rule set.
-    #[arg(long)]
-    pub rules: Option<PathBuf>,
-    /// Language of the report.
-    #[arg(long, value_enum, default_value_t = Lang::Nb)]
-    pub lang: Lang,
     /// Print the explanation as JSON (schema: README, "explain --json").
     #[arg(long)]
     pub json: bool,
@@ -232,13 +229,13 @@ fn print_error(e: &anyhow::Error) {
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Scan(s) => {
-            let as_of = s.as_of.unwrap_or_else(today);
+            let as_of = s.eval.as_of.unwrap_or_else(today);
             let args = ScanArgs {
-                data: s.data,
+                data: s.eval.data,
                 out: s.out,
                 as_of,
-                rules: s.rules,
-                lang: s.lang,
+                rules: s.eval.rules,
+                lang: s.eval.lang,
                 engine: s.engine.options(),
             };
             let outcome = scan::run(args).await?;
@@ -249,11 +246,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Explain(x) => {
             let args = crate::explain::ExplainArgs {
-                data: x.data,
+                data: x.eval.data,
                 person: x.person,
-                as_of: x.as_of.unwrap_or_else(today),
-                rules: x.rules,
-                lang: x.lang,
+                as_of: x.eval.as_of.unwrap_or_else(today),
+                rules: x.eval.rules,
+                lang: x.eval.lang,
             };
             let e = crate::explain::run(&args).await?;
             if x.json {

@@ -123,6 +123,31 @@ impl Verdict {
     pub fn sentences(&self) -> Vec<&str> {
         self.begrunnelse.iter().map(|e| e.text.as_str()).collect()
     }
+
+    /// What became of one rule for this person: `treff`, `uavklart` or `ikke_treff`.
+    pub fn outcome(&self, rule: &str) -> &'static str {
+        if self
+            .treff
+            .iter()
+            .chain(&self.eksklusjoner)
+            .chain(&self.hint)
+            .any(|r| r == rule)
+        {
+            "treff"
+        } else if self.uavklart.iter().any(|r| r == rule) {
+            "uavklart"
+        } else {
+            "ikke_treff"
+        }
+    }
+
+    /// The sentence a rule gave this person, if any.
+    pub fn sentence(&self, rule: &str) -> Option<&str> {
+        self.begrunnelse
+            .iter()
+            .find(|e| e.rule == rule)
+            .map(|e| e.text.as_str())
+    }
 }
 
 /// Counts from one evaluation.

@@ -133,26 +133,12 @@ async fn run_case(rules: &RuleSet, rule: &Rule, ex: &Example) -> Result<(), Stri
             .await
             .map_err(|e| format!("{e:#}"))?;
         let v = verdicts.pop().ok_or("the example person got no verdict")?;
-        let fired = v
-            .treff
-            .iter()
-            .chain(&v.eksklusjoner)
-            .chain(&v.hint)
-            .any(|r| *r == rule.id);
-        outcome = if fired {
-            Expected::Treff
-        } else if v.uavklart.contains(&rule.id) {
-            Expected::Uavklart
-        } else {
-            Expected::IkkeTreff
+        outcome = match v.outcome(&rule.id) {
+            "treff" => Expected::Treff,
+            "uavklart" => Expected::Uavklart,
+            _ => Expected::IkkeTreff,
         };
-        texts.insert(
-            lang,
-            v.begrunnelse
-                .iter()
-                .find(|e| e.rule == rule.id)
-                .map(|e| e.text.clone()),
-        );
+        texts.insert(lang, v.sentence(&rule.id).map(str::to_string));
     }
     if outcome != ex.forventet {
         return Err(format!(
