@@ -169,6 +169,19 @@ pub async fn run(args: &ExplainArgs) -> anyhow::Result<Explanation> {
             Lang::En => format!("Excluded only by \"{title}\": {why}"),
         });
     }
+    for n in &v.naer_treff {
+        let title = rules
+            .get(&n.rule)
+            .map(|r| r.title(args.lang))
+            .unwrap_or(&n.rule);
+        motfaktisk.push(match args.lang {
+            Lang::Nb => format!(
+                "«{title}» ville slått til om også dette var oppfylt: {}",
+                n.text
+            ),
+            Lang::En => format!("\"{title}\" would apply if this also held: {}", n.text),
+        });
+    }
     for u in &v.uavklart {
         let r = rules
             .get(u)

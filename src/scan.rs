@@ -70,9 +70,18 @@ pub async fn run(args: ScanArgs) -> anyhow::Result<ScanOutcome> {
     let mut vurderinger =
         parquet_out::VurderingerWriter::new(out.temp(parquet_out::FILE)?, args.as_of)?;
     let mut kandidater = csv_out::KandidaterWriter::new(out.temp(csv_out::KANDIDATER)?, args.lang);
+    let candidate_rules = rules
+        .rules
+        .iter()
+        .filter(|r| r.kind == crate::rules::Kind::Kandidat)
+        .map(|r| r.id.clone())
+        .collect();
+    let mut naer_treff =
+        csv_out::NaerTreffWriter::new(out.temp(csv_out::NAER_TREFF)?, candidate_rules);
     let stats = engine
         .evaluate(&rules, &planned, args.lang, None, |v| {
             vurderinger.verdict(&v)?;
+            naer_treff.verdict(&v)?;
             kandidater.verdict(&v)
         })
         .await?;
@@ -80,6 +89,7 @@ pub async fn run(args: ScanArgs) -> anyhow::Result<ScanOutcome> {
     let mut staged = vec![
         Box::new(vurderinger).finish()?,
         Box::new(kandidater).finish()?,
+        Box::new(naer_treff).finish()?,
         csv_out::write_datakvalitet(out.temp(csv_out::DATAKVALITET)?, &data.findings, args.lang)?,
     ];
 

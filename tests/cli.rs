@@ -408,6 +408,7 @@ fn outputs_are_private_and_no_temporary_files_remain() {
             "datakvalitet.csv",
             "kandidater.csv",
             "manifest.json",
+            "naer_treff.csv",
             "vurderinger.parquet"
         ]
     );
@@ -804,4 +805,55 @@ fn explain_of_an_unknown_person_is_an_error() {
     let (out, code) = explain("00000000000", &[]);
     assert_eq!(code, 2);
     assert!(out.is_empty());
+}
+
+#[test]
+fn near_miss_counts_per_office_and_rule() {
+    let s = scan("testdata/fixtures", &[]);
+    let text = read_csv(&s.out.join("naer_treff.csv"));
+    insta::assert_snapshot!("naer_treff_fixtures", text.replace("\r\n", "\n"));
+    // Hand-made cases: fewer than 6 months (one condition), an income besides (one condition),
+    // turned 30 on the scan date (one condition).
+    assert!(
+        text.contains("0314;langtidsmottaker;min_maneder;6;"),
+        "{text}"
+    );
+    assert!(
+        text.contains("0314;spesielt_tilpasset_innsats;ingen_annen_inntekt;1;"),
+        "{text}"
+    );
+    assert!(
+        text.contains("0314;under_30_aktivitetsvilkar;alder;1;"),
+        "{text}"
+    );
+    // Without the optional tables, the rules that need them are counted as not assessed.
+    let u = scan("testdata/uten_valgfrie", &[]);
+    let text = read_csv(&u.out.join("naer_treff.csv"));
+    let persons_0314 = expected()
+        .iter()
+        .filter(|e| e.label != "annet_kontor")
+        .count();
+    assert!(
+        text.contains(&format!("0314;spesielt_tilpasset_innsats;;;{persons_0314}")),
+        "{text}"
+    );
+    assert!(
+        text.contains("4601;under_30_aktivitetsvilkar;;;1"),
+        "{text}"
+    );
+}
+
+#[test]
+fn explain_names_the_single_missing_condition() {
+    let person = expected()
+        .into_iter()
+        .find(|e| e.label == "bare_5_maneder")
+        .unwrap()
+        .person_id;
+    let (out, code) = explain(&person, &[]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("«Langtidsmottaker av økonomisk stønad» ville slått til om også dette var oppfylt: minst 6 av de siste 12 månedene med økonomisk stønad (har 5)"),
+        "{out}"
+    );
 }

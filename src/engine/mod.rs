@@ -20,7 +20,7 @@ use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::logical_expr::{
     ColumnarValue, ScalarFunctionImplementation, Volatility, create_udf,
 };
-use datafusion::prelude::{DataFrame, SessionConfig, SessionContext};
+use datafusion::prelude::{DataFrame, SessionConfig, SessionContext, col};
 use datafusion::scalar::ScalarValue;
 use futures::StreamExt;
 use thiserror::Error;
@@ -110,7 +110,21 @@ pub struct Verdict {
     pub uavklart: Vec<String>,
     /// One sentence per fired rule (kandidat, eksklusjon, hint order), then one per undecided rule.
     pub begrunnelse: Vec<Explanation>,
+    /// Rules that did not fire because exactly one of their conditions failed.
+    pub naer_treff: Vec<NearMiss>,
 }
+
+/// A rule that missed one person by a single condition.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NearMiss {
+    pub rule: String,
+    pub krav: String,
+    /// The condition's text, with the person's facts.
+    pub text: String,
+}
+
+type Hits = HashMap<String, Vec<(usize, String)>>;
+type NearMisses = HashMap<String, Vec<NearMiss>>;
 
 /// A rule's sentence for one person.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -281,8 +295,18 @@ impl Engine {
                 params.extend(o.iter().map(|(k, v)| (k.clone(), v.clone())));
             }
             let df = self.plan_sql(rule, &params).await?;
+            // Other rules see only the persons the rule fires for: all its conditions hold.
+            let fired = match rule
+                .krav
+                .iter()
+                .map(|k| col(k.column()).is_true())
+                .reduce(|a, b| a.and(b))
+            {
+                Some(all) => df.clone().filter(all)?,
+                None => df.clone(),
+            };
             self.ctx
-                .register_table(rule.view_name(), df.clone().into_view())?;
+                .register_table(rule.view_name(), fired.into_view())?;
             let decidable = rule.krever.iter().all(|t| !self.missing.contains(t));
             planned.push(PlannedRule {
                 rule,
@@ -300,9 +324,10 @@ impl Engine {
         planned: &[PlannedRule<'_>],
         lang: Lang,
         only: Option<&str>,
-    ) -> Result<HashMap<String, Vec<(usize, String)>>, EngineError> {
+    ) -> Result<(Hits, NearMisses), EngineError> {
         let env = template::environment(lang);
-        let mut hits: HashMap<String, Vec<(usize, String)>> = HashMap::new();
+        let mut hits: Hits = HashMap::new();
+        let mut near: NearMisses = HashMap::new();
         for p in planned {
             let Some(df) = &p.frame else { continue };
             let started = std::time::Instant::now();
@@ -313,6 +338,18 @@ impl Engine {
                     message: e.to_string(),
                 }
             })?;
+            let template_error = |e: minijinja::Error| EngineError::Template {
+                rule: p.rule.id.clone(),
+                lang,
+                message: e.to_string(),
+            };
+            let krav_templates = p
+                .rule
+                .krav
+                .iter()
+                .map(|k| env.template_from_str(k.text(lang)))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(template_error)?;
             let mut base: BTreeMap<String, minijinja::Value> = p
                 .params
                 .iter()
@@ -332,6 +369,18 @@ impl Engine {
                 let batch = batch?;
                 let schema = batch.schema();
                 let names: Vec<&String> = schema.fields().iter().map(|f| f.name()).collect();
+                let krav_cols: Vec<(usize, usize)> = p
+                    .rule
+                    .krav
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(k, kr)| {
+                        names
+                            .iter()
+                            .position(|n| **n == kr.column())
+                            .map(|c| (k, c))
+                    })
+                    .collect();
                 let ids = batch
                     .column_by_name("person_id")
                     .expect("checked when planned");
@@ -355,6 +404,25 @@ impl Engine {
                         minijinja::Value::from(row_values),
                         base.clone(),
                     ]);
+                    let failed: Vec<usize> = krav_cols
+                        .iter()
+                        .filter(|(_, c)| {
+                            let a = batch.column(*c).as_boolean();
+                            a.is_null(row) || !a.value(row)
+                        })
+                        .map(|(k, _)| *k)
+                        .collect();
+                    if let [k] = failed[..] {
+                        let text = krav_templates[k].render(&ctx).map_err(template_error)?;
+                        near.entry(id.to_string()).or_default().push(NearMiss {
+                            rule: p.rule.id.clone(),
+                            krav: p.rule.krav[k].name.clone(),
+                            text: text.trim().to_string(),
+                        });
+                    }
+                    if !failed.is_empty() {
+                        continue;
+                    }
                     let render_started = std::time::Instant::now();
                     let sentence = tmpl.render(&ctx).map_err(|e| EngineError::Template {
                         rule: p.rule.id.clone(),
@@ -380,7 +448,7 @@ impl Engine {
                 "rule evaluated"
             );
         }
-        Ok(hits)
+        Ok((hits, near))
     }
 
     /// Evaluates every rule for every person (or one person) and hands each verdict to `sink`,
@@ -394,7 +462,7 @@ impl Engine {
         mut sink: impl FnMut(Verdict) -> anyhow::Result<()>,
     ) -> anyhow::Result<EvalStats> {
         let started = std::time::Instant::now();
-        let mut hits = self.rule_hits(planned, lang, only).await?;
+        let (mut hits, mut near) = self.rule_hits(planned, lang, only).await?;
         let undecided: Vec<&PlannedRule> = planned.iter().filter(|p| p.frame.is_none()).collect();
         let mut stats = EvalStats {
             undecided_rules: undecided.iter().map(|p| p.rule.id.clone()).collect(),
@@ -437,10 +505,12 @@ impl Engine {
             for row in 0..batch.num_rows() {
                 let facts = self.person_facts(&batch, row);
                 let fired = hits.remove(&facts.person_id).unwrap_or_default();
+                let naer = near.remove(&facts.person_id).unwrap_or_default();
                 let v = verdict(
                     rules,
                     facts,
                     fired,
+                    naer,
                     &stats.undecided_rules,
                     &undecided_sentences,
                 );
@@ -520,6 +590,7 @@ fn verdict(
     rules: &RuleSet,
     facts: PersonFacts,
     mut fired: Vec<(usize, String)>,
+    naer_treff: Vec<NearMiss>,
     undecided: &[String],
     undecided_sentences: &[Explanation],
 ) -> Verdict {
@@ -532,6 +603,7 @@ fn verdict(
         hint: Vec::new(),
         uavklart: undecided.to_vec(),
         begrunnelse: Vec::new(),
+        naer_treff,
     };
     let mut forced: Option<Status> = None;
     for (i, sentence) in fired {

@@ -13,6 +13,7 @@ use crate::rules::Status;
 
 pub const KANDIDATER: &str = "kandidater.csv";
 pub const DATAKVALITET: &str = "datakvalitet.csv";
+pub const NAER_TREFF: &str = "naer_treff.csv";
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
@@ -211,6 +212,72 @@ pub fn write_datakvalitet(
         ])?;
     }
     done(w, DATAKVALITET, findings.len() as u64)
+}
+
+/// `naer_treff.csv`: per office and candidate rule, how many persons miss the rule by exactly one
+/// condition (and which), and how many could not be assessed because a table is missing.
+pub struct NaerTreffWriter {
+    tmp: NamedTempFile,
+    candidate_rules: Vec<String>,
+    /// (nav_kontor, rule, krav or "" for undecided) → persons
+    counts: std::collections::BTreeMap<(String, String, String), u64>,
+}
+
+impl NaerTreffWriter {
+    pub fn new(tmp: NamedTempFile, candidate_rules: Vec<String>) -> Self {
+        NaerTreffWriter {
+            tmp,
+            candidate_rules,
+            counts: Default::default(),
+        }
+    }
+}
+
+impl ReportWriter for NaerTreffWriter {
+    fn verdict(&mut self, v: &Verdict) -> anyhow::Result<()> {
+        let office = &v.facts.nav_kontor;
+        for n in v
+            .naer_treff
+            .iter()
+            .filter(|n| self.candidate_rules.contains(&n.rule))
+        {
+            *self
+                .counts
+                .entry((office.clone(), n.rule.clone(), n.krav.clone()))
+                .or_default() += 1;
+        }
+        for u in v
+            .uavklart
+            .iter()
+            .filter(|u| self.candidate_rules.contains(u))
+        {
+            *self
+                .counts
+                .entry((office.clone(), u.clone(), String::new()))
+                .or_default() += 1;
+        }
+        Ok(())
+    }
+
+    fn finish(self: Box<Self>) -> anyhow::Result<Staged> {
+        let mut w = writer(self.tmp)?;
+        w.write_record([
+            "nav_kontor",
+            "regel",
+            "manglende_krav",
+            "personer_naer_treff",
+            "personer_uavklart",
+        ])?;
+        for ((office, rule, krav), n) in &self.counts {
+            let (near, undecided) = if krav.is_empty() {
+                (String::new(), n.to_string())
+            } else {
+                (n.to_string(), String::new())
+            };
+            w.write_record([safe(office), rule.clone(), krav.clone(), near, undecided])?;
+        }
+        done(w, NAER_TREFF, self.counts.len() as u64)
+    }
 }
 
 #[cfg(test)]

@@ -62,6 +62,7 @@ pub async fn check(rules: &RuleSet, date: NaiveDate) -> Result<Vec<Diagnostic>, 
                     .iter()
                     .map(|f| f.name().clone())
                     .collect();
+                check_krav(rule, &df, &mut diags);
                 if let Err(e) = engine
                     .context()
                     .register_table(rule.view_name(), df.into_view())
@@ -94,16 +95,77 @@ pub async fn check(rules: &RuleSet, date: NaiveDate) -> Result<Vec<Diagnostic>, 
     Ok(diags)
 }
 
+/// Every `krav_<name>` column is boolean and has a `[krav.<name>]` text, and every text has a column.
+fn check_krav(rule: &Rule, df: &datafusion::prelude::DataFrame, diags: &mut Vec<Diagnostic>) {
+    let src = &rule.source;
+    for f in df.schema().fields() {
+        let Some(name) = f.name().strip_prefix("krav_") else {
+            continue;
+        };
+        if f.data_type() != &datafusion::arrow::datatypes::DataType::Boolean {
+            diags.push(
+                src.diag(Some(src.sql_span.clone()), "krav", format!("column `{}` must be boolean, found {}", f.name(), f.data_type()))
+                    .with_help("a condition column is an SQL boolean expression, e.g. count(*) >= $min_maneder AS krav_min_maneder"),
+            );
+        }
+        if !rule.krav.iter().any(|k| k.name == name) {
+            diags.push(
+                src.diag(
+                    Some(src.sql_span.clone()),
+                    "krav",
+                    format!("column `{}` has no text", f.name()),
+                )
+                .with_help(format!(
+                    "add [krav.{name}] with nb and en texts saying what the condition asks"
+                )),
+            );
+        }
+    }
+    for (k, span) in rule.krav.iter().zip(&src.krav_spans) {
+        if df
+            .schema()
+            .field_with_unqualified_name(&k.column())
+            .is_err()
+        {
+            diags.push(
+                src.diag(
+                    Some(span.clone()),
+                    "krav",
+                    format!(
+                        "[krav.{}] has no column `{}` in the SQL",
+                        k.name,
+                        k.column()
+                    ),
+                )
+                .with_help("return the condition as a boolean column named krav_<name>"),
+            );
+        }
+    }
+}
+
 fn check_templates(
     rule: &Rule,
     columns: &HashSet<String>,
     params: &BTreeMap<String, super::ParamValue>,
     diags: &mut Vec<Diagnostic>,
 ) {
-    for (i, (lang, tmpl)) in [("nb", &rule.template_nb), ("en", &rule.template_en)]
-        .into_iter()
-        .enumerate()
-    {
+    let mut templates: Vec<(String, &String, std::ops::Range<usize>)> = vec![
+        (
+            "forklaring.nb".into(),
+            &rule.template_nb,
+            rule.source.template_spans[0].clone(),
+        ),
+        (
+            "forklaring.en".into(),
+            &rule.template_en,
+            rule.source.template_spans[1].clone(),
+        ),
+    ];
+    for (k, span) in rule.krav.iter().zip(&rule.source.krav_spans) {
+        templates.push((format!("krav.{}.nb", k.name), &k.nb, span.clone()));
+        templates.push((format!("krav.{}.en", k.name), &k.en, span.clone()));
+    }
+    for (what, tmpl, span) in templates {
         let mut unknown: Vec<String> = template::variables(tmpl)
             .into_iter()
             .filter(|v| {
@@ -114,7 +176,7 @@ fn check_templates(
             .collect();
         unknown.sort();
         for v in unknown {
-            let span = &rule.source.template_spans[i];
+            let span = &span;
             let at = tmpl
                 .find(v.as_str())
                 .map(|o| super::diagnostic::offset_in_value(&rule.source.text, span, o));
@@ -127,7 +189,7 @@ fn check_templates(
                     .diag(
                         at.map(|a| a..a + v.len()).or(Some(span.clone())),
                         "template-variable",
-                        format!("forklaring.{lang} uses `{v}`, which the rule does not provide"),
+                        format!("{what} uses `{v}`, which the rule does not provide"),
                     )
                     .with_help(format!("available: {}", available.join(", "))),
             );

@@ -280,6 +280,8 @@ struct RuleToml {
     sql: Spanned<String>,
     forklaring: Spanned<Texts>,
     #[serde(default)]
+    krav: BTreeMap<String, Spanned<Texts>>,
+    #[serde(default)]
     eksempel: Vec<Spanned<Example>>,
 }
 
@@ -293,6 +295,8 @@ pub struct RuleSource {
     pub id_span: Range<usize>,
     pub sql_span: Range<usize>,
     pub template_spans: [Range<usize>; 2],
+    /// Span of each `[krav.<name>]` table, in the order of [`Rule::krav`].
+    pub krav_spans: Vec<Range<usize>>,
     pub example_spans: Vec<Range<usize>>,
 }
 
@@ -304,6 +308,28 @@ impl RuleSource {
         message: impl Into<String>,
     ) -> Diagnostic {
         Diagnostic::new(&self.path, self.text.clone(), span, code, message)
+    }
+}
+
+/// One condition of a rule: the SQL returns a boolean column `krav_<name>` and the rule fires
+/// when all of them are true. The texts say what the condition asks, with the row's facts.
+#[derive(Debug, Clone)]
+pub struct Krav {
+    pub name: String,
+    pub nb: String,
+    pub en: String,
+}
+
+impl Krav {
+    pub fn column(&self) -> String {
+        format!("krav_{}", self.name)
+    }
+
+    pub fn text(&self, lang: Lang) -> &str {
+        match lang {
+            Lang::Nb => &self.nb,
+            Lang::En => &self.en,
+        }
     }
 }
 
@@ -321,6 +347,8 @@ pub struct Rule {
     pub sql: String,
     pub template_nb: String,
     pub template_en: String,
+    /// The rule's conditions: SQL columns `krav_<name>`, each with a text in both languages.
+    pub krav: Vec<Krav>,
     pub examples: Vec<Example>,
     pub source: RuleSource,
 }
@@ -542,6 +570,17 @@ fn parse_rule(path: &str, text: String) -> Result<Rule, Vec<Diagnostic>> {
     };
     let (title_nb, title_en, _) = text_of(&raw.tittel, "tittel");
     let (template_nb, template_en, template_spans) = text_of(&raw.forklaring, "forklaring");
+    let mut krav = Vec::new();
+    let mut krav_spans = Vec::new();
+    for (name, t) in &raw.krav {
+        let (nb, en, _) = text_of(t, &format!("krav.{name}"));
+        krav.push(Krav {
+            name: name.clone(),
+            nb,
+            en,
+        });
+        krav_spans.push(t.span());
+    }
 
     let mut krever = Vec::new();
     for k in &raw.krever {
@@ -702,17 +741,30 @@ fn parse_rule(path: &str, text: String) -> Result<Rule, Vec<Diagnostic>> {
         }
     }
 
-    for (lang, tmpl, span) in [
-        ("nb", &template_nb, &template_spans[0]),
-        ("en", &template_en, &template_spans[1]),
-    ] {
+    let mut templates = vec![
+        (
+            "forklaring.nb".to_string(),
+            template_nb.clone(),
+            template_spans[0].clone(),
+        ),
+        (
+            "forklaring.en".to_string(),
+            template_en.clone(),
+            template_spans[1].clone(),
+        ),
+    ];
+    for (k, span) in krav.iter().zip(&krav_spans) {
+        templates.push((format!("krav.{}.nb", k.name), k.nb.clone(), span.clone()));
+        templates.push((format!("krav.{}.en", k.name), k.en.clone(), span.clone()));
+    }
+    for (lang, tmpl, span) in &templates {
         if let Err(e) = template::compile_check(tmpl) {
             let at = e
                 .range()
                 .map(|r| diagnostic::offset_in_value(&text, span, r.start))
                 .or(Some(span.start));
             diags.push(
-                diag(at.map(|a| a..a + 1), "template", format!("forklaring.{lang}: {}", e.detail().unwrap_or("template error")))
+                diag(at.map(|a| a..a + 1), "template", format!("{lang}: {}", e.detail().unwrap_or("template error")))
                     .with_help("templates use Jinja syntax: {{ column }}, {{ date | maned }}, {% if ... %}...{% endif %}"),
             );
         }
@@ -729,6 +781,7 @@ fn parse_rule(path: &str, text: String) -> Result<Rule, Vec<Diagnostic>> {
         id_span: raw.id.span(),
         sql_span: raw.sql.span(),
         template_spans,
+        krav_spans,
         example_spans: raw.eksempel.iter().map(|e| e.span()).collect(),
     };
     Ok(Rule {
@@ -743,6 +796,7 @@ fn parse_rule(path: &str, text: String) -> Result<Rule, Vec<Diagnostic>> {
         sql: raw.sql.into_inner(),
         template_nb,
         template_en,
+        krav,
         examples: raw.eksempel.into_iter().map(|e| e.into_inner()).collect(),
         source,
     })
