@@ -50,7 +50,17 @@ pub struct RuleOutcome {
     /// `treff`, `ikke_treff` or `uavklart`.
     pub utfall: &'static str,
     pub forklaring: Option<String>,
+    /// The rule's conditions with their outcome for this person (rules with `krav`, when the
+    /// person is in the rule's scope).
+    pub krav: Vec<KravOutcome>,
     pub parametre: BTreeMap<String, ParamValue>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct KravOutcome {
+    pub krav: String,
+    pub oppfylt: bool,
+    pub tekst: String,
 }
 
 /// Source rows behind the key facts, each a map of column to value.
@@ -125,30 +135,23 @@ pub async fn run(args: &ExplainArgs) -> anyhow::Result<Explanation> {
     let mut regler = Vec::new();
     for p in &planned {
         let r = p.rule;
-        let fired = v
-            .treff
-            .iter()
-            .chain(&v.eksklusjoner)
-            .chain(&v.hint)
-            .any(|id| *id == r.id);
-        let utfall = if fired {
-            "treff"
-        } else if v.uavklart.contains(&r.id) {
-            "uavklart"
-        } else {
-            "ikke_treff"
-        };
         regler.push(RuleOutcome {
             id: r.id.clone(),
             kind: r.kind.as_str(),
             tittel: r.title(args.lang).to_string(),
             hjemmel: r.hjemmel.render(args.lang),
-            utfall,
-            forklaring: v
-                .begrunnelse
+            utfall: v.outcome(&r.id),
+            forklaring: v.sentence(&r.id).map(str::to_string),
+            krav: v
+                .krav
                 .iter()
-                .find(|e| e.rule == r.id)
-                .map(|e| e.text.clone()),
+                .filter(|k| k.rule == r.id)
+                .map(|k| KravOutcome {
+                    krav: k.krav.clone(),
+                    oppfylt: k.oppfylt,
+                    tekst: k.text.clone(),
+                })
+                .collect(),
             parametre: p.params.clone(),
         });
     }
@@ -158,12 +161,7 @@ pub async fn run(args: &ExplainArgs) -> anyhow::Result<Explanation> {
     if v.eksklusjoner.len() == 1 && !v.treff.is_empty() {
         let ex = &v.eksklusjoner[0];
         let title = rules.get(ex).map(|r| r.title(args.lang)).unwrap_or(ex);
-        let why = v
-            .begrunnelse
-            .iter()
-            .find(|e| e.rule == *ex)
-            .map(|e| e.text.as_str())
-            .unwrap_or("");
+        let why = v.sentence(ex).unwrap_or("");
         motfaktisk.push(match args.lang {
             Lang::Nb => format!("Ekskludert kun av «{title}»: {why}"),
             Lang::En => format!("Excluded only by \"{title}\": {why}"),
@@ -306,6 +304,14 @@ pub fn render_text(e: &Explanation, lang: Lang) -> String {
             let _ = writeln!(t, "  {mark} {} ({})", r.tittel, r.hjemmel);
             if let Some(f) = &r.forklaring {
                 let _ = writeln!(t, "      {f}");
+            }
+            for k in &r.krav {
+                let _ = writeln!(
+                    t,
+                    "      {} {}",
+                    if k.oppfylt { "[x]" } else { "[ ]" },
+                    k.tekst
+                );
             }
             if !r.parametre.is_empty() {
                 let p: Vec<String> = r

@@ -112,6 +112,17 @@ pub struct Verdict {
     pub begrunnelse: Vec<Explanation>,
     /// Rules that did not fire because exactly one of their conditions failed.
     pub naer_treff: Vec<NearMiss>,
+    /// Every condition with its outcome (only when one person is evaluated).
+    pub krav: Vec<KravCheck>,
+}
+
+/// A rule condition evaluated for one person.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KravCheck {
+    pub rule: String,
+    pub krav: String,
+    pub oppfylt: bool,
+    pub text: String,
 }
 
 /// A rule that missed one person by a single condition.
@@ -124,7 +135,7 @@ pub struct NearMiss {
 }
 
 type Hits = HashMap<String, Vec<(usize, String)>>;
-type NearMisses = HashMap<String, Vec<NearMiss>>;
+type NearMisses = HashMap<String, Vec<KravCheck>>;
 
 /// A rule's sentence for one person.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -412,11 +423,19 @@ impl Engine {
                         })
                         .map(|(k, _)| *k)
                         .collect();
-                    if let [k] = failed[..] {
+                    // A scan keeps the failed condition of a near miss; one person's explanation
+                    // keeps every condition with its outcome.
+                    let keep: Vec<usize> = match (only, &failed[..]) {
+                        (Some(_), _) => (0..krav_templates.len()).collect(),
+                        (None, [k]) => vec![*k],
+                        _ => Vec::new(),
+                    };
+                    for k in keep {
                         let text = krav_templates[k].render(&ctx).map_err(template_error)?;
-                        near.entry(id.to_string()).or_default().push(NearMiss {
+                        near.entry(id.to_string()).or_default().push(KravCheck {
                             rule: p.rule.id.clone(),
                             krav: p.rule.krav[k].name.clone(),
+                            oppfylt: !failed.contains(&k),
                             text: text.trim().to_string(),
                         });
                     }
@@ -590,7 +609,7 @@ fn verdict(
     rules: &RuleSet,
     facts: PersonFacts,
     mut fired: Vec<(usize, String)>,
-    naer_treff: Vec<NearMiss>,
+    krav: Vec<KravCheck>,
     undecided: &[String],
     undecided_sentences: &[Explanation],
 ) -> Verdict {
@@ -603,7 +622,8 @@ fn verdict(
         hint: Vec::new(),
         uavklart: undecided.to_vec(),
         begrunnelse: Vec::new(),
-        naer_treff,
+        naer_treff: near_misses(&krav),
+        krav,
     };
     let mut forced: Option<Status> = None;
     for (i, sentence) in fired {
@@ -629,6 +649,27 @@ fn verdict(
         None => Status::Ekskludert,
     };
     v
+}
+
+/// The rules a person misses by exactly one condition.
+fn near_misses(checks: &[KravCheck]) -> Vec<NearMiss> {
+    let mut by_rule: BTreeMap<&str, Vec<&KravCheck>> = BTreeMap::new();
+    for c in checks {
+        by_rule.entry(c.rule.as_str()).or_default().push(c);
+    }
+    by_rule
+        .into_values()
+        .filter_map(
+            |cs| match cs.iter().filter(|c| !c.oppfylt).collect::<Vec<_>>()[..] {
+                [one] => Some(NearMiss {
+                    rule: one.rule.clone(),
+                    krav: one.krav.clone(),
+                    text: one.text.clone(),
+                }),
+                _ => None,
+            },
+        )
+        .collect()
 }
 
 /// Splits batches into `n` partitions for parallel scans.
