@@ -9,8 +9,7 @@ use std::sync::Arc;
 
 use chrono::NaiveDate;
 use datafusion::arrow::array::{
-    Array, ArrayRef, AsArray, BooleanArray, Date32Array, Int32Array, Int64Array, RecordBatch,
-    StringArray,
+    Array, ArrayRef, AsArray, BooleanArray, Int32Array, Int64Array, RecordBatch, StringArray,
 };
 use datafusion::arrow::compute::{cast, filter_record_batch};
 use datafusion::arrow::datatypes::{DataType, Date32Type, Int64Type};
@@ -98,10 +97,6 @@ pub struct Dataset {
 }
 
 impl Dataset {
-    pub fn table(&self, name: &str) -> &LoadedTable {
-        &self.tables[name]
-    }
-
     pub fn missing_tables(&self) -> Vec<&'static str> {
         self.tables
             .values()
@@ -752,14 +747,6 @@ pub fn empty_table(spec: &'static TableSpec) -> LoadedTable {
         batches: Vec::new(),
         counts: RowCounts::default(),
     }
-}
-
-/// For tests and example cases: a Date32 array from ISO dates.
-pub fn date_array(values: &[Option<&str>]) -> Date32Array {
-    values
-        .iter()
-        .map(|v| v.map(|s| days(NaiveDate::parse_from_str(s, "%Y-%m-%d").expect("ISO date"))))
-        .collect()
 }
 
 pub fn days_since_epoch(d: NaiveDate) -> i32 {
