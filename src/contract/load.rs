@@ -1,7 +1,7 @@
 //! Reading a data directory: finding the tables, checking schemas up front, casting to the
 //! contract's canonical types, validating every row and setting bad rows aside with a finding.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -11,10 +11,11 @@ use chrono::NaiveDate;
 use datafusion::arrow::array::{
     Array, ArrayRef, AsArray, BooleanArray, Int32Array, Int64Array, RecordBatch, StringArray,
 };
-use datafusion::arrow::compute::{cast, filter_record_batch};
+use datafusion::arrow::compute::{cast, filter_record_batch, max, min};
 use datafusion::arrow::datatypes::{DataType, Date32Type, Int64Type};
 use datafusion::parquet::arrow::ProjectionMask;
 use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use rustc_hash::{FxHashMap, FxHashSet};
 use sha2::{Digest, Sha256};
 use thiserror::Error;
 use tracing::{debug, info, warn};
@@ -117,8 +118,8 @@ pub struct Source {
 pub struct Validator {
     as_of: NaiveDate,
     as_of_days: i32,
-    persons: HashSet<String>,
-    first_row: HashMap<String, u64>,
+    persons: FxHashSet<String>,
+    first_row: FxHashMap<String, u64>,
     findings: Vec<Finding>,
     min_days: i32,
     max_days: i32,
@@ -137,8 +138,8 @@ impl Validator {
         Validator {
             as_of,
             as_of_days: days(as_of),
-            persons: HashSet::new(),
-            first_row: HashMap::new(),
+            persons: FxHashSet::default(),
+            first_row: FxHashMap::default(),
             findings: Vec::new(),
             min_days: days(NaiveDate::from_ymd_opt(1900, 1, 1).unwrap()),
             max_days: days(NaiveDate::from_ymd_opt(2099, 12, 31).unwrap()),
@@ -218,6 +219,22 @@ impl Validator {
 
         for c in spec.columns {
             let arr = col(c.name);
+            // Skip the row loop when the whole column is known to be fine.
+            let nulls_bad = !c.nullable && arr.null_count() > 0;
+            let needs_rows = match c.ty {
+                ColType::Str | ColType::StrList => nulls_bad || c.codes.is_some(),
+                ColType::Int => nulls_bad,
+                ColType::Date => {
+                    let d = arr.as_primitive::<Date32Type>();
+                    let (lo, hi) = (min(d), max(d));
+                    nulls_bad
+                        || lo.is_some_and(|v| v < self.min_days)
+                        || hi.is_some_and(|v| v > self.max_days)
+                }
+            };
+            if !needs_rows {
+                continue;
+            }
             for i in 0..n {
                 if arr.is_null(i) {
                     if !c.nullable {
