@@ -406,6 +406,18 @@ impl Engine {
                     if only.is_some_and(|o| o != id) {
                         continue;
                     }
+                    let failed: Vec<usize> = krav_cols
+                        .iter()
+                        .filter(|(_, c)| {
+                            let a = batch.column(*c).as_boolean();
+                            a.is_null(row) || !a.value(row)
+                        })
+                        .map(|(k, _)| *k)
+                        .collect();
+                    // Rows missed by more than one condition need no text at all.
+                    if only.is_none() && failed.len() > 1 {
+                        continue;
+                    }
                     let row_values: BTreeMap<&str, minijinja::Value> = names
                         .iter()
                         .enumerate()
@@ -415,14 +427,6 @@ impl Engine {
                         minijinja::Value::from(row_values),
                         base.clone(),
                     ]);
-                    let failed: Vec<usize> = krav_cols
-                        .iter()
-                        .filter(|(_, c)| {
-                            let a = batch.column(*c).as_boolean();
-                            a.is_null(row) || !a.value(row)
-                        })
-                        .map(|(k, _)| *k)
-                        .collect();
                     // A scan keeps the failed condition of a near miss; one person's explanation
                     // keeps every condition with its outcome.
                     let keep: Vec<usize> = match (only, &failed[..]) {
