@@ -121,6 +121,7 @@ async fn run_case(rules: &RuleSet, rule: &Rule, ex: &Example) -> Result<(), Stri
         .plan_rules(rules, &overrides)
         .await
         .map_err(|e| format!("{e}: {}", root(&e)))?;
+    let mut near: Vec<String> = Vec::new();
     let mut texts: BTreeMap<Lang, Option<String>> = BTreeMap::new();
     let mut outcome = Expected::IkkeTreff;
     for lang in [Lang::Nb, Lang::En] {
@@ -139,6 +140,12 @@ async fn run_case(rules: &RuleSet, rule: &Rule, ex: &Example) -> Result<(), Stri
             _ => Expected::IkkeTreff,
         };
         texts.insert(lang, v.sentence(&rule.id).map(str::to_string));
+        near = v
+            .naer_treff
+            .iter()
+            .filter(|n| n.rule == rule.id)
+            .map(|n| n.krav.clone())
+            .collect();
     }
     if outcome != ex.forventet {
         return Err(format!(
@@ -149,6 +156,11 @@ async fn run_case(rules: &RuleSet, rule: &Rule, ex: &Example) -> Result<(), Stri
                 .as_ref()
                 .map(|t| format!(" («{t}»)"))
                 .unwrap_or_default()
+        ));
+    }
+    if let Some(want) = ex.naer_treff.as_ref().filter(|w| near != [w.to_string()]) {
+        return Err(format!(
+            "expected a near miss on `{want}` alone, got {near:?}"
         ));
     }
     if let Some(want) = &ex.forklaring_inneholder {

@@ -205,6 +205,8 @@ pub struct Example {
     pub forventet: Expected,
     /// Text the Norwegian explanation must contain (when the rule fires).
     pub forklaring_inneholder: Option<String>,
+    /// The one condition (`krav`) the person misses, for a near miss.
+    pub naer_treff: Option<String>,
     /// Parameter overrides for this case.
     #[serde(default)]
     pub parametre: toml::Table,
