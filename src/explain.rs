@@ -266,6 +266,11 @@ fn fmt_row(m: &BTreeMap<String, String>, cols: &[&str]) -> String {
         .join(", ")
 }
 
+/// The Norwegian or the English text.
+fn tr(nb: bool, nb_text: &'static str, en_text: &'static str) -> &'static str {
+    if nb { nb_text } else { en_text }
+}
+
 /// The readable report.
 pub fn render_text(e: &Explanation, lang: Lang) -> String {
     let nb = lang == Lang::Nb;
@@ -275,7 +280,7 @@ pub fn render_text(e: &Explanation, lang: Lang) -> String {
         "Person {} — status: {} ({} {})",
         e.person_id,
         e.status,
-        if nb { "skanningsdato" } else { "scan date" },
+        tr(nb, "skanningsdato", "scan date"),
         e.skanningsdato
     );
     let _ = writeln!(
@@ -283,7 +288,7 @@ pub fn render_text(e: &Explanation, lang: Lang) -> String {
         "NAV-kontor {}, veileder {}, {} {}",
         e.nav_kontor,
         e.veileder.as_deref().unwrap_or("-"),
-        if nb { "alder" } else { "age" },
+        tr(nb, "alder", "age"),
         e.alder
     );
     for (kind, heading_nb, heading_en) in [
@@ -322,22 +327,22 @@ pub fn render_text(e: &Explanation, lang: Lang) -> String {
                 let _ = writeln!(
                     t,
                     "      {}: {}",
-                    if nb { "parametre" } else { "parameters" },
+                    tr(nb, "parametre", "parameters"),
                     p.join(", ")
                 );
             }
         }
     }
     let f = &e.fakta;
-    let _ = writeln!(t, "\n{}", if nb { "Fakta" } else { "Facts" });
+    let _ = writeln!(t, "\n{}", tr(nb, "Fakta", "Facts"));
     let _ = writeln!(
         t,
         "  {}: {}",
-        if nb {
-            "Måneder med stønad siste 12"
-        } else {
+        tr(
+            nb,
+            "Måneder med stønad siste 12",
             "Months with assistance, last 12"
-        },
+        ),
         f.stonadsmaneder_siste_12
     );
     for (title_nb, title_en, list, cols) in [
@@ -394,11 +399,11 @@ pub fn render_text(e: &Explanation, lang: Lang) -> String {
         let _ = writeln!(
             t,
             "  {}: {}",
-            if nb {
-                "Mangler i uttrekket (ukjent, ikke usant)"
-            } else {
+            tr(
+                nb,
+                "Mangler i uttrekket (ukjent, ikke usant)",
                 "Missing from the export (unknown, not false)"
-            },
+            ),
             f.mangler_tabeller.join(", ")
         );
     }
@@ -406,11 +411,7 @@ pub fn render_text(e: &Explanation, lang: Lang) -> String {
         let _ = writeln!(
             t,
             "\n{}",
-            if nb {
-                "Hva som står i veien"
-            } else {
-                "What stands in the way"
-            }
+            tr(nb, "Hva som står i veien", "What stands in the way")
         );
         for m in &e.motfaktisk {
             let _ = writeln!(t, "  - {m}");
@@ -419,11 +420,11 @@ pub fn render_text(e: &Explanation, lang: Lang) -> String {
     let _ = writeln!(
         t,
         "\n{}",
-        if nb {
-            "Dette er støtte til veileders egen vurdering, ikke et vedtak."
-        } else {
+        tr(
+            nb,
+            "Dette er støtte til veileders egen vurdering, ikke et vedtak.",
             "This supports the caseworker's own assessment; it is not a decision."
-        }
+        )
     );
     t
 }

@@ -820,22 +820,16 @@ mod tests {
     fn stonad_months() -> HashMap<String, BTreeSet<i64>> {
         let mut m: HashMap<String, BTreeSet<i64>> = HashMap::new();
         for b in read(&sample().path, "okonomisk_stonad") {
-            let ids = b.column_by_name("person_id").unwrap().as_string::<i32>();
-            let dates = b
-                .column_by_name("utbetalingsdato")
-                .unwrap()
-                .as_primitive::<Date32Type>();
-            let fom = b
-                .column_by_name("fom")
-                .unwrap()
-                .as_primitive::<Date32Type>();
+            let ids = strs(&b, "person_id");
+            let paid_on = dates(&b, "utbetalingsdato");
+            let fom = dates(&b, "fom");
             let belop = b
                 .column_by_name("belop")
                 .unwrap()
                 .as_primitive::<Int64Type>();
-            let status = b.column_by_name("status").unwrap().as_string::<i32>();
+            let status = strs(&b, "status");
             for i in 0..b.num_rows() {
-                let paid = date_from_days(dates.value(i));
+                let paid = date_from_days(paid_on.value(i));
                 let ok = (status.is_null(i) || status.value(i) == "UTBETALT")
                     && belop.value(i) > 0
                     && paid <= as_of();
@@ -852,6 +846,14 @@ mod tests {
             }
         }
         m
+    }
+
+    fn strs<'a>(b: &'a RecordBatch, name: &str) -> &'a datafusion::arrow::array::StringArray {
+        b.column_by_name(name).unwrap().as_string::<i32>()
+    }
+
+    fn dates<'a>(b: &'a RecordBatch, name: &str) -> &'a datafusion::arrow::array::Date32Array {
+        b.column_by_name(name).unwrap().as_primitive::<Date32Type>()
     }
 
     fn within(name: &str, got: f64, want: f64, tol: f64) {
@@ -905,13 +907,10 @@ mod tests {
         let mut kontor = BTreeSet::new();
         let mut kommune = BTreeSet::new();
         for b in read(&sample().path, "personer") {
-            let ids = b.column_by_name("person_id").unwrap().as_string::<i32>();
-            let born = b
-                .column_by_name("fodselsdato")
-                .unwrap()
-                .as_primitive::<Date32Type>();
-            let k = b.column_by_name("nav_kontor").unwrap().as_string::<i32>();
-            let km = b.column_by_name("kommune_nr").unwrap().as_string::<i32>();
+            let ids = strs(&b, "person_id");
+            let born = dates(&b, "fodselsdato");
+            let k = strs(&b, "nav_kontor");
+            let km = strs(&b, "kommune_nr");
             for i in 0..b.num_rows() {
                 assert_eq!(crate::contract::fnr::check(ids.value(i)), Some(Ok(())));
                 kontor.insert(k.value(i).to_string());
@@ -941,16 +940,10 @@ mod tests {
         let d = days_since_epoch(as_of());
         let mut other_income = HashSet::new();
         for b in read(&sample().path, "ytelser") {
-            let ids = b.column_by_name("person_id").unwrap().as_string::<i32>();
-            let y = b.column_by_name("ytelse").unwrap().as_string::<i32>();
-            let fom = b
-                .column_by_name("fom")
-                .unwrap()
-                .as_primitive::<Date32Type>();
-            let tom = b
-                .column_by_name("tom")
-                .unwrap()
-                .as_primitive::<Date32Type>();
+            let ids = strs(&b, "person_id");
+            let y = strs(&b, "ytelse");
+            let fom = dates(&b, "fom");
+            let tom = dates(&b, "tom");
             for i in 0..b.num_rows() {
                 let active = fom.value(i) <= d && (tom.is_null(i) || tom.value(i) >= d);
                 if active && !["BARNETRYGD", "BOSTOTTE"].contains(&y.value(i)) {
@@ -969,12 +962,9 @@ mod tests {
         let mut last: BTreeMap<String, (i32, String)> = BTreeMap::new();
         let mut started_last_year = 0;
         for b in read(&sample().path, "kvp_hendelser") {
-            let ids = b.column_by_name("person_id").unwrap().as_string::<i32>();
-            let dato = b
-                .column_by_name("dato")
-                .unwrap()
-                .as_primitive::<Date32Type>();
-            let h = b.column_by_name("hendelse").unwrap().as_string::<i32>();
+            let ids = strs(&b, "person_id");
+            let dato = dates(&b, "dato");
+            let h = strs(&b, "hendelse");
             for i in 0..b.num_rows() {
                 if dato.value(i) > d {
                     continue;
