@@ -86,6 +86,7 @@ fn benches(c: &mut Criterion) {
                     rules: None,
                     lang: Lang::Nb,
                     engine: EngineOptions::default(),
+                    pseudonymize: None,
                 };
                 rt.block_on(scan(args)).unwrap()
             })

@@ -36,6 +36,10 @@ pub enum Command {
     Scan(ScanCmd),
     /// Explain why one person is or is not a candidate: every rule, the facts and source rows.
     Explain(ExplainCmd),
+    /// Weekly candidate lists: scan, record the run in a state folder, and compare with last week.
+    Weekly(WeeklyCmd),
+    /// List the runs recorded in a weekly state folder.
+    History(HistoryCmd),
     /// Generate a synthetic population (every contract table) at any scale.
     Generate(GenerateCmd),
     /// Check or test rule files.
@@ -69,8 +73,40 @@ pub struct ScanCmd {
     /// Output folder (created if missing).
     #[arg(long)]
     pub out: PathBuf,
+    /// Replace person ids in every output by HMAC-SHA-256 with the secret key in this file.
+    #[arg(long, value_name = "KEYFILE")]
+    pub pseudonymize: Option<PathBuf>,
     #[command(flatten)]
     pub engine: EngineArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct WeeklyCmd {
+    #[command(flatten)]
+    pub eval: EvalArgs,
+    /// State folder with the recorded runs (created if missing); each run is written to
+    /// STATE/<run-id>/ with its lists under lister/<nav_kontor>/<veileder>.csv and .html.
+    #[arg(long)]
+    pub state: PathBuf,
+    /// Allow a scan date earlier than the newest recorded run: the runs from that date on are
+    /// dropped from the history and this run is recorded instead.
+    #[arg(long)]
+    pub replace_history: bool,
+    /// Replace person ids in every output by HMAC-SHA-256 with the secret key in this file.
+    #[arg(long, value_name = "KEYFILE")]
+    pub pseudonymize: Option<PathBuf>,
+    #[command(flatten)]
+    pub engine: EngineArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryCmd {
+    /// State folder written by `weekly`.
+    #[arg(long)]
+    pub state: PathBuf,
+    /// Print the index as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]
@@ -168,6 +204,12 @@ fn parse_size(s: &str) -> Result<usize, String> {
         .ok_or_else(|| format!("`{s}` is not a size; expected e.g. 512m or 2g"))
 }
 
+fn key(path: Option<&std::path::Path>) -> anyhow::Result<Option<crate::pseudonym::Pseudonymizer>> {
+    Ok(path
+        .map(crate::pseudonym::Pseudonymizer::from_file)
+        .transpose()?)
+}
+
 fn today() -> NaiveDate {
     chrono::Local::now().date_naive()
 }
@@ -193,6 +235,7 @@ pub fn main() -> ExitCode {
     init_logging(cli.verbose);
     let threads = match &cli.command {
         Command::Scan(s) => s.engine.options().target_partitions,
+        Command::Weekly(w) => w.engine.options().target_partitions,
         _ => 1,
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -237,10 +280,42 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 rules: s.eval.rules,
                 lang: s.eval.lang,
                 engine: s.engine.options(),
+                pseudonymize: key(s.pseudonymize.as_deref())?,
             };
             let outcome = scan::run(args).await?;
             if !cli.quiet {
                 eprint!("{}", scan::summary_text(&outcome, as_of));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Weekly(w) => {
+            let as_of = w.eval.as_of.unwrap_or_else(today);
+            let args = crate::weekly::WeeklyArgs {
+                scan: ScanArgs {
+                    data: w.eval.data,
+                    out: w.state.clone(),
+                    as_of,
+                    rules: w.eval.rules,
+                    lang: w.eval.lang,
+                    engine: w.engine.options(),
+                    pseudonymize: key(w.pseudonymize.as_deref())?,
+                },
+                state: w.state,
+                replace_history: w.replace_history,
+            };
+            let outcome = crate::weekly::run(args).await?;
+            if !cli.quiet {
+                eprint!("{}", crate::weekly::summary_text(&outcome));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::History(h) => {
+            if h.json {
+                let index = crate::weekly::state::read_index(&h.state)?
+                    .ok_or_else(|| anyhow::anyhow!("{} has no recorded runs", h.state.display()))?;
+                println!("{}", serde_json::to_string_pretty(&index)?);
+            } else {
+                print!("{}", crate::weekly::history_text(&h.state)?);
             }
             Ok(ExitCode::SUCCESS)
         }

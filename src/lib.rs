@@ -6,6 +6,8 @@ pub mod contract;
 pub mod engine;
 pub mod explain;
 pub mod generate;
+pub mod pseudonym;
 pub mod report;
 pub mod rules;
 pub mod scan;
+pub mod weekly;

@@ -10,9 +10,9 @@ use chrono::NaiveDate;
 use crate::contract::Lang;
 use crate::contract::load::load_dir;
 use crate::contract::quality::Severity;
-use crate::engine::{Engine, EngineOptions, EvalStats};
+use crate::engine::{Engine, EngineOptions, EvalStats, Verdict};
 use crate::report::manifest::{self, Manifest, OutputEntry, Summary, TableEntry};
-use crate::report::{OutputDir, ReportWriter, csv_out, parquet_out};
+use crate::report::{OutputDir, ReportWriter, Staged, csv_out, parquet_out};
 use crate::rules::{Diagnostic, RuleSet, Status, check};
 
 /// Rule-file problems, printed as diagnostics.
@@ -38,6 +38,8 @@ pub struct ScanArgs {
     pub rules: Option<PathBuf>,
     pub lang: Lang,
     pub engine: EngineOptions,
+    /// Replace person ids by keyed hashes in every output.
+    pub pseudonymize: Option<crate::pseudonym::Pseudonymizer>,
 }
 
 /// What a finished scan reports on stderr.
@@ -59,6 +61,30 @@ pub async fn load_rules(dir: Option<&std::path::Path>, date: NaiveDate) -> anyho
 }
 
 pub async fn run(args: ScanArgs) -> anyhow::Result<ScanOutcome> {
+    let out = OutputDir::create(&args.out)?;
+    let parts = scan_into(&args, &out, |_| Ok(())).await?;
+    let (outcome, staged) = parts.finish(&out, Vec::new())?;
+    out.commit(staged)?;
+    Ok(outcome)
+}
+
+/// A scan whose files are staged in an output folder but not yet renamed into place, so a
+/// workflow can add its own files (and the manifest lists them all).
+pub struct ScanParts {
+    pub rules: RuleSet,
+    pub stats: EvalStats,
+    staged: Vec<Staged>,
+    manifest: Manifest,
+    started: Instant,
+}
+
+/// Runs the scan: every verdict goes to the scan's own writers and then to `extra`. With
+/// `args.pseudonymize`, person ids are replaced before any writer sees them.
+pub async fn scan_into(
+    args: &ScanArgs,
+    out: &OutputDir,
+    mut extra: impl FnMut(&Verdict) -> anyhow::Result<()>,
+) -> anyhow::Result<ScanParts> {
     let started = Instant::now();
     let started_at = chrono::Utc::now();
     let rules = load_rules(args.rules.as_deref(), args.as_of).await?;
@@ -66,7 +92,6 @@ pub async fn run(args: ScanArgs) -> anyhow::Result<ScanOutcome> {
     let engine = Engine::new(&data, args.as_of, &args.engine).await?;
     let planned = engine.plan_rules(&rules, &HashMap::new()).await?;
 
-    let out = OutputDir::create(&args.out)?;
     let mut vurderinger =
         parquet_out::VurderingerWriter::new(out.temp(parquet_out::FILE)?, args.as_of)?;
     let mut kandidater = csv_out::KandidaterWriter::new(out.temp(csv_out::KANDIDATER)?, args.lang);
@@ -78,15 +103,21 @@ pub async fn run(args: ScanArgs) -> anyhow::Result<ScanOutcome> {
         .collect();
     let mut naer_treff =
         csv_out::NaerTreffWriter::new(out.temp(csv_out::NAER_TREFF)?, candidate_rules);
+    let pseudo = args.pseudonymize.as_ref();
     let stats = engine
-        .evaluate(&rules, &planned, args.lang, None, |v| {
+        .evaluate(&rules, &planned, args.lang, None, |mut v| {
+            if let Some(p) = pseudo {
+                v.facts.person_id = p.person(&v.facts.person_id);
+            }
             vurderinger.verdict(&v)?;
             naer_treff.verdict(&v)?;
-            kandidater.verdict(&v)
+            kandidater.verdict(&v)?;
+            extra(&v)
         })
         .await?;
+    drop(planned);
     let skjermet = kandidater.skjermet;
-    let mut staged = vec![
+    let staged = vec![
         Box::new(vurderinger).finish()?,
         Box::new(kandidater).finish()?,
         Box::new(naer_treff).finish()?,
@@ -124,21 +155,18 @@ pub async fn run(args: ScanArgs) -> anyhow::Result<ScanOutcome> {
         datakvalitet_advarsler: data.findings.len() as u64 - errors,
         kandidater_skjermet_kode6: skjermet,
     };
-    let mut utdata = Vec::new();
-    for s in &staged {
-        utdata.push(OutputEntry {
-            fil: s.name.clone(),
-            sha256: s.sha256()?,
-            rader: s.rows,
-        });
-    }
-    let m = Manifest {
+    let manifest = Manifest {
         verktoy: "kvp-scan",
         versjon: env!("CARGO_PKG_VERSION"),
         skanningsdato: args.as_of.format("%Y-%m-%d").to_string(),
         sprak: args.lang,
+        person_id: if pseudo.is_some() {
+            "pseudonym_hmac_sha256"
+        } else {
+            "som_i_inndata"
+        },
         startet: started_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-        ferdig: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        ferdig: String::new(),
         regelsett: manifest::rule_entries(&rules, args.as_of),
         inndata: data.inputs.clone(),
         tabeller: data
@@ -154,17 +182,52 @@ pub async fn run(args: ScanArgs) -> anyhow::Result<ScanOutcome> {
                 )
             })
             .collect(),
-        utdata,
+        utdata: Vec::new(),
         oppsummering: summary,
     };
-    staged.push(manifest::write(out.temp(manifest::FILE)?, &m)?);
-    out.commit(staged)?;
-    Ok(ScanOutcome {
+    Ok(ScanParts {
+        rules,
         stats,
-        summary: m.oppsummering,
-        rules: rules.rules.len(),
-        elapsed: started.elapsed(),
+        staged,
+        manifest,
+        started,
     })
+}
+
+impl ScanParts {
+    pub fn manifest(&self) -> &Manifest {
+        &self.manifest
+    }
+
+    /// Adds `extra` to the scan's files, writes the manifest listing them all (with hashes) and
+    /// returns every staged file, ready for [`OutputDir::commit`].
+    pub fn finish(
+        mut self,
+        out: &OutputDir,
+        extra: Vec<Staged>,
+    ) -> anyhow::Result<(ScanOutcome, Vec<Staged>)> {
+        self.staged.extend(extra);
+        for s in &self.staged {
+            self.manifest.utdata.push(OutputEntry {
+                fil: s.name.clone(),
+                sha256: s.sha256()?,
+                rader: s.rows,
+            });
+        }
+        self.manifest.ferdig =
+            chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        self.staged
+            .push(manifest::write(out.temp(manifest::FILE)?, &self.manifest)?);
+        Ok((
+            ScanOutcome {
+                stats: self.stats,
+                summary: self.manifest.oppsummering,
+                rules: self.rules.rules.len(),
+                elapsed: self.started.elapsed(),
+            },
+            self.staged,
+        ))
+    }
 }
 
 /// The short summary printed on stderr after a scan.

@@ -77,15 +77,17 @@ class Data:
         self.t = {k: [] for k in SCHEMAS}
         self.expected = []
         self.serial = 100
+        self.labels = []
 
     def person(self, label, born, kontor="0314", veileder="V1", kjonn="2", kommune="0301", bydel="14",
                beskyttelse=None, status=None, treff=(), eksklusjoner=(), hint=()):
         self.serial += 7
         pid = synthetic_fnr(born, self.serial)
+        self.labels.append(label)
         self.t["personer"].append(dict(person_id=pid, fodselsdato=born, kjonn=kjonn, kommune_nr=kommune,
                                        bydel_nr=bydel if kommune == "0301" else None, nav_kontor=kontor,
                                        veileder=veileder, adressebeskyttelse=beskyttelse))
-        if status:
+        if status and self.expected is not None:
             self.expected.append(dict(label=label, person_id=pid, status=status, treff=",".join(treff),
                                       eksklusjoner=",".join(eksklusjoner), hint=",".join(hint)))
         return pid
@@ -374,6 +376,55 @@ def demo(n=300, seed=2026) -> Data:
     return d
 
 
+# ---------------------------------------------------------------- consecutive weeks
+
+def weeks() -> tuple[Data, Data]:
+    """Persons whose situation changes between the scan dates 2026-10-26, 2026-11-02 and 2026-11-09
+    (rows dated after a scan date are not seen by it). `uker/a` is used for the first two weeks,
+    `uker/b` (the same without `borte_uke3`) for the third."""
+    def build(with_gone: bool) -> Data:
+        d = Data()
+        d.expected = None
+        p = d.person("ny_uke2_seks_maneder", born_age(40)); d.months(p, 5, last="2026-10"); d.stonad(p, "2026-11-01")
+        p = d.person("hele_tiden", born_age(41)); d.months(p, 9, last="2026-10")
+        p = d.person("soknad_uke2", born_age(42)); d.months(p, 9, last="2026-10")
+        d.add("kvp_hendelser", p, dato="2026-10-29", hendelse="SOKNAD")
+        p = d.person("begynt_uke2", born_age(43)); d.months(p, 9, last="2026-10")
+        d.add("kvp_hendelser", p, dato="2026-10-30", hendelse="BEGYNT")
+        p = d.person("aap_uke2", born_age(44)); d.months(p, 9, last="2026-10")
+        d.add("ytelser", p, ytelse="AAP", fom="2026-10-28")
+        p = d.person("vurdert_uke2", born_age(45)); d.months(p, 9, last="2026-10")
+        d.add("kvp_hendelser", p, dato="2026-10-31", hendelse="VURDERT")
+        p = d.person("strengt_fortrolig", born_age(46), veileder="V2", beskyttelse="STRENGT_FORTROLIG")
+        d.months(p, 9, last="2026-10")
+        p = d.person("fortrolig", born_age(47), veileder="V2", beskyttelse="FORTROLIG", kommune="0301")
+        d.months(p, 9, last="2026-10")
+        p = d.person("borte_uke3", born_age(48))
+        if with_gone:
+            d.months(p, 9, last="2026-10")
+        else:
+            d.t["personer"].pop()
+        p = d.person("sti_uke3", born_age(35)); d.stonad(p, "2026-10-05")
+        d.add("oppfolgingsvedtak", p, vedtak_dato="2025-06-01", innsatsgruppe="SITUASJONSBESTEMT_INNSATS", hovedmal="OKE_DELTAKELSE")
+        d.add("oppfolgingsvedtak", p, vedtak_dato="2026-11-05", innsatsgruppe="SPESIELT_TILPASSET_INNSATS", hovedmal="OKE_DELTAKELSE")
+        p = d.person("faller_ut_uke2", born_age(36)); d.months(p, 6, last="2026-08")
+        p = d.person("uten_veileder", born_age(37), veileder=None); d.months(p, 9, last="2026-10")
+        p = d.person("brutt_strekk", born_age(38)); d.months(p, 9, last="2026-10")
+        d.add("ytelser", p, ytelse="AAP", fom="2026-10-28", tom="2026-11-04")
+        p = d.person("annet_kontor", born_age(39), kontor="4601", kommune="4601", veileder="B7")
+        d.months(p, 9, last="2026-10")
+        return d
+    return build(True), build(False)
+
+
+def write_week_labels(d: Data, path: Path):
+    """label;person_id for the weekly fixtures, so the tests can name persons."""
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        f.write("label;person_id\n")
+        for label, row in zip(d.labels, d.t["personer"]):
+            f.write(f"{label};{row['person_id']}\n")
+
+
 def main():
     f = fixtures()
     f.save(ROOT / "fixtures")
@@ -383,6 +434,10 @@ def main():
     type_variants(ROOT / "fixtures", ROOT / "typer")
     fatal_cases(ROOT / "fixtures", ROOT / "fatal")
     demo().save(ROOT / "demo")
+    a, b = weeks()
+    a.save(ROOT / "uker" / "a")
+    b.save(ROOT / "uker" / "b")
+    write_week_labels(a, ROOT / "uker" / "personer.csv")
     print("testdata written")
 
 

@@ -17,7 +17,7 @@ pub const NAER_TREFF: &str = "naer_treff.csv";
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
-fn writer(mut tmp: NamedTempFile) -> anyhow::Result<csv::Writer<NamedTempFile>> {
+pub(crate) fn writer(mut tmp: NamedTempFile) -> anyhow::Result<csv::Writer<NamedTempFile>> {
     tmp.write_all(BOM)?;
     Ok(csv::WriterBuilder::new()
         .delimiter(b';')
@@ -25,7 +25,7 @@ fn writer(mut tmp: NamedTempFile) -> anyhow::Result<csv::Writer<NamedTempFile>> 
         .from_writer(tmp))
 }
 
-fn done(w: csv::Writer<NamedTempFile>, name: &str, rows: u64) -> anyhow::Result<Staged> {
+pub(crate) fn done(w: csv::Writer<NamedTempFile>, name: &str, rows: u64) -> anyhow::Result<Staged> {
     let tmp = w
         .into_inner()
         .map_err(|e| anyhow::anyhow!("cannot finish {name}: {}", e.error()))?;
@@ -38,7 +38,7 @@ fn done(w: csv::Writer<NamedTempFile>, name: &str, rows: u64) -> anyhow::Result<
 }
 
 /// Text that Excel would read as a formula gets a leading apostrophe (CSV injection guard).
-fn safe(s: &str) -> String {
+pub(crate) fn safe(s: &str) -> String {
     if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{s}")
     } else {
@@ -47,7 +47,7 @@ fn safe(s: &str) -> String {
 }
 
 /// An all-digit id is written as ="…" so Excel keeps it as text (no lost leading zero, no 1.2E+10).
-fn id_cell(id: &str) -> String {
+pub(crate) fn id_cell(id: &str) -> String {
     if !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()) {
         format!("=\"{id}\"")
     } else {

@@ -20,6 +20,8 @@ pub struct Manifest {
     pub versjon: &'static str,
     pub skanningsdato: String,
     pub sprak: crate::contract::Lang,
+    /// `som_i_inndata` (ids as in the export) or `pseudonym_hmac_sha256` (`--pseudonymize`).
+    pub person_id: &'static str,
     pub startet: String,
     pub ferdig: String,
     pub regelsett: RuleSetEntry,

@@ -35,6 +35,10 @@ pub struct OutputDir {
 }
 
 impl OutputDir {
+    pub fn path(&self) -> &Path {
+        &self.dir
+    }
+
     pub fn create(dir: &Path) -> anyhow::Result<OutputDir> {
         std::fs::create_dir_all(dir)
             .with_context(|| format!("cannot create the output folder {}", dir.display()))?;
@@ -46,7 +50,7 @@ impl OutputDir {
     /// A new temporary file in the output folder, readable and writable by the owner only.
     pub fn temp(&self, name: &str) -> anyhow::Result<NamedTempFile> {
         tempfile::Builder::new()
-            .prefix(&format!(".{name}."))
+            .prefix(&format!(".{}.", name.replace('/', "_")))
             .suffix(".tmp")
             .tempfile_in(&self.dir)
             .with_context(|| format!("cannot create a temporary file in {}", self.dir.display()))
@@ -57,6 +61,10 @@ impl OutputDir {
     pub fn commit(&self, staged: Vec<Staged>) -> anyhow::Result<()> {
         for s in staged {
             let target = self.dir.join(&s.name);
+            if let Some(parent) = target.parent() {
+                std::fs::create_dir_all(parent)
+                    .with_context(|| format!("cannot create {}", parent.display()))?;
+            }
             s.tmp.persist(&target).with_context(|| {
                 format!("cannot move the finished {} into place", target.display())
             })?;

@@ -1,0 +1,744 @@
+//! This week against last week: who is new on the list, who continues (since when), what
+//! changed in their rules and facts, and who left the list and why.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use anyhow::Context;
+use chrono::NaiveDate;
+use datafusion::arrow::array::{Array, AsArray, RecordBatch};
+use datafusion::arrow::datatypes::{Date32Type, Int64Type};
+use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+use crate::contract::load::date_from_days;
+use crate::contract::{Lang, label};
+use crate::engine::{Explanation, Verdict};
+use crate::rules::{RuleSet, Status};
+
+/// Where a person stands on this week's list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum PaListen {
+    Ny,
+    Fortsetter,
+    Ute,
+}
+
+impl PaListen {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PaListen::Ny => "ny",
+            PaListen::Fortsetter => "fortsetter",
+            PaListen::Ute => "ute",
+        }
+    }
+
+    pub fn label(self, lang: Lang) -> &'static str {
+        match (self, lang) {
+            (PaListen::Ny, Lang::Nb) => "ny",
+            (PaListen::Ny, Lang::En) => "new",
+            (PaListen::Fortsetter, Lang::Nb) => "fortsetter",
+            (PaListen::Fortsetter, Lang::En) => "continuing",
+            (PaListen::Ute, Lang::Nb) => "ute av listen",
+            (PaListen::Ute, Lang::En) => "left the list",
+        }
+    }
+}
+
+/// Something that moved since the previous run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    /// The person was not in the previous run's data.
+    NyIUttrekket,
+    RegelBegynte(String),
+    RegelSluttet(String),
+    EksklusjonBegynte(String),
+    EksklusjonSluttet(String),
+    HintNy(String),
+    Stonadsmaneder {
+        fra: i64,
+        til: i64,
+    },
+    Innsatsgruppe {
+        fra: Option<String>,
+        til: Option<String>,
+    },
+    YtelseNy(String),
+    YtelseSluttet(String),
+    KvpHendelse {
+        hendelse: String,
+        dato: Option<NaiveDate>,
+    },
+    NavKontor {
+        fra: String,
+        til: String,
+    },
+    Veileder {
+        fra: Option<String>,
+        til: Option<String>,
+    },
+}
+
+/// Why a person left the list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Grunn {
+    BleDeltaker,
+    SoknadRegistrert { hendelse: Option<String> },
+    Vurdert { hendelse: Option<String> },
+    NyYtelse { ytelser: Vec<String> },
+    Ekskludert { regler: Vec<String> },
+    TrefferIkkeLenger,
+    IkkeIData,
+}
+
+fn title(rules: &RuleSet, id: &str, lang: Lang) -> String {
+    rules
+        .rules
+        .iter()
+        .find(|r| r.id == id)
+        .map(|r| r.title(lang).to_string())
+        .unwrap_or_else(|| id.to_string())
+}
+
+fn or_none(v: &Option<String>, lang: Lang, f: impl Fn(&str) -> String) -> String {
+    match v {
+        Some(s) => f(s),
+        None => match lang {
+            Lang::Nb => "ingen".into(),
+            Lang::En => "none".into(),
+        },
+    }
+}
+
+impl Change {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Change::NyIUttrekket => "ny_i_uttrekket",
+            Change::RegelBegynte(_) => "regel_begynte",
+            Change::RegelSluttet(_) => "regel_sluttet",
+            Change::EksklusjonBegynte(_) => "eksklusjon_begynte",
+            Change::EksklusjonSluttet(_) => "eksklusjon_sluttet",
+            Change::HintNy(_) => "hint_ny",
+            Change::Stonadsmaneder { .. } => "stonadsmaneder",
+            Change::Innsatsgruppe { .. } => "innsatsgruppe",
+            Change::YtelseNy(_) => "ytelse_ny",
+            Change::YtelseSluttet(_) => "ytelse_sluttet",
+            Change::KvpHendelse { .. } => "kvp_hendelse",
+            Change::NavKontor { .. } => "nav_kontor",
+            Change::Veileder { .. } => "veileder",
+        }
+    }
+
+    pub fn text(&self, rules: &RuleSet, lang: Lang) -> String {
+        use Lang::*;
+        let t = |id: &str| title(rules, id, lang);
+        match (self, lang) {
+            (Change::NyIUttrekket, Nb) => "ny i uttrekket siden forrige kjøring".into(),
+            (Change::NyIUttrekket, En) => "new in the export since the previous run".into(),
+            (Change::RegelBegynte(r), Nb) => format!("slår nå til: «{}»", t(r)),
+            (Change::RegelBegynte(r), En) => format!("now applies: \"{}\"", t(r)),
+            (Change::RegelSluttet(r), Nb) => format!("slår ikke lenger til: «{}»", t(r)),
+            (Change::RegelSluttet(r), En) => format!("no longer applies: \"{}\"", t(r)),
+            (Change::EksklusjonBegynte(r), Nb) => format!("nytt hinder: «{}»", t(r)),
+            (Change::EksklusjonBegynte(r), En) => format!("new exclusion: \"{}\"", t(r)),
+            (Change::EksklusjonSluttet(r), Nb) => format!("hinder falt bort: «{}»", t(r)),
+            (Change::EksklusjonSluttet(r), En) => {
+                format!("exclusion no longer applies: \"{}\"", t(r))
+            }
+            (Change::HintNy(r), Nb) => format!("nytt hint: «{}»", t(r)),
+            (Change::HintNy(r), En) => format!("new hint: \"{}\"", t(r)),
+            (Change::Stonadsmaneder { fra, til }, Nb) => {
+                format!("måneder med økonomisk stønad siste 12: {fra} → {til}")
+            }
+            (Change::Stonadsmaneder { fra, til }, En) => {
+                format!("months with economic assistance in the last 12: {fra} → {til}")
+            }
+            (Change::Innsatsgruppe { fra, til }, _) => {
+                let l = |c: &str| label("innsatsgruppe", c, lang);
+                let (fra, til) = (or_none(fra, lang, l), or_none(til, lang, l));
+                match lang {
+                    Nb => format!("innsatsgruppe (§ 14 a-vedtak): {fra} → {til}"),
+                    En => format!("innsatsgruppe (§ 14 a decision): {fra} → {til}"),
+                }
+            }
+            (Change::YtelseNy(y), Nb) => format!("ny ytelse: {}", label("ytelse", y, lang)),
+            (Change::YtelseNy(y), En) => format!("new benefit: {}", label("ytelse", y, lang)),
+            (Change::YtelseSluttet(y), Nb) => {
+                format!("ytelse opphørt: {}", label("ytelse", y, lang))
+            }
+            (Change::YtelseSluttet(y), En) => {
+                format!("benefit ended: {}", label("ytelse", y, lang))
+            }
+            (Change::KvpHendelse { hendelse, dato }, _) => {
+                let d = dato.map(|d| format!(" {d}")).unwrap_or_default();
+                match lang {
+                    Nb => format!("ny KVP-hendelse: {}{d}", label("hendelse", hendelse, lang)),
+                    En => format!("new KVP event: {}{d}", label("hendelse", hendelse, lang)),
+                }
+            }
+            (Change::NavKontor { fra, til }, Nb) => format!("NAV-kontor: {fra} → {til}"),
+            (Change::NavKontor { fra, til }, En) => format!("NAV office: {fra} → {til}"),
+            (Change::Veileder { fra, til }, _) => {
+                let id = |s: &str| s.to_string();
+                let (fra, til) = (or_none(fra, lang, id), or_none(til, lang, id));
+                match lang {
+                    Nb => format!("veileder: {fra} → {til}"),
+                    En => format!("caseworker: {fra} → {til}"),
+                }
+            }
+        }
+    }
+}
+
+impl Grunn {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Grunn::BleDeltaker => "ble_deltaker",
+            Grunn::SoknadRegistrert { .. } => "soknad_registrert",
+            Grunn::Vurdert { .. } => "vurdert",
+            Grunn::NyYtelse { .. } => "ny_ytelse",
+            Grunn::Ekskludert { .. } => "ekskludert",
+            Grunn::TrefferIkkeLenger => "treffer_ikke_lenger",
+            Grunn::IkkeIData => "ikke_i_dataene",
+        }
+    }
+
+    pub fn text(&self, rules: &RuleSet, lang: Lang) -> String {
+        use Lang::*;
+        let ev = |h: &Option<String>| {
+            h.as_deref()
+                .map(|h| format!(" ({})", label("hendelse", h, lang)))
+                .unwrap_or_default()
+        };
+        match (self, lang) {
+            (Grunn::BleDeltaker, Nb) => "har begynt i kvalifiseringsprogrammet".into(),
+            (Grunn::BleDeltaker, En) => "has started the qualification programme".into(),
+            (Grunn::SoknadRegistrert { hendelse }, Nb) => {
+                format!("søknad om KVP er registrert{}", ev(hendelse))
+            }
+            (Grunn::SoknadRegistrert { hendelse }, En) => {
+                format!("a KVP application is registered{}", ev(hendelse))
+            }
+            (Grunn::Vurdert { hendelse }, Nb) => {
+                format!("er vurdert for KVP nylig{}", ev(hendelse))
+            }
+            (Grunn::Vurdert { hendelse }, En) => {
+                format!("was recently assessed for KVP{}", ev(hendelse))
+            }
+            (Grunn::NyYtelse { ytelser }, _) => {
+                let y: Vec<String> = ytelser.iter().map(|y| label("ytelse", y, lang)).collect();
+                let y = crate::rules::template::join_list(&y, lang);
+                match lang {
+                    Nb => format!("utelukket av ny ytelse til livsopphold: {y}"),
+                    En => format!("excluded by a new livelihood benefit: {y}"),
+                }
+            }
+            (Grunn::Ekskludert { regler }, _) => {
+                let r: Vec<String> = regler.iter().map(|r| title(rules, r, lang)).collect();
+                let r = crate::rules::template::join_list(&r, lang);
+                match lang {
+                    Nb => format!("utelukket: {r}"),
+                    En => format!("excluded: {r}"),
+                }
+            }
+            (Grunn::TrefferIkkeLenger, Nb) => "treffer ikke lenger noen kandidatregel".into(),
+            (Grunn::TrefferIkkeLenger, En) => "no longer matches a candidate rule".into(),
+            (Grunn::IkkeIData, Nb) => "finnes ikke lenger i uttrekket".into(),
+            (Grunn::IkkeIData, En) => "is no longer in the export".into(),
+        }
+    }
+}
+
+/// A person's facts as recorded in a run's `vurderinger.parquet`.
+#[derive(Debug, Clone, Default)]
+pub struct PrevFacts {
+    pub nav_kontor: String,
+    pub veileder: Option<String>,
+    pub kommune_nr: String,
+    pub adressebeskyttelse: Option<String>,
+    pub alder: i64,
+    pub status: String,
+    pub treff: Vec<String>,
+    pub eksklusjoner: Vec<String>,
+    pub hint: Vec<String>,
+    pub maneder: i64,
+    pub siste: Option<NaiveDate>,
+    pub innsatsgruppe: Option<String>,
+    pub ytelser: Option<Vec<String>>,
+    pub kvp_siste_hendelse: Option<String>,
+    pub kvp_siste_dato: Option<NaiveDate>,
+    pub begrunnelse: Vec<String>,
+}
+
+/// A person on the previous run's list.
+#[derive(Debug, Clone)]
+pub struct PrevListed {
+    pub forste_gang_kandidat: NaiveDate,
+}
+
+/// The previous run, as far as the comparison needs it.
+#[derive(Debug, Default)]
+pub struct Previous {
+    pub date: Option<NaiveDate>,
+    pub facts: HashMap<String, PrevFacts>,
+    /// Persons who were candidates in the previous run.
+    pub listed: HashMap<String, PrevListed>,
+}
+
+fn batches(path: &Path) -> anyhow::Result<Vec<RecordBatch>> {
+    let f = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let reader = ParquetRecordBatchReaderBuilder::try_new(f)
+        .with_context(|| format!("{} is not a readable Parquet file", path.display()))?
+        .build()?;
+    reader
+        .map(|b| b.with_context(|| format!("cannot read {}", path.display())))
+        .collect()
+}
+
+struct Cols<'a>(&'a RecordBatch, &'a Path);
+
+impl<'a> Cols<'a> {
+    fn col(&self, name: &str) -> anyhow::Result<&'a dyn Array> {
+        self.0
+            .column_by_name(name)
+            .map(|c| c.as_ref())
+            .with_context(|| format!("{} has no column `{name}`", self.1.display()))
+    }
+    fn str(&self, name: &str, row: usize) -> anyhow::Result<Option<String>> {
+        let c = self
+            .col(name)?
+            .as_string_opt::<i32>()
+            .with_context(|| format!("{}: column `{name}` is not a string", self.1.display()))?;
+        Ok((!c.is_null(row)).then(|| c.value(row).to_string()))
+    }
+    fn i64(&self, name: &str, row: usize) -> anyhow::Result<Option<i64>> {
+        let c = self
+            .col(name)?
+            .as_primitive_opt::<Int64Type>()
+            .with_context(|| format!("{}: column `{name}` is not Int64", self.1.display()))?;
+        Ok((!c.is_null(row)).then(|| c.value(row)))
+    }
+    fn date(&self, name: &str, row: usize) -> anyhow::Result<Option<NaiveDate>> {
+        let c = self
+            .col(name)?
+            .as_primitive_opt::<Date32Type>()
+            .with_context(|| format!("{}: column `{name}` is not Date32", self.1.display()))?;
+        Ok((!c.is_null(row)).then(|| date_from_days(c.value(row))))
+    }
+    fn list(&self, name: &str, row: usize) -> anyhow::Result<Option<Vec<String>>> {
+        let c = self
+            .col(name)?
+            .as_list_opt::<i32>()
+            .with_context(|| format!("{}: column `{name}` is not a list", self.1.display()))?;
+        if c.is_null(row) {
+            return Ok(None);
+        }
+        let v = c.value(row);
+        let s = v.as_string::<i32>();
+        Ok(Some(
+            (0..s.len())
+                .filter(|i| !s.is_null(*i))
+                .map(|i| s.value(i).to_string())
+                .collect(),
+        ))
+    }
+}
+
+impl Previous {
+    /// Reads `vurderinger.parquet` and `liste.parquet` of a recorded run.
+    pub fn load(dir: &Path, date: NaiveDate) -> anyhow::Result<Previous> {
+        let mut p = Previous {
+            date: Some(date),
+            ..Default::default()
+        };
+        let path = dir.join(crate::report::parquet_out::FILE);
+        for b in batches(&path)? {
+            let c = Cols(&b, &path);
+            for row in 0..b.num_rows() {
+                let id = c.str("person_id", row)?.unwrap_or_default();
+                p.facts.insert(
+                    id,
+                    PrevFacts {
+                        nav_kontor: c.str("nav_kontor", row)?.unwrap_or_default(),
+                        veileder: c.str("veileder", row)?,
+                        kommune_nr: c.str("kommune_nr", row)?.unwrap_or_default(),
+                        adressebeskyttelse: c.str("adressebeskyttelse", row)?,
+                        alder: c.i64("alder", row)?.unwrap_or_default(),
+                        status: c.str("status", row)?.unwrap_or_default(),
+                        treff: c.list("treff", row)?.unwrap_or_default(),
+                        eksklusjoner: c.list("eksklusjoner", row)?.unwrap_or_default(),
+                        hint: c.list("hint", row)?.unwrap_or_default(),
+                        maneder: c.i64("stonadsmaneder_siste_12", row)?.unwrap_or_default(),
+                        siste: c.date("siste_stonadsmaned", row)?,
+                        innsatsgruppe: c.str("innsatsgruppe", row)?,
+                        ytelser: c.list("livsoppholdsytelser", row)?,
+                        kvp_siste_hendelse: c.str("kvp_siste_hendelse", row)?,
+                        kvp_siste_dato: c.date("kvp_siste_dato", row)?,
+                        begrunnelse: c.list("begrunnelse", row)?.unwrap_or_default(),
+                    },
+                );
+            }
+        }
+        let path = dir.join(super::lists::LISTE);
+        for b in batches(&path)? {
+            let c = Cols(&b, &path);
+            for row in 0..b.num_rows() {
+                if c.str("pa_listen", row)?.as_deref() == Some("ute") {
+                    continue;
+                }
+                let id = c.str("person_id", row)?.unwrap_or_default();
+                let forste = c.date("forste_gang_kandidat", row)?.with_context(|| {
+                    format!(
+                        "{}: row {} has no forste_gang_kandidat",
+                        path.display(),
+                        row + 1
+                    )
+                })?;
+                p.listed.insert(
+                    id,
+                    PrevListed {
+                        forste_gang_kandidat: forste,
+                    },
+                );
+            }
+        }
+        Ok(p)
+    }
+}
+
+/// One person on this week's list (or just off it).
+#[derive(Debug, Clone)]
+pub struct ListEntry {
+    pub pa_listen: PaListen,
+    pub person_id: String,
+    pub nav_kontor: String,
+    pub veileder: Option<String>,
+    pub kommune_nr: String,
+    pub adressebeskyttelse: Option<String>,
+    pub alder: i64,
+    pub forste_gang_kandidat: NaiveDate,
+    pub uker_pa_listen: i64,
+    pub status: String,
+    pub treff: Vec<String>,
+    pub hint: Vec<String>,
+    pub maneder: i64,
+    pub siste: Option<NaiveDate>,
+    pub innsatsgruppe: Option<String>,
+    pub begrunnelse: Vec<Explanation>,
+    pub endringer: Vec<Change>,
+    pub grunn: Option<Grunn>,
+}
+
+impl ListEntry {
+    pub fn skjermet(&self) -> bool {
+        self.adressebeskyttelse.as_deref() == Some("STRENGT_FORTROLIG")
+    }
+    pub fn fortrolig(&self) -> bool {
+        self.adressebeskyttelse.as_deref() == Some("FORTROLIG")
+    }
+}
+
+/// Weeks on the list, counting the first week as 1.
+pub fn weeks_on_list(first: NaiveDate, as_of: NaiveDate) -> i64 {
+    (as_of - first).num_days().max(0) / 7 + 1
+}
+
+/// What moved between the previous run's facts and this verdict.
+pub fn changes(prev: Option<&PrevFacts>, v: &Verdict, had_previous_run: bool) -> Vec<Change> {
+    let Some(p) = prev else {
+        return if had_previous_run {
+            vec![Change::NyIUttrekket]
+        } else {
+            Vec::new()
+        };
+    };
+    let mut c = Vec::new();
+    let f = &v.facts;
+    for r in v.treff.iter().filter(|r| !p.treff.contains(r)) {
+        c.push(Change::RegelBegynte(r.clone()));
+    }
+    for r in p.treff.iter().filter(|r| !v.treff.contains(r)) {
+        c.push(Change::RegelSluttet(r.clone()));
+    }
+    for r in v
+        .eksklusjoner
+        .iter()
+        .filter(|r| !p.eksklusjoner.contains(r))
+    {
+        c.push(Change::EksklusjonBegynte(r.clone()));
+    }
+    for r in p
+        .eksklusjoner
+        .iter()
+        .filter(|r| !v.eksklusjoner.contains(r))
+    {
+        c.push(Change::EksklusjonSluttet(r.clone()));
+    }
+    for r in v.hint.iter().filter(|r| !p.hint.contains(r)) {
+        c.push(Change::HintNy(r.clone()));
+    }
+    if p.maneder != f.stonadsmaneder_siste_12 {
+        c.push(Change::Stonadsmaneder {
+            fra: p.maneder,
+            til: f.stonadsmaneder_siste_12,
+        });
+    }
+    if p.innsatsgruppe != f.innsatsgruppe {
+        c.push(Change::Innsatsgruppe {
+            fra: p.innsatsgruppe.clone(),
+            til: f.innsatsgruppe.clone(),
+        });
+    }
+    if let (Some(before), Some(now)) = (&p.ytelser, &f.livsoppholdsytelser) {
+        for y in now.iter().filter(|y| !before.contains(y)) {
+            c.push(Change::YtelseNy(y.clone()));
+        }
+        for y in before.iter().filter(|y| !now.contains(y)) {
+            c.push(Change::YtelseSluttet(y.clone()));
+        }
+    }
+    if f.kvp_siste_hendelse.is_some()
+        && (p.kvp_siste_hendelse != f.kvp_siste_hendelse || p.kvp_siste_dato != f.kvp_siste_dato)
+    {
+        c.push(Change::KvpHendelse {
+            hendelse: f.kvp_siste_hendelse.clone().unwrap_or_default(),
+            dato: f.kvp_siste_dato,
+        });
+    }
+    if p.nav_kontor != f.nav_kontor {
+        c.push(Change::NavKontor {
+            fra: p.nav_kontor.clone(),
+            til: f.nav_kontor.clone(),
+        });
+    }
+    if p.veileder != f.veileder {
+        c.push(Change::Veileder {
+            fra: p.veileder.clone(),
+            til: f.veileder.clone(),
+        });
+    }
+    c
+}
+
+/// Why a person who was a candidate last week is not one now.
+pub fn reason(v: &Verdict) -> Grunn {
+    let f = &v.facts;
+    match v.status {
+        Status::Deltaker => Grunn::BleDeltaker,
+        Status::UnderBehandling => Grunn::SoknadRegistrert {
+            hendelse: f.kvp_siste_hendelse.clone(),
+        },
+        Status::Ekskludert if v.eksklusjoner.iter().any(|e| e == "nylig_vurdert") => {
+            Grunn::Vurdert {
+                hendelse: f.kvp_siste_hendelse.clone(),
+            }
+        }
+        Status::Ekskludert if v.eksklusjoner.iter().any(|e| e == "har_livsoppholdsytelse") => {
+            Grunn::NyYtelse {
+                ytelser: f.livsoppholdsytelser.clone().unwrap_or_default(),
+            }
+        }
+        Status::Ekskludert => Grunn::Ekskludert {
+            regler: v.eksklusjoner.clone(),
+        },
+        Status::IkkeTreff | Status::Kandidat => Grunn::TrefferIkkeLenger,
+    }
+}
+
+/// Collects list entries while verdicts stream past.
+pub struct ListBuilder<'a> {
+    prev: Option<&'a Previous>,
+    as_of: NaiveDate,
+    seen: rustc_hash::FxHashSet<String>,
+    entries: Vec<ListEntry>,
+}
+
+impl<'a> ListBuilder<'a> {
+    pub fn new(prev: Option<&'a Previous>, as_of: NaiveDate) -> Self {
+        ListBuilder {
+            prev,
+            as_of,
+            seen: Default::default(),
+            entries: Vec::new(),
+        }
+    }
+
+    pub fn verdict(&mut self, v: &Verdict) {
+        let id = &v.facts.person_id;
+        let listed = self.prev.and_then(|p| p.listed.get(id));
+        if listed.is_some() {
+            self.seen.insert(id.clone());
+        }
+        let pa_listen = match (v.status == Status::Kandidat, listed) {
+            (true, None) => PaListen::Ny,
+            (true, Some(_)) => PaListen::Fortsetter,
+            (false, Some(_)) => PaListen::Ute,
+            (false, None) => return,
+        };
+        let prev_facts = self.prev.and_then(|p| p.facts.get(id));
+        let forste = listed.map_or(self.as_of, |l| l.forste_gang_kandidat);
+        let f = &v.facts;
+        // A person who left was on the list up to the previous run.
+        let until = match pa_listen {
+            PaListen::Ute => self.prev.and_then(|p| p.date).unwrap_or(self.as_of),
+            _ => self.as_of,
+        };
+        self.entries.push(ListEntry {
+            pa_listen,
+            person_id: id.clone(),
+            nav_kontor: f.nav_kontor.clone(),
+            veileder: f.veileder.clone(),
+            kommune_nr: f.kommune_nr.clone(),
+            adressebeskyttelse: f.adressebeskyttelse.clone(),
+            alder: f.alder,
+            forste_gang_kandidat: forste,
+            uker_pa_listen: weeks_on_list(forste, until),
+            status: v.status.as_str().to_string(),
+            treff: v.treff.clone(),
+            hint: v.hint.clone(),
+            maneder: f.stonadsmaneder_siste_12,
+            siste: f.siste_stonadsmaned,
+            innsatsgruppe: f.innsatsgruppe.clone(),
+            begrunnelse: v.begrunnelse.clone(),
+            endringer: changes(prev_facts, v, self.prev.is_some()),
+            grunn: (pa_listen == PaListen::Ute).then(|| reason(v)),
+        });
+    }
+
+    /// The entries, plus last week's candidates who are no longer in the data.
+    pub fn finish(mut self) -> Vec<ListEntry> {
+        if let Some(prev) = self.prev {
+            let mut gone: Vec<(&String, &PrevListed)> = prev
+                .listed
+                .iter()
+                .filter(|(id, _)| !self.seen.contains(*id))
+                .collect();
+            gone.sort_by(|a, b| a.0.cmp(b.0));
+            for (id, l) in gone {
+                let p = prev.facts.get(id).cloned().unwrap_or_default();
+                let begrunnelse = p
+                    .begrunnelse
+                    .iter()
+                    .map(|t| Explanation {
+                        rule: String::new(),
+                        text: t.clone(),
+                    })
+                    .collect();
+                self.entries.push(ListEntry {
+                    pa_listen: PaListen::Ute,
+                    person_id: id.clone(),
+                    nav_kontor: p.nav_kontor,
+                    veileder: p.veileder,
+                    kommune_nr: p.kommune_nr,
+                    adressebeskyttelse: p.adressebeskyttelse,
+                    alder: p.alder,
+                    forste_gang_kandidat: l.forste_gang_kandidat,
+                    uker_pa_listen: weeks_on_list(
+                        l.forste_gang_kandidat,
+                        prev.date.unwrap_or(self.as_of),
+                    ),
+                    status: String::new(),
+                    treff: Vec::new(),
+                    hint: Vec::new(),
+                    maneder: p.maneder,
+                    siste: p.siste,
+                    innsatsgruppe: p.innsatsgruppe,
+                    begrunnelse,
+                    endringer: Vec::new(),
+                    grunn: Some(Grunn::IkkeIData),
+                });
+            }
+        }
+        self.entries
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::PersonFacts;
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    fn verdict(status: Status, treff: &[&str], eksl: &[&str], maneder: i64) -> Verdict {
+        Verdict {
+            facts: PersonFacts {
+                person_id: "p1".into(),
+                nav_kontor: "0301".into(),
+                stonadsmaneder_siste_12: maneder,
+                livsoppholdsytelser: Some(vec!["AAP".into()]),
+                ..Default::default()
+            },
+            status,
+            treff: treff.iter().map(|s| s.to_string()).collect(),
+            eksklusjoner: eksl.iter().map(|s| s.to_string()).collect(),
+            hint: vec![],
+            uavklart: vec![],
+            begrunnelse: vec![],
+            naer_treff: vec![],
+            krav: vec![],
+        }
+    }
+
+    #[test]
+    fn weeks_count_the_first_week_as_one() {
+        assert_eq!(weeks_on_list(d("2026-11-16"), d("2026-11-16")), 1);
+        assert_eq!(weeks_on_list(d("2026-11-09"), d("2026-11-16")), 2);
+        assert_eq!(weeks_on_list(d("2026-10-19"), d("2026-11-16")), 5);
+    }
+
+    #[test]
+    fn changes_name_rules_and_facts_that_moved() {
+        let prev = PrevFacts {
+            nav_kontor: "0301".into(),
+            maneder: 5,
+            ytelser: Some(vec![]),
+            ..Default::default()
+        };
+        let v = verdict(Status::Kandidat, &["langtidsmottaker"], &[], 6);
+        let c = changes(Some(&prev), &v, true);
+        assert_eq!(
+            c,
+            vec![
+                Change::RegelBegynte("langtidsmottaker".into()),
+                Change::Stonadsmaneder { fra: 5, til: 6 },
+                Change::YtelseNy("AAP".into()),
+            ]
+        );
+        assert_eq!(changes(None, &v, true), vec![Change::NyIUttrekket]);
+        assert!(changes(None, &v, false).is_empty());
+    }
+
+    #[test]
+    fn reasons_follow_status_and_exclusions() {
+        assert_eq!(
+            reason(&verdict(Status::Deltaker, &[], &[], 0)),
+            Grunn::BleDeltaker
+        );
+        assert_eq!(
+            reason(&verdict(
+                Status::Ekskludert,
+                &["x"],
+                &["har_livsoppholdsytelse"],
+                0
+            )),
+            Grunn::NyYtelse {
+                ytelser: vec!["AAP".into()]
+            }
+        );
+        assert!(matches!(
+            reason(&verdict(
+                Status::Ekskludert,
+                &["x"],
+                &["har_livsoppholdsytelse", "nylig_vurdert"],
+                0
+            )),
+            Grunn::Vurdert { .. }
+        ));
+        assert_eq!(
+            reason(&verdict(Status::IkkeTreff, &[], &[], 0)),
+            Grunn::TrefferIkkeLenger
+        );
+    }
+}

@@ -1,0 +1,641 @@
+//! The weekly outputs: one CSV and one self-contained HTML page per office and caseworker,
+//! `skjermet.csv` for strengt fortrolig (kode 6) persons, an overview of the lists, and
+//! `liste.parquet`, the run's list as the next week reads it.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use datafusion::arrow::array::{
+    ArrayRef, BooleanBuilder, Date32Builder, Int64Builder, ListBuilder, RecordBatch, StringBuilder,
+};
+use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use datafusion::parquet::arrow::ArrowWriter;
+use serde::Serialize;
+
+use super::compare::{ListEntry, PaListen};
+use super::state::ListCounts;
+use crate::contract::load::days_since_epoch;
+use crate::contract::{Lang, label};
+use crate::report::csv_out::{done, id_cell, safe, writer};
+use crate::report::{OutputDir, Staged};
+use crate::rules::RuleSet;
+
+pub const LISTE: &str = "liste.parquet";
+pub const SKJERMET: &str = "skjermet.csv";
+pub const LISTER: &str = "lister";
+pub const OVERSIKT: &str = "lister/oversikt.csv";
+/// The list of an office's persons without a caseworker.
+pub const UTEN_VEILEDER: &str = "uten_veileder";
+
+pub struct Context<'a> {
+    pub rules: &'a RuleSet,
+    pub lang: Lang,
+    pub as_of: NaiveDate,
+    pub run_id: &'a str,
+    /// Scan date of the run compared with.
+    pub previous: Option<String>,
+}
+
+pub struct Written {
+    pub staged: Vec<Staged>,
+    pub counts: ListCounts,
+    pub left_by_reason: BTreeMap<String, u64>,
+    /// Caseworker lists written (each as CSV and HTML).
+    pub lists: usize,
+}
+
+/// A path component made from an office or caseworker id: letters, digits, `-` and `_` kept,
+/// anything else (slashes, dots, spaces) becomes `_`, so data can never name a path outside.
+pub fn file_stem(s: &str) -> String {
+    let mut out: String = s
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(64)
+        .collect();
+    if out.is_empty() {
+        out.push('_');
+    }
+    out
+}
+
+/// Unique names within one folder: a second id with the same stem gets `-2`, `-3`, ...
+#[derive(Default)]
+struct Names(BTreeMap<String, u32>);
+
+impl Names {
+    fn unique(&mut self, stem: String) -> String {
+        let n = self.0.entry(stem.clone()).or_insert(0);
+        *n += 1;
+        if *n == 1 { stem } else { format!("{stem}-{n}") }
+    }
+}
+
+fn order(a: &ListEntry, b: &ListEntry) -> std::cmp::Ordering {
+    a.pa_listen
+        .cmp(&b.pa_listen)
+        .then_with(|| b.treff.len().cmp(&a.treff.len()))
+        .then_with(|| b.maneder.cmp(&a.maneder))
+        .then_with(|| a.person_id.cmp(&b.person_id))
+}
+
+fn yes(lang: Lang) -> &'static str {
+    match lang {
+        Lang::Nb => "ja",
+        Lang::En => "yes",
+    }
+}
+
+pub const HEADER: [&str; 17] = [
+    "Endring",
+    "NAV-kontor",
+    "Veileder",
+    "Person-ID",
+    "Alder",
+    "Kommune",
+    "Fortrolig adresse",
+    "Første gang kandidat",
+    "Uker på listen",
+    "Regler med treff",
+    "Måneder med stønad siste 12",
+    "Siste måned med stønad",
+    "Innsatsgruppe",
+    "Hint",
+    "Endret siden forrige kjøring",
+    "Grunn til at personen er ute av listen",
+    "Begrunnelse",
+];
+
+struct Texts {
+    endringer: String,
+    grunn: String,
+    begrunnelse: Vec<String>,
+    innsatsgruppe: String,
+}
+
+fn texts(e: &ListEntry, ctx: &Context) -> Texts {
+    Texts {
+        endringer: e
+            .endringer
+            .iter()
+            .map(|c| c.text(ctx.rules, ctx.lang))
+            .collect::<Vec<_>>()
+            .join("; "),
+        grunn: e
+            .grunn
+            .as_ref()
+            .map(|g| g.text(ctx.rules, ctx.lang))
+            .unwrap_or_default(),
+        begrunnelse: e.begrunnelse.iter().map(|b| b.text.clone()).collect(),
+        innsatsgruppe: e
+            .innsatsgruppe
+            .as_deref()
+            .map(|i| label("innsatsgruppe", i, ctx.lang))
+            .unwrap_or_default(),
+    }
+}
+
+fn write_csv(
+    out: &OutputDir,
+    name: &str,
+    entries: &[&ListEntry],
+    ctx: &Context,
+) -> anyhow::Result<Staged> {
+    let mut w = writer(out.temp(name)?)?;
+    w.write_record(HEADER)?;
+    for e in entries {
+        let t = texts(e, ctx);
+        let fortrolig = e.fortrolig();
+        w.write_record([
+            e.pa_listen.label(ctx.lang).to_string(),
+            safe(&e.nav_kontor),
+            e.veileder.as_deref().map(safe).unwrap_or_default(),
+            id_cell(&e.person_id),
+            e.alder.to_string(),
+            // kode 7: no address-revealing fields
+            if fortrolig {
+                String::new()
+            } else {
+                id_cell(&e.kommune_nr)
+            },
+            if fortrolig {
+                yes(ctx.lang).to_string()
+            } else {
+                String::new()
+            },
+            e.forste_gang_kandidat.to_string(),
+            e.uker_pa_listen.to_string(),
+            e.treff.join(", "),
+            e.maneder.to_string(),
+            e.siste
+                .map(|d| d.format("%Y-%m").to_string())
+                .unwrap_or_default(),
+            t.innsatsgruppe,
+            e.hint.join(", "),
+            safe(&t.endringer),
+            safe(&t.grunn),
+            safe(&t.begrunnelse.join(" ")),
+        ])?;
+    }
+    done(w, name, entries.len() as u64)
+}
+
+/// Only what a specially authorised unit needs: no office, caseworker, municipality or age.
+fn write_skjermet(
+    out: &OutputDir,
+    entries: &[&ListEntry],
+    ctx: &Context,
+) -> anyhow::Result<Staged> {
+    let mut w = writer(out.temp(SKJERMET)?)?;
+    w.write_record([
+        "Endring",
+        "Person-ID",
+        "Første gang kandidat",
+        "Uker på listen",
+        "Regler med treff",
+        "Grunn til at personen er ute av listen",
+        "Begrunnelse",
+    ])?;
+    for e in entries {
+        let t = texts(e, ctx);
+        w.write_record([
+            e.pa_listen.label(ctx.lang).to_string(),
+            id_cell(&e.person_id),
+            e.forste_gang_kandidat.to_string(),
+            e.uker_pa_listen.to_string(),
+            e.treff.join(", "),
+            safe(&t.grunn),
+            safe(&t.begrunnelse.join(" ")),
+        ])?;
+    }
+    done(w, SKJERMET, entries.len() as u64)
+}
+
+#[derive(Serialize)]
+struct HtmlPerson {
+    person_id: String,
+    alder: i64,
+    kommune_nr: String,
+    fortrolig: bool,
+    forste_gang_kandidat: String,
+    uker_pa_listen: i64,
+    maneder: i64,
+    siste: Option<String>,
+    innsatsgruppe: Option<String>,
+    treff: Vec<String>,
+    grunn: Option<String>,
+    endringer: Vec<String>,
+    begrunnelse: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct HtmlSection {
+    id: &'static str,
+    tittel: &'static str,
+    merke: &'static str,
+    personer: Vec<HtmlPerson>,
+}
+
+fn labels(lang: Lang) -> BTreeMap<&'static str, &'static str> {
+    let pairs: &[(&str, &str, &str)] = &[
+        ("lang", "nb", "en"),
+        ("tittel", "KVP-kandidater", "KVP candidates"),
+        ("kontor", "NAV-kontor", "NAV office"),
+        ("veileder", "Veileder", "Caseworker"),
+        ("dato", "Skanningsdato", "Scan date"),
+        ("kjoring", "Kjøring", "Run"),
+        (
+            "sammenlignet",
+            "sammenlignet med kjøringen",
+            "compared with the run of",
+        ),
+        (
+            "forste_kjoring",
+            "første registrerte kjøring: alle kandidater er nye",
+            "first recorded run: every candidate is new",
+        ),
+        ("nye", "Nye", "New"),
+        ("fortsetter", "Fortsetter", "Continuing"),
+        ("ute", "Ute av listen", "Left the list"),
+        (
+            "ikke_vedtak",
+            "Listen viser hvem som sannsynligvis fyller vilkårene for kvalifiseringsprogrammet (sosialtjenesteloven § 29), med begrunnelse. Den er ikke et vedtak: snakk med personen og gjør en konkret vurdering.",
+            "The list shows who probably meets the conditions for the qualification programme (Social Services Act § 29), with the reasons. It is not a decision: talk to the person and make a concrete assessment.",
+        ),
+        ("fortrolig", "fortrolig adresse", "confidential address"),
+        ("alder", "Alder", "Age"),
+        ("kommune", "Kommune", "Municipality"),
+        ("forste_gang", "Første gang kandidat", "First a candidate"),
+        ("uker", "Uker på listen", "Weeks on the list"),
+        (
+            "maneder",
+            "Måneder med stønad siste 12",
+            "Months with assistance, last 12",
+        ),
+        ("sist", "sist", "last"),
+        ("innsatsgruppe", "Innsatsgruppe", "Innsatsgruppe"),
+        ("treff", "Regler med treff", "Rules that apply"),
+        ("grunn", "Grunn", "Reason"),
+        (
+            "endringer",
+            "Endret siden forrige kjøring",
+            "Changed since the previous run",
+        ),
+        ("begrunnelse", "Begrunnelse", "Explanation"),
+        ("ingen", "Ingen.", "None."),
+        ("regelsett", "regelsett", "rule set"),
+        (
+            "fotnote",
+            "Inneholder personopplysninger: skal ikke deles utenfor tjenesten.",
+            "Contains personal data: not to be shared outside the service.",
+        ),
+    ];
+    pairs
+        .iter()
+        .map(|(k, nb, en)| (*k, if lang == Lang::Nb { *nb } else { *en }))
+        .collect()
+}
+
+fn section_title(p: PaListen, lang: Lang) -> &'static str {
+    match (p, lang) {
+        (PaListen::Ny, Lang::Nb) => "Nye denne uken",
+        (PaListen::Ny, Lang::En) => "New this week",
+        (PaListen::Fortsetter, Lang::Nb) => "Fortsatt på listen",
+        (PaListen::Fortsetter, Lang::En) => "Still on the list",
+        (PaListen::Ute, Lang::Nb) => "Ute av listen siden forrige kjøring",
+        (PaListen::Ute, Lang::En) => "Left the list since the previous run",
+    }
+}
+
+fn html_env() -> minijinja::Environment<'static> {
+    let mut env = minijinja::Environment::new();
+    env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+    // The name ends in .html, so every value is HTML-escaped.
+    env.add_template("veileder.html", include_str!("veileder.html"))
+        .expect("the embedded HTML template parses");
+    env
+}
+
+#[allow(clippy::too_many_arguments)]
+fn write_html(
+    out: &OutputDir,
+    env: &minijinja::Environment,
+    name: &str,
+    kontor: &str,
+    veileder: &str,
+    entries: &[&ListEntry],
+    ctx: &Context,
+) -> anyhow::Result<Staged> {
+    let mut sections = Vec::new();
+    let mut antall = BTreeMap::new();
+    for p in [PaListen::Ny, PaListen::Fortsetter, PaListen::Ute] {
+        let personer: Vec<HtmlPerson> = entries
+            .iter()
+            .filter(|e| e.pa_listen == p)
+            .map(|e| {
+                let t = texts(e, ctx);
+                HtmlPerson {
+                    person_id: e.person_id.clone(),
+                    alder: e.alder,
+                    kommune_nr: if e.fortrolig() {
+                        String::new()
+                    } else {
+                        e.kommune_nr.clone()
+                    },
+                    fortrolig: e.fortrolig(),
+                    forste_gang_kandidat: e.forste_gang_kandidat.to_string(),
+                    uker_pa_listen: e.uker_pa_listen,
+                    maneder: e.maneder,
+                    siste: e.siste.map(|d| d.format("%Y-%m").to_string()),
+                    innsatsgruppe: (!t.innsatsgruppe.is_empty()).then_some(t.innsatsgruppe),
+                    treff: e
+                        .treff
+                        .iter()
+                        .map(|r| {
+                            ctx.rules
+                                .rules
+                                .iter()
+                                .find(|x| &x.id == r)
+                                .map_or(r.clone(), |x| x.title(ctx.lang).to_string())
+                        })
+                        .collect(),
+                    grunn: (!t.grunn.is_empty()).then_some(t.grunn),
+                    endringer: e
+                        .endringer
+                        .iter()
+                        .map(|c| c.text(ctx.rules, ctx.lang))
+                        .collect(),
+                    begrunnelse: t.begrunnelse,
+                }
+            })
+            .collect();
+        antall.insert(p.as_str(), personer.len());
+        // An empty "left" section says nothing on a first run; leave it out there.
+        if p == PaListen::Ute && personer.is_empty() && ctx.previous.is_none() {
+            continue;
+        }
+        sections.push(HtmlSection {
+            id: p.as_str(),
+            tittel: section_title(p, ctx.lang),
+            merke: p.label(ctx.lang),
+            personer,
+        });
+    }
+    let tmpl = env.get_template("veileder.html")?;
+    let html = tmpl.render(minijinja::context! {
+        t => labels(ctx.lang),
+        kontor => kontor,
+        veileder => veileder,
+        dato => ctx.as_of.to_string(),
+        run_id => ctx.run_id,
+        forrige => ctx.previous.clone(),
+        antall => antall,
+        seksjoner => sections,
+        versjon => env!("CARGO_PKG_VERSION"),
+        regelsett => ctx.rules.hash()[..12].to_string(),
+    })?;
+    let mut tmp = out.temp(name)?;
+    tmp.write_all(html.as_bytes())?;
+    tmp.as_file().sync_all()?;
+    Ok(Staged {
+        name: name.to_string(),
+        tmp,
+        rows: entries.len() as u64,
+    })
+}
+
+fn write_liste_parquet(
+    out: &OutputDir,
+    entries: &[ListEntry],
+    ctx: &Context,
+) -> anyhow::Result<Staged> {
+    let list = |n: &str| {
+        Field::new(
+            n,
+            DataType::List(Arc::new(Field::new("item", DataType::Utf8, true))),
+            false,
+        )
+    };
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("person_id", DataType::Utf8, false),
+        Field::new("pa_listen", DataType::Utf8, false),
+        Field::new("ny_denne_uken", DataType::Boolean, false),
+        Field::new("forste_gang_kandidat", DataType::Date32, false),
+        Field::new("uker_pa_listen", DataType::Int64, false),
+        Field::new("nav_kontor", DataType::Utf8, false),
+        Field::new("veileder", DataType::Utf8, true),
+        Field::new("skjermet", DataType::Boolean, false),
+        list("treff"),
+        list("endringer"),
+        list("endringer_tekst"),
+        Field::new("grunn", DataType::Utf8, true),
+        Field::new("grunn_tekst", DataType::Utf8, true),
+        Field::new("skanningsdato", DataType::Date32, false),
+    ]));
+    let mut id = StringBuilder::new();
+    let mut pa = StringBuilder::new();
+    let mut ny = BooleanBuilder::new();
+    let mut forste = Date32Builder::new();
+    let mut uker = Int64Builder::new();
+    let mut kontor = StringBuilder::new();
+    let mut veileder = StringBuilder::new();
+    let mut skjermet = BooleanBuilder::new();
+    let mut treff = ListBuilder::new(StringBuilder::new());
+    let mut endr = ListBuilder::new(StringBuilder::new());
+    let mut endr_t = ListBuilder::new(StringBuilder::new());
+    let mut grunn = StringBuilder::new();
+    let mut grunn_t = StringBuilder::new();
+    let mut dato = Date32Builder::new();
+    for e in entries {
+        id.append_value(&e.person_id);
+        pa.append_value(e.pa_listen.as_str());
+        ny.append_value(e.pa_listen == PaListen::Ny);
+        forste.append_value(days_since_epoch(e.forste_gang_kandidat));
+        uker.append_value(e.uker_pa_listen);
+        kontor.append_value(&e.nav_kontor);
+        veileder.append_option(e.veileder.as_deref());
+        skjermet.append_value(e.skjermet());
+        for t in &e.treff {
+            treff.values().append_value(t);
+        }
+        treff.append(true);
+        for c in &e.endringer {
+            endr.values().append_value(c.code());
+            endr_t.values().append_value(c.text(ctx.rules, ctx.lang));
+        }
+        endr.append(true);
+        endr_t.append(true);
+        grunn.append_option(e.grunn.as_ref().map(|g| g.code()));
+        grunn_t.append_option(e.grunn.as_ref().map(|g| g.text(ctx.rules, ctx.lang)));
+        dato.append_value(days_since_epoch(ctx.as_of));
+    }
+    let cols: Vec<ArrayRef> = vec![
+        Arc::new(id.finish()),
+        Arc::new(pa.finish()),
+        Arc::new(ny.finish()),
+        Arc::new(forste.finish()),
+        Arc::new(uker.finish()),
+        Arc::new(kontor.finish()),
+        Arc::new(veileder.finish()),
+        Arc::new(skjermet.finish()),
+        Arc::new(treff.finish()),
+        Arc::new(endr.finish()),
+        Arc::new(endr_t.finish()),
+        Arc::new(grunn.finish()),
+        Arc::new(grunn_t.finish()),
+        Arc::new(dato.finish()),
+    ];
+    let batch = RecordBatch::try_new(schema.clone(), cols)?;
+    let tmp = out.temp(LISTE)?;
+    let mut w = ArrowWriter::try_new(tmp, schema, None)?;
+    w.write(&batch)?;
+    let tmp = w.into_inner()?;
+    tmp.as_file().sync_all()?;
+    Ok(Staged {
+        name: LISTE.into(),
+        tmp,
+        rows: entries.len() as u64,
+    })
+}
+
+/// Writes every weekly output for `entries` into `out` (staged, not yet renamed into place).
+pub fn write_all(out: &OutputDir, entries: &[ListEntry], ctx: &Context) -> anyhow::Result<Written> {
+    let mut counts = ListCounts::default();
+    let mut left_by_reason = BTreeMap::new();
+    for e in entries {
+        match e.pa_listen {
+            PaListen::Ny => counts.nye += 1,
+            PaListen::Fortsetter => counts.fortsetter += 1,
+            PaListen::Ute => {
+                counts.ute_av_listen += 1;
+                if let Some(g) = &e.grunn {
+                    *left_by_reason.entry(g.code().to_string()).or_insert(0) += 1;
+                }
+            }
+        }
+        if e.pa_listen != PaListen::Ute {
+            counts.kandidater += 1;
+            if e.skjermet() {
+                counts.skjermet_kode6 += 1;
+            } else {
+                if e.fortrolig() {
+                    counts.fortrolig_kode7 += 1;
+                }
+                if e.veileder.is_none() {
+                    counts.uten_veileder += 1;
+                }
+            }
+        }
+    }
+
+    let mut staged = vec![write_liste_parquet(out, entries, ctx)?];
+    let skjermet: Vec<&ListEntry> = {
+        let mut v: Vec<&ListEntry> = entries.iter().filter(|e| e.skjermet()).collect();
+        v.sort_by(|a, b| order(a, b));
+        v
+    };
+    staged.push(write_skjermet(out, &skjermet, ctx)?);
+
+    // office → caseworker (None = without one) → entries
+    let mut groups: BTreeMap<&str, BTreeMap<Option<&str>, Vec<&ListEntry>>> = BTreeMap::new();
+    for e in entries.iter().filter(|e| !e.skjermet()) {
+        groups
+            .entry(e.nav_kontor.as_str())
+            .or_default()
+            .entry(e.veileder.as_deref())
+            .or_default()
+            .push(e);
+    }
+    let env = html_env();
+    let mut offices = Names::default();
+    let mut oversikt = writer(out.temp(OVERSIKT)?)?;
+    oversikt.write_record([
+        "NAV-kontor",
+        "Veileder",
+        "Liste (CSV)",
+        "Liste (HTML)",
+        "Nye",
+        "Fortsetter",
+        "Ute av listen",
+    ])?;
+    let mut lists = 0;
+    for (kontor, by_veileder) in &mut groups {
+        let dir = offices.unique(file_stem(kontor));
+        let mut names = Names::default();
+        // the "uten veileder" list gets its name first, so a caseworker id cannot take it
+        let mut ordered: Vec<(Option<&str>, &mut Vec<&ListEntry>)> =
+            by_veileder.iter_mut().map(|(k, v)| (*k, v)).collect();
+        ordered.sort_by_key(|(k, _)| k.is_some());
+        let mut rows = Vec::new();
+        for (veileder, list) in ordered {
+            list.sort_by(|a, b| order(a, b));
+            let stem = names.unique(match veileder {
+                Some(v) => file_stem(v),
+                None => UTEN_VEILEDER.to_string(),
+            });
+            let base = format!("{LISTER}/{dir}/{stem}");
+            let shown = veileder.map_or_else(
+                || match ctx.lang {
+                    Lang::Nb => "uten veileder".to_string(),
+                    Lang::En => "no caseworker".to_string(),
+                },
+                str::to_string,
+            );
+            staged.push(write_csv(out, &format!("{base}.csv"), list, ctx)?);
+            staged.push(write_html(
+                out,
+                &env,
+                &format!("{base}.html"),
+                kontor,
+                &shown,
+                list,
+                ctx,
+            )?);
+            lists += 1;
+            let n = |p: PaListen| list.iter().filter(|e| e.pa_listen == p).count().to_string();
+            rows.push([
+                safe(kontor),
+                veileder.map(safe).unwrap_or_default(),
+                format!("{dir}/{stem}.csv"),
+                format!("{dir}/{stem}.html"),
+                n(PaListen::Ny),
+                n(PaListen::Fortsetter),
+                n(PaListen::Ute),
+            ]);
+        }
+        rows.sort();
+        for r in rows {
+            oversikt.write_record(r)?;
+        }
+    }
+    staged.push(done(oversikt, OVERSIKT, lists as u64)?);
+    Ok(Written {
+        staged,
+        counts,
+        left_by_reason,
+        lists,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_stems_cannot_escape_the_folder() {
+        assert_eq!(file_stem("../../etc"), "______etc");
+        assert_eq!(file_stem("Z990123"), "Z990123");
+        assert_eq!(file_stem("NAV Grünerløkka"), "NAV_Grünerløkka");
+        assert_eq!(file_stem(""), "_");
+        let mut n = Names::default();
+        assert_eq!(n.unique("a".into()), "a");
+        assert_eq!(n.unique("a".into()), "a-2");
+    }
+}
