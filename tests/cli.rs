@@ -900,3 +900,6 @@ fn explain_names_the_single_missing_condition() {
         "{out}"
     );
 }
+
+#[path = "cli/weekly.rs"]
+mod weekly;

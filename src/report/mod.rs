@@ -39,9 +39,9 @@ impl OutputDir {
         &self.dir
     }
 
+    /// The folder is created with the first file staged in it, so a run that fails while
+    /// reading its inputs leaves no trace.
     pub fn create(dir: &Path) -> anyhow::Result<OutputDir> {
-        std::fs::create_dir_all(dir)
-            .with_context(|| format!("cannot create the output folder {}", dir.display()))?;
         Ok(OutputDir {
             dir: dir.to_path_buf(),
         })
@@ -49,6 +49,8 @@ impl OutputDir {
 
     /// A new temporary file in the output folder, readable and writable by the owner only.
     pub fn temp(&self, name: &str) -> anyhow::Result<NamedTempFile> {
+        std::fs::create_dir_all(&self.dir)
+            .with_context(|| format!("cannot create the output folder {}", self.dir.display()))?;
         tempfile::Builder::new()
             .prefix(&format!(".{}.", name.replace('/', "_")))
             .suffix(".tmp")

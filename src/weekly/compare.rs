@@ -204,25 +204,28 @@ impl Grunn {
 
     pub fn text(&self, rules: &RuleSet, lang: Lang) -> String {
         use Lang::*;
-        let ev = |h: &Option<String>| {
-            h.as_deref()
-                .map(|h| format!(" ({})", label("hendelse", h, lang)))
-                .unwrap_or_default()
-        };
         match (self, lang) {
             (Grunn::BleDeltaker, Nb) => "har begynt i kvalifiseringsprogrammet".into(),
             (Grunn::BleDeltaker, En) => "has started the qualification programme".into(),
-            (Grunn::SoknadRegistrert { hendelse }, Nb) => {
-                format!("søknad om KVP er registrert{}", ev(hendelse))
+            (Grunn::SoknadRegistrert { hendelse }, _) => {
+                match (hendelse.as_deref() == Some("INNVILGET"), lang) {
+                    (true, Nb) => {
+                        "søknad om KVP er innvilget; programmet har ikke startet ennå".into()
+                    }
+                    (true, En) => {
+                        "a KVP application is granted; the programme has not started yet".into()
+                    }
+                    (false, Nb) => "søknad om KVP er registrert".into(),
+                    (false, En) => "a KVP application is registered".into(),
+                }
             }
-            (Grunn::SoknadRegistrert { hendelse }, En) => {
-                format!("a KVP application is registered{}", ev(hendelse))
-            }
-            (Grunn::Vurdert { hendelse }, Nb) => {
-                format!("er vurdert for KVP nylig{}", ev(hendelse))
-            }
-            (Grunn::Vurdert { hendelse }, En) => {
-                format!("was recently assessed for KVP{}", ev(hendelse))
+            (Grunn::Vurdert { hendelse }, _) => {
+                match (hendelse.as_deref() == Some("AVSLATT"), lang) {
+                    (true, Nb) => "søknad om KVP er nylig avslått".into(),
+                    (true, En) => "a KVP application was recently refused".into(),
+                    (false, Nb) => "er nylig vurdert for KVP".into(),
+                    (false, En) => "was recently assessed for KVP".into(),
+                }
             }
             (Grunn::NyYtelse { ytelser }, _) => {
                 let y: Vec<String> = ytelser.iter().map(|y| label("ytelse", y, lang)).collect();
