@@ -143,8 +143,18 @@ fn lists(run: &Path) -> BTreeMap<String, ListRow> {
     out
 }
 
-/// liste.parquet: person id → (pa_listen, ny_denne_uken, forste_gang_kandidat, uker, grunn, endringer)
-fn liste_parquet(run: &Path) -> BTreeMap<String, (String, bool, String, i64, String, Vec<String>)> {
+/// One row of liste.parquet.
+#[derive(Debug)]
+struct ListeRow {
+    pa_listen: String,
+    ny: bool,
+    forste: String,
+    uker: i64,
+    grunn: String,
+    endringer: Vec<String>,
+}
+
+fn liste_parquet(run: &Path) -> BTreeMap<String, ListeRow> {
     let mut out = BTreeMap::new();
     for b in read_batches(&run.join("liste.parquet")) {
         let s = |c: &str| b.column_by_name(c).unwrap().as_string::<i32>().clone();
@@ -170,18 +180,18 @@ fn liste_parquet(run: &Path) -> BTreeMap<String, (String, bool, String, i64, Str
                 .date_naive();
             out.insert(
                 id.value(i).to_string(),
-                (
-                    pa.value(i).to_string(),
-                    ny.value(i),
-                    d.to_string(),
-                    uker.value(i),
-                    if grunn.is_null(i) {
+                ListeRow {
+                    pa_listen: pa.value(i).to_string(),
+                    ny: ny.value(i),
+                    forste: d.to_string(),
+                    uker: uker.value(i),
+                    grunn: if grunn.is_null(i) {
                         String::new()
                     } else {
                         grunn.value(i).to_string()
                     },
-                    list(&b, "endringer", i),
-                ),
+                    endringer: list(&b, "endringer", i),
+                },
             );
         }
     }
@@ -256,15 +266,16 @@ fn three_weeks_new_continuing_and_left_with_reasons() {
             .contains("slår ikke lenger til: «Langtidsmottaker"),
     );
     let p2 = liste_parquet(&run2);
-    assert_eq!(p2[&id["soknad_uke2"]].4, "soknad_registrert");
-    assert_eq!(p2[&id["begynt_uke2"]].4, "ble_deltaker");
-    assert_eq!(p2[&id["aap_uke2"]].4, "ny_ytelse");
-    assert_eq!(p2[&id["vurdert_uke2"]].4, "vurdert");
-    assert_eq!(p2[&id["faller_ut_uke2"]].4, "treffer_ikke_lenger");
-    assert!(p2[&id["ny_uke2_seks_maneder"]].1, "ny_denne_uken");
-    assert!(!p2[&id["hele_tiden"]].1);
+    assert_eq!(p2[&id["soknad_uke2"]].grunn, "soknad_registrert");
+    assert_eq!(p2[&id["begynt_uke2"]].grunn, "ble_deltaker");
+    assert_eq!(p2[&id["aap_uke2"]].grunn, "ny_ytelse");
+    assert_eq!(p2[&id["vurdert_uke2"]].grunn, "vurdert");
+    assert_eq!(p2[&id["faller_ut_uke2"]].grunn, "treffer_ikke_lenger");
+    let a2 = &p2[&id["ny_uke2_seks_maneder"]];
+    assert!(a2.ny && a2.pa_listen == "ny" && a2.forste == "2026-11-02" && a2.uker == 1);
+    assert!(!p2[&id["hele_tiden"]].ny);
     assert_eq!(
-        p2[&id["ny_uke2_seks_maneder"]].5,
+        p2[&id["ny_uke2_seks_maneder"]].endringer,
         ["regel_begynte", "stonadsmaneder"]
     );
 
