@@ -40,6 +40,9 @@ pub enum Command {
     Weekly(WeeklyCmd),
     /// List the runs recorded in a weekly state folder.
     History(HistoryCmd),
+    /// The office leaders' availability report: participants, pending, candidates and exclusions
+    /// per office and kommune, by age, gender, rule and regi, outcomes, and a 12-month trend.
+    Report(ReportCmd),
     /// Generate a synthetic population (every contract table) at any scale.
     Generate(GenerateCmd),
     /// Check or test rule files.
@@ -95,6 +98,20 @@ pub struct WeeklyCmd {
     /// Replace person ids in every output by HMAC-SHA-256 with the secret key in this file.
     #[arg(long, value_name = "KEYFILE")]
     pub pseudonymize: Option<PathBuf>,
+    #[command(flatten)]
+    pub engine: EngineArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ReportCmd {
+    #[command(flatten)]
+    pub eval: EvalArgs,
+    /// Output folder for rapport.html, rapport.csv and rapport.json (created if missing).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Month-ends in the trend, each a replay of the scan at that date.
+    #[arg(long, default_value_t = 12)]
+    pub months: u32,
     #[command(flatten)]
     pub engine: EngineArgs,
 }
@@ -236,6 +253,7 @@ pub fn main() -> ExitCode {
     let threads = match &cli.command {
         Command::Scan(s) => s.engine.options().target_partitions,
         Command::Weekly(w) => w.engine.options().target_partitions,
+        Command::Report(r) => r.engine.options().target_partitions,
         _ => 1,
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -306,6 +324,34 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let outcome = crate::weekly::run(args).await?;
             if !cli.quiet {
                 eprint!("{}", crate::weekly::summary_text(&outcome));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Report(r) => {
+            let args = crate::availability::ReportArgs {
+                data: r.eval.data,
+                out: r.out,
+                as_of: r.eval.as_of.unwrap_or_else(today),
+                rules: r.eval.rules,
+                lang: r.eval.lang,
+                engine: r.engine.options(),
+                months: r.months,
+            };
+            let out = args.out.clone();
+            let o = crate::availability::run(args).await?;
+            if !cli.quiet {
+                eprintln!(
+                    "kvp-scan: availability report for {} offices and {} kommuner over {} dates in {}",
+                    o.offices,
+                    o.kommuner,
+                    o.dates,
+                    out.display()
+                );
+                eprintln!(
+                    "  {} figures hidden (counts 1–4, and counts a sum would reveal)",
+                    o.hidden
+                );
+                eprintln!("  elapsed: {:.2} s", o.elapsed.as_secs_f64());
             }
             Ok(ExitCode::SUCCESS)
         }

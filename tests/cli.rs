@@ -903,3 +903,6 @@ fn explain_names_the_single_missing_condition() {
 
 #[path = "cli/weekly.rs"]
 mod weekly;
+
+#[path = "cli/report.rs"]
+mod report;

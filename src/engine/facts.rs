@@ -113,7 +113,7 @@ pub fn views(as_of: NaiveDate) -> Vec<(&'static str, String)> {
 
 /// One row per person with the key facts written to `vurderinger`, sorted for output.
 pub const KEY_FACTS: &str = "
-SELECT p.person_id, p.nav_kontor, p.veileder, p.kommune_nr, p.adressebeskyttelse, p.alder,
+SELECT p.person_id, p.nav_kontor, p.veileder, p.kommune_nr, p.kjonn, p.adressebeskyttelse, p.alder,
        coalesce(s.maneder, 0) AS stonadsmaneder_siste_12, s.siste_maned AS siste_stonadsmaned,
        v.innsatsgruppe, v.vedtak_dato,
        y.livsoppholdsytelser,

@@ -85,6 +85,8 @@ pub struct PersonFacts {
     pub nav_kontor: String,
     pub veileder: Option<String>,
     pub kommune_nr: String,
+    /// `1` mann, `2` kvinne (KOSTRA), or unknown.
+    pub kjonn: Option<String>,
     pub adressebeskyttelse: Option<String>,
     pub alder: i64,
     pub stonadsmaneder_siste_12: i64,
@@ -593,6 +595,7 @@ impl Engine {
             nav_kontor: s("nav_kontor").unwrap_or_default(),
             veileder: s("veileder"),
             kommune_nr: s("kommune_nr").unwrap_or_default(),
+            kjonn: s("kjonn"),
             adressebeskyttelse: s("adressebeskyttelse"),
             alder: i("alder").unwrap_or_default(),
             stonadsmaneder_siste_12: i("stonadsmaneder_siste_12").unwrap_or_default(),

@@ -586,7 +586,7 @@ fn pseudonymized_lists_carry_no_real_ids_and_stay_stable() {
     assert_eq!(run_ids(&state).len(), 2);
 }
 
-fn chromium() -> Option<PathBuf> {
+pub(super) fn chromium() -> Option<PathBuf> {
     if let Ok(p) = std::env::var("KVP_SCAN_CHROMIUM") {
         return Some(PathBuf::from(p));
     }
@@ -600,7 +600,7 @@ fn chromium() -> Option<PathBuf> {
     .find(|p| p.exists())
 }
 
-fn headless(browser: &Path, profile: &Path) -> std::process::Command {
+pub(super) fn headless(browser: &Path, profile: &Path) -> std::process::Command {
     let mut c = std::process::Command::new(browser);
     c.args([
         "--headless",

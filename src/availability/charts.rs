@@ -1,0 +1,466 @@
+//! `rapport.html`: the availability report as one self-contained page, with its charts drawn as
+//! inline SVG (uptake per office, the 12-month trend, age bands). Geometry is computed here; the
+//! template (`rapport.html`, HTML-escaped) only places it.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::suppress::Shown;
+use super::{AGE_BANDS, DateFigures, GENDERS, LEVELS, OUTCOMES, REGI, STATUS, uptake};
+use crate::contract::Lang;
+use crate::rules::{Kind, RuleSet};
+
+#[derive(Serialize)]
+struct Bar {
+    label: String,
+    y: f64,
+    w: f64,
+    text: String,
+}
+
+#[derive(Serialize)]
+struct Column {
+    x: f64,
+    y: f64,
+    h: f64,
+    w: f64,
+    class: &'static str,
+    text: String,
+}
+
+#[derive(Serialize)]
+struct Series {
+    class: &'static str,
+    name: String,
+    /// One polyline per unbroken run of shown values.
+    segments: Vec<String>,
+    points: Vec<(f64, f64, String)>,
+}
+
+#[derive(Serialize)]
+struct Row {
+    label: String,
+    cells: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct TableView {
+    title: String,
+    head: Vec<String>,
+    rows: Vec<Row>,
+}
+
+fn shown(f: &DateFigures, level: &str, unit: &str, table: &str, cat: &str) -> Shown {
+    f.shown
+        .get(&(level.into(), unit.into(), table.into(), cat.into()))
+        .copied()
+        .unwrap_or(Shown::Value(0))
+}
+
+fn pct(x: Option<f64>) -> String {
+    x.map(|x| format!("{:.0} %", x * 100.0))
+        .unwrap_or_else(|| ":".into())
+}
+
+fn label(code: &str, lang: Lang) -> String {
+    let nb_en = match code {
+        "deltakere" => ("Deltakere", "Participants"),
+        "i_program" => ("– i program", "– in programme"),
+        "permisjon" => ("– i permisjon", "– on leave"),
+        "under_behandling" => ("Søknad under behandling", "Application pending"),
+        "kandidater" => ("Kandidater", "Candidates"),
+        "ekskludert" => ("Ekskludert", "Excluded"),
+        "under_20" => ("Under 20", "Under 20"),
+        "20_24" => ("20–24", "20–24"),
+        "25_29" => ("25–29", "25–29"),
+        "30_39" => ("30–39", "30–39"),
+        "40_49" => ("40–49", "40–49"),
+        "50_66" => ("50–66", "50–66"),
+        "67_plus" => ("67+", "67+"),
+        "mann" => ("Mann", "Men"),
+        "kvinne" => ("Kvinne", "Women"),
+        "ukjent" => ("Ukjent", "Unknown"),
+        "statlig" => ("Statlig", "State"),
+        "kommunal" => ("Kommunal", "Municipal"),
+        "annen" => ("Annen", "Other"),
+        "ingen" => ("Ingen tiltak", "No measure"),
+        "alle" => ("Alle avsluttede", "All ended"),
+        "ordinaert_arbeid" => ("Ordinært arbeid", "Ordinary work"),
+        "arbeid_med_lonnstilskudd" => ("Arbeid med lønnstilskudd", "Work with wage subsidy"),
+        "skole_utdanning" => ("Skole/utdanning", "School/education"),
+        "uforetrygd" => ("Uføretrygd", "Disability benefit"),
+        "aap" => ("Arbeidsavklaringspenger", "Work assessment allowance"),
+        "okonomisk_stonad" => ("Økonomisk stønad", "Economic assistance"),
+        "annet" => ("Annet/ukjent", "Other/unknown"),
+        "andel" => ("Andel deltakere", "Participant share"),
+        _ => return code.to_string(),
+    };
+    match lang {
+        Lang::Nb => nb_en.0.to_string(),
+        Lang::En => nb_en.1.to_string(),
+    }
+}
+
+fn rule_title(rules: &RuleSet, id: &str, lang: Lang) -> String {
+    rules
+        .rules
+        .iter()
+        .find(|r| r.id == id)
+        .map_or(id.to_string(), |r| r.title(lang).to_string())
+}
+
+fn units(f: &DateFigures, level: &str) -> Vec<String> {
+    if level == "totalt" {
+        vec!["alle".into()]
+    } else {
+        f.units.get(level).into_iter().flatten().cloned().collect()
+    }
+}
+
+pub const BAR_WIDTH: f64 = 360.0;
+
+fn uptake_bars(f: &DateFigures) -> Vec<Bar> {
+    units(f, "nav_kontor")
+        .into_iter()
+        .enumerate()
+        .map(|(i, u)| {
+            let a = uptake(f, "nav_kontor", &u);
+            Bar {
+                y: 10.0 + 22.0 * i as f64,
+                w: a.map_or(0.0, |x| x * BAR_WIDTH),
+                text: pct(a),
+                label: u,
+            }
+        })
+        .collect()
+}
+
+fn trend_series(dates: &[&DateFigures], lang: Lang) -> (Vec<Series>, Vec<(f64, String)>, u64) {
+    let (x0, width, y0, height) = (60.0, 560.0, 20.0, 200.0);
+    let n = dates.len().max(2) as f64 - 1.0;
+    let max = dates
+        .iter()
+        .flat_map(|f| {
+            ["deltakere", "kandidater"]
+                .into_iter()
+                .filter_map(|c| shown(f, "totalt", "alle", "status", c).value())
+        })
+        .max()
+        .unwrap_or(0)
+        .max(5);
+    let xs: Vec<f64> = (0..dates.len())
+        .map(|i| x0 + width * i as f64 / n)
+        .collect();
+    let series = ["deltakere", "kandidater"]
+        .into_iter()
+        .map(|c| {
+            let mut segments = Vec::new();
+            let mut current: Vec<String> = Vec::new();
+            let mut points = Vec::new();
+            for (i, f) in dates.iter().enumerate() {
+                match shown(f, "totalt", "alle", "status", c) {
+                    Shown::Value(v) => {
+                        let y = y0 + height - height * v as f64 / max as f64;
+                        current.push(format!("{:.1},{:.1}", xs[i], y));
+                        points.push((xs[i], y, v.to_string()));
+                    }
+                    _ => {
+                        if !current.is_empty() {
+                            segments.push(current.join(" "));
+                            current.clear();
+                        }
+                    }
+                }
+            }
+            if !current.is_empty() {
+                segments.push(current.join(" "));
+            }
+            Series {
+                class: if c == "deltakere" { "s1" } else { "s2" },
+                name: label(c, lang),
+                segments,
+                points,
+            }
+        })
+        .collect();
+    let ticks = dates
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (xs[i], f.date.format("%Y-%m").to_string()))
+        .collect();
+    (series, ticks, max)
+}
+
+fn age_columns(f: &DateFigures) -> (Vec<Column>, u64) {
+    let (x0, group, bar, base, height) = (50.0, 80.0, 30.0, 200.0, 170.0);
+    let max = AGE_BANDS
+        .iter()
+        .flat_map(|b| {
+            ["alder_kandidater", "alder_deltakere"]
+                .into_iter()
+                .filter_map(|t| shown(f, "totalt", "alle", t, b).value())
+        })
+        .max()
+        .unwrap_or(0)
+        .max(5);
+    let mut cols = Vec::new();
+    for (i, b) in AGE_BANDS.iter().enumerate() {
+        for (j, (t, class)) in [("alder_kandidater", "s2"), ("alder_deltakere", "s1")]
+            .into_iter()
+            .enumerate()
+        {
+            let s = shown(f, "totalt", "alle", t, b);
+            let h = s.value().map_or(0.0, |v| height * v as f64 / max as f64);
+            cols.push(Column {
+                x: x0 + group * i as f64 + bar * j as f64,
+                y: base - h,
+                h,
+                w: bar - 4.0,
+                class,
+                text: s.text(),
+            });
+        }
+    }
+    (cols, max)
+}
+
+fn status_table(f: &DateFigures, level: &str, title: String, lang: Lang) -> TableView {
+    let mut head = vec![String::new()];
+    head.extend(STATUS.iter().map(|s| label(s, lang)));
+    head.push(label("andel", lang));
+    TableView {
+        title,
+        head,
+        rows: units(f, level)
+            .into_iter()
+            .map(|u| {
+                let mut cells: Vec<String> = STATUS
+                    .iter()
+                    .map(|s| shown(f, level, &u, "status", s).text())
+                    .collect();
+                cells.push(pct(uptake(f, level, &u)));
+                Row {
+                    label: if level == "totalt" {
+                        match lang {
+                            Lang::Nb => "Totalt".into(),
+                            Lang::En => "Total".into(),
+                        }
+                    } else {
+                        u
+                    },
+                    cells,
+                }
+            })
+            .collect(),
+    }
+}
+
+fn breakdown(
+    f: &DateFigures,
+    title: String,
+    cats: &[String],
+    tables: &[(String, String)],
+    names: impl Fn(&str) -> String,
+) -> TableView {
+    let mut head = vec![String::new()];
+    head.extend(tables.iter().map(|(_, h)| h.clone()));
+    TableView {
+        title,
+        head,
+        rows: cats
+            .iter()
+            .map(|c| Row {
+                label: names(c),
+                cells: tables
+                    .iter()
+                    .map(|(t, _)| shown(f, "totalt", "alle", t, c).text())
+                    .collect(),
+            })
+            .collect(),
+    }
+}
+
+fn texts(lang: Lang) -> BTreeMap<&'static str, &'static str> {
+    let pairs: &[(&str, &str, &str)] = &[
+        ("lang", "nb", "en"),
+        (
+            "tittel",
+            "Tilgang til kvalifiseringsprogrammet",
+            "Access to the qualification programme",
+        ),
+        ("dato", "Skanningsdato", "Scan date"),
+        (
+            "ingress",
+            "Deltakere, søknader under behandling og personer som sannsynligvis fyller vilkårene for KVP (kandidater), per NAV-kontor og kommune. Andel deltakere = deltakere / (deltakere + kandidater).",
+            "Participants, pending applications and people who probably meet the conditions for KVP (candidates), per NAV office and municipality. Participant share = participants / (participants + candidates).",
+        ),
+        (
+            "skjuling",
+            "Antall 1–4 vises som «<5»; «:» er skjult fordi en sum ellers ville avslørt et lite antall. Rapporten inneholder ingen person-ID-er.",
+            "Counts of 1–4 are shown as \"<5\"; \":\" is hidden because a sum would otherwise reveal a small count. The report holds no person ids.",
+        ),
+        (
+            "andel_kontor",
+            "Andel deltakere per NAV-kontor",
+            "Participant share per NAV office",
+        ),
+        (
+            "trend",
+            "Utvikling siste 12 måneder (totalt, ved hvert månedsskifte)",
+            "The last 12 months (total, at each month-end)",
+        ),
+        (
+            "alder",
+            "Kandidater og deltakere etter alder (totalt)",
+            "Candidates and participants by age (total)",
+        ),
+        ("kontor", "Per NAV-kontor", "Per NAV office"),
+        ("kommune", "Per kommune", "Per municipality"),
+        ("totalt", "Totalt", "Total"),
+        ("kjonn", "Etter kjønn (totalt)", "By gender (total)"),
+        (
+            "regel",
+            "Etter kandidatregel (totalt; en person kan treffe flere regler)",
+            "By candidate rule (total; a person can match several rules)",
+        ),
+        (
+            "grunn",
+            "Ekskludert etter grunn (totalt; en person kan ha flere grunner)",
+            "Excluded by reason (total; a person can have several reasons)",
+        ),
+        (
+            "regi",
+            "Deltakere etter tiltakenes regi (totalt; en deltaker kan ha tiltak i flere regier)",
+            "Participants by the regi of their measures (total; a participant can have several)",
+        ),
+        (
+            "regi_ukjent",
+            "kvp_tiltak mangler i uttrekket: regi er ukjent.",
+            "kvp_tiltak is missing from the export: regi is unknown.",
+        ),
+        (
+            "avsluttet",
+            "Avsluttede program siste 12 måneder etter situasjon ved avslutning (totalt; flere situasjoner kan gjelde)",
+            "Programmes ended in the last 12 months by situation at the end (total; several can apply)",
+        ),
+        ("kandidater", "Kandidater", "Candidates"),
+        ("deltakere", "Deltakere", "Participants"),
+        ("antall", "Antall", "Count"),
+        (
+            "fotnote",
+            "Laget med kvp-scan fra regelsett",
+            "Made with kvp-scan from rule set",
+        ),
+    ];
+    pairs
+        .iter()
+        .map(|(k, nb, en)| (*k, if lang == Lang::Nb { *nb } else { *en }))
+        .collect()
+}
+
+pub fn render_html(
+    current: &DateFigures,
+    trend: &[&DateFigures],
+    rules: &RuleSet,
+    lang: Lang,
+) -> anyhow::Result<String> {
+    let t = texts(lang);
+    let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    let ids = |k: Kind| {
+        rules
+            .rules
+            .iter()
+            .filter(|r| r.kind == k)
+            .map(|r| r.id.clone())
+            .collect::<Vec<_>>()
+    };
+    // (table, column heading) for the candidate / participant pairs
+    let pair = |a: &str| {
+        vec![
+            (format!("{a}_kandidater"), t["kandidater"].to_string()),
+            (format!("{a}_deltakere"), t["deltakere"].to_string()),
+        ]
+    };
+    let one = |table: &str, head: &str| vec![(table.to_string(), t[head].to_string())];
+    let exclusion_ids: Vec<String> = ids(Kind::Eksklusjon)
+        .into_iter()
+        .filter(|r| r != "deltar_i_kvp" && r != "kvp_under_behandling")
+        .collect();
+    let mut outcomes = vec!["alle".to_string()];
+    outcomes.extend(s(&OUTCOMES));
+    let breakdowns = vec![
+        breakdown(
+            current,
+            t["kjonn"].into(),
+            &s(&GENDERS),
+            &pair("kjonn"),
+            |c| label(c, lang),
+        ),
+        breakdown(
+            current,
+            t["regel"].into(),
+            &ids(Kind::Kandidat),
+            &pair("regel"),
+            |c| rule_title(rules, c, lang),
+        ),
+        breakdown(
+            current,
+            t["grunn"].into(),
+            &exclusion_ids,
+            &one("ekskludert_grunn", "antall"),
+            |c| rule_title(rules, c, lang),
+        ),
+        breakdown(
+            current,
+            t["regi"].into(),
+            &s(&REGI),
+            &one("regi_deltakere", "deltakere"),
+            |c| label(c, lang),
+        ),
+        breakdown(
+            current,
+            t["avsluttet"].into(),
+            &outcomes,
+            &one("avsluttet_siste_12_mnd", "antall"),
+            |c| label(c, lang),
+        ),
+    ];
+    let status_tables: Vec<TableView> = LEVELS
+        .iter()
+        .map(|l| {
+            let title = match *l {
+                "nav_kontor" => t["kontor"],
+                "kommune" => t["kommune"],
+                _ => t["totalt"],
+            };
+            status_table(current, l, title.into(), lang)
+        })
+        .collect();
+    let bars = uptake_bars(current);
+    let (series, ticks, trend_max) = trend_series(trend, lang);
+    let (columns, age_max) = age_columns(current);
+
+    let mut env = minijinja::Environment::new();
+    env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+    env.add_template("rapport.html", include_str!("rapport.html"))?;
+    let html = env.get_template("rapport.html")?.render(minijinja::context! {
+        t => t,
+        dato => current.date.to_string(),
+        status_tables => status_tables,
+        breakdowns => breakdowns,
+        regi_kjent => current.regi_known,
+        bars => bars,
+        bar_width => BAR_WIDTH,
+        bars_height => 20.0 + 22.0 * bars.len() as f64,
+        series => series,
+        ticks => ticks,
+        trend_max => trend_max,
+        columns => columns,
+        age_labels => AGE_BANDS.iter().enumerate().map(|(i, b)| (50.0 + 80.0 * i as f64 + 28.0, label(b, lang))).collect::<Vec<_>>(),
+        age_max => age_max,
+        versjon => env!("CARGO_PKG_VERSION"),
+        regelsett => rules.hash()[..12].to_string(),
+    })?;
+    Ok(html)
+}

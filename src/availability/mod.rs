@@ -1,0 +1,698 @@
+//! The `report` workflow: is KVP available to everyone in the target group? Participants,
+//! pending applications, candidates and exclusions per NAV office, per kommune and in total, by
+//! age band, gender and rule; participants by measure regi; ended programmes by outcome; a
+//! 12-month trend replayed at each month-end; small counts hidden. Aggregates only, no ids.
+
+pub mod charts;
+pub mod suppress;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::io::Write;
+use std::path::PathBuf;
+
+use chrono::{Datelike, Months, NaiveDate};
+use datafusion::arrow::array::{Array, AsArray};
+use futures::StreamExt;
+use serde::Serialize;
+use tracing::info;
+
+use crate::contract::Lang;
+use crate::contract::load::load_dir;
+use crate::engine::{Engine, EngineOptions, Verdict};
+use crate::report::{OutputDir, Staged};
+use crate::rules::{Kind, RuleSet, Status};
+use suppress::{Shown, Table};
+
+pub const HTML: &str = "rapport.html";
+pub const CSV: &str = "rapport.csv";
+pub const JSON: &str = "rapport.json";
+
+#[derive(Debug, Clone)]
+pub struct ReportArgs {
+    pub data: PathBuf,
+    pub out: PathBuf,
+    pub as_of: NaiveDate,
+    pub rules: Option<PathBuf>,
+    pub lang: Lang,
+    pub engine: EngineOptions,
+    /// Month-ends in the trend.
+    pub months: u32,
+}
+
+/// KOSTRA's age bands for KVP.
+pub const AGE_BANDS: [&str; 7] = [
+    "under_20", "20_24", "25_29", "30_39", "40_49", "50_66", "67_plus",
+];
+
+pub fn age_band(age: i64) -> &'static str {
+    match age {
+        i64::MIN..=19 => AGE_BANDS[0],
+        20..=24 => AGE_BANDS[1],
+        25..=29 => AGE_BANDS[2],
+        30..=39 => AGE_BANDS[3],
+        40..=49 => AGE_BANDS[4],
+        50..=66 => AGE_BANDS[5],
+        _ => AGE_BANDS[6],
+    }
+}
+
+pub const GENDERS: [&str; 3] = ["mann", "kvinne", "ukjent"];
+
+fn gender(k: Option<&str>) -> &'static str {
+    match k {
+        Some("1") => "mann",
+        Some("2") => "kvinne",
+        _ => "ukjent",
+    }
+}
+
+pub const REGI: [&str; 4] = ["statlig", "kommunal", "annen", "ingen"];
+
+/// Outcome categories of ended programmes (seed 004), from 11CF AVSL_* codes.
+pub const OUTCOMES: [&str; 7] = [
+    "ordinaert_arbeid",
+    "arbeid_med_lonnstilskudd",
+    "skole_utdanning",
+    "uforetrygd",
+    "aap",
+    "okonomisk_stonad",
+    "annet",
+];
+
+pub fn outcome(code: &str) -> &'static str {
+    match code {
+        "01" => "ordinaert_arbeid",
+        "11" => "arbeid_med_lonnstilskudd",
+        "04" => "skole_utdanning",
+        "13" => "uforetrygd",
+        "14" => "aap",
+        "15" | "16" => "okonomisk_stonad",
+        _ => "annet",
+    }
+}
+
+/// Status figures, in the order shown.
+pub const STATUS: [&str; 6] = [
+    "deltakere",
+    "i_program",
+    "permisjon",
+    "under_behandling",
+    "kandidater",
+    "ekskludert",
+];
+
+/// Cell key: (level, unit, table, category).
+pub type Key = (String, String, String, String);
+
+pub const LEVELS: [&str; 3] = ["totalt", "nav_kontor", "kommune"];
+
+/// What one person contributes.
+#[derive(Debug, Clone)]
+struct Person {
+    kontor: String,
+    kommune: String,
+    status: Status,
+    tilstand: Option<String>,
+    alder: i64,
+    kjonn: Option<String>,
+    treff: Vec<String>,
+    eksklusjoner: Vec<String>,
+}
+
+impl Person {
+    fn from(v: &Verdict) -> Person {
+        Person {
+            kontor: v.facts.nav_kontor.clone(),
+            kommune: v.facts.kommune_nr.clone(),
+            status: v.status,
+            tilstand: v.facts.kvp_tilstand.clone(),
+            alder: v.facts.alder,
+            kjonn: v.facts.kjonn.clone(),
+            treff: v.treff.clone(),
+            eksklusjoner: v.eksklusjoner.clone(),
+        }
+    }
+
+    fn units(&self) -> [(&'static str, &str); 3] {
+        [
+            ("totalt", "alle"),
+            ("nav_kontor", self.kontor.as_str()),
+            ("kommune", self.kommune.as_str()),
+        ]
+    }
+}
+
+/// Counts for one scan date, before suppression.
+#[derive(Debug, Default)]
+struct Counts {
+    cells: BTreeMap<Key, u64>,
+    units: BTreeMap<&'static str, BTreeSet<String>>,
+}
+
+impl Counts {
+    fn add(&mut self, level: &'static str, unit: &str, table: &str, cat: &str, n: u64) {
+        self.units
+            .entry(level)
+            .or_default()
+            .insert(unit.to_string());
+        *self
+            .cells
+            .entry((level.into(), unit.into(), table.into(), cat.into()))
+            .or_insert(0) += n;
+    }
+}
+
+/// The categories of every table, so that every unit has every cell (zeros included).
+fn categories(rules: &RuleSet, full: bool) -> Vec<(&'static str, Vec<String>)> {
+    let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    let ids = |k: Kind| {
+        rules
+            .rules
+            .iter()
+            .filter(|r| r.kind == k)
+            .map(|r| r.id.clone())
+            .collect::<Vec<_>>()
+    };
+    let mut t = vec![("status", s(&STATUS))];
+    if full {
+        t.push(("alder_kandidater", s(&AGE_BANDS)));
+        t.push(("alder_deltakere", s(&AGE_BANDS)));
+        t.push(("kjonn_kandidater", s(&GENDERS)));
+        t.push(("kjonn_deltakere", s(&GENDERS)));
+        t.push(("regel_kandidater", ids(Kind::Kandidat)));
+        t.push(("regel_deltakere", ids(Kind::Kandidat)));
+        t.push((
+            "ekskludert_grunn",
+            ids(Kind::Eksklusjon)
+                .into_iter()
+                .filter(|r| r != "deltar_i_kvp" && r != "kvp_under_behandling")
+                .collect(),
+        ));
+        t.push(("regi_deltakere", s(&REGI)));
+        let mut o = vec!["alle".to_string()];
+        o.extend(s(&OUTCOMES));
+        t.push(("avsluttet_siste_12_mnd", o));
+    }
+    t
+}
+
+/// Everything for one scan date (after suppression: raw counts are not kept).
+pub struct DateFigures {
+    date: NaiveDate,
+    shown: BTreeMap<Key, Shown>,
+    units: BTreeMap<&'static str, BTreeSet<String>>,
+    /// Whether `kvp_tiltak` was in the export (else regi is unknown).
+    regi_known: bool,
+}
+
+fn count_persons(
+    persons: &[Person],
+    counts: &mut Counts,
+    full: bool,
+    regi: &HashMap<usize, BTreeSet<&'static str>>,
+) {
+    for (i, p) in persons.iter().enumerate() {
+        let deltaker = p.status == Status::Deltaker;
+        let kandidat = p.status == Status::Kandidat;
+        for (level, unit) in p.units() {
+            counts.add(level, unit, "status", "deltakere", 0);
+            let mut add = |table: &str, cat: &str| counts.add(level, unit, table, cat, 1);
+            match p.status {
+                Status::Deltaker => {
+                    add("status", "deltakere");
+                    if p.tilstand.as_deref() == Some("permisjon") {
+                        add("status", "permisjon");
+                    } else {
+                        add("status", "i_program");
+                    }
+                }
+                Status::UnderBehandling => add("status", "under_behandling"),
+                Status::Kandidat => add("status", "kandidater"),
+                Status::Ekskludert => add("status", "ekskludert"),
+                Status::IkkeTreff => {}
+            }
+            if !full {
+                continue;
+            }
+            let band = age_band(p.alder);
+            let g = gender(p.kjonn.as_deref());
+            if kandidat {
+                add("alder_kandidater", band);
+                add("kjonn_kandidater", g);
+                for r in &p.treff {
+                    add("regel_kandidater", r);
+                }
+            }
+            if deltaker {
+                add("alder_deltakere", band);
+                add("kjonn_deltakere", g);
+                for r in &p.treff {
+                    add("regel_deltakere", r);
+                }
+                match regi.get(&i) {
+                    Some(set) if !set.is_empty() => {
+                        for r in set {
+                            add("regi_deltakere", r);
+                        }
+                    }
+                    _ => add("regi_deltakere", "ingen"),
+                }
+            }
+            if p.status == Status::Ekskludert {
+                for e in &p.eksklusjoner {
+                    add("ekskludert_grunn", e);
+                }
+            }
+        }
+    }
+}
+
+/// Fills in zero cells so every unit has every category, and declares the sums.
+fn table_of(
+    counts: Counts,
+    rules: &RuleSet,
+    full: bool,
+) -> (Table<Key>, BTreeMap<&'static str, BTreeSet<String>>) {
+    let mut cells = counts.cells;
+    let cats = categories(rules, full);
+    let units = counts.units;
+    let mut all_units: Vec<(&'static str, String)> = vec![("totalt", "alle".to_string())];
+    for level in ["nav_kontor", "kommune"] {
+        for u in units.get(level).into_iter().flatten() {
+            all_units.push((level, u.clone()));
+        }
+    }
+    let key =
+        |l: &str, u: &str, t: &str, c: &str| -> Key { (l.into(), u.into(), t.into(), c.into()) };
+    for (l, u) in &all_units {
+        for (t, cs) in &cats {
+            for c in cs {
+                cells.entry(key(l, u, t, c)).or_insert(0);
+            }
+        }
+    }
+    let mut table = Table::new(cells);
+    for (l, u) in &all_units {
+        table.sum(
+            vec![
+                key(l, u, "status", "i_program"),
+                key(l, u, "status", "permisjon"),
+            ],
+            key(l, u, "status", "deltakere"),
+        );
+        if full {
+            for (t, total) in [
+                ("alder_kandidater", "kandidater"),
+                ("alder_deltakere", "deltakere"),
+                ("kjonn_kandidater", "kandidater"),
+                ("kjonn_deltakere", "deltakere"),
+            ] {
+                let parts = cats
+                    .iter()
+                    .find(|(n, _)| *n == t)
+                    .map(|(_, cs)| cs.iter().map(|c| key(l, u, t, c)).collect())
+                    .unwrap_or_default();
+                table.sum(parts, key(l, u, "status", total));
+            }
+        }
+    }
+    // offices add up to the total, and so do kommuner
+    for level in ["nav_kontor", "kommune"] {
+        let us: Vec<&String> = units.get(level).into_iter().flatten().collect();
+        for (t, cs) in &cats {
+            for c in cs {
+                table.sum(
+                    us.iter().map(|u| key(level, u, t, c)).collect(),
+                    key("totalt", "alle", t, c),
+                );
+            }
+        }
+    }
+    (table, units)
+}
+
+/// The last `n` month-ends before the scan date's month, oldest first.
+pub fn month_ends(as_of: NaiveDate, n: u32) -> Vec<NaiveDate> {
+    let first_of_month = as_of.with_day(1).expect("day 1 exists");
+    (1..=n)
+        .rev()
+        .map(|i| {
+            first_of_month
+                .checked_sub_months(Months::new(i - 1))
+                .and_then(|d| d.pred_opt())
+                .expect("a date in range")
+        })
+        .collect()
+}
+
+async fn figures_at(
+    args: &ReportArgs,
+    rules: &RuleSet,
+    date: NaiveDate,
+    full: bool,
+) -> anyhow::Result<DateFigures> {
+    let started = std::time::Instant::now();
+    let data = load_dir(&args.data, date)?;
+    let engine = Engine::new(&data, date, &args.engine).await?;
+    let planned = engine.plan_rules(rules, &HashMap::new()).await?;
+    let mut persons = Vec::new();
+    let mut index: HashMap<String, usize> = HashMap::new();
+    engine
+        .evaluate(rules, &planned, args.lang, None, |v| {
+            if full {
+                index.insert(v.facts.person_id.clone(), persons.len());
+            }
+            persons.push(Person::from(&v));
+            Ok(())
+        })
+        .await?;
+    let regi_known = data
+        .tables
+        .iter()
+        .any(|(name, t)| *name == "kvp_tiltak" && t.present);
+    let mut regi: HashMap<usize, BTreeSet<&'static str>> = HashMap::new();
+    let mut counts = Counts::default();
+    if full {
+        let d = format!("DATE '{}'", date.format("%Y-%m-%d"));
+        let sql = format!(
+            "SELECT DISTINCT person_id, regi FROM kvp_tiltak WHERE fom <= {d} AND (tom IS NULL OR tom >= {d})"
+        );
+        let mut stream = engine.context().sql(&sql).await?.execute_stream().await?;
+        while let Some(b) = stream.next().await {
+            let b = b?;
+            let ids = b.column(0).as_string::<i32>();
+            let rs = b.column(1).as_string::<i32>();
+            for i in 0..b.num_rows() {
+                if let Some(&p) = index.get(ids.value(i)) {
+                    let r = match rs.value(i) {
+                        "STATLIG" => "statlig",
+                        "KOMMUNAL" => "kommunal",
+                        _ => "annen",
+                    };
+                    regi.entry(p).or_default().insert(r);
+                }
+            }
+        }
+        // programmes ended in the 12 months up to the scan date, by outcome
+        let from = date
+            .checked_sub_months(Months::new(12))
+            .expect("a date in range");
+        let sql = format!(
+            "SELECT h.person_id, h.avslutning_situasjon FROM kvp_hendelser h
+             WHERE h.hendelse = 'AVSLUTTET' AND h.dato > DATE '{}' AND h.dato <= {d}",
+            from.format("%Y-%m-%d")
+        );
+        let mut stream = engine.context().sql(&sql).await?.execute_stream().await?;
+        while let Some(b) = stream.next().await {
+            let b = b?;
+            let ids = b.column(0).as_string::<i32>();
+            let lists = b.column(1).as_list::<i32>();
+            for i in 0..b.num_rows() {
+                let Some(&p) = index.get(ids.value(i)) else {
+                    continue;
+                };
+                let person = &persons[p];
+                let mut cats: BTreeSet<&'static str> = BTreeSet::new();
+                if !lists.is_null(i) {
+                    let v = lists.value(i);
+                    let s = v.as_string::<i32>();
+                    for j in 0..s.len() {
+                        if !s.is_null(j) {
+                            cats.insert(outcome(s.value(j)));
+                        }
+                    }
+                }
+                if cats.is_empty() {
+                    cats.insert("annet");
+                }
+                for (level, unit) in person.units() {
+                    counts.add(level, unit, "avsluttet_siste_12_mnd", "alle", 1);
+                    for c in &cats {
+                        counts.add(level, unit, "avsluttet_siste_12_mnd", c, 1);
+                    }
+                }
+            }
+        }
+    }
+    count_persons(&persons, &mut counts, full, &regi);
+    let (table, units) = table_of(counts, rules, full);
+    let shown = table.suppress();
+    info!(
+        date = %date,
+        persons = persons.len(),
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "report figures computed"
+    );
+    Ok(DateFigures {
+        date,
+        shown,
+        units,
+        regi_known,
+    })
+}
+
+/// Participants / (participants + candidates), when neither is hidden.
+fn uptake(f: &DateFigures, level: &str, unit: &str) -> Option<f64> {
+    let get = |c: &str| {
+        f.shown
+            .get(&(level.into(), unit.into(), "status".into(), c.into()))
+            .and_then(|s| s.value())
+    };
+    let (d, k) = (get("deltakere")?, get("kandidater")?);
+    (d + k > 0).then(|| d as f64 / (d + k) as f64)
+}
+
+#[derive(Serialize)]
+struct JsonUnit {
+    niva: String,
+    enhet: String,
+    tall: BTreeMap<String, BTreeMap<String, serde_json::Value>>,
+    andel_deltakere: Option<f64>,
+}
+
+#[derive(Serialize)]
+struct JsonDate {
+    dato: String,
+    enheter: Vec<JsonUnit>,
+}
+
+#[derive(Serialize)]
+struct JsonReport {
+    verktoy: &'static str,
+    versjon: &'static str,
+    skanningsdato: String,
+    regelsett_sha256: String,
+    skjuling: BTreeMap<&'static str, &'static str>,
+    regi_kjent: bool,
+    enheter: Vec<JsonUnit>,
+    trend: Vec<JsonDate>,
+}
+
+fn json_units(f: &DateFigures) -> Vec<JsonUnit> {
+    let mut out = Vec::new();
+    for level in LEVELS {
+        let units: Vec<String> = if level == "totalt" {
+            vec!["alle".into()]
+        } else {
+            f.units.get(level).into_iter().flatten().cloned().collect()
+        };
+        for u in units {
+            let mut tall: BTreeMap<String, BTreeMap<String, serde_json::Value>> = BTreeMap::new();
+            for ((l, un, t, c), s) in &f.shown {
+                if l == level && *un == u {
+                    tall.entry(t.clone())
+                        .or_default()
+                        .insert(c.clone(), s.json());
+                }
+            }
+            out.push(JsonUnit {
+                niva: level.into(),
+                andel_deltakere: uptake(f, level, &u).map(|x| (x * 1000.0).round() / 1000.0),
+                enhet: u,
+                tall,
+            });
+        }
+    }
+    out
+}
+
+fn staged_text(out: &OutputDir, name: &str, bytes: &[u8], rows: u64) -> anyhow::Result<Staged> {
+    let mut tmp = out.temp(name)?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    Ok(Staged {
+        name: name.into(),
+        tmp,
+        rows,
+    })
+}
+
+fn write_csv(
+    out: &OutputDir,
+    current: &DateFigures,
+    trend: &[DateFigures],
+) -> anyhow::Result<Staged> {
+    let tmp = out.temp(CSV)?;
+    let mut w = crate::report::csv_out::writer(tmp)?;
+    w.write_record(["nivå", "enhet", "dato", "tabell", "kategori", "verdi"])?;
+    let mut rows = 0u64;
+    let date = current.date.to_string();
+    for u in json_units(current) {
+        for (t, cats) in &u.tall {
+            for (c, v) in cats {
+                let v = match v {
+                    serde_json::Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                w.write_record([
+                    &u.niva,
+                    &crate::report::csv_out::safe(&u.enhet),
+                    &date,
+                    t,
+                    c,
+                    &v,
+                ])?;
+                rows += 1;
+            }
+        }
+        let a = u
+            .andel_deltakere
+            .map(|x| format!("{x:.3}"))
+            .unwrap_or_else(|| ":".into());
+        w.write_record([
+            &u.niva,
+            &crate::report::csv_out::safe(&u.enhet),
+            &date,
+            "andel_deltakere",
+            "andel",
+            &a,
+        ])?;
+        rows += 1;
+    }
+    for f in trend {
+        let date = f.date.to_string();
+        for u in json_units(f) {
+            for (t, cats) in &u.tall {
+                for (c, v) in cats {
+                    let v = match v {
+                        serde_json::Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    };
+                    w.write_record([
+                        &u.niva,
+                        &crate::report::csv_out::safe(&u.enhet),
+                        &date,
+                        &format!("trend_{t}"),
+                        c,
+                        &v,
+                    ])?;
+                    rows += 1;
+                }
+            }
+        }
+    }
+    crate::report::csv_out::done(w, CSV, rows)
+}
+
+/// What the summary on stderr needs.
+pub struct ReportOutcome {
+    pub dates: usize,
+    pub offices: usize,
+    pub kommuner: usize,
+    pub hidden: usize,
+    pub elapsed: std::time::Duration,
+}
+
+pub async fn run(args: ReportArgs) -> anyhow::Result<ReportOutcome> {
+    let started = std::time::Instant::now();
+    let rules = crate::scan::load_rules(args.rules.as_deref(), args.as_of).await?;
+    let current = figures_at(&args, &rules, args.as_of, true).await?;
+    let mut trend = Vec::new();
+    for d in month_ends(args.as_of, args.months) {
+        trend.push(figures_at(&args, &rules, d, false).await?);
+    }
+    // the trend ends with the scan date itself
+    let mut trend_all: Vec<&DateFigures> = trend.iter().collect();
+    trend_all.push(&current);
+
+    let out = OutputDir::create(&args.out)?;
+    let report = JsonReport {
+        verktoy: "kvp-scan",
+        versjon: env!("CARGO_PKG_VERSION"),
+        skanningsdato: args.as_of.to_string(),
+        regelsett_sha256: rules.hash(),
+        skjuling: [
+            ("under_fem", "<5: antall 1–4"),
+            (
+                "sekundaer",
+                ":: skjult fordi en sum ellers ville avslørt et lite antall",
+            ),
+        ]
+        .into_iter()
+        .collect(),
+        regi_kjent: current.regi_known,
+        enheter: json_units(&current),
+        trend: trend_all
+            .iter()
+            .map(|f| JsonDate {
+                dato: f.date.to_string(),
+                enheter: json_units(f),
+            })
+            .collect(),
+    };
+    let json = serde_json::to_vec_pretty(&report)?;
+    let html = charts::render_html(&current, &trend_all, &rules, args.lang)?;
+    let staged = vec![
+        staged_text(&out, JSON, &json, report.enheter.len() as u64)?,
+        write_csv(&out, &current, &trend)?,
+        staged_text(&out, HTML, html.as_bytes(), 0)?,
+    ];
+    out.commit(staged)?;
+    Ok(ReportOutcome {
+        dates: trend_all.len(),
+        offices: current.units.get("nav_kontor").map_or(0, |u| u.len()),
+        kommuner: current.units.get("kommune").map_or(0, |u| u.len()),
+        hidden: current
+            .shown
+            .values()
+            .filter(|s| !matches!(s, Shown::Value(_)))
+            .count(),
+        elapsed: started.elapsed(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn kostra_age_bands() {
+        assert_eq!(age_band(18), "under_20");
+        assert_eq!(age_band(20), "20_24");
+        assert_eq!(age_band(29), "25_29");
+        assert_eq!(age_band(30), "30_39");
+        assert_eq!(age_band(66), "50_66");
+        assert_eq!(age_band(67), "67_plus");
+    }
+
+    #[test]
+    fn month_ends_before_the_scan_month() {
+        let m = month_ends(d("2026-11-16"), 12);
+        assert_eq!(m.len(), 12);
+        assert_eq!(m[0], d("2025-11-30"));
+        assert_eq!(m[2], d("2026-01-31"));
+        assert_eq!(m[3], d("2026-02-28"));
+        assert_eq!(m[11], d("2026-10-31"));
+    }
+
+    #[test]
+    fn outcomes_map_kostra_codes() {
+        assert_eq!(outcome("01"), "ordinaert_arbeid");
+        assert_eq!(outcome("16"), "okonomisk_stonad");
+        assert_eq!(outcome("03"), "annet");
+    }
+}

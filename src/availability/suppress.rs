@@ -1,0 +1,201 @@
+//! Small-count suppression for leader and supervisor outputs: counts of 1–4 are shown as "<5"
+//! (primary), and where a published sum would let a reader recover one hidden count, one more
+//! count in that sum is hidden too (secondary, shown as ":", Statistics Norway's symbol for
+//! "not shown for confidentiality").
+
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The largest count that is hidden.
+pub const MAX_HIDDEN: u64 = 4;
+
+/// How a count is published.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shown {
+    Value(u64),
+    /// 1–4
+    UnderFive,
+    /// hidden so that a sum does not reveal a small count
+    Secondary,
+}
+
+impl Shown {
+    pub fn text(self) -> String {
+        match self {
+            Shown::Value(v) => v.to_string(),
+            Shown::UnderFive => "<5".into(),
+            Shown::Secondary => ":".into(),
+        }
+    }
+
+    pub fn value(self) -> Option<u64> {
+        match self {
+            Shown::Value(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    pub fn json(self) -> serde_json::Value {
+        match self {
+            Shown::Value(v) => v.into(),
+            other => other.text().into(),
+        }
+    }
+}
+
+/// Counts keyed by `K`, with the sums that hold between them.
+#[derive(Debug, Clone)]
+pub struct Table<K: Ord + Clone> {
+    pub cells: BTreeMap<K, u64>,
+    /// (parts, total): the parts add up to the total.
+    sums: Vec<(Vec<K>, K)>,
+}
+
+impl<K: Ord + Clone + std::fmt::Debug> Table<K> {
+    pub fn new(cells: BTreeMap<K, u64>) -> Self {
+        Table {
+            cells,
+            sums: Vec::new(),
+        }
+    }
+
+    /// Declares that `parts` add up to `total` (all must be cells).
+    pub fn sum(&mut self, parts: Vec<K>, total: K) {
+        debug_assert!(
+            parts
+                .iter()
+                .chain([&total])
+                .all(|k| self.cells.contains_key(k)),
+            "sum over unknown cells: {parts:?} = {total:?}"
+        );
+        self.sums.push((parts, total));
+    }
+
+    /// Decides which cells are hidden and how each is shown.
+    pub fn suppress(&self) -> BTreeMap<K, Shown> {
+        let primary: BTreeSet<K> = self
+            .cells
+            .iter()
+            .filter(|(_, v)| (1..=MAX_HIDDEN).contains(*v))
+            .map(|(k, _)| k.clone())
+            .collect();
+        let mut hidden = primary.clone();
+        loop {
+            let mut changed = false;
+            for (parts, total) in &self.sums {
+                let n = parts
+                    .iter()
+                    .chain([total])
+                    .filter(|k| hidden.contains(*k))
+                    .count();
+                if n != 1 {
+                    continue;
+                }
+                // One unknown in an equation: hide the smallest other non-zero part (a zero
+                // protects nothing where zeros are structural), else a zero, else the total.
+                let pick = parts
+                    .iter()
+                    .filter(|k| !hidden.contains(*k))
+                    .min_by_key(|k| (self.cells[*k] == 0, self.cells[*k], (*k).clone()))
+                    .or_else(|| (!hidden.contains(total)).then_some(total));
+                if let Some(k) = pick {
+                    hidden.insert(k.clone());
+                    changed = true;
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+        self.cells
+            .iter()
+            .map(|(k, v)| {
+                let s = if primary.contains(k) {
+                    Shown::UnderFive
+                } else if hidden.contains(k) {
+                    Shown::Secondary
+                } else {
+                    Shown::Value(*v)
+                };
+                (k.clone(), s)
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table(cells: &[(&'static str, u64)]) -> Table<&'static str> {
+        Table::new(cells.iter().copied().collect())
+    }
+
+    #[test]
+    fn small_counts_are_hidden_and_zero_and_five_shown() {
+        let t = table(&[("a", 0), ("b", 1), ("c", 4), ("d", 5)]);
+        let s = t.suppress();
+        assert_eq!(s["a"], Shown::Value(0));
+        assert_eq!(s["b"], Shown::UnderFive);
+        assert_eq!(s["c"], Shown::UnderFive);
+        assert_eq!(s["d"], Shown::Value(5));
+    }
+
+    #[test]
+    fn a_total_cannot_reveal_a_single_hidden_part() {
+        // 3 + 10 + 20 = 33: with only "a" hidden, 33 - 10 - 20 would give it away.
+        let mut t = table(&[("a", 3), ("b", 10), ("c", 20), ("sum", 33)]);
+        t.sum(vec!["a", "b", "c"], "sum");
+        let s = t.suppress();
+        assert_eq!(s["a"], Shown::UnderFive);
+        assert_eq!(
+            s["b"],
+            Shown::Secondary,
+            "the smallest other part is hidden too"
+        );
+        assert_eq!(s["c"], Shown::Value(20));
+        assert_eq!(s["sum"], Shown::Value(33));
+    }
+
+    #[test]
+    fn secondary_hiding_carries_across_sums() {
+        // rows x, y and their total; columns 1, 2 and their total
+        let mut t = table(&[
+            ("x1", 2),
+            ("x2", 30),
+            ("x", 32),
+            ("y1", 40),
+            ("y2", 50),
+            ("y", 90),
+            ("t1", 42),
+            ("t2", 80),
+            ("t", 122),
+        ]);
+        t.sum(vec!["x1", "x2"], "x");
+        t.sum(vec!["y1", "y2"], "y");
+        t.sum(vec!["x1", "y1"], "t1");
+        t.sum(vec!["x2", "y2"], "t2");
+        t.sum(vec!["x", "y"], "t");
+        t.sum(vec!["t1", "t2"], "t");
+        let s = t.suppress();
+        // every equation has zero or at least two hidden cells
+        for (parts, total) in &t.sums {
+            let n = parts
+                .iter()
+                .chain([total])
+                .filter(|k| s[*k] != Shown::Value(t.cells[*k]))
+                .count();
+            assert!(n != 1, "{parts:?} = {total:?} reveals a hidden cell");
+        }
+        assert_eq!(s["x1"], Shown::UnderFive);
+    }
+
+    #[test]
+    fn a_hidden_total_with_all_parts_shown_is_hidden_with_a_part() {
+        let mut t = table(&[("a", 0), ("b", 3), ("sum", 3)]);
+        t.sum(vec!["a", "b"], "sum");
+        let s = t.suppress();
+        assert_eq!(s["b"], Shown::UnderFive);
+        assert_eq!(s["sum"], Shown::UnderFive);
+        assert_eq!(s["a"], Shown::Value(0));
+    }
+}

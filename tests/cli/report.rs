@@ -1,0 +1,296 @@
+//! `report`: the availability report's figures against `scan`, the suppression invariants, the
+//! trend replay, and the page with its charts rendered in headless Chromium.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use super::weekly::{chromium, headless};
+use super::{AS_OF, kvp, read_csv, scan};
+
+fn report(data: &str, months: &str) -> (tempfile::TempDir, PathBuf, String) {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("rapport");
+    let a = kvp()
+        .args([
+            "report",
+            "--data",
+            data,
+            "--as-of",
+            AS_OF,
+            "--threads",
+            "2",
+            "--months",
+            months,
+            "--out",
+        ])
+        .arg(&out)
+        .assert()
+        .success();
+    let err = String::from_utf8(a.get_output().stderr.clone()).unwrap();
+    (tmp, out, err)
+}
+
+fn json(out: &Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(out.join("rapport.json")).unwrap()).unwrap()
+}
+
+/// (level, unit) → table → category → value as published
+type Units = BTreeMap<(String, String), BTreeMap<String, BTreeMap<String, serde_json::Value>>>;
+
+fn units(v: &serde_json::Value) -> Units {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|u| {
+            let key = (
+                u["niva"].as_str().unwrap().to_string(),
+                u["enhet"].as_str().unwrap().to_string(),
+            );
+            let tall = serde_json::from_value(u["tall"].clone()).unwrap();
+            (key, tall)
+        })
+        .collect()
+}
+
+fn hidden(v: &serde_json::Value) -> bool {
+    v.is_string()
+}
+
+/// No published count is 1–4, and no published sum has exactly one hidden term.
+fn assert_suppressed(u: &Units) {
+    for ((level, unit), tables) in u {
+        for (t, cats) in tables {
+            for (c, v) in cats {
+                if let Some(n) = v.as_u64() {
+                    assert!(n == 0 || n >= 5, "{level}/{unit}/{t}/{c} = {n} is shown");
+                } else {
+                    assert!(v == "<5" || v == ":", "{level}/{unit}/{t}/{c} = {v}");
+                }
+            }
+        }
+        // within a unit
+        let status = &tables["status"];
+        let mut sums: Vec<(Vec<&serde_json::Value>, &serde_json::Value)> = vec![(
+            vec![&status["i_program"], &status["permisjon"]],
+            &status["deltakere"],
+        )];
+        for (t, total) in [
+            ("alder_kandidater", "kandidater"),
+            ("alder_deltakere", "deltakere"),
+            ("kjonn_kandidater", "kandidater"),
+            ("kjonn_deltakere", "deltakere"),
+        ] {
+            if let Some(parts) = tables.get(t) {
+                sums.push((parts.values().collect(), &status[total]));
+            }
+        }
+        for (parts, total) in sums {
+            let n = parts.iter().filter(|v| hidden(v)).count() + hidden(total) as usize;
+            assert_ne!(n, 1, "{level}/{unit}: a sum reveals a hidden count");
+        }
+    }
+    // across units: offices and kommuner add up to the total
+    let total = &u[&("totalt".to_string(), "alle".to_string())];
+    for level in ["nav_kontor", "kommune"] {
+        for (t, cats) in total {
+            for (c, tv) in cats {
+                let parts: Vec<&serde_json::Value> = u
+                    .iter()
+                    .filter(|((l, _), _)| l == level)
+                    .map(|(_, tables)| &tables[t][c])
+                    .collect();
+                let n = parts.iter().filter(|v| hidden(v)).count() + hidden(tv) as usize;
+                assert_ne!(n, 1, "{level} {t}/{c}: the total reveals a hidden count");
+                if !hidden(tv) && parts.iter().all(|v| !hidden(v)) {
+                    let sum: u64 = parts.iter().map(|v| v.as_u64().unwrap()).sum();
+                    assert_eq!(sum, tv.as_u64().unwrap(), "{level} {t}/{c} does not add up");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn report_figures_agree_with_scan_and_hide_small_counts() {
+    let (_tmp, out, err) = report("testdata/demo", "3");
+    assert!(
+        err.contains("availability report for 5 offices and 4 kommuner over 4 dates"),
+        "{err}"
+    );
+    let r = json(&out);
+    let u = units(&r["enheter"]);
+    assert_suppressed(&u);
+
+    // the totals are the scan's statuses on the same data
+    let s = scan("testdata/demo", &[]);
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(s.out.join("manifest.json")).unwrap()).unwrap();
+    let per_status = &manifest["oppsummering"]["per_status"];
+    let total = &u[&("totalt".into(), "alle".into())]["status"];
+    assert_eq!(total["kandidater"], per_status["kandidat"]);
+    assert_eq!(total["ekskludert"], per_status["ekskludert"]);
+    assert_eq!(total["deltakere"], per_status["deltaker"]);
+    assert_eq!(total["under_behandling"], per_status["under_behandling"]);
+    let andel = r["enheter"][0]["andel_deltakere"].as_f64().unwrap();
+    let (d, k) = (
+        per_status["deltaker"].as_f64().unwrap(),
+        per_status["kandidat"].as_f64().unwrap(),
+    );
+    assert!((andel - d / (d + k)).abs() < 0.001);
+    // age bands of candidates add up where shown, and 67+ candidates cannot exist
+    assert_eq!(
+        u[&("totalt".into(), "alle".into())]["alder_kandidater"]["67_plus"],
+        0
+    );
+
+    // trend: three month-ends and the scan date; the last point is the current figures
+    let trend = r["trend"].as_array().unwrap();
+    let dates: Vec<&str> = trend.iter().map(|t| t["dato"].as_str().unwrap()).collect();
+    assert_eq!(
+        dates,
+        ["2026-08-31", "2026-09-30", "2026-10-31", "2026-11-16"]
+    );
+    let last = units(&trend[3]["enheter"]);
+    assert_eq!(
+        last[&("totalt".into(), "alle".into())]["status"],
+        u[&("totalt".into(), "alle".into())]["status"]
+    );
+    for t in trend {
+        assert_suppressed(&units(&t["enheter"]));
+    }
+    // a month-end point is a replay: the scan at that date gives the same candidates
+    let tmp = tempfile::tempdir().unwrap();
+    kvp()
+        .args([
+            "scan",
+            "--data",
+            "testdata/demo",
+            "--as-of",
+            "2026-09-30",
+            "--out",
+        ])
+        .arg(tmp.path())
+        .assert()
+        .success();
+    let m: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(tmp.path().join("manifest.json")).unwrap()).unwrap();
+    let sept = units(&trend[1]["enheter"]);
+    assert_eq!(
+        sept[&("totalt".into(), "alle".into())]["status"]["kandidater"],
+        m["oppsummering"]["per_status"]["kandidat"]
+    );
+
+    // CSV: the same published values, Excel-friendly, no ids
+    let csv = read_csv(&out.join("rapport.csv"));
+    assert!(csv.starts_with("nivå;enhet;dato;tabell;kategori;verdi\r\n"));
+    assert!(csv.contains(&format!(
+        "totalt;alle;2026-11-16;status;kandidater;{}\r\n",
+        per_status["kandidat"]
+    )));
+    for line in csv.lines().skip(1) {
+        let v = line.rsplit(';').next().unwrap();
+        if let Ok(n) = v.parse::<u64>() {
+            assert!(n == 0 || n >= 5, "{line}");
+        }
+    }
+    let ids = super::vurderinger(&s.out);
+    assert_eq!(ids.len(), 300);
+    for f in ["rapport.csv", "rapport.json", "rapport.html"] {
+        let text = std::fs::read_to_string(out.join(f)).unwrap();
+        for id in ids.keys() {
+            assert!(!text.contains(id.as_str()), "{f} holds a person id");
+        }
+    }
+}
+
+#[test]
+fn small_offices_are_hidden_in_the_fixtures() {
+    let (_tmp, out, _) = report("testdata/fixtures", "1");
+    let u = units(&json(&out)["enheter"]);
+    assert_suppressed(&u);
+    let total = &u[&("totalt".into(), "alle".into())];
+    // three participants (one on leave): all small
+    assert_eq!(total["status"]["deltakere"], "<5");
+    assert_eq!(total["status"]["permisjon"], "<5");
+    // one programme ended in the last 12 months, with no situation recorded → "annet"
+    assert_eq!(total["avsluttet_siste_12_mnd"]["alle"], "<5");
+    assert_eq!(total["avsluttet_siste_12_mnd"]["ordinaert_arbeid"], 0);
+    // office 4601 has one candidate
+    assert_eq!(
+        u[&("nav_kontor".into(), "4601".into())]["status"]["kandidater"],
+        "<5"
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn report_files_are_private_and_written_together() {
+    use std::os::unix::fs::PermissionsExt;
+    let (_tmp, out, _) = report("testdata/demo", "1");
+    let mut names: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            assert_eq!(e.metadata().unwrap().permissions().mode() & 0o777, 0o600);
+            e.file_name().to_string_lossy().into_owned()
+        })
+        .collect();
+    names.sort();
+    assert_eq!(names, ["rapport.csv", "rapport.html", "rapport.json"]);
+}
+
+#[test]
+fn report_page_and_charts_render_in_headless_chromium() {
+    let Some(browser) = chromium() else {
+        if std::env::var("KVP_SCAN_SKIP_BROWSER").is_ok() {
+            return;
+        }
+        panic!("headless Chromium is needed: see caseworker_pages_render_in_headless_chromium");
+    };
+    let (tmp, out, _) = report("testdata/demo", "12");
+    let page = out.join("rapport.html");
+    let source = std::fs::read_to_string(&page).unwrap();
+    for external in ["http://", "https://", "src=", "<link", "@import", "<script"] {
+        assert!(
+            !source.contains(external),
+            "rapport.html refers to {external}"
+        );
+    }
+    let profile = tmp.path().join("profile");
+    let o = headless(&browser, &profile)
+        .arg("--dump-dom")
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    let dom = String::from_utf8(o.stdout).unwrap();
+    for id in ["svg-andel", "svg-trend", "svg-alder"] {
+        assert!(dom.contains(&format!("id=\"{id}\"")), "chart {id} missing");
+    }
+    let section = |id: &str| {
+        let start = dom.find(&format!("id=\"{id}\"")).unwrap();
+        let end = start + dom[start..].find("</svg>").unwrap();
+        dom[start..end].to_string()
+    };
+    // one bar per office, a line per series with a point per date, two columns per age band
+    assert_eq!(section("svg-andel").matches("<rect").count(), 5);
+    let trend = section("svg-trend");
+    assert_eq!(trend.matches("<polyline").count(), 2);
+    assert_eq!(trend.matches("<circle").count(), 2 * 13);
+    assert_eq!(section("svg-alder").matches("<rect").count(), 14);
+
+    let png = tmp.path().join("rapport.png");
+    let o = headless(&browser, &profile)
+        .arg("--window-size=900,1800")
+        .arg(format!("--screenshot={}", png.display()))
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    let bytes = std::fs::read(&png).unwrap();
+    assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n"));
+    assert!(bytes.len() > 30_000, "a near-empty screenshot");
+    if let Ok(keep) = std::env::var("KVP_SCAN_KEEP_SCREENSHOT") {
+        std::fs::copy(&png, format!("{keep}.rapport.png")).unwrap();
+    }
+}
