@@ -40,6 +40,9 @@ pub enum Command {
     Weekly(WeeklyCmd),
     /// List the runs recorded in a weekly state folder.
     History(HistoryCmd),
+    /// The supervisors' offer audit: replay every Monday of a period and judge whether each
+    /// flagged person was offered KVP in time; `audit verify` re-checks a finished audit.
+    Audit(AuditCmd),
     /// The office leaders' availability report: participants, pending, candidates and exclusions
     /// per office and kommune, by age, gender, rule and regi, outcomes, and a 12-month trend.
     Report(ReportCmd),
@@ -114,6 +117,48 @@ pub struct ReportCmd {
     pub months: u32,
     #[command(flatten)]
     pub engine: EngineArgs,
+}
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct AuditCmd {
+    #[command(subcommand)]
+    pub verify: Option<AuditSub>,
+    /// Data directory (the export as of --to or later; rows are replayed by date).
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// First day of the period (YYYY-MM-DD).
+    #[arg(long, value_parser = parse_date)]
+    pub from: Option<NaiveDate>,
+    /// Last day of the period (YYYY-MM-DD).
+    #[arg(long, value_parser = parse_date)]
+    pub to: Option<NaiveDate>,
+    /// Output folder for revisjon.csv, revisjon_kontor.csv, revisjon.html and manifest.json.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Days from the first flag within which an offer counts as in time.
+    #[arg(long, default_value_t = 28)]
+    pub frist_dager: i64,
+    #[arg(long)]
+    pub rules: Option<PathBuf>,
+    #[arg(long, value_enum, default_value_t = Lang::Nb)]
+    pub lang: Lang,
+    #[command(flatten)]
+    pub engine: EngineArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditSub {
+    /// Re-run the audit recorded in OUT/manifest.json and confirm every output is byte-identical.
+    Verify {
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long)]
+        data: PathBuf,
+        /// The rule folder the audit used (when it did not use the embedded rules).
+        #[arg(long)]
+        rules: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -355,6 +400,54 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Audit(a) => match a.verify {
+            Some(AuditSub::Verify { out, data, rules }) => {
+                let v = crate::audit::verify(&out, &data, rules, EngineOptions::default()).await?;
+                for l in &v.lines {
+                    println!("{l}");
+                }
+                if !v.ok {
+                    anyhow::bail!(
+                        "the audit in {} does not match a re-run on {}",
+                        out.display(),
+                        data.display()
+                    );
+                }
+                if !cli.quiet {
+                    eprintln!(
+                        "kvp-scan: audit verified: every output is byte-identical to a re-run"
+                    );
+                }
+                Ok(ExitCode::SUCCESS)
+            }
+            None => {
+                let need = |what: &str| {
+                    anyhow::anyhow!("audit needs --{what} (see kvp-scan audit --help)")
+                };
+                let args = crate::audit::AuditArgs {
+                    data: a.data.ok_or_else(|| need("data"))?,
+                    out: a.out.ok_or_else(|| need("out"))?,
+                    from: a.from.ok_or_else(|| need("from"))?,
+                    to: a.to.ok_or_else(|| need("to"))?,
+                    frist_dager: a.frist_dager,
+                    rules: a.rules,
+                    lang: a.lang,
+                    engine: a.engine.options(),
+                };
+                let o = crate::audit::run(&args).await?;
+                if !cli.quiet {
+                    eprintln!(
+                        "kvp-scan: audit of {} Mondays from {} to {}: {} persons flagged",
+                        o.weeks, args.from, args.to, o.flagged
+                    );
+                    for (k, n) in &o.per_vurdering {
+                        eprintln!("    {k:<20}{n:>8}");
+                    }
+                    eprintln!("  elapsed: {:.2} s", o.elapsed.as_secs_f64());
+                }
+                Ok(ExitCode::SUCCESS)
+            }
+        },
         Command::History(h) => {
             if h.json {
                 let index = crate::weekly::state::read_index(&h.state)?

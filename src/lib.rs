@@ -1,6 +1,7 @@
 //! kvp-scan: finds people likely entitled to the qualification programme (KVP) in Parquet
 //! exports of economic-assistance records, using declarative rule files run on DataFusion.
 
+pub mod audit;
 pub mod availability;
 pub mod cli;
 pub mod contract;

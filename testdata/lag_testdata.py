@@ -417,6 +417,32 @@ def weeks() -> tuple[Data, Data]:
     return build(True), build(False)
 
 
+def audit_history() -> Data:
+    """Known flag dates and offer dates for `audit --from 2026-09-01 --to 2026-11-30` (13 Mondays,
+    deadline 28 days). Labels say the expected verdict."""
+    d = Data()
+    d.expected = None
+    def ev(p, dato, hendelse):
+        d.add("kvp_hendelser", p, dato=dato, hendelse=hendelse)
+    # flagged on the first Monday, 2026-09-07 (six months Apr-Sep)
+    p = d.person("i_tide_13_dager", born_age(40)); d.months(p, 6, last="2026-09"); ev(p, "2026-09-20", "INFORMERT")
+    p = d.person("for_sent_43_dager", born_age(41)); d.months(p, 6, last="2026-09"); ev(p, "2026-10-20", "SOKNAD")
+    p = d.person("ikke_tilbudt_hendelse_for_flagg", born_age(42)); d.months(p, 6, last="2026-09")
+    ev(p, "2026-08-01", "INFORMERT")
+    # flagged 2026-10-05: the sixth month arrives on 2026-10-01
+    p = d.person("i_tide_28_dager", born_age(25)); d.months(p, 5, last="2026-09"); d.stonad(p, "2026-10-01")
+    ev(p, "2026-11-02", "VURDERT")
+    p = d.person("for_sent_29_dager", born_age(26)); d.months(p, 5, last="2026-09"); d.stonad(p, "2026-10-01")
+    ev(p, "2026-11-03", "VURDERT")
+    # never offered: six in one office so the office's count is shown
+    for i in range(6):
+        p = d.person(f"ikke_tilbudt_{i + 1}", born_age(30 + i), kontor="5001", kommune="5001", veileder="T1")
+        d.months(p, 8, last="2026-09")
+    # never a candidate: not in the audit
+    p = d.person("aldri_kandidat", born_age(44)); d.months(p, 2, last="2026-09")
+    return d
+
+
 def write_week_labels(d: Data, path: Path):
     """label;person_id for the weekly fixtures, so the tests can name persons."""
     with open(path, "w", encoding="utf-8", newline="") as f:
@@ -438,6 +464,9 @@ def main():
     a.save(ROOT / "uker" / "a")
     b.save(ROOT / "uker" / "b")
     write_week_labels(a, ROOT / "uker" / "personer.csv")
+    r = audit_history()
+    r.save(ROOT / "revisjon" / "data")
+    write_week_labels(r, ROOT / "revisjon" / "personer.csv")
     print("testdata written")
 
 

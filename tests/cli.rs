@@ -906,3 +906,6 @@ mod weekly;
 
 #[path = "cli/report.rs"]
 mod report;
+
+#[path = "cli/audit.rs"]
+mod audit;

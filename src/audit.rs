@@ -1,0 +1,624 @@
+//! The `audit` workflow for supervisors (statsforvalteren): were people who met the criteria
+//! offered the programme in time? The rules are replayed for every Monday of a period; for each
+//! person ever flagged, the first KVP event after the first flag decides the verdict. `audit
+//! verify` re-runs an audit from its manifest and confirms the outputs are byte-identical.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use chrono::{Datelike, NaiveDate, Weekday};
+use datafusion::arrow::array::AsArray;
+use datafusion::arrow::datatypes::Date32Type;
+use futures::StreamExt;
+use serde::Serialize;
+use tracing::info;
+
+use crate::availability::age_band;
+use crate::availability::suppress::{Shown, Table};
+use crate::contract::Lang;
+use crate::contract::load::{date_from_days, load_dir};
+use crate::engine::{Engine, EngineOptions};
+use crate::report::csv_out::{done, id_cell, safe, writer};
+use crate::report::manifest::{RuleSetEntry, rule_entries};
+use crate::report::{OutputDir, Staged, sha256_of};
+use crate::rules::Status;
+
+pub const PERSONER: &str = "revisjon.csv";
+pub const KONTOR: &str = "revisjon_kontor.csv";
+pub const HTML: &str = "revisjon.html";
+pub const MANIFEST: &str = "manifest.json";
+
+/// The KVP events that count as an offer having been made (or the person having been reached).
+pub const OFFER_EVENTS: [&str; 6] = [
+    "INFORMERT",
+    "VURDERT",
+    "SOKNAD",
+    "INNVILGET",
+    "AVSLATT",
+    "BEGYNT",
+];
+
+#[derive(Debug, Clone)]
+pub struct AuditArgs {
+    pub data: PathBuf,
+    pub out: PathBuf,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub frist_dager: i64,
+    pub rules: Option<PathBuf>,
+    pub lang: Lang,
+    pub engine: EngineOptions,
+}
+
+/// Every Monday from `from` to `to`, inclusive.
+pub fn mondays(from: NaiveDate, to: NaiveDate) -> Vec<NaiveDate> {
+    let mut d = from;
+    while d.weekday() != Weekday::Mon {
+        d = d.succ_opt().expect("date in range");
+    }
+    let mut out = Vec::new();
+    while d <= to {
+        out.push(d);
+        d += chrono::Duration::days(7);
+    }
+    out
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Vurdering {
+    TilbudtITide,
+    TilbudtForSent,
+    IkkeTilbudt,
+}
+
+impl Vurdering {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Vurdering::TilbudtITide => "tilbudt_i_tide",
+            Vurdering::TilbudtForSent => "tilbudt_for_sent",
+            Vurdering::IkkeTilbudt => "ikke_tilbudt",
+        }
+    }
+}
+
+/// One person ever flagged in the period.
+#[derive(Debug, Clone)]
+pub struct Flagged {
+    pub person_id: String,
+    pub nav_kontor: String,
+    pub forste_flagget: NaiveDate,
+    pub alder: i64,
+    pub regler: Vec<String>,
+    pub hendelse: Option<(String, NaiveDate)>,
+    pub vurdering: Vurdering,
+}
+
+impl Flagged {
+    pub fn days(&self) -> Option<i64> {
+        self.hendelse
+            .as_ref()
+            .map(|(_, d)| (*d - self.forste_flagget).num_days())
+    }
+}
+
+/// The verdict for a flag date and the first offer event on or after it.
+pub fn judge(flagged: NaiveDate, event: Option<NaiveDate>, frist_dager: i64) -> Vurdering {
+    match event {
+        Some(d) if (d - flagged).num_days() <= frist_dager => Vurdering::TilbudtITide,
+        Some(_) => Vurdering::TilbudtForSent,
+        None => Vurdering::IkkeTilbudt,
+    }
+}
+
+fn median(mut v: Vec<i64>) -> Option<f64> {
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_unstable();
+    let n = v.len();
+    Some(if n % 2 == 1 {
+        v[n / 2] as f64
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) as f64 / 2.0
+    })
+}
+
+async fn flagged_persons(
+    args: &AuditArgs,
+    rules: &crate::rules::RuleSet,
+) -> anyhow::Result<Vec<Flagged>> {
+    let mut first: BTreeMap<String, Flagged> = BTreeMap::new();
+    for d in mondays(args.from, args.to) {
+        let started = std::time::Instant::now();
+        let data = load_dir(&args.data, d)?;
+        let engine = Engine::new(&data, d, &args.engine).await?;
+        let planned = engine.plan_rules(rules, &HashMap::new()).await?;
+        let mut n = 0u64;
+        engine
+            .evaluate(rules, &planned, args.lang, None, |v| {
+                if v.status == Status::Kandidat && !first.contains_key(&v.facts.person_id) {
+                    n += 1;
+                    first.insert(
+                        v.facts.person_id.clone(),
+                        Flagged {
+                            person_id: v.facts.person_id.clone(),
+                            nav_kontor: v.facts.nav_kontor.clone(),
+                            forste_flagget: d,
+                            alder: v.facts.alder,
+                            regler: v.treff.clone(),
+                            hendelse: None,
+                            vurdering: Vurdering::IkkeTilbudt,
+                        },
+                    );
+                }
+                Ok(())
+            })
+            .await?;
+        info!(date = %d, newly_flagged = n, elapsed_ms = started.elapsed().as_millis() as u64, "audit week replayed");
+    }
+    Ok(first.into_values().collect())
+}
+
+/// The offer events up to `to`, per person, oldest first.
+async fn offer_events(
+    args: &AuditArgs,
+) -> anyhow::Result<HashMap<String, Vec<(NaiveDate, String)>>> {
+    let data = load_dir(&args.data, args.to)?;
+    let engine = Engine::new(&data, args.to, &args.engine).await?;
+    let list = OFFER_EVENTS
+        .iter()
+        .map(|e| format!("'{e}'"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "SELECT person_id, dato, hendelse FROM kvp_hendelser WHERE hendelse IN ({list}) \
+         ORDER BY person_id, dato, hendelse"
+    );
+    let mut out: HashMap<String, Vec<(NaiveDate, String)>> = HashMap::new();
+    let mut stream = engine.context().sql(&sql).await?.execute_stream().await?;
+    while let Some(b) = stream.next().await {
+        let b = b?;
+        let ids = b.column(0).as_string::<i32>();
+        let dates = b.column(1).as_primitive::<Date32Type>();
+        let ev = b.column(2).as_string::<i32>();
+        for i in 0..b.num_rows() {
+            out.entry(ids.value(i).to_string())
+                .or_default()
+                .push((date_from_days(dates.value(i)), ev.value(i).to_string()));
+        }
+    }
+    Ok(out)
+}
+
+/// Counts per group, suppressed: (dimension, value) → columns.
+fn group_table(persons: &[Flagged]) -> Vec<((String, String), Vec<String>)> {
+    type K = (String, String, String);
+    let mut cells: BTreeMap<K, u64> = BTreeMap::new();
+    let mut days: BTreeMap<(String, String), Vec<i64>> = BTreeMap::new();
+    let cols = [
+        "flagget",
+        "tilbudt_i_tide",
+        "tilbudt_for_sent",
+        "ikke_tilbudt",
+    ];
+    let mut groups: Vec<(String, String)> = vec![("totalt".into(), "alle".into())];
+    for p in persons {
+        let mut gs = vec![
+            ("totalt".to_string(), "alle".to_string()),
+            ("nav_kontor".to_string(), p.nav_kontor.clone()),
+            ("aldersgruppe".to_string(), age_band(p.alder).to_string()),
+        ];
+        gs.extend(p.regler.iter().map(|r| ("regel".to_string(), r.clone())));
+        for g in gs {
+            if !groups.contains(&g) {
+                groups.push(g.clone());
+            }
+            for c in cols {
+                cells
+                    .entry((g.0.clone(), g.1.clone(), c.into()))
+                    .or_insert(0);
+            }
+            *cells
+                .get_mut(&(g.0.clone(), g.1.clone(), "flagget".into()))
+                .unwrap() += 1;
+            *cells
+                .get_mut(&(g.0.clone(), g.1.clone(), p.vurdering.as_str().into()))
+                .unwrap() += 1;
+            if let Some(d) = p.days() {
+                days.entry(g.clone()).or_default().push(d);
+            }
+        }
+    }
+    for c in cols {
+        cells
+            .entry(("totalt".into(), "alle".into(), c.into()))
+            .or_insert(0);
+    }
+    let mut t = Table::new(cells);
+    for (dim, val) in &groups {
+        let k = |c: &str| (dim.clone(), val.clone(), c.to_string());
+        t.sum(
+            vec![
+                k("tilbudt_i_tide"),
+                k("tilbudt_for_sent"),
+                k("ikke_tilbudt"),
+            ],
+            k("flagget"),
+        );
+    }
+    for dim in ["nav_kontor", "aldersgruppe"] {
+        let vals: Vec<&String> = groups
+            .iter()
+            .filter(|(d, _)| d == dim)
+            .map(|(_, v)| v)
+            .collect();
+        for c in cols {
+            t.sum(
+                vals.iter()
+                    .map(|v| (dim.to_string(), (*v).clone(), c.to_string()))
+                    .collect(),
+                ("totalt".into(), "alle".into(), c.into()),
+            );
+        }
+    }
+    let shown = t.suppress();
+    groups.sort_by_key(|(d, v)| {
+        (
+            ["totalt", "nav_kontor", "aldersgruppe", "regel"]
+                .iter()
+                .position(|x| x == d)
+                .unwrap_or(9),
+            v.clone(),
+        )
+    });
+    groups
+        .into_iter()
+        .map(|g| {
+            let mut row: Vec<String> = cols
+                .iter()
+                .map(|c| shown[&(g.0.clone(), g.1.clone(), c.to_string())].text())
+                .collect();
+            let offered = days.get(&g).cloned().unwrap_or_default();
+            // a median of fewer than five persons is not published
+            row.push(if offered.len() >= 5 {
+                median(offered)
+                    .map(|m| format!("{m:.1}"))
+                    .unwrap_or_default()
+            } else if offered.is_empty() {
+                String::new()
+            } else {
+                Shown::Secondary.text()
+            });
+            (g, row)
+        })
+        .collect()
+}
+
+fn text_file(out: &OutputDir, name: &str, bytes: &[u8], rows: u64) -> anyhow::Result<Staged> {
+    let mut tmp = out.temp(name)?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    Ok(Staged {
+        name: name.into(),
+        tmp,
+        rows,
+    })
+}
+
+#[derive(Serialize)]
+struct AuditManifest {
+    verktoy: &'static str,
+    versjon: &'static str,
+    fra: String,
+    til: String,
+    frist_dager: i64,
+    sprak: Lang,
+    mandager: usize,
+    regelsett: RuleSetEntry,
+    inndata: Vec<crate::contract::load::InputFile>,
+    utdata: Vec<crate::report::manifest::OutputEntry>,
+}
+
+/// What the summary on stderr needs.
+pub struct AuditOutcome {
+    pub weeks: usize,
+    pub flagged: usize,
+    pub per_vurdering: BTreeMap<&'static str, usize>,
+    pub elapsed: std::time::Duration,
+}
+
+/// Writes the audit into `args.out`. Outputs carry no timestamps, so a re-run on the same
+/// inputs gives the same bytes.
+pub async fn run(args: &AuditArgs) -> anyhow::Result<AuditOutcome> {
+    anyhow::ensure!(
+        args.from <= args.to,
+        "--from {} is after --to {}",
+        args.from,
+        args.to
+    );
+    let started = std::time::Instant::now();
+    let rules = crate::scan::load_rules(args.rules.as_deref(), args.to).await?;
+    let weeks = mondays(args.from, args.to);
+    anyhow::ensure!(
+        !weeks.is_empty(),
+        "there is no Monday from {} to {}",
+        args.from,
+        args.to
+    );
+    let mut persons = flagged_persons(args, &rules).await?;
+    let events = offer_events(args).await?;
+    for p in &mut persons {
+        p.hendelse = events
+            .get(&p.person_id)
+            .and_then(|ev| ev.iter().find(|(d, _)| *d >= p.forste_flagget))
+            .map(|(d, e)| (e.clone(), *d));
+        p.vurdering = judge(
+            p.forste_flagget,
+            p.hendelse.as_ref().map(|h| h.1),
+            args.frist_dager,
+        );
+    }
+    persons.sort_by(|a, b| {
+        (&a.nav_kontor, a.forste_flagget, &a.person_id).cmp(&(
+            &b.nav_kontor,
+            b.forste_flagget,
+            &b.person_id,
+        ))
+    });
+
+    let out = OutputDir::create(&args.out)?;
+    let mut w = writer(out.temp(PERSONER)?)?;
+    w.write_record([
+        "Person-ID",
+        "NAV-kontor",
+        "Første gang flagget",
+        "Alder da",
+        "Aldersgruppe",
+        "Regler",
+        "Første KVP-hendelse etter",
+        "Dato",
+        "Dager",
+        "Vurdering",
+    ])?;
+    for p in &persons {
+        w.write_record([
+            id_cell(&p.person_id),
+            safe(&p.nav_kontor),
+            p.forste_flagget.to_string(),
+            p.alder.to_string(),
+            age_band(p.alder).to_string(),
+            p.regler.join(", "),
+            p.hendelse.as_ref().map(|h| h.0.clone()).unwrap_or_default(),
+            p.hendelse
+                .as_ref()
+                .map(|h| h.1.to_string())
+                .unwrap_or_default(),
+            p.days().map(|d| d.to_string()).unwrap_or_default(),
+            p.vurdering.as_str().to_string(),
+        ])?;
+    }
+    let mut staged = vec![done(w, PERSONER, persons.len() as u64)?];
+
+    let groups = group_table(&persons);
+    let mut w = writer(out.temp(KONTOR)?)?;
+    let head = [
+        "dimensjon",
+        "verdi",
+        "flagget",
+        "tilbudt_i_tide",
+        "tilbudt_for_sent",
+        "ikke_tilbudt",
+        "median_dager_til_tilbud",
+    ];
+    w.write_record(head)?;
+    for ((dim, val), row) in &groups {
+        let mut r = vec![dim.clone(), safe(val)];
+        r.extend(row.iter().cloned());
+        w.write_record(r)?;
+    }
+    staged.push(done(w, KONTOR, groups.len() as u64)?);
+
+    let html = render_html(args, &groups, &head)?;
+    staged.push(text_file(&out, HTML, html.as_bytes(), groups.len() as u64)?);
+
+    let inputs = load_dir(&args.data, args.to)?.inputs;
+    let mut utdata = Vec::new();
+    for s in &staged {
+        utdata.push(crate::report::manifest::OutputEntry {
+            fil: s.name.clone(),
+            sha256: s.sha256()?,
+            rader: s.rows,
+        });
+    }
+    let m = AuditManifest {
+        verktoy: "kvp-scan audit",
+        versjon: env!("CARGO_PKG_VERSION"),
+        fra: args.from.to_string(),
+        til: args.to.to_string(),
+        frist_dager: args.frist_dager,
+        sprak: args.lang,
+        mandager: weeks.len(),
+        regelsett: rule_entries(&rules, args.to),
+        inndata: inputs,
+        utdata,
+    };
+    let mut bytes = serde_json::to_vec_pretty(&m)?;
+    bytes.push(b'\n');
+    staged.push(text_file(&out, MANIFEST, &bytes, 0)?);
+    out.commit(staged)?;
+
+    let mut per_vurdering = BTreeMap::new();
+    for p in &persons {
+        *per_vurdering.entry(p.vurdering.as_str()).or_insert(0) += 1;
+    }
+    Ok(AuditOutcome {
+        weeks: weeks.len(),
+        flagged: persons.len(),
+        per_vurdering,
+        elapsed: started.elapsed(),
+    })
+}
+
+fn render_html(
+    args: &AuditArgs,
+    groups: &[((String, String), Vec<String>)],
+    head: &[&str],
+) -> anyhow::Result<String> {
+    let mut env = minijinja::Environment::new();
+    env.add_template("revisjon.html", include_str!("audit.html"))?;
+    let nb = args.lang == Lang::Nb;
+    let rows: Vec<(String, String, Vec<String>)> = groups
+        .iter()
+        .map(|((d, v), r)| (d.clone(), v.clone(), r.clone()))
+        .collect();
+    Ok(env
+        .get_template("revisjon.html")?
+        .render(minijinja::context! {
+            nb => nb,
+            fra => args.from.to_string(),
+            til => args.to.to_string(),
+            frist => args.frist_dager,
+            head => head,
+            rows => rows,
+            versjon => env!("CARGO_PKG_VERSION"),
+        })?)
+}
+
+/// The outcome of `audit verify`: one line per output file.
+pub struct VerifyOutcome {
+    pub lines: Vec<String>,
+    pub ok: bool,
+}
+
+/// Re-runs the audit recorded in `out/manifest.json` on `data` and compares every output.
+pub async fn verify(
+    out: &Path,
+    data: &Path,
+    rules: Option<PathBuf>,
+    engine: EngineOptions,
+) -> anyhow::Result<VerifyOutcome> {
+    let mpath = out.join(MANIFEST);
+    let m: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(&mpath).with_context(|| format!("cannot read {}", mpath.display()))?,
+    )
+    .with_context(|| format!("{} is not an audit manifest (JSON)", mpath.display()))?;
+    let field = |k: &str| -> anyhow::Result<String> {
+        m[k].as_str()
+            .map(str::to_string)
+            .with_context(|| format!("{}: field `{k}` missing", mpath.display()))
+    };
+    let date = |k: &str| -> anyhow::Result<NaiveDate> {
+        let s = field(k)?;
+        NaiveDate::parse_from_str(&s, "%Y-%m-%d")
+            .with_context(|| format!("{}: `{k}` is not a date", mpath.display()))
+    };
+    let lang = match field("sprak")?.as_str() {
+        "en" => Lang::En,
+        _ => Lang::Nb,
+    };
+    let tmp = tempfile::tempdir()?;
+    let args = AuditArgs {
+        data: data.to_path_buf(),
+        out: tmp.path().join("ut"),
+        from: date("fra")?,
+        to: date("til")?,
+        frist_dager: m["frist_dager"].as_i64().context("frist_dager missing")?,
+        rules,
+        lang,
+        engine,
+    };
+    let mut lines = Vec::new();
+    let mut ok = true;
+    // the inputs first: a changed input explains a changed output
+    let now = load_dir(data, args.to)?.inputs;
+    let recorded = m["inndata"].as_array().cloned().unwrap_or_default();
+    for r in &recorded {
+        let fil = r["fil"].as_str().unwrap_or_default();
+        let sha = r["sha256"].as_str().unwrap_or_default();
+        match now.iter().find(|i| i.fil == fil) {
+            Some(i) if i.sha256 == sha => {}
+            Some(_) => {
+                ok = false;
+                lines.push(format!("input {fil}: changed since the audit"));
+            }
+            None => {
+                ok = false;
+                lines.push(format!("input {fil}: missing"));
+            }
+        }
+    }
+    run(&args).await?;
+    let re = tmp.path().join("ut");
+    let again: serde_json::Value = serde_json::from_slice(&std::fs::read(re.join(MANIFEST))?)?;
+    if again["regelsett"]["sha256"] != m["regelsett"]["sha256"] {
+        ok = false;
+        lines.push(
+            "rules: not the rule set the audit used (give its folder with --rules)".to_string(),
+        );
+    }
+    for o in m["utdata"].as_array().cloned().unwrap_or_default() {
+        let fil = o["fil"].as_str().unwrap_or_default().to_string();
+        let recorded = o["sha256"].as_str().unwrap_or_default();
+        let given = sha256_of(&out.join(&fil)).ok();
+        let again = sha256_of(&re.join(&fil))?;
+        let line = if given.as_deref() != Some(recorded) {
+            ok = false;
+            format!("{fil}: DIFFERS from the hash in the manifest (the file was altered)")
+        } else if again != recorded {
+            ok = false;
+            format!("{fil}: DIFFERS from a re-run on these inputs")
+        } else {
+            format!("{fil}: identical ({})", &recorded[..12])
+        };
+        lines.push(line);
+    }
+    Ok(VerifyOutcome { lines, ok })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn mondays_of_a_period() {
+        let m = mondays(d("2026-11-01"), d("2026-11-30"));
+        assert_eq!(
+            m,
+            [
+                d("2026-11-02"),
+                d("2026-11-09"),
+                d("2026-11-16"),
+                d("2026-11-23"),
+                d("2026-11-30")
+            ]
+        );
+        assert!(mondays(d("2026-11-03"), d("2026-11-08")).is_empty());
+    }
+
+    #[test]
+    fn verdicts_by_deadline() {
+        assert_eq!(
+            judge(d("2026-11-02"), Some(d("2026-11-30")), 28),
+            Vurdering::TilbudtITide
+        );
+        assert_eq!(
+            judge(d("2026-11-02"), Some(d("2026-12-01")), 28),
+            Vurdering::TilbudtForSent
+        );
+        assert_eq!(judge(d("2026-11-02"), None, 28), Vurdering::IkkeTilbudt);
+    }
+
+    #[test]
+    fn median_of_odd_and_even() {
+        assert_eq!(median(vec![5, 1, 3]), Some(3.0));
+        assert_eq!(median(vec![4, 1, 3, 2]), Some(2.5));
+        assert_eq!(median(vec![]), None);
+    }
+}

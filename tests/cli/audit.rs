@@ -1,0 +1,208 @@
+//! `audit` and `audit verify`: hand-made histories with known flag and offer dates.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use super::{kvp, read_csv};
+
+const DATA: &str = "testdata/revisjon/data";
+
+fn labels() -> BTreeMap<String, String> {
+    std::fs::read_to_string("testdata/revisjon/personer.csv")
+        .or_else(|_| std::fs::read_to_string(super::root().join("testdata/revisjon/personer.csv")))
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let (label, id) = l.split_once(';').unwrap();
+            (id.to_string(), label.to_string())
+        })
+        .collect()
+}
+
+fn audit(out: &Path, extra: &[&str]) -> String {
+    let a = kvp()
+        .args([
+            "audit",
+            "--data",
+            DATA,
+            "--from",
+            "2026-09-01",
+            "--to",
+            "2026-11-30",
+            "--threads",
+            "2",
+            "--out",
+        ])
+        .arg(out)
+        .args(extra)
+        .assert()
+        .success();
+    String::from_utf8(a.get_output().stderr.clone()).unwrap()
+}
+
+fn rows(path: &Path) -> Vec<Vec<String>> {
+    let text = read_csv(path);
+    csv::ReaderBuilder::new()
+        .delimiter(b';')
+        .from_reader(text.as_bytes())
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_string).collect())
+        .collect()
+}
+
+#[test]
+fn each_flagged_person_gets_the_verdict_of_their_history() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("revisjon");
+    let err = audit(&out, &[]);
+    assert!(
+        err.contains("audit of 13 Mondays from 2026-09-01 to 2026-11-30: 11 persons flagged"),
+        "{err}"
+    );
+    let names = labels();
+    let got: BTreeMap<String, (String, String, String, String)> = rows(&out.join("revisjon.csv"))
+        .into_iter()
+        .map(|r| {
+            let id = r[0]
+                .trim_start_matches("=\"")
+                .trim_end_matches('"')
+                .to_string();
+            (
+                names[&id].clone(),
+                (r[2].clone(), r[6].clone(), r[8].clone(), r[9].clone()),
+            )
+        })
+        .collect();
+    let expect = |flag: &str, ev: &str, days: &str, v: &str| {
+        (
+            flag.to_string(),
+            ev.to_string(),
+            days.to_string(),
+            v.to_string(),
+        )
+    };
+    assert_eq!(
+        got["i_tide_13_dager"],
+        expect("2026-09-07", "INFORMERT", "13", "tilbudt_i_tide")
+    );
+    assert_eq!(
+        got["for_sent_43_dager"],
+        expect("2026-09-07", "SOKNAD", "43", "tilbudt_for_sent")
+    );
+    assert_eq!(
+        got["ikke_tilbudt_hendelse_for_flagg"],
+        expect("2026-09-07", "", "", "ikke_tilbudt")
+    );
+    assert_eq!(
+        got["i_tide_28_dager"],
+        expect("2026-10-05", "VURDERT", "28", "tilbudt_i_tide")
+    );
+    assert_eq!(
+        got["for_sent_29_dager"],
+        expect("2026-10-05", "VURDERT", "29", "tilbudt_for_sent")
+    );
+    for i in 1..=6 {
+        assert_eq!(got[&format!("ikke_tilbudt_{i}")].3, "ikke_tilbudt");
+    }
+    assert!(!got.contains_key("aldri_kandidat"));
+    assert_eq!(got.len(), 11);
+
+    // a longer deadline turns the late ones into offers in time
+    let out2 = tmp.path().join("frist60");
+    let err = audit(&out2, &["--frist-dager", "60"]);
+    let line = |k: &str| {
+        err.lines()
+            .find(|l| l.trim_start().starts_with(k))
+            .map(|l| l.split_whitespace().last().unwrap().to_string())
+    };
+    assert_eq!(line("tilbudt_i_tide").as_deref(), Some("4"), "{err}");
+    assert_eq!(line("tilbudt_for_sent"), None, "{err}");
+
+    // per office / age band / rule, small counts hidden, sums that cannot reveal them
+    let k = rows(&out.join("revisjon_kontor.csv"));
+    let find = |d: &str, v: &str| k.iter().find(|r| r[0] == d && r[1] == v).unwrap().clone();
+    assert_eq!(find("totalt", "alle")[2..6], ["11", "<5", "<5", "7"]);
+    assert_eq!(find("nav_kontor", "5001")[2], "6");
+    assert_eq!(find("nav_kontor", "5001")[3], "0");
+    assert_eq!(find("regel", "langtidsmottaker")[2], "11");
+    for r in &k {
+        for c in &r[2..6] {
+            if let Ok(n) = c.parse::<u64>() {
+                assert!(n == 0 || n >= 5, "{r:?}");
+            }
+        }
+        let hidden = r[2..6].iter().filter(|c| c.parse::<u64>().is_err()).count();
+        assert_ne!(hidden, 1, "a row reveals its hidden count: {r:?}");
+        // the median of 4 offered persons is not shown
+        if r[0] == "totalt" {
+            assert_eq!(r[6], ":");
+        }
+    }
+    let html = std::fs::read_to_string(out.join("revisjon.html")).unwrap();
+    assert!(html.contains("<td>nav_kontor</td><td>5001</td><td>6</td>"));
+}
+
+fn verify(out: &Path) -> (bool, String) {
+    let o = kvp()
+        .args(["audit", "verify", "--data", DATA, "--out"])
+        .arg(out)
+        .output()
+        .unwrap();
+    (
+        o.status.success(),
+        String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr),
+    )
+}
+
+#[test]
+fn audit_verify_confirms_and_detects_a_changed_byte() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("revisjon");
+    audit(&out, &[]);
+    let (ok, text) = verify(&out);
+    assert!(ok, "{text}");
+    assert!(text.contains("revisjon.csv: identical"), "{text}");
+
+    // one changed byte in the per-person file
+    let p = out.join("revisjon.csv");
+    let mut bytes = std::fs::read(&p).unwrap();
+    let i = bytes.iter().position(|b| *b == b'i').unwrap();
+    bytes[i] = b'I';
+    std::fs::write(&p, bytes).unwrap();
+    let (ok, text) = verify(&out);
+    assert!(!ok);
+    assert!(
+        text.contains("revisjon.csv: DIFFERS from the hash in the manifest"),
+        "{text}"
+    );
+    assert!(text.contains("revisjon_kontor.csv: identical"), "{text}");
+
+    // a changed input is named
+    let copy = tmp.path().join("data");
+    std::fs::create_dir(&copy).unwrap();
+    for e in std::fs::read_dir(super::root().join(DATA)).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), copy.join(e.file_name())).unwrap();
+    }
+    let fresh = tmp.path().join("fresh");
+    audit(&fresh, &[]);
+    std::fs::copy(
+        super::root().join("testdata/uker/a/kvp_hendelser.parquet"),
+        copy.join("kvp_hendelser.parquet"),
+    )
+    .unwrap();
+    let o = kvp()
+        .args(["audit", "verify", "--out"])
+        .arg(&fresh)
+        .arg("--data")
+        .arg(&copy)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains("input kvp_hendelser.parquet: changed since the audit"),
+        "{text}"
+    );
+}
