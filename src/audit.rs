@@ -4,7 +4,6 @@
 //! verify` re-runs an audit from its manifest and confirms the outputs are byte-identical.
 
 use std::collections::{BTreeMap, HashMap};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
@@ -22,7 +21,7 @@ use crate::contract::load::{date_from_days, load_dir};
 use crate::engine::{Engine, EngineOptions};
 use crate::report::csv_out::{done, id_cell, safe, writer};
 use crate::report::manifest::{RuleSetEntry, rule_entries};
-use crate::report::{OutputDir, Staged, sha256_of};
+use crate::report::{OutputDir, sha256_of};
 use crate::rules::Status;
 
 pub const PERSONER: &str = "revisjon.csv";
@@ -297,17 +296,6 @@ fn group_table(persons: &[Flagged]) -> Vec<((String, String), Vec<String>)> {
         .collect()
 }
 
-fn text_file(out: &OutputDir, name: &str, bytes: &[u8], rows: u64) -> anyhow::Result<Staged> {
-    let mut tmp = out.temp(name)?;
-    tmp.write_all(bytes)?;
-    tmp.as_file().sync_all()?;
-    Ok(Staged {
-        name: name.into(),
-        tmp,
-        rows,
-    })
-}
-
 #[derive(Serialize)]
 struct AuditManifest {
     verktoy: &'static str,
@@ -422,7 +410,7 @@ pub async fn run(args: &AuditArgs) -> anyhow::Result<AuditOutcome> {
     staged.push(done(w, KONTOR, groups.len() as u64)?);
 
     let html = render_html(args, &groups, &head)?;
-    staged.push(text_file(&out, HTML, html.as_bytes(), groups.len() as u64)?);
+    staged.push(out.stage_bytes(HTML, html.as_bytes(), groups.len() as u64)?);
 
     let inputs = load_dir(&args.data, args.to)?.inputs;
     let mut utdata = Vec::new();
@@ -447,7 +435,7 @@ pub async fn run(args: &AuditArgs) -> anyhow::Result<AuditOutcome> {
     };
     let mut bytes = serde_json::to_vec_pretty(&m)?;
     bytes.push(b'\n');
-    staged.push(text_file(&out, MANIFEST, &bytes, 0)?);
+    staged.push(out.stage_bytes(MANIFEST, &bytes, 0)?);
     out.commit(staged)?;
 
     let mut per_vurdering = BTreeMap::new();

@@ -282,7 +282,7 @@ fn breakdown(
 }
 
 fn texts(lang: Lang) -> BTreeMap<&'static str, &'static str> {
-    let pairs: &[(&str, &str, &str)] = &[
+    let pairs: &[(&'static str, &'static str, &'static str)] = &[
         ("lang", "nb", "en"),
         (
             "tittel",
@@ -353,10 +353,7 @@ fn texts(lang: Lang) -> BTreeMap<&'static str, &'static str> {
             "Made with kvp-scan from rule set",
         ),
     ];
-    pairs
-        .iter()
-        .map(|(k, nb, en)| (*k, if lang == Lang::Nb { *nb } else { *en }))
-        .collect()
+    crate::contract::texts_in(pairs, lang)
 }
 
 pub fn render_html(

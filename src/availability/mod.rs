@@ -7,7 +7,6 @@ pub mod charts;
 pub mod suppress;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::io::Write;
 use std::path::PathBuf;
 
 use chrono::{Datelike, Months, NaiveDate};
@@ -516,17 +515,6 @@ fn json_units(f: &DateFigures) -> Vec<JsonUnit> {
     out
 }
 
-fn staged_text(out: &OutputDir, name: &str, bytes: &[u8], rows: u64) -> anyhow::Result<Staged> {
-    let mut tmp = out.temp(name)?;
-    tmp.write_all(bytes)?;
-    tmp.as_file().sync_all()?;
-    Ok(Staged {
-        name: name.into(),
-        tmp,
-        rows,
-    })
-}
-
 fn write_csv(
     out: &OutputDir,
     current: &DateFigures,
@@ -536,58 +524,30 @@ fn write_csv(
     let mut w = crate::report::csv_out::writer(tmp)?;
     w.write_record(["nivå", "enhet", "dato", "tabell", "kategori", "verdi"])?;
     let mut rows = 0u64;
-    let date = current.date.to_string();
-    for u in json_units(current) {
-        for (t, cats) in &u.tall {
-            for (c, v) in cats {
-                let v = match v {
-                    serde_json::Value::String(s) => s.clone(),
-                    other => other.to_string(),
-                };
-                w.write_record([
-                    &u.niva,
-                    &crate::report::csv_out::safe(&u.enhet),
-                    &date,
-                    t,
-                    c,
-                    &v,
-                ])?;
-                rows += 1;
-            }
-        }
-        let a = u
-            .andel_deltakere
-            .map(|x| format!("{x:.3}"))
-            .unwrap_or_else(|| ":".into());
-        w.write_record([
-            &u.niva,
-            &crate::report::csv_out::safe(&u.enhet),
-            &date,
-            "andel_deltakere",
-            "andel",
-            &a,
-        ])?;
-        rows += 1;
-    }
-    for f in trend {
+    // the current figures, then the trend's month-ends as `trend_<tabell>`
+    let dates = std::iter::once((current, "")).chain(trend.iter().map(|f| (f, "trend_")));
+    for (f, prefix) in dates {
         let date = f.date.to_string();
         for u in json_units(f) {
+            let enhet = crate::report::csv_out::safe(&u.enhet);
             for (t, cats) in &u.tall {
                 for (c, v) in cats {
                     let v = match v {
                         serde_json::Value::String(s) => s.clone(),
                         other => other.to_string(),
                     };
-                    w.write_record([
-                        &u.niva,
-                        &crate::report::csv_out::safe(&u.enhet),
-                        &date,
-                        &format!("trend_{t}"),
-                        c,
-                        &v,
-                    ])?;
+                    let t = format!("{prefix}{t}");
+                    w.write_record([&u.niva, &enhet, &date, &t, c, &v])?;
                     rows += 1;
                 }
+            }
+            if prefix.is_empty() {
+                let a = u
+                    .andel_deltakere
+                    .map(|x| format!("{x:.3}"))
+                    .unwrap_or_else(|| ":".into());
+                w.write_record([&u.niva, &enhet, &date, "andel_deltakere", "andel", &a])?;
+                rows += 1;
             }
         }
     }
@@ -643,9 +603,9 @@ pub async fn run(args: ReportArgs) -> anyhow::Result<ReportOutcome> {
     let json = serde_json::to_vec_pretty(&report)?;
     let html = charts::render_html(&current, &trend_all, &rules, args.lang)?;
     let staged = vec![
-        staged_text(&out, JSON, &json, report.enheter.len() as u64)?,
+        out.stage_bytes(JSON, &json, report.enheter.len() as u64)?,
         write_csv(&out, &current, &trend)?,
-        staged_text(&out, HTML, html.as_bytes(), 0)?,
+        out.stage_bytes(HTML, html.as_bytes(), 0)?,
     ];
     out.commit(staged)?;
     Ok(ReportOutcome {

@@ -364,6 +364,17 @@ pub enum Lang {
 
 /// A readable name for a code of the contract, in the given language. Unknown codes are
 /// returned as they are.
+/// A text table `(key, bokmål, English)` as a map in one language (page labels).
+pub fn texts_in(
+    pairs: &[(&'static str, &'static str, &'static str)],
+    lang: Lang,
+) -> std::collections::BTreeMap<&'static str, &'static str> {
+    pairs
+        .iter()
+        .map(|(k, nb, en)| (*k, if lang == Lang::Nb { *nb } else { *en }))
+        .collect()
+}
+
 pub fn label(kind: &str, code: &str, lang: Lang) -> String {
     let nb_en: Option<(&str, &str)> = match (kind, code) {
         ("ytelse", "AAP") => Some(("arbeidsavklaringspenger", "work assessment allowance (AAP)")),

@@ -58,6 +58,19 @@ impl OutputDir {
             .with_context(|| format!("cannot create a temporary file in {}", self.dir.display()))
     }
 
+    /// A complete file staged from bytes (HTML, JSON).
+    pub fn stage_bytes(&self, name: &str, bytes: &[u8], rows: u64) -> anyhow::Result<Staged> {
+        use std::io::Write;
+        let mut tmp = self.temp(name)?;
+        tmp.write_all(bytes)?;
+        tmp.as_file().sync_all()?;
+        Ok(Staged {
+            name: name.into(),
+            tmp,
+            rows,
+        })
+    }
+
     /// Renames every staged file into place. The temporary files are complete when this is
     /// called, so a failure before it leaves no output behind.
     pub fn commit(&self, staged: Vec<Staged>) -> anyhow::Result<()> {

@@ -244,7 +244,7 @@ struct HtmlSection {
 }
 
 fn labels(lang: Lang) -> BTreeMap<&'static str, &'static str> {
-    let pairs: &[(&str, &str, &str)] = &[
+    let pairs: &[(&'static str, &'static str, &'static str)] = &[
         ("lang", "nb", "en"),
         ("tittel", "KVP-kandidater", "KVP candidates"),
         ("kontor", "NAV-kontor", "NAV office"),
@@ -297,10 +297,7 @@ fn labels(lang: Lang) -> BTreeMap<&'static str, &'static str> {
             "Contains personal data: not to be shared outside the service.",
         ),
     ];
-    pairs
-        .iter()
-        .map(|(k, nb, en)| (*k, if lang == Lang::Nb { *nb } else { *en }))
-        .collect()
+    crate::contract::texts_in(pairs, lang)
 }
 
 fn section_title(p: PaListen, lang: Lang) -> &'static str {
