@@ -17,7 +17,7 @@ use tracing::info;
 use crate::availability::age_band;
 use crate::availability::suppress::{Shown, Table};
 use crate::contract::Lang;
-use crate::contract::load::{date_from_days, load_dir};
+use crate::contract::load::{Dataset, date_from_days, load_dir};
 use crate::engine::{Engine, EngineOptions};
 use crate::report::csv_out::{done, id_cell, safe, writer};
 use crate::report::manifest::{RuleSetEntry, rule_entries};
@@ -164,9 +164,9 @@ async fn flagged_persons(
 /// The offer events up to `to`, per person, oldest first.
 async fn offer_events(
     args: &AuditArgs,
+    data: &Dataset,
 ) -> anyhow::Result<HashMap<String, Vec<(NaiveDate, String)>>> {
-    let data = load_dir(&args.data, args.to)?;
-    let engine = Engine::new(&data, args.to, &args.engine).await?;
+    let engine = Engine::new(data, args.to, &args.engine).await?;
     let list = OFFER_EVENTS
         .iter()
         .map(|e| format!("'{e}'"))
@@ -203,7 +203,8 @@ fn group_table(persons: &[Flagged]) -> Vec<((String, String), Vec<String>)> {
         "tilbudt_for_sent",
         "ikke_tilbudt",
     ];
-    let mut groups: Vec<(String, String)> = vec![("totalt".into(), "alle".into())];
+    let mut groups: std::collections::BTreeSet<(String, String)> =
+        [("totalt".to_string(), "alle".to_string())].into();
     for p in persons {
         let mut gs = vec![
             ("totalt".to_string(), "alle".to_string()),
@@ -212,9 +213,7 @@ fn group_table(persons: &[Flagged]) -> Vec<((String, String), Vec<String>)> {
         ];
         gs.extend(p.regler.iter().map(|r| ("regel".to_string(), r.clone())));
         for g in gs {
-            if !groups.contains(&g) {
-                groups.push(g.clone());
-            }
+            groups.insert(g.clone());
             for c in cols {
                 cells
                     .entry((g.0.clone(), g.1.clone(), c.into()))
@@ -264,6 +263,7 @@ fn group_table(persons: &[Flagged]) -> Vec<((String, String), Vec<String>)> {
         }
     }
     let shown = t.suppress();
+    let mut groups: Vec<(String, String)> = groups.into_iter().collect();
     groups.sort_by_key(|(d, v)| {
         (
             ["totalt", "nav_kontor", "aldersgruppe", "regel"]
@@ -337,7 +337,9 @@ pub async fn run(args: &AuditArgs) -> anyhow::Result<AuditOutcome> {
         args.to
     );
     let mut persons = flagged_persons(args, &rules).await?;
-    let events = offer_events(args).await?;
+    // the data as of --to: the offer events, and the inputs the manifest records
+    let at_to = load_dir(&args.data, args.to)?;
+    let events = offer_events(args, &at_to).await?;
     for p in &mut persons {
         p.hendelse = events
             .get(&p.person_id)
@@ -412,7 +414,7 @@ pub async fn run(args: &AuditArgs) -> anyhow::Result<AuditOutcome> {
     let html = render_html(args, &groups, &head)?;
     staged.push(out.stage_bytes(HTML, html.as_bytes(), groups.len() as u64)?);
 
-    let inputs = load_dir(&args.data, args.to)?.inputs;
+    let inputs = at_to.inputs;
     let mut utdata = Vec::new();
     for s in &staged {
         utdata.push(crate::report::manifest::OutputEntry {

@@ -95,12 +95,7 @@ pub async fn scan_into(
     let mut vurderinger =
         parquet_out::VurderingerWriter::new(out.temp(parquet_out::FILE)?, args.as_of)?;
     let mut kandidater = csv_out::KandidaterWriter::new(out.temp(csv_out::KANDIDATER)?, args.lang);
-    let candidate_rules = rules
-        .rules
-        .iter()
-        .filter(|r| r.kind == crate::rules::Kind::Kandidat)
-        .map(|r| r.id.clone())
-        .collect();
+    let candidate_rules = rules.ids(crate::rules::Kind::Kandidat);
     let mut naer_treff =
         csv_out::NaerTreffWriter::new(out.temp(csv_out::NAER_TREFF)?, candidate_rules);
     let pseudo = args.pseudonymize.as_ref();

@@ -901,6 +901,8 @@ fn explain_names_the_single_missing_condition() {
     );
 }
 
+#[path = "cli/browser.rs"]
+mod browser;
 #[path = "cli/weekly.rs"]
 mod weekly;
 

@@ -7,9 +7,9 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::suppress::Shown;
-use super::{AGE_BANDS, DateFigures, GENDERS, LEVELS, OUTCOMES, REGI, STATUS, uptake};
+use super::{AGE_BANDS, DateFigures, LEVELS, STATUS, uptake};
 use crate::contract::Lang;
-use crate::rules::{Kind, RuleSet};
+use crate::rules::RuleSet;
 
 #[derive(Serialize)]
 struct Bar {
@@ -100,14 +100,6 @@ fn label(code: &str, lang: Lang) -> String {
         Lang::Nb => nb_en.0.to_string(),
         Lang::En => nb_en.1.to_string(),
     }
-}
-
-fn rule_title(rules: &RuleSet, id: &str, lang: Lang) -> String {
-    rules
-        .rules
-        .iter()
-        .find(|r| r.id == id)
-        .map_or(id.to_string(), |r| r.title(lang).to_string())
 }
 
 fn units(f: &DateFigures, level: &str) -> Vec<String> {
@@ -363,15 +355,7 @@ pub fn render_html(
     lang: Lang,
 ) -> anyhow::Result<String> {
     let t = texts(lang);
-    let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
-    let ids = |k: Kind| {
-        rules
-            .rules
-            .iter()
-            .filter(|r| r.kind == k)
-            .map(|r| r.id.clone())
-            .collect::<Vec<_>>()
-    };
+    let cats = |table: &str| super::category(rules, table);
     // (table, column heading) for the candidate / participant pairs
     let pair = |a: &str| {
         vec![
@@ -380,45 +364,39 @@ pub fn render_html(
         ]
     };
     let one = |table: &str, head: &str| vec![(table.to_string(), t[head].to_string())];
-    let exclusion_ids: Vec<String> = ids(Kind::Eksklusjon)
-        .into_iter()
-        .filter(|r| r != "deltar_i_kvp" && r != "kvp_under_behandling")
-        .collect();
-    let mut outcomes = vec!["alle".to_string()];
-    outcomes.extend(s(&OUTCOMES));
     let breakdowns = vec![
         breakdown(
             current,
             t["kjonn"].into(),
-            &s(&GENDERS),
+            &cats("kjonn_kandidater"),
             &pair("kjonn"),
             |c| label(c, lang),
         ),
         breakdown(
             current,
             t["regel"].into(),
-            &ids(Kind::Kandidat),
+            &cats("regel_kandidater"),
             &pair("regel"),
-            |c| rule_title(rules, c, lang),
+            |c| rules.title(c, lang),
         ),
         breakdown(
             current,
             t["grunn"].into(),
-            &exclusion_ids,
+            &cats("ekskludert_grunn"),
             &one("ekskludert_grunn", "antall"),
-            |c| rule_title(rules, c, lang),
+            |c| rules.title(c, lang),
         ),
         breakdown(
             current,
             t["regi"].into(),
-            &s(&REGI),
+            &cats("regi_deltakere"),
             &one("regi_deltakere", "deltakere"),
             |c| label(c, lang),
         ),
         breakdown(
             current,
             t["avsluttet"].into(),
-            &outcomes,
+            &cats("avsluttet_siste_12_mnd"),
             &one("avsluttet_siste_12_mnd", "antall"),
             |c| label(c, lang),
         ),

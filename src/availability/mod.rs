@@ -161,17 +161,11 @@ impl Counts {
     }
 }
 
-/// The categories of every table, so that every unit has every cell (zeros included).
+/// The categories of every table, so that every unit has every cell (zeros included); the
+/// page's breakdown tables list the same categories (see [`category`]).
 fn categories(rules: &RuleSet, full: bool) -> Vec<(&'static str, Vec<String>)> {
     let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
-    let ids = |k: Kind| {
-        rules
-            .rules
-            .iter()
-            .filter(|r| r.kind == k)
-            .map(|r| r.id.clone())
-            .collect::<Vec<_>>()
-    };
+    let ids = |k: Kind| rules.ids(k);
     let mut t = vec![("status", s(&STATUS))];
     if full {
         t.push(("alder_kandidater", s(&AGE_BANDS)));
@@ -180,11 +174,15 @@ fn categories(rules: &RuleSet, full: bool) -> Vec<(&'static str, Vec<String>)> {
         t.push(("kjonn_deltakere", s(&GENDERS)));
         t.push(("regel_kandidater", ids(Kind::Kandidat)));
         t.push(("regel_deltakere", ids(Kind::Kandidat)));
+        // exclusions that set a status of their own (deltaker, under_behandling) are not
+        // reasons for `ekskludert`
         t.push((
             "ekskludert_grunn",
-            ids(Kind::Eksklusjon)
-                .into_iter()
-                .filter(|r| r != "deltar_i_kvp" && r != "kvp_under_behandling")
+            rules
+                .rules
+                .iter()
+                .filter(|r| r.kind == Kind::Eksklusjon && r.gir_status.is_none())
+                .map(|r| r.id.clone())
                 .collect(),
         ));
         t.push(("regi_deltakere", s(&REGI)));
@@ -193,6 +191,15 @@ fn categories(rules: &RuleSet, full: bool) -> Vec<(&'static str, Vec<String>)> {
         t.push(("avsluttet_siste_12_mnd", o));
     }
     t
+}
+
+/// The categories of one table of the full figures.
+fn category(rules: &RuleSet, table: &str) -> Vec<String> {
+    categories(rules, true)
+        .into_iter()
+        .find(|(t, _)| *t == table)
+        .map(|(_, c)| c)
+        .unwrap_or_default()
 }
 
 /// Everything for one scan date (after suppression: raw counts are not kept).
@@ -214,6 +221,7 @@ fn count_persons(
         let deltaker = p.status == Status::Deltaker;
         let kandidat = p.status == Status::Kandidat;
         for (level, unit) in p.units() {
+            // registers the unit even when nobody in it counts anywhere (zeros are published)
             counts.add(level, unit, "status", "deltakere", 0);
             let mut add = |table: &str, cat: &str| counts.add(level, unit, table, cat, 1);
             match p.status {

@@ -499,6 +499,21 @@ impl RuleSet {
         self.rules.iter().find(|r| r.id == id)
     }
 
+    /// A rule's title in `lang`, or its id when the set has no such rule.
+    pub fn title(&self, id: &str, lang: Lang) -> String {
+        self.get(id)
+            .map_or_else(|| id.to_string(), |r| r.title(lang).to_string())
+    }
+
+    /// The ids of the rules of one kind, in rule-set order.
+    pub fn ids(&self, kind: Kind) -> Vec<String> {
+        self.rules
+            .iter()
+            .filter(|r| r.kind == kind)
+            .map(|r| r.id.clone())
+            .collect()
+    }
+
     /// A hash over every rule file, identifying the rule set.
     pub fn hash(&self) -> String {
         let mut h = Sha256::new();

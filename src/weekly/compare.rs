@@ -90,15 +90,6 @@ pub enum Grunn {
     IkkeIData,
 }
 
-fn title(rules: &RuleSet, id: &str, lang: Lang) -> String {
-    rules
-        .rules
-        .iter()
-        .find(|r| r.id == id)
-        .map(|r| r.title(lang).to_string())
-        .unwrap_or_else(|| id.to_string())
-}
-
 fn or_none(v: &Option<String>, lang: Lang, f: impl Fn(&str) -> String) -> String {
     match v {
         Some(s) => f(s),
@@ -130,7 +121,7 @@ impl Change {
 
     pub fn text(&self, rules: &RuleSet, lang: Lang) -> String {
         use Lang::*;
-        let t = |id: &str| title(rules, id, lang);
+        let t = |id: &str| rules.title(id, lang);
         match (self, lang) {
             (Change::NyIUttrekket, Nb) => "ny i uttrekket siden forrige kjøring".into(),
             (Change::NyIUttrekket, En) => "new in the export since the previous run".into(),
@@ -236,7 +227,7 @@ impl Grunn {
                 }
             }
             (Grunn::Ekskludert { regler }, _) => {
-                let r: Vec<String> = regler.iter().map(|r| title(rules, r, lang)).collect();
+                let r: Vec<String> = regler.iter().map(|r| rules.title(r, lang)).collect();
                 let r = crate::rules::template::join_list(&r, lang);
                 match lang {
                     Nb => format!("utelukket: {r}"),

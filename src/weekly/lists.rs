@@ -355,13 +355,7 @@ fn write_html(
                     treff: e
                         .treff
                         .iter()
-                        .map(|r| {
-                            ctx.rules
-                                .rules
-                                .iter()
-                                .find(|x| &x.id == r)
-                                .map_or(r.clone(), |x| x.title(ctx.lang).to_string())
-                        })
+                        .map(|r| ctx.rules.title(r, ctx.lang))
                         .collect(),
                     grunn: (!t.grunn.is_empty()).then_some(t.grunn),
                     endringer: e

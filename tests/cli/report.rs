@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use super::weekly::{chromium, headless};
+use super::browser::{Browser, assert_self_contained};
 use super::{AS_OF, kvp, read_csv, scan};
 
 fn report(data: &str, months: &str) -> (tempfile::TempDir, PathBuf, String) {
@@ -241,29 +241,14 @@ fn report_files_are_private_and_written_together() {
 
 #[test]
 fn report_page_and_charts_render_in_headless_chromium() {
-    let Some(browser) = chromium() else {
-        if std::env::var("KVP_SCAN_SKIP_BROWSER").is_ok() {
-            return;
-        }
-        panic!("headless Chromium is needed: see caseworker_pages_render_in_headless_chromium");
+    let Some(browser) = Browser::require() else {
+        return;
     };
     let (tmp, out, _) = report("testdata/demo", "12");
     let page = out.join("rapport.html");
-    let source = std::fs::read_to_string(&page).unwrap();
-    for external in ["http://", "https://", "src=", "<link", "@import", "<script"] {
-        assert!(
-            !source.contains(external),
-            "rapport.html refers to {external}"
-        );
-    }
-    let profile = tmp.path().join("profile");
-    let o = headless(&browser, &profile)
-        .arg("--dump-dom")
-        .arg(format!("file://{}", page.display()))
-        .output()
-        .unwrap();
-    assert!(o.status.success());
-    let dom = String::from_utf8(o.stdout).unwrap();
+    assert_self_contained(&page);
+    let dom = browser.dom(&page);
+
     for id in ["svg-andel", "svg-trend", "svg-alder"] {
         assert!(dom.contains(&format!("id=\"{id}\"")), "chart {id} missing");
     }
@@ -279,18 +264,5 @@ fn report_page_and_charts_render_in_headless_chromium() {
     assert_eq!(trend.matches("<circle").count(), 2 * 13);
     assert_eq!(section("svg-alder").matches("<rect").count(), 14);
 
-    let png = tmp.path().join("rapport.png");
-    let o = headless(&browser, &profile)
-        .arg("--window-size=900,1800")
-        .arg(format!("--screenshot={}", png.display()))
-        .arg(format!("file://{}", page.display()))
-        .output()
-        .unwrap();
-    assert!(o.status.success());
-    let bytes = std::fs::read(&png).unwrap();
-    assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n"));
-    assert!(bytes.len() > 30_000, "a near-empty screenshot");
-    if let Ok(keep) = std::env::var("KVP_SCAN_KEEP_SCREENSHOT") {
-        std::fs::copy(&png, format!("{keep}.rapport.png")).unwrap();
-    }
+    browser.screenshot(&page, "900,1800", &tmp.path().join("rapport.png"), 30_000);
 }

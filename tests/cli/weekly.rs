@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
 
+use super::browser::{Browser, assert_self_contained};
 use super::{kvp, list, read_batches, read_csv, root};
 use datafusion::arrow::array::{Array, AsArray};
 use datafusion::arrow::datatypes::Date32Type;
@@ -586,48 +587,10 @@ fn pseudonymized_lists_carry_no_real_ids_and_stay_stable() {
     assert_eq!(run_ids(&state).len(), 2);
 }
 
-pub(super) fn chromium() -> Option<PathBuf> {
-    if let Ok(p) = std::env::var("KVP_SCAN_CHROMIUM") {
-        return Some(PathBuf::from(p));
-    }
-    [
-        "/usr/bin/chromium",
-        "/usr/bin/chromium-browser",
-        "/usr/bin/google-chrome",
-    ]
-    .iter()
-    .map(PathBuf::from)
-    .find(|p| p.exists())
-}
-
-pub(super) fn headless(browser: &Path, profile: &Path) -> std::process::Command {
-    let mut c = std::process::Command::new(browser);
-    c.args([
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--hide-scrollbars",
-    ])
-    .arg(format!("--user-data-dir={}", profile.display()));
-    c
-}
-
 #[test]
 fn caseworker_pages_render_in_headless_chromium() {
-    let Some(browser) = chromium() else {
-        if std::env::var("KVP_SCAN_SKIP_BROWSER").is_ok() {
-            eprintln!("KVP_SCAN_SKIP_BROWSER set: browser test skipped");
-            return;
-        }
-        panic!(
-            "headless Chromium is needed for this test: install Debian's `chromium` \
-             (.ci/run does), point KVP_SCAN_CHROMIUM at a browser, or set KVP_SCAN_SKIP_BROWSER=1"
-        );
+    let Some(browser) = Browser::require() else {
+        return;
     };
     let tmp = tempfile::tempdir().unwrap();
     let state = tmp.path().join("state");
@@ -641,24 +604,10 @@ fn caseworker_pages_render_in_headless_chromium() {
         .filter(|f| f.extension().is_some_and(|e| e == "html"))
         .collect();
     assert_eq!(pages.len(), 4);
-    let profile = tmp.path().join("chromium-profile");
     for page in &pages {
         let path = run.join("lister").join(page);
-        let source = std::fs::read_to_string(&path).unwrap();
-        for external in ["http://", "https://", "src=", "<link", "@import", "<script"] {
-            assert!(!source.contains(external), "{page:?} refers to {external}");
-        }
-        let out = headless(&browser, &profile)
-            .arg("--dump-dom")
-            .arg(format!("file://{}", path.display()))
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let dom = String::from_utf8(out.stdout).unwrap();
+        assert_self_contained(&path);
+        let dom = browser.dom(&path);
         let csv_name = page.with_extension("csv").to_string_lossy().into_owned();
         let on_list: Vec<&String> = all
             .iter()
@@ -677,41 +626,8 @@ fn caseworker_pages_render_in_headless_chromium() {
 
     // screenshot and A4 print of the busiest page
     let v1 = run.join("lister/0314/V1.html");
-    let png = tmp.path().join("V1.png");
-    let out = headless(&browser, &profile)
-        .arg("--window-size=900,1400")
-        .arg(format!("--screenshot={}", png.display()))
-        .arg(format!("file://{}", v1.display()))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let bytes = std::fs::read(&png).unwrap();
-    assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n"));
-    assert!(
-        bytes.len() > 20_000,
-        "a near-empty screenshot: {} bytes",
-        bytes.len()
-    );
-    if let Ok(keep) = std::env::var("KVP_SCAN_KEEP_SCREENSHOT") {
-        std::fs::copy(&png, keep).unwrap();
-    }
-    let pdf = tmp.path().join("V1.pdf");
-    let out = headless(&browser, &profile)
-        .arg("--no-pdf-header-footer")
-        .arg(format!("--print-to-pdf={}", pdf.display()))
-        .arg(format!("file://{}", v1.display()))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let bytes = std::fs::read(&pdf).unwrap();
+    browser.screenshot(&v1, "900,1400", &tmp.path().join("V1.png"), 20_000);
+    let bytes = browser.pdf(&v1, &tmp.path().join("V1.pdf"));
     assert!(bytes.starts_with(b"%PDF"));
     let text = String::from_utf8_lossy(&bytes);
     assert!(
