@@ -125,48 +125,148 @@ fn median(mut v: Vec<i64>) -> Option<f64> {
     })
 }
 
+/// Every person a candidate on at least one of the Mondays, with the first such Monday, in one
+/// pass per parameter set: the data is loaded once (as of `--to`) and each rule runs once over
+/// all Mondays, the dates being a column of every fact. Mondays whose parameters in force differ
+/// (a threshold changed during the period) are evaluated in separate passes.
+/// Also returns the offer events of the data as of `--to`, per person, oldest first.
 async fn flagged_persons(
     args: &AuditArgs,
     rules: &crate::rules::RuleSet,
-) -> anyhow::Result<Vec<Flagged>> {
-    let mut first: BTreeMap<String, Flagged> = BTreeMap::new();
+    data: &Dataset,
+) -> anyhow::Result<(Vec<Flagged>, OfferEvents)> {
+    let mut passes: BTreeMap<String, Vec<NaiveDate>> = BTreeMap::new();
+    let mut order: Vec<String> = Vec::new();
     for d in mondays(args.from, args.to) {
-        let started = std::time::Instant::now();
-        let data = load_dir(&args.data, d)?;
-        let engine = Engine::new(&data, d, &args.engine).await?;
-        let planned = engine.plan_rules(rules, &HashMap::new()).await?;
-        let mut n = 0u64;
-        engine
-            .evaluate(rules, &planned, args.lang, None, |v| {
-                if v.status == Status::Kandidat && !first.contains_key(&v.facts.person_id) {
-                    n += 1;
-                    first.insert(
-                        v.facts.person_id.clone(),
-                        Flagged {
-                            person_id: v.facts.person_id.clone(),
-                            nav_kontor: v.facts.nav_kontor.clone(),
-                            forste_flagget: d,
-                            alder: v.facts.alder,
-                            regler: v.treff.clone(),
-                            hendelse: None,
-                            vurdering: Vurdering::IkkeTilbudt,
-                        },
-                    );
-                }
-                Ok(())
-            })
-            .await?;
-        info!(date = %d, newly_flagged = n, elapsed_ms = started.elapsed().as_millis() as u64, "audit week replayed");
+        let key = format!(
+            "{:?}",
+            rules
+                .rules
+                .iter()
+                .map(|r| r.params_at(d))
+                .collect::<Vec<_>>()
+        );
+        if !passes.contains_key(&key) {
+            order.push(key.clone());
+        }
+        passes.entry(key).or_default().push(d);
     }
-    Ok(first.into_values().collect())
+    let mut first: BTreeMap<String, Flagged> = BTreeMap::new();
+    let mut events = None;
+    for key in &order {
+        let dates = &passes[key];
+        let started = std::time::Instant::now();
+        let engine = Engine::for_dates(data, dates, &args.engine).await?;
+        let planned = engine.plan_rules(rules, &HashMap::new()).await?;
+        let statuses = engine.candidate_statuses(rules, &planned).await?;
+        // statuses come sorted by date, so the first kandidat row per person is the first flag
+        let mut new: Vec<Flagged> = Vec::new();
+        let mut seen = vec![false; statuses.persons.len()];
+        for s in &statuses.rows {
+            let id = &statuses.persons[s.person as usize];
+            if s.status != Status::Kandidat || seen[s.person as usize] || first.contains_key(id) {
+                continue;
+            }
+            seen[s.person as usize] = true;
+            new.push(Flagged {
+                person_id: id.clone(),
+                nav_kontor: String::new(),
+                forste_flagget: s.dato,
+                alder: 0,
+                regler: s.treff.iter().map(|i| rules.rules[*i].id.clone()).collect(),
+                hendelse: None,
+                vurdering: Vurdering::IkkeTilbudt,
+            });
+        }
+        fill_person_facts(&engine, &mut new).await?;
+        info!(
+            mondays = dates.len(),
+            newly_flagged = new.len(),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "audit pass done"
+        );
+        for f in new {
+            first.insert(f.person_id.clone(), f);
+        }
+        if events.is_none() {
+            events = Some(offer_events(&engine).await?);
+        }
+    }
+    Ok((
+        first.into_values().collect(),
+        events.expect("at least one Monday"),
+    ))
 }
 
-/// The offer events up to `to`, per person, oldest first.
-async fn offer_events(
-    args: &AuditArgs,
-    data: &Dataset,
-) -> anyhow::Result<HashMap<String, Vec<(NaiveDate, String)>>> {
-    let engine = Engine::new(data, args.to, &args.engine).await?;
+/// The office and age of each newly flagged person on their first flag date: the `person` fact
+/// (the same age as the scan's) for just these persons and dates.
+async fn fill_person_facts(engine: &Engine, flagged: &mut [Flagged]) -> anyhow::Result<()> {
+    use datafusion::arrow::array::{ArrayRef, RecordBatch, StringArray};
+    use datafusion::arrow::datatypes::{DataType, Field, Int64Type};
+    use std::sync::Arc;
+    if flagged.is_empty() {
+        return Ok(());
+    }
+    let dates: Vec<NaiveDate> = flagged.iter().map(|f| f.forste_flagget).collect();
+    let dates = crate::engine::facts::dates_batch(&dates)?;
+    let mut fields: Vec<Field> = dates
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.as_ref().clone())
+        .collect();
+    fields.push(Field::new("person_id", DataType::Utf8, false));
+    let mut columns: Vec<ArrayRef> = dates.columns().to_vec();
+    columns.push(Arc::new(StringArray::from_iter_values(
+        flagged.iter().map(|f| f.person_id.as_str()),
+    )));
+    let batch = RecordBatch::try_new(
+        Arc::new(datafusion::arrow::datatypes::Schema::new(fields)),
+        columns,
+    )?;
+    let ctx = engine.context();
+    ctx.register_table(
+        "_forste_flagg",
+        Arc::new(datafusion::datasource::MemTable::try_new(
+            batch.schema(),
+            vec![vec![batch]],
+        )?),
+    )?;
+    let sql = format!(
+        "SELECT person_id, nav_kontor, alder FROM ({})",
+        crate::engine::facts::person_sql("JOIN _forste_flagg s ON s.person_id = p.person_id")
+    );
+    let mut found: HashMap<String, (String, i64)> = HashMap::new();
+    let mut stream = ctx.sql(&sql).await?.execute_stream().await?;
+    while let Some(b) = stream.next().await {
+        let b = b?;
+        let ids = datafusion::arrow::compute::cast(b.column(0), &DataType::Utf8)?;
+        let ids = ids.as_string::<i32>();
+        let kontor = datafusion::arrow::compute::cast(b.column(1), &DataType::Utf8)?;
+        let kontor = kontor.as_string::<i32>();
+        let alder = b.column(2).as_primitive::<Int64Type>();
+        for i in 0..b.num_rows() {
+            found.insert(
+                ids.value(i).to_string(),
+                (kontor.value(i).to_string(), alder.value(i)),
+            );
+        }
+    }
+    ctx.deregister_table("_forste_flagg")?;
+    for f in flagged.iter_mut() {
+        let (kontor, alder) = found
+            .remove(&f.person_id)
+            .with_context(|| "a flagged person is missing from the person facts")?;
+        f.nav_kontor = kontor;
+        f.alder = alder;
+    }
+    Ok(())
+}
+
+type OfferEvents = HashMap<String, Vec<(NaiveDate, String)>>;
+
+/// The offer events in the session's data, per person, oldest first.
+async fn offer_events(engine: &Engine) -> anyhow::Result<OfferEvents> {
     let list = OFFER_EVENTS
         .iter()
         .map(|e| format!("'{e}'"))
@@ -176,7 +276,7 @@ async fn offer_events(
         "SELECT person_id, dato, hendelse FROM kvp_hendelser WHERE hendelse IN ({list}) \
          ORDER BY person_id, dato, hendelse"
     );
-    let mut out: HashMap<String, Vec<(NaiveDate, String)>> = HashMap::new();
+    let mut out: OfferEvents = HashMap::new();
     let mut stream = engine.context().sql(&sql).await?.execute_stream().await?;
     while let Some(b) = stream.next().await {
         let b = b?;
@@ -336,10 +436,10 @@ pub async fn run(args: &AuditArgs) -> anyhow::Result<AuditOutcome> {
         args.from,
         args.to
     );
-    let mut persons = flagged_persons(args, &rules).await?;
-    // the data as of --to: the offer events, and the inputs the manifest records
+    // the data as of --to, loaded once: every Monday is evaluated on it (each fact keeps the
+    // rows dated on or before its Monday), and the manifest records its inputs
     let at_to = load_dir(&args.data, args.to)?;
-    let events = offer_events(args, &at_to).await?;
+    let (mut persons, events) = flagged_persons(args, &rules, &at_to).await?;
     for p in &mut persons {
         p.hendelse = events
             .get(&p.person_id)

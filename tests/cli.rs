@@ -548,6 +548,7 @@ fn shipped_rules_check_and_test_clean() {
 #[case::missing_english("mangler_engelsk")]
 #[case::unknown_template_variable("ukjent_malvariabel")]
 #[case::duplicate_id("duplikat_id")]
+#[case::no_scan_date("uten_skanningsdato")]
 fn rules_check_points_at_the_problem(#[case] case: &str) {
     let a = kvp()
         .args([

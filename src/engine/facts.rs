@@ -2,12 +2,27 @@
 //!
 //! They are the engine's vocabulary (README, "Facts"): rule files select from them instead of
 //! repeating the contract's definitions (what counts as a month with stønad, which vedtak is
-//! in force, what the KVP state is).
+//! in force, what the KVP state is). Every view has one row per scan date and person
+//! (`skanningsdato`, `person_id`), so one session can evaluate many scan dates in one pass:
+//! a scan has one date, an audit every Monday of its period.
+
+use std::sync::Arc;
 
 use chrono::{Datelike, NaiveDate};
+use datafusion::arrow::array::{Date32Array, Int64Array, RecordBatch};
+use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use datafusion::error::Result;
+
+use crate::contract::load::days_since_epoch;
 
 /// How far back `stonadsmaneder` reaches, in months including the scan month.
 pub const HORIZON_MONTHS: i64 = 120;
+
+/// The scan dates, visible to rules: `skanningsdato`, `maned_nr` (its month index), `aar`,
+/// `mmdd` (month * 100 + day).
+pub const DATES: &str = "skanningsdatoer";
+/// Internal: for each scan date, the months `stonadsmaneder` covers and how far back each is.
+pub const DATE_MONTHS: &str = "_skanningsmaneder";
 
 /// Livelihood benefits as an SQL list.
 fn livsopphold_list() -> String {
@@ -23,113 +38,211 @@ pub fn month_index(d: NaiveDate) -> i64 {
     d.year() as i64 * 12 + d.month0() as i64
 }
 
-/// The fact views in creation order: (name, SQL). Values that only depend on the scan date are
-/// written into the SQL as literals.
-pub fn views(as_of: NaiveDate) -> Vec<(&'static str, String)> {
-    let d = format!("DATE '{}'", as_of.format("%Y-%m-%d"));
-    let y = as_of.year();
-    let md = as_of.month() * 100 + as_of.day();
-    let mi = month_index(as_of);
-    let lo = mi - (HORIZON_MONTHS - 1);
+/// The `skanningsdatoer` table for a set of dates.
+pub fn dates_batch(dates: &[NaiveDate]) -> Result<RecordBatch> {
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("skanningsdato", DataType::Date32, false),
+        Field::new("maned_nr", DataType::Int64, false),
+        Field::new("aar", DataType::Int64, false),
+        Field::new("mmdd", DataType::Int64, false),
+    ]));
+    Ok(RecordBatch::try_new(
+        schema,
+        vec![
+            Arc::new(Date32Array::from_iter_values(
+                dates.iter().map(|d| days_since_epoch(*d)),
+            )),
+            Arc::new(Int64Array::from_iter_values(
+                dates.iter().map(|d| month_index(*d)),
+            )),
+            Arc::new(Int64Array::from_iter_values(
+                dates.iter().map(|d| d.year() as i64),
+            )),
+            Arc::new(Int64Array::from_iter_values(
+                dates.iter().map(|d| (d.month() * 100 + d.day()) as i64),
+            )),
+        ],
+    )?)
+}
+
+/// The `_skanningsmaneder` table: (skanningsdato, maned_nr, maneder_siden) for the
+/// `HORIZON_MONTHS` months up to each date's month. A rule's `maneder_siden < n` filter is
+/// pushed into this small table, so a 12-month rule joins 12 months per date, not 120.
+pub fn date_months_batch(dates: &[NaiveDate]) -> Result<RecordBatch> {
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("skanningsdato", DataType::Date32, false),
+        Field::new("maned_nr", DataType::Int64, false),
+        Field::new("maneder_siden", DataType::Int64, false),
+    ]));
+    let rows: Vec<(i32, i64, i64)> = dates
+        .iter()
+        .flat_map(|d| {
+            let mi = month_index(*d);
+            (0..HORIZON_MONTHS).map(move |back| (days_since_epoch(*d), mi - back, back))
+        })
+        .collect();
+    Ok(RecordBatch::try_new(
+        schema,
+        vec![
+            Arc::new(Date32Array::from_iter_values(rows.iter().map(|r| r.0))),
+            Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| r.1))),
+            Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| r.2))),
+        ],
+    )?)
+}
+
+/// The `person` fact for the dates in `dates`: a join onto `personer p` whose alias `s` has the
+/// columns of `skanningsdatoer` (`skanningsdato`, `aar`, `mmdd`).
+pub fn person_sql(dates: &str) -> String {
+    format!(
+        "SELECT s.skanningsdato, p.person_id, p.fodselsdato, p.kjonn, p.kommune_nr, p.bydel_nr,
+           p.nav_kontor, p.veileder, p.adressebeskyttelse,
+           CAST(s.aar - date_part('year', p.fodselsdato)
+                - CASE WHEN date_part('month', p.fodselsdato) * 100 + date_part('day', p.fodselsdato) > s.mmdd
+                       THEN 1 ELSE 0 END AS BIGINT) AS alder
+         FROM personer p {dates}"
+    )
+}
+
+/// A fact view: its name, its SQL, and whether it is kept in memory when many dates are
+/// evaluated at once (one date: every view is kept).
+pub struct View {
+    pub name: &'static str,
+    pub sql: String,
+    /// Independent of the scan date (its size does not grow with the number of dates).
+    pub date_free: bool,
+}
+
+/// The fact views in creation order. `dates` must not be empty; only the first and last
+/// dates' months bound the payments read.
+pub fn views(dates: &[NaiveDate]) -> Vec<View> {
+    let first = *dates.iter().min().expect("at least one scan date");
+    let last = *dates.iter().max().expect("at least one scan date");
+    let dmax = format!("DATE '{}'", last.format("%Y-%m-%d"));
+    let hi = month_index(last);
+    let lo = month_index(first) - (HORIZON_MONTHS - 1);
     let midx = |c: &str| format!("(date_part('year', {c}) * 12 + date_part('month', {c}) - 1)");
+    // The event order within one day: the process order of kvp-rules.md.
+    let event_order =
+        "CASE hendelse WHEN 'INFORMERT' THEN 1 WHEN 'VURDERT' THEN 2 WHEN 'SOKNAD' THEN 3
+                       WHEN 'INNVILGET' THEN 4 WHEN 'AVSLATT' THEN 4 WHEN 'BEGYNT' THEN 5
+                       WHEN 'PERMISJON' THEN 6 WHEN 'GJENOPPTATT' THEN 7 ELSE 8 END";
+    // A row in force from its date until the next row's date: the latest on or before a date.
+    let in_force = |c: &str| {
+        format!("{c} <= s.skanningsdato AND (_neste IS NULL OR _neste > s.skanningsdato)")
+    };
     vec![
-        (
-            "person",
-            format!(
-                "SELECT person_id, fodselsdato, kjonn, kommune_nr, bydel_nr, nav_kontor, veileder, adressebeskyttelse,
-                   CAST({y} - date_part('year', fodselsdato)
-                        - CASE WHEN date_part('month', fodselsdato) * 100 + date_part('day', fodselsdato) > {md}
-                               THEN 1 ELSE 0 END AS BIGINT) AS alder
-                 FROM personer"
-            ),
-        ),
-        (
-            "stonadsmaneder",
-            format!(
-                "SELECT person_id, maned_nr, CAST({mi} - maned_nr AS BIGINT) AS maneder_siden,
-                   make_date(CAST(maned_nr / 12 AS INT), CAST(maned_nr % 12 + 1 AS INT), 1) AS maned
-                 FROM (
-                   SELECT DISTINCT person_id, maned_nr FROM (
-                     SELECT person_id, unnest(generate_series(greatest(fra, {lo}), least(til, {mi}))) AS maned_nr
-                     FROM (
-                       SELECT person_id,
-                         CAST({fra} AS BIGINT) AS fra,
-                         CAST(CASE WHEN fom IS NULL THEN {utb} ELSE {til} END AS BIGINT) AS til
-                       FROM okonomisk_stonad
-                       WHERE status = 'UTBETALT' AND belop > 0 AND utbetalingsdato <= {d}
-                     ) WHERE til >= {lo} AND fra <= {mi}
-                   )
-                 )",
+        View {
+            name: "person",
+            sql: person_sql("CROSS JOIN skanningsdatoer s"),
+            date_free: false,
+        },
+        // Each month with stønad and the first day it was known (the earliest payment for it).
+        View {
+            name: "_stonad_kjent",
+            sql: format!(
+                "SELECT arrow_cast(person_id, 'Utf8View') AS person_id, maned_nr, min(utbetalingsdato) AS kjent_fra FROM (
+                   SELECT person_id, utbetalingsdato,
+                          unnest(generate_series(greatest(fra, {lo}), least(til, {hi}))) AS maned_nr
+                   FROM (
+                     SELECT person_id, utbetalingsdato,
+                       CAST({fra} AS BIGINT) AS fra,
+                       CAST(CASE WHEN fom IS NULL THEN {utb} ELSE {til} END AS BIGINT) AS til
+                     FROM okonomisk_stonad
+                     WHERE status = 'UTBETALT' AND belop > 0 AND utbetalingsdato <= {dmax}
+                   ) WHERE til >= {lo} AND fra <= {hi}
+                 ) GROUP BY person_id, maned_nr",
                 fra = midx("coalesce(fom, utbetalingsdato)"),
                 utb = midx("utbetalingsdato"),
                 til = midx("coalesce(tom, fom)"),
             ),
-        ),
-        (
-            "innsatsgruppe_gjeldende",
-            format!(
-                "SELECT person_id, innsatsgruppe, innsatsgruppe_kilde, vedtak_dato, hovedmal FROM (
-                   SELECT *, row_number() OVER (PARTITION BY person_id
-                                                ORDER BY vedtak_dato DESC, _kilde DESC, _rad DESC) AS nr
-                   FROM oppfolgingsvedtak WHERE vedtak_dato <= {d}
-                 ) WHERE nr = 1"
+            date_free: true,
+        },
+        View {
+            name: "stonadsmaneder",
+            sql: "SELECT s.skanningsdato, k.person_id, k.maned_nr, s.maneder_siden,
+                   make_date(CAST(k.maned_nr / 12 AS INT), CAST(k.maned_nr % 12 + 1 AS INT), 1) AS maned
+                 FROM _skanningsmaneder s JOIN _stonad_kjent k ON k.maned_nr = s.maned_nr
+                 WHERE k.kjent_fra <= s.skanningsdato"
+                .to_string(),
+            date_free: false,
+        },
+        View {
+            name: "innsatsgruppe_gjeldende",
+            sql: format!(
+                "SELECT s.skanningsdato, v.person_id, v.innsatsgruppe, v.innsatsgruppe_kilde, v.vedtak_dato, v.hovedmal
+                 FROM (
+                   SELECT *, lead(vedtak_dato) OVER (PARTITION BY person_id
+                                                     ORDER BY vedtak_dato, _kilde, _rad) AS _neste
+                   FROM oppfolgingsvedtak WHERE vedtak_dato <= {dmax}
+                 ) v JOIN skanningsdatoer s ON {}",
+                in_force("v.vedtak_dato")
             ),
-        ),
-        (
-            "ytelser_aktive",
-            format!(
-                "SELECT person_id, ytelse, fom, tom, ytelse IN ({liv}) AS livsopphold
-                 FROM ytelser WHERE fom <= {d} AND (tom IS NULL OR tom >= {d})",
+            date_free: false,
+        },
+        View {
+            name: "ytelser_aktive",
+            sql: format!(
+                "SELECT s.skanningsdato, y.person_id, y.ytelse, y.fom, y.tom, y.ytelse IN ({liv}) AS livsopphold
+                 FROM ytelser y JOIN skanningsdatoer s
+                   ON y.fom <= s.skanningsdato AND (y.tom IS NULL OR y.tom >= s.skanningsdato)",
                 liv = livsopphold_list()
             ),
-        ),
-        (
-            "vilkar_aktive",
-            format!(
-                "SELECT person_id, hjemmel, vilkar_kode, fom, tom FROM vilkar
-                 WHERE status = 'RELEVANT' AND fom <= {d} AND (tom IS NULL OR tom >= {d})"
-            ),
-        ),
-        (
-            "kvp_status",
-            format!(
-                "SELECT person_id, hendelse, dato,
-                   CASE WHEN hendelse IN ('BEGYNT', 'GJENOPPTATT') THEN 'i_program'
-                        WHEN hendelse = 'PERMISJON' THEN 'permisjon'
-                        WHEN hendelse IN ('SOKNAD', 'INNVILGET') THEN 'soknad_under_behandling'
+            date_free: false,
+        },
+        View {
+            name: "vilkar_aktive",
+            sql: "SELECT s.skanningsdato, v.person_id, v.hjemmel, v.vilkar_kode, v.fom, v.tom
+                 FROM vilkar v JOIN skanningsdatoer s
+                   ON v.fom <= s.skanningsdato AND (v.tom IS NULL OR v.tom >= s.skanningsdato)
+                 WHERE v.status = 'RELEVANT'"
+                .to_string(),
+            date_free: false,
+        },
+        View {
+            name: "kvp_status",
+            sql: format!(
+                "SELECT s.skanningsdato, k.person_id, k.hendelse, k.dato,
+                   CASE WHEN k.hendelse IN ('BEGYNT', 'GJENOPPTATT') THEN 'i_program'
+                        WHEN k.hendelse = 'PERMISJON' THEN 'permisjon'
+                        WHEN k.hendelse IN ('SOKNAD', 'INNVILGET') THEN 'soknad_under_behandling'
                         ELSE 'ikke_i_program' END AS tilstand
                  FROM (
-                   SELECT *, row_number() OVER (PARTITION BY person_id ORDER BY dato DESC,
-                     CASE hendelse WHEN 'INFORMERT' THEN 1 WHEN 'VURDERT' THEN 2 WHEN 'SOKNAD' THEN 3
-                                   WHEN 'INNVILGET' THEN 4 WHEN 'AVSLATT' THEN 4 WHEN 'BEGYNT' THEN 5
-                                   WHEN 'PERMISJON' THEN 6 WHEN 'GJENOPPTATT' THEN 7 ELSE 8 END DESC,
-                     _kilde DESC, _rad DESC) AS nr
-                   FROM kvp_hendelser WHERE dato <= {d}
-                 ) WHERE nr = 1"
+                   SELECT *, lead(dato) OVER (PARTITION BY person_id
+                                              ORDER BY dato, {event_order}, _kilde, _rad) AS _neste
+                   FROM kvp_hendelser WHERE dato <= {dmax}
+                 ) k JOIN skanningsdatoer s ON {}",
+                in_force("k.dato")
             ),
-        ),
+            date_free: false,
+        },
     ]
 }
 
-/// One row per person with the key facts written to `vurderinger`, sorted for output.
+/// One row per scan date and person with the key facts written to `vurderinger`, sorted for
+/// output.
 pub const KEY_FACTS: &str = "
-SELECT p.person_id, p.nav_kontor, p.veileder, p.kommune_nr, p.kjonn, p.adressebeskyttelse, p.alder,
+SELECT p.skanningsdato, p.person_id, p.nav_kontor, p.veileder, p.kommune_nr, p.kjonn, p.adressebeskyttelse, p.alder,
        coalesce(s.maneder, 0) AS stonadsmaneder_siste_12, s.siste_maned AS siste_stonadsmaned,
        v.innsatsgruppe, v.vedtak_dato,
        y.livsoppholdsytelser,
        k.tilstand AS kvp_tilstand, k.hendelse AS kvp_siste_hendelse, k.dato AS kvp_siste_dato
 FROM person p
-LEFT JOIN (SELECT person_id, count(*) AS maneder, max(maned) AS siste_maned
-           FROM stonadsmaneder WHERE maneder_siden < 12 GROUP BY person_id) s ON s.person_id = p.person_id
-LEFT JOIN innsatsgruppe_gjeldende v ON v.person_id = p.person_id
-LEFT JOIN (SELECT person_id, array_sort(array_agg(DISTINCT ytelse)) AS livsoppholdsytelser
-           FROM ytelser_aktive WHERE livsopphold GROUP BY person_id) y ON y.person_id = p.person_id
-LEFT JOIN kvp_status k ON k.person_id = p.person_id
+LEFT JOIN (SELECT skanningsdato, person_id, count(*) AS maneder, max(maned) AS siste_maned
+           FROM stonadsmaneder WHERE maneder_siden < 12 GROUP BY skanningsdato, person_id) s
+       ON s.person_id = p.person_id AND s.skanningsdato = p.skanningsdato
+LEFT JOIN innsatsgruppe_gjeldende v ON v.person_id = p.person_id AND v.skanningsdato = p.skanningsdato
+LEFT JOIN (SELECT skanningsdato, person_id, array_sort(array_agg(DISTINCT ytelse)) AS livsoppholdsytelser
+           FROM ytelser_aktive WHERE livsopphold GROUP BY skanningsdato, person_id) y
+       ON y.person_id = p.person_id AND y.skanningsdato = p.skanningsdato
+LEFT JOIN kvp_status k ON k.person_id = p.person_id AND k.skanningsdato = p.skanningsdato
 ";
 
-/// The names rules may read: the contract tables, the fact views, and `regel_<id>` views.
+/// The names rules may read: the scan dates and the fact views (besides the contract tables
+/// and `regel_<id>` views).
 pub fn fact_names() -> Vec<&'static str> {
     vec![
+        DATES,
         "person",
         "stonadsmaneder",
         "innsatsgruppe_gjeldende",
@@ -142,6 +255,8 @@ pub fn fact_names() -> Vec<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use datafusion::arrow::array::AsArray;
+    use datafusion::arrow::datatypes::Int64Type;
 
     #[test]
     fn month_index_counts_months_from_year_zero() {
@@ -150,5 +265,22 @@ mod tests {
         let jan = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
         let dec = NaiveDate::from_ymd_opt(2025, 12, 31).unwrap();
         assert_eq!(month_index(jan) - month_index(dec), 1);
+    }
+
+    #[test]
+    fn date_months_reach_back_the_horizon_for_each_date() {
+        let a = NaiveDate::from_ymd_opt(2026, 11, 16).unwrap();
+        let b = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+        let t = date_months_batch(&[a, b]).unwrap();
+        assert_eq!(t.num_rows(), 2 * HORIZON_MONTHS as usize);
+        let m = t.column(1).as_primitive::<Int64Type>();
+        let back = t.column(2).as_primitive::<Int64Type>();
+        assert_eq!(m.value(0), month_index(a));
+        assert_eq!(back.value(0), 0);
+        let last = HORIZON_MONTHS as usize - 1;
+        assert_eq!(m.value(last), month_index(a) - last as i64);
+        assert_eq!(back.value(last), last as i64);
+        let d = dates_batch(&[a]).unwrap();
+        assert_eq!(d.column(3).as_primitive::<Int64Type>().value(0), 1116);
     }
 }

@@ -42,7 +42,13 @@ pub enum EngineError {
     },
     #[error("rule `{rule}`: its SQL must return a `person_id` column of type string")]
     NoPersonId { rule: String },
-    #[error("rule `{rule}`: returned the same person more than once; group by person_id")]
+    #[error(
+        "rule `{rule}`: its SQL must return the `skanningsdato` column of the facts it reads (a date)"
+    )]
+    NoScanDate { rule: String },
+    #[error(
+        "rule `{rule}`: returned the same person more than once for a scan date; group by skanningsdato, person_id"
+    )]
     DuplicatePerson { rule: String },
     #[error("rule `{rule}`: cannot render its {lang:?} explanation: {message}")]
     Template {
@@ -177,6 +183,26 @@ impl Verdict {
     }
 }
 
+/// Statuses on many scan dates: one row per (date, person) a candidate rule fired for.
+#[derive(Debug, Clone, Default)]
+pub struct DatedStatuses {
+    /// The person ids; rows refer to them by position.
+    pub persons: Vec<String>,
+    /// Sorted by date; the order of persons within a date is not specified.
+    pub rows: Vec<DatedStatus>,
+}
+
+/// A person's status on one scan date, where a candidate rule fired.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DatedStatus {
+    pub dato: NaiveDate,
+    /// Position in `DatedStatuses::persons`.
+    pub person: u32,
+    pub status: Status,
+    /// The candidate rules that fired, as positions in the rule set, in rule-set order.
+    pub treff: Vec<usize>,
+}
+
 /// Counts from one evaluation.
 #[derive(Debug, Clone, Default)]
 pub struct EvalStats {
@@ -188,7 +214,10 @@ pub struct EvalStats {
 
 pub struct Engine {
     ctx: SessionContext,
+    /// The latest scan date: the parameters in force.
     as_of: NaiveDate,
+    /// How many scan dates the fact views hold.
+    dates: usize,
     missing: Vec<&'static str>,
     ytelser_present: bool,
 }
@@ -202,12 +231,25 @@ fn sql_options() -> SQLOptions {
 }
 
 impl Engine {
-    /// Builds a session over a loaded dataset, with the fact views registered.
+    /// Builds a session over a loaded dataset for one scan date, with the fact views registered.
     pub async fn new(
         data: &Dataset,
         as_of: NaiveDate,
         opts: &EngineOptions,
     ) -> Result<Engine, EngineError> {
+        Engine::for_dates(data, &[as_of], opts).await
+    }
+
+    /// Builds a session whose fact views have one row per scan date and person, for evaluating
+    /// many dates in one pass. The dataset must be loaded as of the latest date; each view
+    /// keeps only the rows dated on or before its scan date. Parameters are those in force on
+    /// the latest date (callers group dates by parameters).
+    pub async fn for_dates(
+        data: &Dataset,
+        dates: &[NaiveDate],
+        opts: &EngineOptions,
+    ) -> Result<Engine, EngineError> {
+        let as_of = *dates.iter().max().expect("at least one scan date");
         let config = SessionConfig::new()
             .with_target_partitions(opts.target_partitions.max(1))
             .with_information_schema(false)
@@ -225,26 +267,38 @@ impl Engine {
             let mem = MemTable::try_new(schema, parts)?;
             ctx.register_table(*name, Arc::new(mem))?;
         }
+        for (name, batch) in [
+            (facts::DATES, facts::dates_batch(dates)?),
+            (facts::DATE_MONTHS, facts::date_months_batch(dates)?),
+        ] {
+            let mem = MemTable::try_new(batch.schema(), vec![vec![batch]])?;
+            ctx.register_table(name, Arc::new(mem))?;
+        }
         // Each fact is computed once and kept in memory: several rules read the same facts,
-        // and none of them re-reads the contract tables to get them.
-        for (name, sql) in facts::views(as_of) {
+        // and none of them re-reads the contract tables to get them. With many dates only the
+        // date-free facts are kept; the others grow with the dates and are computed as read.
+        let empty = data.tables.values().all(|t| t.batches.is_empty());
+        for view in facts::views(dates) {
             let started = std::time::Instant::now();
-            let df = ctx.sql_with_options(&sql, sql_options()).await?;
-            let table = if data.tables.values().all(|t| t.batches.is_empty()) {
-                df.into_view() // nothing to compute (rules check, empty examples)
-            } else {
+            let df = ctx.sql_with_options(&view.sql, sql_options()).await?;
+            let keep = !empty && (dates.len() == 1 || view.date_free);
+            let table = if keep {
                 df.cache().await?.into_view()
+            } else {
+                df.into_view()
             };
-            ctx.register_table(name, table)?;
+            ctx.register_table(view.name, table)?;
             debug!(
-                fact = name,
+                fact = view.name,
+                kept = keep,
                 elapsed_ms = started.elapsed().as_millis() as u64,
-                "fact computed"
+                "fact planned"
             );
         }
         Ok(Engine {
             ctx,
             as_of,
+            dates: dates.len(),
             missing: data.missing_tables(),
             ytelser_present: data.tables["ytelser"].present,
         })
@@ -254,7 +308,7 @@ impl Engine {
         &self.ctx
     }
 
-    /// Plans one rule's SQL with its parameters bound (`$name`, and `$skanningsdato`).
+    /// Plans one rule's SQL with its parameters (`$name`) bound.
     pub async fn plan_sql(
         &self,
         rule: &Rule,
@@ -269,14 +323,10 @@ impl Engine {
             .sql_with_options(&rule.sql, sql_options())
             .await
             .map_err(plan_err)?;
-        let mut values: HashMap<String, ScalarValue> = params
+        let values: HashMap<String, ScalarValue> = params
             .iter()
             .map(|(k, v)| (k.clone(), v.scalar()))
             .collect();
-        values.insert(
-            "skanningsdato".into(),
-            ScalarValue::Date32(Some(days_since_epoch(self.as_of))),
-        );
         let df = df
             .with_param_values(ParamValues::from(values))
             .map_err(plan_err)?;
@@ -285,11 +335,16 @@ impl Engine {
                 if matches!(
                     f.data_type(),
                     DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
-                ) =>
-            {
-                Ok(df)
+                ) => {}
+            _ => {
+                return Err(EngineError::NoPersonId {
+                    rule: rule.id.clone(),
+                });
             }
-            _ => Err(EngineError::NoPersonId {
+        }
+        match df.schema().field_with_unqualified_name("skanningsdato") {
+            Ok(f) if f.data_type() == &DataType::Date32 => Ok(df),
+            _ => Err(EngineError::NoScanDate {
                 rule: rule.id.clone(),
             }),
         }
@@ -309,17 +364,8 @@ impl Engine {
             }
             let df = self.plan_sql(rule, &params).await?;
             // Other rules see only the persons the rule fires for: all its conditions hold.
-            let fired = match rule
-                .krav
-                .iter()
-                .map(|k| col(k.column()).is_true())
-                .reduce(|a, b| a.and(b))
-            {
-                Some(all) => df.clone().filter(all)?,
-                None => df.clone(),
-            };
             self.ctx
-                .register_table(rule.view_name(), fired.into_view())?;
+                .register_table(rule.view_name(), fired_only(rule, df.clone())?.into_view())?;
             let decidable = rule.krever.iter().all(|t| !self.missing.contains(t));
             planned.push(PlannedRule {
                 rule,
@@ -486,6 +532,10 @@ impl Engine {
         only: Option<&str>,
         mut sink: impl FnMut(Verdict) -> anyhow::Result<()>,
     ) -> anyhow::Result<EvalStats> {
+        anyhow::ensure!(
+            self.dates == 1,
+            "a full evaluation needs a session with one scan date"
+        );
         let started = std::time::Instant::now();
         let (mut hits, mut near) = self.rule_hits(planned, lang, only).await?;
         let undecided: Vec<&PlannedRule> = planned.iter().filter(|p| p.frame.is_none()).collect();
@@ -561,6 +611,100 @@ impl Engine {
         Ok(stats)
     }
 
+    /// For every scan date of the session, the persons at least one candidate rule fires for,
+    /// with their status and the candidate rules that fired, in one pass: each rule runs once
+    /// over all dates. Hints are not run (they never change a status); exclusions are only
+    /// looked up for the (date, person) pairs a candidate rule fired for.
+    pub async fn candidate_statuses(
+        &self,
+        rules: &RuleSet,
+        planned: &[PlannedRule<'_>],
+    ) -> Result<DatedStatuses, EngineError> {
+        let started = std::time::Instant::now();
+        let mut index: HashMap<String, u32> = HashMap::new();
+        let mut ids: Vec<String> = Vec::new();
+        let mut fired: HashMap<(i32, u32), Vec<usize>> = HashMap::new();
+        let order = planned
+            .iter()
+            .filter(|p| p.rule.kind == Kind::Kandidat)
+            .chain(planned.iter().filter(|p| p.rule.kind == Kind::Eksklusjon));
+        for p in order {
+            let Some(df) = &p.frame else { continue };
+            let rule_started = std::time::Instant::now();
+            let candidate = p.rule.kind == Kind::Kandidat;
+            let df =
+                fired_only(p.rule, df.clone())?.select_columns(&["skanningsdato", "person_id"])?;
+            let mut stream = df.execute_stream().await?;
+            let mut rows = 0u64;
+            while let Some(batch) = stream.next().await {
+                let batch = batch?;
+                let dates = batch.column(0).as_primitive::<Date32Type>();
+                let pids = datafusion::arrow::compute::cast(batch.column(1), &DataType::Utf8)
+                    .map_err(DataFusionError::from)?;
+                let pids = pids.as_string::<i32>();
+                for row in 0..batch.num_rows() {
+                    if pids.is_null(row) || dates.is_null(row) {
+                        continue;
+                    }
+                    rows += 1;
+                    let id = pids.value(row);
+                    let entry = if candidate {
+                        let n = match index.get(id) {
+                            Some(n) => *n,
+                            None => {
+                                ids.push(id.to_string());
+                                index.insert(id.to_string(), ids.len() as u32 - 1);
+                                ids.len() as u32 - 1
+                            }
+                        };
+                        fired.entry((dates.value(row), n)).or_default()
+                    } else {
+                        match index
+                            .get(id)
+                            .and_then(|n| fired.get_mut(&(dates.value(row), *n)))
+                        {
+                            Some(e) => e,
+                            None => continue,
+                        }
+                    };
+                    if entry.last() == Some(&p.index) {
+                        return Err(EngineError::DuplicatePerson {
+                            rule: p.rule.id.clone(),
+                        });
+                    }
+                    entry.push(p.index);
+                }
+            }
+            debug!(
+                rule = %p.rule.id,
+                rows,
+                elapsed_ms = rule_started.elapsed().as_millis() as u64,
+                "rule evaluated for all dates"
+            );
+        }
+        let mut rows: Vec<DatedStatus> = fired
+            .into_iter()
+            .map(|((d, person), mut idx)| {
+                let status = status_of(rules, idx.iter().copied());
+                idx.retain(|i| rules.rules[*i].kind == Kind::Kandidat);
+                DatedStatus {
+                    dato: date_from_days(d),
+                    person,
+                    status,
+                    treff: idx,
+                }
+            })
+            .collect();
+        rows.sort_unstable_by_key(|r| (r.dato, r.person));
+        info!(
+            dates = self.dates,
+            pairs = rows.len(),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "statuses for all dates"
+        );
+        Ok(DatedStatuses { persons: ids, rows })
+    }
+
     fn person_facts(&self, b: &RecordBatch, row: usize) -> PersonFacts {
         let s = |name: &str| -> Option<String> {
             let c = b.column_by_name(name).expect("key facts column");
@@ -610,8 +754,7 @@ impl Engine {
     }
 }
 
-/// The status rules of kvp-rules.md: a status set by an exclusion (`gir_status`) first, then
-/// kandidat / ekskludert when a candidate rule fires, else ikke_treff.
+/// One person's verdict from the rules that fired for them.
 fn verdict(
     rules: &RuleSet,
     facts: PersonFacts,
@@ -632,7 +775,7 @@ fn verdict(
         naer_treff: near_misses(&krav),
         krav,
     };
-    let mut forced: Option<Status> = None;
+    let status = status_of(rules, fired.iter().map(|(i, _)| *i));
     for (i, sentence) in fired {
         let rule = &rules.rules[i];
         match rule.kind {
@@ -640,22 +783,51 @@ fn verdict(
             Kind::Eksklusjon => v.eksklusjoner.push(rule.id.clone()),
             Kind::Hint => v.hint.push(rule.id.clone()),
         }
-        if let Some(s) = rule.gir_status {
-            forced = Some(forced.map_or(s, |f| f.min(s)));
-        }
         v.begrunnelse.push(Explanation {
             rule: rule.id.clone(),
             text: sentence,
         });
     }
     v.begrunnelse.extend(undecided_sentences.iter().cloned());
-    v.status = match forced {
-        Some(s) => s,
-        None if v.treff.is_empty() => Status::IkkeTreff,
-        None if v.eksklusjoner.is_empty() => Status::Kandidat,
-        None => Status::Ekskludert,
-    };
+    v.status = status;
     v
+}
+
+/// The status of kvp-rules.md from the rules that fired (indices into the rule set): a status
+/// set by an exclusion (`gir_status`) first, then kandidat / ekskludert when a candidate rule
+/// fires, else ikke_treff.
+pub fn status_of(rules: &RuleSet, fired: impl IntoIterator<Item = usize>) -> Status {
+    let (mut forced, mut treff, mut eksklusjon) = (None::<Status>, false, false);
+    for i in fired {
+        let rule = &rules.rules[i];
+        match rule.kind {
+            Kind::Kandidat => treff = true,
+            Kind::Eksklusjon => eksklusjon = true,
+            Kind::Hint => {}
+        }
+        if let Some(s) = rule.gir_status {
+            forced = Some(forced.map_or(s, |f| f.min(s)));
+        }
+    }
+    match forced {
+        Some(s) => s,
+        None if !treff => Status::IkkeTreff,
+        None if !eksklusjon => Status::Kandidat,
+        None => Status::Ekskludert,
+    }
+}
+
+/// A rule's result restricted to the rows where every condition (`krav_*`) holds.
+fn fired_only(rule: &Rule, df: DataFrame) -> Result<DataFrame, DataFusionError> {
+    match rule
+        .krav
+        .iter()
+        .map(|k| col(k.column()).is_true())
+        .reduce(|a, b| a.and(b))
+    {
+        Some(all) => df.filter(all),
+        None => Ok(df),
+    }
 }
 
 /// The rules a person misses by exactly one condition.

@@ -87,6 +87,18 @@ pub async fn check(rules: &RuleSet, date: NaiveDate) -> Result<Vec<Diagnostic>, 
                     )
                     .with_help("select person_id (one row per person the rule fires for)"),
             ),
+            Err(EngineError::NoScanDate { .. }) => diags.push(
+                rule.source
+                    .diag(
+                        Some(rule.source.sql_span.clone()),
+                        "no-scan-date",
+                        "the query does not return the `skanningsdato` column (a date)",
+                    )
+                    .with_help(
+                        "every fact view has one row per scan date: select skanningsdato, group and join by it \
+                         (tables without it: join skanningsdatoer s ON <date column> <= s.skanningsdato)",
+                    ),
+            ),
             Err(e) => return Err(e),
         }
         known.push(rule.view_name());
@@ -184,6 +196,7 @@ fn check_templates(
             available.extend(params.keys().map(|s| s.as_str()));
             available.extend(BUILTIN_VARIABLES);
             available.sort();
+            available.dedup();
             diags.push(
                 rule.source
                     .diag(
@@ -285,6 +298,26 @@ pub fn sql_diagnostic(rule: &Rule, err: &DataFusionError, known_tables: &[String
             "sql-syntax" => "the SQL is DataFusion's dialect (https://datafusion.apache.org/user-guide/sql/)".into(),
             _ => "see the README, \"Rule files\", for what a rule's SQL must return".into(),
         });
+    }
+    // A parameter without a value: point at its first use.
+    if let Some(name) = text
+        .split("placeholder with name ")
+        .nth(1)
+        .and_then(|t| t.split_whitespace().next())
+        && at.is_none()
+        && let Some(o) = rule.sql.find(name)
+    {
+        let before = &rule.sql[..o];
+        let line = before.matches('\n').count() + 1;
+        let col = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+        at = Some((line, col, name.len()));
+    }
+    if text.contains("$skanningsdato") {
+        helps = vec![
+            "`$skanningsdato` is no longer a parameter: use the `skanningsdato` column of the facts, \
+             or join skanningsdatoer s ON <date column> <= s.skanningsdato"
+                .into(),
+        ];
     }
     if code == "unknown-table"
         && !helps

@@ -828,7 +828,7 @@ id = "test_regel"
 type = "kandidat"
 tittel = { nb = "Test", en = "Test" }
 hjemmel = { lov = "sosialtjenesteloven", paragraf = "29", ledd = 1 }
-sql = "SELECT person_id FROM person"
+sql = "SELECT skanningsdato, person_id FROM person"
 forklaring = { nb = "Treff.", en = "Hit." }
 
 [parametre.grense]

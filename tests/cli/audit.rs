@@ -206,3 +206,121 @@ fn audit_verify_confirms_and_detects_a_changed_byte() {
         "{text}"
     );
 }
+
+/// The one-pass audit (every Monday a column of the facts) flags exactly who a separate scan on
+/// each Monday would have flagged, on the same first Monday, at the same age and by the same
+/// candidate rules. With `threshold_changes`, the rules are a copy of the shipped ones where
+/// `langtidsmottaker`'s `min_maneder` drops from 6 to 4 on 2026-10-01: the Mondays before and
+/// after are evaluated in separate passes, each with the parameters in force then.
+#[rstest::rstest]
+#[case::shipped_rules(false)]
+#[case::threshold_changes(true)]
+fn one_pass_audit_equals_a_scan_on_every_monday(#[case] threshold_changes: bool) {
+    let tmp = tempfile::tempdir().unwrap();
+    let (from, to) = ("2026-08-03", "2026-11-16");
+    let mut rule_args: Vec<String> = Vec::new();
+    if threshold_changes {
+        let dir = tmp.path().join("regler");
+        std::fs::create_dir(&dir).unwrap();
+        for f in std::fs::read_dir(super::root().join("rules")).unwrap() {
+            let f = f.unwrap().path();
+            let mut text = std::fs::read_to_string(&f).unwrap();
+            if f.ends_with("langtidsmottaker.toml") {
+                let head = "[parametre.min_maneder]\nbeskrivelse = \"Minste antall måneder med økonomisk stønad i vinduet\"\n";
+                let old = format!("{head}verdi = 6");
+                assert!(text.contains(&old));
+                let new = format!(
+                    "{head}verdier = [{{ fra = 2010-01-01, verdi = 6 }}, {{ fra = 2026-10-01, verdi = 4 }}]"
+                );
+                text = text.replace(&old, &new);
+            }
+            std::fs::write(dir.join(f.file_name().unwrap()), text).unwrap();
+        }
+        rule_args = vec!["--rules".into(), dir.display().to_string()];
+    }
+    let out = tmp.path().join("revisjon");
+    let a = kvp()
+        .args([
+            "audit",
+            "--data",
+            "testdata/demo",
+            "--from",
+            from,
+            "--to",
+            to,
+        ])
+        .args(&rule_args)
+        .args(["--threads", "2", "-v", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    let log = String::from_utf8(a.get_output().stderr.clone()).unwrap();
+    let passes = log.matches("audit pass done").count();
+    assert_eq!(passes, if threshold_changes { 2 } else { 1 }, "{log}");
+    let from_audit: BTreeMap<String, (String, String, String)> = rows(&out.join("revisjon.csv"))
+        .into_iter()
+        .map(|r| {
+            let id = r[0]
+                .trim_start_matches("=\"")
+                .trim_end_matches('"')
+                .to_string();
+            let mut regler: Vec<&str> = r[5].split(", ").collect();
+            regler.sort();
+            (id, (r[2].clone(), r[3].clone(), regler.join(", ")))
+        })
+        .collect();
+
+    let mut from_scans: BTreeMap<String, (String, String, String)> = BTreeMap::new();
+    let mut monday = chrono::NaiveDate::parse_from_str(from, "%Y-%m-%d").unwrap();
+    let last = chrono::NaiveDate::parse_from_str(to, "%Y-%m-%d").unwrap();
+    let mut weeks = 0;
+    while monday <= last {
+        let scan_out = tmp.path().join(monday.to_string());
+        kvp()
+            .args([
+                "scan",
+                "--data",
+                "testdata/demo",
+                "--as-of",
+                &monday.to_string(),
+            ])
+            .args(&rule_args)
+            .args(["--threads", "2", "-q", "--out"])
+            .arg(&scan_out)
+            .assert()
+            .success();
+        for (id, row) in super::vurderinger(&scan_out) {
+            if row.status == "kandidat" && !from_scans.contains_key(&id) {
+                let regler: Vec<String> = row.treff.iter().cloned().collect();
+                from_scans.insert(
+                    id,
+                    (monday.to_string(), row.alder.to_string(), regler.join(", ")),
+                );
+            }
+        }
+        weeks += 1;
+        monday += chrono::Duration::days(7);
+    }
+    assert_eq!(weeks, 16);
+    assert!(
+        from_scans.len() > 20,
+        "the demo period must flag a fair number of persons ({})",
+        from_scans.len()
+    );
+    let later = from_scans.values().filter(|(d, _, _)| d != from).count();
+    assert!(
+        later > 0,
+        "some persons must be flagged after the first Monday"
+    );
+    if threshold_changes {
+        let october = from_scans
+            .values()
+            .filter(|(d, _, _)| d.as_str() == "2026-10-05")
+            .count();
+        assert!(
+            october > 0,
+            "the lower threshold must flag new persons on its first Monday"
+        );
+    }
+    assert_eq!(from_audit, from_scans);
+}
