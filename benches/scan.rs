@@ -1,5 +1,6 @@
-//! Criterion benches: the full scan at 10 000 persons and at national scale (150 000 persons,
-//! 5 years), and loading + planning the rule set alone. Data is generated in setup (not timed).
+//! Criterion benches: the full scan and the 52-week offer audit at 10 000 persons and at
+//! national scale (150 000 persons, 5 years), the scan floor (reading the columns once), and
+//! loading + planning the rule set alone. Data is generated in setup (not timed).
 //!
 //! Run: `cargo bench --bench scan` (KVP_BENCH_SKIP_NATIONAL=1 leaves out the national scale).
 
@@ -10,6 +11,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use kvp_scan::contract::Lang;
 use kvp_scan::engine::EngineOptions;
 use kvp_scan::generate::{GenerateArgs, run as generate};
+use kvp_scan::audit::{AuditArgs, run as audit};
 use kvp_scan::scan::{ScanArgs, load_rules, run as scan};
 
 fn as_of() -> NaiveDate {
@@ -89,6 +91,22 @@ fn benches(c: &mut Criterion) {
                     pseudonymize: None,
                 };
                 rt.block_on(scan(args)).unwrap()
+            })
+        });
+        // 53 Mondays, every one a column of the facts
+        g.bench_function(format!("audit_52_weeks_{persons}"), |b| {
+            b.iter(|| {
+                let args = AuditArgs {
+                    data: data.clone(),
+                    out: tmp.path().join(format!("audit_{persons}")),
+                    from: NaiveDate::from_ymd_opt(2025, 11, 17).unwrap(),
+                    to: as_of(),
+                    frist_dager: 28,
+                    rules: None,
+                    lang: Lang::Nb,
+                    engine: EngineOptions::default(),
+                };
+                rt.block_on(audit(&args)).unwrap()
             })
         });
     }
