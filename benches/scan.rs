@@ -8,10 +8,10 @@ use std::path::PathBuf;
 
 use chrono::NaiveDate;
 use criterion::{Criterion, criterion_group, criterion_main};
+use kvp_scan::audit::{AuditArgs, run as audit};
 use kvp_scan::contract::Lang;
 use kvp_scan::engine::EngineOptions;
 use kvp_scan::generate::{GenerateArgs, run as generate};
-use kvp_scan::audit::{AuditArgs, run as audit};
 use kvp_scan::scan::{ScanArgs, load_rules, run as scan};
 
 fn as_of() -> NaiveDate {

@@ -104,6 +104,112 @@ pub fn person_sql(dates: &str) -> String {
     )
 }
 
+/// Internal: each month with stønad per person and the first day it was known.
+pub const STONAD_KJENT: &str = "_stonad_kjent";
+
+/// Month index of a day number (days since 1970-01-01), by Hinnant's civil-from-days.
+pub fn month_index_of_days(days: i32) -> i64 {
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 }; // 1..=12
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    y * 12 + m - 1
+}
+
+/// `_stonad_kjent` in one pass over the validated payments: for each person and month with
+/// stønad (data contract: `UTBETALT`, `belop > 0`; the months `fom..tom`, or the payment month
+/// when `fom` is null, `tom` null meaning the `fom` month) within the `HORIZON_MONTHS` before the
+/// dates, the first day it was known — the earliest `utbetalingsdato` among the payments covering
+/// it. Payments after the latest date are not read. Columns: `person_id`, `maned_nr`,
+/// `kjent_fra`; `stonadsmaneder` joins it onto the dates.
+pub fn stonad_kjent(payments: &[RecordBatch], dates: &[NaiveDate]) -> Result<RecordBatch> {
+    use datafusion::arrow::array::{Array, AsArray, StringViewArray};
+    use datafusion::arrow::datatypes::{Date32Type, Int64Type};
+    let first = *dates.iter().min().expect("at least one scan date");
+    let last = *dates.iter().max().expect("at least one scan date");
+    let (lo, hi) = (month_index(first) - (HORIZON_MONTHS - 1), month_index(last));
+    let dmax = days_since_epoch(last);
+    // person ids interned in order of appearance; per person its (month, payment day) pairs
+    let mut index: rustc_hash::FxHashMap<&str, u32> = rustc_hash::FxHashMap::default();
+    let mut ids_seen: Vec<&str> = Vec::new();
+    let mut months: Vec<Vec<(i64, i32)>> = Vec::new();
+    for b in payments {
+        let col = |name: &str| {
+            b.column_by_name(name)
+                .unwrap_or_else(|| panic!("validated payments have `{name}`"))
+        };
+        let ids = col("person_id").as_string::<i32>();
+        let paid = col("utbetalingsdato").as_primitive::<Date32Type>();
+        let fom = col("fom").as_primitive::<Date32Type>();
+        let tom = col("tom").as_primitive::<Date32Type>();
+        let belop = col("belop").as_primitive::<Int64Type>();
+        let status = col("status").as_string::<i32>();
+        for i in 0..b.num_rows() {
+            if ids.is_null(i)
+                || paid.is_null(i)
+                || belop.is_null(i)
+                || belop.value(i) <= 0
+                || status.is_null(i)
+                || status.value(i) != "UTBETALT"
+                || paid.value(i) > dmax
+            {
+                continue;
+            }
+            let day = paid.value(i);
+            let (fra, til) = if fom.is_null(i) {
+                let m = month_index_of_days(day);
+                (m, m)
+            } else {
+                let f = month_index_of_days(fom.value(i));
+                let t = if tom.is_null(i) {
+                    f
+                } else {
+                    month_index_of_days(tom.value(i))
+                };
+                (f, t)
+            };
+            let (fra, til) = (fra.max(lo), til.min(hi));
+            if fra > til {
+                continue;
+            }
+            let id = ids.value(i);
+            let n = *index.entry(id).or_insert_with(|| {
+                ids_seen.push(id);
+                months.push(Vec::new());
+                (ids_seen.len() - 1) as u32
+            });
+            months[n as usize].extend((fra..=til).map(|m| (m, day)));
+        }
+    }
+    let (mut out_ids, mut out_months, mut out_days) = (Vec::new(), Vec::new(), Vec::new());
+    for (id, mut ms) in ids_seen.iter().zip(months) {
+        // the earliest day per month: sort by month then day, keep the first of each month
+        ms.sort_unstable();
+        ms.dedup_by_key(|(m, _)| *m);
+        for (m, d) in ms {
+            out_ids.push(*id);
+            out_months.push(m);
+            out_days.push(d);
+        }
+    }
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("person_id", DataType::Utf8View, false),
+        Field::new("maned_nr", DataType::Int64, false),
+        Field::new("kjent_fra", DataType::Date32, false),
+    ]));
+    let ids = StringViewArray::from_iter_values(out_ids);
+    let months = Int64Array::from(out_months);
+    let days = Date32Array::from(out_days);
+    Ok(RecordBatch::try_new(
+        schema,
+        vec![Arc::new(ids), Arc::new(months), Arc::new(days)],
+    )?)
+}
+
 /// A fact view: its name, its SQL, and whether it is kept in memory when many dates are
 /// evaluated at once (one date: every view is kept).
 pub struct View {
@@ -113,15 +219,11 @@ pub struct View {
     pub date_free: bool,
 }
 
-/// The fact views in creation order. `dates` must not be empty; only the first and last
-/// dates' months bound the payments read.
+/// The fact views in creation order, over the contract tables and `_stonad_kjent`
+/// ([`stonad_kjent`]). `dates` must not be empty.
 pub fn views(dates: &[NaiveDate]) -> Vec<View> {
-    let first = *dates.iter().min().expect("at least one scan date");
     let last = *dates.iter().max().expect("at least one scan date");
     let dmax = format!("DATE '{}'", last.format("%Y-%m-%d"));
-    let hi = month_index(last);
-    let lo = month_index(first) - (HORIZON_MONTHS - 1);
-    let midx = |c: &str| format!("(date_part('year', {c}) * 12 + date_part('month', {c}) - 1)");
     // The event order within one day: the process order of kvp-rules.md.
     let event_order =
         "CASE hendelse WHEN 'INFORMERT' THEN 1 WHEN 'VURDERT' THEN 2 WHEN 'SOKNAD' THEN 3
@@ -136,27 +238,6 @@ pub fn views(dates: &[NaiveDate]) -> Vec<View> {
             name: "person",
             sql: person_sql("CROSS JOIN skanningsdatoer s"),
             date_free: false,
-        },
-        // Each month with stønad and the first day it was known (the earliest payment for it).
-        View {
-            name: "_stonad_kjent",
-            sql: format!(
-                "SELECT arrow_cast(person_id, 'Utf8View') AS person_id, maned_nr, min(utbetalingsdato) AS kjent_fra FROM (
-                   SELECT person_id, utbetalingsdato,
-                          unnest(generate_series(greatest(fra, {lo}), least(til, {hi}))) AS maned_nr
-                   FROM (
-                     SELECT person_id, utbetalingsdato,
-                       CAST({fra} AS BIGINT) AS fra,
-                       CAST(CASE WHEN fom IS NULL THEN {utb} ELSE {til} END AS BIGINT) AS til
-                     FROM okonomisk_stonad
-                     WHERE status = 'UTBETALT' AND belop > 0 AND utbetalingsdato <= {dmax}
-                   ) WHERE til >= {lo} AND fra <= {hi}
-                 ) GROUP BY person_id, maned_nr",
-                fra = midx("coalesce(fom, utbetalingsdato)"),
-                utb = midx("utbetalingsdato"),
-                til = midx("coalesce(tom, fom)"),
-            ),
-            date_free: true,
         },
         View {
             name: "stonadsmaneder",
@@ -265,6 +346,18 @@ mod tests {
         let jan = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
         let dec = NaiveDate::from_ymd_opt(2025, 12, 31).unwrap();
         assert_eq!(month_index(jan) - month_index(dec), 1);
+    }
+
+    #[test]
+    fn month_index_of_days_agrees_with_chrono() {
+        let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap();
+        for days in (-80_000..40_000)
+            .step_by(7)
+            .chain([-1, 0, 59, 60, 365, 366, 20_774])
+        {
+            let d = epoch + chrono::Duration::days(days as i64);
+            assert_eq!(month_index_of_days(days), month_index(d), "{d}");
+        }
     }
 
     #[test]

@@ -274,6 +274,29 @@ impl Engine {
             let mem = MemTable::try_new(batch.schema(), vec![vec![batch]])?;
             ctx.register_table(name, Arc::new(mem))?;
         }
+        // Months with stønad: one pass over the payments in Rust (the part that does not depend
+        // on the dates), split for parallel joins.
+        let started = std::time::Instant::now();
+        let known = facts::stonad_kjent(&data.tables["okonomisk_stonad"].batches, dates)?;
+        let parts = opts.target_partitions.max(1);
+        let chunk = known.num_rows().div_ceil(parts).max(1);
+        let split: Vec<Vec<RecordBatch>> = (0..parts)
+            .map(|p| {
+                let start = (p * chunk).min(known.num_rows());
+                let len = chunk.min(known.num_rows() - start);
+                vec![known.slice(start, len)]
+            })
+            .collect();
+        ctx.register_table(
+            facts::STONAD_KJENT,
+            Arc::new(MemTable::try_new(known.schema(), split)?),
+        )?;
+        debug!(
+            fact = facts::STONAD_KJENT,
+            rows = known.num_rows(),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "fact computed"
+        );
         // Each fact is computed once and kept in memory: several rules read the same facts,
         // and none of them re-reads the contract tables to get them. With many dates only the
         // date-free facts are kept; the others grow with the dates and are computed as read.
