@@ -316,8 +316,20 @@ impl Validator {
         if spec.name == "personer" {
             self.check_persons(spec, file, batch, &mut ok, row_offset);
         } else {
+            // Exports list a person's rows together: a row with the previous row's (known) id
+            // needs no lookup in the person set.
+            let mut last_known: Option<&str> = None;
             for i in 0..n {
-                if ok[i] && ids.is_valid(i) && !self.persons.contains(ids.value(i)) {
+                if !ok[i] || !ids.is_valid(i) {
+                    continue;
+                }
+                let id = ids.value(i);
+                if last_known == Some(id) {
+                    continue;
+                }
+                if self.persons.contains(id) {
+                    last_known = Some(id);
+                } else {
                     self.push(spec, file, rowno(i), "person_id", Problem::UnknownPerson);
                     ok[i] = false;
                 }

@@ -137,6 +137,7 @@ pub fn stonad_kjent(payments: &[RecordBatch], dates: &[NaiveDate]) -> Result<Rec
     let mut index: rustc_hash::FxHashMap<&str, u32> = rustc_hash::FxHashMap::default();
     let mut ids_seen: Vec<&str> = Vec::new();
     let mut months: Vec<Vec<(i64, i32)>> = Vec::new();
+    let mut last: Option<(&str, u32)> = None;
     for b in payments {
         let col = |name: &str| {
             b.column_by_name(name)
@@ -177,11 +178,19 @@ pub fn stonad_kjent(payments: &[RecordBatch], dates: &[NaiveDate]) -> Result<Rec
                 continue;
             }
             let id = ids.value(i);
-            let n = *index.entry(id).or_insert_with(|| {
-                ids_seen.push(id);
-                months.push(Vec::new());
-                (ids_seen.len() - 1) as u32
-            });
+            // a person's payments usually come together: reuse the previous row's index
+            let n = match last {
+                Some((l, n)) if l == id => n,
+                _ => {
+                    let n = *index.entry(id).or_insert_with(|| {
+                        ids_seen.push(id);
+                        months.push(Vec::new());
+                        (ids_seen.len() - 1) as u32
+                    });
+                    last = Some((id, n));
+                    n
+                }
+            };
             months[n as usize].extend((fra..=til).map(|m| (m, day)));
         }
     }
@@ -217,6 +226,9 @@ pub struct View {
     pub sql: String,
     /// Independent of the scan date (its size does not grow with the number of dates).
     pub date_free: bool,
+    /// Computed as read even for one date: a cheap join whose readers' filters (`maneder_siden
+    /// < n`) are pushed into it, which a kept copy would not allow.
+    pub lazy: bool,
 }
 
 /// The fact views in creation order, over the contract tables and `_stonad_kjent`
@@ -238,6 +250,7 @@ pub fn views(dates: &[NaiveDate]) -> Vec<View> {
             name: "person",
             sql: person_sql("CROSS JOIN skanningsdatoer s"),
             date_free: false,
+            lazy: false,
         },
         View {
             name: "stonadsmaneder",
@@ -247,6 +260,7 @@ pub fn views(dates: &[NaiveDate]) -> Vec<View> {
                  WHERE k.kjent_fra <= s.skanningsdato"
                 .to_string(),
             date_free: false,
+            lazy: true,
         },
         View {
             name: "innsatsgruppe_gjeldende",
@@ -260,6 +274,7 @@ pub fn views(dates: &[NaiveDate]) -> Vec<View> {
                 in_force("v.vedtak_dato")
             ),
             date_free: false,
+            lazy: false,
         },
         View {
             name: "ytelser_aktive",
@@ -270,6 +285,7 @@ pub fn views(dates: &[NaiveDate]) -> Vec<View> {
                 liv = livsopphold_list()
             ),
             date_free: false,
+            lazy: false,
         },
         View {
             name: "vilkar_aktive",
@@ -279,6 +295,7 @@ pub fn views(dates: &[NaiveDate]) -> Vec<View> {
                  WHERE v.status = 'RELEVANT'"
                 .to_string(),
             date_free: false,
+            lazy: false,
         },
         View {
             name: "kvp_status",
@@ -296,6 +313,7 @@ pub fn views(dates: &[NaiveDate]) -> Vec<View> {
                 in_force("k.dato")
             ),
             date_free: false,
+            lazy: false,
         },
     ]
 }

@@ -304,7 +304,7 @@ impl Engine {
         for view in facts::views(dates) {
             let started = std::time::Instant::now();
             let df = ctx.sql_with_options(&view.sql, sql_options()).await?;
-            let keep = !empty && (dates.len() == 1 || view.date_free);
+            let keep = !empty && !view.lazy && (dates.len() == 1 || view.date_free);
             let table = if keep {
                 df.cache().await?.into_view()
             } else {
