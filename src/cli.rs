@@ -327,8 +327,29 @@ fn print_error(e: &anyhow::Error) {
         return;
     }
     eprintln!("error: {e}");
+    let mut last = String::new();
     for cause in e.chain().skip(1) {
-        eprintln!("  caused by: {cause}");
+        // DataFusion repeats a cause in its own wrapper: print each text once
+        let text = cause.to_string();
+        if !last.contains(&text) {
+            eprintln!("  caused by: {text}");
+        }
+        last = text;
+    }
+    if e.chain().any(|c| {
+        c.downcast_ref::<datafusion::error::DataFusionError>()
+            .is_some_and(|d| {
+                matches!(
+                    d.find_root(),
+                    datafusion::error::DataFusionError::ResourcesExhausted(_)
+                )
+            })
+    }) {
+        eprintln!(
+            "help: the query engine ran out of the memory --memory-limit allows; give a larger limit \
+             (operators spill to disk beyond it, but some need a minimum; 2g runs 1.5 million persons) \
+             or leave --memory-limit out"
+        );
     }
 }
 

@@ -912,3 +912,24 @@ mod report;
 
 #[path = "cli/audit.rs"]
 mod audit;
+
+/// A memory limit too small for the data fails with exit 2, says which flag to change, and
+/// leaves no output folder behind.
+#[test]
+fn too_small_memory_limit_is_a_clear_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("ut");
+    let a = kvp()
+        .args(["scan", "--data", "testdata/demo", "--as-of", AS_OF])
+        .args(["--threads", "2", "--memory-limit", "100k", "--out"])
+        .arg(&out)
+        .assert()
+        .code(2);
+    let err = String::from_utf8(a.get_output().stderr.clone()).unwrap();
+    assert!(err.contains("Resources exhausted"), "{err}");
+    assert!(
+        err.contains("help: the query engine ran out of the memory --memory-limit allows"),
+        "{err}"
+    );
+    assert!(!out.exists(), "no partial output folder");
+}
