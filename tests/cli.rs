@@ -579,6 +579,23 @@ fn rules_test_reports_a_failing_example() {
     insta::assert_snapshot!("rules_test_failing", out);
 }
 
+/// A rule that is right for one scan date but mixes dates when a session holds several (as the
+/// audit's does) fails its own examples.
+#[test]
+fn rules_test_catches_rules_that_mix_scan_dates() {
+    let a = kvp()
+        .args([
+            "rules",
+            "test",
+            "--rules",
+            "testdata/regler_med_feil/datoblanding",
+        ])
+        .assert()
+        .code(2);
+    let out = String::from_utf8(a.get_output().stdout.clone()).unwrap();
+    insta::assert_snapshot!("rules_test_datoblanding", out);
+}
+
 #[test]
 fn scan_reports_rule_errors_like_rules_check() {
     let tmp = tempfile::tempdir().unwrap();

@@ -178,6 +178,103 @@ async fn run_case(rules: &RuleSet, rule: &Rule, ex: &Example) -> Result<(), Stri
     {
         return Err("the rule fired but an explanation (nb or en) is empty".into());
     }
+    let single = planned
+        .iter()
+        .find(|p| p.rule.id == rule.id)
+        .and_then(|p| p.frame.clone());
+    if let Some(single) = single {
+        same_with_other_dates(rules, rule, ex, as_of, &overrides, single).await?;
+    }
+    Ok(())
+}
+
+/// The rule's rows for the example's date must not change when the session also holds a date a
+/// year before and a year after it (with the data known by then), as in `audit`: a rule that
+/// joins facts without `skanningsdato`, or reads a contract table without keeping the rows
+/// dated on or before the scan date, fails here.
+async fn same_with_other_dates(
+    rules: &RuleSet,
+    rule: &Rule,
+    ex: &Example,
+    as_of: chrono::NaiveDate,
+    overrides: &HashMap<String, BTreeMap<String, ParamValue>>,
+    single: datafusion::prelude::DataFrame,
+) -> Result<(), String> {
+    use datafusion::prelude::{col, lit};
+    let year = chrono::Duration::days(366);
+    let later = as_of + year;
+    let data = example_dataset(ex, later)?;
+    let engine = Engine::for_dates(
+        &data,
+        &[as_of - year, as_of, later],
+        &EngineOptions {
+            target_partitions: 1,
+            memory_limit: None,
+        },
+    )
+    .await
+    .map_err(|e| format!("{e:#}"))?;
+    // the parameters in force on the example's date, not on the later one
+    let mut fixed: HashMap<String, BTreeMap<String, ParamValue>> = rules
+        .rules
+        .iter()
+        .map(|r| (r.id.clone(), r.params_at(as_of)))
+        .collect();
+    for (id, o) in overrides {
+        fixed
+            .entry(id.clone())
+            .or_default()
+            .extend(o.iter().map(|(k, v)| (k.clone(), v.clone())));
+    }
+    let planned = engine
+        .plan_rules(rules, &fixed)
+        .await
+        .map_err(|e| format!("{e}: {}", root(&e)))?;
+    let Some(multi) = planned
+        .iter()
+        .find(|p| p.rule.id == rule.id)
+        .and_then(|p| p.frame.clone())
+    else {
+        return Ok(());
+    };
+    let day = datafusion::scalar::ScalarValue::Date32(Some(load::days_since_epoch(as_of)));
+    let rows = |df: datafusion::prelude::DataFrame| async move {
+        let batches = df
+            .sort(vec![col("person_id").sort(true, true)])?
+            .collect()
+            .await?;
+        let schema = batches
+            .first()
+            .map(|b| b.schema())
+            .unwrap_or_else(|| std::sync::Arc::new(datafusion::arrow::datatypes::Schema::empty()));
+        datafusion::arrow::compute::concat_batches(&schema, &batches)
+            .map_err(datafusion::error::DataFusionError::from)
+    };
+    let fail = |e: datafusion::error::DataFusionError| format!("{e:#}");
+    let one = rows(single).await.map_err(fail)?;
+    let many = rows(
+        multi
+            .filter(col("skanningsdato").eq(lit(day)))
+            .map_err(fail)?,
+    )
+    .await
+    .map_err(fail)?;
+    if one.num_rows() != many.num_rows() || (one.num_rows() > 0 && one != many) {
+        let what = if one.num_rows() == many.num_rows() {
+            format!("the same {} row(s), other values", one.num_rows())
+        } else {
+            format!(
+                "{} row(s) alone, {} with other dates",
+                one.num_rows(),
+                many.num_rows()
+            )
+        };
+        return Err(format!(
+            "the rule gives other rows for {as_of} when the session also holds other scan dates, \
+             as in `audit` ({what}): join and group facts by skanningsdato, and join contract \
+             tables to skanningsdatoer on <date column> <= skanningsdato"
+        ));
+    }
     Ok(())
 }
 
