@@ -135,30 +135,14 @@ async fn flagged_persons(
     rules: &crate::rules::RuleSet,
     data: &Dataset,
 ) -> anyhow::Result<(Vec<Flagged>, OfferEvents)> {
-    let mut passes: BTreeMap<String, Vec<NaiveDate>> = BTreeMap::new();
-    let mut order: Vec<String> = Vec::new();
-    for d in mondays(args.from, args.to) {
-        let key = format!(
-            "{:?}",
-            rules
-                .rules
-                .iter()
-                .map(|r| r.params_at(d))
-                .collect::<Vec<_>>()
-        );
-        if !passes.contains_key(&key) {
-            order.push(key.clone());
-        }
-        passes.entry(key).or_default().push(d);
-    }
+    let passes = rules.group_by_parameters(&mondays(args.from, args.to));
     let mut first: BTreeMap<String, Flagged> = BTreeMap::new();
     let mut events = None;
-    for key in &order {
-        let dates = &passes[key];
+    for dates in &passes {
         let started = std::time::Instant::now();
         let engine = Engine::for_dates(data, dates, &args.engine).await?;
         let planned = engine.plan_rules(rules, &HashMap::new()).await?;
-        let statuses = engine.candidate_statuses(rules, &planned).await?;
+        let statuses = engine.dated_statuses(rules, &planned).await?;
         // statuses come sorted by date, so the first kandidat row per person is the first flag
         let mut new: Vec<Flagged> = Vec::new();
         let mut seen = vec![false; statuses.persons.len()];

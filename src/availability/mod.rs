@@ -16,7 +16,7 @@ use serde::Serialize;
 use tracing::info;
 
 use crate::contract::Lang;
-use crate::contract::load::load_dir;
+use crate::contract::load::{Dataset, load_dir};
 use crate::engine::{Engine, EngineOptions, Verdict};
 use crate::report::{OutputDir, Staged};
 use crate::rules::{Kind, RuleSet, Status};
@@ -352,23 +352,125 @@ pub fn month_ends(as_of: NaiveDate, n: u32) -> Vec<NaiveDate> {
         .collect()
 }
 
+/// The status figures at each trend date, in one pass over the data as of the scan date (every
+/// date a column of the facts; a separate pass only where the parameters in force differ), the
+/// same statuses a scan on each date gives.
+async fn trend_figures(
+    args: &ReportArgs,
+    rules: &RuleSet,
+    data: &Dataset,
+    dates: &[NaiveDate],
+) -> anyhow::Result<Vec<DateFigures>> {
+    let started = std::time::Instant::now();
+    let mut per_date: BTreeMap<NaiveDate, Vec<Person>> = BTreeMap::new();
+    let mut homes: HashMap<String, (String, String)> = HashMap::new();
+    for group in rules.group_by_parameters(dates) {
+        let engine = Engine::for_dates(data, &group, &args.engine).await?;
+        let ctx = engine.context();
+        if homes.is_empty() {
+            // offices and municipalities do not depend on the date
+            let sql = "SELECT person_id, nav_kontor, kommune_nr FROM personer";
+            let mut stream = ctx.sql(sql).await?.execute_stream().await?;
+            while let Some(b) = stream.next().await {
+                let b = b?;
+                let (ids, kontor, kommune) = (
+                    b.column(0).as_string::<i32>(),
+                    b.column(1).as_string::<i32>(),
+                    b.column(2).as_string::<i32>(),
+                );
+                for i in 0..b.num_rows() {
+                    homes.insert(
+                        ids.value(i).to_string(),
+                        (kontor.value(i).to_string(), kommune.value(i).to_string()),
+                    );
+                }
+            }
+        }
+        let planned = engine.plan_rules(rules, &HashMap::new()).await?;
+        let statuses = engine.dated_statuses(rules, &planned).await?;
+        let mut on_leave: std::collections::HashSet<(i32, String)> = Default::default();
+        let sql = "SELECT skanningsdato, person_id FROM kvp_status WHERE tilstand = 'permisjon'";
+        let mut stream = ctx.sql(sql).await?.execute_stream().await?;
+        while let Some(b) = stream.next().await {
+            let b = b?;
+            let days = b
+                .column(0)
+                .as_primitive::<datafusion::arrow::datatypes::Date32Type>();
+            let ids = b.column(1).as_string::<i32>();
+            for i in 0..b.num_rows() {
+                on_leave.insert((days.value(i), ids.value(i).to_string()));
+            }
+        }
+        for s in &statuses.rows {
+            let id = &statuses.persons[s.person as usize];
+            // a rule may return ids that are not in personer; the scan does not use them either
+            let Some((kontor, kommune)) = homes.get(id) else {
+                continue;
+            };
+            let day = crate::contract::load::days_since_epoch(s.dato);
+            per_date.entry(s.dato).or_default().push(Person {
+                kontor: kontor.clone(),
+                kommune: kommune.clone(),
+                status: s.status,
+                tilstand: on_leave
+                    .contains(&(day, id.clone()))
+                    .then(|| "permisjon".to_string()),
+                alder: 0,
+                kjonn: None,
+                treff: Vec::new(),
+                eksklusjoner: Vec::new(),
+            });
+        }
+    }
+    // every unit is published at every date, zeros included
+    let units: BTreeSet<&(String, String)> = homes.values().collect();
+    let regi_known = data.tables.get("kvp_tiltak").is_some_and(|t| t.present);
+    let mut out = Vec::new();
+    for d in dates {
+        let mut persons = per_date.remove(d).unwrap_or_default();
+        persons.extend(units.iter().map(|(kontor, kommune)| Person {
+            kontor: kontor.clone(),
+            kommune: kommune.clone(),
+            status: Status::IkkeTreff,
+            tilstand: None,
+            alder: 0,
+            kjonn: None,
+            treff: Vec::new(),
+            eksklusjoner: Vec::new(),
+        }));
+        let mut counts = Counts::default();
+        count_persons(&persons, &mut counts, false, &HashMap::new());
+        let (table, units) = table_of(counts, rules, false);
+        out.push(DateFigures {
+            date: *d,
+            shown: table.suppress(),
+            units,
+            regi_known,
+        });
+    }
+    info!(
+        dates = dates.len(),
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "report trend computed"
+    );
+    Ok(out)
+}
+
+/// Every figure at the scan date, from a full evaluation (ages, genders, rules, regi, outcomes).
 async fn figures_at(
     args: &ReportArgs,
     rules: &RuleSet,
+    data: &Dataset,
     date: NaiveDate,
-    full: bool,
 ) -> anyhow::Result<DateFigures> {
     let started = std::time::Instant::now();
-    let data = load_dir(&args.data, date)?;
-    let engine = Engine::new(&data, date, &args.engine).await?;
+    let engine = Engine::new(data, date, &args.engine).await?;
     let planned = engine.plan_rules(rules, &HashMap::new()).await?;
     let mut persons = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
     engine
         .evaluate(rules, &planned, args.lang, None, |v| {
-            if full {
-                index.insert(v.facts.person_id.clone(), persons.len());
-            }
+            index.insert(v.facts.person_id.clone(), persons.len());
             persons.push(Person::from(&v));
             Ok(())
         })
@@ -379,7 +481,7 @@ async fn figures_at(
         .any(|(name, t)| *name == "kvp_tiltak" && t.present);
     let mut regi: HashMap<usize, BTreeSet<&'static str>> = HashMap::new();
     let mut counts = Counts::default();
-    if full {
+    {
         let d = format!("DATE '{}'", date.format("%Y-%m-%d"));
         let sql = format!(
             "SELECT DISTINCT person_id, regi FROM kvp_tiltak WHERE fom <= {d} AND (tom IS NULL OR tom >= {d})"
@@ -441,8 +543,8 @@ async fn figures_at(
             }
         }
     }
-    count_persons(&persons, &mut counts, full, &regi);
-    let (table, units) = table_of(counts, rules, full);
+    count_persons(&persons, &mut counts, true, &regi);
+    let (table, units) = table_of(counts, rules, true);
     let shown = table.suppress();
     info!(
         date = %date,
@@ -574,11 +676,9 @@ pub struct ReportOutcome {
 pub async fn run(args: ReportArgs) -> anyhow::Result<ReportOutcome> {
     let started = std::time::Instant::now();
     let rules = crate::scan::load_rules(args.rules.as_deref(), args.as_of).await?;
-    let current = figures_at(&args, &rules, args.as_of, true).await?;
-    let mut trend = Vec::new();
-    for d in month_ends(args.as_of, args.months) {
-        trend.push(figures_at(&args, &rules, d, false).await?);
-    }
+    let data = load_dir(&args.data, args.as_of)?;
+    let current = figures_at(&args, &rules, &data, args.as_of).await?;
+    let trend = trend_figures(&args, &rules, &data, &month_ends(args.as_of, args.months)).await?;
     // the trend ends with the scan date itself
     let mut trend_all: Vec<&DateFigures> = trend.iter().collect();
     trend_all.push(&current);

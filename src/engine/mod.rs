@@ -183,7 +183,7 @@ impl Verdict {
     }
 }
 
-/// Statuses on many scan dates: one row per (date, person) a candidate rule fired for.
+/// Statuses on many scan dates: one row per (date, person) whose status is not `ikke_treff`.
 #[derive(Debug, Clone, Default)]
 pub struct DatedStatuses {
     /// The person ids; rows refer to them by position.
@@ -192,7 +192,7 @@ pub struct DatedStatuses {
     pub rows: Vec<DatedStatus>,
 }
 
-/// A person's status on one scan date, where a candidate rule fired.
+/// A person's status on one scan date.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DatedStatus {
     pub dato: NaiveDate,
@@ -634,11 +634,12 @@ impl Engine {
         Ok(stats)
     }
 
-    /// For every scan date of the session, the persons at least one candidate rule fires for,
-    /// with their status and the candidate rules that fired, in one pass: each rule runs once
-    /// over all dates. Hints are not run (they never change a status); exclusions are only
-    /// looked up for the (date, person) pairs a candidate rule fired for.
-    pub async fn candidate_statuses(
+    /// For every scan date of the session, every person whose status is not `ikke_treff` (a
+    /// candidate rule or an exclusion that sets a status of its own fired), with the status and
+    /// the candidate rules that fired, in one pass: each rule runs once over all dates. Hints are
+    /// not run (they never change a status); the other exclusions are only looked up for the
+    /// (date, person) pairs already found.
+    pub async fn dated_statuses(
         &self,
         rules: &RuleSet,
         planned: &[PlannedRule<'_>],
@@ -647,14 +648,19 @@ impl Engine {
         let mut index: HashMap<String, u32> = HashMap::new();
         let mut ids: Vec<String> = Vec::new();
         let mut fired: HashMap<(i32, u32), Vec<usize>> = HashMap::new();
-        let order = planned
-            .iter()
-            .filter(|p| p.rule.kind == Kind::Kandidat)
-            .chain(planned.iter().filter(|p| p.rule.kind == Kind::Eksklusjon));
+        let opens = |p: &&PlannedRule| {
+            p.rule.kind == Kind::Kandidat
+                || (p.rule.kind == Kind::Eksklusjon && p.rule.gir_status.is_some())
+        };
+        let order = planned.iter().filter(opens).chain(
+            planned
+                .iter()
+                .filter(|p| p.rule.kind == Kind::Eksklusjon && p.rule.gir_status.is_none()),
+        );
         for p in order {
             let Some(df) = &p.frame else { continue };
             let rule_started = std::time::Instant::now();
-            let candidate = p.rule.kind == Kind::Kandidat;
+            let opens_pair = opens(&p);
             let df =
                 fired_only(p.rule, df.clone())?.select_columns(&["skanningsdato", "person_id"])?;
             let mut stream = df.execute_stream().await?;
@@ -671,7 +677,7 @@ impl Engine {
                     }
                     rows += 1;
                     let id = pids.value(row);
-                    let entry = if candidate {
+                    let entry = if opens_pair {
                         let n = match index.get(id) {
                             Some(n) => *n,
                             None => {

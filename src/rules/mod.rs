@@ -505,6 +505,21 @@ impl RuleSet {
             .map_or_else(|| id.to_string(), |r| r.title(lang).to_string())
     }
 
+    /// The dates grouped by the parameters in force on them (every rule's), groups in order of
+    /// their first date: one evaluation pass per group when many dates share a session.
+    pub fn group_by_parameters(&self, dates: &[NaiveDate]) -> Vec<Vec<NaiveDate>> {
+        type Params = Vec<BTreeMap<String, ParamValue>>;
+        let mut groups: Vec<(Params, Vec<NaiveDate>)> = Vec::new();
+        for d in dates {
+            let params: Vec<_> = self.rules.iter().map(|r| r.params_at(*d)).collect();
+            match groups.iter_mut().find(|(p, _)| *p == params) {
+                Some((_, ds)) => ds.push(*d),
+                None => groups.push((params, vec![*d])),
+            }
+        }
+        groups.into_iter().map(|(_, ds)| ds).collect()
+    }
+
     /// The ids of the rules of one kind, in rule-set order.
     pub fn ids(&self, kind: Kind) -> Vec<String> {
         self.rules
