@@ -112,7 +112,7 @@ pub struct ReportCmd {
     /// Output folder for rapport.html, rapport.csv and rapport.json (created if missing).
     #[arg(long)]
     pub out: PathBuf,
-    /// Month-ends in the trend, each a replay of the scan at that date.
+    /// Month-ends in the trend, each with the figures a scan at that date gives.
     #[arg(long, default_value_t = 12)]
     pub months: u32,
     #[command(flatten)]
