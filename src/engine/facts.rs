@@ -127,18 +127,39 @@ pub fn month_index_of_days(days: i32) -> i64 {
 /// it. Payments after the latest date are not read. Columns: `person_id`, `maned_nr`,
 /// `kjent_fra`; `stonadsmaneder` joins it onto the dates.
 pub fn stonad_kjent(payments: &[RecordBatch], dates: &[NaiveDate]) -> Result<RecordBatch> {
-    use datafusion::arrow::array::{Array, AsArray, StringViewArray};
-    use datafusion::arrow::datatypes::{Date32Type, Int64Type};
     let first = *dates.iter().min().expect("at least one scan date");
     let last = *dates.iter().max().expect("at least one scan date");
     let (lo, hi) = (month_index(first) - (HORIZON_MONTHS - 1), month_index(last));
     let dmax = days_since_epoch(last);
-    // person ids interned in order of appearance; per person its (month, payment day) pairs
-    let mut index: rustc_hash::FxHashMap<&str, u32> = rustc_hash::FxHashMap::default();
-    let mut ids_seen: Vec<&str> = Vec::new();
-    let mut months: Vec<Vec<(i64, i32)>> = Vec::new();
-    let mut last: Option<(&str, u32)> = None;
-    for b in payments {
+    let (out_ids, out_months, out_days) = match known_clustered(payments, lo, hi, dmax) {
+        Some(out) => out,
+        None => known_any_order(payments, lo, hi, dmax),
+    };
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("person_id", DataType::Utf8View, false),
+        Field::new("maned_nr", DataType::Int64, false),
+        Field::new("kjent_fra", DataType::Date32, false),
+    ]));
+    let ids = datafusion::arrow::array::StringViewArray::from_iter_values(out_ids);
+    let months = Int64Array::from(out_months);
+    let days = Date32Array::from(out_days);
+    Ok(RecordBatch::try_new(
+        schema,
+        vec![Arc::new(ids), Arc::new(months), Arc::new(days)],
+    )?)
+}
+
+/// (person_id, first month, last month, payment day) of every payment that gives months with
+/// stønad, its months clipped to `lo..=hi`.
+fn payment_months(
+    payments: &[RecordBatch],
+    lo: i64,
+    hi: i64,
+    dmax: i32,
+) -> impl Iterator<Item = (&str, i64, i64, i32)> {
+    use datafusion::arrow::array::{Array, AsArray};
+    use datafusion::arrow::datatypes::{Date32Type, Int64Type};
+    payments.iter().flat_map(move |b| {
         let col = |name: &str| {
             b.column_by_name(name)
                 .unwrap_or_else(|| panic!("validated payments have `{name}`"))
@@ -149,7 +170,7 @@ pub fn stonad_kjent(payments: &[RecordBatch], dates: &[NaiveDate]) -> Result<Rec
         let tom = col("tom").as_primitive::<Date32Type>();
         let belop = col("belop").as_primitive::<Int64Type>();
         let status = col("status").as_string::<i32>();
-        for i in 0..b.num_rows() {
+        (0..b.num_rows()).filter_map(move |i| {
             if ids.is_null(i)
                 || paid.is_null(i)
                 || belop.is_null(i)
@@ -158,7 +179,7 @@ pub fn stonad_kjent(payments: &[RecordBatch], dates: &[NaiveDate]) -> Result<Rec
                 || status.value(i) != "UTBETALT"
                 || paid.value(i) > dmax
             {
-                continue;
+                return None;
             }
             let day = paid.value(i);
             let (fra, til) = if fom.is_null(i) {
@@ -174,49 +195,68 @@ pub fn stonad_kjent(payments: &[RecordBatch], dates: &[NaiveDate]) -> Result<Rec
                 (f, t)
             };
             let (fra, til) = (fra.max(lo), til.min(hi));
-            if fra > til {
-                continue;
+            (fra <= til).then(|| (ids.value(i), fra, til, day))
+        })
+    })
+}
+
+type Known<'a> = (Vec<&'a str>, Vec<i64>, Vec<i32>);
+
+/// Appends one person's (month, day) pairs, the earliest day per month, in month order.
+fn flush<'a>(id: &'a str, pairs: &mut Vec<(i64, i32)>, out: &mut Known<'a>) {
+    pairs.sort_unstable();
+    pairs.dedup_by_key(|(m, _)| *m);
+    for (m, d) in pairs.drain(..) {
+        out.0.push(id);
+        out.1.push(m);
+        out.2.push(d);
+    }
+}
+
+/// The fast path for exports that list each person's payments together: one person at a time,
+/// no per-person storage. None when a person's payments come in more than one stretch.
+fn known_clustered(payments: &[RecordBatch], lo: i64, hi: i64, dmax: i32) -> Option<Known<'_>> {
+    let mut out: Known = (Vec::new(), Vec::new(), Vec::new());
+    let mut done: rustc_hash::FxHashSet<&str> = rustc_hash::FxHashSet::default();
+    let mut current: Option<&str> = None;
+    let mut pairs: Vec<(i64, i32)> = Vec::new();
+    for (id, fra, til, day) in payment_months(payments, lo, hi, dmax) {
+        if current != Some(id) {
+            if let Some(c) = current {
+                flush(c, &mut pairs, &mut out);
+                done.insert(c);
             }
-            let id = ids.value(i);
-            // a person's payments usually come together: reuse the previous row's index
-            let n = match last {
-                Some((l, n)) if l == id => n,
-                _ => {
-                    let n = *index.entry(id).or_insert_with(|| {
-                        ids_seen.push(id);
-                        months.push(Vec::new());
-                        (ids_seen.len() - 1) as u32
-                    });
-                    last = Some((id, n));
-                    n
-                }
-            };
-            months[n as usize].extend((fra..=til).map(|m| (m, day)));
+            if done.contains(id) {
+                return None;
+            }
+            current = Some(id);
         }
+        pairs.extend((fra..=til).map(|m| (m, day)));
     }
-    let (mut out_ids, mut out_months, mut out_days) = (Vec::new(), Vec::new(), Vec::new());
-    for (id, mut ms) in ids_seen.iter().zip(months) {
-        // the earliest day per month: sort by month then day, keep the first of each month
-        ms.sort_unstable();
-        ms.dedup_by_key(|(m, _)| *m);
-        for (m, d) in ms {
-            out_ids.push(*id);
-            out_months.push(m);
-            out_days.push(d);
-        }
+    if let Some(c) = current {
+        flush(c, &mut pairs, &mut out);
     }
-    let schema = Arc::new(Schema::new(vec![
-        Field::new("person_id", DataType::Utf8View, false),
-        Field::new("maned_nr", DataType::Int64, false),
-        Field::new("kjent_fra", DataType::Date32, false),
-    ]));
-    let ids = StringViewArray::from_iter_values(out_ids);
-    let months = Int64Array::from(out_months);
-    let days = Date32Array::from(out_days);
-    Ok(RecordBatch::try_new(
-        schema,
-        vec![Arc::new(ids), Arc::new(months), Arc::new(days)],
-    )?)
+    Some(out)
+}
+
+/// Any row order: person ids interned, (month, day) pairs kept per person.
+fn known_any_order(payments: &[RecordBatch], lo: i64, hi: i64, dmax: i32) -> Known<'_> {
+    let mut index: rustc_hash::FxHashMap<&str, u32> = rustc_hash::FxHashMap::default();
+    let mut ids_seen: Vec<&str> = Vec::new();
+    let mut months: Vec<Vec<(i64, i32)>> = Vec::new();
+    for (id, fra, til, day) in payment_months(payments, lo, hi, dmax) {
+        let n = *index.entry(id).or_insert_with(|| {
+            ids_seen.push(id);
+            months.push(Vec::new());
+            (ids_seen.len() - 1) as u32
+        });
+        months[n as usize].extend((fra..=til).map(|m| (m, day)));
+    }
+    let mut out: Known = (Vec::new(), Vec::new(), Vec::new());
+    for (id, mut pairs) in ids_seen.into_iter().zip(months) {
+        flush(id, &mut pairs, &mut out);
+    }
+    out
 }
 
 /// A fact view: its name, its SQL, and whether it is kept in memory when many dates are
@@ -376,6 +416,79 @@ mod tests {
             let d = epoch + chrono::Duration::days(days as i64);
             assert_eq!(month_index_of_days(days), month_index(d), "{d}");
         }
+    }
+
+    #[test]
+    fn months_known_are_the_same_in_any_row_order() {
+        use datafusion::arrow::array::{Int64Array, StringArray};
+        let d = |s: &str| days_since_epoch(NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap());
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("person_id", DataType::Utf8, false),
+            Field::new("utbetalingsdato", DataType::Date32, false),
+            Field::new("fom", DataType::Date32, true),
+            Field::new("tom", DataType::Date32, true),
+            Field::new("belop", DataType::Int64, false),
+            Field::new("status", DataType::Utf8, true),
+        ]));
+        // (id, paid, fom, tom, belop, status)
+        let rows = [
+            ("a", "2026-03-05", None, None, 100, Some("UTBETALT")),
+            (
+                "a",
+                "2026-02-20",
+                Some("2026-03-01"),
+                Some("2026-04-30"),
+                100,
+                Some("UTBETALT"),
+            ),
+            ("b", "2026-03-05", None, None, 0, Some("UTBETALT")),
+            ("b", "2026-04-05", None, None, 100, Some("ANNULLERT")),
+            ("b", "2026-05-05", None, None, 100, None),
+            ("b", "2026-06-05", None, None, 100, Some("UTBETALT")),
+            ("c", "2027-01-05", None, None, 100, Some("UTBETALT")),
+        ];
+        let batch = |order: &[usize]| {
+            let r: Vec<_> = order.iter().map(|i| rows[*i]).collect();
+            RecordBatch::try_new(
+                schema.clone(),
+                vec![
+                    Arc::new(StringArray::from_iter_values(r.iter().map(|x| x.0))),
+                    Arc::new(Date32Array::from_iter_values(r.iter().map(|x| d(x.1)))),
+                    Arc::new(r.iter().map(|x| x.2.map(d)).collect::<Date32Array>()),
+                    Arc::new(r.iter().map(|x| x.3.map(d)).collect::<Date32Array>()),
+                    Arc::new(Int64Array::from_iter_values(r.iter().map(|x| x.4))),
+                    Arc::new(r.iter().map(|x| x.5).collect::<StringArray>()),
+                ],
+            )
+            .unwrap()
+        };
+        let scan = [NaiveDate::from_ymd_opt(2026, 11, 16).unwrap()];
+        let sorted = |b: RecordBatch| {
+            let t = stonad_kjent(&[b], &scan).unwrap();
+            let ids = t.column(0).as_string_view();
+            let m = t.column(1).as_primitive::<Int64Type>();
+            let k = t
+                .column(2)
+                .as_primitive::<datafusion::arrow::datatypes::Date32Type>();
+            let mut v: Vec<(String, i64, i32)> = (0..t.num_rows())
+                .map(|i| (ids.value(i).to_string(), m.value(i), k.value(i)))
+                .collect();
+            v.sort();
+            v
+        };
+        let together = sorted(batch(&[0, 1, 2, 3, 4, 5, 6]));
+        let mar = month_index(NaiveDate::from_ymd_opt(2026, 3, 1).unwrap());
+        assert_eq!(
+            together,
+            vec![
+                // March known from the earlier of the two payments covering it
+                ("a".to_string(), mar, d("2026-02-20")),
+                ("a".to_string(), mar + 1, d("2026-02-20")),
+                ("b".to_string(), mar + 3, d("2026-06-05")),
+            ]
+        );
+        // a's payments in two stretches take the other path and give the same rows
+        assert_eq!(sorted(batch(&[0, 2, 1, 3, 4, 5, 6])), together);
     }
 
     #[test]
