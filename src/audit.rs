@@ -1,7 +1,8 @@
 //! The `audit` workflow for supervisors (statsforvalteren): were people who met the criteria
-//! offered the programme in time? The rules are replayed for every Monday of a period; for each
-//! person ever flagged, the first KVP event after the first flag decides the verdict. `audit
-//! verify` re-runs an audit from its manifest and confirms the outputs are byte-identical.
+//! offered the programme in time? The rules are evaluated for every Monday of a period in one
+//! pass (the Mondays a column of the facts); for each person ever flagged, the first KVP event
+//! after the first flag decides the verdict. `audit verify` re-runs an audit from its manifest
+//! and confirms the outputs are byte-identical.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};

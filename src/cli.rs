@@ -40,7 +40,7 @@ pub enum Command {
     Weekly(WeeklyCmd),
     /// List the runs recorded in a weekly state folder.
     History(HistoryCmd),
-    /// The supervisors' offer audit: replay every Monday of a period and judge whether each
+    /// The supervisors' offer audit: evaluate every Monday of a period and judge whether each
     /// flagged person was offered KVP in time; `audit verify` re-checks a finished audit.
     Audit(AuditCmd),
     /// The office leaders' availability report: participants, pending, candidates and exclusions
