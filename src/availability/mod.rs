@@ -133,6 +133,20 @@ impl Person {
         }
     }
 
+    /// A person known only by office, municipality and status (the trend's figures).
+    fn at_home(kontor: &str, kommune: &str, status: Status) -> Person {
+        Person {
+            kontor: kontor.to_string(),
+            kommune: kommune.to_string(),
+            status,
+            tilstand: None,
+            alder: 0,
+            kjonn: None,
+            treff: Vec::new(),
+            eksklusjoner: Vec::new(),
+        }
+    }
+
     fn units(&self) -> [(&'static str, &str); 3] {
         [
             ("totalt", "alle"),
@@ -408,19 +422,15 @@ async fn trend_figures(
             let Some((kontor, kommune)) = homes.get(id) else {
                 continue;
             };
-            let day = crate::contract::load::days_since_epoch(s.dato);
-            per_date.entry(s.dato).or_default().push(Person {
-                kontor: kontor.clone(),
-                kommune: kommune.clone(),
-                status: s.status,
-                tilstand: on_leave
-                    .contains(&(day, id.clone()))
-                    .then(|| "permisjon".to_string()),
-                alder: 0,
-                kjonn: None,
-                treff: Vec::new(),
-                eksklusjoner: Vec::new(),
-            });
+            let mut p = Person::at_home(kontor, kommune, s.status);
+            // leave only splits the participants
+            if s.status == Status::Deltaker {
+                let day = crate::contract::load::days_since_epoch(s.dato);
+                if on_leave.contains(&(day, id.clone())) {
+                    p.tilstand = Some("permisjon".to_string());
+                }
+            }
+            per_date.entry(s.dato).or_default().push(p);
         }
     }
     // every unit is published at every date, zeros included
@@ -429,16 +439,11 @@ async fn trend_figures(
     let mut out = Vec::new();
     for d in dates {
         let mut persons = per_date.remove(d).unwrap_or_default();
-        persons.extend(units.iter().map(|(kontor, kommune)| Person {
-            kontor: kontor.clone(),
-            kommune: kommune.clone(),
-            status: Status::IkkeTreff,
-            tilstand: None,
-            alder: 0,
-            kjonn: None,
-            treff: Vec::new(),
-            eksklusjoner: Vec::new(),
-        }));
+        persons.extend(
+            units
+                .iter()
+                .map(|(kontor, kommune)| Person::at_home(kontor, kommune, Status::IkkeTreff)),
+        );
         let mut counts = Counts::default();
         count_persons(&persons, &mut counts, false, &HashMap::new());
         let (table, units) = table_of(counts, rules, false);

@@ -259,13 +259,11 @@ fn known_any_order(payments: &[RecordBatch], lo: i64, hi: i64, dmax: i32) -> Kno
     out
 }
 
-/// A fact view: its name, its SQL, and whether it is kept in memory when many dates are
-/// evaluated at once (one date: every view is kept).
+/// A fact view: its name, its SQL, and whether it is kept in memory. With one scan date every
+/// view but the lazy ones is kept; with many dates none is (they grow with the dates).
 pub struct View {
     pub name: &'static str,
     pub sql: String,
-    /// Independent of the scan date (its size does not grow with the number of dates).
-    pub date_free: bool,
     /// Computed as read even for one date: a cheap join whose readers' filters (`maneder_siden
     /// < n`) are pushed into it, which a kept copy would not allow.
     pub lazy: bool,
@@ -289,7 +287,6 @@ pub fn views(dates: &[NaiveDate]) -> Vec<View> {
         View {
             name: "person",
             sql: person_sql("CROSS JOIN skanningsdatoer s"),
-            date_free: false,
             lazy: false,
         },
         View {
@@ -299,7 +296,6 @@ pub fn views(dates: &[NaiveDate]) -> Vec<View> {
                  FROM _skanningsmaneder s JOIN _stonad_kjent k ON k.maned_nr = s.maned_nr
                  WHERE k.kjent_fra <= s.skanningsdato"
                 .to_string(),
-            date_free: false,
             lazy: true,
         },
         View {
@@ -313,7 +309,6 @@ pub fn views(dates: &[NaiveDate]) -> Vec<View> {
                  ) v JOIN skanningsdatoer s ON {}",
                 in_force("v.vedtak_dato")
             ),
-            date_free: false,
             lazy: false,
         },
         View {
@@ -324,7 +319,6 @@ pub fn views(dates: &[NaiveDate]) -> Vec<View> {
                    ON y.fom <= s.skanningsdato AND (y.tom IS NULL OR y.tom >= s.skanningsdato)",
                 liv = livsopphold_list()
             ),
-            date_free: false,
             lazy: false,
         },
         View {
@@ -334,7 +328,6 @@ pub fn views(dates: &[NaiveDate]) -> Vec<View> {
                    ON v.fom <= s.skanningsdato AND (v.tom IS NULL OR v.tom >= s.skanningsdato)
                  WHERE v.status = 'RELEVANT'"
                 .to_string(),
-            date_free: false,
             lazy: false,
         },
         View {
@@ -352,7 +345,6 @@ pub fn views(dates: &[NaiveDate]) -> Vec<View> {
                  ) k JOIN skanningsdatoer s ON {}",
                 in_force("k.dato")
             ),
-            date_free: false,
             lazy: false,
         },
     ]

@@ -298,13 +298,13 @@ impl Engine {
             "fact computed"
         );
         // Each fact is computed once and kept in memory: several rules read the same facts,
-        // and none of them re-reads the contract tables to get them. With many dates only the
-        // date-free facts are kept; the others grow with the dates and are computed as read.
+        // and none of them re-reads the contract tables to get them. With many dates they grow
+        // with the dates and are computed as read (months with stønad are kept, above).
         let empty = data.tables.values().all(|t| t.batches.is_empty());
         for view in facts::views(dates) {
             let started = std::time::Instant::now();
             let df = ctx.sql_with_options(&view.sql, sql_options()).await?;
-            let keep = !empty && !view.lazy && (dates.len() == 1 || view.date_free);
+            let keep = !empty && !view.lazy && dates.len() == 1;
             let table = if keep {
                 df.cache().await?.into_view()
             } else {
