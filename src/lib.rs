@@ -8,6 +8,7 @@ pub mod contract;
 pub mod engine;
 pub mod explain;
 pub mod generate;
+pub mod parallel;
 pub mod pseudonym;
 pub mod report;
 pub mod rules;

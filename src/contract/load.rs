@@ -118,7 +118,8 @@ pub struct Source {
 pub struct Validator {
     as_of: NaiveDate,
     as_of_days: i32,
-    persons: FxHashSet<String>,
+    /// Filled while `personer` is read, then shared read-only by the workers of the other tables.
+    persons: Arc<FxHashSet<String>>,
     first_row: FxHashMap<String, u64>,
     findings: Vec<Finding>,
     min_days: i32,
@@ -138,7 +139,7 @@ impl Validator {
         Validator {
             as_of,
             as_of_days: days(as_of),
-            persons: FxHashSet::default(),
+            persons: Arc::new(FxHashSet::default()),
             first_row: FxHashMap::default(),
             findings: Vec::new(),
             min_days: days(NaiveDate::from_ymd_opt(1900, 1, 1).unwrap()),
@@ -152,6 +153,20 @@ impl Validator {
 
     pub fn into_findings(self) -> Vec<Finding> {
         self.findings
+    }
+
+    /// A validator for a part of a table other than `personer`, run on another thread: it
+    /// shares the person set and collects its own findings.
+    fn worker(&self) -> Validator {
+        Validator {
+            as_of: self.as_of,
+            as_of_days: self.as_of_days,
+            persons: Arc::clone(&self.persons),
+            first_row: FxHashMap::default(),
+            findings: Vec::new(),
+            min_days: self.min_days,
+            max_days: self.max_days,
+        }
     }
 
     /// Reads every source of a table, validates it and returns the usable rows.
@@ -439,7 +454,7 @@ impl Validator {
                 self.push(spec, file, row, "veileder", Problem::VeilederTooLong);
             }
             if ok[i] {
-                self.persons.insert(ids.value(i).to_string());
+                Arc::make_mut(&mut self.persons).insert(ids.value(i).to_string());
             }
         }
     }
@@ -707,6 +722,8 @@ pub fn load_dir(dir: &Path, as_of: NaiveDate) -> Result<Dataset, LoadError> {
     let mut tables = BTreeMap::new();
     let mut inputs = Vec::new();
     let mut kilde = 0i32;
+    // `personer` first, on this thread: the other tables check their ids against it.
+    let mut parts = Vec::new();
     for spec in super::TABLES {
         let Some(files) = builders.remove(spec.name) else {
             info!(
@@ -716,6 +733,40 @@ pub fn load_dir(dir: &Path, as_of: NaiveDate) -> Result<Dataset, LoadError> {
             tables.insert(spec.name, empty_table(spec));
             continue;
         };
+        if spec.name != "personer" {
+            for (path, builder) in files {
+                let name = rel(dir, &path);
+                let mut row_offset = 0u64;
+                let groups = builder.metadata().row_groups();
+                for (g, meta) in groups.iter().enumerate() {
+                    parts.push(Part {
+                        spec,
+                        path: path.clone(),
+                        name: name.clone(),
+                        kilde,
+                        row_groups: vec![g],
+                        row_offset,
+                        first: g == 0,
+                        file_rows: builder.metadata().file_metadata().num_rows() as u64,
+                    });
+                    row_offset += meta.num_rows() as u64;
+                }
+                if groups.is_empty() {
+                    parts.push(Part {
+                        spec,
+                        path: path.clone(),
+                        name,
+                        kilde,
+                        row_groups: Vec::new(),
+                        row_offset: 0,
+                        first: true,
+                        file_rows: 0,
+                    });
+                }
+                kilde += 1;
+            }
+            continue;
+        }
         let mut sources = Vec::new();
         for (path, builder) in files {
             let rows = builder.metadata().file_metadata().num_rows() as u64;
@@ -748,15 +799,41 @@ pub fn load_dir(dir: &Path, as_of: NaiveDate) -> Result<Dataset, LoadError> {
         let n = sources.len() as i32;
         let t = v.load_table(spec, sources, kilde)?;
         kilde += n;
-        info!(
-            table = spec.name,
-            read = t.counts.lest,
-            used = t.counts.brukt,
-            set_aside = t.counts.satt_til_side,
-            after_scan_date = t.counts.etter_skanningsdato,
-            "table loaded"
-        );
+        log_table(&t);
         tables.insert(spec.name, t);
+    }
+
+    // The other tables in parts (a row group each), on every core; results are put together
+    // in table, file and row order, so findings and rows come out as if read in one go.
+    let outputs = crate::parallel::map(&parts, crate::parallel::threads(), |part| {
+        read_part(&v, part)
+    });
+    let mut by_table: BTreeMap<&'static str, LoadedTable> = BTreeMap::new();
+    for (part, out) in parts.iter().zip(outputs) {
+        let out = out?;
+        let t = by_table
+            .entry(part.spec.name)
+            .or_insert_with(|| LoadedTable {
+                spec: part.spec,
+                present: true,
+                batches: Vec::new(),
+                counts: RowCounts::default(),
+            });
+        t.batches.extend(out.batches);
+        t.counts.add(&out.counts);
+        v.findings.extend(out.findings);
+        if let Some(sha256) = out.sha256 {
+            inputs.push(InputFile {
+                tabell: part.spec.name.into(),
+                fil: part.name.clone(),
+                sha256,
+                rader: part.file_rows,
+            });
+        }
+    }
+    for (name, t) in by_table {
+        log_table(&t);
+        tables.insert(name, t);
     }
     info!(
         elapsed_ms = started.elapsed().as_millis() as u64,
@@ -766,6 +843,83 @@ pub fn load_dir(dir: &Path, as_of: NaiveDate) -> Result<Dataset, LoadError> {
         tables,
         findings: v.into_findings(),
         inputs,
+    })
+}
+
+fn log_table(t: &LoadedTable) {
+    info!(
+        table = t.spec.name,
+        read = t.counts.lest,
+        used = t.counts.brukt,
+        set_aside = t.counts.satt_til_side,
+        after_scan_date = t.counts.etter_skanningsdato,
+        "table loaded"
+    );
+}
+
+/// Some row groups of one file of a table other than `personer`, read on their own.
+struct Part {
+    spec: &'static TableSpec,
+    path: PathBuf,
+    /// The file as findings name it.
+    name: String,
+    kilde: i32,
+    row_groups: Vec<usize>,
+    /// Rows of the file before the first of these row groups.
+    row_offset: u64,
+    /// The file's first part also hashes the file for the manifest.
+    first: bool,
+    file_rows: u64,
+}
+
+struct PartOut {
+    batches: Vec<RecordBatch>,
+    findings: Vec<Finding>,
+    counts: RowCounts,
+    sha256: Option<String>,
+}
+
+fn read_part(v: &Validator, part: &Part) -> Result<PartOut, LoadError> {
+    let sha256 = if part.first {
+        Some(sha256_file(&part.path)?)
+    } else {
+        None
+    };
+    let reader = open_checked(part.spec, &part.path)?
+        .with_row_groups(part.row_groups.clone())
+        .build()
+        .map_err(|source| LoadError::NotParquet {
+            path: part.path.clone(),
+            source,
+        })?;
+    let arrow_err = |source| LoadError::Arrow {
+        path: part.path.clone(),
+        source,
+    };
+    let mut w = v.worker();
+    let mut counts = RowCounts::default();
+    let mut batches = Vec::new();
+    let mut row_offset = part.row_offset;
+    for b in reader {
+        let b = canonicalise(part.spec, &b.map_err(arrow_err)?).map_err(arrow_err)?;
+        let clean = w.validate_batch(
+            part.spec,
+            &part.name,
+            &b,
+            part.kilde,
+            row_offset,
+            &mut counts,
+        );
+        row_offset += b.num_rows() as u64;
+        if clean.num_rows() > 0 {
+            batches.push(clean);
+        }
+    }
+    Ok(PartOut {
+        batches,
+        findings: w.into_findings(),
+        counts,
+        sha256,
     })
 }
 

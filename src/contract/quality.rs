@@ -176,3 +176,13 @@ pub struct RowCounts {
     pub satt_til_side: u64,
     pub etter_skanningsdato: u64,
 }
+
+impl RowCounts {
+    /// Adds the counts of another part of the same table.
+    pub fn add(&mut self, other: &RowCounts) {
+        self.lest += other.lest;
+        self.brukt += other.brukt;
+        self.satt_til_side += other.satt_til_side;
+        self.etter_skanningsdato += other.etter_skanningsdato;
+    }
+}

@@ -220,6 +220,161 @@ pub struct Engine {
     dates: usize,
     missing: Vec<&'static str>,
     ytelser_present: bool,
+    /// Threads for the work done outside DataFusion (rendering).
+    threads: usize,
+}
+
+/// What one row of a rule's result gave: a fired rule's sentence or a condition's text.
+enum Rendered {
+    Hit(String),
+    Krav(KravCheck),
+}
+
+/// A rule's compiled templates and shared template context, for rendering its rows.
+struct RuleWork<'a, 'e> {
+    planned: &'a PlannedRule<'a>,
+    lang: Lang,
+    tmpl: minijinja::Template<'e, 'e>,
+    krav: Vec<minijinja::Template<'e, 'e>>,
+    base: minijinja::Value,
+}
+
+impl<'a, 'e> RuleWork<'a, 'e> {
+    fn new(
+        env: &'e minijinja::Environment<'e>,
+        p: &'a PlannedRule<'a>,
+        lang: Lang,
+        as_of: NaiveDate,
+    ) -> Result<Self, EngineError>
+    where
+        'a: 'e,
+    {
+        let template_error = |e: minijinja::Error| EngineError::Template {
+            rule: p.rule.id.clone(),
+            lang,
+            message: e.to_string(),
+        };
+        let tmpl = env
+            .template_from_str(p.rule.template(lang))
+            .map_err(template_error)?;
+        let krav = p
+            .rule
+            .krav
+            .iter()
+            .map(|k| env.template_from_str(k.text(lang)))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(template_error)?;
+        let mut base: BTreeMap<String, minijinja::Value> = p
+            .params
+            .iter()
+            .map(|(k, v)| (k.clone(), v.template_value()))
+            .collect();
+        base.insert("hjemmel".into(), p.rule.hjemmel.render(lang).into());
+        base.insert("tittel".into(), p.rule.title(lang).into());
+        base.insert(
+            "skanningsdato".into(),
+            as_of.format("%Y-%m-%d").to_string().into(),
+        );
+        Ok(RuleWork {
+            planned: p,
+            lang,
+            tmpl,
+            krav,
+            base: minijinja::Value::from(base),
+        })
+    }
+
+    fn template_error(&self, e: minijinja::Error) -> EngineError {
+        EngineError::Template {
+            rule: self.planned.rule.id.clone(),
+            lang: self.lang,
+            message: e.to_string(),
+        }
+    }
+
+    /// Renders one batch of the rule's rows: for a scan, the sentence of every row whose
+    /// conditions all hold and the failed condition of every row that misses by one; for one
+    /// person (`only`), every condition with its outcome as well.
+    fn render(
+        &self,
+        batch: &RecordBatch,
+        only: Option<&str>,
+    ) -> Result<Vec<(String, Rendered)>, EngineError> {
+        let rule = self.planned.rule;
+        let schema = batch.schema();
+        let names: Vec<&String> = schema.fields().iter().map(|f| f.name()).collect();
+        let krav_cols: Vec<(usize, usize)> = rule
+            .krav
+            .iter()
+            .enumerate()
+            .filter_map(|(k, kr)| {
+                names
+                    .iter()
+                    .position(|n| **n == kr.column())
+                    .map(|c| (k, c))
+            })
+            .collect();
+        let ids = batch
+            .column_by_name("person_id")
+            .expect("checked when planned");
+        let ids = datafusion::arrow::compute::cast(ids, &DataType::Utf8)
+            .map_err(DataFusionError::from)?;
+        let ids = ids.as_string::<i32>();
+        let context = Arc::new(values::BatchContext {
+            batch: batch.clone(),
+            base: self.base.clone(),
+        });
+        let mut out = Vec::new();
+        for row in 0..batch.num_rows() {
+            if ids.is_null(row) {
+                continue;
+            }
+            let id = ids.value(row);
+            if only.is_some_and(|o| o != id) {
+                continue;
+            }
+            let failed: Vec<usize> = krav_cols
+                .iter()
+                .filter(|(_, c)| {
+                    let a = batch.column(*c).as_boolean();
+                    a.is_null(row) || !a.value(row)
+                })
+                .map(|(k, _)| *k)
+                .collect();
+            // Rows missed by more than one condition need no text at all.
+            if only.is_none() && failed.len() > 1 {
+                continue;
+            }
+            let ctx = values::row_context(&context, row);
+            // A scan keeps the failed condition of a near miss; one person's explanation
+            // keeps every condition with its outcome.
+            let keep: Vec<usize> = match (only, &failed[..]) {
+                (Some(_), _) => (0..self.krav.len()).collect(),
+                (None, [k]) => vec![*k],
+                _ => Vec::new(),
+            };
+            for k in keep {
+                let text = self.krav[k]
+                    .render(&ctx)
+                    .map_err(|e| self.template_error(e))?;
+                out.push((
+                    id.to_string(),
+                    Rendered::Krav(KravCheck {
+                        rule: rule.id.clone(),
+                        krav: rule.krav[k].name.clone(),
+                        oppfylt: !failed.contains(&k),
+                        text: text.trim().to_string(),
+                    }),
+                ));
+            }
+            if !failed.is_empty() {
+                continue;
+            }
+            let sentence = self.tmpl.render(&ctx).map_err(|e| self.template_error(e))?;
+            out.push((id.to_string(), Rendered::Hit(sentence.trim().to_string())));
+        }
+        Ok(out)
+    }
 }
 
 /// Rules and facts may only query: no DDL, no DML, no statements.
@@ -324,6 +479,7 @@ impl Engine {
             dates: dates.len(),
             missing: data.missing_tables(),
             ytelser_present: data.tables["ytelser"].present,
+            threads: opts.target_partitions.max(1),
         })
     }
 
@@ -401,147 +557,81 @@ impl Engine {
     }
 
     /// Runs every decidable rule and renders its explanation for each person it fires for.
+    /// The rules' queries run concurrently; their rows are then rendered on every core and
+    /// put together in rule order, so the result does not depend on the threads.
     async fn rule_hits(
         &self,
         planned: &[PlannedRule<'_>],
         lang: Lang,
         only: Option<&str>,
     ) -> Result<(Hits, NearMisses), EngineError> {
-        let env = template::environment(lang);
-        let mut hits: Hits = HashMap::new();
-        let mut near: NearMisses = HashMap::new();
-        for p in planned {
-            let Some(df) = &p.frame else { continue };
-            let started = std::time::Instant::now();
-            let tmpl = env.template_from_str(p.rule.template(lang)).map_err(|e| {
-                EngineError::Template {
-                    rule: p.rule.id.clone(),
-                    lang,
-                    message: e.to_string(),
+        let started = std::time::Instant::now();
+        let decidable: Vec<&PlannedRule> = planned.iter().filter(|p| p.frame.is_some()).collect();
+        let results = futures::future::try_join_all(decidable.iter().map(|p| async move {
+            let df = p.frame.clone().expect("decidable");
+            let rule_started = std::time::Instant::now();
+            let batches = match only {
+                // One person: filter before the rule's rows are collected.
+                Some(o) => {
+                    df.filter(col("person_id").eq(datafusion::prelude::lit(o)))?
+                        .collect()
+                        .await?
                 }
-            })?;
-            let template_error = |e: minijinja::Error| EngineError::Template {
-                rule: p.rule.id.clone(),
-                lang,
-                message: e.to_string(),
+                None => df.collect().await?,
             };
-            let krav_templates = p
-                .rule
-                .krav
-                .iter()
-                .map(|k| env.template_from_str(k.text(lang)))
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(template_error)?;
-            let mut base: BTreeMap<String, minijinja::Value> = p
-                .params
-                .iter()
-                .map(|(k, v)| (k.clone(), v.template_value()))
-                .collect();
-            base.insert("hjemmel".into(), p.rule.hjemmel.render(lang).into());
-            base.insert("tittel".into(), p.rule.title(lang).into());
-            base.insert(
-                "skanningsdato".into(),
-                self.as_of.format("%Y-%m-%d").to_string().into(),
-            );
-            let base = minijinja::Value::from(base);
-            let mut stream = df.clone().execute_stream().await?;
-            let mut n = 0u64;
-            let mut render = std::time::Duration::ZERO;
-            while let Some(batch) = stream.next().await {
-                let batch = batch?;
-                let schema = batch.schema();
-                let names: Vec<&String> = schema.fields().iter().map(|f| f.name()).collect();
-                let krav_cols: Vec<(usize, usize)> = p
-                    .rule
-                    .krav
-                    .iter()
-                    .enumerate()
-                    .filter_map(|(k, kr)| {
-                        names
-                            .iter()
-                            .position(|n| **n == kr.column())
-                            .map(|c| (k, c))
-                    })
-                    .collect();
-                let ids = batch
-                    .column_by_name("person_id")
-                    .expect("checked when planned");
-                let ids = datafusion::arrow::compute::cast(ids, &DataType::Utf8)
-                    .map_err(DataFusionError::from)?;
-                let ids = ids.as_string::<i32>();
-                for row in 0..batch.num_rows() {
-                    if ids.is_null(row) {
-                        continue;
-                    }
-                    let id = ids.value(row);
-                    if only.is_some_and(|o| o != id) {
-                        continue;
-                    }
-                    let failed: Vec<usize> = krav_cols
-                        .iter()
-                        .filter(|(_, c)| {
-                            let a = batch.column(*c).as_boolean();
-                            a.is_null(row) || !a.value(row)
-                        })
-                        .map(|(k, _)| *k)
-                        .collect();
-                    // Rows missed by more than one condition need no text at all.
-                    if only.is_none() && failed.len() > 1 {
-                        continue;
-                    }
-                    let row_values: BTreeMap<&str, minijinja::Value> = names
-                        .iter()
-                        .enumerate()
-                        .map(|(i, name)| (name.as_str(), values::cell(batch.column(i), row)))
-                        .collect();
-                    let ctx = minijinja::value::merge_maps([
-                        minijinja::Value::from(row_values),
-                        base.clone(),
-                    ]);
-                    // A scan keeps the failed condition of a near miss; one person's explanation
-                    // keeps every condition with its outcome.
-                    let keep: Vec<usize> = match (only, &failed[..]) {
-                        (Some(_), _) => (0..krav_templates.len()).collect(),
-                        (None, [k]) => vec![*k],
-                        _ => Vec::new(),
-                    };
-                    for k in keep {
-                        let text = krav_templates[k].render(&ctx).map_err(template_error)?;
-                        near.entry(id.to_string()).or_default().push(KravCheck {
-                            rule: p.rule.id.clone(),
-                            krav: p.rule.krav[k].name.clone(),
-                            oppfylt: !failed.contains(&k),
-                            text: text.trim().to_string(),
-                        });
-                    }
-                    if !failed.is_empty() {
-                        continue;
-                    }
-                    let render_started = std::time::Instant::now();
-                    let sentence = tmpl.render(&ctx).map_err(|e| EngineError::Template {
-                        rule: p.rule.id.clone(),
-                        lang,
-                        message: e.to_string(),
-                    })?;
-                    let entry = hits.entry(id.to_string()).or_default();
-                    if entry.iter().any(|(r, _)| *r == p.index) {
-                        return Err(EngineError::DuplicatePerson {
-                            rule: p.rule.id.clone(),
-                        });
-                    }
-                    entry.push((p.index, sentence.trim().to_string()));
-                    render += render_started.elapsed();
-                    n += 1;
-                }
-            }
             debug!(
                 rule = %p.rule.id,
-                hits = n,
-                elapsed_ms = started.elapsed().as_millis() as u64,
-                render_ms = render.as_millis() as u64,
-                "rule evaluated"
+                rows = batches.iter().map(|b| b.num_rows()).sum::<usize>(),
+                elapsed_ms = rule_started.elapsed().as_millis() as u64,
+                "rule queried"
             );
+            Ok::<_, DataFusionError>(batches)
+        }))
+        .await?;
+        let queried = started.elapsed();
+
+        let env = template::environment(lang);
+        let works = decidable
+            .iter()
+            .map(|p| RuleWork::new(&env, p, lang, self.as_of))
+            .collect::<Result<Vec<_>, _>>()?;
+        let items: Vec<(usize, &RecordBatch)> = results
+            .iter()
+            .enumerate()
+            .flat_map(|(w, batches)| batches.iter().map(move |b| (w, b)))
+            .collect();
+        let rendered = crate::parallel::map(&items, self.threads, |(w, batch)| {
+            works[*w].render(batch, only)
+        });
+        let mut hits: Hits = HashMap::new();
+        let mut near: NearMisses = HashMap::new();
+        let mut per_rule = vec![0u64; works.len()];
+        for ((w, _), out) in items.iter().zip(rendered) {
+            let work = &works[*w];
+            for (id, row) in out? {
+                match row {
+                    Rendered::Krav(k) => near.entry(id).or_default().push(k),
+                    Rendered::Hit(sentence) => {
+                        let entry = hits.entry(id).or_default();
+                        if entry.iter().any(|(r, _)| *r == work.planned.index) {
+                            return Err(EngineError::DuplicatePerson {
+                                rule: work.planned.rule.id.clone(),
+                            });
+                        }
+                        entry.push((work.planned.index, sentence));
+                        per_rule[*w] += 1;
+                    }
+                }
+            }
         }
+        for (work, n) in works.iter().zip(per_rule) {
+            debug!(rule = %work.planned.rule.id, hits = n, "rule evaluated");
+        }
+        debug!(
+            query_ms = queried.as_millis() as u64,
+            render_ms = (started.elapsed() - queried).as_millis() as u64,
+            "rules evaluated"
+        );
         Ok((hits, near))
     }
 

@@ -1,9 +1,12 @@
 //! Arrow values to template values: what a rule's result columns look like to its explanation.
 
-use datafusion::arrow::array::{Array, ArrayRef, AsArray};
-use datafusion::arrow::datatypes::DataType;
+use std::sync::Arc;
+
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
+use datafusion::arrow::datatypes::{DataType, Date32Type, Float64Type, Int32Type, Int64Type};
 use datafusion::scalar::ScalarValue;
 use minijinja::Value;
+use minijinja::value::Object;
 
 use crate::contract::load::date_from_days;
 
@@ -14,6 +17,13 @@ pub fn cell(arr: &ArrayRef, row: usize) -> Value {
         return Value::from(());
     }
     match arr.data_type() {
+        DataType::Utf8 => Value::from(arr.as_string::<i32>().value(row)),
+        DataType::Utf8View => Value::from(arr.as_string_view().value(row)),
+        DataType::Int64 => Value::from(arr.as_primitive::<Int64Type>().value(row)),
+        DataType::Int32 => Value::from(arr.as_primitive::<Int32Type>().value(row) as i64),
+        DataType::Boolean => Value::from(arr.as_boolean().value(row)),
+        DataType::Float64 => Value::from(arr.as_primitive::<Float64Type>().value(row)),
+        DataType::Date32 => Value::from(iso_date(arr.as_primitive::<Date32Type>().value(row))),
         DataType::List(_) => {
             let items = arr.as_list::<i32>().value(row);
             Value::from(
@@ -53,7 +63,7 @@ fn scalar(s: ScalarValue) -> Value {
         Boolean(Some(b)) => Value::from(b),
         Float32(Some(f)) => Value::from(f as f64),
         Float64(Some(f)) => Value::from(f),
-        Date32(Some(d)) => Value::from(date_from_days(d).format("%Y-%m-%d").to_string()),
+        Date32(Some(d)) => Value::from(iso_date(d)),
         Date64(Some(ms)) => Value::from(
             date_from_days((ms / 86_400_000) as i32)
                 .format("%Y-%m-%d")
@@ -66,6 +76,52 @@ fn scalar(s: ScalarValue) -> Value {
         s if s.is_null() => Value::from(()),
         s => Value::from(s.to_string()),
     }
+}
+
+/// `2026-03-01` for a day number, without a format string to parse.
+fn iso_date(days: i32) -> String {
+    use chrono::Datelike;
+    let d = date_from_days(days);
+    format!("{:04}-{:02}-{:02}", d.year(), d.month(), d.day())
+}
+
+/// A rule's result batch as template context, with the rule's shared values (parameters,
+/// `hjemmel`, `tittel`, `skanningsdato`) under it.
+#[derive(Debug)]
+pub struct BatchContext {
+    pub batch: RecordBatch,
+    pub base: Value,
+}
+
+/// One row of a [`BatchContext`]: a column is turned into a template value only when a
+/// template reads it; a name that is not a column is looked up in the shared values.
+#[derive(Debug)]
+struct RowContext {
+    batch: Arc<BatchContext>,
+    row: usize,
+}
+
+impl Object for RowContext {
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        let name = key.as_str()?;
+        match self.batch.batch.schema_ref().index_of(name) {
+            Ok(i) => Some(cell(self.batch.batch.column(i), self.row)),
+            Err(_) => self
+                .batch
+                .base
+                .get_attr(name)
+                .ok()
+                .filter(|v| !v.is_undefined()),
+        }
+    }
+}
+
+/// The template context of one row: its columns over the batch's shared values.
+pub fn row_context(batch: &Arc<BatchContext>, row: usize) -> Value {
+    Value::from_object(RowContext {
+        batch: Arc::clone(batch),
+        row,
+    })
 }
 
 /// A cell as a plain string (for key facts).
@@ -82,7 +138,7 @@ pub fn string(arr: &ArrayRef, row: usize) -> String {
 mod tests {
     use super::*;
     use datafusion::arrow::array::{Date32Array, Int32Array, ListBuilder, StringBuilder};
-    use std::sync::Arc;
+    use datafusion::arrow::datatypes::{Field, Schema};
 
     #[test]
     fn dates_become_iso_strings_and_lists_sequences() {
@@ -97,5 +153,30 @@ mod tests {
         b.append(true);
         let l: ArrayRef = Arc::new(b.finish());
         assert_eq!(cell(&l, 0).len(), Some(2));
+    }
+
+    #[test]
+    fn a_row_context_reads_its_columns_over_the_shared_values() {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("maneder", DataType::Int64, false),
+            Field::new("sist", DataType::Date32, true),
+        ]));
+        let batch = RecordBatch::try_new(
+            schema,
+            vec![
+                Arc::new(datafusion::arrow::array::Int64Array::from(vec![9, 4])),
+                Arc::new(Date32Array::from(vec![Some(20513), None])),
+            ],
+        )
+        .unwrap();
+        let base = Value::from_iter([("maneder", Value::from(0)), ("grense", Value::from(6))]);
+        let ctx = Arc::new(BatchContext { batch, base });
+        let env = minijinja::Environment::new();
+        let t = env
+            .template_from_str("{{ maneder }}/{{ grense }} {{ sist }}")
+            .unwrap();
+        // the row's column wins over a shared value of the same name
+        assert_eq!(t.render(row_context(&ctx, 0)).unwrap(), "9/6 2026-03-01");
+        assert_eq!(t.render(row_context(&ctx, 1)).unwrap(), "4/6 none");
     }
 }
