@@ -11,15 +11,27 @@ pub fn threads() -> usize {
 /// `f` over `items` on up to `threads` threads, each taking the next item when done with
 /// one; the results in item order.
 pub fn map<T: Sync, R: Send>(items: &[T], threads: usize, f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    map_with(items, threads, || (), |_, item| f(item))
+}
+
+/// Like [`map`], with a state per thread made by `init` (a cache, a buffer) that `f` may use
+/// for every item the thread takes.
+pub fn map_with<T: Sync, R: Send, S>(
+    items: &[T],
+    threads: usize,
+    init: impl Fn() -> S + Sync,
+    f: impl Fn(&mut S, &T) -> R + Sync,
+) -> Vec<R> {
     let next = AtomicUsize::new(0);
     let slots: Vec<Mutex<Option<R>>> = items.iter().map(|_| Mutex::new(None)).collect();
     std::thread::scope(|s| {
         for _ in 0..threads.clamp(1, items.len().max(1)) {
             s.spawn(|| {
+                let mut state = init();
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(item) = items.get(i) else { break };
-                    let r = f(item);
+                    let r = f(&mut state, item);
                     *slots[i].lock().expect("no worker panicked") = Some(r);
                 }
             });

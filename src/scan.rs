@@ -83,7 +83,7 @@ pub struct ScanParts {
 pub async fn scan_into(
     args: &ScanArgs,
     out: &OutputDir,
-    mut extra: impl FnMut(&Verdict) -> anyhow::Result<()>,
+    mut extra: impl FnMut(&Verdict) -> anyhow::Result<()> + Send,
 ) -> anyhow::Result<ScanParts> {
     let started = Instant::now();
     let started_at = chrono::Utc::now();

@@ -126,12 +126,21 @@ pub fn month_index_of_days(days: i32) -> i64 {
 /// dates, the first day it was known — the earliest `utbetalingsdato` among the payments covering
 /// it. Payments after the latest date are not read. Columns: `person_id`, `maned_nr`,
 /// `kjent_fra`; `stonadsmaneder` joins it onto the dates.
-pub fn stonad_kjent(payments: &[RecordBatch], dates: &[NaiveDate]) -> Result<RecordBatch> {
+///
+/// The payments are split into `threads` stretches of batches worked on at once; a person
+/// whose payments cross a stretch's end is put together again.
+pub fn stonad_kjent(
+    payments: &[RecordBatch],
+    dates: &[NaiveDate],
+    threads: usize,
+) -> Result<RecordBatch> {
     let first = *dates.iter().min().expect("at least one scan date");
     let last = *dates.iter().max().expect("at least one scan date");
     let (lo, hi) = (month_index(first) - (HORIZON_MONTHS - 1), month_index(last));
     let dmax = days_since_epoch(last);
-    let (out_ids, out_months, out_days) = match known_clustered(payments, lo, hi, dmax) {
+    let stretches = stretches(payments, threads.max(1));
+    let parts = crate::parallel::map(&stretches, threads, |b| known_clustered(b, lo, hi, dmax));
+    let (out_ids, out_months, out_days) = match stitch(parts) {
         Some(out) => out,
         None => known_any_order(payments, lo, hi, dmax),
     };
@@ -200,7 +209,156 @@ fn payment_months(
     })
 }
 
+/// Internal: `oppfolgingsvedtak` with `_neste`, the date of the person's next vedtak.
+pub const VEDTAK_NESTE: &str = "_oppfolgingsvedtak_neste";
+/// Internal: `kvp_hendelser` with `_neste`, the date of the person's next event.
+pub const HENDELSER_NESTE: &str = "_kvp_hendelser_neste";
+
+/// The order of KVP events within one day: the process order of kvp-rules.md.
+pub fn event_rank(hendelse: &str) -> u8 {
+    match hendelse {
+        "INFORMERT" => 1,
+        "VURDERT" => 2,
+        "SOKNAD" => 3,
+        "INNVILGET" | "AVSLATT" => 4,
+        "BEGYNT" => 5,
+        "PERMISJON" => 6,
+        "GJENOPPTATT" => 7,
+        _ => 8,
+    }
+}
+
+/// A dated table's rows dated on or before `dmax`, each with `_neste`: the date of the same
+/// person's next row in the order (date, `rank`, `_kilde`, `_rad`), null for the last. A row is
+/// in force from its date until `_neste` (the latest row on or before a date is the one in
+/// force), computed once in one sort instead of a window per scan date.
+pub fn with_next_date(
+    batches: &[RecordBatch],
+    date_col: &str,
+    dmax: i32,
+    rank: impl Fn(&RecordBatch, usize) -> u8,
+) -> Result<Vec<RecordBatch>> {
+    use datafusion::arrow::array::{Array, AsArray, BooleanArray};
+    use datafusion::arrow::compute::filter_record_batch;
+    use datafusion::arrow::datatypes::{Date32Type, Int32Type, Int64Type};
+    // (person, date, rank, kilde, rad, batch, row) of every row kept
+    let mut rows: Vec<(&str, i32, u8, i32, i64, u32, u32)> = Vec::new();
+    let mut kept: Vec<Vec<bool>> = Vec::with_capacity(batches.len());
+    for (bi, b) in batches.iter().enumerate() {
+        let col = |name: &str| {
+            b.column_by_name(name)
+                .unwrap_or_else(|| panic!("validated table has `{name}`"))
+        };
+        let ids = col("person_id").as_string::<i32>();
+        let dates = col(date_col).as_primitive::<Date32Type>();
+        let kilde = col("_kilde").as_primitive::<Int32Type>();
+        let rad = col("_rad").as_primitive::<Int64Type>();
+        let mut keep = vec![false; b.num_rows()];
+        for (i, k) in keep.iter_mut().enumerate() {
+            if ids.is_null(i) || dates.is_null(i) || dates.value(i) > dmax {
+                continue;
+            }
+            *k = true;
+            rows.push((
+                ids.value(i),
+                dates.value(i),
+                rank(b, i),
+                kilde.value(i),
+                rad.value(i),
+                bi as u32,
+                i as u32,
+            ));
+        }
+        kept.push(keep);
+    }
+    rows.sort_unstable_by(|a, b| (a.0, a.1, a.2, a.3, a.4).cmp(&(b.0, b.1, b.2, b.3, b.4)));
+    let mut next: Vec<Vec<Option<i32>>> =
+        batches.iter().map(|b| vec![None; b.num_rows()]).collect();
+    for w in rows.windows(2) {
+        if w[0].0 == w[1].0 {
+            next[w[0].5 as usize][w[0].6 as usize] = Some(w[1].1);
+        }
+    }
+    batches
+        .iter()
+        .zip(kept)
+        .zip(next)
+        .map(|((b, keep), next)| {
+            let mut fields: Vec<Field> =
+                b.schema().fields().iter().map(|f| (**f).clone()).collect();
+            fields.push(Field::new("_neste", DataType::Date32, true));
+            let mut cols = b.columns().to_vec();
+            cols.push(Arc::new(Date32Array::from(next)));
+            let full = RecordBatch::try_new(Arc::new(Schema::new(fields)), cols)?;
+            Ok(filter_record_batch(&full, &BooleanArray::from(keep))?)
+        })
+        .collect()
+}
+
 type Known<'a> = (Vec<&'a str>, Vec<i64>, Vec<i32>);
+
+/// Batches split into at most `n` runs of about equal rows, in order.
+fn stretches(batches: &[RecordBatch], n: usize) -> Vec<&[RecordBatch]> {
+    let total: usize = batches.iter().map(|b| b.num_rows()).sum();
+    let target = total.div_ceil(n).max(1);
+    let mut out = Vec::new();
+    let (mut start, mut rows) = (0, 0);
+    for (i, b) in batches.iter().enumerate() {
+        rows += b.num_rows();
+        if rows >= target && out.len() + 1 < n {
+            out.push(&batches[start..=i]);
+            (start, rows) = (i + 1, 0);
+        }
+    }
+    if start < batches.len() || out.is_empty() {
+        out.push(&batches[start..]);
+    }
+    out
+}
+
+/// The stretches' months put together in order: a person at the end of one stretch and the
+/// start of the next is merged into one run. None when some person's payments are not all
+/// together (then [`known_any_order`] is needed).
+fn stitch<'a>(parts: Vec<Option<(Known<'a>, Vec<&'a str>)>>) -> Option<Known<'a>> {
+    let mut out: Known = (Vec::new(), Vec::new(), Vec::new());
+    let mut seen: rustc_hash::FxHashSet<&str> = rustc_hash::FxHashSet::default();
+    let mut last: Option<&str> = None;
+    for part in parts {
+        let ((ids, months, days), persons) = part?;
+        let mut skip = 0;
+        if let (Some(l), Some(f)) = (last, persons.first())
+            && l == *f
+        {
+            // the same person on both sides of the cut: take back its rows and merge them
+            let mut pairs = Vec::new();
+            while out.0.last() == Some(&l) {
+                out.0.pop();
+                pairs.push((
+                    out.1.pop().expect("same length"),
+                    out.2.pop().expect("same length"),
+                ));
+            }
+            while ids.get(skip) == Some(&l) {
+                pairs.push((months[skip], days[skip]));
+                skip += 1;
+            }
+            flush(l, &mut pairs, &mut out);
+        }
+        for (i, p) in persons.iter().enumerate() {
+            let continued = i == 0 && last == Some(*p);
+            if !continued && !seen.insert(*p) {
+                return None;
+            }
+        }
+        if let Some(l) = persons.last() {
+            last = Some(*l);
+        }
+        out.0.extend_from_slice(&ids[skip..]);
+        out.1.extend_from_slice(&months[skip..]);
+        out.2.extend_from_slice(&days[skip..]);
+    }
+    Some(out)
+}
 
 /// Appends one person's (month, day) pairs, the earliest day per month, in month order.
 fn flush<'a>(id: &'a str, pairs: &mut Vec<(i64, i32)>, out: &mut Known<'a>) {
@@ -215,9 +373,15 @@ fn flush<'a>(id: &'a str, pairs: &mut Vec<(i64, i32)>, out: &mut Known<'a>) {
 
 /// The fast path for exports that list each person's payments together: one person at a time,
 /// no per-person storage. None when a person's payments come in more than one stretch.
-fn known_clustered(payments: &[RecordBatch], lo: i64, hi: i64, dmax: i32) -> Option<Known<'_>> {
+fn known_clustered(
+    payments: &[RecordBatch],
+    lo: i64,
+    hi: i64,
+    dmax: i32,
+) -> Option<(Known<'_>, Vec<&str>)> {
     let mut out: Known = (Vec::new(), Vec::new(), Vec::new());
     let mut done: rustc_hash::FxHashSet<&str> = rustc_hash::FxHashSet::default();
+    let mut persons: Vec<&str> = Vec::new();
     let mut current: Option<&str> = None;
     let mut pairs: Vec<(i64, i32)> = Vec::new();
     for (id, fra, til, day) in payment_months(payments, lo, hi, dmax) {
@@ -230,13 +394,14 @@ fn known_clustered(payments: &[RecordBatch], lo: i64, hi: i64, dmax: i32) -> Opt
                 return None;
             }
             current = Some(id);
+            persons.push(id);
         }
         pairs.extend((fra..=til).map(|m| (m, day)));
     }
     if let Some(c) = current {
         flush(c, &mut pairs, &mut out);
     }
-    Some(out)
+    Some((out, persons))
 }
 
 /// Any row order: person ids interned, (month, day) pairs kept per person.
@@ -271,14 +436,7 @@ pub struct View {
 
 /// The fact views in creation order, over the contract tables and `_stonad_kjent`
 /// ([`stonad_kjent`]). `dates` must not be empty.
-pub fn views(dates: &[NaiveDate]) -> Vec<View> {
-    let last = *dates.iter().max().expect("at least one scan date");
-    let dmax = format!("DATE '{}'", last.format("%Y-%m-%d"));
-    // The event order within one day: the process order of kvp-rules.md.
-    let event_order =
-        "CASE hendelse WHEN 'INFORMERT' THEN 1 WHEN 'VURDERT' THEN 2 WHEN 'SOKNAD' THEN 3
-                       WHEN 'INNVILGET' THEN 4 WHEN 'AVSLATT' THEN 4 WHEN 'BEGYNT' THEN 5
-                       WHEN 'PERMISJON' THEN 6 WHEN 'GJENOPPTATT' THEN 7 ELSE 8 END";
+pub fn views() -> Vec<View> {
     // A row in force from its date until the next row's date: the latest on or before a date.
     let in_force = |c: &str| {
         format!("{c} <= s.skanningsdato AND (_neste IS NULL OR _neste > s.skanningsdato)")
@@ -302,11 +460,7 @@ pub fn views(dates: &[NaiveDate]) -> Vec<View> {
             name: "innsatsgruppe_gjeldende",
             sql: format!(
                 "SELECT s.skanningsdato, v.person_id, v.innsatsgruppe, v.innsatsgruppe_kilde, v.vedtak_dato, v.hovedmal
-                 FROM (
-                   SELECT *, lead(vedtak_dato) OVER (PARTITION BY person_id
-                                                     ORDER BY vedtak_dato, _kilde, _rad) AS _neste
-                   FROM oppfolgingsvedtak WHERE vedtak_dato <= {dmax}
-                 ) v JOIN skanningsdatoer s ON {}",
+                 FROM {VEDTAK_NESTE} v JOIN skanningsdatoer s ON {}",
                 in_force("v.vedtak_dato")
             ),
             lazy: false,
@@ -338,11 +492,7 @@ pub fn views(dates: &[NaiveDate]) -> Vec<View> {
                         WHEN k.hendelse = 'PERMISJON' THEN 'permisjon'
                         WHEN k.hendelse IN ('SOKNAD', 'INNVILGET') THEN 'soknad_under_behandling'
                         ELSE 'ikke_i_program' END AS tilstand
-                 FROM (
-                   SELECT *, lead(dato) OVER (PARTITION BY person_id
-                                              ORDER BY dato, {event_order}, _kilde, _rad) AS _neste
-                   FROM kvp_hendelser WHERE dato <= {dmax}
-                 ) k JOIN skanningsdatoer s ON {}",
+                 FROM {HENDELSER_NESTE} k JOIN skanningsdatoer s ON {}",
                 in_force("k.dato")
             ),
             lazy: false,
@@ -455,8 +605,8 @@ mod tests {
             .unwrap()
         };
         let scan = [NaiveDate::from_ymd_opt(2026, 11, 16).unwrap()];
-        let sorted = |b: RecordBatch| {
-            let t = stonad_kjent(&[b], &scan).unwrap();
+        let sorted_in = |batches: &[RecordBatch], threads: usize| {
+            let t = stonad_kjent(batches, &scan, threads).unwrap();
             let ids = t.column(0).as_string_view();
             let m = t.column(1).as_primitive::<Int64Type>();
             let k = t
@@ -468,6 +618,7 @@ mod tests {
             v.sort();
             v
         };
+        let sorted = |b: RecordBatch| sorted_in(&[b], 1);
         let together = sorted(batch(&[0, 1, 2, 3, 4, 5, 6]));
         let mar = month_index(NaiveDate::from_ymd_opt(2026, 3, 1).unwrap());
         assert_eq!(
@@ -481,6 +632,54 @@ mod tests {
         );
         // a's payments in two stretches take the other path and give the same rows
         assert_eq!(sorted(batch(&[0, 2, 1, 3, 4, 5, 6])), together);
+        // one row per batch, worked on by several threads: a person cut between two threads'
+        // stretches is put together (a), and one found in two stretches apart falls back (b)
+        let one_each = |order: &[usize]| -> Vec<RecordBatch> {
+            let b = batch(order);
+            (0..b.num_rows()).map(|i| b.slice(i, 1)).collect()
+        };
+        for threads in [2, 3, 7] {
+            assert_eq!(
+                sorted_in(&one_each(&[0, 1, 2, 3, 4, 5, 6]), threads),
+                together
+            );
+            assert_eq!(
+                sorted_in(&one_each(&[2, 3, 0, 1, 4, 5, 6]), threads),
+                together
+            );
+            assert_eq!(
+                sorted_in(&one_each(&[2, 0, 1, 3, 4, 5, 6]), threads),
+                together
+            );
+            assert_eq!(
+                sorted_in(&one_each(&[5, 0, 2, 3, 4, 1, 6]), threads),
+                together
+            );
+        }
+    }
+
+    #[test]
+    fn stretches_cover_the_batches_in_order() {
+        let schema = Arc::new(Schema::new(vec![Field::new("x", DataType::Int64, false)]));
+        let b = |n: i64| {
+            RecordBatch::try_new(
+                schema.clone(),
+                vec![Arc::new(Int64Array::from_iter_values(0..n))],
+            )
+            .unwrap()
+        };
+        let batches = vec![b(5), b(1), b(1), b(5), b(2)];
+        for n in 1..8 {
+            let s = stretches(&batches, n);
+            assert!(s.len() <= n && !s.is_empty());
+            let flat: Vec<usize> = s
+                .iter()
+                .flat_map(|x| x.iter().map(|b| b.num_rows()))
+                .collect();
+            assert_eq!(flat, vec![5, 1, 1, 5, 2], "{n} threads");
+        }
+        assert_eq!(stretches(&batches, 2).len(), 2);
+        assert_eq!(stretches(&[], 2).len(), 1);
     }
 
     #[test]

@@ -13,7 +13,6 @@ use datafusion::arrow::datatypes::{DataType, Date32Type, Int64Type};
 use datafusion::common::ParamValues;
 use datafusion::datasource::MemTable;
 use datafusion::error::DataFusionError;
-use datafusion::execution::SendableRecordBatchStream;
 use datafusion::execution::context::SQLOptions;
 use datafusion::execution::memory_pool::FairSpillPool;
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
@@ -230,12 +229,72 @@ enum Rendered {
     Krav(KravCheck),
 }
 
+/// Texts already rendered by one thread, per (rule work, template): template 0 is the
+/// sentence, 1 + k the rule's k-th condition.
+type RenderCache = rustc_hash::FxHashMap<(usize, usize), Memo>;
+
+/// One template's texts by the values of the columns it reads (in Arrow's row format). A
+/// template's text depends only on those values and the rule's shared ones, and many persons
+/// share them (9 of 12 months, last in november), so most rows need no rendering at all. A
+/// template whose values are seldom shared (dates, lists) stops being remembered.
+#[derive(Default)]
+struct Memo {
+    texts: rustc_hash::FxHashMap<Box<[u8]>, String>,
+    hits: u64,
+    misses: u64,
+}
+
+impl Memo {
+    /// Whether remembering still pays: after a first stretch, at least one row in four found
+    /// its text.
+    fn worth_it(&self) -> bool {
+        self.misses < 2_000 || self.hits * 3 >= self.misses
+    }
+}
+
+/// The cache keys of one template over a batch.
+enum Keys {
+    /// The template reads no column: one text for every row.
+    Same,
+    Rows(datafusion::arrow::row::Rows),
+    /// A column type the row format does not take: render every row.
+    Unkeyed,
+}
+
+impl Keys {
+    fn of(batch: &RecordBatch, cols: &[usize]) -> Keys {
+        use datafusion::arrow::row::{RowConverter, SortField};
+        if cols.is_empty() {
+            return Keys::Same;
+        }
+        let fields = cols
+            .iter()
+            .map(|c| SortField::new(batch.column(*c).data_type().clone()))
+            .collect();
+        let arrays: Vec<ArrayRef> = cols.iter().map(|c| batch.column(*c).clone()).collect();
+        match RowConverter::new(fields).and_then(|conv| conv.convert_columns(&arrays)) {
+            Ok(rows) => Keys::Rows(rows),
+            Err(_) => Keys::Unkeyed,
+        }
+    }
+
+    fn get(&self, row: usize) -> Option<&[u8]> {
+        match self {
+            Keys::Same => Some(&[]),
+            Keys::Rows(r) => Some(r.row(row).data()),
+            Keys::Unkeyed => None,
+        }
+    }
+}
+
 /// A rule's compiled templates and shared template context, for rendering its rows.
 struct RuleWork<'a, 'e> {
     planned: &'a PlannedRule<'a>,
     lang: Lang,
     tmpl: minijinja::Template<'e, 'e>,
     krav: Vec<minijinja::Template<'e, 'e>>,
+    /// The variables each template reads: the sentence's, then each condition's.
+    reads: Vec<std::collections::HashSet<String>>,
     base: minijinja::Value,
 }
 
@@ -275,11 +334,16 @@ impl<'a, 'e> RuleWork<'a, 'e> {
             "skanningsdato".into(),
             as_of.format("%Y-%m-%d").to_string().into(),
         );
+        let reads = std::iter::once(&tmpl)
+            .chain(&krav)
+            .map(|t| t.undeclared_variables(false))
+            .collect();
         Ok(RuleWork {
             planned: p,
             lang,
             tmpl,
             krav,
+            reads,
             base: minijinja::Value::from(base),
         })
     }
@@ -299,10 +363,52 @@ impl<'a, 'e> RuleWork<'a, 'e> {
         &self,
         batch: &RecordBatch,
         only: Option<&str>,
+        (work, cache): (usize, &mut RenderCache),
     ) -> Result<Vec<(String, Rendered)>, EngineError> {
         let rule = self.planned.rule;
         let schema = batch.schema();
         let names: Vec<&String> = schema.fields().iter().map(|f| f.name()).collect();
+        let context = Arc::new(values::BatchContext {
+            batch: batch.clone(),
+            base: self.base.clone(),
+        });
+        // For each template, the columns it reads: their values are its cache key.
+        let key_cols: Vec<Vec<usize>> = self
+            .reads
+            .iter()
+            .map(|vars| {
+                (0..names.len())
+                    .filter(|c| vars.contains(names[*c].as_str()))
+                    .collect()
+            })
+            .collect();
+        let keys: Vec<Keys> = key_cols.iter().map(|c| Keys::of(batch, c)).collect();
+        let mut text = |t: usize, row: usize| -> Result<String, EngineError> {
+            let memo = cache.entry((work, t)).or_default();
+            let key = keys[t].get(row).filter(|_| memo.worth_it());
+            if let Some(k) = key {
+                if let Some(s) = memo.texts.get(k) {
+                    memo.hits += 1;
+                    return Ok(s.clone());
+                }
+                memo.misses += 1;
+            }
+            let ctx = values::row_context(&context, row);
+            let template = if t == 0 {
+                &self.tmpl
+            } else {
+                &self.krav[t - 1]
+            };
+            let s = template
+                .render(&ctx)
+                .map_err(|e| self.template_error(e))?
+                .trim()
+                .to_string();
+            if let Some(k) = key {
+                memo.texts.insert(k.into(), s.clone());
+            }
+            Ok(s)
+        };
         let krav_cols: Vec<(usize, usize)> = rule
             .krav
             .iter()
@@ -320,10 +426,6 @@ impl<'a, 'e> RuleWork<'a, 'e> {
         let ids = datafusion::arrow::compute::cast(ids, &DataType::Utf8)
             .map_err(DataFusionError::from)?;
         let ids = ids.as_string::<i32>();
-        let context = Arc::new(values::BatchContext {
-            batch: batch.clone(),
-            base: self.base.clone(),
-        });
         let mut out = Vec::new();
         for row in 0..batch.num_rows() {
             if ids.is_null(row) {
@@ -345,7 +447,6 @@ impl<'a, 'e> RuleWork<'a, 'e> {
             if only.is_none() && failed.len() > 1 {
                 continue;
             }
-            let ctx = values::row_context(&context, row);
             // A scan keeps the failed condition of a near miss; one person's explanation
             // keeps every condition with its outcome.
             let keep: Vec<usize> = match (only, &failed[..]) {
@@ -354,24 +455,21 @@ impl<'a, 'e> RuleWork<'a, 'e> {
                 _ => Vec::new(),
             };
             for k in keep {
-                let text = self.krav[k]
-                    .render(&ctx)
-                    .map_err(|e| self.template_error(e))?;
+                let text = text(1 + k, row)?;
                 out.push((
                     id.to_string(),
                     Rendered::Krav(KravCheck {
                         rule: rule.id.clone(),
                         krav: rule.krav[k].name.clone(),
                         oppfylt: !failed.contains(&k),
-                        text: text.trim().to_string(),
+                        text,
                     }),
                 ));
             }
             if !failed.is_empty() {
                 continue;
             }
-            let sentence = self.tmpl.render(&ctx).map_err(|e| self.template_error(e))?;
-            out.push((id.to_string(), Rendered::Hit(sentence.trim().to_string())));
+            out.push((id.to_string(), Rendered::Hit(text(0, row)?)));
         }
         Ok(out)
     }
@@ -430,9 +528,89 @@ impl Engine {
             ctx.register_table(name, Arc::new(mem))?;
         }
         // Months with stønad: one pass over the payments in Rust (the part that does not depend
-        // on the dates), split for parallel joins.
-        let started = std::time::Instant::now();
-        let known = facts::stonad_kjent(&data.tables["okonomisk_stonad"].batches, dates)?;
+        // on the dates), on a thread of its own while the other facts are computed.
+        let payments = data.tables["okonomisk_stonad"].batches.clone();
+        let known_dates = dates.to_vec();
+        let threads = opts.target_partitions.max(1);
+        let known = tokio::task::spawn_blocking(move || {
+            let started = std::time::Instant::now();
+            facts::stonad_kjent(&payments, &known_dates, threads).map(|k| (k, started.elapsed()))
+        });
+        // Which vedtak and which KVP event is in force when: one sort each, in Rust.
+        let dmax = days_since_epoch(as_of);
+        for (name, table, date_col) in [
+            (facts::VEDTAK_NESTE, "oppfolgingsvedtak", "vedtak_dato"),
+            (facts::HENDELSER_NESTE, "kvp_hendelser", "dato"),
+        ] {
+            let t = &data.tables[table];
+            let batches = if table == "kvp_hendelser" {
+                facts::with_next_date(&t.batches, date_col, dmax, |b, i| {
+                    let h = b.column_by_name("hendelse").expect("validated");
+                    facts::event_rank(h.as_string::<i32>().value(i))
+                })?
+            } else {
+                facts::with_next_date(&t.batches, date_col, dmax, |_, _| 0)?
+            };
+            let schema = match batches.first() {
+                Some(b) => b.schema(),
+                None => {
+                    let mut fields: Vec<datafusion::arrow::datatypes::Field> = t
+                        .spec
+                        .schema()
+                        .fields()
+                        .iter()
+                        .map(|f| (**f).clone())
+                        .collect();
+                    fields.push(datafusion::arrow::datatypes::Field::new(
+                        "_neste",
+                        DataType::Date32,
+                        true,
+                    ));
+                    Arc::new(datafusion::arrow::datatypes::Schema::new(fields))
+                }
+            };
+            let parts = split_partitions(&batches, opts.target_partitions.max(1));
+            ctx.register_table(name, Arc::new(MemTable::try_new(schema, parts)?))?;
+        }
+        // Each fact is computed once and kept in memory: several rules read the same facts,
+        // and none of them re-reads the contract tables to get them. With many dates they grow
+        // with the dates and are computed as read (months with stønad are kept, above).
+        let empty = data.tables.values().all(|t| t.batches.is_empty());
+        let views = facts::views();
+        let eager = views.iter().filter(|v| !v.lazy);
+        let computed = futures::future::try_join_all(eager.map(|view| {
+            let ctx = &ctx;
+            async move {
+                let started = std::time::Instant::now();
+                let df = ctx.sql_with_options(&view.sql, sql_options()).await?;
+                let keep = !empty && dates.len() == 1;
+                let table = if keep {
+                    df.cache().await?.into_view()
+                } else {
+                    df.into_view()
+                };
+                debug!(
+                    fact = view.name,
+                    kept = keep,
+                    elapsed_ms = started.elapsed().as_millis() as u64,
+                    "fact computed"
+                );
+                Ok::<_, DataFusionError>((view.name, table))
+            }
+        }))
+        .await?;
+        for (name, table) in computed {
+            ctx.register_table(name, table)?;
+        }
+        let (known, known_took) = known
+            .await
+            .map_err(|e| DataFusionError::External(Box::new(e)))??;
+        debug!(
+            fact = facts::STONAD_KJENT,
+            rows = known.num_rows(),
+            elapsed_ms = known_took.as_millis() as u64,
+            "fact computed"
+        );
         let parts = opts.target_partitions.max(1);
         let chunk = known.num_rows().div_ceil(parts).max(1);
         let split: Vec<Vec<RecordBatch>> = (0..parts)
@@ -446,32 +624,9 @@ impl Engine {
             facts::STONAD_KJENT,
             Arc::new(MemTable::try_new(known.schema(), split)?),
         )?;
-        debug!(
-            fact = facts::STONAD_KJENT,
-            rows = known.num_rows(),
-            elapsed_ms = started.elapsed().as_millis() as u64,
-            "fact computed"
-        );
-        // Each fact is computed once and kept in memory: several rules read the same facts,
-        // and none of them re-reads the contract tables to get them. With many dates they grow
-        // with the dates and are computed as read (months with stønad are kept, above).
-        let empty = data.tables.values().all(|t| t.batches.is_empty());
-        for view in facts::views(dates) {
-            let started = std::time::Instant::now();
+        for view in views.iter().filter(|v| v.lazy) {
             let df = ctx.sql_with_options(&view.sql, sql_options()).await?;
-            let keep = !empty && !view.lazy && dates.len() == 1;
-            let table = if keep {
-                df.cache().await?.into_view()
-            } else {
-                df.into_view()
-            };
-            ctx.register_table(view.name, table)?;
-            debug!(
-                fact = view.name,
-                kept = keep,
-                elapsed_ms = started.elapsed().as_millis() as u64,
-                "fact planned"
-            );
+            ctx.register_table(view.name, df.into_view())?;
         }
         Ok(Engine {
             ctx,
@@ -600,9 +755,13 @@ impl Engine {
             .enumerate()
             .flat_map(|(w, batches)| batches.iter().map(move |b| (w, b)))
             .collect();
-        let rendered = crate::parallel::map(&items, self.threads, |(w, batch)| {
-            works[*w].render(batch, only)
-        });
+        let rendered = crate::parallel::map_with(
+            &items,
+            self.threads,
+            RenderCache::default,
+            |cache, (w, batch)| works[*w].render(batch, only, (*w, cache)),
+        );
+        let rendered_at = started.elapsed();
         let mut hits: Hits = HashMap::new();
         let mut near: NearMisses = HashMap::new();
         let mut per_rule = vec![0u64; works.len()];
@@ -629,7 +788,8 @@ impl Engine {
         }
         debug!(
             query_ms = queried.as_millis() as u64,
-            render_ms = (started.elapsed() - queried).as_millis() as u64,
+            render_ms = (rendered_at - queried).as_millis() as u64,
+            merge_ms = (started.elapsed() - rendered_at).as_millis() as u64,
             "rules evaluated"
         );
         Ok((hits, near))
@@ -643,14 +803,31 @@ impl Engine {
         planned: &[PlannedRule<'_>],
         lang: Lang,
         only: Option<&str>,
-        mut sink: impl FnMut(Verdict) -> anyhow::Result<()>,
+        mut sink: impl FnMut(Verdict) -> anyhow::Result<()> + Send,
     ) -> anyhow::Result<EvalStats> {
         anyhow::ensure!(
             self.dates == 1,
             "a full evaluation needs a session with one scan date"
         );
         let started = std::time::Instant::now();
+        // Every person's key facts, queried while the rules run and render.
+        let mut sql = facts::KEY_FACTS.to_string();
+        if only.is_some() {
+            sql.push_str(" WHERE p.person_id = $person");
+        }
+        sql.push_str(" ORDER BY p.nav_kontor, p.veileder NULLS LAST, p.person_id");
+        let mut df = self.ctx.sql_with_options(&sql, sql_options()).await?;
+        if let Some(o) = only {
+            df = df.with_param_values(ParamValues::from(vec![(
+                "person",
+                ScalarValue::Utf8(Some(o.to_string())),
+            )]))?;
+        }
+        let key_facts = tokio::spawn(df.collect());
         let (mut hits, mut near) = self.rule_hits(planned, lang, only).await?;
+        let key_facts = key_facts
+            .await
+            .map_err(|e| anyhow::anyhow!("key facts query stopped: {e}"))??;
         let undecided: Vec<&PlannedRule> = planned.iter().filter(|p| p.frame.is_none()).collect();
         let mut stats = EvalStats {
             undecided_rules: undecided.iter().map(|p| p.rule.id.clone()).collect(),
@@ -675,41 +852,60 @@ impl Engine {
             })
             .collect();
 
-        let mut sql = facts::KEY_FACTS.to_string();
-        if only.is_some() {
-            sql.push_str(" WHERE p.person_id = $person");
-        }
-        sql.push_str(" ORDER BY p.nav_kontor, p.veileder NULLS LAST, p.person_id");
-        let mut df = self.ctx.sql_with_options(&sql, sql_options()).await?;
-        if let Some(o) = only {
-            df = df.with_param_values(ParamValues::from(vec![(
-                "person",
-                ScalarValue::Utf8(Some(o.to_string())),
-            )]))?;
-        }
-        let mut stream: SendableRecordBatchStream = df.execute_stream().await?;
-        while let Some(batch) = stream.next().await {
-            let batch = batch?;
-            for row in 0..batch.num_rows() {
-                let facts = self.person_facts(&batch, row);
-                let fired = hits.remove(&facts.person_id).unwrap_or_default();
-                let naer = near.remove(&facts.person_id).unwrap_or_default();
-                let v = verdict(
-                    rules,
-                    facts,
-                    fired,
-                    naer,
-                    &stats.undecided_rules,
-                    &undecided_sentences,
-                );
-                stats.persons += 1;
-                *stats.per_status.entry(v.status).or_default() += 1;
-                for id in v.treff.iter().chain(&v.eksklusjoner).chain(&v.hint) {
-                    *stats.per_rule.entry(id.clone()).or_default() += 1;
+        // Verdicts are made here and written by the sink on another thread, a batch at a time.
+        let verdicts_started = std::time::Instant::now();
+        let sink_busy = std::thread::scope(|scope| -> anyhow::Result<std::time::Duration> {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Verdict>>(4);
+            let writer = scope.spawn(move || -> anyhow::Result<std::time::Duration> {
+                let mut busy = std::time::Duration::ZERO;
+                for chunk in rx {
+                    let t = std::time::Instant::now();
+                    for v in chunk {
+                        sink(v)?;
+                    }
+                    busy += t.elapsed();
                 }
-                sink(v)?;
+                Ok(busy)
+            });
+            for batch in &key_facts {
+                let mut chunk = Vec::with_capacity(batch.num_rows());
+                for row in 0..batch.num_rows() {
+                    let facts = self.person_facts(batch, row);
+                    let fired = hits.remove(&facts.person_id).unwrap_or_default();
+                    let naer = near.remove(&facts.person_id).unwrap_or_default();
+                    let v = verdict(
+                        rules,
+                        facts,
+                        fired,
+                        naer,
+                        &stats.undecided_rules,
+                        &undecided_sentences,
+                    );
+                    stats.persons += 1;
+                    *stats.per_status.entry(v.status).or_default() += 1;
+                    for id in v.treff.iter().chain(&v.eksklusjoner).chain(&v.hint) {
+                        match stats.per_rule.get_mut(id) {
+                            Some(n) => *n += 1,
+                            None => {
+                                stats.per_rule.insert(id.clone(), 1);
+                            }
+                        }
+                    }
+                    chunk.push(v);
+                }
+                // A closed channel means the writer stopped on an error, returned below.
+                if tx.send(chunk).is_err() {
+                    break;
+                }
             }
-        }
+            drop(tx);
+            writer.join().expect("the writer thread does not panic")
+        })?;
+        debug!(
+            verdicts_ms = verdicts_started.elapsed().as_millis() as u64,
+            sink_ms = sink_busy.as_millis() as u64,
+            "verdicts written"
+        );
         if !hits.is_empty() {
             tracing::warn!(
                 count = hits.len(),

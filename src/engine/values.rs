@@ -173,10 +173,10 @@ mod tests {
         let ctx = Arc::new(BatchContext { batch, base });
         let env = minijinja::Environment::new();
         let t = env
-            .template_from_str("{{ maneder }}/{{ grense }} {{ sist }}")
+            .template_from_str("{{ maneder }}/{{ grense }} {{ sist if sist else '-' }}")
             .unwrap();
         // the row's column wins over a shared value of the same name
         assert_eq!(t.render(row_context(&ctx, 0)).unwrap(), "9/6 2026-03-01");
-        assert_eq!(t.render(row_context(&ctx, 1)).unwrap(), "4/6 none");
+        assert_eq!(t.render(row_context(&ctx, 1)).unwrap(), "4/6 -");
     }
 }

@@ -32,6 +32,20 @@ pub trait ReportWriter {
 /// The output folder: files are staged there and renamed into place by [`OutputDir::commit`].
 pub struct OutputDir {
     dir: PathBuf,
+    /// Set when staging a file created the folder; a run that then fails removes it again.
+    created: std::sync::atomic::AtomicBool,
+    committed: std::sync::atomic::AtomicBool,
+}
+
+impl Drop for OutputDir {
+    /// A run that created the folder and failed before its commit leaves no empty folder
+    /// behind (its temporary files are already gone; a folder with anything in it is kept).
+    fn drop(&mut self) {
+        use std::sync::atomic::Ordering;
+        if self.created.load(Ordering::Relaxed) && !self.committed.load(Ordering::Relaxed) {
+            let _ = std::fs::remove_dir(&self.dir);
+        }
+    }
 }
 
 impl OutputDir {
@@ -44,13 +58,20 @@ impl OutputDir {
     pub fn create(dir: &Path) -> anyhow::Result<OutputDir> {
         Ok(OutputDir {
             dir: dir.to_path_buf(),
+            created: false.into(),
+            committed: false.into(),
         })
     }
 
     /// A new temporary file in the output folder, readable and writable by the owner only.
     pub fn temp(&self, name: &str) -> anyhow::Result<NamedTempFile> {
-        std::fs::create_dir_all(&self.dir)
-            .with_context(|| format!("cannot create the output folder {}", self.dir.display()))?;
+        if !self.dir.exists() {
+            std::fs::create_dir_all(&self.dir).with_context(|| {
+                format!("cannot create the output folder {}", self.dir.display())
+            })?;
+            self.created
+                .store(true, std::sync::atomic::Ordering::Relaxed);
+        }
         tempfile::Builder::new()
             .prefix(&format!(".{}.", name.replace('/', "_")))
             .suffix(".tmp")
@@ -74,6 +95,8 @@ impl OutputDir {
     /// Renames every staged file into place. The temporary files are complete when this is
     /// called, so a failure before it leaves no output behind.
     pub fn commit(&self, staged: Vec<Staged>) -> anyhow::Result<()> {
+        self.committed
+            .store(true, std::sync::atomic::Ordering::Relaxed);
         for s in staged {
             let target = self.dir.join(&s.name);
             if let Some(parent) = target.parent() {

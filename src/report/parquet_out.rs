@@ -9,7 +9,7 @@ use datafusion::arrow::array::{
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::parquet::basic::Compression;
-use datafusion::parquet::file::properties::WriterProperties;
+use datafusion::parquet::file::properties::{EnabledStatistics, WriterProperties};
 use tempfile::NamedTempFile;
 
 use super::{ReportWriter, Staged};
@@ -99,8 +99,12 @@ pub struct VurderingerWriter {
 
 impl VurderingerWriter {
     pub fn new(tmp: NamedTempFile, as_of: NaiveDate) -> anyhow::Result<Self> {
+        // Ids are unique: a dictionary would be built and thrown away. Statistics per column
+        // chunk are enough for a file read whole.
         let props = WriterProperties::builder()
             .set_compression(Compression::SNAPPY)
+            .set_statistics_enabled(EnabledStatistics::Chunk)
+            .set_column_dictionary_enabled("person_id".into(), false)
             .build();
         let writer = ArrowWriter::try_new(tmp, schema(), Some(props))?;
         Ok(VurderingerWriter {
