@@ -500,6 +500,26 @@ pub fn views() -> Vec<View> {
     ]
 }
 
+/// The columns of [`KEY_FACTS`], in order (the engine reads them by position).
+pub const KEY_FACT_COLUMNS: [&str; 16] = [
+    "skanningsdato",
+    "person_id",
+    "nav_kontor",
+    "veileder",
+    "kommune_nr",
+    "kjonn",
+    "adressebeskyttelse",
+    "alder",
+    "stonadsmaneder_siste_12",
+    "siste_stonadsmaned",
+    "innsatsgruppe",
+    "vedtak_dato",
+    "livsoppholdsytelser",
+    "kvp_tilstand",
+    "kvp_siste_hendelse",
+    "kvp_siste_dato",
+];
+
 /// One row per scan date and person with the key facts written to `vurderinger`, sorted for
 /// output.
 pub const KEY_FACTS: &str = "

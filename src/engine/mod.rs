@@ -141,8 +141,8 @@ pub struct NearMiss {
     pub text: String,
 }
 
-type Hits = HashMap<String, Vec<(usize, String)>>;
-type NearMisses = HashMap<String, Vec<KravCheck>>;
+type Hits = rustc_hash::FxHashMap<String, Vec<(usize, String)>>;
+type NearMisses = rustc_hash::FxHashMap<String, Vec<KravCheck>>;
 
 /// A rule's sentence for one person.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -761,11 +761,15 @@ impl Engine {
             RenderCache::default,
             |cache, (w, batch)| works[*w].render(batch, only, (*w, cache)),
         );
+        // The rules' rows are not needed once rendered.
+        let batch_rules: Vec<usize> = items.iter().map(|(w, _)| *w).collect();
+        drop(items);
+        drop(results);
         let rendered_at = started.elapsed();
-        let mut hits: Hits = HashMap::new();
-        let mut near: NearMisses = HashMap::new();
+        let mut hits = Hits::default();
+        let mut near = NearMisses::default();
         let mut per_rule = vec![0u64; works.len()];
-        for ((w, _), out) in items.iter().zip(rendered) {
+        for (w, out) in batch_rules.iter().zip(rendered) {
             let work = &works[*w];
             for (id, row) in out? {
                 match row {
@@ -868,6 +872,17 @@ impl Engine {
                 Ok(busy)
             });
             for batch in &key_facts {
+                let names: Vec<&str> = batch
+                    .schema_ref()
+                    .fields()
+                    .iter()
+                    .map(|f| f.name().as_str())
+                    .collect();
+                assert_eq!(
+                    names,
+                    facts::KEY_FACT_COLUMNS,
+                    "key facts come in KEY_FACTS's order"
+                );
                 let mut chunk = Vec::with_capacity(batch.num_rows());
                 for row in 0..batch.num_rows() {
                     let facts = self.person_facts(batch, row);
@@ -1021,22 +1036,20 @@ impl Engine {
     }
 
     fn person_facts(&self, b: &RecordBatch, row: usize) -> PersonFacts {
-        let s = |name: &str| -> Option<String> {
-            let c = b.column_by_name(name).expect("key facts column");
-            (!c.is_null(row)).then(|| values::string(c, row))
+        // Columns by position: KEY_FACTS's select list, checked once per batch below.
+        let c = |i: usize| b.column(i);
+        let s = |i: usize| -> Option<String> {
+            (!c(i).is_null(row)).then(|| values::string(c(i), row))
         };
-        let i = |name: &str| -> Option<i64> {
-            let c = b.column_by_name(name).expect("key facts column");
-            (!c.is_null(row)).then(|| c.as_primitive::<Int64Type>().value(row))
+        let i = |i: usize| -> Option<i64> {
+            (!c(i).is_null(row)).then(|| c(i).as_primitive::<Int64Type>().value(row))
         };
-        let d = |name: &str| -> Option<NaiveDate> {
-            let c = b.column_by_name(name).expect("key facts column");
-            (!c.is_null(row)).then(|| date_from_days(c.as_primitive::<Date32Type>().value(row)))
+        let d = |i: usize| -> Option<NaiveDate> {
+            (!c(i).is_null(row))
+                .then(|| date_from_days(c(i).as_primitive::<Date32Type>().value(row)))
         };
         let ytelser = {
-            let c = b
-                .column_by_name("livsoppholdsytelser")
-                .expect("key facts column");
+            let c = c(12);
             if c.is_null(row) {
                 self.ytelser_present.then(Vec::new)
             } else {
@@ -1050,21 +1063,21 @@ impl Engine {
             }
         };
         PersonFacts {
-            person_id: s("person_id").unwrap_or_default(),
-            nav_kontor: s("nav_kontor").unwrap_or_default(),
-            veileder: s("veileder"),
-            kommune_nr: s("kommune_nr").unwrap_or_default(),
-            kjonn: s("kjonn"),
-            adressebeskyttelse: s("adressebeskyttelse"),
-            alder: i("alder").unwrap_or_default(),
-            stonadsmaneder_siste_12: i("stonadsmaneder_siste_12").unwrap_or_default(),
-            siste_stonadsmaned: d("siste_stonadsmaned"),
-            innsatsgruppe: s("innsatsgruppe"),
-            vedtak_dato: d("vedtak_dato"),
+            person_id: s(1).unwrap_or_default(),
+            nav_kontor: s(2).unwrap_or_default(),
+            veileder: s(3),
+            kommune_nr: s(4).unwrap_or_default(),
+            kjonn: s(5),
+            adressebeskyttelse: s(6),
+            alder: i(7).unwrap_or_default(),
+            stonadsmaneder_siste_12: i(8).unwrap_or_default(),
+            siste_stonadsmaned: d(9),
+            innsatsgruppe: s(10),
+            vedtak_dato: d(11),
             livsoppholdsytelser: ytelser,
-            kvp_tilstand: s("kvp_tilstand"),
-            kvp_siste_hendelse: s("kvp_siste_hendelse"),
-            kvp_siste_dato: d("kvp_siste_dato"),
+            kvp_tilstand: s(13),
+            kvp_siste_hendelse: s(14),
+            kvp_siste_dato: d(15),
         }
     }
 }

@@ -90,8 +90,40 @@ fn date(d: Option<NaiveDate>) -> Option<i32> {
     d.map(days_since_epoch)
 }
 
+/// Encodes and compresses batches on a thread of its own while verdicts keep coming.
+struct Encoder {
+    tx: std::sync::mpsc::SyncSender<RecordBatch>,
+    thread: std::thread::JoinHandle<anyhow::Result<ArrowWriter<NamedTempFile>>>,
+}
+
+impl Encoder {
+    fn start(mut writer: ArrowWriter<NamedTempFile>) -> Encoder {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<RecordBatch>(2);
+        let thread = std::thread::spawn(move || {
+            for batch in rx {
+                writer.write(&batch)?;
+            }
+            Ok(writer)
+        });
+        Encoder { tx, thread }
+    }
+
+    fn write(&self, batch: RecordBatch) -> anyhow::Result<()> {
+        // A closed channel means the thread stopped on an error: `finish` returns it.
+        let _ = self.tx.send(batch);
+        Ok(())
+    }
+
+    fn finish(self) -> anyhow::Result<ArrowWriter<NamedTempFile>> {
+        drop(self.tx);
+        self.thread
+            .join()
+            .map_err(|_| anyhow::anyhow!("the Parquet encoder thread panicked"))?
+    }
+}
+
 pub struct VurderingerWriter {
-    writer: ArrowWriter<NamedTempFile>,
+    writer: Encoder,
     b: Builders,
     as_of: i32,
     rows: u64,
@@ -108,7 +140,7 @@ impl VurderingerWriter {
             .build();
         let writer = ArrowWriter::try_new(tmp, schema(), Some(props))?;
         Ok(VurderingerWriter {
-            writer,
+            writer: Encoder::start(writer),
             b: Builders::default(),
             as_of: days_since_epoch(as_of),
             rows: 0,
@@ -145,8 +177,7 @@ impl VurderingerWriter {
         ];
         b.len = 0;
         let batch = RecordBatch::try_new(schema(), cols)?;
-        self.writer.write(&batch)?;
-        Ok(())
+        self.writer.write(batch)
     }
 }
 
@@ -194,7 +225,7 @@ impl ReportWriter for VurderingerWriter {
 
     fn finish(mut self: Box<Self>) -> anyhow::Result<Staged> {
         self.flush()?;
-        let tmp = self.writer.into_inner()?;
+        let tmp = self.writer.finish()?.into_inner()?;
         tmp.as_file().sync_all()?;
         Ok(Staged {
             name: FILE.into(),
