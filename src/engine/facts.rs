@@ -127,35 +127,37 @@ pub fn month_index_of_days(days: i32) -> i64 {
 /// it. Payments after the latest date are not read. Columns: `person_id`, `maned_nr`,
 /// `kjent_fra`; `stonadsmaneder` joins it onto the dates.
 ///
-/// The payments are split into `threads` stretches of batches worked on at once; a person
-/// whose payments cross a stretch's end is put together again.
+/// The payments are split into `threads` stretches of batches worked on at once, each giving
+/// its own batch; a person whose payments cross a stretch's end is put together again.
 pub fn stonad_kjent(
     payments: &[RecordBatch],
     dates: &[NaiveDate],
     threads: usize,
-) -> Result<RecordBatch> {
+) -> Result<Vec<RecordBatch>> {
     let first = *dates.iter().min().expect("at least one scan date");
     let last = *dates.iter().max().expect("at least one scan date");
     let (lo, hi) = (month_index(first) - (HORIZON_MONTHS - 1), month_index(last));
     let dmax = days_since_epoch(last);
     let stretches = stretches(payments, threads.max(1));
+    let t0 = std::time::Instant::now();
     let parts = crate::parallel::map(&stretches, threads, |b| known_clustered(b, lo, hi, dmax));
-    let (out_ids, out_months, out_days) = match stitch(parts) {
-        Some(out) => out,
-        None => known_any_order(payments, lo, hi, dmax),
-    };
-    let schema = Arc::new(Schema::new(vec![
-        Field::new("person_id", DataType::Utf8View, false),
-        Field::new("maned_nr", DataType::Int64, false),
-        Field::new("kjent_fra", DataType::Date32, false),
-    ]));
-    let ids = datafusion::arrow::array::StringViewArray::from_iter_values(out_ids);
-    let months = Int64Array::from(out_months);
-    let days = Date32Array::from(out_days);
-    Ok(RecordBatch::try_new(
-        schema,
-        vec![Arc::new(ids), Arc::new(months), Arc::new(days)],
-    )?)
+    tracing::debug!(
+        elapsed_ms = t0.elapsed().as_millis() as u64,
+        "months with stønad per stretch"
+    );
+    Ok(match stitch(parts) {
+        Some(batches) => batches,
+        None => {
+            let (ids, months, days) = known_any_order(payments, lo, hi, dmax);
+            let all = known_batch((&ids, &months, &days));
+            // in pieces, so the joins on it still run on every core
+            let piece = all.num_rows().div_ceil(threads.max(1)).max(1);
+            (0..all.num_rows().max(1))
+                .step_by(piece)
+                .map(|start| all.slice(start, piece.min(all.num_rows() - start)))
+                .collect()
+        }
+    })
 }
 
 /// (person_id, first month, last month, payment day) of every payment that gives months with
@@ -316,48 +318,89 @@ fn stretches(batches: &[RecordBatch], n: usize) -> Vec<&[RecordBatch]> {
     out
 }
 
-/// The stretches' months put together in order: a person at the end of one stretch and the
-/// start of the next is merged into one run. None when some person's payments are not all
-/// together (then [`known_any_order`] is needed).
-fn stitch<'a>(parts: Vec<Option<(Known<'a>, Vec<&'a str>)>>) -> Option<Known<'a>> {
-    let mut out: Known = (Vec::new(), Vec::new(), Vec::new());
+/// The stretches' months as batches: each stretch's own rows, and one small batch for the
+/// persons whose payments cross from one stretch into the next (their rows merged). None when
+/// some person's payments are not all together (then [`known_any_order`] is needed).
+fn stitch(parts: Vec<Option<(Known<'_>, Vec<&str>)>>) -> Option<Vec<RecordBatch>> {
+    let parts: Vec<(Known, Vec<&str>)> = parts.into_iter().collect::<Option<_>>()?;
+    // Every person in one stretch, or continued from the end of one into the start of the next.
     let mut seen: rustc_hash::FxHashSet<&str> = rustc_hash::FxHashSet::default();
     let mut last: Option<&str> = None;
-    for part in parts {
-        let ((ids, months, days), persons) = part?;
-        let mut skip = 0;
-        if let (Some(l), Some(f)) = (last, persons.first())
-            && l == *f
-        {
-            // the same person on both sides of the cut: take back its rows and merge them
-            let mut pairs = Vec::new();
-            while out.0.last() == Some(&l) {
-                out.0.pop();
-                pairs.push((
-                    out.1.pop().expect("same length"),
-                    out.2.pop().expect("same length"),
-                ));
-            }
-            while ids.get(skip) == Some(&l) {
-                pairs.push((months[skip], days[skip]));
-                skip += 1;
-            }
-            flush(l, &mut pairs, &mut out);
-        }
+    for (_, persons) in &parts {
         for (i, p) in persons.iter().enumerate() {
-            let continued = i == 0 && last == Some(*p);
-            if !continued && !seen.insert(*p) {
+            if !(i == 0 && last == Some(*p)) && !seen.insert(*p) {
                 return None;
             }
         }
-        if let Some(l) = persons.last() {
-            last = Some(*l);
-        }
-        out.0.extend_from_slice(&ids[skip..]);
-        out.1.extend_from_slice(&months[skip..]);
-        out.2.extend_from_slice(&days[skip..]);
+        last = persons.last().copied().or(last);
     }
-    Some(out)
+    // Each stretch's rows between the persons it shares with its neighbours.
+    let mut bounds = Vec::with_capacity(parts.len());
+    let mut merged: Known = (Vec::new(), Vec::new(), Vec::new());
+    let mut open: Option<(&str, Vec<(i64, i32)>)> = None;
+    for (j, ((ids, months, days), _)) in parts.iter().enumerate() {
+        let mut start = 0;
+        if let Some((x, pairs)) = &mut open {
+            while ids.get(start) == Some(x) {
+                pairs.push((months[start], days[start]));
+                start += 1;
+            }
+            if start < ids.len()
+                && let Some((x, mut pairs)) = open.take()
+            {
+                flush(x, &mut pairs, &mut merged);
+            }
+        }
+        let mut end = ids.len();
+        let next_first = parts.get(j + 1).and_then(|(k, _)| k.0.first());
+        if start < end && next_first.is_some() && next_first == ids.last() {
+            let y = ids[end - 1];
+            let mut pairs = Vec::new();
+            while end > start && ids[end - 1] == y {
+                end -= 1;
+                pairs.push((months[end], days[end]));
+            }
+            open = Some((y, pairs));
+        }
+        bounds.push((start, end));
+    }
+    if let Some((x, mut pairs)) = open {
+        flush(x, &mut pairs, &mut merged);
+    }
+    let mut batches = crate::parallel::map(
+        &parts.iter().zip(bounds).collect::<Vec<_>>(),
+        parts.len(),
+        |((known, _), (start, end))| {
+            let (ids, months, days) = known;
+            known_batch((
+                &ids[*start..*end],
+                &months[*start..*end],
+                &days[*start..*end],
+            ))
+        },
+    );
+    batches.push(known_batch((&merged.0, &merged.1, &merged.2)));
+    Some(batches)
+}
+
+/// `_stonad_kjent` rows as a batch.
+fn known_batch((ids, months, days): (&[&str], &[i64], &[i32])) -> RecordBatch {
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("person_id", DataType::Utf8View, false),
+        Field::new("maned_nr", DataType::Int64, false),
+        Field::new("kjent_fra", DataType::Date32, false),
+    ]));
+    RecordBatch::try_new(
+        schema,
+        vec![
+            Arc::new(datafusion::arrow::array::StringViewArray::from_iter_values(
+                ids.iter(),
+            )),
+            Arc::new(Int64Array::from(months.to_vec())),
+            Arc::new(Date32Array::from(days.to_vec())),
+        ],
+    )
+    .expect("columns match the schema")
 }
 
 /// Appends one person's (month, day) pairs, the earliest day per month, in month order.
@@ -379,7 +422,13 @@ fn known_clustered(
     hi: i64,
     dmax: i32,
 ) -> Option<(Known<'_>, Vec<&str>)> {
-    let mut out: Known = (Vec::new(), Vec::new(), Vec::new());
+    // About one month per payment: reserve once instead of growing.
+    let rows: usize = payments.iter().map(|b| b.num_rows()).sum();
+    let mut out: Known = (
+        Vec::with_capacity(rows),
+        Vec::with_capacity(rows),
+        Vec::with_capacity(rows),
+    );
     let mut done: rustc_hash::FxHashSet<&str> = rustc_hash::FxHashSet::default();
     let mut persons: Vec<&str> = Vec::new();
     let mut current: Option<&str> = None;
@@ -627,6 +676,7 @@ mod tests {
         let scan = [NaiveDate::from_ymd_opt(2026, 11, 16).unwrap()];
         let sorted_in = |batches: &[RecordBatch], threads: usize| {
             let t = stonad_kjent(batches, &scan, threads).unwrap();
+            let t = datafusion::arrow::compute::concat_batches(&t[0].schema(), &t).unwrap();
             let ids = t.column(0).as_string_view();
             let m = t.column(1).as_primitive::<Int64Type>();
             let k = t

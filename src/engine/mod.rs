@@ -607,22 +607,15 @@ impl Engine {
             .map_err(|e| DataFusionError::External(Box::new(e)))??;
         debug!(
             fact = facts::STONAD_KJENT,
-            rows = known.num_rows(),
+            rows = known.iter().map(|b| b.num_rows()).sum::<usize>(),
             elapsed_ms = known_took.as_millis() as u64,
             "fact computed"
         );
-        let parts = opts.target_partitions.max(1);
-        let chunk = known.num_rows().div_ceil(parts).max(1);
-        let split: Vec<Vec<RecordBatch>> = (0..parts)
-            .map(|p| {
-                let start = (p * chunk).min(known.num_rows());
-                let len = chunk.min(known.num_rows() - start);
-                vec![known.slice(start, len)]
-            })
-            .collect();
+        let schema = known[0].schema();
+        let parts = split_partitions(&known, opts.target_partitions.max(1));
         ctx.register_table(
             facts::STONAD_KJENT,
-            Arc::new(MemTable::try_new(known.schema(), split)?),
+            Arc::new(MemTable::try_new(schema, parts)?),
         )?;
         for view in views.iter().filter(|v| v.lazy) {
             let df = ctx.sql_with_options(&view.sql, sql_options()).await?;
