@@ -1,7 +1,8 @@
 //! The `kvp-scan` binary: everything happens in [`kvp_scan::cli`].
 
-/// mimalloc instead of the system allocator: the scan allocates many small strings and
-/// Arrow buffers, and glibc's malloc/free took about a sixth of a national scan's time.
+/// mimalloc instead of the system allocator: the scan allocates many small strings and Arrow
+/// buffers from several threads at once, where glibc's malloc made the national scan about
+/// 50 % slower (benches/RESULTS.md).
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
