@@ -14,6 +14,10 @@ use kvp_scan::engine::EngineOptions;
 use kvp_scan::generate::{GenerateArgs, run as generate};
 use kvp_scan::scan::{ScanArgs, load_rules, run as scan};
 
+/// The same allocator as the binary, so the figures are the binary's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn as_of() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 11, 16).unwrap()
 }
