@@ -204,7 +204,8 @@ pub struct GenerateCmd {
 
 #[derive(Debug, Args)]
 pub struct EngineArgs {
-    /// Parallelism of the query engine (default: number of cores).
+    /// Threads to use: the query engine's partitions, reading the tables, rendering
+    /// explanations (default: number of cores).
     #[arg(long)]
     pub threads: Option<usize>,
     /// Memory limit for the query engine, e.g. 512m or 2g; operators spill to disk beyond it.
@@ -217,6 +218,7 @@ impl EngineArgs {
         let mut o = EngineOptions::default();
         if let Some(t) = self.threads {
             o.target_partitions = t.max(1);
+            crate::parallel::set_threads(t);
         }
         o.memory_limit = self.memory_limit;
         o

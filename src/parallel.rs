@@ -3,9 +3,20 @@
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-/// The number of threads to use: the cores this process may run on.
+/// Threads set by `--threads`; 0 when not set.
+static THREADS: AtomicUsize = AtomicUsize::new(0);
+
+/// Limits the threads [`threads`] gives (the command line's `--threads`).
+pub fn set_threads(n: usize) {
+    THREADS.store(n.max(1), Ordering::Relaxed);
+}
+
+/// The number of threads to use: `--threads` when given, else the cores this process may run on.
 pub fn threads() -> usize {
-    std::thread::available_parallelism().map_or(2, |n| n.get())
+    match THREADS.load(Ordering::Relaxed) {
+        0 => std::thread::available_parallelism().map_or(2, |n| n.get()),
+        n => n,
+    }
 }
 
 /// `f` over `items` on up to `threads` threads, each taking the next item when done with

@@ -437,6 +437,54 @@ fn bad_rows_are_set_aside_and_reported() {
     assert!(s.stderr.contains("errors (rows set aside)"));
 }
 
+/// The loader reads the row groups of every table but `personer` on several threads: a file cut
+/// into many row groups gives the same findings, with the same row numbers, and the same outputs.
+#[test]
+fn many_row_groups_read_in_parallel_change_nothing() {
+    use datafusion::parquet::arrow::ArrowWriter;
+    use datafusion::parquet::file::properties::WriterProperties;
+    let tmp = tempfile::tempdir().unwrap();
+    let cut = tmp.path().join("feil_i_biter");
+    std::fs::create_dir(&cut).unwrap();
+    for entry in std::fs::read_dir(root().join("testdata/feil")).unwrap() {
+        let path = entry.unwrap().path();
+        let batches = read_batches(&path);
+        let props = WriterProperties::builder()
+            .set_max_row_group_row_count(Some(2))
+            .build();
+        let file = File::create(cut.join(path.file_name().unwrap())).unwrap();
+        let mut w = ArrowWriter::try_new(file, batches[0].schema(), Some(props)).unwrap();
+        for b in &batches {
+            w.write(b).unwrap();
+        }
+        w.close().unwrap();
+    }
+    let groups = ParquetRecordBatchReaderBuilder::try_new(
+        File::open(cut.join("okonomisk_stonad.parquet")).unwrap(),
+    )
+    .unwrap()
+    .metadata()
+    .num_row_groups();
+    assert!(groups > 3, "the payments are cut into {groups} row groups");
+    let whole = scan("testdata/feil", &[]);
+    let parts = scan(cut.to_str().unwrap(), &[]);
+    for file in ["datakvalitet.csv", "kandidater.csv", "naer_treff.csv"] {
+        assert_eq!(
+            read_csv(&whole.out.join(file)),
+            read_csv(&parts.out.join(file)),
+            "{file}"
+        );
+    }
+    assert_eq!(vurderinger(&whole.out), vurderinger(&parts.out));
+    let tables = |out: &Path| {
+        let m: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap())
+                .unwrap();
+        m["tabeller"].clone()
+    };
+    assert_eq!(tables(&whole.out), tables(&parts.out));
+}
+
 #[test]
 fn accepted_type_variants_and_part_files_give_the_same_verdicts() {
     let a = scan("testdata/fixtures", &[]);

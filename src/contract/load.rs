@@ -722,7 +722,8 @@ pub fn load_dir(dir: &Path, as_of: NaiveDate) -> Result<Dataset, LoadError> {
     let mut tables = BTreeMap::new();
     let mut inputs = Vec::new();
     let mut kilde = 0i32;
-    // `personer` first, on this thread: the other tables check their ids against it.
+    // `personer` (first in TABLES) is read here, on this thread: the other tables check their
+    // ids against it. Theirs are read afterwards, in parts.
     let mut parts = Vec::new();
     for spec in super::TABLES {
         let Some(files) = builders.remove(spec.name) else {
@@ -736,32 +737,22 @@ pub fn load_dir(dir: &Path, as_of: NaiveDate) -> Result<Dataset, LoadError> {
         if spec.name != "personer" {
             for (path, builder) in files {
                 let name = rel(dir, &path);
+                let meta = builder.metadata();
+                let groups = meta.row_groups();
                 let mut row_offset = 0u64;
-                let groups = builder.metadata().row_groups();
-                for (g, meta) in groups.iter().enumerate() {
+                // One part per row group (a file without row groups is still read and hashed).
+                for g in 0..groups.len().max(1) {
                     parts.push(Part {
                         spec,
                         path: path.clone(),
                         name: name.clone(),
                         kilde,
-                        row_groups: vec![g],
+                        row_groups: if groups.is_empty() { vec![] } else { vec![g] },
                         row_offset,
                         first: g == 0,
-                        file_rows: builder.metadata().file_metadata().num_rows() as u64,
+                        file_rows: meta.file_metadata().num_rows() as u64,
                     });
-                    row_offset += meta.num_rows() as u64;
-                }
-                if groups.is_empty() {
-                    parts.push(Part {
-                        spec,
-                        path: path.clone(),
-                        name,
-                        kilde,
-                        row_groups: Vec::new(),
-                        row_offset: 0,
-                        first: true,
-                        file_rows: 0,
-                    });
+                    row_offset += groups.get(g).map_or(0, |m| m.num_rows() as u64);
                 }
                 kilde += 1;
             }

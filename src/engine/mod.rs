@@ -68,7 +68,7 @@ pub struct EngineOptions {
 impl Default for EngineOptions {
     fn default() -> Self {
         EngineOptions {
-            target_partitions: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            target_partitions: crate::parallel::threads(),
             memory_limit: None,
         }
     }
