@@ -92,8 +92,8 @@ fn date(d: Option<NaiveDate>) -> Option<i32> {
 
 /// Encodes and compresses batches on a thread of its own while verdicts keep coming.
 struct Encoder {
-    tx: std::sync::mpsc::SyncSender<RecordBatch>,
-    thread: std::thread::JoinHandle<anyhow::Result<ArrowWriter<NamedTempFile>>>,
+    tx: Option<std::sync::mpsc::SyncSender<RecordBatch>>,
+    thread: Option<std::thread::JoinHandle<anyhow::Result<ArrowWriter<NamedTempFile>>>>,
 }
 
 impl Encoder {
@@ -105,20 +105,37 @@ impl Encoder {
             }
             Ok(writer)
         });
-        Encoder { tx, thread }
+        Encoder {
+            tx: Some(tx),
+            thread: Some(thread),
+        }
     }
 
-    fn write(&self, batch: RecordBatch) -> anyhow::Result<()> {
+    fn write(&self, batch: RecordBatch) {
         // A closed channel means the thread stopped on an error: `finish` returns it.
-        let _ = self.tx.send(batch);
-        Ok(())
+        if let Some(tx) = &self.tx {
+            let _ = tx.send(batch);
+        }
     }
 
-    fn finish(self) -> anyhow::Result<ArrowWriter<NamedTempFile>> {
-        drop(self.tx);
+    fn finish(mut self) -> anyhow::Result<ArrowWriter<NamedTempFile>> {
+        drop(self.tx.take());
         self.thread
+            .take()
+            .expect("finished once")
             .join()
             .map_err(|_| anyhow::anyhow!("the Parquet encoder thread panicked"))?
+    }
+}
+
+impl Drop for Encoder {
+    /// A run that fails before `finish` waits for the thread, so its temporary file is gone
+    /// before the output folder is cleaned up.
+    fn drop(&mut self) {
+        drop(self.tx.take());
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
     }
 }
 
@@ -177,7 +194,8 @@ impl VurderingerWriter {
         ];
         b.len = 0;
         let batch = RecordBatch::try_new(schema(), cols)?;
-        self.writer.write(batch)
+        self.writer.write(batch);
+        Ok(())
     }
 }
 
