@@ -724,6 +724,62 @@ mod tests {
     }
 
     #[test]
+    fn next_date_is_the_persons_next_row_in_date_rank_and_row_order() {
+        use datafusion::arrow::array::{Array, Int32Array, StringArray};
+        use datafusion::arrow::datatypes::Date32Type;
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("person_id", DataType::Utf8, false),
+            Field::new("dato", DataType::Date32, false),
+            Field::new("rank", DataType::Int32, false),
+            Field::new("_kilde", DataType::Int32, false),
+            Field::new("_rad", DataType::Int64, false),
+        ]));
+        // (person, day, rank, row): b's rows out of order, a same-day pair ordered by rank,
+        // one row after dmax (dropped)
+        let rows = [
+            ("b", 30, 1, 1),
+            ("a", 10, 5, 2),
+            ("b", 20, 1, 3),
+            ("a", 10, 1, 4),
+            ("a", 40, 1, 5),
+            ("a", 99, 1, 6),
+        ];
+        let batch = RecordBatch::try_new(
+            schema,
+            vec![
+                Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r.0))),
+                Arc::new(Date32Array::from_iter_values(rows.iter().map(|r| r.1))),
+                Arc::new(Int32Array::from_iter_values(rows.iter().map(|r| r.2))),
+                Arc::new(Int32Array::from(vec![0; rows.len()])),
+                Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| r.3))),
+            ],
+        )
+        .unwrap();
+        let out = with_next_date(&[batch], "dato", 50, |b, i| {
+            b.column(2)
+                .as_primitive::<datafusion::arrow::datatypes::Int32Type>()
+                .value(i) as u8
+        })
+        .unwrap();
+        let b = &out[0];
+        let rad = b.column(4).as_primitive::<Int64Type>();
+        let next = b.column(5).as_primitive::<Date32Type>();
+        let got: Vec<(i64, Option<i32>)> = (0..b.num_rows())
+            .map(|i| (rad.value(i), (!next.is_null(i)).then(|| next.value(i))))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (1, None),     // b's last
+                (2, Some(40)), // a at day 10, rank 5: next is day 40
+                (3, Some(30)), // b at day 20: next is day 30
+                (4, Some(10)), // a at day 10, rank 1: next is the rank-5 row the same day
+                (5, None),     // a's last on or before dmax
+            ]
+        );
+    }
+
+    #[test]
     fn stretches_cover_the_batches_in_order() {
         let schema = Arc::new(Schema::new(vec![Field::new("x", DataType::Int64, false)]));
         let b = |n: i64| {
