@@ -235,11 +235,12 @@ pub fn event_rank(hendelse: &str) -> u8 {
 /// in force from its date until `_neste` (the latest row on or before a date is the one in
 /// force), computed once in one sort instead of a window per scan date.
 pub fn with_next_date(
+    schema: &Schema,
     batches: &[RecordBatch],
     date_col: &str,
     dmax: i32,
     rank: impl Fn(&RecordBatch, usize) -> u8,
-) -> Result<Vec<RecordBatch>> {
+) -> Result<(Arc<Schema>, Vec<RecordBatch>)> {
     use datafusion::arrow::array::{Array, AsArray, BooleanArray};
     use datafusion::arrow::compute::filter_record_batch;
     use datafusion::arrow::datatypes::{Date32Type, Int32Type, Int64Type};
@@ -281,20 +282,21 @@ pub fn with_next_date(
             next[w[0].5 as usize][w[0].6 as usize] = Some(w[1].1);
         }
     }
-    batches
+    let mut fields: Vec<Field> = schema.fields().iter().map(|f| (**f).clone()).collect();
+    fields.push(Field::new("_neste", DataType::Date32, true));
+    let out_schema = Arc::new(Schema::new(fields));
+    let out = batches
         .iter()
         .zip(kept)
         .zip(next)
         .map(|((b, keep), next)| {
-            let mut fields: Vec<Field> =
-                b.schema().fields().iter().map(|f| (**f).clone()).collect();
-            fields.push(Field::new("_neste", DataType::Date32, true));
             let mut cols = b.columns().to_vec();
             cols.push(Arc::new(Date32Array::from(next)));
-            let full = RecordBatch::try_new(Arc::new(Schema::new(fields)), cols)?;
+            let full = RecordBatch::try_new(out_schema.clone(), cols)?;
             Ok(filter_record_batch(&full, &BooleanArray::from(keep))?)
         })
-        .collect()
+        .collect::<Result<Vec<_>>>()?;
+    Ok((out_schema, out))
 }
 
 type Known<'a> = (Vec<&'a str>, Vec<i64>, Vec<i32>);
@@ -755,7 +757,8 @@ mod tests {
             ],
         )
         .unwrap();
-        let out = with_next_date(&[batch], "dato", 50, |b, i| {
+        let schema = batch.schema();
+        let (_, out) = with_next_date(&schema, &[batch], "dato", 50, |b, i| {
             b.column(2)
                 .as_primitive::<datafusion::arrow::datatypes::Int32Type>()
                 .value(i) as u8

@@ -543,31 +543,14 @@ impl Engine {
             (facts::HENDELSER_NESTE, "kvp_hendelser", "dato"),
         ] {
             let t = &data.tables[table];
-            let batches = if table == "kvp_hendelser" {
-                facts::with_next_date(&t.batches, date_col, dmax, |b, i| {
+            let schema = t.spec.schema();
+            let (schema, batches) = if table == "kvp_hendelser" {
+                facts::with_next_date(&schema, &t.batches, date_col, dmax, |b, i| {
                     let h = b.column_by_name("hendelse").expect("validated");
                     facts::event_rank(h.as_string::<i32>().value(i))
                 })?
             } else {
-                facts::with_next_date(&t.batches, date_col, dmax, |_, _| 0)?
-            };
-            let schema = match batches.first() {
-                Some(b) => b.schema(),
-                None => {
-                    let mut fields: Vec<datafusion::arrow::datatypes::Field> = t
-                        .spec
-                        .schema()
-                        .fields()
-                        .iter()
-                        .map(|f| (**f).clone())
-                        .collect();
-                    fields.push(datafusion::arrow::datatypes::Field::new(
-                        "_neste",
-                        DataType::Date32,
-                        true,
-                    ));
-                    Arc::new(datafusion::arrow::datatypes::Schema::new(fields))
-                }
+                facts::with_next_date(&schema, &t.batches, date_col, dmax, |_, _| 0)?
             };
             let parts = split_partitions(&batches, opts.target_partitions.max(1));
             ctx.register_table(name, Arc::new(MemTable::try_new(schema, parts)?))?;
