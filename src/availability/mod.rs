@@ -481,70 +481,65 @@ async fn figures_at(
             Ok(())
         })
         .await?;
-    let regi_known = data
-        .tables
-        .iter()
-        .any(|(name, t)| *name == "kvp_tiltak" && t.present);
+    let regi_known = data.tables.get("kvp_tiltak").is_some_and(|t| t.present);
     let mut regi: HashMap<usize, BTreeSet<&'static str>> = HashMap::new();
     let mut counts = Counts::default();
-    {
-        let d = format!("DATE '{}'", date.format("%Y-%m-%d"));
-        let sql = format!(
-            "SELECT DISTINCT person_id, regi FROM kvp_tiltak WHERE fom <= {d} AND (tom IS NULL OR tom >= {d})"
-        );
-        let mut stream = engine.context().sql(&sql).await?.execute_stream().await?;
-        while let Some(b) = stream.next().await {
-            let b = b?;
-            let ids = b.column(0).as_string::<i32>();
-            let rs = b.column(1).as_string::<i32>();
-            for i in 0..b.num_rows() {
-                if let Some(&p) = index.get(ids.value(i)) {
-                    let r = match rs.value(i) {
-                        "STATLIG" => "statlig",
-                        "KOMMUNAL" => "kommunal",
-                        _ => "annen",
-                    };
-                    regi.entry(p).or_default().insert(r);
-                }
+    let d = format!("DATE '{}'", date.format("%Y-%m-%d"));
+    let sql = format!(
+        "SELECT DISTINCT person_id, regi FROM kvp_tiltak WHERE fom <= {d} AND (tom IS NULL OR tom >= {d})"
+    );
+    let mut stream = engine.context().sql(&sql).await?.execute_stream().await?;
+    while let Some(b) = stream.next().await {
+        let b = b?;
+        let ids = b.column(0).as_string::<i32>();
+        let rs = b.column(1).as_string::<i32>();
+        for i in 0..b.num_rows() {
+            if let Some(&p) = index.get(ids.value(i)) {
+                let r = match rs.value(i) {
+                    "STATLIG" => "statlig",
+                    "KOMMUNAL" => "kommunal",
+                    _ => "annen",
+                };
+                regi.entry(p).or_default().insert(r);
             }
         }
-        // programmes ended in the 12 months up to the scan date, by outcome
-        let from = date
-            .checked_sub_months(Months::new(12))
-            .expect("a date in range");
-        let sql = format!(
-            "SELECT h.person_id, h.avslutning_situasjon FROM kvp_hendelser h
-             WHERE h.hendelse = 'AVSLUTTET' AND h.dato > DATE '{}' AND h.dato <= {d}",
-            from.format("%Y-%m-%d")
-        );
-        let mut stream = engine.context().sql(&sql).await?.execute_stream().await?;
-        while let Some(b) = stream.next().await {
-            let b = b?;
-            let ids = b.column(0).as_string::<i32>();
-            let lists = b.column(1).as_list::<i32>();
-            for i in 0..b.num_rows() {
-                let Some(&p) = index.get(ids.value(i)) else {
-                    continue;
-                };
-                let person = &persons[p];
-                let mut cats: BTreeSet<&'static str> = BTreeSet::new();
-                if !lists.is_null(i) {
-                    let v = lists.value(i);
-                    let s = v.as_string::<i32>();
-                    for j in 0..s.len() {
-                        if !s.is_null(j) {
-                            cats.insert(outcome(s.value(j)));
-                        }
+    }
+    // programmes ended in the 12 months up to the scan date, by outcome
+    let from = date
+        .checked_sub_months(Months::new(12))
+        .expect("a date in range");
+    let sql = format!(
+        "SELECT h.person_id, h.avslutning_situasjon FROM kvp_hendelser h
+         WHERE h.hendelse = 'AVSLUTTET' AND h.dato > DATE '{}' AND h.dato <= {d}",
+        from.format("%Y-%m-%d")
+    );
+    let mut stream = engine.context().sql(&sql).await?.execute_stream().await?;
+    while let Some(b) = stream.next().await {
+        let b = b?;
+        let ids = b.column(0).as_string::<i32>();
+        let lists = b.column(1).as_list::<i32>();
+        for i in 0..b.num_rows() {
+            let Some(&p) = index.get(ids.value(i)) else {
+                continue;
+            };
+            let person = &persons[p];
+            let mut cats: BTreeSet<&'static str> = BTreeSet::new();
+            if !lists.is_null(i) {
+                let v = lists.value(i);
+                let s = v.as_string::<i32>();
+                for j in 0..s.len() {
+                    if !s.is_null(j) {
+                        cats.insert(outcome(s.value(j)));
                     }
                 }
-                if cats.is_empty() {
-                    cats.insert("annet");
-                }
-                for (level, unit) in person.units() {
-                    counts.add(level, unit, "avsluttet_siste_12_mnd", "alle", 1);
-                    for c in &cats {
-                        counts.add(level, unit, "avsluttet_siste_12_mnd", c, 1);
-                    }
+            }
+            if cats.is_empty() {
+                cats.insert("annet");
+            }
+            for (level, unit) in person.units() {
+                counts.add(level, unit, "avsluttet_siste_12_mnd", "alle", 1);
+                for c in &cats {
+                    counts.add(level, unit, "avsluttet_siste_12_mnd", c, 1);
                 }
             }
         }

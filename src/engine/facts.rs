@@ -230,8 +230,12 @@ pub fn event_rank(hendelse: &str) -> u8 {
     }
 }
 
+/// How the rows of one day are ordered: a string column and its rank.
+pub type RankBy<'a> = (&'a str, fn(&str) -> u8);
+
 /// A dated table's rows dated on or before `dmax`, each with `_neste`: the date of the same
-/// person's next row in the order (date, `rank`, `_kilde`, `_rad`), null for the last. A row is
+/// person's next row in the order (date, rank, `_kilde`, `_rad`), null for the last; the rank
+/// orders rows of one day by a string column (`rank_by`: the column and its ranking). A row is
 /// in force from its date until `_neste` (the latest row on or before a date is the one in
 /// force), computed once in one sort instead of a window per scan date.
 pub fn with_next_date(
@@ -239,7 +243,7 @@ pub fn with_next_date(
     batches: &[RecordBatch],
     date_col: &str,
     dmax: i32,
-    rank: impl Fn(&RecordBatch, usize) -> u8,
+    rank_by: Option<RankBy>,
 ) -> Result<(Arc<Schema>, Vec<RecordBatch>)> {
     use datafusion::arrow::array::{Array, AsArray, BooleanArray};
     use datafusion::arrow::compute::filter_record_batch;
@@ -256,6 +260,8 @@ pub fn with_next_date(
         let dates = col(date_col).as_primitive::<Date32Type>();
         let kilde = col("_kilde").as_primitive::<Int32Type>();
         let rad = col("_rad").as_primitive::<Int64Type>();
+        let ranked = rank_by.map(|(c, f)| (col(c).as_string::<i32>(), f));
+        let rank = |i: usize| ranked.map_or(0, |(c, f)| f(c.value(i)));
         let mut keep = vec![false; b.num_rows()];
         for (i, k) in keep.iter_mut().enumerate() {
             if ids.is_null(i) || dates.is_null(i) || dates.value(i) > dmax {
@@ -265,7 +271,7 @@ pub fn with_next_date(
             rows.push((
                 ids.value(i),
                 dates.value(i),
-                rank(b, i),
+                rank(i),
                 kilde.value(i),
                 rad.value(i),
                 bi as u32,
@@ -323,9 +329,8 @@ fn stretches(batches: &[RecordBatch], n: usize) -> Vec<&[RecordBatch]> {
 /// The stretches' months as batches: each stretch's own rows, and one small batch for the
 /// persons whose payments cross from one stretch into the next (their rows merged). None when
 /// some person's payments are not all together (then [`known_any_order`] is needed).
-fn stitch(parts: Vec<Option<(Known<'_>, Vec<&str>)>>) -> Option<Vec<RecordBatch>> {
-    let parts: Vec<(Known, Vec<&str>)> = parts.into_iter().collect::<Option<_>>()?;
-    // Every person in one stretch, or continued from the end of one into the start of the next.
+fn stitch(parts: Vec<(Known<'_>, Vec<&str>)>) -> Option<Vec<RecordBatch>> {
+    // Every person in one run, or one continued from the end of a stretch into the next.
     let mut seen: rustc_hash::FxHashSet<&str> = rustc_hash::FxHashSet::default();
     let mut last: Option<&str> = None;
     for (_, persons) in &parts {
@@ -419,13 +424,14 @@ fn flush<'a>(id: &'a str, pairs: &mut Vec<(i64, i32)>, out: &mut Known<'a>) {
 }
 
 /// The fast path for exports that list each person's payments together: one person at a time,
-/// no per-person storage. None when a person's payments come in more than one stretch.
+/// no per-person storage. Also gives the persons in run order (a person whose payments come in
+/// more than one run appears more than once: [`stitch`] then falls back).
 fn known_clustered(
     payments: &[RecordBatch],
     lo: i64,
     hi: i64,
     dmax: i32,
-) -> Option<(Known<'_>, Vec<&str>)> {
+) -> (Known<'_>, Vec<&str>) {
     // About one month per payment: reserve once instead of growing.
     let rows: usize = payments.iter().map(|b| b.num_rows()).sum();
     let mut out: Known = (
@@ -433,28 +439,21 @@ fn known_clustered(
         Vec::with_capacity(rows),
         Vec::with_capacity(rows),
     );
-    let mut done: rustc_hash::FxHashSet<&str> = rustc_hash::FxHashSet::default();
-    let mut persons: Vec<&str> = Vec::new();
-    let mut current: Option<&str> = None;
+    let mut runs: Vec<&str> = Vec::new();
     let mut pairs: Vec<(i64, i32)> = Vec::new();
     for (id, fra, til, day) in payment_months(payments, lo, hi, dmax) {
-        if current != Some(id) {
-            if let Some(c) = current {
+        if runs.last() != Some(&id) {
+            if let Some(c) = runs.last() {
                 flush(c, &mut pairs, &mut out);
-                done.insert(c);
             }
-            if done.contains(id) {
-                return None;
-            }
-            current = Some(id);
-            persons.push(id);
+            runs.push(id);
         }
         pairs.extend((fra..=til).map(|m| (m, day)));
     }
-    if let Some(c) = current {
+    if let Some(c) = runs.last() {
         flush(c, &mut pairs, &mut out);
     }
-    Some((out, persons))
+    (out, runs)
 }
 
 /// Any row order: person ids interned, (month, day) pairs kept per person.
@@ -732,37 +731,39 @@ mod tests {
         let schema = Arc::new(Schema::new(vec![
             Field::new("person_id", DataType::Utf8, false),
             Field::new("dato", DataType::Date32, false),
-            Field::new("rank", DataType::Int32, false),
+            Field::new("hendelse", DataType::Utf8, false),
             Field::new("_kilde", DataType::Int32, false),
             Field::new("_rad", DataType::Int64, false),
         ]));
-        // (person, day, rank, row): b's rows out of order, a same-day pair ordered by rank,
-        // one row after dmax (dropped)
+        // (person, day, event, row): b's rows out of order, a same-day pair in process order
+        // (VURDERT before BEGYNT), one row after dmax (dropped)
         let rows = [
-            ("b", 30, 1, 1),
-            ("a", 10, 5, 2),
-            ("b", 20, 1, 3),
-            ("a", 10, 1, 4),
-            ("a", 40, 1, 5),
-            ("a", 99, 1, 6),
+            ("b", 30, "VURDERT", 1),
+            ("a", 10, "BEGYNT", 2),
+            ("b", 20, "VURDERT", 3),
+            ("a", 10, "VURDERT", 4),
+            ("a", 40, "VURDERT", 5),
+            ("a", 99, "VURDERT", 6),
         ];
         let batch = RecordBatch::try_new(
             schema,
             vec![
                 Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r.0))),
                 Arc::new(Date32Array::from_iter_values(rows.iter().map(|r| r.1))),
-                Arc::new(Int32Array::from_iter_values(rows.iter().map(|r| r.2))),
+                Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r.2))),
                 Arc::new(Int32Array::from(vec![0; rows.len()])),
                 Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| r.3))),
             ],
         )
         .unwrap();
         let schema = batch.schema();
-        let (_, out) = with_next_date(&schema, &[batch], "dato", 50, |b, i| {
-            b.column(2)
-                .as_primitive::<datafusion::arrow::datatypes::Int32Type>()
-                .value(i) as u8
-        })
+        let (_, out) = with_next_date(
+            &schema,
+            &[batch],
+            "dato",
+            50,
+            Some(("hendelse", event_rank)),
+        )
         .unwrap();
         let b = &out[0];
         let rad = b.column(4).as_primitive::<Int64Type>();
@@ -774,9 +775,9 @@ mod tests {
             got,
             vec![
                 (1, None),     // b's last
-                (2, Some(40)), // a at day 10, rank 5: next is day 40
+                (2, Some(40)), // a's BEGYNT at day 10: next is day 40
                 (3, Some(30)), // b at day 20: next is day 30
-                (4, Some(10)), // a at day 10, rank 1: next is the rank-5 row the same day
+                (4, Some(10)), // a's VURDERT at day 10: next is BEGYNT the same day
                 (5, None),     // a's last on or before dmax
             ]
         );

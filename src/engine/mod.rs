@@ -538,20 +538,24 @@ impl Engine {
         });
         // Which vedtak and which KVP event is in force when: one sort each, in Rust.
         let dmax = days_since_epoch(as_of);
-        for (name, table, date_col) in [
-            (facts::VEDTAK_NESTE, "oppfolgingsvedtak", "vedtak_dato"),
-            (facts::HENDELSER_NESTE, "kvp_hendelser", "dato"),
+        let by_event: facts::RankBy = ("hendelse", facts::event_rank);
+        for (name, table, date_col, rank_by) in [
+            (
+                facts::VEDTAK_NESTE,
+                "oppfolgingsvedtak",
+                "vedtak_dato",
+                None,
+            ),
+            (
+                facts::HENDELSER_NESTE,
+                "kvp_hendelser",
+                "dato",
+                Some(by_event),
+            ),
         ] {
             let t = &data.tables[table];
-            let schema = t.spec.schema();
-            let (schema, batches) = if table == "kvp_hendelser" {
-                facts::with_next_date(&schema, &t.batches, date_col, dmax, |b, i| {
-                    let h = b.column_by_name("hendelse").expect("validated");
-                    facts::event_rank(h.as_string::<i32>().value(i))
-                })?
-            } else {
-                facts::with_next_date(&schema, &t.batches, date_col, dmax, |_, _| 0)?
-            };
+            let (schema, batches) =
+                facts::with_next_date(&t.spec.schema(), &t.batches, date_col, dmax, rank_by)?;
             let parts = split_partitions(&batches, opts.target_partitions.max(1));
             ctx.register_table(name, Arc::new(MemTable::try_new(schema, parts)?))?;
         }
@@ -1012,7 +1016,7 @@ impl Engine {
     }
 
     fn person_facts(&self, b: &RecordBatch, row: usize) -> PersonFacts {
-        // Columns by position: KEY_FACTS's select list, checked once per batch below.
+        // Columns by position: KEY_FACTS's select list (`evaluate` checks each batch's names).
         let c = |i: usize| b.column(i);
         let s = |i: usize| -> Option<String> {
             (!c(i).is_null(row)).then(|| values::string(c(i), row))
