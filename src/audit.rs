@@ -12,7 +12,7 @@ use chrono::{Datelike, NaiveDate, Weekday};
 use datafusion::arrow::array::AsArray;
 use datafusion::arrow::datatypes::Date32Type;
 use futures::StreamExt;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tracing::info;
 
 use crate::availability::age_band;
@@ -22,13 +22,18 @@ use crate::contract::load::{Dataset, date_from_days, load_dir};
 use crate::engine::{Engine, EngineOptions};
 use crate::report::csv_out::{done, id_cell, safe, writer};
 use crate::report::manifest::{RuleSetEntry, rule_entries};
-use crate::report::{OutputDir, sha256_of};
+use crate::report::{OutputDir, Staged, sha256_of};
 use crate::rules::Status;
 
 pub const PERSONER: &str = "revisjon.csv";
 pub const KONTOR: &str = "revisjon_kontor.csv";
 pub const HTML: &str = "revisjon.html";
+/// The rows of strengt fortrolig (kode 6) persons: only in a file whose name starts with
+/// `skjermet`, like every kode-6 output.
+pub const SKJERMET: &str = "skjermet_revisjon.csv";
 pub const MANIFEST: &str = "manifest.json";
+/// The longest audit period: five years of Mondays in one session.
+pub const MAX_PERIOD_DAYS: i64 = 5 * 366;
 
 /// The KVP events that count as an offer having been made (or the person having been reached).
 pub const OFFER_EVENTS: [&str; 6] = [
@@ -89,6 +94,8 @@ impl Vurdering {
 pub struct Flagged {
     pub person_id: String,
     pub nav_kontor: String,
+    /// Strengt fortrolig (kode 6) on the first flag date.
+    pub skjermet: bool,
     pub forste_flagget: NaiveDate,
     pub alder: i64,
     pub regler: Vec<String>,
@@ -156,6 +163,7 @@ async fn flagged_persons(
             new.push(Flagged {
                 person_id: id.clone(),
                 nav_kontor: String::new(),
+                skjermet: false,
                 forste_flagget: s.dato,
                 alder: 0,
                 regler: s.treff.iter().map(|i| rules.rules[*i].id.clone()).collect(),
@@ -186,7 +194,7 @@ async fn flagged_persons(
 /// The office and age of each newly flagged person on their first flag date: the `person` fact
 /// (the same age as the scan's) for just these persons and dates.
 async fn fill_person_facts(engine: &Engine, flagged: &mut [Flagged]) -> anyhow::Result<()> {
-    use datafusion::arrow::array::{ArrayRef, RecordBatch, StringArray};
+    use datafusion::arrow::array::{Array, ArrayRef, RecordBatch, StringArray};
     use datafusion::arrow::datatypes::{DataType, Field, Int64Type};
     use std::sync::Arc;
     if flagged.is_empty() {
@@ -218,10 +226,10 @@ async fn fill_person_facts(engine: &Engine, flagged: &mut [Flagged]) -> anyhow::
         )?),
     )?;
     let sql = format!(
-        "SELECT person_id, nav_kontor, alder FROM ({})",
+        "SELECT person_id, nav_kontor, alder, adressebeskyttelse FROM ({})",
         crate::engine::facts::person_sql("JOIN _forste_flagg s ON s.person_id = p.person_id")
     );
-    let mut found: HashMap<String, (String, i64)> = HashMap::new();
+    let mut found: HashMap<String, (String, i64, bool)> = HashMap::new();
     let mut stream = ctx.sql(&sql).await?.execute_stream().await?;
     while let Some(b) = stream.next().await {
         let b = b?;
@@ -230,20 +238,28 @@ async fn fill_person_facts(engine: &Engine, flagged: &mut [Flagged]) -> anyhow::
         let kontor = datafusion::arrow::compute::cast(b.column(1), &DataType::Utf8)?;
         let kontor = kontor.as_string::<i32>();
         let alder = b.column(2).as_primitive::<Int64Type>();
+        let vern_col = datafusion::arrow::compute::cast(b.column(3), &DataType::Utf8)?;
+        let vern = vern_col.as_string::<i32>();
         for i in 0..b.num_rows() {
+            let raw = vern.is_valid(i).then(|| vern.value(i));
             found.insert(
                 ids.value(i).to_string(),
-                (kontor.value(i).to_string(), alder.value(i)),
+                (
+                    kontor.value(i).to_string(),
+                    alder.value(i),
+                    crate::contract::Adressebeskyttelse::is_skjermet(raw),
+                ),
             );
         }
     }
     ctx.deregister_table("_forste_flagg")?;
     for f in flagged.iter_mut() {
-        let (kontor, alder) = found
+        let (kontor, alder, skjermet) = found
             .remove(&f.person_id)
             .with_context(|| "a flagged person is missing from the person facts")?;
         f.nav_kontor = kontor;
         f.alder = alder;
+        f.skjermet = skjermet;
     }
     Ok(())
 }
@@ -291,12 +307,18 @@ fn group_table(persons: &[Flagged]) -> Vec<((String, String), Vec<String>)> {
     let mut groups: std::collections::BTreeSet<(String, String)> =
         [("totalt".to_string(), "alle".to_string())].into();
     for p in persons {
-        let mut gs = vec![
-            ("totalt".to_string(), "alle".to_string()),
-            ("nav_kontor".to_string(), p.nav_kontor.clone()),
-            ("aldersgruppe".to_string(), age_band(p.alder).to_string()),
-        ];
-        gs.extend(p.regler.iter().map(|r| ("regel".to_string(), r.clone())));
+        // kode 6 is counted in no per-office, per-band or per-rule figure: one national line
+        let gs = if p.skjermet {
+            vec![("skjermet".to_string(), "alle".to_string())]
+        } else {
+            let mut gs = vec![
+                ("totalt".to_string(), "alle".to_string()),
+                ("nav_kontor".to_string(), p.nav_kontor.clone()),
+                ("aldersgruppe".to_string(), age_band(p.alder).to_string()),
+            ];
+            gs.extend(p.regler.iter().map(|r| ("regel".to_string(), r.clone())));
+            gs
+        };
         for g in gs {
             groups.insert(g.clone());
             for c in cols {
@@ -351,7 +373,7 @@ fn group_table(persons: &[Flagged]) -> Vec<((String, String), Vec<String>)> {
     let mut groups: Vec<(String, String)> = groups.into_iter().collect();
     groups.sort_by_key(|(d, v)| {
         (
-            ["totalt", "nav_kontor", "aldersgruppe", "regel"]
+            ["totalt", "nav_kontor", "aldersgruppe", "regel", "skjermet"]
                 .iter()
                 .position(|x| x == d)
                 .unwrap_or(9),
@@ -403,6 +425,41 @@ pub struct AuditOutcome {
     pub elapsed: std::time::Duration,
 }
 
+/// One row per flagged person (`revisjon.csv`, or `skjermet_revisjon.csv` for kode 6).
+fn write_persons(out: &OutputDir, name: &str, persons: &[&Flagged]) -> anyhow::Result<Staged> {
+    let mut w = writer(out.temp(name)?)?;
+    w.write_record([
+        "Person-ID",
+        "NAV-kontor",
+        "Første gang flagget",
+        "Alder da",
+        "Aldersgruppe",
+        "Regler",
+        "Første KVP-hendelse etter",
+        "Dato",
+        "Dager",
+        "Vurdering",
+    ])?;
+    for p in persons {
+        w.write_record([
+            id_cell(&p.person_id),
+            safe(&p.nav_kontor),
+            p.forste_flagget.to_string(),
+            p.alder.to_string(),
+            age_band(p.alder).to_string(),
+            p.regler.join(", "),
+            p.hendelse.as_ref().map(|h| h.0.clone()).unwrap_or_default(),
+            p.hendelse
+                .as_ref()
+                .map(|h| h.1.to_string())
+                .unwrap_or_default(),
+            p.days().map(|d| d.to_string()).unwrap_or_default(),
+            p.vurdering.as_str().to_string(),
+        ])?;
+    }
+    done(w, name, persons.len() as u64)
+}
+
 /// Writes the audit into `args.out`. Outputs carry no timestamps, so a re-run on the same
 /// inputs gives the same bytes.
 pub async fn run(args: &AuditArgs) -> anyhow::Result<AuditOutcome> {
@@ -411,6 +468,14 @@ pub async fn run(args: &AuditArgs) -> anyhow::Result<AuditOutcome> {
         "--from {} is after --to {}",
         args.from,
         args.to
+    );
+    anyhow::ensure!(
+        (args.to - args.from).num_days() <= MAX_PERIOD_DAYS,
+        "the audit period {} to {} is longer than {} days (five years); audit a shorter period, \
+         e.g. one year at a time",
+        args.from,
+        args.to,
+        MAX_PERIOD_DAYS
     );
     let started = std::time::Instant::now();
     let rules = crate::scan::load_rules(args.rules.as_deref(), args.to).await?;
@@ -445,37 +510,12 @@ pub async fn run(args: &AuditArgs) -> anyhow::Result<AuditOutcome> {
     });
 
     let out = OutputDir::create(&args.out)?;
-    let mut w = writer(out.temp(PERSONER)?)?;
-    w.write_record([
-        "Person-ID",
-        "NAV-kontor",
-        "Første gang flagget",
-        "Alder da",
-        "Aldersgruppe",
-        "Regler",
-        "Første KVP-hendelse etter",
-        "Dato",
-        "Dager",
-        "Vurdering",
-    ])?;
-    for p in &persons {
-        w.write_record([
-            id_cell(&p.person_id),
-            safe(&p.nav_kontor),
-            p.forste_flagget.to_string(),
-            p.alder.to_string(),
-            age_band(p.alder).to_string(),
-            p.regler.join(", "),
-            p.hendelse.as_ref().map(|h| h.0.clone()).unwrap_or_default(),
-            p.hendelse
-                .as_ref()
-                .map(|h| h.1.to_string())
-                .unwrap_or_default(),
-            p.days().map(|d| d.to_string()).unwrap_or_default(),
-            p.vurdering.as_str().to_string(),
-        ])?;
-    }
-    let mut staged = vec![done(w, PERSONER, persons.len() as u64)?];
+    let (skjermet, listed): (Vec<&Flagged>, Vec<&Flagged>) =
+        persons.iter().partition(|p| p.skjermet);
+    let mut staged = vec![
+        write_persons(&out, PERSONER, &listed)?,
+        write_persons(&out, SKJERMET, &skjermet)?,
+    ];
 
     let groups = group_table(&persons);
     let mut w = writer(out.temp(KONTOR)?)?;
@@ -568,7 +608,106 @@ pub struct VerifyOutcome {
     pub ok: bool,
 }
 
-/// Re-runs the audit recorded in `out/manifest.json` on `data` and compares every output.
+/// What `audit verify` reads from an audit's manifest (the fields it needs, typed).
+#[derive(Debug, Deserialize)]
+struct Recorded {
+    fra: String,
+    til: String,
+    frist_dager: i64,
+    sprak: Lang,
+    regelsett: RecordedRules,
+    inndata: Vec<RecordedFile>,
+    utdata: Vec<RecordedFile>,
+}
+
+#[derive(Debug, Deserialize)]
+struct RecordedRules {
+    sha256: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct RecordedFile {
+    fil: String,
+    sha256: String,
+}
+
+/// The largest manifest `audit verify` reads.
+const MAX_MANIFEST_BYTES: u64 = 16 << 20;
+
+/// A path from a manifest: relative, plain components only (no `..`, no root, no prefix).
+fn checked_relative(fil: &str, what: &str) -> anyhow::Result<PathBuf> {
+    use std::path::Component;
+    let p = Path::new(fil);
+    let plain = !fil.is_empty() && p.components().all(|c| matches!(c, Component::Normal(_)));
+    anyhow::ensure!(
+        plain,
+        "the manifest names {what} `{}`, which is not a plain relative path inside the folder; \
+         the manifest was not written by kvp-scan",
+        fil.chars().take(80).collect::<String>()
+    );
+    Ok(p.to_path_buf())
+}
+
+/// Every file below `dir`, as relative paths with `/` (the manifest's form).
+fn files_below(dir: &Path) -> anyhow::Result<std::collections::BTreeSet<String>> {
+    let mut out = std::collections::BTreeSet::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for e in std::fs::read_dir(&d).with_context(|| format!("cannot list {}", d.display()))? {
+            let e = e.with_context(|| format!("cannot list {}", d.display()))?;
+            let kind = e.file_type()?;
+            if kind.is_dir() {
+                todo.push(e.path());
+            } else {
+                let rel = e.path();
+                let rel = rel.strip_prefix(dir).unwrap_or(&rel);
+                out.insert(
+                    rel.components()
+                        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                        .collect::<Vec<_>>()
+                        .join("/"),
+                );
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn read_recorded(path: &Path) -> anyhow::Result<Recorded> {
+    use std::io::Read;
+    let f = std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut bytes = Vec::new();
+    f.take(MAX_MANIFEST_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    anyhow::ensure!(
+        bytes.len() as u64 <= MAX_MANIFEST_BYTES,
+        "{} is larger than {} MiB: not an audit manifest",
+        path.display(),
+        MAX_MANIFEST_BYTES >> 20
+    );
+    let m: Recorded = serde_json::from_slice(&bytes).with_context(|| {
+        format!(
+            "{} is not an audit manifest (expected the JSON `audit` writes)",
+            path.display()
+        )
+    })?;
+    for f in m.utdata.iter() {
+        checked_relative(&f.fil, "the output")?;
+    }
+    for f in m.inndata.iter() {
+        checked_relative(&f.fil, "the input")?;
+    }
+    Ok(m)
+}
+
+fn short(sha: &str) -> String {
+    sha.chars().take(12).collect()
+}
+
+/// Re-runs the audit recorded in `out/manifest.json` on `data` and compares every output. The
+/// audit folder must hold exactly the files the manifest names (a missing, extra or altered
+/// file fails), and the re-run must write exactly those files with those hashes.
 pub async fn verify(
     out: &Path,
     data: &Path,
@@ -576,79 +715,108 @@ pub async fn verify(
     engine: EngineOptions,
 ) -> anyhow::Result<VerifyOutcome> {
     let mpath = out.join(MANIFEST);
-    let m: serde_json::Value = serde_json::from_slice(
-        &std::fs::read(&mpath).with_context(|| format!("cannot read {}", mpath.display()))?,
-    )
-    .with_context(|| format!("{} is not an audit manifest (JSON)", mpath.display()))?;
-    let field = |k: &str| -> anyhow::Result<String> {
-        m[k].as_str()
-            .map(str::to_string)
-            .with_context(|| format!("{}: field `{k}` missing", mpath.display()))
-    };
-    let date = |k: &str| -> anyhow::Result<NaiveDate> {
-        let s = field(k)?;
-        NaiveDate::parse_from_str(&s, "%Y-%m-%d")
+    let m = read_recorded(&mpath)?;
+    let date = |s: &str, k: &str| {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d")
             .with_context(|| format!("{}: `{k}` is not a date", mpath.display()))
-    };
-    let lang = match field("sprak")?.as_str() {
-        "en" => Lang::En,
-        _ => Lang::Nb,
     };
     let tmp = tempfile::tempdir()?;
     let args = AuditArgs {
         data: data.to_path_buf(),
         out: tmp.path().join("ut"),
-        from: date("fra")?,
-        to: date("til")?,
-        frist_dager: m["frist_dager"].as_i64().context("frist_dager missing")?,
+        from: date(&m.fra, "fra")?,
+        to: date(&m.til, "til")?,
+        frist_dager: m.frist_dager,
         rules,
-        lang,
+        lang: m.sprak,
         engine,
     };
     let mut lines = Vec::new();
     let mut ok = true;
+    let mut fail = |lines: &mut Vec<String>, line: String| {
+        ok = false;
+        lines.push(line);
+    };
     // the inputs first: a changed input explains a changed output
     let now = load_dir(data, args.to)?.inputs;
-    let recorded = m["inndata"].as_array().cloned().unwrap_or_default();
-    for r in &recorded {
-        let fil = r["fil"].as_str().unwrap_or_default();
-        let sha = r["sha256"].as_str().unwrap_or_default();
-        match now.iter().find(|i| i.fil == fil) {
-            Some(i) if i.sha256 == sha => {}
-            Some(_) => {
-                ok = false;
-                lines.push(format!("input {fil}: changed since the audit"));
-            }
-            None => {
-                ok = false;
-                lines.push(format!("input {fil}: missing"));
-            }
+    for r in &m.inndata {
+        match now.iter().find(|i| i.fil == r.fil) {
+            Some(i) if i.sha256 == r.sha256 => {}
+            Some(_) => fail(
+                &mut lines,
+                format!("input {}: changed since the audit", r.fil),
+            ),
+            None => fail(&mut lines, format!("input {}: missing", r.fil)),
         }
+    }
+    for i in now
+        .iter()
+        .filter(|i| !m.inndata.iter().any(|r| r.fil == i.fil))
+    {
+        fail(
+            &mut lines,
+            format!("input {}: not in the audit's manifest (added since)", i.fil),
+        );
+    }
+    // the folder holds exactly the manifest's outputs (and the manifest)
+    let recorded: std::collections::BTreeSet<String> =
+        m.utdata.iter().map(|o| o.fil.clone()).collect();
+    let mut present = files_below(out)?;
+    present.remove(MANIFEST);
+    for extra in present.difference(&recorded) {
+        fail(
+            &mut lines,
+            format!("{extra}: in the audit folder but not in the manifest"),
+        );
     }
     run(&args).await?;
     let re = tmp.path().join("ut");
-    let again: serde_json::Value = serde_json::from_slice(&std::fs::read(re.join(MANIFEST))?)?;
-    if again["regelsett"]["sha256"] != m["regelsett"]["sha256"] {
-        ok = false;
-        lines.push(
+    let again = read_recorded(&re.join(MANIFEST))?;
+    if again.regelsett.sha256 != m.regelsett.sha256 {
+        fail(
+            &mut lines,
             "rules: not the rule set the audit used (give its folder with --rules)".to_string(),
         );
     }
-    for o in m["utdata"].as_array().cloned().unwrap_or_default() {
-        let fil = o["fil"].as_str().unwrap_or_default().to_string();
-        let recorded = o["sha256"].as_str().unwrap_or_default();
-        let given = sha256_of(&out.join(&fil)).ok();
-        let again = sha256_of(&re.join(&fil))?;
-        let line = if given.as_deref() != Some(recorded) {
-            ok = false;
-            format!("{fil}: DIFFERS from the hash in the manifest (the file was altered)")
-        } else if again != recorded {
-            ok = false;
-            format!("{fil}: DIFFERS from a re-run on these inputs")
-        } else {
-            format!("{fil}: identical ({})", &recorded[..12])
-        };
-        lines.push(line);
+    for o in again.utdata.iter().filter(|o| !recorded.contains(&o.fil)) {
+        fail(
+            &mut lines,
+            format!(
+                "{}: written by the audit but missing from the manifest",
+                o.fil
+            ),
+        );
+    }
+    for o in &m.utdata {
+        let given = present
+            .contains(&o.fil)
+            .then(|| sha256_of(&out.join(&o.fil)).ok())
+            .flatten();
+        let rerun = again.utdata.iter().find(|x| x.fil == o.fil);
+        match (given, rerun) {
+            (None, _) => fail(
+                &mut lines,
+                format!("{}: MISSING from the audit folder", o.fil),
+            ),
+            (Some(g), _) if g != o.sha256 => fail(
+                &mut lines,
+                format!(
+                    "{}: DIFFERS from the hash in the manifest (the file was altered)",
+                    o.fil
+                ),
+            ),
+            (Some(_), None) => fail(
+                &mut lines,
+                format!("{}: not written by a re-run on these inputs", o.fil),
+            ),
+            (Some(_), Some(r)) if r.sha256 != o.sha256 => fail(
+                &mut lines,
+                format!("{}: DIFFERS from a re-run on these inputs", o.fil),
+            ),
+            (Some(_), Some(_)) => {
+                lines.push(format!("{}: identical ({})", o.fil, short(&o.sha256)))
+            }
+        }
     }
     Ok(VerifyOutcome { lines, ok })
 }

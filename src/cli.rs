@@ -98,6 +98,11 @@ pub struct WeeklyCmd {
     /// dropped from the history and this run is recorded instead.
     #[arg(long)]
     pub replace_history: bool,
+    /// Keep at most N runs (the newest, this one included); older runs, which hold personal
+    /// data, are removed when this run is recorded and `history` lists them.
+    #[arg(long, value_name = "N", default_value_t = crate::weekly::state::DEFAULT_KEEP,
+          value_parser = |s: &str| parse_bounded(s, 1, 10_000))]
+    pub keep: usize,
     /// Replace person ids in every output by HMAC-SHA-256 with the secret key in this file.
     #[arg(long, value_name = "KEYFILE")]
     pub pseudonymize: Option<PathBuf>,
@@ -113,7 +118,8 @@ pub struct ReportCmd {
     #[arg(long)]
     pub out: PathBuf,
     /// Month-ends in the trend, each with the figures a scan at that date gives.
-    #[arg(long, default_value_t = 12)]
+    /// At most 120 (ten years).
+    #[arg(long, default_value_t = 12, value_parser = clap::value_parser!(u32).range(1..=120))]
     pub months: u32,
     #[command(flatten)]
     pub engine: EngineArgs,
@@ -136,8 +142,8 @@ pub struct AuditCmd {
     /// Output folder for revisjon.csv, revisjon_kontor.csv, revisjon.html and manifest.json.
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Days from the first flag within which an offer counts as in time.
-    #[arg(long, default_value_t = 28)]
+    /// Days from the first flag within which an offer counts as in time (0 to 3650).
+    #[arg(long, default_value_t = 28, value_parser = clap::value_parser!(i64).range(0..=3650))]
     pub frist_dager: i64,
     #[arg(long)]
     pub rules: Option<PathBuf>,
@@ -181,6 +187,10 @@ pub struct ExplainCmd {
     /// Print the explanation as JSON (schema: README, "explain --json").
     #[arg(long)]
     pub json: bool,
+    /// States that you are authorised to see persons with strictly confidential address
+    /// (kode 6); without it such a person is refused. Its use is logged (without the id).
+    #[arg(long)]
+    pub skjermet: bool,
 }
 
 #[derive(Debug, Args)]
@@ -205,8 +215,8 @@ pub struct GenerateCmd {
 #[derive(Debug, Args)]
 pub struct EngineArgs {
     /// Threads to use: the query engine's partitions, reading the tables, rendering
-    /// explanations (default: number of cores).
-    #[arg(long)]
+    /// explanations (default: number of cores; 1 to 256).
+    #[arg(long, value_parser = |s: &str| parse_bounded(s, 1, 256))]
     pub threads: Option<usize>,
     /// Memory limit for the query engine, e.g. 512m or 2g; operators spill to disk beyond it.
     #[arg(long, value_parser = parse_size)]
@@ -248,9 +258,26 @@ pub enum RulesCmd {
     },
 }
 
+/// A whole number within `lo..=hi`.
+fn parse_bounded(s: &str, lo: usize, hi: usize) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(n) if (lo..=hi).contains(&n) => Ok(n),
+        _ => Err(format!("`{s}` is not a whole number from {lo} to {hi}")),
+    }
+}
+
+/// A date on the command line: YYYY-MM-DD within the contract's range 1900-01-01..2099-12-31.
 fn parse_date(s: &str) -> Result<NaiveDate, String> {
-    NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .map_err(|_| format!("`{s}` is not a date; expected YYYY-MM-DD"))
+    let d = NaiveDate::parse_from_str(s, "%Y-%m-%d")
+        .map_err(|_| format!("`{s}` is not a date; expected YYYY-MM-DD"))?;
+    let (lo, hi) = (
+        NaiveDate::from_ymd_opt(1900, 1, 1).expect("a date"),
+        NaiveDate::from_ymd_opt(2099, 12, 31).expect("a date"),
+    );
+    if d < lo || d > hi {
+        return Err(format!("`{s}` is outside 1900-01-01..2099-12-31"));
+    }
+    Ok(d)
 }
 
 fn parse_size(s: &str) -> Result<usize, String> {
@@ -388,6 +415,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 },
                 state: w.state,
                 replace_history: w.replace_history,
+                keep: w.keep,
             };
             let outcome = crate::weekly::run(args).await?;
             if !cli.quiet {
@@ -488,6 +516,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 as_of: x.eval.as_of.unwrap_or_else(today),
                 rules: x.eval.rules,
                 lang: x.eval.lang,
+                skjermet: x.skjermet,
             };
             let e = crate::explain::run(&args).await?;
             if x.json {

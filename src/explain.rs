@@ -23,7 +23,17 @@ pub struct ExplainArgs {
     pub as_of: NaiveDate,
     pub rules: Option<PathBuf>,
     pub lang: Lang,
+    /// The operator states she is authorised to see kode-6 persons (`--skjermet`).
+    pub skjermet: bool,
 }
+
+/// A kode-6 person asked for without `--skjermet`.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "this person has a strictly confidential address (strengt fortrolig, kode 6) and is shown only \
+     to those authorised for it; if you are, run again with --skjermet (its use is logged)"
+)]
+pub struct Skjermet;
 
 /// The documented JSON shape of an explanation (`explain --json`).
 #[derive(Debug, Serialize)]
@@ -131,6 +141,12 @@ pub async fn run(args: &ExplainArgs) -> anyhow::Result<Explanation> {
             "the person is not in personer (or its personer row was set aside; see datakvalitet.csv from a scan)"
         )
     })?;
+    if v.facts.skjermet() {
+        if !args.skjermet {
+            return Err(Skjermet.into());
+        }
+        tracing::info!("explain: a person with strengt fortrolig address shown under --skjermet");
+    }
 
     let mut regler = Vec::new();
     for p in &planned {

@@ -755,11 +755,11 @@ pub fn run(args: &GenerateArgs) -> anyhow::Result<GenerateStats> {
     ] {
         stats.push((tb.spec.name, tb.rows));
         let tmp = tb.writer.into_inner()?;
-        staged.push(crate::report::Staged {
-            name: format!("{}.parquet", tb.spec.name),
+        staged.push(crate::report::Staged::new(
+            format!("{}.parquet", tb.spec.name),
             tmp,
-            rows: tb.rows,
-        });
+            tb.rows,
+        ));
     }
     out.commit(staged)?;
     Ok(stats)

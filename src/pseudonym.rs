@@ -10,6 +10,8 @@ type HmacSha256 = Hmac<Sha256>;
 
 /// The shortest key accepted, in bytes.
 pub const MIN_KEY_BYTES: usize = 16;
+/// The longest key file read, in bytes: anything larger is not a key file.
+pub const MAX_KEY_BYTES: usize = 4096;
 
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
@@ -24,6 +26,11 @@ pub enum KeyError {
          (make one with: head -c 32 /dev/urandom > {path})"
     )]
     TooShort { path: PathBuf, len: usize },
+    #[error(
+        "the key file {path} is larger than {MAX_KEY_BYTES} bytes: not a key file \
+         (a key is 16 to {MAX_KEY_BYTES} bytes, e.g. head -c 32 /dev/urandom > KEYFILE)"
+    )]
+    TooLong { path: PathBuf },
 }
 
 /// Turns person ids into pseudonyms. `Debug` never shows the key.
@@ -39,12 +46,25 @@ impl std::fmt::Debug for Pseudonymizer {
 }
 
 impl Pseudonymizer {
-    /// Reads the key file. A trailing newline (as an editor leaves it) is not part of the key.
+    /// Reads the key file. Format: the key is the file's bytes exactly as they are (raw random
+    /// bytes, or a hex or base64 text: its text is the key), 16 to 4096 bytes, with a trailing
+    /// newline (as an editor leaves it) not part of the key. The same file always gives the
+    /// same pseudonyms, so analysts can share one key file.
     pub fn from_file(path: &Path) -> Result<Self, KeyError> {
-        let mut key = std::fs::read(path).map_err(|source| KeyError::Read {
+        use std::io::Read;
+        let read_err = |source| KeyError::Read {
             path: path.to_path_buf(),
             source,
-        })?;
+        };
+        let mut key = Vec::new();
+        std::fs::File::open(path)
+            .and_then(|f| f.take(MAX_KEY_BYTES as u64 + 1).read_to_end(&mut key))
+            .map_err(read_err)?;
+        if key.len() > MAX_KEY_BYTES {
+            return Err(KeyError::TooLong {
+                path: path.to_path_buf(),
+            });
+        }
         while key.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
             key.pop();
         }
@@ -141,5 +161,11 @@ mod tests {
             p.person("x"),
             Pseudonymizer::from_key(b"0123456789abcdef").person("x")
         );
+        let huge = dir.path().join("k3");
+        std::fs::write(&huge, vec![7u8; MAX_KEY_BYTES + 1]).unwrap();
+        assert!(matches!(
+            Pseudonymizer::from_file(&huge),
+            Err(KeyError::TooLong { .. })
+        ));
     }
 }

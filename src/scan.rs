@@ -94,6 +94,11 @@ pub async fn scan_into(
 
     let mut vurderinger =
         parquet_out::VurderingerWriter::new(out.temp(parquet_out::FILE)?, args.as_of)?;
+    let mut skjermede = parquet_out::VurderingerWriter::named(
+        parquet_out::SKJERMET,
+        out.temp(parquet_out::SKJERMET)?,
+        args.as_of,
+    )?;
     let mut kandidater = csv_out::KandidaterWriter::new(out.temp(csv_out::KANDIDATER)?, args.lang);
     let candidate_rules = rules.ids(crate::rules::Kind::Kandidat);
     let mut naer_treff =
@@ -104,7 +109,12 @@ pub async fn scan_into(
             if let Some(p) = pseudo {
                 v.facts.person_id = p.person(&v.facts.person_id);
             }
-            vurderinger.verdict(&v)?;
+            // kode 6 only in `skjermet*` files (the CSV writers leave them out themselves)
+            if v.facts.skjermet() {
+                skjermede.verdict(&v)?;
+            } else {
+                vurderinger.verdict(&v)?;
+            }
             naer_treff.verdict(&v)?;
             kandidater.verdict(&v)?;
             extra(&v)
@@ -114,6 +124,7 @@ pub async fn scan_into(
     let skjermet = kandidater.skjermet;
     let staged = vec![
         Box::new(vurderinger).finish()?,
+        Box::new(skjermede).finish()?,
         Box::new(kandidater).finish()?,
         Box::new(naer_treff).finish()?,
         csv_out::write_datakvalitet(out.temp(csv_out::DATAKVALITET)?, &data.findings, args.lang)?,

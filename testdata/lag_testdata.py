@@ -443,6 +443,69 @@ def audit_history() -> Data:
     return d
 
 
+def protected() -> Data:
+    """Persons with strengt fortrolig address (kode 6) for the test that reads every output of
+    scan, two weekly runs, report and audit: an office only they have (SKJKONTOR, caseworker
+    SKJV9), a caseworker only they have in a shared office (SKJV1), an unrecognised protection
+    value (SKJV2) and a duplicate personer row that is stricter than the first (SKJV3). Only
+    `skjermet*` files may name them. Scan dates 2026-11-09 and 2026-11-16; audit from 2026-09-01."""
+    d = Data()
+    d.expected = None
+    def ev(p, dato, hendelse):
+        d.add("kvp_hendelser", p, dato=dato, hendelse=hendelse)
+    for i in range(8):
+        p = d.person(f"vanlig_{i + 1}", born_age(30 + i)); d.months(p, 9, last="2026-10")
+        if i < 3:
+            ev(p, "2026-10-20", "INFORMERT")
+    for i in range(2):
+        p = d.person(f"kode7_{i + 1}", born_age(40 + i), beskyttelse="FORTROLIG"); d.months(p, 9, last="2026-10")
+    for i in range(5):
+        p = d.person(f"kode6_kontor_{i + 1}", born_age(25 + i), kontor="SKJKONTOR", veileder="SKJV9",
+                     beskyttelse="STRENGT_FORTROLIG")
+        d.months(p, 9, last="2026-10")
+        if i == 0:
+            ev(p, "2026-11-12", "INFORMERT")
+    p = d.person("kode6_deltaker", born_age(33), kontor="SKJKONTOR", veileder="SKJV9", beskyttelse="STRENGT_FORTROLIG")
+    d.months(p, 9, last="2026-10"); ev(p, "2026-06-01", "SOKNAD"); ev(p, "2026-06-15", "BEGYNT")
+    p = d.person("kode6_aap", born_age(34), kontor="SKJKONTOR", veileder="SKJV9", beskyttelse="STRENGT_FORTROLIG")
+    d.months(p, 9, last="2026-10"); d.add("ytelser", p, ytelse="AAP", fom="2026-03-01")
+    p = d.person("kode6_egen_veileder", born_age(35), veileder="SKJV1", beskyttelse="STRENGT_FORTROLIG")
+    d.months(p, 9, last="2026-10")
+    p = d.person("ukjent_vern", born_age(36), veileder="SKJV2", beskyttelse="strengt_fortrolig ")
+    d.months(p, 9, last="2026-10")
+    p = d.person("duplikat_strengere", born_age(37), veileder="SKJV3")
+    d.months(p, 9, last="2026-10")
+    dup = dict(d.t["personer"][-1]); dup["adressebeskyttelse"] = "STRENGT_FORTROLIG"; dup["nav_kontor"] = "SKJKONTOR2"
+    d.t["personer"].append(dup)
+    return d
+
+
+# Caseworker ids that must each get their own list file (and the blank ones the office's
+# «uten veileder» list): a slash, names equal after cleaning or in another case, a reserved
+# device name, our own list's name, a path, a formula, and a long non-ASCII id.
+HOSTILE_CASEWORKERS = ["a/b", "a_b", "a_b-2", "A_B", "CON", "", "   ", "uten_veileder", "../x",
+                       "=HYPERLINK(1)", "  -1", "Å" * 30]
+
+
+def hostile_names() -> Data:
+    d = Data()
+    d.expected = None
+    for i, v in enumerate(HOSTILE_CASEWORKERS):
+        p = d.person(f"veileder_{i}", born_age(30 + i), veileder=v); d.months(p, 9, last="2026-10")
+    return d
+
+
+def many_caseworkers(n=5000) -> Data:
+    """n candidates, each with a caseworker of their own: n lists (2n files) in one run."""
+    d = Data()
+    d.expected = None
+    for i in range(n):
+        born = dt.date(1970, 1, 1) + dt.timedelta(days=i)  # one birth date each: unique ids
+        p = d.person(f"p{i}", born, kontor=f"{1000 + i % 50}", veileder=f"V{i:05d}")
+        d.months(p, 6, last="2026-10")
+    return d
+
+
 def write_week_labels(d: Data, path: Path):
     """label;person_id for the weekly fixtures, so the tests can name persons."""
     with open(path, "w", encoding="utf-8", newline="") as f:
@@ -452,6 +515,11 @@ def write_week_labels(d: Data, path: Path):
 
 
 def main():
+    import sys
+    if sys.argv[1:] == ["sikkerhet"]:  # only these fixtures (the others are unchanged)
+        security_fixtures()
+        print("security fixtures written")
+        return
     f = fixtures()
     f.save(ROOT / "fixtures")
     write_expected(f, ROOT / "forventet_fixtures.csv")
@@ -467,7 +535,18 @@ def main():
     r = audit_history()
     r.save(ROOT / "revisjon" / "data")
     write_week_labels(r, ROOT / "revisjon" / "personer.csv")
+    security_fixtures()
     print("testdata written")
+
+
+def security_fixtures():
+    p = protected()
+    p.save(ROOT / "skjermet" / "data")
+    write_week_labels(p, ROOT / "skjermet" / "personer.csv")
+    h = hostile_names()
+    h.save(ROOT / "filnavn" / "data")
+    write_week_labels(h, ROOT / "filnavn" / "personer.csv")
+    many_caseworkers().save(ROOT / "mange_veiledere")
 
 
 if __name__ == "__main__":

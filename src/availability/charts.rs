@@ -103,7 +103,7 @@ fn label(code: &str, lang: Lang) -> String {
 }
 
 fn units(f: &DateFigures, level: &str) -> Vec<String> {
-    if level == "totalt" {
+    if super::single_unit(level) {
         vec!["alle".into()]
     } else {
         f.units.get(level).into_iter().flatten().cloned().collect()
@@ -233,13 +233,12 @@ fn status_table(f: &DateFigures, level: &str, title: String, lang: Lang) -> Tabl
                     .collect();
                 cells.push(pct(uptake(f, level, &u)));
                 Row {
-                    label: if level == "totalt" {
-                        match lang {
-                            Lang::Nb => "Totalt".into(),
-                            Lang::En => "Total".into(),
-                        }
-                    } else {
-                        u
+                    label: match (level, lang) {
+                        ("totalt", Lang::Nb) => "Totalt".into(),
+                        ("totalt", Lang::En) => "Total".into(),
+                        ("skjermet", Lang::Nb) => "Skjermet (kode 6)".into(),
+                        ("skjermet", Lang::En) => "Protected (kode 6)".into(),
+                        _ => u,
                     },
                     cells,
                 }
@@ -309,7 +308,16 @@ fn texts(lang: Lang) -> BTreeMap<&'static str, &'static str> {
         ),
         ("kontor", "Per NAV-kontor", "Per NAV office"),
         ("kommune", "Per kommune", "Per municipality"),
-        ("totalt", "Totalt", "Total"),
+        (
+            "totalt",
+            "Totalt (uten personer med strengt fortrolig adresse)",
+            "Total (without persons with strictly confidential address)",
+        ),
+        (
+            "skjermet",
+            "Strengt fortrolig adresse (kode 6), hele landet: telles bare her",
+            "Strictly confidential address (kode 6), nationwide: counted only here",
+        ),
         ("kjonn", "Etter kjønn (totalt)", "By gender (total)"),
         (
             "regel",
@@ -407,6 +415,7 @@ pub fn render_html(
             let title = match *l {
                 "nav_kontor" => t["kontor"],
                 "kommune" => t["kommune"],
+                "skjermet" => t["skjermet"],
                 _ => t["totalt"],
             };
             status_table(current, l, title.into(), lang)

@@ -104,11 +104,24 @@ pub const STATUS: [&str; 6] = [
 /// Cell key: (level, unit, table, category).
 pub type Key = (String, String, String, String);
 
-pub const LEVELS: [&str; 3] = ["totalt", "nav_kontor", "kommune"];
+/// The levels of the report. `totalt` counts every person without strengt fortrolig address;
+/// kode-6 persons are counted only in the one national `skjermet` line (never per office,
+/// municipality or band, where a small office could reveal them).
+pub const LEVELS: [&str; 4] = ["totalt", "nav_kontor", "kommune", "skjermet"];
+
+/// Levels with a single unit `alle`, published even when empty.
+pub fn single_unit(level: &str) -> bool {
+    level == "totalt" || level == "skjermet"
+}
+
+/// Office, municipality and whether strengt fortrolig (kode 6).
+type Home = (String, String, bool);
 
 /// What one person contributes.
 #[derive(Debug, Clone)]
 struct Person {
+    /// Strengt fortrolig (kode 6): counted only in the `skjermet` line.
+    skjermet: bool,
     kontor: String,
     kommune: String,
     status: Status,
@@ -122,6 +135,7 @@ struct Person {
 impl Person {
     fn from(v: &Verdict) -> Person {
         Person {
+            skjermet: v.facts.skjermet(),
             kontor: v.facts.nav_kontor.clone(),
             kommune: v.facts.kommune_nr.clone(),
             status: v.status,
@@ -134,8 +148,10 @@ impl Person {
     }
 
     /// A person known only by office, municipality and status (the trend's figures).
-    fn at_home(kontor: &str, kommune: &str, status: Status) -> Person {
+    fn at_home(home: &Home, status: Status) -> Person {
+        let (kontor, kommune, skjermet) = home;
         Person {
+            skjermet: *skjermet,
             kontor: kontor.to_string(),
             kommune: kommune.to_string(),
             status,
@@ -147,8 +163,11 @@ impl Person {
         }
     }
 
-    fn units(&self) -> [(&'static str, &str); 3] {
-        [
+    fn units(&self) -> Vec<(&'static str, &str)> {
+        if self.skjermet {
+            return vec![("skjermet", "alle")];
+        }
+        vec![
             ("totalt", "alle"),
             ("nav_kontor", self.kontor.as_str()),
             ("kommune", self.kommune.as_str()),
@@ -253,7 +272,8 @@ fn count_persons(
                 Status::Ekskludert => add("status", "ekskludert"),
                 Status::IkkeTreff => {}
             }
-            if !full {
+            // kode 6: the status line only, no breakdown
+            if !full || p.skjermet {
                 continue;
             }
             let band = age_band(p.alder);
@@ -298,7 +318,10 @@ fn table_of(
     let mut cells = counts.cells;
     let cats = categories(rules, full);
     let units = counts.units;
-    let mut all_units: Vec<(&'static str, String)> = vec![("totalt", "alle".to_string())];
+    let mut all_units: Vec<(&'static str, String)> = vec![
+        ("totalt", "alle".to_string()),
+        ("skjermet", "alle".to_string()),
+    ];
     for level in ["nav_kontor", "kommune"] {
         for u in units.get(level).into_iter().flatten() {
             all_units.push((level, u.clone()));
@@ -308,6 +331,10 @@ fn table_of(
         |l: &str, u: &str, t: &str, c: &str| -> Key { (l.into(), u.into(), t.into(), c.into()) };
     for (l, u) in &all_units {
         for (t, cs) in &cats {
+            // the kode-6 line has status figures only
+            if *l == "skjermet" && *t != "status" {
+                continue;
+            }
             for c in cs {
                 cells.entry(key(l, u, t, c)).or_insert(0);
             }
@@ -322,7 +349,7 @@ fn table_of(
             ],
             key(l, u, "status", "deltakere"),
         );
-        if full {
+        if full && *l != "skjermet" {
             for (t, total) in [
                 ("alder_kandidater", "kandidater"),
                 ("alder_deltakere", "deltakere"),
@@ -378,25 +405,31 @@ async fn trend_figures(
 ) -> anyhow::Result<Vec<DateFigures>> {
     let started = std::time::Instant::now();
     let mut per_date: BTreeMap<NaiveDate, Vec<Person>> = BTreeMap::new();
-    let mut homes: HashMap<String, (String, String)> = HashMap::new();
+    let mut homes: HashMap<String, Home> = HashMap::new();
     for group in rules.group_by_parameters(dates) {
         let engine = Engine::for_dates(data, &group, &args.engine).await?;
         let ctx = engine.context();
         if homes.is_empty() {
             // offices and municipalities do not depend on the date
-            let sql = "SELECT person_id, nav_kontor, kommune_nr FROM personer";
+            let sql = "SELECT person_id, nav_kontor, kommune_nr, adressebeskyttelse FROM personer";
             let mut stream = ctx.sql(sql).await?.execute_stream().await?;
             while let Some(b) = stream.next().await {
                 let b = b?;
-                let (ids, kontor, kommune) = (
+                let (ids, kontor, kommune, vern) = (
                     b.column(0).as_string::<i32>(),
                     b.column(1).as_string::<i32>(),
                     b.column(2).as_string::<i32>(),
+                    b.column(3).as_string::<i32>(),
                 );
                 for i in 0..b.num_rows() {
+                    let raw = vern.is_valid(i).then(|| vern.value(i));
                     homes.insert(
                         ids.value(i).to_string(),
-                        (kontor.value(i).to_string(), kommune.value(i).to_string()),
+                        (
+                            kontor.value(i).to_string(),
+                            kommune.value(i).to_string(),
+                            crate::contract::Adressebeskyttelse::is_skjermet(raw),
+                        ),
                     );
                 }
             }
@@ -419,10 +452,10 @@ async fn trend_figures(
         for s in &statuses.rows {
             let id = &statuses.persons[s.person as usize];
             // a rule may return ids that are not in personer; the scan does not use them either
-            let Some((kontor, kommune)) = homes.get(id) else {
+            let Some(home) = homes.get(id) else {
                 continue;
             };
-            let mut p = Person::at_home(kontor, kommune, s.status);
+            let mut p = Person::at_home(home, s.status);
             // leave only splits the participants
             if s.status == Status::Deltaker {
                 let day = crate::contract::load::days_since_epoch(s.dato);
@@ -433,8 +466,9 @@ async fn trend_figures(
             per_date.entry(s.dato).or_default().push(p);
         }
     }
-    // every unit is published at every date, zeros included
-    let units: BTreeSet<&(String, String)> = homes.values().collect();
+    // every unit is published at every date, zeros included (an office or municipality only
+    // kode-6 persons live in is not a unit: they are counted in the `skjermet` line)
+    let units: BTreeSet<&Home> = homes.values().filter(|h| !h.2).collect();
     let regi_known = data.tables.get("kvp_tiltak").is_some_and(|t| t.present);
     let mut out = Vec::new();
     for d in dates {
@@ -442,7 +476,7 @@ async fn trend_figures(
         persons.extend(
             units
                 .iter()
-                .map(|(kontor, kommune)| Person::at_home(kontor, kommune, Status::IkkeTreff)),
+                .map(|home| Person::at_home(home, Status::IkkeTreff)),
         );
         let mut counts = Counts::default();
         count_persons(&persons, &mut counts, false, &HashMap::new());
@@ -523,6 +557,9 @@ async fn figures_at(
                 continue;
             };
             let person = &persons[p];
+            if person.skjermet {
+                continue;
+            }
             let mut cats: BTreeSet<&'static str> = BTreeSet::new();
             if !lists.is_null(i) {
                 let v = lists.value(i);
@@ -601,7 +638,7 @@ struct JsonReport {
 fn json_units(f: &DateFigures) -> Vec<JsonUnit> {
     let mut out = Vec::new();
     for level in LEVELS {
-        let units: Vec<String> = if level == "totalt" {
+        let units: Vec<String> = if single_unit(level) {
             vec!["alle".into()]
         } else {
             f.units.get(level).into_iter().flatten().cloned().collect()

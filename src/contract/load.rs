@@ -14,14 +14,17 @@ use datafusion::arrow::array::{
 use datafusion::arrow::compute::{cast, filter_record_batch, max, min};
 use datafusion::arrow::datatypes::{DataType, Date32Type, Int64Type};
 use datafusion::parquet::arrow::ProjectionMask;
-use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use datafusion::parquet::arrow::arrow_reader::{
+    ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
+};
 use rustc_hash::{FxHashMap, FxHashSet};
 use sha2::{Digest, Sha256};
 use thiserror::Error;
 use tracing::{debug, info, warn};
 
+use super::quality::MAX_ID_BYTES;
 use super::quality::{Finding, Problem, RowCounts};
-use super::{ColType, TableSpec, fnr};
+use super::{Adressebeskyttelse, ColType, TableSpec, fnr};
 
 /// A fatal problem with the input: the run stops and nothing is written.
 #[derive(Debug, Error)]
@@ -120,7 +123,10 @@ pub struct Validator {
     as_of_days: i32,
     /// Filled while `personer` is read, then shared read-only by the workers of the other tables.
     persons: Arc<FxHashSet<String>>,
-    first_row: FxHashMap<String, u64>,
+    /// First row and protection of every person id seen in `personer`.
+    first_row: FxHashMap<String, (u64, Adressebeskyttelse)>,
+    /// Persons whose duplicate rows carry a stricter protection than the row used.
+    stricter: FxHashMap<String, Adressebeskyttelse>,
     findings: Vec<Finding>,
     min_days: i32,
     max_days: i32,
@@ -141,6 +147,7 @@ impl Validator {
             as_of_days: days(as_of),
             persons: Arc::new(FxHashSet::default()),
             first_row: FxHashMap::default(),
+            stricter: FxHashMap::default(),
             findings: Vec::new(),
             min_days: days(NaiveDate::from_ymd_opt(1900, 1, 1).unwrap()),
             max_days: days(NaiveDate::from_ymd_opt(2099, 12, 31).unwrap()),
@@ -163,6 +170,7 @@ impl Validator {
             as_of_days: self.as_of_days,
             persons: Arc::clone(&self.persons),
             first_row: FxHashMap::default(),
+            stricter: FxHashMap::default(),
             findings: Vec::new(),
             min_days: self.min_days,
             max_days: self.max_days,
@@ -236,8 +244,12 @@ impl Validator {
             let arr = col(c.name);
             // Skip the row loop when the whole column is known to be fine.
             let nulls_bad = !c.nullable && arr.null_count() > 0;
+            let too_long = c.ty == ColType::Str
+                && c.codes.is_none()
+                && longest_bytes(arr.as_string::<i32>()) > MAX_ID_BYTES;
             let needs_rows = match c.ty {
-                ColType::Str | ColType::StrList => nulls_bad || c.codes.is_some(),
+                ColType::Str => nulls_bad || c.codes.is_some() || too_long,
+                ColType::StrList => nulls_bad || c.codes.is_some(),
                 ColType::Int => nulls_bad,
                 ColType::Date => {
                     let d = arr.as_primitive::<Date32Type>();
@@ -260,16 +272,23 @@ impl Validator {
                 }
                 match c.ty {
                     ColType::Str => {
-                        if let Some(codes) = c.codes {
-                            let v = arr.as_string::<i32>().value(i);
-                            if !codes.contains(&v) {
-                                let p = Problem::UnknownCode {
-                                    value: truncate(v),
-                                    allowed: codes,
-                                };
-                                self.push(spec, file, rowno(i), c.name, p);
-                                ok[i] = false;
-                            }
+                        let v = arr.as_string::<i32>().value(i);
+                        if too_long && v.len() > MAX_ID_BYTES {
+                            let p = Problem::TooLong {
+                                limit: MAX_ID_BYTES,
+                            };
+                            self.push(spec, file, rowno(i), c.name, p);
+                            ok[i] = false;
+                        }
+                        if let Some(codes) = c.codes
+                            && !codes.contains(&v)
+                        {
+                            let p = Problem::UnknownCode {
+                                value: truncate(v),
+                                allowed: codes,
+                            };
+                            self.push(spec, file, rowno(i), c.name, p);
+                            ok[i] = false;
                         }
                     }
                     ColType::Date => {
@@ -389,11 +408,12 @@ impl Validator {
                 .as_string::<i32>()
                 .clone()
         };
-        let (ids, kommune, bydel, veileder) = (
+        let (ids, kommune, bydel, veileder, vern) = (
             strings("person_id"),
             strings("kommune_nr"),
             strings("bydel_nr"),
             strings("veileder"),
+            strings("adressebeskyttelse"),
         );
         let born = batch
             .column_by_name("fodselsdato")
@@ -402,19 +422,33 @@ impl Validator {
             .clone();
         for i in 0..batch.num_rows() {
             let row = row_offset + i as u64 + 1;
+            let raw = vern.is_valid(i).then(|| vern.value(i));
+            let level = Adressebeskyttelse::of(raw);
+            if !Adressebeskyttelse::is_recognised(raw) {
+                let value = truncate(raw.unwrap_or_default());
+                let p = Problem::UnknownProtection { value };
+                self.push(spec, file, row, "adressebeskyttelse", p);
+            }
             if ids.is_valid(i) {
                 let id = ids.value(i);
-                if let Some(first) = self.first_row.get(id) {
+                if let Some(&(first, first_level)) = self.first_row.get(id) {
                     self.push(
                         spec,
                         file,
                         row,
                         "person_id",
-                        Problem::DuplicatePerson { first_row: *first },
+                        Problem::DuplicatePerson { first_row: first },
                     );
                     ok[i] = false;
+                    // fail closed: the strictest protection among a person's rows applies
+                    let known = self.stricter.get(id).copied().unwrap_or(first_level);
+                    if level > known {
+                        self.stricter.insert(id.to_string(), level);
+                        let p = Problem::StricterProtectionInDuplicate { first_row: first };
+                        self.push(spec, file, row, "adressebeskyttelse", p);
+                    }
                 } else {
-                    self.first_row.insert(id.to_string(), row);
+                    self.first_row.insert(id.to_string(), (row, level));
                 }
                 match fnr::check(id) {
                     Some(Err(fnr::FnrProblem::CheckDigit)) => {
@@ -460,6 +494,41 @@ impl Validator {
     }
 }
 
+/// The byte length of the longest value of a string column (from its offsets; no value read).
+fn longest_bytes(a: &StringArray) -> usize {
+    a.offsets()
+        .windows(2)
+        .map(|w| (w[1] - w[0]) as usize)
+        .max()
+        .unwrap_or(0)
+}
+
+/// Writes the strictest protection found among a person's duplicate rows into the row used.
+fn apply_stricter(t: &mut LoadedTable, stricter: &FxHashMap<String, Adressebeskyttelse>) {
+    if stricter.is_empty() {
+        return;
+    }
+    for b in &mut t.batches {
+        let (Some(ids), Some(idx)) = (
+            b.column_by_name("person_id"),
+            b.schema().index_of("adressebeskyttelse").ok(),
+        ) else {
+            continue;
+        };
+        let ids = ids.as_string::<i32>();
+        let old = b.column(idx).as_string::<i32>();
+        let new: StringArray = (0..b.num_rows())
+            .map(|i| match stricter.get(ids.value(i)) {
+                Some(level) => level.code(),
+                None => old.is_valid(i).then(|| old.value(i)),
+            })
+            .collect();
+        let mut cols = b.columns().to_vec();
+        cols[idx] = Arc::new(new);
+        *b = RecordBatch::try_new(b.schema(), cols).expect("same schema");
+    }
+}
+
 fn truncate(v: &str) -> String {
     v.chars().take(40).collect()
 }
@@ -475,6 +544,14 @@ fn normalise(spec: &TableSpec, batch: &RecordBatch, kilde: i32, row_offset: u64)
         let arr: ArrayRef = match (spec.name, c.name) {
             ("okonomisk_stonad", "status") => fill_null(&arr, "UTBETALT"),
             ("vilkar", "status") => fill_null(&arr, "RELEVANT"),
+            ("personer", "adressebeskyttelse") => {
+                let s = arr.as_string::<i32>();
+                Arc::new(
+                    s.iter()
+                        .map(|v| Adressebeskyttelse::of(v).code())
+                        .collect::<StringArray>(),
+                )
+            }
             ("oppfolgingsvedtak", "innsatsgruppe") => {
                 let s = arr.as_string::<i32>();
                 Arc::new(
@@ -634,15 +711,58 @@ fn open_checked(
     spec: &TableSpec,
     path: &Path,
 ) -> Result<ParquetRecordBatchReaderBuilder<File>, LoadError> {
-    let file = File::open(path).map_err(|source| LoadError::Io {
+    let file = open_file(path)?;
+    let meta =
+        ArrowReaderMetadata::load(&file, ArrowReaderOptions::default()).map_err(|source| {
+            LoadError::NotParquet {
+                path: path.to_path_buf(),
+                source,
+            }
+        })?;
+    #[cfg(test)]
+    footer_parsed(path);
+    checked_builder(spec, path, file, meta)
+}
+
+/// A reader of a file whose footer was already parsed (by [`open_checked`]): a file with many
+/// row groups is read in parts without parsing its footer once per part.
+fn reopen(
+    spec: &TableSpec,
+    path: &Path,
+    meta: &ArrowReaderMetadata,
+) -> Result<ParquetRecordBatchReaderBuilder<File>, LoadError> {
+    checked_builder(spec, path, open_file(path)?, meta.clone())
+}
+
+fn open_file(path: &Path) -> Result<File, LoadError> {
+    File::open(path).map_err(|source| LoadError::Io {
         path: path.to_path_buf(),
         source,
-    })?;
-    let builder =
-        ParquetRecordBatchReaderBuilder::try_new(file).map_err(|source| LoadError::NotParquet {
-            path: path.to_path_buf(),
-            source,
-        })?;
+    })
+}
+
+/// How often each file's footer was parsed (tests only).
+#[cfg(test)]
+static FOOTER_PARSES: std::sync::Mutex<BTreeMap<PathBuf, usize>> =
+    std::sync::Mutex::new(BTreeMap::new());
+
+#[cfg(test)]
+fn footer_parsed(path: &Path) {
+    *FOOTER_PARSES
+        .lock()
+        .unwrap()
+        .entry(path.to_path_buf())
+        .or_default() += 1;
+}
+
+/// Checks the file's schema against the contract and projects the contract's columns.
+fn checked_builder(
+    spec: &TableSpec,
+    path: &Path,
+    file: File,
+    meta: ArrowReaderMetadata,
+) -> Result<ParquetRecordBatchReaderBuilder<File>, LoadError> {
+    let builder = ParquetRecordBatchReaderBuilder::new_with_metadata(file, meta);
     let schema = builder.schema().clone();
     let mut indices = Vec::new();
     for c in spec.columns {
@@ -737,6 +857,12 @@ pub fn load_dir(dir: &Path, as_of: NaiveDate) -> Result<Dataset, LoadError> {
         if spec.name != "personer" {
             for (path, builder) in files {
                 let name = rel(dir, &path);
+                let reader_meta =
+                    ArrowReaderMetadata::try_new(builder.metadata().clone(), Default::default())
+                        .map_err(|source| LoadError::NotParquet {
+                            path: path.clone(),
+                            source,
+                        })?;
                 let meta = builder.metadata();
                 let groups = meta.row_groups();
                 let mut row_offset = 0u64;
@@ -751,6 +877,7 @@ pub fn load_dir(dir: &Path, as_of: NaiveDate) -> Result<Dataset, LoadError> {
                         row_offset,
                         first: g == 0,
                         file_rows: meta.file_metadata().num_rows() as u64,
+                        meta: reader_meta.clone(),
                     });
                     row_offset += groups.get(g).map_or(0, |m| m.num_rows() as u64);
                 }
@@ -788,7 +915,8 @@ pub fn load_dir(dir: &Path, as_of: NaiveDate) -> Result<Dataset, LoadError> {
             });
         }
         let n = sources.len() as i32;
-        let t = v.load_table(spec, sources, kilde)?;
+        let mut t = v.load_table(spec, sources, kilde)?;
+        apply_stricter(&mut t, &v.stricter);
         kilde += n;
         log_table(&t);
         tables.insert(spec.name, t);
@@ -861,6 +989,8 @@ struct Part {
     /// The file's first part also hashes the file for the manifest.
     first: bool,
     file_rows: u64,
+    /// The file's footer, parsed once for all its parts.
+    meta: ArrowReaderMetadata,
 }
 
 struct PartOut {
@@ -876,7 +1006,7 @@ fn read_part(v: &Validator, part: &Part) -> Result<PartOut, LoadError> {
     } else {
         None
     };
-    let reader = open_checked(part.spec, &part.path)?
+    let reader = reopen(part.spec, &part.path, &part.meta)?
         .with_row_groups(part.row_groups.clone())
         .build()
         .map_err(|source| LoadError::NotParquet {
@@ -925,4 +1055,139 @@ pub fn empty_table(spec: &'static TableSpec) -> LoadedTable {
 
 pub fn days_since_epoch(d: NaiveDate) -> i32 {
     days(d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use datafusion::parquet::arrow::ArrowWriter;
+    use datafusion::parquet::file::properties::WriterProperties;
+
+    fn rows(text: &str) -> Vec<toml::Table> {
+        let t: toml::Table = text.parse().unwrap();
+        t["rad"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_table().unwrap().clone())
+            .collect()
+    }
+
+    /// Writes `rows` of a contract table as Parquet, `group` rows per row group.
+    fn write(dir: &Path, spec: &TableSpec, rows: &[toml::Table], group: usize) {
+        let batch = super::super::rows::batch_from_rows(spec, rows, &[]).unwrap();
+        let props = WriterProperties::builder()
+            .set_max_row_group_row_count(Some(group))
+            .build();
+        let f = File::create(dir.join(format!("{}.parquet", spec.name))).unwrap();
+        let mut w = ArrowWriter::try_new(f, batch.schema(), Some(props)).unwrap();
+        w.write(&batch).unwrap();
+        w.close().unwrap();
+    }
+
+    fn protection(d: &Dataset) -> BTreeMap<String, Option<String>> {
+        let mut out = BTreeMap::new();
+        for b in &d.tables["personer"].batches {
+            let ids = b.column_by_name("person_id").unwrap().as_string::<i32>();
+            let v = b
+                .column_by_name("adressebeskyttelse")
+                .unwrap()
+                .as_string::<i32>();
+            for i in 0..b.num_rows() {
+                out.insert(
+                    ids.value(i).to_string(),
+                    v.is_valid(i).then(|| v.value(i).to_string()),
+                );
+            }
+        }
+        out
+    }
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    const PERSONS: &str = r#"
+        rad = [
+          { person_id = "A", fodselsdato = 1990-01-01, kommune_nr = "0301", nav_kontor = "0314" },
+          { person_id = "B", fodselsdato = 1990-01-01, kommune_nr = "0301", nav_kontor = "0314", adressebeskyttelse = "STRENGT_FORTROLIG_UTLAND" },
+          { person_id = "C", fodselsdato = 1990-01-01, kommune_nr = "0301", nav_kontor = "0314", adressebeskyttelse = "fortrolig" },
+          { person_id = "D", fodselsdato = 1990-01-01, kommune_nr = "0301", nav_kontor = "0314", adressebeskyttelse = " FORTROLIG" },
+          { person_id = "E", fodselsdato = 1990-01-01, kommune_nr = "0301", nav_kontor = "0314", adressebeskyttelse = "FORTROLIG" },
+          { person_id = "E", fodselsdato = 1990-01-01, kommune_nr = "0301", nav_kontor = "9999", adressebeskyttelse = "STRENGT_FORTROLIG" },
+          { person_id = "F", fodselsdato = 1990-01-01, kommune_nr = "0301", nav_kontor = "0314", adressebeskyttelse = "FORTROLIG" },
+          { person_id = "F", fodselsdato = 1990-01-01, kommune_nr = "0301", nav_kontor = "0314" },
+          { person_id = "G", fodselsdato = 1990-01-01, kommune_nr = "0301", nav_kontor = "0314", veileder = "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx" },
+        ]"#;
+
+    #[test]
+    fn protection_fails_closed() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), &super::super::PERSONER, &rows(PERSONS), 3);
+        write(
+            dir.path(),
+            &super::super::OKONOMISK_STONAD,
+            &rows(
+                r#"rad = [{ person_id = "A", utbetalingsdato = 2026-10-05, belop = 1, stonadstype = "BIDRAG" }]"#,
+            ),
+            1,
+        );
+        let data = load_dir(dir.path(), d("2026-11-16")).unwrap();
+        let p = protection(&data);
+        let s = Some("STRENGT_FORTROLIG".to_string());
+        assert_eq!(p["A"], None);
+        // unrecognised values (a variant, lower case, padding) are kode 6, never dropped
+        assert_eq!(p["B"], s);
+        assert_eq!(p["C"], s);
+        assert_eq!(p["D"], s);
+        // the strictest protection among duplicate rows applies to the row used
+        assert_eq!(p["E"], s);
+        assert_eq!(p["F"], Some("FORTROLIG".to_string()));
+        // an over-long id is a row error: the person is set aside, with a finding
+        assert!(!p.contains_key("G"));
+        let codes: Vec<(&str, u64)> = data
+            .findings
+            .iter()
+            .map(|f| (f.problem.code(), f.row))
+            .collect();
+        for want in [
+            ("ukjent_adressebeskyttelse", 2),
+            ("ukjent_adressebeskyttelse", 3),
+            ("ukjent_adressebeskyttelse", 4),
+            ("duplikat_person", 6),
+            ("strengere_adressebeskyttelse", 6),
+            ("duplikat_person", 8),
+            ("for_lang_verdi", 9),
+        ] {
+            assert!(codes.contains(&want), "{want:?} in {codes:?}");
+        }
+        assert!(!codes.contains(&("strengere_adressebeskyttelse", 8)));
+        assert_eq!(data.tables["personer"].counts.lest, 9);
+        assert_eq!(data.tables["personer"].counts.satt_til_side, 3);
+    }
+
+    #[test]
+    fn a_file_footer_is_parsed_once_however_many_row_groups() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), &super::super::PERSONER, &rows(PERSONS), 100);
+        let payments: Vec<toml::Table> = (0..200)
+            .map(|i| {
+                format!(
+                    r#"person_id = "A"
+                    utbetalingsdato = 2026-10-{:02}
+                    belop = {i}
+                    stonadstype = "BIDRAG""#,
+                    i % 28 + 1
+                )
+                .parse()
+                .unwrap()
+            })
+            .collect();
+        write(dir.path(), &super::super::OKONOMISK_STONAD, &payments, 2);
+        let data = load_dir(dir.path(), d("2026-11-16")).unwrap();
+        assert_eq!(data.tables["okonomisk_stonad"].counts.lest, 200);
+        let path = dir.path().join("okonomisk_stonad.parquet");
+        let parses = FOOTER_PARSES.lock().unwrap().get(&path).copied();
+        assert_eq!(parses, Some(1), "100 row groups, one footer parse");
+    }
 }

@@ -129,6 +129,56 @@ impl TableSpec {
 }
 
 pub const ADRESSEBESKYTTELSE: &[&str] = &["STRENGT_FORTROLIG", "FORTROLIG"];
+
+/// Address protection, the one place that decides who is protected and how strictly.
+///
+/// Fail closed: any value other than null or the contract's two exact codes (a variant such as
+/// `STRENGT_FORTROLIG_UTLAND`, lower case, padding, an empty string) counts as strengt fortrolig,
+/// never as unprotected. The loader writes the normalised code back into `personer`, so every
+/// later reader sees only null, `FORTROLIG` or `STRENGT_FORTROLIG`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Adressebeskyttelse {
+    Ingen,
+    /// Kode 7: listed, but never with address-revealing fields (kommune, bydel).
+    Fortrolig,
+    /// Kode 6: only in files whose name starts with `skjermet`.
+    StrengtFortrolig,
+}
+
+impl Adressebeskyttelse {
+    /// The protection a raw `personer.adressebeskyttelse` value means.
+    pub fn of(raw: Option<&str>) -> Adressebeskyttelse {
+        match raw {
+            None => Adressebeskyttelse::Ingen,
+            Some("FORTROLIG") => Adressebeskyttelse::Fortrolig,
+            Some(_) => Adressebeskyttelse::StrengtFortrolig,
+        }
+    }
+
+    /// Whether `raw` is one of the contract's values (null or an exact code).
+    pub fn is_recognised(raw: Option<&str>) -> bool {
+        raw.is_none_or(|v| ADRESSEBESKYTTELSE.contains(&v))
+    }
+
+    /// The contract code written to outputs.
+    pub fn code(self) -> Option<&'static str> {
+        match self {
+            Adressebeskyttelse::Ingen => None,
+            Adressebeskyttelse::Fortrolig => Some("FORTROLIG"),
+            Adressebeskyttelse::StrengtFortrolig => Some("STRENGT_FORTROLIG"),
+        }
+    }
+
+    /// Kode 6: the person appears only in `skjermet*` files.
+    pub fn is_skjermet(raw: Option<&str>) -> bool {
+        Self::of(raw) == Adressebeskyttelse::StrengtFortrolig
+    }
+
+    /// Kode 7: no address-revealing fields.
+    pub fn is_fortrolig(raw: Option<&str>) -> bool {
+        Self::of(raw) == Adressebeskyttelse::Fortrolig
+    }
+}
 pub const KJONN: &[&str] = &["1", "2"];
 pub const STONADSTYPE: &[&str] = &["BIDRAG", "LAAN"];
 pub const UTBETALINGSSTATUS: &[&str] = &["UTBETALT", "PLANLAGT_UTBETALING", "STOPPET", "ANNULLERT"];
@@ -217,7 +267,9 @@ pub const PERSONER: TableSpec = TableSpec {
         col("bydel_nr", Str, true),
         col("nav_kontor", Str, false),
         col("veileder", Str, true),
-        code("adressebeskyttelse", true, ADRESSEBESKYTTELSE),
+        // not a code column: an unrecognised value is a warning and counts as kode 6
+        // (see [`Adressebeskyttelse`]), never a reason to set the person aside
+        col("adressebeskyttelse", Str, true),
     ],
     date_column: None,
     period: None,
@@ -354,6 +406,7 @@ pub fn normalise_innsatsgruppe(code: &str) -> &'static str {
     Default,
     clap::ValueEnum,
     serde::Serialize,
+    serde::Deserialize,
 )]
 #[serde(rename_all = "lowercase")]
 pub enum Lang {

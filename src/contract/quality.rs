@@ -49,7 +49,23 @@ pub enum Problem {
     VeilederTooLong,
     UnknownFile,
     EmptyTable,
+    /// A protection value other than null or the two codes: treated as strengt fortrolig.
+    UnknownProtection {
+        value: String,
+    },
+    /// A duplicate `personer` row had a stricter protection than the row used: it applies.
+    StricterProtectionInDuplicate {
+        first_row: u64,
+    },
+    /// A string longer than its column allows (ids and codes: [`MAX_ID_BYTES`]).
+    TooLong {
+        limit: usize,
+    },
 }
+
+/// The longest id or code (in bytes) a row may carry; a longer one is a row error, so one
+/// hostile value cannot be copied into every list.
+pub const MAX_ID_BYTES: usize = 64;
 
 impl Problem {
     pub fn severity(&self) -> Severity {
@@ -60,7 +76,8 @@ impl Problem {
             | Problem::DateOutOfRange
             | Problem::NegativeAmount
             | Problem::UnknownPerson
-            | Problem::DuplicatePerson { .. } => Severity::Feil,
+            | Problem::DuplicatePerson { .. }
+            | Problem::TooLong { .. } => Severity::Feil,
             _ => Severity::Advarsel,
         }
     }
@@ -84,6 +101,9 @@ impl Problem {
             Problem::VeilederTooLong => "veileder_for_lang",
             Problem::UnknownFile => "ukjent_fil",
             Problem::EmptyTable => "tom_tabell",
+            Problem::UnknownProtection { .. } => "ukjent_adressebeskyttelse",
+            Problem::StricterProtectionInDuplicate { .. } => "strengere_adressebeskyttelse",
+            Problem::TooLong { .. } => "for_lang_verdi",
         }
     }
 
@@ -147,6 +167,24 @@ impl Problem {
             (Problem::UnknownFile, En) => "unknown file in the data directory; ignored".into(),
             (Problem::EmptyTable, Nb) => "tabellen har ingen rader".into(),
             (Problem::EmptyTable, En) => "the table has no rows".into(),
+            (Problem::UnknownProtection { value }, Nb) => format!(
+                "ukjent adressebeskyttelse «{value}»; behandles som STRENGT_FORTROLIG (kode 6)"
+            ),
+            (Problem::UnknownProtection { value }, En) => format!(
+                "unknown address protection \"{value}\"; treated as STRENGT_FORTROLIG (kode 6)"
+            ),
+            (Problem::StricterProtectionInDuplicate { first_row }, Nb) => format!(
+                "duplikatraden har strengere adressebeskyttelse enn rad {first_row}; den strengeste gjelder"
+            ),
+            (Problem::StricterProtectionInDuplicate { first_row }, En) => format!(
+                "the duplicate row has a stricter address protection than row {first_row}; the strictest applies"
+            ),
+            (Problem::TooLong { limit }, Nb) => {
+                format!("verdien er lengre enn {limit} byte; raden er satt til side")
+            }
+            (Problem::TooLong { limit }, En) => {
+                format!("the value is longer than {limit} bytes; the row is set aside")
+            }
         }
     }
 }

@@ -105,6 +105,18 @@ pub struct PersonFacts {
     pub kvp_siste_dato: Option<NaiveDate>,
 }
 
+impl PersonFacts {
+    /// Strengt fortrolig (kode 6): the person appears only in `skjermet*` files.
+    pub fn skjermet(&self) -> bool {
+        crate::contract::Adressebeskyttelse::is_skjermet(self.adressebeskyttelse.as_deref())
+    }
+
+    /// Fortrolig (kode 7): never listed with address-revealing fields.
+    pub fn fortrolig(&self) -> bool {
+        crate::contract::Adressebeskyttelse::is_fortrolig(self.adressebeskyttelse.as_deref())
+    }
+}
+
 /// The outcome for one person.
 #[derive(Debug, Clone)]
 pub struct Verdict {

@@ -17,32 +17,69 @@ pub const NAER_TREFF: &str = "naer_treff.csv";
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
-pub(crate) fn writer(mut tmp: NamedTempFile) -> anyhow::Result<csv::Writer<NamedTempFile>> {
+/// Every CSV this tool writes goes through this writer: each cell is guarded against formula
+/// injection ([`guard`]) whatever the caller passed, so no output can forget it.
+pub(crate) struct CsvWriter(csv::Writer<NamedTempFile>);
+
+impl CsvWriter {
+    pub fn write_record<I, T>(&mut self, cells: I) -> anyhow::Result<()>
+    where
+        I: IntoIterator<Item = T>,
+        T: AsRef<str>,
+    {
+        for c in cells {
+            self.0.write_field(guard(c.as_ref()).as_bytes())?;
+        }
+        self.0.write_record(None::<&[u8]>)?;
+        Ok(())
+    }
+}
+
+pub(crate) fn writer(mut tmp: NamedTempFile) -> anyhow::Result<CsvWriter> {
     tmp.write_all(BOM)?;
-    Ok(csv::WriterBuilder::new()
-        .delimiter(b';')
-        .terminator(csv::Terminator::CRLF)
-        .from_writer(tmp))
+    Ok(CsvWriter(
+        csv::WriterBuilder::new()
+            .delimiter(b';')
+            .terminator(csv::Terminator::CRLF)
+            .from_writer(tmp),
+    ))
 }
 
-pub(crate) fn done(w: csv::Writer<NamedTempFile>, name: &str, rows: u64) -> anyhow::Result<Staged> {
-    let tmp = w
-        .into_inner()
-        .map_err(|e| anyhow::anyhow!("cannot finish {name}: {}", e.error()))?;
+pub(crate) fn done(w: CsvWriter, name: &str, rows: u64) -> anyhow::Result<Staged> {
+    let tmp =
+        w.0.into_inner()
+            .map_err(|e| anyhow::anyhow!("cannot finish {name}: {}", e.error()))?;
     tmp.as_file().sync_all()?;
-    Ok(Staged {
-        name: name.into(),
-        tmp,
-        rows,
-    })
+    Ok(Staged::new(name.into(), tmp, rows))
 }
 
-/// Text that Excel would read as a formula gets a leading apostrophe (CSV injection guard).
+/// Text that Excel would read as a formula gets a leading apostrophe (CSV injection guard):
+/// a cell starting with `=`, `+`, `-`, `@`, tab or CR, also after leading spaces.
 pub(crate) fn safe(s: &str) -> String {
-    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+    if s.trim_start_matches(' ')
+        .starts_with(['=', '+', '-', '@', '\t', '\r'])
+    {
         format!("'{s}")
     } else {
         s.to_string()
+    }
+}
+
+/// The guard applied to every cell: [`safe`], except the `="<digits>"` form [`id_cell`] writes
+/// on purpose (a formula that only yields the digits as text).
+pub(crate) fn guard(cell: &str) -> std::borrow::Cow<'_, str> {
+    let is_id_formula = cell
+        .strip_prefix("=\"")
+        .and_then(|c| c.strip_suffix('"'))
+        .is_some_and(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()));
+    if is_id_formula
+        || !cell
+            .trim_start_matches(' ')
+            .starts_with(['=', '+', '-', '@', '\t', '\r'])
+    {
+        std::borrow::Cow::Borrowed(cell)
+    } else {
+        std::borrow::Cow::Owned(format!("'{cell}"))
     }
 }
 
@@ -110,7 +147,7 @@ impl ReportWriter for KandidaterWriter {
             return Ok(());
         }
         let f = &v.facts;
-        if f.adressebeskyttelse.as_deref() == Some("STRENGT_FORTROLIG") {
+        if f.skjermet() {
             self.skjermet += 1;
             return Ok(());
         }
@@ -235,6 +272,10 @@ impl NaerTreffWriter {
 
 impl ReportWriter for NaerTreffWriter {
     fn verdict(&mut self, v: &Verdict) -> anyhow::Result<()> {
+        // kode 6 is counted in no per-office figure
+        if v.facts.skjermet() {
+            return Ok(());
+        }
         let office = &v.facts.nav_kontor;
         for n in v
             .naer_treff
@@ -290,5 +331,27 @@ mod tests {
         assert_eq!(id_cell("P-17"), "P-17");
         assert_eq!(safe("=HYPERLINK(1)"), "'=HYPERLINK(1)");
         assert_eq!(safe("Mottok"), "Mottok");
+        assert_eq!(safe("  =1+1"), "'  =1+1");
+        assert_eq!(safe(" -2"), "' -2");
+    }
+
+    #[test]
+    fn every_cell_is_guarded_except_the_id_formula() {
+        for bad in [
+            "=cmd|' /C calc'!A0",
+            "+1",
+            "-1",
+            "@SUM(A1)",
+            "\tx",
+            "\rx",
+            "   =x",
+        ] {
+            assert_eq!(guard(bad), format!("'{bad}"), "{bad:?}");
+        }
+        assert_eq!(guard("=\"01019012345\""), "=\"01019012345\"");
+        assert_eq!(guard("=\"1\"+\"2\""), "'=\"1\"+\"2\"");
+        assert_eq!(guard("=\"\""), "'=\"\"");
+        assert_eq!(guard("lister/0314/V1.csv"), "lister/0314/V1.csv");
+        assert_eq!(guard("'=x"), "'=x");
     }
 }

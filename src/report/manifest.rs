@@ -95,9 +95,5 @@ pub fn write(mut tmp: NamedTempFile, m: &Manifest) -> anyhow::Result<Staged> {
     serde_json::to_writer_pretty(&mut tmp, m)?;
     tmp.write_all(b"\n")?;
     tmp.as_file().sync_all()?;
-    Ok(Staged {
-        name: FILE.into(),
-        tmp,
-        rows: 0,
-    })
+    Ok(Staged::new(FILE.into(), tmp, 0))
 }

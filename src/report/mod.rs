@@ -10,14 +10,15 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use sha2::{Digest, Sha256};
-use tempfile::NamedTempFile;
+use tempfile::{NamedTempFile, TempPath};
 
 use crate::engine::Verdict;
 
-/// A finished output waiting to be renamed into place.
+/// A finished output waiting to be renamed into place. Its file is closed (only the path is
+/// held), so a run that stages thousands of lists keeps no file open.
 pub struct Staged {
     pub name: String,
-    pub tmp: NamedTempFile,
+    pub tmp: TempPath,
     pub rows: u64,
 }
 
@@ -54,8 +55,10 @@ impl OutputDir {
     }
 
     /// The folder is created with the first file staged in it, so a run that fails while
-    /// reading its inputs leaves no trace.
+    /// reading its inputs leaves no trace. Temporary files a killed earlier run left in it
+    /// (`.*.tmp`) are removed.
     pub fn create(dir: &Path) -> anyhow::Result<OutputDir> {
+        remove_leftovers(dir)?;
         Ok(OutputDir {
             dir: dir.to_path_buf(),
             created: false.into(),
@@ -85,11 +88,7 @@ impl OutputDir {
         let mut tmp = self.temp(name)?;
         tmp.write_all(bytes)?;
         tmp.as_file().sync_all()?;
-        Ok(Staged {
-            name: name.into(),
-            tmp,
-            rows,
-        })
+        Ok(Staged::new(name.into(), tmp, rows))
     }
 
     /// Renames every staged file into place. The temporary files are complete when this is
@@ -107,13 +106,69 @@ impl OutputDir {
                 format!("cannot move the finished {} into place", target.display())
             })?;
         }
-        Ok(())
+        // the renames are durable only once the folder itself is synced
+        sync_dir(&self.dir)
     }
 }
 
+/// Syncs a folder, so renames in it survive a crash.
+pub fn sync_dir(dir: &Path) -> anyhow::Result<()> {
+    std::fs::File::open(dir)
+        .and_then(|f| f.sync_all())
+        .with_context(|| format!("cannot sync the folder {}", dir.display()))
+}
+
+/// Removes the temporary files (`.<name>.<6 random>.tmp`, as [`OutputDir::temp`] names them)
+/// a killed run left in an output folder. Subfolders and other files are not touched.
+fn remove_leftovers(dir: &Path) -> anyhow::Result<()> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Ok(()); // no folder yet
+    };
+    for e in entries {
+        let e = e.with_context(|| format!("cannot list {}", dir.display()))?;
+        let name = e.file_name();
+        let name = name.to_string_lossy();
+        let kind = e
+            .file_type()
+            .with_context(|| format!("cannot read {}", e.path().display()))?;
+        if kind.is_file() && is_leftover(&name) {
+            std::fs::remove_file(e.path())
+                .with_context(|| format!("cannot remove the leftover {}", e.path().display()))?;
+            tracing::info!("removed a temporary file left by an interrupted run");
+        }
+    }
+    Ok(())
+}
+
+/// Whether a file name is one of this tool's temporary files: `.` + output name + `.` + six
+/// random letters or digits + `.tmp`.
+fn is_leftover(name: &str) -> bool {
+    let Some(inner) = name.strip_prefix('.').and_then(|n| n.strip_suffix(".tmp")) else {
+        return false;
+    };
+    let Some((stem, random)) = inner.rsplit_once('.') else {
+        return false;
+    };
+    !stem.is_empty()
+        && random.len() == 6
+        && random.bytes().all(|b| b.is_ascii_alphanumeric())
+        && stem
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+}
+
 impl Staged {
+    /// A finished temporary file; it is closed here.
+    pub fn new(name: String, tmp: NamedTempFile, rows: u64) -> Staged {
+        Staged {
+            name,
+            tmp: tmp.into_temp_path(),
+            rows,
+        }
+    }
+
     pub fn sha256(&self) -> anyhow::Result<String> {
-        sha256_of(self.tmp.path())
+        sha256_of(&self.tmp)
     }
 }
 
@@ -131,4 +186,20 @@ pub fn sha256_of(path: &Path) -> anyhow::Result<String> {
         h.update(&buf[..n]);
     }
     Ok(format!("{:x}", h.finalize()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_leftover;
+
+    #[test]
+    fn only_our_temporary_files_are_leftovers() {
+        assert!(is_leftover(".kandidater.csv.a1B2c3.tmp"));
+        assert!(is_leftover(".lister_0314_V1.csv.zzzzzz.tmp"));
+        assert!(!is_leftover("kandidater.csv"));
+        assert!(!is_leftover(".bashrc"));
+        assert!(!is_leftover(".notes.tmp"));
+        assert!(!is_leftover(".x.toolong1.tmp"));
+        assert!(!is_leftover("..abcdef.tmp"));
+    }
 }

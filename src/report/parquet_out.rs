@@ -17,6 +17,9 @@ use crate::contract::load::days_since_epoch;
 use crate::engine::Verdict;
 
 pub const FILE: &str = "vurderinger.parquet";
+/// The verdicts of strengt fortrolig (kode 6) persons: the same columns, kept apart so that
+/// they appear only in files whose name starts with `skjermet`.
+pub const SKJERMET: &str = "skjermet.parquet";
 const CHUNK: usize = 8192;
 
 fn list(name: &str) -> Field {
@@ -140,6 +143,7 @@ impl Drop for Encoder {
 }
 
 pub struct VurderingerWriter {
+    name: &'static str,
     writer: Encoder,
     b: Builders,
     as_of: i32,
@@ -147,7 +151,13 @@ pub struct VurderingerWriter {
 }
 
 impl VurderingerWriter {
+    /// A writer of `vurderinger.parquet`.
     pub fn new(tmp: NamedTempFile, as_of: NaiveDate) -> anyhow::Result<Self> {
+        Self::named(FILE, tmp, as_of)
+    }
+
+    /// A writer of the same columns into another file ([`SKJERMET`]).
+    pub fn named(name: &'static str, tmp: NamedTempFile, as_of: NaiveDate) -> anyhow::Result<Self> {
         // Ids are unique: a dictionary would be built and thrown away. Statistics per column
         // chunk are enough for a file read whole.
         let props = WriterProperties::builder()
@@ -157,6 +167,7 @@ impl VurderingerWriter {
             .build();
         let writer = ArrowWriter::try_new(tmp, schema(), Some(props))?;
         Ok(VurderingerWriter {
+            name,
             writer: Encoder::start(writer),
             b: Builders::default(),
             as_of: days_since_epoch(as_of),
@@ -245,10 +256,6 @@ impl ReportWriter for VurderingerWriter {
         self.flush()?;
         let tmp = self.writer.finish()?.into_inner()?;
         tmp.as_file().sync_all()?;
-        Ok(Staged {
-            name: FILE.into(),
-            tmp,
-            rows: self.rows,
-        })
+        Ok(Staged::new(self.name.into(), tmp, self.rows))
     }
 }

@@ -178,7 +178,27 @@ fn check_templates(
         templates.push((format!("krav.{}.en", k.name), &k.en, span.clone()));
     }
     for (what, tmpl, span) in templates {
-        let mut unknown: Vec<String> = template::variables(tmpl)
+        let vars = template::variables(tmpl);
+        if vars.contains("person_id") {
+            let at = tmpl
+                .find("person_id")
+                .map(|o| super::diagnostic::offset_in_value(&rule.source.text, &span, o));
+            diags.push(
+                rule.source
+                    .diag(
+                        at.map(|a| a..a + "person_id".len()).or(Some(span.clone())),
+                        "template-person-id",
+                        format!(
+                            "{what} renders `person_id`: explanations are copied into lists and \
+                             pseudonymised outputs, where a raw id must never appear"
+                        ),
+                    )
+                    .with_help(
+                        "leave the id out of the text; every output shows the (pseudonymised) id in its own column",
+                    ),
+            );
+        }
+        let mut unknown: Vec<String> = vars
             .into_iter()
             .filter(|v| {
                 !columns.contains(v)

@@ -41,7 +41,7 @@ impl Diagnostic {
 
     /// 1-based line and column (in characters) of the span's start.
     pub fn line_col(&self) -> Option<(usize, usize)> {
-        let start = self.span.as_ref()?.start.min(self.source.len());
+        let start = floor_boundary(&self.source, self.span.as_ref()?.start);
         let before = &self.source[..start];
         let line = before.matches('\n').count() + 1;
         let line_start = before.rfind('\n').map_or(0, |i| i + 1);
@@ -58,9 +58,10 @@ impl Diagnostic {
                     self.file, self.code, self.message
                 );
                 let text = self.source.lines().nth(line - 1).unwrap_or("");
-                let span = self.span.clone().unwrap();
-                let width = self.source
-                    [span.start.min(self.source.len())..span.end.min(self.source.len())]
+                let span = self.span.clone().unwrap_or(0..0);
+                let from = floor_boundary(&self.source, span.start);
+                let to = floor_boundary(&self.source, span.end).max(from);
+                let width = self.source[from..to]
                     .lines()
                     .next()
                     .map_or(1, |s| s.chars().count().max(1));
@@ -85,6 +86,16 @@ impl Diagnostic {
     }
 }
 
+/// `i` clamped to `s` and moved back to the start of the character it falls in, so a span
+/// computed from edited or broken text can never slice inside a character.
+pub fn floor_boundary(s: &str, i: usize) -> usize {
+    let mut i = i.min(s.len());
+    while !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
 /// The byte offset in the file of the character at byte `offset` of a string value's content,
 /// given the span of the value's token (quotes included). Exact for literal strings and for
 /// basic strings without escapes.
@@ -95,8 +106,8 @@ pub fn offset_in_value(source: &str, value_span: &Range<usize>, offset: usize) -
 /// Where a string value's content starts: after the quotes, and after the newline that
 /// directly follows a multi-line opening delimiter.
 pub fn content_start(source: &str, value_span: &Range<usize>) -> usize {
-    let tok = &source[value_span.start.min(source.len())..];
-    let mut start = value_span.start;
+    let mut start = floor_boundary(source, value_span.start);
+    let tok = &source[start..];
     if tok.starts_with("'''") || tok.starts_with("\"\"\"") {
         start += 3;
         let rest = &source[start..];
@@ -119,7 +130,8 @@ pub fn line_col_in_value(
     col: usize,
 ) -> usize {
     let start = content_start(source, value_span);
-    let content = &source[start..value_span.end.min(source.len())];
+    let end = floor_boundary(source, value_span.end).max(start);
+    let content = source.get(start..end).unwrap_or("");
     let mut offset = 0;
     for (i, l) in content.split_inclusive('\n').enumerate() {
         if i + 1 == line {

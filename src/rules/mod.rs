@@ -900,3 +900,45 @@ verdier = [{ fra = 2010-01-01, verdi = 6 }, { fra = 2027-01-01, verdi = 4 }]
         );
     }
 }
+
+/// No rule file, however broken, makes the parser or its diagnostics panic.
+#[cfg(test)]
+mod no_panic {
+    use proptest::prelude::*;
+
+    const VALID: &str = include_str!("../../rules/langtidsmottaker.toml");
+
+    fn parse_and_render(text: String) {
+        if let Err(diags) = super::parse_rule("regel.toml", text) {
+            for d in diags {
+                let _ = d.render();
+            }
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn arbitrary_text(text in "\\PC{0,400}") {
+            parse_and_render(text);
+        }
+
+        #[test]
+        fn a_valid_file_with_edits(
+            edits in proptest::collection::vec((any::<prop::sample::Index>(), any::<char>(), 0u8..3), 1..12)
+        ) {
+            let mut chars: Vec<char> = VALID.chars().collect();
+            for (at, c, op) in edits {
+                let i = at.index(chars.len().max(1));
+                match op {
+                    0 if !chars.is_empty() => { chars.remove(i.min(chars.len() - 1)); }
+                    1 => chars.insert(i.min(chars.len()), c),
+                    _ if !chars.is_empty() => { let j = i.min(chars.len() - 1); chars[j] = c; }
+                    _ => {}
+                }
+            }
+            parse_and_render(chars.into_iter().collect());
+        }
+    }
+}

@@ -139,3 +139,30 @@ mod tests {
         );
     }
 }
+
+/// No template text, however broken, makes compiling, reading its variables or rendering
+/// panic: a bad template is an error.
+#[cfg(test)]
+mod no_panic {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn arbitrary_templates(src in "(\\PC|[{}%#|]){0,120}", lang in prop_oneof![Just(Lang::Nb), Just(Lang::En)]) {
+            let _ = compile_check(&src);
+            let _ = variables(&src);
+            let env = environment(lang);
+            let ctx = minijinja::context! { maneder => 7, dato => "2026-1Å-05", liste => vec!["a", "b"] };
+            let _ = env.render_str(&src, ctx);
+        }
+
+        #[test]
+        fn filters_on_any_value(v in "\\PC{0,30}", lang in prop_oneof![Just(Lang::Nb), Just(Lang::En)]) {
+            let _ = month_name(&v, lang);
+            let _ = join_list(&[v.clone(), v], lang);
+        }
+    }
+}

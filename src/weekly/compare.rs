@@ -338,13 +338,36 @@ impl<'a> Cols<'a> {
 }
 
 impl Previous {
-    /// Reads `vurderinger.parquet` and `liste.parquet` of a recorded run.
+    /// Reads `vurderinger.parquet` and `liste.parquet` of a recorded run, and their kode-6
+    /// counterparts `skjermet.parquet` and `skjermet_liste.parquet` (absent in runs recorded
+    /// before they existed, when kode 6 was kept in the first two).
     pub fn load(dir: &Path, date: NaiveDate) -> anyhow::Result<Previous> {
         let mut p = Previous {
             date: Some(date),
             ..Default::default()
         };
-        let path = dir.join(crate::report::parquet_out::FILE);
+        use super::lists::{LISTE, SKJERMET_LISTE};
+        use crate::report::parquet_out::{FILE, SKJERMET};
+        for name in [FILE, SKJERMET] {
+            let path = dir.join(name);
+            if name == SKJERMET && !path.exists() {
+                continue;
+            }
+            p.load_facts(&path)?;
+        }
+        for name in [LISTE, SKJERMET_LISTE] {
+            let path = dir.join(name);
+            if name == SKJERMET_LISTE && !path.exists() {
+                continue;
+            }
+            p.load_listed(&path)?;
+        }
+        Ok(p)
+    }
+
+    fn load_facts(&mut self, path: &Path) -> anyhow::Result<()> {
+        let p = self;
+        let path = path.to_path_buf();
         for b in batches(&path)? {
             let c = Cols(&b, &path);
             for row in 0..b.num_rows() {
@@ -372,7 +395,12 @@ impl Previous {
                 );
             }
         }
-        let path = dir.join(super::lists::LISTE);
+        Ok(())
+    }
+
+    fn load_listed(&mut self, path: &Path) -> anyhow::Result<()> {
+        let p = self;
+        let path = path.to_path_buf();
         for b in batches(&path)? {
             let c = Cols(&b, &path);
             for row in 0..b.num_rows() {
@@ -395,7 +423,7 @@ impl Previous {
                 );
             }
         }
-        Ok(p)
+        Ok(())
     }
 }
 
@@ -424,10 +452,10 @@ pub struct ListEntry {
 
 impl ListEntry {
     pub fn skjermet(&self) -> bool {
-        self.adressebeskyttelse.as_deref() == Some("STRENGT_FORTROLIG")
+        crate::contract::Adressebeskyttelse::is_skjermet(self.adressebeskyttelse.as_deref())
     }
     pub fn fortrolig(&self) -> bool {
-        self.adressebeskyttelse.as_deref() == Some("FORTROLIG")
+        crate::contract::Adressebeskyttelse::is_fortrolig(self.adressebeskyttelse.as_deref())
     }
 }
 
@@ -497,6 +525,12 @@ pub fn changes(prev: Option<&PrevFacts>, v: &Verdict, had_previous_run: bool) ->
             hendelse: f.kvp_siste_hendelse.clone().unwrap_or_default(),
             dato: f.kvp_siste_dato,
         });
+    }
+    // where a strengt fortrolig (kode 6) person was last week is not said on an ordinary list
+    let was_skjermet =
+        crate::contract::Adressebeskyttelse::is_skjermet(p.adressebeskyttelse.as_deref());
+    if was_skjermet && !f.skjermet() {
+        return c;
     }
     if p.nav_kontor != f.nav_kontor {
         c.push(Change::NavKontor {

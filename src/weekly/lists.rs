@@ -23,6 +23,8 @@ use crate::report::{OutputDir, Staged};
 use crate::rules::RuleSet;
 
 pub const LISTE: &str = "liste.parquet";
+/// The list rows of strengt fortrolig (kode 6) persons, as next week's run reads them.
+pub const SKJERMET_LISTE: &str = "skjermet_liste.parquet";
 pub const SKJERMET: &str = "skjermet.csv";
 pub const LISTER: &str = "lister";
 pub const OVERSIKT: &str = "lister/oversikt.csv";
@@ -46,35 +48,64 @@ pub struct Written {
     pub lists: usize,
 }
 
-/// A path component made from an office or caseworker id: letters, digits, `-` and `_` kept,
-/// anything else (slashes, dots, spaces) becomes `_`, so data can never name a path outside.
-pub fn file_stem(s: &str) -> String {
-    let mut out: String = s
+/// File names on Windows that name a device, whatever the extension.
+const RESERVED: &[&str] = &[
+    "CON", "PRN", "AUX", "NUL", "COM1", "COM2", "COM3", "COM4", "COM5", "COM6", "COM7", "COM8",
+    "COM9", "LPT1", "LPT2", "LPT3", "LPT4", "LPT5", "LPT6", "LPT7", "LPT8", "LPT9",
+];
+
+/// The longest id kept as it is in a file name; longer ones are shortened and hashed.
+const MAX_PLAIN: usize = 64;
+
+/// A path component made from an office or caseworker id: ASCII letters, digits, `-` and `_`
+/// kept, anything else (slashes, dots, spaces, other letters) becomes `_`, so data can never
+/// name a path outside the folder. An id that had to change, is too long or is a reserved
+/// name gets the first 8 hex digits of its SHA-256 appended, so `a/b` and `a_b` differ.
+pub fn file_stem(id: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let cleaned: String = id
         .chars()
         .map(|c| {
-            if c.is_alphanumeric() || c == '-' || c == '_' {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
                 c
             } else {
                 '_'
             }
         })
-        .take(64)
         .collect();
-    if out.is_empty() {
-        out.push('_');
+    let reserved = RESERVED.contains(&cleaned.to_ascii_uppercase().as_str())
+        || cleaned.eq_ignore_ascii_case(UTEN_VEILEDER);
+    if cleaned == id && !id.is_empty() && id.len() <= MAX_PLAIN && !reserved {
+        return cleaned;
     }
-    out
+    let hash = Sha256::digest(id.as_bytes());
+    let short: String = cleaned.chars().take(48).collect();
+    format!(
+        "{short}-{:02x}{:02x}{:02x}{:02x}",
+        hash[0], hash[1], hash[2], hash[3]
+    )
 }
 
-/// Unique names within one folder: a second id with the same stem gets `-2`, `-3`, ...
+/// Unique names within one folder, also on a case-insensitive file system: a name already
+/// taken (in any case) gets `-2`, `-3`, ... Ids are named in sorted order, so the same ids
+/// always get the same names.
 #[derive(Default)]
-struct Names(BTreeMap<String, u32>);
+struct Names(std::collections::HashSet<String>);
 
 impl Names {
+    /// Takes a name that nothing else may get (the office's «uten veileder» list).
+    fn reserve(&mut self, name: &str) {
+        self.0.insert(name.to_ascii_lowercase());
+    }
+
     fn unique(&mut self, stem: String) -> String {
-        let n = self.0.entry(stem.clone()).or_insert(0);
-        *n += 1;
-        if *n == 1 { stem } else { format!("{stem}-{n}") }
+        let mut name = stem.clone();
+        let mut n = 1;
+        while !self.0.insert(name.to_ascii_lowercase()) {
+            n += 1;
+            name = format!("{stem}-{n}");
+        }
+        name
     }
 }
 
@@ -395,16 +426,13 @@ fn write_html(
     let mut tmp = out.temp(name)?;
     tmp.write_all(html.as_bytes())?;
     tmp.as_file().sync_all()?;
-    Ok(Staged {
-        name: name.to_string(),
-        tmp,
-        rows: entries.len() as u64,
-    })
+    Ok(Staged::new(name.to_string(), tmp, entries.len() as u64))
 }
 
 fn write_liste_parquet(
     out: &OutputDir,
-    entries: &[ListEntry],
+    name: &str,
+    entries: &[&ListEntry],
     ctx: &Context,
 ) -> anyhow::Result<Staged> {
     let list = |n: &str| {
@@ -484,16 +512,12 @@ fn write_liste_parquet(
         Arc::new(dato.finish()),
     ];
     let batch = RecordBatch::try_new(schema.clone(), cols)?;
-    let tmp = out.temp(LISTE)?;
+    let tmp = out.temp(name)?;
     let mut w = ArrowWriter::try_new(tmp, schema, None)?;
     w.write(&batch)?;
     let tmp = w.into_inner()?;
     tmp.as_file().sync_all()?;
-    Ok(Staged {
-        name: LISTE.into(),
-        tmp,
-        rows: entries.len() as u64,
-    })
+    Ok(Staged::new(name.into(), tmp, entries.len() as u64))
 }
 
 /// Writes every weekly output for `entries` into `out` (staged, not yet renamed into place).
@@ -526,9 +550,16 @@ pub fn write_all(out: &OutputDir, entries: &[ListEntry], ctx: &Context) -> anyho
         }
     }
 
-    let mut staged = vec![write_liste_parquet(out, entries, ctx)?];
+    // kode 6 only in `skjermet*` files: their list rows (with office and caseworker, which
+    // next week's comparison needs) go to skjermet_liste.parquet
+    let (skjermet, listed): (Vec<&ListEntry>, Vec<&ListEntry>) =
+        entries.iter().partition(|e| e.skjermet());
+    let mut staged = vec![
+        write_liste_parquet(out, LISTE, &listed, ctx)?,
+        write_liste_parquet(out, SKJERMET_LISTE, &skjermet, ctx)?,
+    ];
     let skjermet: Vec<&ListEntry> = {
-        let mut v: Vec<&ListEntry> = entries.iter().filter(|e| e.skjermet()).collect();
+        let mut v = skjermet;
         v.sort_by(|a, b| order(a, b));
         v
     };
@@ -540,7 +571,8 @@ pub fn write_all(out: &OutputDir, entries: &[ListEntry], ctx: &Context) -> anyho
         groups
             .entry(e.nav_kontor.as_str())
             .or_default()
-            .entry(e.veileder.as_deref())
+            // an empty or blank caseworker id is no caseworker
+            .entry(e.veileder.as_deref().filter(|v| !v.trim().is_empty()))
             .or_default()
             .push(e);
     }
@@ -560,17 +592,16 @@ pub fn write_all(out: &OutputDir, entries: &[ListEntry], ctx: &Context) -> anyho
     for (kontor, by_veileder) in &mut groups {
         let dir = offices.unique(file_stem(kontor));
         let mut names = Names::default();
-        // the "uten veileder" list gets its name first, so a caseworker id cannot take it
-        let mut ordered: Vec<(Option<&str>, &mut Vec<&ListEntry>)> =
-            by_veileder.iter_mut().map(|(k, v)| (*k, v)).collect();
-        ordered.sort_by_key(|(k, _)| k.is_some());
+        // the "uten veileder" list's name is never given to a caseworker
+        names.reserve(UTEN_VEILEDER);
         let mut rows = Vec::new();
-        for (veileder, list) in ordered {
+        for (veileder, list) in by_veileder.iter_mut() {
+            let veileder = *veileder;
             list.sort_by(|a, b| order(a, b));
-            let stem = names.unique(match veileder {
-                Some(v) => file_stem(v),
+            let stem = match veileder {
+                Some(v) => names.unique(file_stem(v)),
                 None => UTEN_VEILEDER.to_string(),
-            });
+            };
             let base = format!("{LISTER}/{dir}/{stem}");
             let shown = veileder.map_or_else(
                 || match ctx.lang {
@@ -621,12 +652,33 @@ mod tests {
 
     #[test]
     fn file_stems_cannot_escape_the_folder() {
-        assert_eq!(file_stem("../../etc"), "______etc");
+        assert!(file_stem("../../etc").starts_with("______etc-"));
         assert_eq!(file_stem("Z990123"), "Z990123");
-        assert_eq!(file_stem("NAV Grünerløkka"), "NAV_Grünerløkka");
-        assert_eq!(file_stem(""), "_");
-        let mut n = Names::default();
-        assert_eq!(n.unique("a".into()), "a");
-        assert_eq!(n.unique("a".into()), "a-2");
+        assert!(file_stem("NAV Grünerløkka").starts_with("NAV_Gr_nerl_kka-"));
+        assert!(file_stem("").starts_with("-"));
+        assert!(file_stem("CON").starts_with("CON-"));
+        assert!(file_stem("nul").starts_with("nul-"));
+        assert!(file_stem("Uten_Veileder").starts_with("Uten_Veileder-"));
+        let long = "x".repeat(300);
+        assert!(file_stem(&long).len() <= 60);
+    }
+
+    #[test]
+    fn every_id_gets_its_own_name_also_ignoring_case() {
+        let ids = [
+            "a/b", "a_b", "a_b-2", "A_B", "a b", "", " ", "CON", "Æ", "Ø",
+        ];
+        let mut names = Names::default();
+        names.reserve(UTEN_VEILEDER);
+        let mut seen = std::collections::HashSet::new();
+        for id in ids {
+            let n = names.unique(file_stem(id));
+            assert!(n.len() + ".html".len() <= 100, "{n}");
+            assert!(seen.insert(n.to_ascii_lowercase()), "{id:?} -> {n} twice");
+            assert!(
+                n.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            );
+        }
     }
 }

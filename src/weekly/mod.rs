@@ -23,6 +23,8 @@ pub struct WeeklyArgs {
     pub scan: ScanArgs,
     pub state: PathBuf,
     pub replace_history: bool,
+    /// At most this many runs are kept (see [`state::DEFAULT_KEEP`]).
+    pub keep: usize,
 }
 
 /// What a finished weekly run reports.
@@ -32,6 +34,8 @@ pub struct WeeklyOutcome {
     pub as_of: NaiveDate,
     pub previous: Option<String>,
     pub replaced: Vec<String>,
+    /// Runs removed by `--keep`.
+    pub pruned: Vec<state::PrunedRun>,
     pub counts: ListCounts,
     pub left_by_reason: std::collections::BTreeMap<String, u64>,
     pub lists: usize,
@@ -98,13 +102,14 @@ pub async fn run(args: WeeklyArgs) -> anyhow::Result<WeeklyOutcome> {
         regelsett_sha256: rules_hash,
         liste: written.counts.clone(),
     };
-    state.commit(&plan, entry, key_check)?;
+    let pruned = state.commit(&plan, entry, key_check, args.keep)?;
     Ok(WeeklyOutcome {
         run_dir: state.run_dir(&plan.run_id),
         run_id: plan.run_id,
         as_of,
         previous: plan.previous.map(|p| p.run_id),
         replaced: plan.replaces.into_iter().map(|r| r.run_id).collect(),
+        pruned,
         counts: written.counts,
         left_by_reason: written.left_by_reason,
         lists: written.lists,
@@ -131,6 +136,10 @@ pub fn summary_text(o: &WeeklyOutcome) -> String {
     }
     if !o.replaced.is_empty() {
         let _ = writeln!(t, "  replaced run(s): {}", o.replaced.join(", "));
+    }
+    if !o.pruned.is_empty() {
+        let ids: Vec<&str> = o.pruned.iter().map(|p| p.run_id.as_str()).collect();
+        let _ = writeln!(t, "  removed old run(s) (--keep): {}", ids.join(", "));
     }
     let _ = writeln!(
         t,
@@ -194,8 +203,21 @@ pub fn history_text(dir: &std::path::Path) -> anyhow::Result<String> {
             s("ikke_treff"),
             r.liste.nye,
             r.liste.ute_av_listen,
-            &r.regelsett_sha256[..r.regelsett_sha256.len().min(12)]
+            r.regelsett_sha256.chars().take(12).collect::<String>()
         );
+    }
+    if !index.fjernet.is_empty() {
+        let _ = writeln!(
+            t,
+            "removed by --keep (personal data is not kept longer than needed):"
+        );
+        for p in &index.fjernet {
+            let _ = writeln!(
+                t,
+                "  {:<10}  {:<16}  removed by the run of {}",
+                p.skanningsdato, p.run_id, p.fjernet_ved
+            );
+        }
     }
     if index.pseudonym_kontroll.is_some() {
         let _ = writeln!(t, "person ids in this state are pseudonymised");

@@ -62,6 +62,10 @@ pub enum StateError {
         "the key file is not the key this state folder was recorded with (key check {found}, expected {expected})"
     )]
     KeyMismatch { expected: String, found: String },
+    #[error(
+        "the state index {path} names a run `{run_id}` that is not a run id (YYYY-MM-DD-r<n>) or has a bad scan date; the index was not written by kvp-scan"
+    )]
+    BadRunEntry { path: PathBuf, run_id: String },
 }
 
 fn io(op: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> StateError {
@@ -78,7 +82,22 @@ pub struct Index {
     /// Key check of `--pseudonymize` (not the key); null when ids are real.
     pub pseudonym_kontroll: Option<String>,
     pub kjoringer: Vec<RunEntry>,
+    /// Runs removed by `weekly --keep` (they hold personal data), oldest first.
+    #[serde(default)]
+    pub fjernet: Vec<PrunedRun>,
 }
+
+/// A run removed from the history by `--keep`: what `history` says about it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct PrunedRun {
+    pub run_id: String,
+    pub skanningsdato: String,
+    /// The scan date of the run whose commit removed it.
+    pub fjernet_ved: String,
+}
+
+/// How many runs `weekly` keeps by default: two years of weekly runs.
+pub const DEFAULT_KEEP: usize = 104;
 
 /// One recorded run.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -131,7 +150,9 @@ pub struct State {
 }
 
 /// Test hook: with `KVP_SCAN_FAILPOINT=<name>` the process stops at that point (prints a line
-/// and sleeps) so a test can kill it there. No effect otherwise.
+/// and sleeps) so a test can kill it there. Only in debug builds (what `cargo test` runs): a
+/// release binary has no such hook.
+#[cfg(debug_assertions)]
 pub fn failpoint(name: &str) {
     if std::env::var("KVP_SCAN_FAILPOINT").is_ok_and(|v| v == name) {
         eprintln!("failpoint {name}");
@@ -140,6 +161,10 @@ pub fn failpoint(name: &str) {
         }
     }
 }
+
+#[cfg(not(debug_assertions))]
+#[inline(always)]
+pub fn failpoint(_name: &str) {}
 
 fn sync_dir(dir: &Path) -> Result<(), StateError> {
     File::open(dir)
@@ -162,21 +187,40 @@ fn create_private_dir(dir: &Path) -> Result<(), StateError> {
 pub fn read_index(dir: &Path) -> Result<Option<Index>, StateError> {
     let path = dir.join(INDEX);
     match std::fs::read(&path) {
-        Ok(bytes) => serde_json::from_slice(&bytes)
-            .map(Some)
-            .map_err(|source| StateError::CorruptIndex { path, source }),
+        Ok(bytes) => {
+            let index: Index =
+                serde_json::from_slice(&bytes).map_err(|source| StateError::CorruptIndex {
+                    path: path.clone(),
+                    source,
+                })?;
+            // run ids become paths (and folders to delete): only well-formed ones are accepted
+            for r in &index.kjoringer {
+                let date_ok = NaiveDate::parse_from_str(&r.skanningsdato, "%Y-%m-%d").is_ok();
+                if !is_run_id(&r.run_id) || !date_ok {
+                    return Err(StateError::BadRunEntry {
+                        path,
+                        run_id: r.run_id.chars().take(40).collect(),
+                    });
+                }
+            }
+            Ok(Some(index))
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(io("cannot read", &path)(e)),
     }
 }
 
-fn is_run_id(name: &str) -> bool {
-    // YYYY-MM-DD-r<digits>
-    let b = name.as_bytes();
-    b.len() > 12
-        && NaiveDate::parse_from_str(&name[..10], "%Y-%m-%d").is_ok()
-        && &name[10..12] == "-r"
-        && name[12..].bytes().all(|c| c.is_ascii_digit())
+/// `YYYY-MM-DD-r<digits>`; any other name (of any bytes) is not a run id.
+pub fn is_run_id(name: &str) -> bool {
+    let (Some(date), Some(r), Some(n)) = (name.get(..10), name.get(10..12), name.get(12..)) else {
+        return false;
+    };
+    r == "-r"
+        && !n.is_empty()
+        && n.len() <= 19
+        && n.bytes().all(|c| c.is_ascii_digit())
+        && date.bytes().all(|c| c.is_ascii_digit() || c == b'-')
+        && NaiveDate::parse_from_str(date, "%Y-%m-%d").is_ok()
 }
 
 impl State {
@@ -201,6 +245,7 @@ impl State {
                     neste_nr: 1,
                     pseudonym_kontroll: None,
                     kjoringer: Vec::new(),
+                    fjernet: Vec::new(),
                 }
             }
         };
@@ -265,8 +310,13 @@ impl State {
             let name = e.file_name().to_string_lossy().into_owned();
             let recorded = self.index.kjoringer.iter().any(|r| r.run_id == name);
             if name.starts_with(STAGING_PREFIX) || (is_run_id(&name) && !recorded) {
-                std::fs::remove_dir_all(e.path())
-                    .map_err(io("cannot remove the leftover", &e.path()))?;
+                let is_dir = e.file_type().is_ok_and(|t| t.is_dir());
+                if is_dir {
+                    std::fs::remove_dir_all(e.path())
+                } else {
+                    std::fs::remove_file(e.path())
+                }
+                .map_err(io("cannot remove the leftover", &e.path()))?;
                 removed += 1;
             }
         }
@@ -318,12 +368,15 @@ impl State {
 
     /// Makes a finished run part of the history: renames its staging folder into place, then
     /// replaces the index atomically, then removes the runs it replaced.
+    /// At most `keep` runs stay recorded (the newest, this one included): older runs are
+    /// removed from the index at the same switch and their folders deleted after it.
     pub fn commit(
         &mut self,
         plan: &Plan,
         entry: RunEntry,
         key_check: Option<String>,
-    ) -> Result<(), StateError> {
+        keep: usize,
+    ) -> Result<Vec<PrunedRun>, StateError> {
         let staging = self.dir.join(format!("{STAGING_PREFIX}{}", plan.run_id));
         sync_dir(&staging)?;
         let target = self.run_dir(&plan.run_id);
@@ -337,6 +390,17 @@ impl State {
         next.kjoringer.push(entry);
         next.kjoringer
             .sort_by(|a, b| (a.date(), &a.opprettet).cmp(&(b.date(), &b.opprettet)));
+        let excess = next.kjoringer.len().saturating_sub(keep.max(1));
+        let pruned: Vec<PrunedRun> = next
+            .kjoringer
+            .drain(..excess)
+            .map(|r| PrunedRun {
+                run_id: r.run_id,
+                skanningsdato: r.skanningsdato,
+                fjernet_ved: plan.run_id.get(..10).unwrap_or_default().to_string(),
+            })
+            .collect();
+        next.fjernet.extend(pruned.iter().cloned());
         next.neste_nr += 1;
         next.pseudonym_kontroll = key_check;
         let mut tmp = tempfile::Builder::new()
@@ -360,13 +424,21 @@ impl State {
         info!(run = %plan.run_id, "run recorded in the state index");
         failpoint("etter_bytte");
 
-        for r in &plan.replaces {
-            let p = self.run_dir(&r.run_id);
+        for run_id in plan
+            .replaces
+            .iter()
+            .map(|r| &r.run_id)
+            .chain(pruned.iter().map(|r| &r.run_id))
+        {
+            let p = self.run_dir(run_id);
             if p.exists() {
-                std::fs::remove_dir_all(&p).map_err(io("cannot remove the replaced run", &p))?;
+                std::fs::remove_dir_all(&p).map_err(io("cannot remove the old run", &p))?;
             }
         }
-        Ok(())
+        if !pruned.is_empty() {
+            info!(pruned = pruned.len(), "old runs removed (--keep)");
+        }
+        Ok(pruned)
     }
 }
 
@@ -415,7 +487,8 @@ mod tests {
                 expect_prev
             );
             s.staging(&plan.run_id).unwrap();
-            s.commit(&plan, entry(&plan.run_id, date), None).unwrap();
+            s.commit(&plan, entry(&plan.run_id, date), None, DEFAULT_KEEP)
+                .unwrap();
         }
         // same date again replaces it and compares with the week before
         let plan = s.plan(d("2026-11-16"), false).unwrap();
@@ -423,7 +496,7 @@ mod tests {
         assert_eq!(plan.previous.as_ref().unwrap().run_id, "2026-11-09-r1");
         assert_eq!(plan.replaces[0].run_id, "2026-11-16-r2");
         s.staging(&plan.run_id).unwrap();
-        s.commit(&plan, entry(&plan.run_id, "2026-11-16"), None)
+        s.commit(&plan, entry(&plan.run_id, "2026-11-16"), None, DEFAULT_KEEP)
             .unwrap();
         assert!(!dir.path().join("2026-11-16-r2").exists());
         let ids: Vec<_> = s
@@ -447,12 +520,65 @@ mod tests {
     }
 
     #[test]
+    fn keep_prunes_the_oldest_runs_and_records_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = State::open(dir.path()).unwrap();
+        for date in ["2026-11-02", "2026-11-09", "2026-11-16"] {
+            let plan = s.plan(d(date), false).unwrap();
+            std::fs::create_dir_all(s.staging(&plan.run_id).unwrap()).unwrap();
+            let pruned = s.commit(&plan, entry(&plan.run_id, date), None, 2).unwrap();
+            if date == "2026-11-16" {
+                assert_eq!(pruned.len(), 1);
+                assert_eq!(pruned[0].run_id, "2026-11-02-r1");
+                assert_eq!(pruned[0].fjernet_ved, "2026-11-16");
+            }
+        }
+        let ids: Vec<&str> = s
+            .index()
+            .kjoringer
+            .iter()
+            .map(|r| r.run_id.as_str())
+            .collect();
+        assert_eq!(ids, ["2026-11-09-r2", "2026-11-16-r3"]);
+        assert!(!dir.path().join("2026-11-02-r1").exists());
+        assert!(dir.path().join("2026-11-09-r2").exists());
+        let again = read_index(dir.path()).unwrap().unwrap();
+        assert_eq!(again.fjernet.len(), 1);
+    }
+
+    #[test]
+    fn run_ids_of_any_bytes_do_not_panic() {
+        for name in [
+            "Veileder_Åse-notat.txt",
+            "2026-11-1Å-r1",
+            "2026-11-16-rÅ",
+            "ÅÅÅÅÅÅÅÅÅÅÅÅÅ",
+            "2026-11-16-r",
+            "",
+        ] {
+            assert!(!is_run_id(name), "{name}");
+        }
+        assert!(is_run_id("2026-11-16-r12"));
+    }
+
+    #[test]
+    fn an_index_naming_a_path_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let json = r#"{"format":1,"neste_nr":2,"pseudonym_kontroll":null,"kjoringer":[{"run_id":"../../etc","skanningsdato":"2026-11-16","opprettet":"x","personer":0,"per_status":{},"regelsett_sha256":"","liste":{"kandidater":0,"nye":0,"fortsetter":0,"ute_av_listen":0,"skjermet_kode6":0,"fortrolig_kode7":0,"uten_veileder":0}}]}"#;
+        std::fs::write(dir.path().join(INDEX), json).unwrap();
+        assert!(matches!(
+            read_index(dir.path()),
+            Err(StateError::BadRunEntry { .. })
+        ));
+    }
+
+    #[test]
     fn leftovers_are_removed_and_recorded_runs_kept() {
         let dir = tempfile::tempdir().unwrap();
         let mut s = State::open(dir.path()).unwrap();
         let plan = s.plan(d("2026-11-09"), false).unwrap();
         s.staging(&plan.run_id).unwrap();
-        s.commit(&plan, entry(&plan.run_id, "2026-11-09"), None)
+        s.commit(&plan, entry(&plan.run_id, "2026-11-09"), None, DEFAULT_KEEP)
             .unwrap();
         std::fs::create_dir(dir.path().join(".ny-2026-11-16-r2")).unwrap();
         std::fs::create_dir(dir.path().join("2026-11-16-r2")).unwrap();
@@ -474,13 +600,77 @@ mod tests {
         let mut s = State::open(dir.path()).unwrap();
         let plan = s.plan(d("2026-11-09"), false).unwrap();
         s.staging(&plan.run_id).unwrap();
-        s.commit(&plan, entry(&plan.run_id, "2026-11-09"), Some("abc".into()))
-            .unwrap();
+        s.commit(
+            &plan,
+            entry(&plan.run_id, "2026-11-09"),
+            Some("abc".into()),
+            DEFAULT_KEEP,
+        )
+        .unwrap();
         assert!(s.check_key(Some("abc")).is_ok());
         assert!(matches!(s.check_key(None), Err(StateError::KeyMissing)));
         assert!(matches!(
             s.check_key(Some("abd")),
             Err(StateError::KeyMismatch { .. })
         ));
+    }
+}
+
+/// No state-folder content (file names, an index of any bytes) makes opening, cleaning,
+/// planning or `history` panic: a broken folder is an error message.
+#[cfg(test)]
+mod no_panic {
+    use super::*;
+    use proptest::prelude::*;
+
+    const VALID_INDEX: &str = r#"{"format":1,"neste_nr":3,"pseudonym_kontroll":null,"kjoringer":[{"run_id":"2026-11-09-r1","skanningsdato":"2026-11-09","opprettet":"2026-11-09T10:00:00.000Z","personer":3,"per_status":{"kandidat":1},"regelsett_sha256":"abcdef0123456789","liste":{"kandidater":1,"nye":1,"fortsetter":0,"ute_av_listen":0,"skjermet_kode6":0,"fortrolig_kode7":0,"uten_veileder":0}}]}"#;
+
+    fn exercise(dir: &Path) {
+        let _ = read_index(dir);
+        let _ = crate::weekly::history_text(dir);
+        if let Ok(s) = State::open(dir) {
+            let _ = s.clean_leftovers();
+            let _ = s.plan(NaiveDate::from_ymd_opt(2026, 11, 16).unwrap(), false);
+            let _ = s.plan(NaiveDate::from_ymd_opt(2026, 1, 1).unwrap(), true);
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(128))]
+
+        #[test]
+        fn any_file_names(names in proptest::collection::vec("[^/\\x00]{1,40}", 0..6)) {
+            let dir = tempfile::tempdir().unwrap();
+            std::fs::write(dir.path().join(INDEX), VALID_INDEX).unwrap();
+            for n in &names {
+                if n == "." || n == ".." {
+                    continue;
+                }
+                let _ = std::fs::write(dir.path().join(n), b"x");
+            }
+            exercise(dir.path());
+        }
+
+        #[test]
+        fn any_index(
+            edits in proptest::collection::vec((any::<prop::sample::Index>(), any::<char>()), 0..8),
+            raw in proptest::option::of(proptest::collection::vec(any::<u8>(), 0..200)),
+        ) {
+            let dir = tempfile::tempdir().unwrap();
+            let bytes = match raw {
+                Some(b) => b,
+                None => {
+                    let mut chars: Vec<char> = VALID_INDEX.chars().collect();
+                    for (at, c) in edits {
+                        let i = at.index(chars.len());
+                        chars[i] = c;
+                    }
+                    chars.into_iter().collect::<String>().into_bytes()
+                }
+            };
+            std::fs::write(dir.path().join(INDEX), bytes).unwrap();
+            std::fs::create_dir(dir.path().join("2026-11-09-r1")).unwrap();
+            exercise(dir.path());
+        }
     }
 }

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use super::{kvp, read_csv};
 
-const DATA: &str = "testdata/revisjon/data";
+pub(super) const DATA: &str = "testdata/revisjon/data";
 
 fn labels() -> BTreeMap<String, String> {
     std::fs::read_to_string("testdata/revisjon/personer.csv")
@@ -20,7 +20,7 @@ fn labels() -> BTreeMap<String, String> {
         .collect()
 }
 
-fn audit(out: &Path, extra: &[&str]) -> String {
+pub(super) fn audit(out: &Path, extra: &[&str]) -> String {
     let a = kvp()
         .args([
             "audit",
