@@ -48,6 +48,11 @@ pub enum Command {
     Report(ReportCmd),
     /// Generate a synthetic population (every contract table) at any scale.
     Generate(GenerateCmd),
+    /// Import data from other formats into the data contract.
+    Import {
+        #[command(subcommand)]
+        command: ImportCmd,
+    },
     /// Check or test rule files.
     Rules {
         #[command(subcommand)]
@@ -210,6 +215,34 @@ pub struct GenerateCmd {
     /// Years of history up to the scan date.
     #[arg(long, default_value_t = 5)]
     pub years: u32,
+    /// Also write the population as the KOSTRA 11F and 11CF files (reporting years 2025 and
+    /// 2026) its municipalities would send SSB, into this folder (for `import kostra`).
+    #[arg(long, value_name = "DIR")]
+    pub kostra: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportCmd {
+    /// KOSTRA 11F (økonomisk sosialhjelp) and 11CF (kvalifiseringsstønad) files, recognised by
+    /// their record length, into the contract's Parquet tables, datakvalitet.csv and a manifest.
+    Kostra {
+        /// Output data directory (created if missing); `scan --data` reads it as it is.
+        #[arg(long)]
+        out: PathBuf,
+        /// CSV `kommune_nr;bydel_nr;nav_kontor` mapping municipalities (and Oslo districts) to
+        /// NAV offices; without it the office is the kommune number (+ bydel in Oslo).
+        #[arg(long, value_name = "FILE")]
+        kontorer: Option<PathBuf>,
+        /// CSV `person_id;adressebeskyttelse` (KOSTRA carries no address protection).
+        #[arg(long, value_name = "FILE")]
+        adressebeskyttelse: Option<PathBuf>,
+        /// Language of datakvalitet.csv.
+        #[arg(long, value_enum, default_value_t = Lang::Nb)]
+        lang: Lang,
+        /// The 11F and 11CF files (several years, municipalities and kinds at once).
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -537,6 +570,14 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             let started = std::time::Instant::now();
             let stats = crate::generate::run(&args)?;
+            if let Some(dir) = &g.kostra {
+                let files = crate::kostra::export::write(&args.out, args.as_of, dir)?;
+                if !cli.quiet {
+                    for (f, n) in files {
+                        eprintln!("  {}/{f:<14}{n:>10} records", dir.display());
+                    }
+                }
+            }
             if !cli.quiet {
                 eprintln!(
                     "kvp-scan: generated {} persons in {:.1} s",
@@ -546,6 +587,29 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 for (table, rows) in stats {
                     eprintln!("  {table:<20}{rows:>12} rows");
                 }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Import {
+            command:
+                ImportCmd::Kostra {
+                    out,
+                    kontorer,
+                    adressebeskyttelse,
+                    lang,
+                    files,
+                },
+        } => {
+            let args = crate::kostra::ImportArgs {
+                files,
+                out,
+                kontorer,
+                adressebeskyttelse,
+                lang,
+            };
+            let o = crate::kostra::run(&args)?;
+            if !cli.quiet {
+                eprint!("{}", crate::kostra::summary_text(&o, &args.out));
             }
             Ok(ExitCode::SUCCESS)
         }

@@ -8,6 +8,7 @@ pub mod contract;
 pub mod engine;
 pub mod explain;
 pub mod generate;
+pub mod kostra;
 pub mod parallel;
 pub mod pseudonym;
 pub mod report;

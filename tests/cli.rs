@@ -998,6 +998,9 @@ mod audit;
 #[path = "cli/security.rs"]
 mod security;
 
+#[path = "cli/kostra.rs"]
+mod kostra;
+
 /// A memory limit too small for the data fails with exit 2, says which flag to change, and
 /// leaves no output folder behind.
 #[test]

@@ -647,7 +647,9 @@ fn discover(dir: &Path) -> Result<Layout, LoadError> {
         };
         let spec = super::table(&stem).filter(|_| is_file || path.is_dir());
         let Some(spec) = spec else {
-            unknown.push(path);
+            if !super::IMPORT_FILES.contains(&name.as_str()) {
+                unknown.push(path);
+            }
             continue;
         };
         if files.contains_key(spec.name) {

@@ -130,6 +130,10 @@ impl TableSpec {
 
 pub const ADRESSEBESKYTTELSE: &[&str] = &["STRENGT_FORTROLIG", "FORTROLIG"];
 
+/// Files `import kostra` writes beside the tables (its provenance): a data directory may hold
+/// them, and the loader passes them over without a warning.
+pub const IMPORT_FILES: &[&str] = &["import_datakvalitet.csv", "import_manifest.json"];
+
 /// Address protection, the one place that decides who is protected and how strictly.
 ///
 /// Fail closed: any value other than null or the contract's two exact codes (a variant such as
