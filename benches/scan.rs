@@ -1,6 +1,7 @@
 //! Criterion benches: the full scan and the 52-week offer audit at 10 000 persons and at
-//! national scale (150 000 persons, 5 years), the scan floor (reading the columns once), and
-//! loading + planning the rule set alone. Data is generated in setup (not timed).
+//! national scale (150 000 persons, 5 years), the scan floor (reading the columns once),
+//! loading + planning the rule set alone, and `import kostra` of one reporting year's 11F and
+//! 11CF files of the same population. Data is generated in setup (not timed).
 //!
 //! Run: `cargo bench --bench scan` (KVP_BENCH_SKIP_NATIONAL=1 leaves out the national scale).
 
@@ -95,6 +96,21 @@ fn benches(c: &mut Criterion) {
                     pseudonymize: None,
                 };
                 rt.block_on(scan(args)).unwrap()
+            })
+        });
+        // one reporting year of KOSTRA files (≈130 000 11F records at national scale)
+        let kostra = tmp.path().join(format!("kostra_{persons}"));
+        kvp_scan::kostra::export::write(&data, as_of(), &kostra).expect("kostra files");
+        g.bench_function(format!("import_kostra_2026_{persons}"), |b| {
+            b.iter(|| {
+                let args = kvp_scan::kostra::ImportArgs {
+                    files: vec![kostra.join("11F_2026.txt"), kostra.join("11CF_2026.txt")],
+                    out: tmp.path().join(format!("import_{persons}")),
+                    kontorer: None,
+                    adressebeskyttelse: None,
+                    lang: Lang::Nb,
+                };
+                kvp_scan::kostra::run(&args).unwrap()
             })
         });
         // 53 Mondays, every one a column of the facts

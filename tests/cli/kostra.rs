@@ -396,3 +396,73 @@ fn every_command_runs_on_imported_data() {
         .assert()
         .code(2);
 }
+
+/// A generated population written as KOSTRA files (`generate --kostra`) and imported: every
+/// record is accepted, and the rules KOSTRA can feed fire for (nearly) the same persons as on
+/// the full export.
+#[test]
+fn a_generated_population_round_trips_through_kostra_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (generated, files, data) = (
+        tmp.path().join("g"),
+        tmp.path().join("k"),
+        tmp.path().join("i"),
+    );
+    kvp()
+        .args([
+            "-q",
+            "generate",
+            "--persons",
+            "3000",
+            "--seed",
+            "7",
+            "--as-of",
+            "2026-11-16",
+        ])
+        .arg("--out")
+        .arg(&generated)
+        .arg("--kostra")
+        .arg(&files)
+        .assert()
+        .success();
+    let mut inputs: Vec<String> = std::fs::read_dir(&files)
+        .unwrap()
+        .map(|e| e.unwrap().path().to_string_lossy().into_owned())
+        .collect();
+    inputs.sort();
+    assert_eq!(inputs.len(), 4, "{inputs:?}");
+    let refs: Vec<&str> = inputs.iter().map(String::as_str).collect();
+    let (code, err) = import(&data, &refs, &[]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("0 errors (records set aside), 0 warnings"),
+        "{err}"
+    );
+    let scan = |d: &Path, name: &str| {
+        let out = tmp.path().join(name);
+        kvp()
+            .args(["-q", "scan", "--data"])
+            .arg(d)
+            .args(["--as-of", "2026-11-16", "--out"])
+            .arg(&out)
+            .assert()
+            .success();
+        vurderinger(&out)
+    };
+    let (full, kostra) = (scan(&generated, "a"), scan(&data, "b"));
+    let with =
+        |rows: &BTreeMap<String, super::Row>, rule: &str| -> std::collections::BTreeSet<String> {
+            rows.iter()
+                .filter(|(_, r)| r.treff.contains(rule) || r.eksklusjoner.contains(rule))
+                .map(|(id, _)| id.clone())
+                .collect()
+        };
+    assert_eq!(with(&full, "deltar_i_kvp"), with(&kostra, "deltar_i_kvp"));
+    let (a, b) = (
+        with(&full, "langtidsmottaker"),
+        with(&kostra, "langtidsmottaker"),
+    );
+    assert!(a.len() > 500, "{}", a.len());
+    let differ = a.symmetric_difference(&b).count();
+    assert!(differ * 100 <= a.len(), "{differ} of {} differ", a.len());
+}
