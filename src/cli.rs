@@ -46,6 +46,9 @@ pub enum Command {
     /// The office leaders' availability report: participants, pending, candidates and exclusions
     /// per office and kommune, by age, gender, rule and regi, outcomes, and a 12-month trend.
     Report(ReportCmd),
+    /// What a rule change does before it is made: the same data under two rule sets, with the
+    /// persons whose status, rules or explanation differ, per office and on a page.
+    Compare(CompareCmd),
     /// Generate a synthetic population (every contract table) at any scale.
     Generate(GenerateCmd),
     /// Import data from other formats into the data contract.
@@ -221,6 +224,37 @@ pub struct GenerateCmd {
     pub kostra: Option<PathBuf>,
 }
 
+#[derive(Debug, Args)]
+pub struct CompareCmd {
+    /// Data directory with one <table>.parquet or <table>/ folder per contract table.
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Scan date (YYYY-MM-DD). Default: today.
+    #[arg(long, value_parser = parse_date)]
+    pub as_of: Option<NaiveDate>,
+    /// Rule set A, the baseline (default: the embedded rule set).
+    #[arg(long, value_name = "DIR")]
+    pub rules_a: Option<PathBuf>,
+    /// Rule set B, the change (default: rule set A, with --set applied).
+    #[arg(long, value_name = "DIR")]
+    pub rules_b: Option<PathBuf>,
+    /// Override one parameter of set B without writing a file, e.g.
+    /// `--set langtidsmottaker.min_maneder=5` (repeatable).
+    #[arg(long = "set", value_name = "RULE.PARAM=VALUE")]
+    pub set: Vec<String>,
+    /// Output folder for endringer.parquet/.csv/.html, endringer_kontor.csv, manifest.json.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Language of the explanations and the page.
+    #[arg(long, value_enum, default_value_t = Lang::Nb)]
+    pub lang: Lang,
+    /// Replace person ids in every output by HMAC-SHA-256 with the secret key in this file.
+    #[arg(long, value_name = "KEYFILE")]
+    pub pseudonymize: Option<PathBuf>,
+    #[command(flatten)]
+    pub engine: EngineArgs,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum ImportCmd {
     /// KOSTRA 11F (økonomisk sosialhjelp) and 11CF (kvalifiseringsstønad) files, recognised by
@@ -361,6 +395,7 @@ pub fn main() -> ExitCode {
         Command::Scan(s) => s.engine.options().target_partitions,
         Command::Weekly(w) => w.engine.options().target_partitions,
         Command::Report(r) => r.engine.options().target_partitions,
+        Command::Compare(c) => c.engine.options().target_partitions,
         _ => 1,
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -453,6 +488,24 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let outcome = crate::weekly::run(args).await?;
             if !cli.quiet {
                 eprint!("{}", crate::weekly::summary_text(&outcome));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Compare(c) => {
+            let args = crate::compare::CompareArgs {
+                data: c.data,
+                out: c.out,
+                as_of: c.as_of.unwrap_or_else(today),
+                rules_a: c.rules_a,
+                rules_b: c.rules_b,
+                set: c.set,
+                lang: c.lang,
+                engine: c.engine.options(),
+                pseudonymize: key(c.pseudonymize.as_deref())?,
+            };
+            let o = crate::compare::run(&args).await?;
+            if !cli.quiet {
+                eprint!("{}", crate::compare::summary_text(&o));
             }
             Ok(ExitCode::SUCCESS)
         }

@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod availability;
 pub mod cli;
+pub mod compare;
 pub mod contract;
 pub mod engine;
 pub mod explain;

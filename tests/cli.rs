@@ -1001,6 +1001,9 @@ mod security;
 #[path = "cli/kostra.rs"]
 mod kostra;
 
+#[path = "cli/compare.rs"]
+mod compare;
+
 /// A memory limit too small for the data fails with exit 2, says which flag to change, and
 /// leaves no output folder behind.
 #[test]

@@ -676,7 +676,9 @@ impl Engine {
         }
     }
 
-    /// Plans every rule in order and registers its result as `regel_<id>`.
+    /// Plans every rule in order and registers its result as `regel_<id>`, replacing the view
+    /// of an earlier plan in the session (`compare` plans two rule sets on one session; a plan
+    /// already made keeps the views it was planned with).
     pub async fn plan_rules<'a>(
         &self,
         rules: &'a RuleSet,
@@ -690,6 +692,7 @@ impl Engine {
             }
             let df = self.plan_sql(rule, &params).await?;
             // Other rules see only the persons the rule fires for: all its conditions hold.
+            self.ctx.deregister_table(rule.view_name())?;
             self.ctx
                 .register_table(rule.view_name(), fired_only(rule, df.clone())?.into_view())?;
             let decidable = rule.krever.iter().all(|t| !self.missing.contains(t));

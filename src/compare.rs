@@ -1,0 +1,674 @@
+//! The `compare` workflow: what a rule change does before it is made. The same data at the
+//! same date under two rule sets (B may be A with `--set RULE.PARAM=VALUE` overrides), in one
+//! session: the data is loaded and the facts computed once, each rule set is planned and
+//! evaluated on it. Out come the persons whose status, rules or explanation differ, the status
+//! transitions per office (small counts hidden), a page for the rule owner and a manifest.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::PathBuf;
+
+use anyhow::Context;
+use chrono::NaiveDate;
+use datafusion::arrow::array::{ArrayRef, RecordBatch, StringArray, StringBuilder};
+use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use datafusion::parquet::arrow::ArrowWriter;
+use serde::Serialize;
+
+use crate::availability::suppress::{Shown, Table};
+use crate::contract::Lang;
+use crate::contract::load::load_dir;
+use crate::engine::{Engine, EngineOptions, Verdict};
+use crate::report::csv_out::{done, id_cell, writer};
+use crate::report::manifest::{OutputEntry, RuleSetEntry, rule_entries};
+use crate::report::{OutputDir, Staged};
+use crate::rules::{ParamValue, RuleSet, Status};
+
+pub const PARQUET: &str = "endringer.parquet";
+pub const CSV: &str = "endringer.csv";
+/// kode-6 persons' changes: only in a `skjermet*` file.
+pub const SKJERMET: &str = "skjermet_endringer.parquet";
+pub const KONTOR: &str = "endringer_kontor.csv";
+pub const HTML: &str = "endringer.html";
+pub const MANIFEST: &str = "manifest.json";
+
+#[derive(Debug, Clone)]
+pub struct CompareArgs {
+    pub data: PathBuf,
+    pub out: PathBuf,
+    pub as_of: NaiveDate,
+    /// None: the embedded rule set.
+    pub rules_a: Option<PathBuf>,
+    /// None: the same rules as A (with `set` applied).
+    pub rules_b: Option<PathBuf>,
+    /// `RULE.PARAM=VALUE` overrides of set B.
+    pub set: Vec<String>,
+    pub lang: Lang,
+    pub engine: EngineOptions,
+    pub pseudonymize: Option<crate::pseudonym::Pseudonymizer>,
+}
+
+/// What one rule set says about one person, reduced to what a comparison needs.
+#[derive(Debug, Clone, PartialEq)]
+struct Outcome {
+    status: Status,
+    /// candidate rules and exclusions that fired
+    rules: BTreeSet<String>,
+    explanation: String,
+}
+
+#[derive(Debug, Clone)]
+struct Home {
+    kontor: String,
+    veileder: Option<String>,
+    skjermet: bool,
+}
+
+/// How a person's outcome changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChangeKind {
+    /// The status moved.
+    Status,
+    /// Same status, other candidate rules or exclusions.
+    Regler,
+    /// Same status and rules; only the explanation's wording differs.
+    Forklaring,
+}
+
+impl ChangeKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChangeKind::Status => "status",
+            ChangeKind::Regler => "regler",
+            ChangeKind::Forklaring => "forklaring",
+        }
+    }
+}
+
+/// One person whose outcome differs.
+#[derive(Debug, Clone)]
+pub struct Change {
+    person_id: String,
+    home: Home,
+    kind: ChangeKind,
+    a: Outcome,
+    b: Outcome,
+}
+
+impl Change {
+    fn gained(&self) -> Vec<&str> {
+        self.b
+            .rules
+            .difference(&self.a.rules)
+            .map(String::as_str)
+            .collect()
+    }
+    fn lost(&self) -> Vec<&str> {
+        self.a
+            .rules
+            .difference(&self.b.rules)
+            .map(String::as_str)
+            .collect()
+    }
+}
+
+/// What the summary on stderr and the tests read.
+pub struct CompareOutcome {
+    pub persons: u64,
+    /// (from, to) → persons, every status pair including unchanged ones
+    pub transitions: BTreeMap<(Status, Status), u64>,
+    pub per_kind: BTreeMap<ChangeKind, u64>,
+    /// rule → (persons A, persons B), rules whose counts differ
+    pub rules_changed: BTreeMap<String, (u64, u64)>,
+    pub elapsed: std::time::Duration,
+}
+
+/// Applies `RULE.PARAM=VALUE` to a rule set's parameters in force on `as_of`, typed like the
+/// value it replaces.
+fn overrides(
+    rules: &RuleSet,
+    set: &[String],
+    as_of: NaiveDate,
+) -> anyhow::Result<HashMap<String, BTreeMap<String, ParamValue>>> {
+    let mut out: HashMap<String, BTreeMap<String, ParamValue>> = HashMap::new();
+    for s in set {
+        let (key, value) = s
+            .split_once('=')
+            .with_context(|| format!("--set {s}: expected RULE.PARAM=VALUE"))?;
+        let (rule_id, param) = key
+            .split_once('.')
+            .with_context(|| format!("--set {s}: expected RULE.PARAM=VALUE"))?;
+        let rule = rules.get(rule_id).with_context(|| {
+            format!("--set {s}: no rule `{rule_id}` in rule set B (see `kvp-scan rules list`)")
+        })?;
+        let current = rule.params_at(as_of).remove(param).with_context(|| {
+            let names: Vec<String> = rule.params_at(as_of).into_keys().collect();
+            format!(
+                "--set {s}: rule `{rule_id}` has no parameter `{param}` (it has: {})",
+                names.join(", ")
+            )
+        })?;
+        let v = value.trim();
+        let typed = match current {
+            ParamValue::Int(_) => v.parse().map(ParamValue::Int).ok(),
+            ParamValue::Float(_) => v.parse().map(ParamValue::Float).ok(),
+            ParamValue::Bool(_) => v.parse().map(ParamValue::Bool).ok(),
+            ParamValue::Text(_) => Some(ParamValue::Text(v.to_string())),
+        }
+        .with_context(|| format!("--set {s}: `{v}` is not of the parameter's type"))?;
+        out.entry(rule_id.to_string())
+            .or_default()
+            .insert(param.to_string(), typed);
+    }
+    Ok(out)
+}
+
+async fn outcomes(
+    engine: &Engine,
+    rules: &RuleSet,
+    set: &HashMap<String, BTreeMap<String, ParamValue>>,
+    lang: Lang,
+    mut each: impl FnMut(&Verdict, Outcome) + Send,
+) -> anyhow::Result<()> {
+    let planned = engine.plan_rules(rules, set).await?;
+    engine
+        .evaluate(rules, &planned, lang, None, |v| {
+            let o = Outcome {
+                status: v.status,
+                rules: v.treff.iter().chain(&v.eksklusjoner).cloned().collect(),
+                explanation: v.sentences().join(" "),
+            };
+            each(&v, o);
+            Ok(())
+        })
+        .await?;
+    Ok(())
+}
+
+pub async fn run(args: &CompareArgs) -> anyhow::Result<CompareOutcome> {
+    let started = std::time::Instant::now();
+    let rules_a = crate::scan::load_rules(args.rules_a.as_deref(), args.as_of).await?;
+    let rules_b = match &args.rules_b {
+        Some(dir) => crate::scan::load_rules(Some(dir), args.as_of).await?,
+        None => crate::scan::load_rules(args.rules_a.as_deref(), args.as_of).await?,
+    };
+    let set_b = overrides(&rules_b, &args.set, args.as_of)?;
+    let data = load_dir(&args.data, args.as_of)?;
+    // one session: the data and its facts, then each rule set planned and evaluated on it
+    let engine = Engine::new(&data, args.as_of, &args.engine).await?;
+    let mut a: HashMap<String, Outcome> = HashMap::new();
+    let mut homes: BTreeMap<String, Home> = BTreeMap::new();
+    let pseudo = args.pseudonymize.as_ref();
+    let id_of = |id: &str| pseudo.map_or_else(|| id.to_string(), |p| p.person(id));
+    outcomes(&engine, &rules_a, &HashMap::new(), args.lang, |v, o| {
+        let id = id_of(&v.facts.person_id);
+        homes.insert(
+            id.clone(),
+            Home {
+                kontor: v.facts.nav_kontor.clone(),
+                veileder: v.facts.veileder.clone(),
+                skjermet: v.facts.skjermet(),
+            },
+        );
+        a.insert(id, o);
+    })
+    .await?;
+    let mut changes = Vec::new();
+    let mut transitions: BTreeMap<(Status, Status), u64> = BTreeMap::new();
+    let mut rule_counts: BTreeMap<String, (u64, u64)> = BTreeMap::new();
+    for o in a.values() {
+        for r in &o.rules {
+            rule_counts.entry(r.clone()).or_default().0 += 1;
+        }
+    }
+    outcomes(&engine, &rules_b, &set_b, args.lang, |v, b| {
+        let id = id_of(&v.facts.person_id);
+        for r in &b.rules {
+            rule_counts.entry(r.clone()).or_default().1 += 1;
+        }
+        let Some(a) = a.remove(&id) else { return };
+        *transitions.entry((a.status, b.status)).or_default() += 1;
+        let kind = if a.status != b.status {
+            ChangeKind::Status
+        } else if a.rules != b.rules {
+            ChangeKind::Regler
+        } else if a.explanation != b.explanation {
+            ChangeKind::Forklaring
+        } else {
+            return;
+        };
+        let home = homes[&id].clone();
+        changes.push(Change {
+            person_id: id,
+            home,
+            kind,
+            a,
+            b,
+        });
+    })
+    .await?;
+    changes.sort_by(|x, y| {
+        (x.kind, &x.home.kontor, &x.person_id).cmp(&(y.kind, &y.home.kontor, &y.person_id))
+    });
+    let mut per_kind = BTreeMap::new();
+    for c in &changes {
+        *per_kind.entry(c.kind).or_default() += 1;
+    }
+
+    let out = OutputDir::create(&args.out)?;
+    let (skjermet, listed): (Vec<&Change>, Vec<&Change>) =
+        changes.iter().partition(|c| c.home.skjermet);
+    let mut staged = vec![
+        write_parquet(&out, PARQUET, &listed)?,
+        write_parquet(&out, SKJERMET, &skjermet)?,
+        write_csv(&out, &listed, args.lang)?,
+    ];
+    let office_rows = office_table(&homes, &changes);
+    staged.push(write_offices(&out, &office_rows)?);
+    let html = render_html(
+        args,
+        &rules_a,
+        &rules_b,
+        &transitions,
+        &office_rows,
+        &listed,
+    )?;
+    staged.push(out.stage_bytes(HTML, html.as_bytes(), listed.len() as u64)?);
+    let mut utdata = Vec::new();
+    for s in &staged {
+        utdata.push(OutputEntry {
+            fil: s.name.clone(),
+            sha256: s.sha256()?,
+            rader: s.rows,
+        });
+    }
+    let manifest = Manifest {
+        verktoy: "kvp-scan compare",
+        versjon: env!("CARGO_PKG_VERSION"),
+        skanningsdato: args.as_of.to_string(),
+        sprak: args.lang,
+        person_id: if pseudo.is_some() {
+            "pseudonym_hmac_sha256"
+        } else {
+            "som_i_inndata"
+        },
+        regelsett_a: rule_entries(&rules_a, args.as_of),
+        regelsett_b: rule_entries(&rules_b, args.as_of),
+        overstyrt_i_b: args.set.clone(),
+        inndata: data.inputs.clone(),
+        utdata,
+    };
+    let mut bytes = serde_json::to_vec_pretty(&manifest)?;
+    bytes.push(b'\n');
+    staged.push(out.stage_bytes(MANIFEST, &bytes, 0)?);
+    out.commit(staged)?;
+    let rules_changed = rule_counts
+        .into_iter()
+        .filter(|(_, (x, y))| x != y)
+        .collect();
+    Ok(CompareOutcome {
+        persons: homes.len() as u64,
+        transitions,
+        per_kind,
+        rules_changed,
+        elapsed: started.elapsed(),
+    })
+}
+
+#[derive(Serialize)]
+struct Manifest {
+    verktoy: &'static str,
+    versjon: &'static str,
+    skanningsdato: String,
+    sprak: Lang,
+    person_id: &'static str,
+    regelsett_a: RuleSetEntry,
+    regelsett_b: RuleSetEntry,
+    overstyrt_i_b: Vec<String>,
+    inndata: Vec<crate::contract::load::InputFile>,
+    utdata: Vec<OutputEntry>,
+}
+
+fn write_parquet(out: &OutputDir, name: &str, changes: &[&Change]) -> anyhow::Result<Staged> {
+    let list_field = |n: &str| {
+        Field::new(
+            n,
+            DataType::List(std::sync::Arc::new(Field::new(
+                "item",
+                DataType::Utf8,
+                true,
+            ))),
+            false,
+        )
+    };
+    let schema = std::sync::Arc::new(Schema::new(vec![
+        Field::new("person_id", DataType::Utf8, false),
+        Field::new("nav_kontor", DataType::Utf8, false),
+        Field::new("veileder", DataType::Utf8, true),
+        Field::new("endring", DataType::Utf8, false),
+        Field::new("status_a", DataType::Utf8, false),
+        Field::new("status_b", DataType::Utf8, false),
+        list_field("regler_lagt_til"),
+        list_field("regler_falt_bort"),
+        Field::new("begrunnelse_a", DataType::Utf8, false),
+        Field::new("begrunnelse_b", DataType::Utf8, false),
+    ]));
+    let strs = |f: &dyn Fn(&Change) -> Option<String>| -> ArrayRef {
+        std::sync::Arc::new(changes.iter().map(|c| f(c)).collect::<StringArray>())
+    };
+    let lists = |f: &dyn Fn(&Change) -> Vec<&str>| -> ArrayRef {
+        let mut b = datafusion::arrow::array::ListBuilder::new(StringBuilder::new());
+        for c in changes {
+            for v in f(c) {
+                b.values().append_value(v);
+            }
+            b.append(true);
+        }
+        std::sync::Arc::new(b.finish())
+    };
+    let cols = vec![
+        strs(&|c| Some(c.person_id.clone())),
+        strs(&|c| Some(c.home.kontor.clone())),
+        strs(&|c| c.home.veileder.clone()),
+        strs(&|c| Some(c.kind.as_str().into())),
+        strs(&|c| Some(c.a.status.as_str().into())),
+        strs(&|c| Some(c.b.status.as_str().into())),
+        lists(&|c| c.gained()),
+        lists(&|c| c.lost()),
+        strs(&|c| Some(c.a.explanation.clone())),
+        strs(&|c| Some(c.b.explanation.clone())),
+    ];
+    let batch = RecordBatch::try_new(schema.clone(), cols)?;
+    let mut w = ArrowWriter::try_new(out.temp(name)?, schema, None)?;
+    w.write(&batch)?;
+    let tmp = w.into_inner()?;
+    tmp.as_file().sync_all()?;
+    Ok(Staged::new(name.into(), tmp, changes.len() as u64))
+}
+
+fn status_label(s: Status, lang: Lang) -> &'static str {
+    match (s, lang) {
+        (Status::Deltaker, Lang::Nb) => "deltaker",
+        (Status::Deltaker, Lang::En) => "participant",
+        (Status::UnderBehandling, Lang::Nb) => "under behandling",
+        (Status::UnderBehandling, Lang::En) => "application pending",
+        (Status::Kandidat, Lang::Nb) => "kandidat",
+        (Status::Kandidat, Lang::En) => "candidate",
+        (Status::Ekskludert, Lang::Nb) => "ekskludert",
+        (Status::Ekskludert, Lang::En) => "excluded",
+        (Status::IkkeTreff, Lang::Nb) => "ikke treff",
+        (Status::IkkeTreff, Lang::En) => "no match",
+    }
+}
+
+fn write_csv(out: &OutputDir, changes: &[&Change], lang: Lang) -> anyhow::Result<Staged> {
+    let mut w = writer(out.temp(CSV)?)?;
+    let head: [&str; 10] = match lang {
+        Lang::Nb => [
+            "Person-ID",
+            "NAV-kontor",
+            "Veileder",
+            "Endring",
+            "Status med A",
+            "Status med B",
+            "Regler lagt til",
+            "Regler falt bort",
+            "Begrunnelse med A",
+            "Begrunnelse med B",
+        ],
+        Lang::En => [
+            "Person ID",
+            "NAV office",
+            "Caseworker",
+            "Change",
+            "Status under A",
+            "Status under B",
+            "Rules added",
+            "Rules dropped",
+            "Explanation under A",
+            "Explanation under B",
+        ],
+    };
+    w.write_record(head)?;
+    for c in changes {
+        w.write_record([
+            id_cell(&c.person_id),
+            c.home.kontor.clone(),
+            c.home.veileder.clone().unwrap_or_default(),
+            c.kind.as_str().to_string(),
+            status_label(c.a.status, lang).to_string(),
+            status_label(c.b.status, lang).to_string(),
+            c.gained().join(", "),
+            c.lost().join(", "),
+            c.a.explanation.clone(),
+            c.b.explanation.clone(),
+        ])?;
+    }
+    done(w, CSV, changes.len() as u64)
+}
+
+type Key = (String, String, String);
+
+/// Per office (and the total, and one national `skjermet` line for kode 6): persons per status
+/// transition `a→b` among the persons whose status changed, and the persons changed at all,
+/// suppressed (1–4 hidden, and no sum of offices reveals one).
+fn office_table(homes: &BTreeMap<String, Home>, changes: &[Change]) -> BTreeMap<Key, Shown> {
+    let mut cells: BTreeMap<Key, u64> = BTreeMap::new();
+    let mut offices: BTreeSet<String> = BTreeSet::new();
+    for h in homes.values().filter(|h| !h.skjermet) {
+        offices.insert(h.kontor.clone());
+    }
+    let mut columns: BTreeSet<String> = BTreeSet::from(["endret".to_string()]);
+    for c in changes {
+        let unit = if c.home.skjermet {
+            ("skjermet".to_string(), "alle".to_string())
+        } else {
+            ("nav_kontor".to_string(), c.home.kontor.clone())
+        };
+        let mut add = |col: String| {
+            columns.insert(col.clone());
+            *cells
+                .entry((unit.0.clone(), unit.1.clone(), col.clone()))
+                .or_default() += 1;
+            if unit.0 != "skjermet" {
+                *cells
+                    .entry(("totalt".into(), "alle".into(), col))
+                    .or_default() += 1;
+            }
+        };
+        add("endret".into());
+        if c.kind == ChangeKind::Status {
+            add(format!("{}→{}", c.a.status.as_str(), c.b.status.as_str()));
+        }
+    }
+    let mut units: Vec<(String, String)> = vec![
+        ("totalt".into(), "alle".into()),
+        ("skjermet".into(), "alle".into()),
+    ];
+    units.extend(
+        offices
+            .iter()
+            .map(|o| ("nav_kontor".to_string(), o.clone())),
+    );
+    for (l, u) in &units {
+        for col in &columns {
+            cells
+                .entry((l.clone(), u.clone(), col.clone()))
+                .or_insert(0);
+        }
+    }
+    let mut t = Table::new(cells);
+    for col in &columns {
+        t.sum(
+            offices
+                .iter()
+                .map(|o| ("nav_kontor".to_string(), o.clone(), col.clone()))
+                .collect(),
+            ("totalt".into(), "alle".into(), col.clone()),
+        );
+    }
+    t.suppress()
+}
+
+fn write_offices(out: &OutputDir, shown: &BTreeMap<Key, Shown>) -> anyhow::Result<Staged> {
+    let mut w = writer(out.temp(KONTOR)?)?;
+    w.write_record(["nivå", "enhet", "endring", "personer"])?;
+    let order = |l: &str| {
+        ["totalt", "skjermet", "nav_kontor"]
+            .iter()
+            .position(|x| *x == l)
+    };
+    let mut rows: Vec<(&Key, &Shown)> = shown.iter().collect();
+    rows.sort_by_key(|((l, u, c), _)| (order(l), u.clone(), c != "endret", c.clone()));
+    for ((l, u, c), s) in &rows {
+        w.write_record([l.as_str(), u.as_str(), c.as_str(), &s.text()])?;
+    }
+    done(w, KONTOR, rows.len() as u64)
+}
+
+/// The rule owner's page: the headline, the transition matrix, the offices most affected and
+/// a few example persons per transition with both explanations.
+fn render_html(
+    args: &CompareArgs,
+    rules_a: &RuleSet,
+    rules_b: &RuleSet,
+    transitions: &BTreeMap<(Status, Status), u64>,
+    offices: &BTreeMap<Key, Shown>,
+    changes: &[&Change],
+) -> anyhow::Result<String> {
+    let lang = args.lang;
+    let count = |f: &dyn Fn(Status, Status) -> bool| -> u64 {
+        transitions
+            .iter()
+            .filter(|((a, b), _)| f(*a, *b))
+            .map(|(_, n)| n)
+            .sum()
+    };
+    let cand_a = count(&|a, _| a == Status::Kandidat);
+    let cand_b = count(&|_, b| b == Status::Kandidat);
+    let statuses = Status::ALL;
+    let matrix: Vec<(String, Vec<u64>)> = statuses
+        .iter()
+        .map(|a| {
+            (
+                status_label(*a, lang).to_string(),
+                statuses
+                    .iter()
+                    .map(|b| transitions.get(&(*a, *b)).copied().unwrap_or(0))
+                    .collect(),
+            )
+        })
+        .collect();
+    let mut affected: Vec<(String, String, u64)> = offices
+        .iter()
+        .filter(|((l, _, c), _)| l == "nav_kontor" && c == "endret")
+        .map(|((_, u, _), s)| (u.clone(), s.text(), s.value().unwrap_or(0)))
+        .filter(|(_, text, _)| text != "0")
+        .collect();
+    affected.sort_by(|x, y| y.2.cmp(&x.2).then_with(|| x.0.cmp(&y.0)));
+    affected.truncate(10);
+    // up to three example persons per transition (status changes first)
+    let mut examples: BTreeMap<(ChangeKind, &str, &str), Vec<&Change>> = BTreeMap::new();
+    for c in changes {
+        let v = examples
+            .entry((c.kind, c.a.status.as_str(), c.b.status.as_str()))
+            .or_default();
+        if v.len() < 3 {
+            v.push(c);
+        }
+    }
+    let examples: Vec<serde_json::Value> = examples
+        .into_iter()
+        .map(|((kind, _, _), cs)| {
+            serde_json::json!({
+                "tittel": format!("{}: {} → {}", kind.as_str(), status_label(cs[0].a.status, lang), status_label(cs[0].b.status, lang)),
+                "personer": cs.iter().map(|c| serde_json::json!({
+                    "id": c.person_id, "kontor": c.home.kontor,
+                    "lagt_til": c.gained().join(", "), "falt_bort": c.lost().join(", "),
+                    "a": c.a.explanation, "b": c.b.explanation,
+                })).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    let nb = lang == Lang::Nb;
+    let diff = cand_b as i64 - cand_a as i64;
+    let headline = match (nb, diff.signum()) {
+        (true, 1) => {
+            format!("Med regelsett B blir det {diff} flere kandidater ({cand_a} → {cand_b}).")
+        }
+        (true, -1) => format!(
+            "Med regelsett B blir det {} færre kandidater ({cand_a} → {cand_b}).",
+            -diff
+        ),
+        (true, _) => format!("Regelsett B gir like mange kandidater som A ({cand_a})."),
+        (false, 1) => format!("Rule set B gives {diff} more candidates ({cand_a} → {cand_b})."),
+        (false, -1) => format!(
+            "Rule set B gives {} fewer candidates ({cand_a} → {cand_b}).",
+            -diff
+        ),
+        (false, _) => format!("Rule set B gives as many candidates as A ({cand_a})."),
+    };
+    let mut env = minijinja::Environment::new();
+    env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+    env.add_template("endringer.html", include_str!("compare.html"))?;
+    Ok(env
+        .get_template("endringer.html")?
+        .render(minijinja::context! {
+            nb => nb,
+            dato => args.as_of.to_string(),
+            a => format!("{} ({})", rules_a.origin, &rules_a.hash()[..12]),
+            b => format!("{} ({})", rules_b.origin, &rules_b.hash()[..12]),
+            satt => args.set.clone(),
+            headline => headline,
+            statuses => statuses.iter().map(|s| status_label(*s, lang)).collect::<Vec<_>>(),
+            matrix => matrix,
+            kontorer => affected,
+            eksempler => examples,
+            endret => changes.len(),
+            versjon => env!("CARGO_PKG_VERSION"),
+        })?)
+}
+
+/// The summary on stderr: the transition matrix and the rules whose hits changed.
+pub fn summary_text(o: &CompareOutcome) -> String {
+    use std::fmt::Write as _;
+    let mut t = String::new();
+    let _ = writeln!(
+        t,
+        "kvp-scan: compared two rule sets on {} persons in {:.2} s",
+        o.persons,
+        o.elapsed.as_secs_f64()
+    );
+    let _ = write!(t, "  {:<18}", "A \\ B");
+    for s in Status::ALL {
+        let _ = write!(t, "{:>18}", s.as_str());
+    }
+    let _ = writeln!(t);
+    for a in Status::ALL {
+        let _ = write!(t, "  {:<18}", a.as_str());
+        for b in Status::ALL {
+            let n = o.transitions.get(&(a, b)).copied().unwrap_or(0);
+            let _ = write!(t, "{n:>18}");
+        }
+        let _ = writeln!(t);
+    }
+    let k = |kind| o.per_kind.get(&kind).copied().unwrap_or(0);
+    if o.per_kind.is_empty() {
+        let _ = writeln!(
+            t,
+            "  no change: every person has the same status, rules and explanation"
+        );
+    } else {
+        let _ = writeln!(
+            t,
+            "  changed: {} status, {} rules only, {} explanation wording only",
+            k(ChangeKind::Status),
+            k(ChangeKind::Regler),
+            k(ChangeKind::Forklaring)
+        );
+    }
+    for (rule, (a, b)) in &o.rules_changed {
+        let _ = writeln!(t, "  rule {rule:<28}{a:>8} → {b}");
+    }
+    t
+}

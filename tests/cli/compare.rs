@@ -1,0 +1,240 @@
+//! `compare`: two rule sets on the same data. Identical sets report no change; a lowered
+//! threshold gives exactly the transitions two separate scans give; a reworded explanation is
+//! counted apart; bad `--set` values are refused.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use datafusion::arrow::array::AsArray;
+
+use super::{AS_OF, kvp, list, read_batches, root, vurderinger};
+
+fn compare(out: &Path, extra: &[&str]) -> (i32, String) {
+    let a = kvp()
+        .args([
+            "compare",
+            "--data",
+            "testdata/demo",
+            "--as-of",
+            AS_OF,
+            "--threads",
+            "2",
+            "--out",
+        ])
+        .arg(out)
+        .args(extra)
+        .assert();
+    let o = a.get_output();
+    (
+        o.status.code().unwrap(),
+        String::from_utf8(o.stderr.clone()).unwrap(),
+    )
+}
+
+/// A copy of the shipped rules with one file edited.
+fn rules_with(dir: &Path, file: &str, edit: impl Fn(&str) -> String) -> PathBuf {
+    let to = dir.join("regler");
+    std::fs::create_dir_all(&to).unwrap();
+    for e in std::fs::read_dir(root().join("rules")).unwrap() {
+        let p = e.unwrap().path();
+        let mut text = std::fs::read_to_string(&p).unwrap();
+        if p.file_name().unwrap() == file {
+            let edited = edit(&text);
+            assert_ne!(edited, text, "the edit changed nothing");
+            text = edited;
+        }
+        std::fs::write(to.join(p.file_name().unwrap()), text).unwrap();
+    }
+    to
+}
+
+/// person → (kind, status A, status B, rules added, rules dropped) from endringer.parquet.
+type Rows = BTreeMap<String, (String, String, String, Vec<String>, Vec<String>)>;
+
+fn changes(out: &Path) -> Rows {
+    let mut rows = BTreeMap::new();
+    for b in read_batches(&out.join("endringer.parquet")) {
+        let s = |c: &str, i: usize| {
+            b.column_by_name(c)
+                .unwrap()
+                .as_string::<i32>()
+                .value(i)
+                .to_string()
+        };
+        for i in 0..b.num_rows() {
+            rows.insert(
+                s("person_id", i),
+                (
+                    s("endring", i),
+                    s("status_a", i),
+                    s("status_b", i),
+                    list(&b, "regler_lagt_til", i),
+                    list(&b, "regler_falt_bort", i),
+                ),
+            );
+        }
+    }
+    rows
+}
+
+#[test]
+fn identical_rule_sets_report_no_change() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("ut");
+    let (code, err) = compare(&out, &["--rules-b", "rules"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("no change"), "{err}");
+    assert!(changes(&out).is_empty());
+    let csv = std::fs::read_to_string(out.join("endringer.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 1, "{csv}");
+    let html = std::fs::read_to_string(out.join("endringer.html")).unwrap();
+    assert!(
+        html.contains("Regelsett B gir like mange kandidater som A (76)"),
+        "{html}"
+    );
+}
+
+/// `--set langtidsmottaker.min_maneder=5` gives exactly what two scans give: one with the
+/// shipped rules, one with a copy whose threshold is 5.
+#[test]
+fn a_lowered_threshold_equals_two_scans() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("ut");
+    let (code, err) = compare(&out, &["--set", "langtidsmottaker.min_maneder=5"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("rule langtidsmottaker"), "{err}");
+    let got = changes(&out);
+
+    let five = rules_with(tmp.path(), "langtidsmottaker.toml", |t| {
+        t.replacen(
+            "[parametre.min_maneder]\nbeskrivelse = \"Minste antall måneder med økonomisk stønad i vinduet\"\nverdi = 6",
+            "[parametre.min_maneder]\nbeskrivelse = \"Minste antall måneder med økonomisk stønad i vinduet\"\nverdi = 5",
+            1,
+        )
+    });
+    let a = super::scan("testdata/demo", &[]);
+    let b = super::scan("testdata/demo", &["--rules", five.to_str().unwrap()]);
+    let (va, vb) = (vurderinger(&a.out), vurderinger(&b.out));
+    let skjermet: BTreeSet<String> = read_batches(&a.out.join("skjermet.parquet"))
+        .iter()
+        .flat_map(|b| {
+            let ids = b.column_by_name("person_id").unwrap().as_string::<i32>();
+            (0..b.num_rows())
+                .map(|i| ids.value(i).to_string())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let mut want = BTreeMap::new();
+    for (id, ra) in &va {
+        let rb = &vb[id];
+        let rules = |r: &super::Row| -> BTreeSet<String> {
+            r.treff.union(&r.eksklusjoner).cloned().collect()
+        };
+        let kind = if ra.status != rb.status {
+            "status"
+        } else if rules(ra) != rules(rb) {
+            "regler"
+        } else {
+            continue;
+        };
+        if skjermet.contains(id) {
+            continue; // in skjermet_endringer.parquet
+        }
+        want.insert(
+            id.clone(),
+            (kind.to_string(), ra.status.clone(), rb.status.clone()),
+        );
+    }
+    let got_structural: BTreeMap<String, (String, String, String)> = got
+        .iter()
+        .filter(|(_, r)| r.0 != "forklaring")
+        .map(|(id, r)| (id.clone(), (r.0.clone(), r.1.clone(), r.2.clone())))
+        .collect();
+    assert!(!want.is_empty());
+    assert_eq!(got_structural, want);
+    // every person who changed status gained langtidsmottaker
+    for (_, r) in got.iter().filter(|(_, r)| r.0 == "status") {
+        assert_eq!(r.3, ["langtidsmottaker"]);
+    }
+    // the threshold appears in the explanation: the other long-term recipients change wording
+    assert!(got.values().any(|r| r.0 == "forklaring"));
+    let kontor = std::fs::read_to_string(out.join("endringer_kontor.csv")).unwrap();
+    assert!(
+        kontor.contains(&format!("totalt;alle;endret;{}", got.len())),
+        "{kontor}"
+    );
+    let m: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(m["regelsett_a"]["sha256"], m["regelsett_b"]["sha256"]);
+    assert_eq!(m["overstyrt_i_b"][0], "langtidsmottaker.min_maneder=5");
+}
+
+#[test]
+fn a_reworded_explanation_is_counted_apart() {
+    let tmp = tempfile::tempdir().unwrap();
+    let reworded = rules_with(tmp.path(), "langtidsmottaker.toml", |t| {
+        t.replacen(
+            "Langtidsmottakere er en hovedmålgruppe",
+            "Langtidsmottakere er den viktigste målgruppen",
+            1,
+        )
+    });
+    let out = tmp.path().join("ut");
+    let (code, err) = compare(&out, &["--rules-b", reworded.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("changed: 0 status, 0 rules only, "), "{err}");
+    let got = changes(&out);
+    assert!(!got.is_empty());
+    assert!(got.values().all(|r| r.0 == "forklaring" && r.1 == r.2));
+    let m: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
+    assert_ne!(m["regelsett_a"]["sha256"], m["regelsett_b"]["sha256"]);
+}
+
+#[test]
+fn bad_overrides_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("ut");
+    for (set, says) in [
+        ("ukjent.min_maneder=5", "no rule `ukjent`"),
+        ("langtidsmottaker.ukjent=5", "has no parameter `ukjent`"),
+        (
+            "langtidsmottaker.min_maneder=fem",
+            "is not of the parameter's type",
+        ),
+        ("langtidsmottaker", "expected RULE.PARAM=VALUE"),
+    ] {
+        let (code, err) = compare(&out, &["--set", set]);
+        assert_eq!(code, 2, "{set}");
+        assert!(err.contains(says), "{set}: {err}");
+    }
+    assert!(!out.exists());
+}
+
+#[test]
+fn pseudonymised_comparison_shows_no_raw_id() {
+    let tmp = tempfile::tempdir().unwrap();
+    let key = tmp.path().join("key");
+    std::fs::write(&key, "0123456789abcdef0123456789abcdef").unwrap();
+    let out = tmp.path().join("ut");
+    let (code, err) = compare(
+        &out,
+        &[
+            "--set",
+            "langtidsmottaker.min_maneder=5",
+            "--pseudonymize",
+            key.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let got = changes(&out);
+    assert!(got.keys().all(|id| id.len() == 64));
+    let ids = vurderinger(&super::scan("testdata/demo", &[]).out);
+    for f in ["endringer.csv", "endringer.html", "endringer_kontor.csv"] {
+        let text = std::fs::read_to_string(out.join(f)).unwrap();
+        assert!(
+            ids.keys().all(|id| !text.contains(id.as_str())),
+            "{f} holds a raw id"
+        );
+    }
+}
