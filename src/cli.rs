@@ -313,6 +313,17 @@ pub enum RulesCmd {
     Test {
         #[arg(long)]
         rules: Option<PathBuf>,
+        /// Also report what the examples exercise: each condition true and false, each dated
+        /// parameter value, `uavklart`, each status.
+        #[arg(long)]
+        coverage: bool,
+        /// With --coverage: fail when a rule, or the statuses, are covered below this percentage.
+        #[arg(long, value_name = "PERCENT", requires = "coverage",
+              value_parser = |s: &str| parse_bounded(s, 0, 100))]
+        min: Option<usize>,
+        /// With --coverage: also write the coverage as JSON to this file.
+        #[arg(long, value_name = "FILE", requires = "coverage")]
+        coverage_json: Option<PathBuf>,
     },
     /// List the rules with their kind, legal basis and parameters in force.
     List {
@@ -684,7 +695,13 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Rules {
-            command: RulesCmd::Test { rules },
+            command:
+                RulesCmd::Test {
+                    rules,
+                    coverage,
+                    min,
+                    coverage_json,
+                },
         } => {
             let set = scan::load_rules(rules.as_deref(), today()).await?;
             let results = examples::run_all(&set).await;
@@ -707,6 +724,25 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .collect::<Vec<_>>();
             if !rules_without.is_empty() {
                 println!("rules without example cases: {}", rules_without.join(", "));
+            }
+            if coverage {
+                let c = crate::rules::coverage::coverage(&set, &results);
+                print!("{}", c.table());
+                if let Some(path) = &coverage_json {
+                    let mut bytes = serde_json::to_vec_pretty(&c)?;
+                    bytes.push(b'\n');
+                    std::fs::write(path, bytes)
+                        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+                }
+                if let Some(min) = min
+                    && c.lowest() < min as f64
+                {
+                    println!("{} passed, {} failed", results.len() - failed, failed);
+                    anyhow::bail!(
+                        "coverage {:.1}% is below --min {min}%: add examples for the untested items above",
+                        c.lowest()
+                    );
+                }
             }
             println!("{} passed, {} failed", results.len() - failed, failed);
             if failed > 0 || !rules_without.is_empty() {

@@ -38,6 +38,21 @@ pub struct CaseResult {
     pub name: String,
     pub location: String,
     pub failure: Option<String>,
+    /// What the case exercised (when it ran), for `rules test --coverage`.
+    pub observed: Option<Observed>,
+}
+
+/// What one example case exercised of its rule and of the rule set.
+#[derive(Debug, Clone)]
+pub struct Observed {
+    pub outcome: Expected,
+    /// The example person's status under the whole rule set.
+    pub status: crate::rules::Status,
+    /// The rule's conditions with their outcome (when the person is in the rule's scope).
+    pub krav: Vec<(String, bool)>,
+    pub as_of: chrono::NaiveDate,
+    /// Parameters the case overrides (their dated values are not exercised by it).
+    pub overridden: Vec<String>,
 }
 
 /// Builds the example's dataset through the same validation as a real export.
@@ -91,7 +106,7 @@ pub fn example_dataset(ex: &Example, as_of: chrono::NaiveDate) -> Result<Dataset
     })
 }
 
-async fn run_case(rules: &RuleSet, rule: &Rule, ex: &Example) -> Result<(), String> {
+async fn run_case(rules: &RuleSet, rule: &Rule, ex: &Example) -> Result<Observed, String> {
     let as_of = rows::parse_date(&ex.skanningsdato).ok_or("skanningsdato is not a date")?;
     let data = example_dataset(ex, as_of)?;
     let engine = Engine::new(
@@ -185,7 +200,34 @@ async fn run_case(rules: &RuleSet, rule: &Rule, ex: &Example) -> Result<(), Stri
     if let Some(single) = single {
         same_with_other_dates(rules, rule, ex, as_of, &overrides, single).await?;
     }
-    Ok(())
+    // the conditions, as `explain` sees them: one person evaluated
+    let person = ex
+        .person
+        .get("person_id")
+        .and_then(|v| v.as_str())
+        .unwrap_or(EXAMPLE_PERSON)
+        .to_string();
+    let mut verdicts = Vec::new();
+    engine
+        .evaluate(rules, &planned, Lang::Nb, Some(&person), |v| {
+            verdicts.push(v);
+            Ok(())
+        })
+        .await
+        .map_err(|e| format!("{e:#}"))?;
+    let v = verdicts.pop().ok_or("the example person got no verdict")?;
+    Ok(Observed {
+        outcome,
+        status: v.status,
+        krav: v
+            .krav
+            .iter()
+            .filter(|k| k.rule == rule.id)
+            .map(|k| (k.krav.clone(), k.oppfylt))
+            .collect(),
+        as_of,
+        overridden: ex.parametre.keys().cloned().collect(),
+    })
 }
 
 /// The rule's rows for the example's date must not change when the session also holds a date a
@@ -296,12 +338,16 @@ pub async fn run_all(rules: &RuleSet) -> Vec<CaseResult> {
                 Some((l, c)) => format!("{}:{l}:{c}", rule.source.path),
                 None => rule.source.path.clone(),
             };
-            let failure = run_case(rules, rule, ex).await.err();
+            let (failure, observed) = match run_case(rules, rule, ex).await {
+                Ok(o) => (None, Some(o)),
+                Err(e) => (Some(e), None),
+            };
             results.push(CaseResult {
                 rule: rule.id.clone(),
                 name: ex.navn.clone(),
                 location,
                 failure,
+                observed,
             });
         }
     }

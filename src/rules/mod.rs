@@ -6,6 +6,7 @@
 //! and [`examples`].
 
 pub mod check;
+pub mod coverage;
 pub mod diagnostic;
 pub mod examples;
 pub mod template;

@@ -238,3 +238,76 @@ fn pseudonymised_comparison_shows_no_raw_id() {
         );
     }
 }
+
+/// `rules test --coverage`: the shipped rules' examples exercise every condition both ways,
+/// every parameter value, `uavklart` and every status; a rule whose example never sees its
+/// condition false fails `--min 100` and names the item.
+#[test]
+fn rule_coverage_from_the_examples() {
+    let tmp = tempfile::tempdir().unwrap();
+    let json = tmp.path().join("dekning.json");
+    let a = kvp()
+        .args([
+            "rules",
+            "test",
+            "--coverage",
+            "--min",
+            "100",
+            "--coverage-json",
+        ])
+        .arg(&json)
+        .assert()
+        .success();
+    let out = String::from_utf8(a.get_output().stdout.clone()).unwrap();
+    assert!(out.contains("statuses reached: 5/5"), "{out}");
+    assert!(!out.contains("untested"), "{out}");
+    let c: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    assert_eq!(c["prosent"], 100.0);
+    let lang = c["regler"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["regel"] == "langtidsmottaker")
+        .unwrap();
+    let items: Vec<&str> = lang["punkter"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["hva"].as_str().unwrap())
+        .collect();
+    for want in [
+        "krav.min_maneder.sann",
+        "krav.min_maneder.usann",
+        "krav.nylig.usann",
+    ] {
+        assert!(items.contains(&want), "{items:?}");
+    }
+
+    let a = kvp()
+        .args([
+            "rules",
+            "test",
+            "--rules",
+            "testdata/regler_med_feil/udekket",
+            "--coverage",
+            "--min",
+            "100",
+        ])
+        .assert()
+        .code(2);
+    let out = String::from_utf8(a.get_output().stdout.clone()).unwrap();
+    let err = String::from_utf8(a.get_output().stderr.clone()).unwrap();
+    assert!(out.contains("untested: krav.voksen.usann"), "{out}");
+    assert!(err.contains("below --min 100%"), "{err}");
+    // without --min the same report passes
+    kvp()
+        .args([
+            "rules",
+            "test",
+            "--rules",
+            "testdata/regler_med_feil/udekket",
+            "--coverage",
+        ])
+        .assert()
+        .success();
+}
