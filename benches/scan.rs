@@ -1,7 +1,7 @@
 //! Criterion benches: the full scan and the 52-week offer audit at 10 000 persons and at
 //! national scale (150 000 persons, 5 years), the scan floor (reading the columns once),
-//! loading + planning the rule set alone, and `import kostra` of one reporting year's 11F and
-//! 11CF files of the same population. Data is generated in setup (not timed).
+//! loading + planning the rule set alone, `compare` with one threshold lowered, and
+//! `import kostra` of one reporting year's 11F and 11CF files of the same population. Data is generated in setup (not timed).
 //!
 //! Run: `cargo bench --bench scan` (KVP_BENCH_SKIP_NATIONAL=1 leaves out the national scale).
 
@@ -96,6 +96,23 @@ fn benches(c: &mut Criterion) {
                     pseudonymize: None,
                 };
                 rt.block_on(scan(args)).unwrap()
+            })
+        });
+        // the same data under the shipped rules and with one threshold lowered
+        g.bench_function(format!("compare_min_maneder_5_{persons}"), |b| {
+            b.iter(|| {
+                let args = kvp_scan::compare::CompareArgs {
+                    data: data.clone(),
+                    out: tmp.path().join(format!("compare_{persons}")),
+                    as_of: as_of(),
+                    rules_a: None,
+                    rules_b: None,
+                    set: vec!["langtidsmottaker.min_maneder=5".into()],
+                    lang: Lang::Nb,
+                    engine: EngineOptions::default(),
+                    pseudonymize: None,
+                };
+                rt.block_on(kvp_scan::compare::run(&args)).unwrap()
             })
         });
         // one reporting year of KOSTRA files (≈130 000 11F records at national scale)

@@ -9,7 +9,9 @@ pub struct Browser {
 }
 
 impl Browser {
-    /// The browser, or None when `KVP_SCAN_SKIP_BROWSER` is set; missing otherwise is a failure.
+    /// The browser, or None (the page test is skipped with a visible notice) when none is
+    /// found, so `cargo test` passes on a fresh machine; with `KVP_SCAN_REQUIRE_BROWSER=1`
+    /// (as `.ci/run` sets after installing Chromium) a missing browser is a failure.
     pub fn require() -> Option<Browser> {
         let found = std::env::var("KVP_SCAN_CHROMIUM")
             .map(PathBuf::from)
@@ -29,14 +31,17 @@ impl Browser {
                 bin,
                 profile: tempfile::tempdir().unwrap(),
             }),
-            None if std::env::var("KVP_SCAN_SKIP_BROWSER").is_ok() => {
-                eprintln!("KVP_SCAN_SKIP_BROWSER set: browser test skipped");
+            None if std::env::var("KVP_SCAN_REQUIRE_BROWSER").is_ok_and(|v| v == "1") => panic!(
+                "KVP_SCAN_REQUIRE_BROWSER=1 but no headless Chromium was found: install Debian's \
+                 `chromium` (.ci/run does) or point KVP_SCAN_CHROMIUM at a browser"
+            ),
+            None => {
+                eprintln!(
+                    "NOTICE: no headless Chromium found; the page is not rendered in a browser \
+                     (install Debian's `chromium`, or set KVP_SCAN_CHROMIUM; CI requires it)"
+                );
                 None
             }
-            None => panic!(
-                "headless Chromium is needed for this test: install Debian's `chromium` \
-                 (.ci/run does), point KVP_SCAN_CHROMIUM at a browser, or set KVP_SCAN_SKIP_BROWSER=1"
-            ),
         }
     }
 
