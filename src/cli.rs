@@ -609,7 +609,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Explain(x) => {
             let args = crate::explain::ExplainArgs {
                 data: x.eval.data,
-                person: x.person,
+                // pasted ids often carry spaces
+                person: x.person.trim().to_string(),
                 as_of: x.eval.as_of.unwrap_or_else(today),
                 rules: x.eval.rules,
                 lang: x.eval.lang,

@@ -137,8 +137,17 @@ pub async fn run(args: &ExplainArgs) -> anyhow::Result<Explanation> {
         })
         .await?;
     let v = verdicts.pop().ok_or_else(|| {
+        let id = args.person.as_str();
+        let digits = id.bytes().all(|b| b.is_ascii_digit());
+        let hint = if digits && id.len() == 10 {
+            " The id has 10 digits; a fødselsnummer has 11: was a leading zero lost (e.g. in Excel)?"
+        } else if digits && id.len() != 11 && id.len() != 12 {
+            " The id is all digits but neither 11 (fødselsnummer) nor 12 (DUF) long."
+        } else {
+            ""
+        };
         anyhow::anyhow!(
-            "the person is not in personer (or its personer row was set aside; see datakvalitet.csv from a scan)"
+            "the person is not in personer (or its personer row was set aside; see datakvalitet.csv from a scan).{hint}"
         )
     })?;
     if v.facts.skjermet() {

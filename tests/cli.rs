@@ -930,6 +930,41 @@ fn explain_of_an_unknown_person_is_an_error() {
     let (out, code) = explain("00000000000", &[]);
     assert_eq!(code, 2);
     assert!(out.is_empty());
+    // a pasted id with spaces is found; one that lost its leading zero is explained
+    let e = &expected()[0];
+    assert_eq!(explain(&format!("  {} ", e.person_id), &[]).1, 0);
+    let a = kvp()
+        .args([
+            "explain",
+            "--data",
+            "testdata/fixtures",
+            "--as-of",
+            AS_OF,
+            "--person",
+            "1019012345",
+        ])
+        .assert()
+        .code(2);
+    let err = String::from_utf8(a.get_output().stderr.clone()).unwrap();
+    assert!(err.contains("leading zero lost"), "{err}");
+}
+
+#[test]
+fn a_csv_instead_of_a_parquet_table_is_named() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("personer.csv"), "person_id\n").unwrap();
+    let a = kvp()
+        .args(["scan", "--data"])
+        .arg(tmp.path())
+        .args(["--out"])
+        .arg(tmp.path().join("ut"))
+        .assert()
+        .code(2);
+    let err = String::from_utf8(a.get_output().stderr.clone()).unwrap();
+    assert!(
+        err.contains("the folder has personer.csv: the tables must be Parquet"),
+        "{err}"
+    );
 }
 
 #[test]

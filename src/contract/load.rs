@@ -32,9 +32,14 @@ pub enum LoadError {
     #[error("data directory {0} does not exist or is not a directory")]
     NoDataDir(PathBuf),
     #[error(
-        "required table `{table}` is missing in {dir}: expected {table}.parquet or a folder {table}/ of Parquet part files"
+        "required table `{table}` is missing in {dir}: expected {table}.parquet or a folder {table}/ of Parquet part files{hint}"
     )]
-    MissingTable { table: &'static str, dir: PathBuf },
+    MissingTable {
+        table: &'static str,
+        dir: PathBuf,
+        /// what the folder holds instead, when that explains it
+        hint: String,
+    },
     #[error(
         "table `{table}` is given twice in {dir}: both {table}.parquet and the folder {table}/ exist"
     )]
@@ -808,9 +813,16 @@ pub fn load_dir(dir: &Path, as_of: NaiveDate) -> Result<Dataset, LoadError> {
     let layout = discover(dir)?;
     for spec in super::TABLES {
         if spec.required && !layout.files.contains_key(spec.name) {
+            let other = ["csv", "xlsx", "txt", "json"]
+                .iter()
+                .map(|ext| format!("{}.{ext}", spec.name))
+                .find(|f| dir.join(f).exists());
             return Err(LoadError::MissingTable {
                 table: spec.name,
                 dir: dir.to_path_buf(),
+                hint: other
+                    .map(|f| format!(" (the folder has {f}: the tables must be Parquet; KOSTRA 11F/11CF files go through `kvp-scan import kostra`)"))
+                    .unwrap_or_default(),
             });
         }
     }
