@@ -47,13 +47,34 @@ pub struct CompareArgs {
     pub pseudonymize: Option<crate::pseudonym::Pseudonymizer>,
 }
 
-/// What one rule set says about one person, reduced to what a comparison needs.
+/// What one rule set says about one person, reduced to what a comparison needs (moved out
+/// of the verdict, not copied).
 #[derive(Debug, Clone, PartialEq)]
 struct Outcome {
     status: Status,
-    /// candidate rules and exclusions that fired
-    rules: BTreeSet<String>,
-    explanation: String,
+    /// candidate rules and exclusions that fired, sorted
+    rules: Vec<String>,
+    sentences: Vec<String>,
+}
+
+impl Outcome {
+    fn of(v: &mut Verdict) -> Outcome {
+        let mut rules = std::mem::take(&mut v.treff);
+        rules.append(&mut v.eksklusjoner);
+        rules.sort();
+        Outcome {
+            status: v.status,
+            rules,
+            sentences: std::mem::take(&mut v.begrunnelse)
+                .into_iter()
+                .map(|e| e.text)
+                .collect(),
+        }
+    }
+
+    fn explanation(&self) -> String {
+        self.sentences.join(" ")
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -96,20 +117,20 @@ pub struct Change {
 }
 
 impl Change {
+    /// Rules (sorted lists) under B and not A.
     fn gained(&self) -> Vec<&str> {
-        self.b
-            .rules
-            .difference(&self.a.rules)
-            .map(String::as_str)
-            .collect()
+        only_in(&self.b.rules, &self.a.rules)
     }
     fn lost(&self) -> Vec<&str> {
-        self.a
-            .rules
-            .difference(&self.b.rules)
-            .map(String::as_str)
-            .collect()
+        only_in(&self.a.rules, &self.b.rules)
     }
+}
+
+fn only_in<'a>(x: &'a [String], y: &[String]) -> Vec<&'a str> {
+    x.iter()
+        .filter(|r| y.binary_search(r).is_err())
+        .map(String::as_str)
+        .collect()
 }
 
 /// What the summary on stderr and the tests read.
@@ -168,18 +189,13 @@ async fn outcomes(
     rules: &RuleSet,
     set: &HashMap<String, BTreeMap<String, ParamValue>>,
     lang: Lang,
-    mut each: impl FnMut(&Verdict, Outcome) + Send,
+    mut each: impl FnMut(Verdict, Outcome) -> anyhow::Result<()> + Send,
 ) -> anyhow::Result<()> {
     let planned = engine.plan_rules(rules, set).await?;
     engine
-        .evaluate(rules, &planned, lang, None, |v| {
-            let o = Outcome {
-                status: v.status,
-                rules: v.treff.iter().chain(&v.eksklusjoner).cloned().collect(),
-                explanation: v.sentences().join(" "),
-            };
-            each(&v, o);
-            Ok(())
+        .evaluate(rules, &planned, lang, None, |mut v| {
+            let o = Outcome::of(&mut v);
+            each(v, o)
         })
         .await?;
     Ok(())
@@ -195,56 +211,61 @@ pub async fn run(args: &CompareArgs) -> anyhow::Result<CompareOutcome> {
     let set_b = overrides(&rules_b, &args.set, args.as_of)?;
     let data = load_dir(&args.data, args.as_of)?;
     // one session: the data and its facts, then each rule set planned and evaluated on it
-    let engine = Engine::new(&data, args.as_of, &args.engine).await?;
-    let mut a: HashMap<String, Outcome> = HashMap::new();
-    let mut homes: BTreeMap<String, Home> = BTreeMap::new();
+    let engine = Engine::new(&data, args.as_of, &args.engine)
+        .await?
+        .with_rule_memo();
+    // verdicts come in the same order (office, caseworker, person) under both rule sets: the
+    // i-th verdict under B is the i-th person under A
+    let mut a: Vec<(String, Home, Outcome)> = Vec::new();
     let pseudo = args.pseudonymize.as_ref();
-    let id_of = |id: &str| pseudo.map_or_else(|| id.to_string(), |p| p.person(id));
     outcomes(&engine, &rules_a, &HashMap::new(), args.lang, |v, o| {
-        let id = id_of(&v.facts.person_id);
-        homes.insert(
-            id.clone(),
-            Home {
-                kontor: v.facts.nav_kontor.clone(),
-                veileder: v.facts.veileder.clone(),
-                skjermet: v.facts.skjermet(),
-            },
-        );
-        a.insert(id, o);
+        let home = Home {
+            skjermet: v.facts.skjermet(),
+            kontor: v.facts.nav_kontor,
+            veileder: v.facts.veileder,
+        };
+        a.push((v.facts.person_id, home, o));
+        Ok(())
     })
     .await?;
     let mut changes = Vec::new();
     let mut transitions: BTreeMap<(Status, Status), u64> = BTreeMap::new();
     let mut rule_counts: BTreeMap<String, (u64, u64)> = BTreeMap::new();
-    for o in a.values() {
+    for (_, _, o) in &a {
         for r in &o.rules {
             rule_counts.entry(r.clone()).or_default().0 += 1;
         }
     }
+    let persons = a.len() as u64;
+    let mut homes: Vec<Home> = Vec::with_capacity(a.len());
+    let mut next = a.into_iter();
     outcomes(&engine, &rules_b, &set_b, args.lang, |v, b| {
-        let id = id_of(&v.facts.person_id);
         for r in &b.rules {
             rule_counts.entry(r.clone()).or_default().1 += 1;
         }
-        let Some(a) = a.remove(&id) else { return };
+        let (id, home, a) = next
+            .next()
+            .filter(|(id, _, _)| *id == v.facts.person_id)
+            .context("the two rule sets' verdicts came in another order")?;
+        homes.push(home.clone());
         *transitions.entry((a.status, b.status)).or_default() += 1;
         let kind = if a.status != b.status {
             ChangeKind::Status
         } else if a.rules != b.rules {
             ChangeKind::Regler
-        } else if a.explanation != b.explanation {
+        } else if a.sentences != b.sentences {
             ChangeKind::Forklaring
         } else {
-            return;
+            return Ok(());
         };
-        let home = homes[&id].clone();
         changes.push(Change {
-            person_id: id,
+            person_id: pseudo.map_or(id, |p| p.person(&v.facts.person_id)),
             home,
             kind,
             a,
             b,
         });
+        Ok(())
     })
     .await?;
     changes.sort_by(|x, y| {
@@ -307,7 +328,7 @@ pub async fn run(args: &CompareArgs) -> anyhow::Result<CompareOutcome> {
         .filter(|(_, (x, y))| x != y)
         .collect();
     Ok(CompareOutcome {
-        persons: homes.len() as u64,
+        persons,
         transitions,
         per_kind,
         rules_changed,
@@ -375,8 +396,8 @@ fn write_parquet(out: &OutputDir, name: &str, changes: &[&Change]) -> anyhow::Re
         strs(&|c| Some(c.b.status.as_str().into())),
         lists(&|c| c.gained()),
         lists(&|c| c.lost()),
-        strs(&|c| Some(c.a.explanation.clone())),
-        strs(&|c| Some(c.b.explanation.clone())),
+        strs(&|c| Some(c.a.explanation())),
+        strs(&|c| Some(c.b.explanation())),
     ];
     let batch = RecordBatch::try_new(schema.clone(), cols)?;
     let mut w = ArrowWriter::try_new(out.temp(name)?, schema, None)?;
@@ -440,8 +461,8 @@ fn write_csv(out: &OutputDir, changes: &[&Change], lang: Lang) -> anyhow::Result
             status_label(c.b.status, lang).to_string(),
             c.gained().join(", "),
             c.lost().join(", "),
-            c.a.explanation.clone(),
-            c.b.explanation.clone(),
+            c.a.explanation(),
+            c.b.explanation(),
         ])?;
     }
     done(w, CSV, changes.len() as u64)
@@ -452,10 +473,10 @@ type Key = (String, String, String);
 /// Per office (and the total, and one national `skjermet` line for kode 6): persons per status
 /// transition `a→b` among the persons whose status changed, and the persons changed at all,
 /// suppressed (1–4 hidden, and no sum of offices reveals one).
-fn office_table(homes: &BTreeMap<String, Home>, changes: &[Change]) -> BTreeMap<Key, Shown> {
+fn office_table(homes: &[Home], changes: &[Change]) -> BTreeMap<Key, Shown> {
     let mut cells: BTreeMap<Key, u64> = BTreeMap::new();
     let mut offices: BTreeSet<String> = BTreeSet::new();
-    for h in homes.values().filter(|h| !h.skjermet) {
+    for h in homes.iter().filter(|h| !h.skjermet) {
         offices.insert(h.kontor.clone());
     }
     let mut columns: BTreeSet<String> = BTreeSet::from(["endret".to_string()]);
@@ -585,7 +606,7 @@ fn render_html(
                 "personer": cs.iter().map(|c| serde_json::json!({
                     "id": c.person_id, "kontor": c.home.kontor,
                     "lagt_til": c.gained().join(", "), "falt_bort": c.lost().join(", "),
-                    "a": c.a.explanation, "b": c.b.explanation,
+                    "a": c.a.explanation(), "b": c.b.explanation(),
                 })).collect::<Vec<_>>(),
             })
         })

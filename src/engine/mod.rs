@@ -81,6 +81,10 @@ pub struct PlannedRule<'a> {
     /// None when a table the rule needs is missing from the export.
     pub frame: Option<DataFrame>,
     pub params: BTreeMap<String, crate::rules::ParamValue>,
+    /// Everything the rule's rendered rows depend on in this session: its SQL, parameters,
+    /// texts and kind, and the fingerprints of the rules whose views it reads. Equal
+    /// fingerprints in one session give equal rows (see [`Engine::with_rule_memo`]).
+    pub fingerprint: u64,
 }
 
 /// A person's key facts, as written to `vurderinger`.
@@ -233,9 +237,39 @@ pub struct Engine {
     ytelser_present: bool,
     /// Threads for the work done outside DataFusion (rendering).
     threads: usize,
+    /// Rendered rows per (rule fingerprint, language), kept when a session evaluates
+    /// several rule sets (`compare`): a rule unchanged between two is not run twice.
+    memo: Option<std::sync::Mutex<HashMap<(u64, Lang), RuleRows>>>,
 }
 
+/// A rule's fingerprint in a session (see [`PlannedRule::fingerprint`]).
+fn fingerprint(
+    rule: &Rule,
+    params: &BTreeMap<String, crate::rules::ParamValue>,
+    earlier: &[(String, u64)],
+) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    (&rule.id, &rule.sql, &rule.template_nb, &rule.template_en).hash(&mut h);
+    (&rule.title_nb, &rule.title_en, &rule.krever).hash(&mut h);
+    let rest = format!("{:?}{:?}{params:?}", rule.hjemmel, rule.gir_status);
+    (rule.kind.as_str(), rest).hash(&mut h);
+    for k in &rule.krav {
+        (&k.name, &k.nb, &k.en).hash(&mut h);
+    }
+    for (view, fp) in earlier {
+        if rule.sql.contains(view.as_str()) {
+            (view, fp).hash(&mut h);
+        }
+    }
+    h.finish()
+}
+
+/// A rule's rendered rows (person id, row), kept for reuse.
+type RuleRows = Arc<Vec<(String, Rendered)>>;
+
 /// What one row of a rule's result gave: a fired rule's sentence or a condition's text.
+#[derive(Clone)]
 enum Rendered {
     Hit(String),
     Krav(KravCheck),
@@ -627,7 +661,15 @@ impl Engine {
             missing: data.missing_tables(),
             ytelser_present: data.tables["ytelser"].present,
             threads: opts.target_partitions.max(1),
+            memo: None,
         })
+    }
+
+    /// Keeps every rule's rendered rows until the next evaluation in the session, which uses
+    /// (and takes) the rows of each rule whose fingerprint is unchanged instead of running it.
+    pub fn with_rule_memo(mut self) -> Engine {
+        self.memo = Some(Default::default());
+        self
     }
 
     pub fn context(&self) -> &SessionContext {
@@ -685,11 +727,14 @@ impl Engine {
         overrides: &HashMap<String, BTreeMap<String, crate::rules::ParamValue>>,
     ) -> Result<Vec<PlannedRule<'a>>, EngineError> {
         let mut planned = Vec::new();
+        let mut fingerprints: Vec<(String, u64)> = Vec::new();
         for (index, rule) in rules.rules.iter().enumerate() {
             let mut params = rule.params_at(self.as_of);
             if let Some(o) = overrides.get(&rule.id) {
                 params.extend(o.iter().map(|(k, v)| (k.clone(), v.clone())));
             }
+            let fingerprint = fingerprint(rule, &params, &fingerprints);
+            fingerprints.push((rule.view_name(), fingerprint));
             let df = self.plan_sql(rule, &params).await?;
             // Other rules see only the persons the rule fires for: all its conditions hold.
             self.ctx.deregister_table(rule.view_name())?;
@@ -701,6 +746,7 @@ impl Engine {
                 index,
                 frame: decidable.then_some(df),
                 params,
+                fingerprint,
             });
         }
         Ok(planned)
@@ -717,27 +763,41 @@ impl Engine {
     ) -> Result<(Hits, NearMisses), EngineError> {
         let started = std::time::Instant::now();
         let decidable: Vec<&PlannedRule> = planned.iter().filter(|p| p.frame.is_some()).collect();
-        let results = futures::future::try_join_all(decidable.iter().map(|p| async move {
-            let df = p.frame.clone().expect("decidable");
-            let rule_started = std::time::Instant::now();
-            let batches = match only {
-                // One person: filter before the rule's rows are collected.
-                Some(o) => {
-                    df.filter(col("person_id").eq(datafusion::prelude::lit(o)))?
-                        .collect()
-                        .await?
-                }
-                None => df.collect().await?,
-            };
-            debug!(
-                rule = %p.rule.id,
-                rows = batches.iter().map(|b| b.num_rows()).sum::<usize>(),
-                elapsed_ms = rule_started.elapsed().as_millis() as u64,
-                "rule queried"
-            );
-            Ok::<_, DataFusionError>(batches)
-        }))
-        .await?;
+        // rules whose rows this session has rendered already (same fingerprint) are not run
+        let memo = self.memo.as_ref().filter(|_| only.is_none());
+        let remembered: Vec<Option<RuleRows>> = decidable
+            .iter()
+            .map(|p| {
+                // taken: the next evaluation with the same rule uses them, once
+                let mut m = memo?.lock().expect("memo lock");
+                m.remove(&(p.fingerprint, lang))
+            })
+            .collect();
+        let todo: Vec<usize> = (0..decidable.len())
+            .filter(|w| remembered[*w].is_none())
+            .collect();
+        let results =
+            futures::future::try_join_all(todo.iter().map(|w| decidable[*w]).map(|p| async move {
+                let df = p.frame.clone().expect("decidable");
+                let rule_started = std::time::Instant::now();
+                let batches = match only {
+                    // One person: filter before the rule's rows are collected.
+                    Some(o) => {
+                        df.filter(col("person_id").eq(datafusion::prelude::lit(o)))?
+                            .collect()
+                            .await?
+                    }
+                    None => df.collect().await?,
+                };
+                debug!(
+                    rule = %p.rule.id,
+                    rows = batches.iter().map(|b| b.num_rows()).sum::<usize>(),
+                    elapsed_ms = rule_started.elapsed().as_millis() as u64,
+                    "rule queried"
+                );
+                Ok::<_, DataFusionError>(batches)
+            }))
+            .await?;
         let queried = started.elapsed();
 
         let env = template::environment(lang);
@@ -747,8 +807,8 @@ impl Engine {
             .collect::<Result<Vec<_>, _>>()?;
         let items: Vec<(usize, &RecordBatch)> = results
             .iter()
-            .enumerate()
-            .flat_map(|(w, batches)| batches.iter().map(move |b| (w, b)))
+            .zip(&todo)
+            .flat_map(|(batches, w)| batches.iter().map(move |b| (*w, b)))
             .collect();
         let rendered = crate::parallel::map_with(
             &items,
@@ -761,12 +821,29 @@ impl Engine {
         drop(items);
         drop(results);
         let rendered_at = started.elapsed();
+        // each rule's rows in batch order: fresh, or as this session rendered them before
+        let mut fresh: Vec<Vec<(String, Rendered)>> =
+            (0..works.len()).map(|_| Vec::new()).collect();
+        for (w, out) in batch_rules.iter().zip(rendered) {
+            fresh[*w].extend(out?);
+        }
         let mut hits = Hits::default();
         let mut near = NearMisses::default();
         let mut per_rule = vec![0u64; works.len()];
-        for (w, out) in batch_rules.iter().zip(rendered) {
-            let work = &works[*w];
-            for (id, row) in out? {
+        for (w, (rows, kept)) in fresh.into_iter().zip(remembered).enumerate() {
+            let work = &works[w];
+            let rows: Vec<(String, Rendered)> = match (kept, memo) {
+                (Some(kept), _) => Arc::try_unwrap(kept).unwrap_or_else(|k| k.as_ref().clone()),
+                (None, Some(m)) => {
+                    let kept = Arc::new(rows);
+                    m.lock()
+                        .expect("memo lock")
+                        .insert((work.planned.fingerprint, lang), Arc::clone(&kept));
+                    kept.as_ref().clone()
+                }
+                (None, None) => rows,
+            };
+            for (id, row) in rows {
                 match row {
                     Rendered::Krav(k) => near.entry(id).or_default().push(k),
                     Rendered::Hit(sentence) => {
@@ -777,7 +854,7 @@ impl Engine {
                             });
                         }
                         entry.push((work.planned.index, sentence));
-                        per_rule[*w] += 1;
+                        per_rule[w] += 1;
                     }
                 }
             }

@@ -152,6 +152,35 @@ fn a_lowered_threshold_equals_two_scans() {
         .collect();
     assert!(!want.is_empty());
     assert_eq!(got_structural, want);
+    // every explanation under B is the one a scan with B gives (so no rule's rows were reused
+    // from A where they changed: situasjonsbestemt_revurder reads regel_langtidsmottaker)
+    let texts: BTreeMap<String, String> = read_batches(&out.join("endringer.parquet"))
+        .iter()
+        .flat_map(|b| {
+            let ids = b.column_by_name("person_id").unwrap().as_string::<i32>();
+            let t = b
+                .column_by_name("begrunnelse_b")
+                .unwrap()
+                .as_string::<i32>();
+            (0..b.num_rows())
+                .map(|i| (ids.value(i).to_string(), t.value(i).to_string()))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    for (id, rb) in &vb {
+        match texts.get(id) {
+            Some(t) => assert_eq!(t, &rb.begrunnelse.join(" "), "{id}"),
+            None if !skjermet.contains(id) => {
+                assert_eq!(va[id].begrunnelse, rb.begrunnelse, "{id} unchanged")
+            }
+            None => {}
+        }
+    }
+    assert!(
+        vb.values()
+            .any(|r| r.hint.contains("situasjonsbestemt_revurder")),
+        "the demo has a dependent rule firing"
+    );
     // every person who changed status gained langtidsmottaker
     for (_, r) in got.iter().filter(|(_, r)| r.0 == "status") {
         assert_eq!(r.3, ["langtidsmottaker"]);
