@@ -540,14 +540,7 @@ pub async fn run(args: &AuditArgs) -> anyhow::Result<AuditOutcome> {
     staged.push(out.stage_bytes(HTML, html.as_bytes(), groups.len() as u64)?);
 
     let inputs = at_to.inputs;
-    let mut utdata = Vec::new();
-    for s in &staged {
-        utdata.push(crate::report::manifest::OutputEntry {
-            fil: s.name.clone(),
-            sha256: s.sha256()?,
-            rader: s.rows,
-        });
-    }
+    let utdata = crate::report::manifest::output_entries(&staged)?;
     let m = AuditManifest {
         verktoy: "kvp-scan audit",
         versjon: env!("CARGO_PKG_VERSION"),
@@ -560,9 +553,7 @@ pub async fn run(args: &AuditArgs) -> anyhow::Result<AuditOutcome> {
         inndata: inputs,
         utdata,
     };
-    let mut bytes = serde_json::to_vec_pretty(&m)?;
-    bytes.push(b'\n');
-    staged.push(out.stage_bytes(MANIFEST, &bytes, 0)?);
+    staged.push(out.stage_json(MANIFEST, &m)?);
     out.commit(staged)?;
 
     let mut per_vurdering = BTreeMap::new();

@@ -295,14 +295,7 @@ pub async fn run(args: &CompareArgs) -> anyhow::Result<CompareOutcome> {
         &listed,
     )?;
     staged.push(out.stage_bytes(HTML, html.as_bytes(), listed.len() as u64)?);
-    let mut utdata = Vec::new();
-    for s in &staged {
-        utdata.push(OutputEntry {
-            fil: s.name.clone(),
-            sha256: s.sha256()?,
-            rader: s.rows,
-        });
-    }
+    let utdata = crate::report::manifest::output_entries(&staged)?;
     let manifest = Manifest {
         verktoy: "kvp-scan compare",
         versjon: env!("CARGO_PKG_VERSION"),
@@ -319,9 +312,7 @@ pub async fn run(args: &CompareArgs) -> anyhow::Result<CompareOutcome> {
         inndata: data.inputs.clone(),
         utdata,
     };
-    let mut bytes = serde_json::to_vec_pretty(&manifest)?;
-    bytes.push(b'\n');
-    staged.push(out.stage_bytes(MANIFEST, &bytes, 0)?);
+    staged.push(out.stage_json(MANIFEST, &manifest)?);
     out.commit(staged)?;
     let rules_changed = rule_counts
         .into_iter()

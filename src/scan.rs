@@ -11,7 +11,7 @@ use crate::contract::Lang;
 use crate::contract::load::load_dir;
 use crate::contract::quality::Severity;
 use crate::engine::{Engine, EngineOptions, EvalStats, Verdict};
-use crate::report::manifest::{self, Manifest, OutputEntry, Summary, TableEntry};
+use crate::report::manifest::{self, Manifest, Summary, TableEntry};
 use crate::report::{OutputDir, ReportWriter, Staged, csv_out, parquet_out};
 use crate::rules::{Diagnostic, RuleSet, Status, check};
 
@@ -213,13 +213,7 @@ impl ScanParts {
         extra: Vec<Staged>,
     ) -> anyhow::Result<(ScanOutcome, Vec<Staged>)> {
         self.staged.extend(extra);
-        for s in &self.staged {
-            self.manifest.utdata.push(OutputEntry {
-                fil: s.name.clone(),
-                sha256: s.sha256()?,
-                rader: s.rows,
-            });
-        }
+        self.manifest.utdata = manifest::output_entries(&self.staged)?;
         self.manifest.ferdig =
             chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
         self.staged

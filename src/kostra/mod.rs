@@ -215,14 +215,7 @@ pub fn run(args: &ImportArgs) -> anyhow::Result<ImportOutcome> {
         staged.push(parquet(&out, spec, b)?);
     }
     staged.push(write_findings(&out, &findings, args.lang)?);
-    let mut utdata = Vec::new();
-    for s in &staged {
-        utdata.push(crate::report::manifest::OutputEntry {
-            fil: s.name.clone(),
-            sha256: s.sha256()?,
-            rader: s.rows,
-        });
-    }
+    let utdata = crate::report::manifest::output_entries(&staged)?;
     let mut mangler = vec!["oppfolgingsvedtak", "kvp_tiltak"];
     if !tables_has(&counts, "kvp_hendelser") {
         mangler.push("kvp_hendelser");
@@ -240,9 +233,7 @@ pub fn run(args: &ImportArgs) -> anyhow::Result<ImportOutcome> {
         },
         utdata,
     };
-    let mut bytes = serde_json::to_vec_pretty(&m)?;
-    bytes.push(b'\n');
-    staged.push(out.stage_bytes(MANIFEST, &bytes, 0)?);
+    staged.push(out.stage_json(MANIFEST, &m)?);
     out.commit(staged)?;
     let errors = findings
         .iter()

@@ -140,23 +140,9 @@ impl<'a> Record<'a> {
     }
 }
 
-/// Severity, as SSB's control program grades it (FATAL stops the file, see [`Fatal`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Severity {
-    /// ERROR: the record is set aside.
-    Feil,
-    /// WARNING: the record is kept.
-    Advarsel,
-}
-
-impl Severity {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Feil => "feil",
-            Severity::Advarsel => "advarsel",
-        }
-    }
-}
+/// SSB's severities map onto the contract's: ERROR (`Feil`) sets the record aside, WARNING
+/// (`Advarsel`) keeps it; FATAL stops the file (see [`Fatal`]).
+pub use crate::contract::quality::Severity;
 
 /// What is wrong with a field.
 #[derive(Debug, Clone, PartialEq, Eq)]

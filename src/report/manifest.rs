@@ -91,6 +91,20 @@ pub fn rule_entries(rules: &RuleSet, as_of: chrono::NaiveDate) -> RuleSetEntry {
     }
 }
 
+/// Every staged output with its sha256 and rows, in staging order (each manifest's `utdata`).
+pub fn output_entries(staged: &[Staged]) -> anyhow::Result<Vec<OutputEntry>> {
+    staged
+        .iter()
+        .map(|s| {
+            Ok(OutputEntry {
+                fil: s.name.clone(),
+                sha256: s.sha256()?,
+                rader: s.rows,
+            })
+        })
+        .collect()
+}
+
 pub fn write(mut tmp: NamedTempFile, m: &Manifest) -> anyhow::Result<Staged> {
     serde_json::to_writer_pretty(&mut tmp, m)?;
     tmp.write_all(b"\n")?;

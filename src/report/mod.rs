@@ -91,6 +91,13 @@ impl OutputDir {
         Ok(Staged::new(name.into(), tmp, rows))
     }
 
+    /// A JSON file (a manifest) staged pretty-printed, with a final newline.
+    pub fn stage_json(&self, name: &str, value: &impl serde::Serialize) -> anyhow::Result<Staged> {
+        let mut bytes = serde_json::to_vec_pretty(value)?;
+        bytes.push(b'\n');
+        self.stage_bytes(name, &bytes, 0)
+    }
+
     /// Renames every staged file into place. The temporary files are complete when this is
     /// called, so a failure before it leaves no output behind.
     pub fn commit(&self, staged: Vec<Staged>) -> anyhow::Result<()> {
