@@ -286,6 +286,15 @@ struct RuleToml {
     krav: BTreeMap<String, Spanned<Texts>>,
     #[serde(default)]
     eksempel: Vec<Spanned<Example>>,
+    /// Weight in the caseworker's ranked worklist (higher first); 0 when absent.
+    #[serde(default)]
+    prioritet: i64,
+    /// What the caseworker does next when the rule applies (shown on the worklist).
+    neste_steg: Option<Spanned<Texts>>,
+    /// The rule marks something to be done before KVP can be offered (a § 14 a assessment):
+    /// persons it applies to are listed apart on the worklist.
+    #[serde(default)]
+    forutsetning: bool,
 }
 
 /// The text of a rule file and where its parts are, for diagnostics.
@@ -354,6 +363,12 @@ pub struct Rule {
     pub krav: Vec<Krav>,
     pub examples: Vec<Example>,
     pub source: RuleSource,
+    /// Weight in the caseworker's ranked worklist (higher first).
+    pub prioritet: i64,
+    /// The next step on the worklist (nb, en).
+    pub neste_steg: Option<(String, String)>,
+    /// Something to be done before KVP can be offered.
+    pub forutsetning: bool,
 }
 
 impl Rule {
@@ -602,6 +617,10 @@ fn parse_rule(path: &str, text: String) -> Result<Rule, Vec<Diagnostic>> {
         (nb, en, [nb_span, en_span])
     };
     let (title_nb, title_en, _) = text_of(&raw.tittel, "tittel");
+    let neste_steg = raw.neste_steg.as_ref().map(|t| {
+        let (nb, en, _) = text_of(t, "neste_steg");
+        (nb, en)
+    });
     let (template_nb, template_en, template_spans) = text_of(&raw.forklaring, "forklaring");
     let mut krav = Vec::new();
     let mut krav_spans = Vec::new();
@@ -832,6 +851,9 @@ fn parse_rule(path: &str, text: String) -> Result<Rule, Vec<Diagnostic>> {
         krav,
         examples: raw.eksempel.into_iter().map(|e| e.into_inner()).collect(),
         source,
+        prioritet: raw.prioritet,
+        neste_steg,
+        forutsetning: raw.forutsetning,
     })
 }
 

@@ -266,6 +266,111 @@ struct HtmlPerson {
     begrunnelse: Vec<String>,
 }
 
+/// One row of the ranked worklist at the top of a caseworker's page.
+#[derive(Serialize)]
+struct WorkRow {
+    rang: usize,
+    person_id: String,
+    alder: i64,
+    regler: Vec<String>,
+    uker_pa_listen: i64,
+    ny: bool,
+    /// the sentence of the person's highest-priority rule
+    avgjorende: String,
+    neste_steg: String,
+}
+
+/// The first sentence of an explanation (the fact; the legal basis follows it).
+fn first_sentence(text: &str) -> String {
+    let end = text
+        .match_indices(". ")
+        .find(|(i, _)| text[i + 2..].chars().next().is_some_and(char::is_uppercase))
+        .map_or(text.len(), |(i, _)| i + 1);
+    text[..end].to_string()
+}
+
+/// The worklist: the persons on the list (not those who left), ranked by the rules' own
+/// `prioritet` (the highest of the person's candidate rules and hints), then most weeks on the
+/// list, then most rules, then id. Persons with a rule marked `forutsetning` (e.g. no § 14 a
+/// assessment yet) come in a list of their own: something must be done before KVP is offered.
+fn worklist(entries: &[&ListEntry], ctx: &Context) -> (Vec<WorkRow>, Vec<WorkRow>) {
+    let lang = ctx.lang;
+    let mut ranked: Vec<(bool, i64, &ListEntry)> = entries
+        .iter()
+        .filter(|e| e.pa_listen != PaListen::Ute)
+        .map(|e| {
+            let rules = e
+                .treff
+                .iter()
+                .chain(&e.hint)
+                .filter_map(|r| ctx.rules.get(r));
+            let first = rules.clone().any(|r| r.forutsetning);
+            let score = rules.map(|r| r.prioritet).max().unwrap_or(0);
+            (first, score, *e)
+        })
+        .collect();
+    ranked.sort_by(|a, b| {
+        (
+            a.0,
+            -a.1,
+            -a.2.uker_pa_listen,
+            std::cmp::Reverse(a.2.treff.len() + a.2.hint.len()),
+            &a.2.person_id,
+        )
+            .cmp(&(
+                b.0,
+                -b.1,
+                -b.2.uker_pa_listen,
+                std::cmp::Reverse(b.2.treff.len() + b.2.hint.len()),
+                &b.2.person_id,
+            ))
+    });
+    let row = |(i, (first, _, e)): (usize, &(bool, i64, &ListEntry))| {
+        let mut rules: Vec<&crate::rules::Rule> = e
+            .treff
+            .iter()
+            .chain(&e.hint)
+            .filter_map(|r| ctx.rules.get(r))
+            .collect();
+        // the rule that decides the step: a precondition first, else the highest priority
+        rules.sort_by_key(|r| (!(r.forutsetning && *first), -r.prioritet));
+        let top = rules.iter().find(|r| r.neste_steg.is_some());
+        let step = top
+            .and_then(|r| r.neste_steg.as_ref())
+            .map(|(nb, en)| {
+                if lang == Lang::Nb {
+                    nb.clone()
+                } else {
+                    en.clone()
+                }
+            })
+            .unwrap_or_default();
+        let decisive = rules
+            .iter()
+            .find_map(|r| e.begrunnelse.iter().find(|b| b.rule == r.id))
+            .map(|b| first_sentence(&b.text))
+            .unwrap_or_default();
+        WorkRow {
+            rang: i + 1,
+            person_id: e.person_id.clone(),
+            alder: e.alder,
+            regler: e.treff.iter().map(|r| ctx.rules.title(r, lang)).collect(),
+            uker_pa_listen: e.uker_pa_listen,
+            ny: e.pa_listen == PaListen::Ny,
+            avgjorende: decisive,
+            neste_steg: step,
+        }
+    };
+    let (first, now): (Vec<_>, Vec<_>) = ranked.iter().partition(|(f, _, _)| *f);
+    let number = |v: Vec<&(bool, i64, &ListEntry)>| {
+        v.into_iter()
+            .enumerate()
+            .map(|(i, x)| row((i, x)))
+            .collect()
+    };
+    (number(now), number(first))
+}
+
 #[derive(Serialize)]
 struct HtmlSection {
     id: &'static str,
@@ -321,6 +426,23 @@ fn labels(lang: Lang) -> BTreeMap<&'static str, &'static str> {
         ),
         ("begrunnelse", "Begrunnelse", "Explanation"),
         ("ingen", "Ingen.", "None."),
+        ("arbeidsliste", "Arbeidsliste", "Worklist"),
+        (
+            "na",
+            "Kan vurderes for KVP nå",
+            "Can be assessed for KVP now",
+        ),
+        ("forst", "Må avklares først", "To be settled first"),
+        (
+            "rekkefolge",
+            "Rekkefølge: regelens prioritet (satt i regelfilene; informert uten vurdering først), så flest uker på listen, så flest regler. Detaljene for hver person følger under.",
+            "Order: the rule's priority (set in the rule files; informed but not assessed first), then most weeks on the list, then most rules. The details of each person follow below.",
+        ),
+        ("nr", "Nr.", "No."),
+        ("person", "Person", "Person"),
+        ("avgjorende", "Det avgjørende", "What decides it"),
+        ("neste", "Neste steg", "Next step"),
+        ("ny_uke", "Ny denne uken", "New this week"),
         ("regelsett", "regelsett", "rule set"),
         (
             "fotnote",
@@ -410,9 +532,12 @@ fn write_html(
             personer,
         });
     }
+    let (na, forst) = worklist(entries, ctx);
     let tmpl = env.get_template("veileder.html")?;
     let html = tmpl.render(minijinja::context! {
         t => labels(ctx.lang),
+        arbeidsliste_na => na,
+        arbeidsliste_forst => forst,
         kontor => kontor,
         veileder => veileder,
         dato => ctx.as_of.to_string(),
@@ -661,6 +786,21 @@ mod tests {
         assert!(file_stem("Uten_Veileder").starts_with("Uten_Veileder-"));
         let long = "x".repeat(300);
         assert!(file_stem(&long).len() <= 60);
+    }
+
+    #[test]
+    fn the_decisive_fact_is_the_first_sentence() {
+        assert_eq!(
+            first_sentence(
+                "Mottok stønad i 6 av 12 måneder (grense: 6). Langtidsmottakere er en målgruppe."
+            ),
+            "Mottok stønad i 6 av 12 måneder (grense: 6)."
+        );
+        assert_eq!(
+            first_sentence("Har sykepenger (§ 17). og mer"),
+            "Har sykepenger (§ 17). og mer"
+        );
+        assert_eq!(first_sentence(""), "");
     }
 
     #[test]

@@ -635,3 +635,92 @@ fn caseworker_pages_render_in_headless_chromium() {
         "the printed page is not A4"
     );
 }
+
+/// Every caseworker page opens with the ranked worklist: each person on the list once, those
+/// who must first get a § 14 a assessment (a rule marked `forutsetning`) in a table of their own,
+/// and persons informed about KVP but never assessed (the highest `prioritet`) first.
+#[test]
+fn pages_open_with_a_ranked_worklist() {
+    let tmp = tempfile::tempdir().unwrap();
+    let state = tmp.path().join("state");
+    for date in ["2026-11-09", "2026-11-16"] {
+        kvp()
+            .args([
+                "-q",
+                "weekly",
+                "--data",
+                "testdata/demo",
+                "--as-of",
+                date,
+                "--state",
+            ])
+            .arg(&state)
+            .assert()
+            .success();
+    }
+    let run = newest_run(&state);
+    let hints: BTreeMap<String, Vec<String>> = read_batches(&run.join("vurderinger.parquet"))
+        .iter()
+        .flat_map(|b| {
+            let ids = b.column_by_name("person_id").unwrap().as_string::<i32>();
+            (0..b.num_rows())
+                .map(|i| (ids.value(i).to_string(), list(b, "hint", i)))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let table = |html: &str, id: &str| -> Vec<String> {
+        let Some(start) = html.find(&format!("<table class=\"worklist\" id=\"{id}\"")) else {
+            return vec![];
+        };
+        let body = &html[start..start + html[start..].find("</table>").unwrap()];
+        body.split("<tr data-person=\"")
+            .skip(1)
+            .map(|s| s[..s.find('"').unwrap()].to_string())
+            .collect()
+    };
+    let mut pages = 0;
+    let mut informed_first = 0;
+    for office in std::fs::read_dir(run.join("lister")).unwrap() {
+        let office = office.unwrap().path();
+        if !office.is_dir() {
+            continue;
+        }
+        for page in std::fs::read_dir(&office).unwrap() {
+            let page = page.unwrap().path();
+            if page.extension().is_none_or(|x| x != "html") {
+                continue;
+            }
+            let html = std::fs::read_to_string(&page).unwrap();
+            let csv = read_csv(&page.with_extension("csv"));
+            let on_list = csv
+                .lines()
+                .skip(1)
+                .filter(|l| !l.starts_with("ute av listen"))
+                .count();
+            let (now, first) = (table(&html, "rangert"), table(&html, "forst"));
+            assert_eq!(now.len() + first.len(), on_list, "{}", page.display());
+            let has = |id: &String, h: &str| hints[id].iter().any(|x| x == h);
+            assert!(first.iter().all(|id| has(id, "mangler_14a_vedtak")));
+            assert!(now.iter().all(|id| !has(id, "mangler_14a_vedtak")));
+            for t in [&now, &first] {
+                // the informed-but-not-assessed come before everyone else in their table
+                let flags: Vec<bool> = t
+                    .iter()
+                    .map(|id| has(id, "informert_uten_vurdering"))
+                    .collect();
+                assert!(
+                    flags.windows(2).all(|w| w[0] || !w[1]),
+                    "{}: {flags:?}",
+                    page.display()
+                );
+                informed_first += flags.iter().filter(|f| **f).count();
+            }
+            assert!(html.contains("id=\"rekkefolge\""));
+            pages += 1;
+        }
+    }
+    assert!(
+        pages > 5 && informed_first > 0,
+        "{pages} pages, {informed_first} informed"
+    );
+}
