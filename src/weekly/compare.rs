@@ -498,12 +498,7 @@ pub fn changes(prev: Option<&PrevFacts>, v: &Verdict, had_previous_run: bool) ->
     for r in v.hint.iter().filter(|r| !p.hint.contains(r)) {
         c.push(Change::HintNy(r.clone()));
     }
-    if p.maneder != f.stonadsmaneder_siste_12 {
-        c.push(Change::Stonadsmaneder {
-            fra: p.maneder,
-            til: f.stonadsmaneder_siste_12,
-        });
-    }
+    let months_changed = p.maneder != f.stonadsmaneder_siste_12;
     if p.innsatsgruppe != f.innsatsgruppe {
         c.push(Change::Innsatsgruppe {
             fra: p.innsatsgruppe.clone(),
@@ -524,6 +519,26 @@ pub fn changes(prev: Option<&PrevFacts>, v: &Verdict, had_previous_run: bool) ->
         c.push(Change::KvpHendelse {
             hendelse: f.kvp_siste_hendelse.clone().unwrap_or_default(),
             dato: f.kvp_siste_dato,
+        });
+    }
+    // The months count moves every week; it is the decisive fact only when a candidate rule
+    // started or stopped and no benefit, vedtak or KVP event explains it.
+    let rule_moved = c
+        .iter()
+        .any(|x| matches!(x, Change::RegelBegynte(_) | Change::RegelSluttet(_)));
+    let explained = c.iter().any(|x| {
+        matches!(
+            x,
+            Change::Innsatsgruppe { .. }
+                | Change::YtelseNy(_)
+                | Change::YtelseSluttet(_)
+                | Change::KvpHendelse { .. }
+        )
+    });
+    if months_changed && rule_moved && !explained {
+        c.push(Change::Stonadsmaneder {
+            fra: p.maneder,
+            til: f.stonadsmaneder_siste_12,
         });
     }
     // where a strengt fortrolig (kode 6) person was last week is not said on an ordinary list
@@ -726,14 +741,34 @@ mod tests {
         };
         let v = verdict(Status::Kandidat, &["langtidsmottaker"], &[], 6);
         let c = changes(Some(&prev), &v, true);
+        // the new benefit is the decisive fact, not the months count
         assert_eq!(
             c,
             vec![
                 Change::RegelBegynte("langtidsmottaker".into()),
-                Change::Stonadsmaneder { fra: 5, til: 6 },
                 Change::YtelseNy("AAP".into()),
             ]
         );
+        // a sixth month that makes the rule fire is named
+        let same_benefits = PrevFacts {
+            ytelser: Some(vec!["AAP".into()]),
+            ..prev.clone()
+        };
+        assert_eq!(
+            changes(Some(&same_benefits), &v, true),
+            vec![
+                Change::RegelBegynte("langtidsmottaker".into()),
+                Change::Stonadsmaneder { fra: 5, til: 6 },
+            ]
+        );
+        // routine drift (11 → 12 with the same rules) is left out
+        let drift = PrevFacts {
+            maneder: 11,
+            treff: vec!["langtidsmottaker".into()],
+            ..same_benefits.clone()
+        };
+        let v12 = verdict(Status::Kandidat, &["langtidsmottaker"], &[], 12);
+        assert!(changes(Some(&drift), &v12, true).is_empty());
         assert_eq!(changes(None, &v, true), vec![Change::NyIUttrekket]);
         assert!(changes(None, &v, false).is_empty());
     }
