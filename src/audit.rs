@@ -536,7 +536,7 @@ pub async fn run(args: &AuditArgs) -> anyhow::Result<AuditOutcome> {
     }
     staged.push(done(w, KONTOR, groups.len() as u64)?);
 
-    let html = render_html(args, &groups, &head)?;
+    let html = render_html(args, &rules, &groups)?;
     staged.push(out.stage_bytes(HTML, html.as_bytes(), groups.len() as u64)?);
 
     let inputs = at_to.inputs;
@@ -568,18 +568,183 @@ pub async fn run(args: &AuditArgs) -> anyhow::Result<AuditOutcome> {
     })
 }
 
+/// A share in per cent, with a decimal comma in Norwegian.
+fn pct(part: u64, whole: u64, lang: Lang) -> String {
+    let p = if whole == 0 {
+        0.0
+    } else {
+        part as f64 * 100.0 / whole as f64
+    };
+    let s = format!("{p:.1}");
+    if lang == Lang::Nb {
+        s.replace('.', ",")
+    } else {
+        s
+    }
+}
+
+/// One row of a section of the page: the counts as published, and the shares when shown.
+#[derive(Serialize)]
+struct PageRow {
+    navn: String,
+    tall: Vec<String>,
+    andel_i_tide: Option<String>,
+    andel_ikke: Option<String>,
+    /// bar widths in per cent of the row's flagged persons
+    bredde_i_tide: f64,
+    bredde_for_sent: f64,
+}
+
+#[derive(Serialize)]
+struct PageSection {
+    id: &'static str,
+    tittel: &'static str,
+    rader: Vec<PageRow>,
+}
+
+/// The supervisor's page: a headline sentence, then per office (lowest share offered in time
+/// first), per age band (in age order) and per rule, with shares and bars; the national
+/// `skjermet` line last. Only published (suppressed) counts are used.
 fn render_html(
     args: &AuditArgs,
+    rules: &crate::rules::RuleSet,
     groups: &[((String, String), Vec<String>)],
-    head: &[&str],
 ) -> anyhow::Result<String> {
+    let lang = args.lang;
+    let nb = lang == Lang::Nb;
+    let num = |s: &String| s.parse::<u64>().ok();
+    let median = |s: &str| {
+        let s = s.strip_suffix(".0").unwrap_or(s);
+        if nb {
+            s.replace('.', ",")
+        } else {
+            s.to_string()
+        }
+    };
+    let row = |name: String, r: &Vec<String>| {
+        let (flagget, i_tide, for_sent, ikke) = (num(&r[0]), num(&r[1]), num(&r[2]), num(&r[3]));
+        let share = |x: Option<u64>| match (x, flagget) {
+            (Some(x), Some(f)) if f > 0 => Some(pct(x, f, lang)),
+            _ => None,
+        };
+        let width = |x: Option<u64>| match (x, flagget) {
+            (Some(x), Some(f)) if f > 0 => x as f64 * 100.0 / f as f64,
+            _ => 0.0,
+        };
+        let mut tall: Vec<String> = r[..4].to_vec();
+        tall.push(median(&r[4]));
+        PageRow {
+            navn: name,
+            andel_i_tide: share(i_tide),
+            andel_ikke: share(ikke),
+            bredde_i_tide: width(i_tide),
+            bredde_for_sent: width(for_sent),
+            tall,
+        }
+    };
+    let of = |dim: &str| -> Vec<&((String, String), Vec<String>)> {
+        groups.iter().filter(|((d, _), _)| d == dim).collect()
+    };
+    let total = of("totalt")
+        .first()
+        .map(|(_, r)| r.clone())
+        .unwrap_or_default();
+    let headline = match (
+        total.first().and_then(num),
+        total.get(1).and_then(num),
+        total.get(3).and_then(num),
+    ) {
+        (Some(f), Some(t), Some(i)) if f > 0 && nb => format!(
+            "{t} av {f} som ble flagget ({} %) fikk tilbud om KVP innen {} dager; {} % fikk det aldri.",
+            pct(t, f, lang),
+            args.frist_dager,
+            pct(i, f, lang)
+        ),
+        (Some(f), Some(t), Some(i)) if f > 0 => format!(
+            "{t} of {f} persons flagged ({} %) were offered KVP within {} days; {} % never were.",
+            pct(t, f, lang),
+            args.frist_dager,
+            pct(i, f, lang)
+        ),
+        (Some(0), _, _) if nb => "Ingen ble flagget i perioden.".to_string(),
+        (Some(0), _, _) => "Nobody was flagged in the period.".to_string(),
+        _ if nb => "Antallene er for små til å vises uten å avsløre enkeltpersoner.".to_string(),
+        _ => "The counts are too small to show without revealing individuals.".to_string(),
+    };
+    let mut offices: Vec<PageRow> = of("nav_kontor")
+        .into_iter()
+        .map(|((_, v), r)| row(v.clone(), r))
+        .collect();
+    // worst first: the lowest share offered in time; hidden shares last
+    offices.sort_by(|a, b| {
+        let key = |r: &PageRow| (r.andel_i_tide.is_none(), (r.bredde_i_tide * 1000.0) as i64);
+        key(a).cmp(&key(b)).then_with(|| a.navn.cmp(&b.navn))
+    });
+    let bands: Vec<PageRow> = crate::availability::AGE_BANDS
+        .iter()
+        .filter_map(|b| {
+            of("aldersgruppe")
+                .into_iter()
+                .find(|((_, v), _)| v == b)
+                .map(|(_, r)| {
+                    row(
+                        b.replace('_', "–")
+                            .replace("–plus", "+")
+                            .replace("under–", "under "),
+                        r,
+                    )
+                })
+        })
+        .collect();
+    let by_rule: Vec<PageRow> = of("regel")
+        .into_iter()
+        .map(|((_, v), r)| row(rules.title(v, lang), r))
+        .collect();
+    let mut all = vec![row(if nb { "Alle".into() } else { "All".into() }, &total)];
+    all.extend(of("skjermet").into_iter().map(|(_, r)| {
+        row(
+            if nb {
+                "Strengt fortrolig adresse (kode 6)".into()
+            } else {
+                "Strictly confidential address (kode 6)".into()
+            },
+            r,
+        )
+    }));
+    let t = |n: &'static str, e: &'static str| if nb { n } else { e };
+    let sections = vec![
+        PageSection {
+            id: "totalt",
+            tittel: t("Totalt", "Total"),
+            rader: all,
+        },
+        PageSection {
+            id: "kontor",
+            tittel: t(
+                "Per NAV-kontor (lavest andel tilbudt i tide først)",
+                "Per NAV office (lowest share offered in time first)",
+            ),
+            rader: offices,
+        },
+        PageSection {
+            id: "alder",
+            tittel: t(
+                "Per aldersgruppe (alder da personen først ble flagget)",
+                "Per age band (age when first flagged)",
+            ),
+            rader: bands,
+        },
+        PageSection {
+            id: "regel",
+            tittel: t(
+                "Per kandidatregel (en person kan telle under flere)",
+                "Per candidate rule (a person can count under several)",
+            ),
+            rader: by_rule,
+        },
+    ];
     let mut env = minijinja::Environment::new();
     env.add_template("revisjon.html", include_str!("audit.html"))?;
-    let nb = args.lang == Lang::Nb;
-    let rows: Vec<(String, String, Vec<String>)> = groups
-        .iter()
-        .map(|((d, v), r)| (d.clone(), v.clone(), r.clone()))
-        .collect();
     Ok(env
         .get_template("revisjon.html")?
         .render(minijinja::context! {
@@ -587,8 +752,8 @@ fn render_html(
             fra => args.from.to_string(),
             til => args.to.to_string(),
             frist => args.frist_dager,
-            head => head,
-            rows => rows,
+            overskrift => headline,
+            seksjoner => sections,
             versjon => env!("CARGO_PKG_VERSION"),
         })?)
 }

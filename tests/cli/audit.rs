@@ -140,7 +140,59 @@ fn each_flagged_person_gets_the_verdict_of_their_history() {
         }
     }
     let html = std::fs::read_to_string(out.join("revisjon.html")).unwrap();
-    assert!(html.contains("<td>nav_kontor</td><td>5001</td><td>6</td>"));
+    assert!(
+        html.contains("<tr><th scope=\"row\">5001</th><td>6</td>"),
+        "{html}"
+    );
+    // too few persons for a headline with numbers: it says so instead
+    assert!(html.contains("for små til å vises"), "{html}");
+}
+
+/// The supervisor's page opens with a headline sentence and has sections per office (lowest
+/// share offered in time first), per age band in age order and per rule, with shares.
+#[test]
+fn the_audit_page_reads_as_a_report() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("revisjon");
+    kvp()
+        .args([
+            "-q",
+            "audit",
+            "--data",
+            "testdata/demo",
+            "--from",
+            "2026-05-04",
+            "--to",
+            "2026-11-16",
+            "--out",
+        ])
+        .arg(&out)
+        .assert()
+        .success();
+    let html = std::fs::read_to_string(out.join("revisjon.html")).unwrap();
+    let csv = read_csv(&out.join("revisjon_kontor.csv"));
+    let total: Vec<&str> = csv
+        .lines()
+        .find(|l| l.starts_with("totalt;"))
+        .unwrap()
+        .split(';')
+        .collect();
+    let headline = format!("{} av {} som ble flagget", total[3], total[2]);
+    assert!(html.contains(&headline), "{headline}: {html}");
+    for id in ["totalt", "kontor", "alder", "regel"] {
+        assert!(html.contains(&format!("<section id=\"{id}\">")), "{id}");
+    }
+    // age bands in age order
+    let at = |s: &str| html.find(&format!("<th scope=\"row\">{s}</th>"));
+    let bands: Vec<usize> = ["20–24", "25–29", "30–39", "40–49"]
+        .iter()
+        .filter_map(|b| at(b))
+        .collect();
+    assert_eq!(bands.len(), 4);
+    assert!(bands.windows(2).all(|w| w[0] < w[1]));
+    // rules by their titles, shares with a decimal comma
+    assert!(html.contains("Langtidsmottaker av økonomisk stønad"));
+    assert!(html.contains(",") && html.contains("%"));
 }
 
 fn verify(out: &Path) -> (bool, String) {
