@@ -426,24 +426,44 @@ pub struct AuditOutcome {
 }
 
 /// One row per flagged person (`revisjon.csv`, or `skjermet_revisjon.csv` for kode 6).
-fn write_persons(out: &OutputDir, name: &str, persons: &[&Flagged]) -> anyhow::Result<Staged> {
+fn write_persons(
+    out: &OutputDir,
+    name: &str,
+    persons: &[&Flagged],
+    lang: Lang,
+) -> anyhow::Result<Staged> {
     let mut w = writer(out.temp(name)?)?;
-    w.write_record([
-        "Person-ID",
-        "NAV-kontor",
-        "Første gang flagget",
-        "Alder da",
-        "Aldersgruppe",
-        "Regler",
-        "Første KVP-hendelse etter",
-        "Dato",
-        "Dager",
-        "Vurdering",
-    ])?;
+    w.write_record(crate::report::csv_out::header(
+        lang,
+        &[
+            "Person-ID",
+            "NAV-kontor",
+            "Første gang flagget",
+            "Alder da",
+            "Aldersgruppe",
+            "Regler",
+            "Første KVP-hendelse etter",
+            "Dato",
+            "Dager",
+            "Vurdering",
+        ],
+        &[
+            "Person ID",
+            "NAV office",
+            "First flagged",
+            "Age then",
+            "Age band",
+            "Rules",
+            "First KVP event after",
+            "Date",
+            "Days",
+            "Verdict",
+        ],
+    ))?;
     for p in persons {
         w.write_record([
             id_cell(&p.person_id),
-            safe(&p.nav_kontor),
+            id_cell(&p.nav_kontor),
             p.forste_flagget.to_string(),
             p.alder.to_string(),
             age_band(p.alder).to_string(),
@@ -513,8 +533,8 @@ pub async fn run(args: &AuditArgs) -> anyhow::Result<AuditOutcome> {
     let (skjermet, listed): (Vec<&Flagged>, Vec<&Flagged>) =
         persons.iter().partition(|p| p.skjermet);
     let mut staged = vec![
-        write_persons(&out, PERSONER, &listed)?,
-        write_persons(&out, SKJERMET, &skjermet)?,
+        write_persons(&out, PERSONER, &listed, args.lang)?,
+        write_persons(&out, SKJERMET, &skjermet, args.lang)?,
     ];
 
     let groups = group_table(&persons);

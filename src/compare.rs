@@ -445,7 +445,7 @@ fn write_csv(out: &OutputDir, changes: &[&Change], lang: Lang) -> anyhow::Result
     for c in changes {
         w.write_record([
             id_cell(&c.person_id),
-            c.home.kontor.clone(),
+            id_cell(&c.home.kontor),
             c.home.veileder.clone().unwrap_or_default(),
             c.kind.as_str().to_string(),
             status_label(c.a.status, lang).to_string(),

@@ -102,7 +102,7 @@ pub async fn scan_into(
     let mut kandidater = csv_out::KandidaterWriter::new(out.temp(csv_out::KANDIDATER)?, args.lang);
     let candidate_rules = rules.ids(crate::rules::Kind::Kandidat);
     let mut naer_treff =
-        csv_out::NaerTreffWriter::new(out.temp(csv_out::NAER_TREFF)?, candidate_rules);
+        csv_out::NaerTreffWriter::new(out.temp(csv_out::NAER_TREFF)?, candidate_rules, args.lang);
     let pseudo = args.pseudonymize.as_ref();
     let stats = engine
         .evaluate(&rules, &planned, args.lang, None, |mut v| {

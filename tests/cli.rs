@@ -949,6 +949,24 @@ fn explain_of_an_unknown_person_is_an_error() {
     assert!(err.contains("leading zero lost"), "{err}");
 }
 
+/// With `--lang en` the CSV headers are English too; office numbers are kept as text.
+#[test]
+fn english_csv_headers_and_offices_as_text() {
+    let s = scan("testdata/fixtures", &["--lang", "en"]);
+    let first = |f: &str| read_csv(&s.out.join(f)).lines().next().unwrap().to_string();
+    assert!(first("kandidater.csv").starts_with("NAV office;Caseworker;Person ID;Age"));
+    assert_eq!(
+        first("datakvalitet.csv"),
+        "table;file;row;column;severity;code;reason"
+    );
+    assert!(first("naer_treff.csv").starts_with("nav_office;rule;missing_condition"));
+    let k = read_csv(&s.out.join("kandidater.csv"));
+    assert!(
+        k.lines().nth(1).unwrap().starts_with("\"=\"\"0314\"\"\";"),
+        "{k}"
+    );
+}
+
 #[test]
 fn a_csv_instead_of_a_parquet_table_is_named() {
     let tmp = tempfile::tempdir().unwrap();
@@ -975,15 +993,15 @@ fn near_miss_counts_per_office_and_rule() {
     // Hand-made cases: fewer than 6 months (one condition), an income besides (one condition),
     // turned 30 on the scan date (one condition).
     assert!(
-        text.contains("0314;langtidsmottaker;min_maneder;6;"),
+        text.contains("\"=\"\"0314\"\"\";langtidsmottaker;min_maneder;6;"),
         "{text}"
     );
     assert!(
-        text.contains("0314;spesielt_tilpasset_innsats;ingen_annen_inntekt;1;"),
+        text.contains("\"=\"\"0314\"\"\";spesielt_tilpasset_innsats;ingen_annen_inntekt;1;"),
         "{text}"
     );
     assert!(
-        text.contains("0314;under_30_aktivitetsvilkar;alder;1;"),
+        text.contains("\"=\"\"0314\"\"\";under_30_aktivitetsvilkar;alder;1;"),
         "{text}"
     );
     // Without the optional tables, the rules that need them are counted as not assessed.
@@ -995,11 +1013,13 @@ fn near_miss_counts_per_office_and_rule() {
         .filter(|e| e.label != "annet_kontor" && e.label != "strengt_fortrolig_kandidat")
         .count();
     assert!(
-        text.contains(&format!("0314;spesielt_tilpasset_innsats;;;{persons_0314}")),
+        text.contains(&format!(
+            "\"=\"\"0314\"\"\";spesielt_tilpasset_innsats;;;{persons_0314}"
+        )),
         "{text}"
     );
     assert!(
-        text.contains("4601;under_30_aktivitetsvilkar;;;1"),
+        text.contains("\"=\"\"4601\"\"\";under_30_aktivitetsvilkar;;;1"),
         "{text}"
     );
 }

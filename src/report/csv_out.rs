@@ -126,6 +126,30 @@ impl KandidaterWriter {
     }
 }
 
+/// A header row in the run's language: `nb` as caseworkers read it, or `en`.
+pub fn header<'a>(lang: Lang, nb: &[&'a str], en: &[&'a str]) -> Vec<&'a str> {
+    debug_assert_eq!(nb.len(), en.len());
+    match lang {
+        Lang::Nb => nb.to_vec(),
+        Lang::En => en.to_vec(),
+    }
+}
+
+/// The English header of `kandidater.csv` (`--lang en`).
+pub const HEADER_EN: [&str; 11] = [
+    "NAV office",
+    "Caseworker",
+    "Person ID",
+    "Age",
+    "Rules that apply",
+    "Number of rules",
+    "Months with assistance, last 12",
+    "Last month with assistance",
+    "Innsatsgruppe",
+    "Hints",
+    "Explanation",
+];
+
 /// The header row: Norwegian, as caseworkers read it.
 pub const HEADER: [&str; 11] = [
     "NAV-kontor",
@@ -190,12 +214,12 @@ impl ReportWriter for KandidaterWriter {
                 .then_with(|| a.person_id.cmp(&b.person_id))
         });
         let mut w = writer(self.tmp)?;
-        w.write_record(HEADER)?;
+        w.write_record(header(self.lang, &HEADER, &HEADER_EN))?;
         for r in &rows {
             let mut hint = r.hint.clone();
             hint.extend(r.uavklart.iter().map(|u| format!("uavklart:{u}")));
             w.write_record([
-                safe(&r.nav_kontor),
+                id_cell(&r.nav_kontor),
                 r.veileder.as_deref().map(safe).unwrap_or_default(),
                 id_cell(&r.person_id),
                 r.alder.to_string(),
@@ -228,15 +252,21 @@ pub fn write_datakvalitet(
     findings
         .sort_by(|a, b| (order(&a.table), &a.file, a.row).cmp(&(order(&b.table), &b.file, b.row)));
     let mut w = writer(tmp)?;
-    w.write_record([
-        "tabell",
-        "fil",
-        "rad",
-        "kolonne",
-        "alvorlighet",
-        "kode",
-        "årsak",
-    ])?;
+    w.write_record(header(
+        lang,
+        &[
+            "tabell",
+            "fil",
+            "rad",
+            "kolonne",
+            "alvorlighet",
+            "kode",
+            "årsak",
+        ],
+        &[
+            "table", "file", "row", "column", "severity", "code", "reason",
+        ],
+    ))?;
     for f in &findings {
         w.write_record([
             f.table.as_str(),
@@ -255,15 +285,17 @@ pub fn write_datakvalitet(
 /// condition (and which), and how many could not be assessed because a table is missing.
 pub struct NaerTreffWriter {
     tmp: NamedTempFile,
+    lang: Lang,
     candidate_rules: Vec<String>,
     /// (nav_kontor, rule, krav or "" for undecided) → persons
     counts: std::collections::BTreeMap<(String, String, String), u64>,
 }
 
 impl NaerTreffWriter {
-    pub fn new(tmp: NamedTempFile, candidate_rules: Vec<String>) -> Self {
+    pub fn new(tmp: NamedTempFile, candidate_rules: Vec<String>, lang: Lang) -> Self {
         NaerTreffWriter {
             tmp,
+            lang,
             candidate_rules,
             counts: Default::default(),
         }
@@ -302,20 +334,30 @@ impl ReportWriter for NaerTreffWriter {
 
     fn finish(self: Box<Self>) -> anyhow::Result<Staged> {
         let mut w = writer(self.tmp)?;
-        w.write_record([
-            "nav_kontor",
-            "regel",
-            "manglende_krav",
-            "personer_naer_treff",
-            "personer_uavklart",
-        ])?;
+        w.write_record(header(
+            self.lang,
+            &[
+                "nav_kontor",
+                "regel",
+                "manglende_krav",
+                "personer_naer_treff",
+                "personer_uavklart",
+            ],
+            &[
+                "nav_office",
+                "rule",
+                "missing_condition",
+                "persons_near_miss",
+                "persons_not_assessed",
+            ],
+        ))?;
         for ((office, rule, krav), n) in &self.counts {
             let (near, undecided) = if krav.is_empty() {
                 (String::new(), n.to_string())
             } else {
                 (n.to_string(), String::new())
             };
-            w.write_record([safe(office), rule.clone(), krav.clone(), near, undecided])?;
+            w.write_record([id_cell(office), rule.clone(), krav.clone(), near, undecided])?;
         }
         done(w, NAER_TREFF, self.counts.len() as u64)
     }

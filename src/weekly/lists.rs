@@ -18,7 +18,7 @@ use super::compare::{ListEntry, PaListen};
 use super::state::ListCounts;
 use crate::contract::load::days_since_epoch;
 use crate::contract::{Lang, label};
-use crate::report::csv_out::{done, id_cell, safe, writer};
+use crate::report::csv_out::{done, header, id_cell, safe, writer};
 use crate::report::{OutputDir, Staged};
 use crate::rules::RuleSet;
 
@@ -124,6 +124,27 @@ fn yes(lang: Lang) -> &'static str {
     }
 }
 
+/// The English header of the caseworker lists (`--lang en`).
+pub const HEADER_EN: [&str; 17] = [
+    "Change",
+    "NAV office",
+    "Caseworker",
+    "Person ID",
+    "Age",
+    "Municipality",
+    "Confidential address",
+    "First a candidate",
+    "Weeks on the list",
+    "Rules that apply",
+    "Months with assistance, last 12",
+    "Last month with assistance",
+    "Innsatsgruppe",
+    "Hints",
+    "Changed since the previous run",
+    "Why the person left the list",
+    "Explanation",
+];
+
 pub const HEADER: [&str; 17] = [
     "Endring",
     "NAV-kontor",
@@ -180,13 +201,13 @@ fn write_csv(
     ctx: &Context,
 ) -> anyhow::Result<Staged> {
     let mut w = writer(out.temp(name)?)?;
-    w.write_record(HEADER)?;
+    w.write_record(header(ctx.lang, &HEADER, &HEADER_EN))?;
     for e in entries {
         let t = texts(e, ctx);
         let fortrolig = e.fortrolig();
         w.write_record([
             e.pa_listen.label(ctx.lang).to_string(),
-            safe(&e.nav_kontor),
+            id_cell(&e.nav_kontor),
             e.veileder.as_deref().map(safe).unwrap_or_default(),
             id_cell(&e.person_id),
             e.alder.to_string(),
@@ -225,15 +246,27 @@ fn write_skjermet(
     ctx: &Context,
 ) -> anyhow::Result<Staged> {
     let mut w = writer(out.temp(SKJERMET)?)?;
-    w.write_record([
-        "Endring",
-        "Person-ID",
-        "Første gang kandidat",
-        "Uker på listen",
-        "Regler med treff",
-        "Grunn til at personen er ute av listen",
-        "Begrunnelse",
-    ])?;
+    w.write_record(header(
+        ctx.lang,
+        &[
+            "Endring",
+            "Person-ID",
+            "Første gang kandidat",
+            "Uker på listen",
+            "Regler med treff",
+            "Grunn til at personen er ute av listen",
+            "Begrunnelse",
+        ],
+        &[
+            "Change",
+            "Person ID",
+            "First a candidate",
+            "Weeks on the list",
+            "Rules that apply",
+            "Why the person left the list",
+            "Explanation",
+        ],
+    ))?;
     for e in entries {
         let t = texts(e, ctx);
         w.write_record([
@@ -704,15 +737,27 @@ pub fn write_all(out: &OutputDir, entries: &[ListEntry], ctx: &Context) -> anyho
     let env = html_env();
     let mut offices = Names::default();
     let mut oversikt = writer(out.temp(OVERSIKT)?)?;
-    oversikt.write_record([
-        "NAV-kontor",
-        "Veileder",
-        "Liste (CSV)",
-        "Liste (HTML)",
-        "Nye",
-        "Fortsetter",
-        "Ute av listen",
-    ])?;
+    oversikt.write_record(header(
+        ctx.lang,
+        &[
+            "NAV-kontor",
+            "Veileder",
+            "Liste (CSV)",
+            "Liste (HTML)",
+            "Nye",
+            "Fortsetter",
+            "Ute av listen",
+        ],
+        &[
+            "NAV office",
+            "Caseworker",
+            "List (CSV)",
+            "List (HTML)",
+            "New",
+            "Continuing",
+            "Left the list",
+        ],
+    ))?;
     let mut lists = 0;
     for (kontor, by_veileder) in &mut groups {
         let dir = offices.unique(file_stem(kontor));
@@ -748,7 +793,7 @@ pub fn write_all(out: &OutputDir, entries: &[ListEntry], ctx: &Context) -> anyho
             lists += 1;
             let n = |p: PaListen| list.iter().filter(|e| e.pa_listen == p).count().to_string();
             rows.push([
-                safe(kontor),
+                id_cell(kontor),
                 veileder.map(safe).unwrap_or_default(),
                 format!("{dir}/{stem}.csv"),
                 format!("{dir}/{stem}.html"),
