@@ -78,6 +78,25 @@ pub struct EvalArgs {
     /// Language of the explanations.
     #[arg(long, value_enum, default_value_t = Lang::Nb)]
     pub lang: Lang,
+    /// Allow a scan date after today (the export cannot know what has not happened yet).
+    #[arg(long)]
+    pub allow_future: bool,
+}
+
+impl EvalArgs {
+    /// The scan date: `--as-of` or today; a date after today is refused without
+    /// `--allow-future`.
+    fn scan_date(&self) -> anyhow::Result<NaiveDate> {
+        let today = today();
+        let d = self.as_of.unwrap_or(today);
+        anyhow::ensure!(
+            d <= today || self.allow_future,
+            "the scan date {d} is after today ({today}): an export cannot hold what has not \
+             happened yet, and a mistyped year would scan an empty future; pass --allow-future \
+             to scan as of that date anyway"
+        );
+        Ok(d)
+    }
 }
 
 #[derive(Debug, Args)]
@@ -464,7 +483,7 @@ fn print_error(e: &anyhow::Error) {
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Scan(s) => {
-            let as_of = s.eval.as_of.unwrap_or_else(today);
+            let as_of = s.eval.scan_date()?;
             let args = ScanArgs {
                 data: s.eval.data,
                 out: s.out,
@@ -481,7 +500,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Weekly(w) => {
-            let as_of = w.eval.as_of.unwrap_or_else(today);
+            let as_of = w.eval.scan_date()?;
             let args = crate::weekly::WeeklyArgs {
                 scan: ScanArgs {
                     data: w.eval.data,
@@ -521,10 +540,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Report(r) => {
+            let as_of = r.eval.scan_date()?;
             let args = crate::availability::ReportArgs {
                 data: r.eval.data,
                 out: r.out,
-                as_of: r.eval.as_of.unwrap_or_else(today),
+                as_of,
                 rules: r.eval.rules,
                 lang: r.eval.lang,
                 engine: r.engine.options(),
@@ -607,11 +627,12 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Explain(x) => {
+            let as_of = x.eval.scan_date()?;
             let args = crate::explain::ExplainArgs {
                 data: x.eval.data,
                 // pasted ids often carry spaces
                 person: x.person.trim().to_string(),
-                as_of: x.eval.as_of.unwrap_or_else(today),
+                as_of,
                 rules: x.eval.rules,
                 lang: x.eval.lang,
                 skjermet: x.skjermet,

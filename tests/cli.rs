@@ -967,6 +967,45 @@ fn english_csv_headers_and_offices_as_text() {
     );
 }
 
+/// A scan date after today is refused unless `--allow-future`.
+#[test]
+fn a_future_scan_date_needs_allow_future() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("ut");
+    let a = kvp()
+        .args([
+            "scan",
+            "--data",
+            "testdata/fixtures",
+            "--as-of",
+            "2099-01-04",
+            "--out",
+        ])
+        .arg(&out)
+        .assert()
+        .code(2);
+    let err = String::from_utf8(a.get_output().stderr.clone()).unwrap();
+    assert!(
+        err.contains("is after today") && err.contains("--allow-future"),
+        "{err}"
+    );
+    assert!(!out.exists());
+    kvp()
+        .args([
+            "-q",
+            "scan",
+            "--data",
+            "testdata/fixtures",
+            "--as-of",
+            "2099-01-04",
+            "--allow-future",
+            "--out",
+        ])
+        .arg(&out)
+        .assert()
+        .success();
+}
+
 #[test]
 fn a_csv_instead_of_a_parquet_table_is_named() {
     let tmp = tempfile::tempdir().unwrap();

@@ -346,6 +346,7 @@ fn texts(lang: Lang) -> BTreeMap<&'static str, &'static str> {
         ),
         ("kandidater", "Kandidater", "Candidates"),
         ("deltakere", "Deltakere", "Participants"),
+        ("andel", "Andel deltakere", "Participant share"),
         ("antall", "Antall", "Count"),
         (
             "fotnote",
@@ -423,6 +424,19 @@ pub fn render_html(
         .collect();
     let bars = uptake_bars(current);
     let (series, ticks, trend_max) = trend_series(trend, lang);
+    // the trend's numbers as a table too: tooltips neither print nor reach screen readers
+    let trend_rows: Vec<(String, String, String, String)> = trend
+        .iter()
+        .map(|f| {
+            let v = |c: &str| shown(f, "totalt", "alle", "status", c).text();
+            (
+                f.date.to_string(),
+                v("deltakere"),
+                v("kandidater"),
+                pct(uptake(f, "totalt", "alle")),
+            )
+        })
+        .collect();
     let (columns, age_max) = age_columns(current);
 
     let mut env = minijinja::Environment::new();
@@ -439,6 +453,7 @@ pub fn render_html(
         bars_height => 20.0 + 22.0 * bars.len() as f64,
         series => series,
         ticks => ticks,
+        trend_rows => trend_rows,
         trend_max => trend_max,
         columns => columns,
         age_labels => AGE_BANDS.iter().enumerate().map(|(i, b)| (50.0 + 80.0 * i as f64 + 28.0, label(b, lang))).collect::<Vec<_>>(),

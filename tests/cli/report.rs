@@ -281,3 +281,33 @@ fn report_page_and_charts_render_in_headless_chromium() {
 
     browser.screenshot(&page, "900,1800", &tmp.path().join("rapport.png"), 30_000);
 }
+
+/// The trend is also a table (tooltips neither print nor reach screen readers), with the same
+/// published figures as rapport.json.
+#[test]
+fn the_trend_is_also_a_table() {
+    let (_tmp, out, _) = report("testdata/demo", "3");
+    let html = std::fs::read_to_string(out.join("rapport.html")).unwrap();
+    let start = html
+        .find("<table id=\"tabell-trend\">")
+        .expect("a trend table");
+    let table = &html[start..start + html[start..].find("</table>").unwrap()];
+    let r = json(&out);
+    let trend = r["trend"].as_array().unwrap();
+    assert_eq!(table.matches("<th scope=\"row\">").count(), trend.len());
+    for t in trend {
+        let total = units(&t["enheter"]);
+        let status = &total[&("totalt".to_string(), "alle".to_string())]["status"];
+        let cell = |v: &serde_json::Value| {
+            v.as_u64()
+                .map_or_else(|| v.as_str().unwrap().to_string(), |n| n.to_string())
+        };
+        let row = format!(
+            "<th scope=\"row\">{}</th><td>{}</td><td>{}</td>",
+            t["dato"].as_str().unwrap(),
+            cell(&status["deltakere"]).replace('<', "&lt;"),
+            cell(&status["kandidater"]).replace('<', "&lt;")
+        );
+        assert!(table.contains(&row), "{row} not in {table}");
+    }
+}
