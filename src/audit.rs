@@ -96,6 +96,8 @@ pub struct Flagged {
     pub nav_kontor: String,
     /// Strengt fortrolig (kode 6) on the first flag date.
     pub skjermet: bool,
+    /// KOSTRA gender code.
+    pub kjonn: Option<String>,
     pub forste_flagget: NaiveDate,
     pub alder: i64,
     pub regler: Vec<String>,
@@ -164,6 +166,7 @@ async fn flagged_persons(
                 person_id: id.clone(),
                 nav_kontor: String::new(),
                 skjermet: false,
+                kjonn: None,
                 forste_flagget: s.dato,
                 alder: 0,
                 regler: s.treff.iter().map(|i| rules.rules[*i].id.clone()).collect(),
@@ -226,10 +229,10 @@ async fn fill_person_facts(engine: &Engine, flagged: &mut [Flagged]) -> anyhow::
         )?),
     )?;
     let sql = format!(
-        "SELECT person_id, nav_kontor, alder, adressebeskyttelse FROM ({})",
+        "SELECT person_id, nav_kontor, alder, adressebeskyttelse, kjonn FROM ({})",
         crate::engine::facts::person_sql("JOIN _forste_flagg s ON s.person_id = p.person_id")
     );
-    let mut found: HashMap<String, (String, i64, bool)> = HashMap::new();
+    let mut found: HashMap<String, (String, i64, bool, Option<String>)> = HashMap::new();
     let mut stream = ctx.sql(&sql).await?.execute_stream().await?;
     while let Some(b) = stream.next().await {
         let b = b?;
@@ -240,6 +243,8 @@ async fn fill_person_facts(engine: &Engine, flagged: &mut [Flagged]) -> anyhow::
         let alder = b.column(2).as_primitive::<Int64Type>();
         let vern_col = datafusion::arrow::compute::cast(b.column(3), &DataType::Utf8)?;
         let vern = vern_col.as_string::<i32>();
+        let kjonn_col = datafusion::arrow::compute::cast(b.column(4), &DataType::Utf8)?;
+        let kjonn = kjonn_col.as_string::<i32>();
         for i in 0..b.num_rows() {
             let raw = vern.is_valid(i).then(|| vern.value(i));
             found.insert(
@@ -248,18 +253,20 @@ async fn fill_person_facts(engine: &Engine, flagged: &mut [Flagged]) -> anyhow::
                     kontor.value(i).to_string(),
                     alder.value(i),
                     crate::contract::Adressebeskyttelse::is_skjermet(raw),
+                    kjonn.is_valid(i).then(|| kjonn.value(i).to_string()),
                 ),
             );
         }
     }
     ctx.deregister_table("_forste_flagg")?;
     for f in flagged.iter_mut() {
-        let (kontor, alder, skjermet) = found
+        let (kontor, alder, skjermet, kjonn) = found
             .remove(&f.person_id)
             .with_context(|| "a flagged person is missing from the person facts")?;
         f.nav_kontor = kontor;
         f.alder = alder;
         f.skjermet = skjermet;
+        f.kjonn = kjonn;
     }
     Ok(())
 }
@@ -315,6 +322,10 @@ fn group_table(persons: &[Flagged]) -> Vec<((String, String), Vec<String>)> {
                 ("totalt".to_string(), "alle".to_string()),
                 ("nav_kontor".to_string(), p.nav_kontor.clone()),
                 ("aldersgruppe".to_string(), age_band(p.alder).to_string()),
+                (
+                    "kjonn".to_string(),
+                    crate::availability::gender(p.kjonn.as_deref()).to_string(),
+                ),
             ];
             gs.extend(p.regler.iter().map(|r| ("regel".to_string(), r.clone())));
             gs
@@ -354,7 +365,7 @@ fn group_table(persons: &[Flagged]) -> Vec<((String, String), Vec<String>)> {
             k("flagget"),
         );
     }
-    for dim in ["nav_kontor", "aldersgruppe"] {
+    for dim in ["nav_kontor", "aldersgruppe", "kjonn"] {
         let vals: Vec<&String> = groups
             .iter()
             .filter(|(d, _)| d == dim)
@@ -373,20 +384,25 @@ fn group_table(persons: &[Flagged]) -> Vec<((String, String), Vec<String>)> {
     let mut groups: Vec<(String, String)> = groups.into_iter().collect();
     groups.sort_by_key(|(d, v)| {
         (
-            ["totalt", "nav_kontor", "aldersgruppe", "regel", "skjermet"]
-                .iter()
-                .position(|x| x == d)
-                .unwrap_or(9),
+            [
+                "totalt",
+                "nav_kontor",
+                "aldersgruppe",
+                "kjonn",
+                "regel",
+                "skjermet",
+            ]
+            .iter()
+            .position(|x| x == d)
+            .unwrap_or(9),
             v.clone(),
         )
     });
     groups
         .into_iter()
         .map(|g| {
-            let mut row: Vec<String> = cols
-                .iter()
-                .map(|c| shown[&(g.0.clone(), g.1.clone(), c.to_string())].text())
-                .collect();
+            let cell = |c: &str| shown[&(g.0.clone(), g.1.clone(), c.to_string())].text();
+            let mut row: Vec<String> = cols.iter().map(|c| cell(c)).collect();
             let offered = days.get(&g).cloned().unwrap_or_default();
             // a median of fewer than five persons is not published
             row.push(if offered.len() >= 5 {
@@ -716,6 +732,25 @@ fn render_html(
                 })
         })
         .collect();
+    let genders: Vec<PageRow> = ["kvinne", "mann", "ukjent"]
+        .iter()
+        .filter_map(|g| {
+            of("kjonn")
+                .into_iter()
+                .find(|((_, v), _)| v == g)
+                .map(|(_, r)| {
+                    let name = match (*g, nb) {
+                        ("kvinne", true) => "Kvinner",
+                        ("kvinne", false) => "Women",
+                        ("mann", true) => "Menn",
+                        ("mann", false) => "Men",
+                        (_, true) => "Ukjent",
+                        (_, false) => "Unknown",
+                    };
+                    row(name.to_string(), r)
+                })
+        })
+        .collect();
     let by_rule: Vec<PageRow> = of("regel")
         .into_iter()
         .map(|((_, v), r)| row(rules.title(v, lang), r))
@@ -753,6 +788,11 @@ fn render_html(
                 "Per age band (age when first flagged)",
             ),
             rader: bands,
+        },
+        PageSection {
+            id: "kjonn",
+            tittel: t("Per kjønn", "Per gender"),
+            rader: genders,
         },
         PageSection {
             id: "regel",

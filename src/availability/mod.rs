@@ -58,7 +58,8 @@ pub fn age_band(age: i64) -> &'static str {
 
 pub const GENDERS: [&str; 3] = ["mann", "kvinne", "ukjent"];
 
-fn gender(k: Option<&str>) -> &'static str {
+/// KOSTRA's gender code as a category: `mann`, `kvinne` or `ukjent`.
+pub fn gender(k: Option<&str>) -> &'static str {
     match k {
         Some("1") => "mann",
         Some("2") => "kvinne",

@@ -179,7 +179,7 @@ fn the_audit_page_reads_as_a_report() {
         .collect();
     let headline = format!("{} av {} som ble flagget", total[3], total[2]);
     assert!(html.contains(&headline), "{headline}: {html}");
-    for id in ["totalt", "kontor", "alder", "regel"] {
+    for id in ["totalt", "kontor", "alder", "kjonn", "regel"] {
         assert!(html.contains(&format!("<section id=\"{id}\">")), "{id}");
     }
     // age bands in age order
