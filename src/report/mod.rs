@@ -4,6 +4,7 @@
 pub mod csv_out;
 pub mod manifest;
 pub mod parquet_out;
+pub mod xlsx_out;
 
 use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};

@@ -19,6 +19,7 @@ use super::state::ListCounts;
 use crate::contract::load::days_since_epoch;
 use crate::contract::{Lang, label};
 use crate::report::csv_out::{done, header, id_cell, safe, writer};
+use crate::report::xlsx_out::Cell;
 use crate::report::{OutputDir, Staged};
 use crate::rules::RuleSet;
 
@@ -194,49 +195,69 @@ fn texts(e: &ListEntry, ctx: &Context) -> Texts {
     }
 }
 
-fn write_csv(
+/// One list row as typed cells, in the order of [`HEADER`] (CSV and workbook alike).
+fn row_cells(e: &ListEntry, ctx: &Context) -> Vec<Cell> {
+    let t = texts(e, ctx);
+    let fortrolig = e.fortrolig();
+    let text = |s: String| {
+        if s.is_empty() {
+            Cell::Empty
+        } else {
+            Cell::Text(s)
+        }
+    };
+    vec![
+        Cell::Text(e.pa_listen.label(ctx.lang).to_string()),
+        Cell::Id(e.nav_kontor.clone()),
+        e.veileder.clone().map_or(Cell::Empty, Cell::Text),
+        Cell::Id(e.person_id.clone()),
+        Cell::Int(e.alder),
+        // kode 7: no address-revealing fields
+        if fortrolig {
+            Cell::Empty
+        } else {
+            Cell::Id(e.kommune_nr.clone())
+        },
+        if fortrolig {
+            Cell::Text(yes(ctx.lang).to_string())
+        } else {
+            Cell::Empty
+        },
+        Cell::Date(e.forste_gang_kandidat),
+        Cell::Int(e.uker_pa_listen),
+        text(e.treff.join(", ")),
+        Cell::Int(e.maneder),
+        e.siste.map_or(Cell::Empty, Cell::Month),
+        text(t.innsatsgruppe),
+        text(e.hint.join(", ")),
+        text(t.endringer),
+        text(t.grunn),
+        text(t.begrunnelse.join(" ")),
+    ]
+}
+
+/// A caseworker's list as CSV and as a workbook (`.xlsx`) with the same rows.
+fn write_list_files(
     out: &OutputDir,
-    name: &str,
+    base: &str,
     entries: &[&ListEntry],
     ctx: &Context,
-) -> anyhow::Result<Staged> {
-    let mut w = writer(out.temp(name)?)?;
-    w.write_record(header(ctx.lang, &HEADER, &HEADER_EN))?;
-    for e in entries {
-        let t = texts(e, ctx);
-        let fortrolig = e.fortrolig();
-        w.write_record([
-            e.pa_listen.label(ctx.lang).to_string(),
-            id_cell(&e.nav_kontor),
-            e.veileder.as_deref().map(safe).unwrap_or_default(),
-            id_cell(&e.person_id),
-            e.alder.to_string(),
-            // kode 7: no address-revealing fields
-            if fortrolig {
-                String::new()
-            } else {
-                id_cell(&e.kommune_nr)
-            },
-            if fortrolig {
-                yes(ctx.lang).to_string()
-            } else {
-                String::new()
-            },
-            e.forste_gang_kandidat.to_string(),
-            e.uker_pa_listen.to_string(),
-            e.treff.join(", "),
-            e.maneder.to_string(),
-            e.siste
-                .map(|d| d.format("%Y-%m").to_string())
-                .unwrap_or_default(),
-            t.innsatsgruppe,
-            e.hint.join(", "),
-            safe(&t.endringer),
-            safe(&t.grunn),
-            safe(&t.begrunnelse.join(" ")),
-        ])?;
+) -> anyhow::Result<[Staged; 2]> {
+    let rows: Vec<Vec<Cell>> = entries.iter().map(|e| row_cells(e, ctx)).collect();
+    let head = header(ctx.lang, &HEADER, &HEADER_EN);
+    let name = format!("{base}.csv");
+    let mut w = writer(out.temp(&name)?)?;
+    w.write_record(&head)?;
+    for r in &rows {
+        w.write_record(r.iter().map(Cell::csv))?;
     }
-    done(w, name, entries.len() as u64)
+    let csv = done(w, &name, entries.len() as u64)?;
+    let sheet = match ctx.lang {
+        Lang::Nb => "KVP-kandidater",
+        Lang::En => "KVP candidates",
+    };
+    let xlsx = crate::report::xlsx_out::write(out, &format!("{base}.xlsx"), sheet, &head, &rows)?;
+    Ok([csv, xlsx])
 }
 
 /// Only what a specially authorised unit needs: no office, caseworker, municipality or age.
@@ -744,6 +765,7 @@ pub fn write_all(out: &OutputDir, entries: &[ListEntry], ctx: &Context) -> anyho
             "Veileder",
             "Liste (CSV)",
             "Liste (HTML)",
+            "Liste (Excel)",
             "Nye",
             "Fortsetter",
             "Ute av listen",
@@ -753,6 +775,7 @@ pub fn write_all(out: &OutputDir, entries: &[ListEntry], ctx: &Context) -> anyho
             "Caseworker",
             "List (CSV)",
             "List (HTML)",
+            "List (Excel)",
             "New",
             "Continuing",
             "Left the list",
@@ -780,7 +803,7 @@ pub fn write_all(out: &OutputDir, entries: &[ListEntry], ctx: &Context) -> anyho
                 },
                 str::to_string,
             );
-            staged.push(write_csv(out, &format!("{base}.csv"), list, ctx)?);
+            staged.extend(write_list_files(out, &base, list, ctx)?);
             staged.push(write_html(
                 out,
                 &env,
@@ -797,6 +820,7 @@ pub fn write_all(out: &OutputDir, entries: &[ListEntry], ctx: &Context) -> anyho
                 veileder.map(safe).unwrap_or_default(),
                 format!("{dir}/{stem}.csv"),
                 format!("{dir}/{stem}.html"),
+                format!("{dir}/{stem}.xlsx"),
                 n(PaListen::Ny),
                 n(PaListen::Fortsetter),
                 n(PaListen::Ute),

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use datafusion::arrow::array::{Array, RecordBatch};
 use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 
-use super::{kvp, read_batches, root};
+use super::{kvp, read_batches, root, xlsx_text};
 
 const DATA: &str = "testdata/skjermet/data";
 
@@ -55,6 +55,8 @@ fn read_all(dir: &Path) -> Vec<(PathBuf, String)> {
                 todo.push(p);
             } else if p.extension().is_some_and(|x| x == "parquet") {
                 out.push((p.clone(), parquet_cells(&p).join("\n")));
+            } else if p.extension().is_some_and(|x| x == "xlsx") {
+                out.push((p.clone(), xlsx_text(&p)));
             } else {
                 out.push((
                     p.clone(),
@@ -338,7 +340,8 @@ fn thousands_of_lists_under_a_small_open_file_limit() {
     let run = &index["kjoringer"][0];
     assert_eq!(run["liste"]["kandidater"], 5000, "{run}");
     let lists = files(&state.join(run["run_id"].as_str().unwrap()).join("lister"));
-    assert_eq!(lists.len(), 2 * 5000 + 1);
+    // CSV, HTML and Excel per caseworker, and the overview
+    assert_eq!(lists.len(), 3 * 5000 + 1);
 }
 
 /// A file a person left in the state folder, and a leftover temporary file in an output

@@ -351,7 +351,12 @@ fn protected_persons_never_reach_office_lists() {
     let run = newest_run(&state);
     let kode6 = &id["strengt_fortrolig"];
     for f in files(&run.join("lister")) {
-        let text = std::fs::read_to_string(run.join("lister").join(&f)).unwrap();
+        let path = run.join("lister").join(&f);
+        let text = if f.extension().is_some_and(|x| x == "xlsx") {
+            super::xlsx_text(&path)
+        } else {
+            std::fs::read_to_string(&path).unwrap()
+        };
         assert!(!text.contains(kode6.as_str()), "kode 6 person in {f:?}");
     }
     let skjermet = read_csv(&run.join("skjermet.csv"));
@@ -723,4 +728,59 @@ fn pages_open_with_a_ranked_worklist() {
         pages > 5 && informed_first > 0,
         "{pages} pages, {informed_first} informed"
     );
+}
+
+/// Each caseworker list is also a workbook: ids and office numbers as text (leading zeros
+/// kept), numbers and dates typed, a frozen header row and a filter, the same persons as the CSV.
+#[test]
+fn lists_are_also_excel_workbooks() {
+    let tmp = tempfile::tempdir().unwrap();
+    let state = tmp.path().join("state");
+    kvp()
+        .args([
+            "-q",
+            "weekly",
+            "--data",
+            "testdata/demo",
+            "--as-of",
+            "2026-11-16",
+            "--state",
+        ])
+        .arg(&state)
+        .assert()
+        .success();
+    let run = newest_run(&state);
+    let mut books = 0;
+    for office in std::fs::read_dir(run.join("lister")).unwrap() {
+        let office = office.unwrap().path();
+        if !office.is_dir() {
+            continue;
+        }
+        for f in std::fs::read_dir(&office).unwrap() {
+            let f = f.unwrap().path();
+            if f.extension().is_none_or(|x| x != "xlsx") {
+                continue;
+            }
+            let xml = super::xlsx_text(&f);
+            let csv = read_csv(&f.with_extension("csv"));
+            for line in csv.lines().skip(1) {
+                // the person id, as text with its leading zero
+                let id = line
+                    .split(';')
+                    .nth(3)
+                    .unwrap()
+                    .trim_matches(|c| c == '"' || c == '=');
+                assert!(
+                    xml.contains(&format!("<t>{id}</t>")),
+                    "{id} not in {}",
+                    f.display()
+                );
+            }
+            assert!(xml.contains("ySplit=\"1\""), "frozen header");
+            assert!(xml.contains("<autoFilter"), "filter");
+            assert!(xml.contains("Person-ID") && xml.contains("Første gang kandidat"));
+            books += 1;
+        }
+    }
+    assert!(books > 5);
 }

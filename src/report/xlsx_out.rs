@@ -1,0 +1,120 @@
+//! Excel workbooks (`.xlsx`) beside the CSVs: typed cells (ids and office numbers as text,
+//! numbers as numbers, dates as dates), a frozen header row, filters and column widths, so a
+//! list opens right in Excel with Norwegian settings without the CSV import dialogue.
+
+use chrono::NaiveDate;
+use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
+
+use super::{OutputDir, Staged};
+
+/// One typed cell of a table written both as CSV and as a workbook.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    /// An id or code kept as text (CSV: `="…"` when all digits).
+    Id(String),
+    /// Free text (CSV: guarded against formulas).
+    Text(String),
+    Int(i64),
+    Date(NaiveDate),
+    /// A month, shown as `YYYY-MM`.
+    Month(NaiveDate),
+    Empty,
+}
+
+impl Cell {
+    /// The CSV form (the CSV writer guards every cell again).
+    pub fn csv(&self) -> String {
+        match self {
+            Cell::Id(s) => super::csv_out::id_cell(s),
+            Cell::Text(s) => super::csv_out::safe(s),
+            Cell::Int(n) => n.to_string(),
+            Cell::Date(d) => d.to_string(),
+            Cell::Month(d) => d.format("%Y-%m").to_string(),
+            Cell::Empty => String::new(),
+        }
+    }
+}
+
+/// Writes a one-sheet workbook named `name` into the output folder (staged like every file).
+pub fn write(
+    out: &OutputDir,
+    name: &str,
+    sheet: &str,
+    header: &[&str],
+    rows: &[Vec<Cell>],
+) -> anyhow::Result<Staged> {
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.set_name(sheet)?;
+    let bold = Format::new().set_bold().set_text_wrap();
+    let date = Format::new().set_num_format("yyyy-mm-dd");
+    let month = Format::new().set_num_format("yyyy-mm");
+    let wrap = Format::new().set_text_wrap();
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count().min(30)).collect();
+    for (c, h) in header.iter().enumerate() {
+        ws.write_string_with_format(0, c as u16, *h, &bold)?;
+    }
+    for (r, row) in rows.iter().enumerate() {
+        let r = r as u32 + 1;
+        for (c, cell) in row.iter().enumerate() {
+            let col = c as u16;
+            let shown = match cell {
+                Cell::Id(s) | Cell::Text(s) => {
+                    // a formula is never written: every string is a string cell
+                    if s.chars().count() > 60 {
+                        ws.write_string_with_format(r, col, s, &wrap)?;
+                    } else {
+                        ws.write_string(r, col, s)?;
+                    }
+                    s.chars().count()
+                }
+                Cell::Int(n) => {
+                    ws.write_number(r, col, *n as f64)?;
+                    n.to_string().len()
+                }
+                Cell::Date(d) | Cell::Month(d) => {
+                    let dt = ExcelDateTime::from_ymd(
+                        chrono::Datelike::year(d) as u16,
+                        chrono::Datelike::month(d) as u8,
+                        chrono::Datelike::day(d) as u8,
+                    )?;
+                    let f = if matches!(cell, Cell::Date(_)) {
+                        &date
+                    } else {
+                        &month
+                    };
+                    ws.write_datetime_with_format(r, col, &dt, f)?;
+                    10
+                }
+                Cell::Empty => 0,
+            };
+            if let Some(w) = widths.get_mut(c) {
+                *w = (*w).max(shown.min(60));
+            }
+        }
+    }
+    for (c, w) in widths.iter().enumerate() {
+        ws.set_column_width(c as u16, (*w as f64 + 2.0).min(62.0))?;
+    }
+    ws.set_freeze_panes(1, 0)?;
+    if !header.is_empty() {
+        ws.autofilter(0, 0, rows.len() as u32, header.len() as u16 - 1)?;
+    }
+    let bytes = wb.save_to_buffer()?;
+    out.stage_bytes(name, &bytes, rows.len() as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cells_keep_ids_as_text_in_csv_and_dates_as_iso() {
+        assert_eq!(Cell::Id("0314".into()).csv(), "=\"0314\"");
+        assert_eq!(Cell::Text("=SUM(1)".into()).csv(), "'=SUM(1)");
+        let d = NaiveDate::from_ymd_opt(2026, 11, 5).unwrap();
+        assert_eq!(Cell::Date(d).csv(), "2026-11-05");
+        assert_eq!(Cell::Month(d).csv(), "2026-11");
+        assert_eq!(Cell::Int(7).csv(), "7");
+    }
+}
