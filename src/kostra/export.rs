@@ -358,7 +358,15 @@ fn record_11cf(id: &str, p: &Person, year: i32, journal: usize) -> Option<String
 pub fn write(data: &Path, as_of: NaiveDate, out: &Path) -> anyhow::Result<Vec<(String, usize)>> {
     let data = load_dir(data, as_of)?;
     let persons = collect(&data);
-    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    let mut dir = std::fs::DirBuilder::new();
+    dir.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        dir.mode(0o700);
+    }
+    dir.create(out)
+        .with_context(|| format!("cannot create {}", out.display()))?;
     let mut written = Vec::new();
     for year in layout::YEARS {
         for kind in [Kind::F11, Kind::Cf11] {
@@ -376,8 +384,16 @@ pub fn write(data: &Path, as_of: NaiveDate, out: &Path) -> anyhow::Result<Vec<(S
             }
             let name = format!("{}_{year}.txt", kind.as_str());
             let path = out.join(&name);
+            let mut opts = std::fs::OpenOptions::new();
+            opts.write(true).create(true).truncate(true);
+            #[cfg(unix)]
+            {
+                // like every output: readable by the owner only
+                use std::os::unix::fs::OpenOptionsExt;
+                opts.mode(0o600);
+            }
             let mut f = std::io::BufWriter::new(
-                std::fs::File::create(&path)
+                opts.open(&path)
                     .with_context(|| format!("cannot write {}", path.display()))?,
             );
             for l in &lines {
