@@ -99,7 +99,13 @@ pub async fn scan_into(
         out.temp(parquet_out::SKJERMET)?,
         args.as_of,
     )?;
-    let mut kandidater = csv_out::KandidaterWriter::new(out.temp(csv_out::KANDIDATER)?, args.lang);
+    let titles = rules
+        .rules
+        .iter()
+        .map(|r| (r.id.clone(), r.title(args.lang).to_string()))
+        .collect();
+    let mut kandidater =
+        csv_out::KandidaterWriter::new(out.temp(csv_out::KANDIDATER)?, args.lang, titles);
     let candidate_rules = rules.ids(crate::rules::Kind::Kandidat);
     let mut naer_treff =
         csv_out::NaerTreffWriter::new(out.temp(csv_out::NAER_TREFF)?, candidate_rules, args.lang);

@@ -113,17 +113,34 @@ pub struct KandidaterWriter {
     rows: Vec<Row>,
     pub skjermet: u64,
     lang: Lang,
+    /// rule id → title in `lang`: people read rule titles, not ids
+    titles: std::collections::HashMap<String, String>,
 }
 
 impl KandidaterWriter {
-    pub fn new(tmp: NamedTempFile, lang: Lang) -> Self {
+    pub fn new(
+        tmp: NamedTempFile,
+        lang: Lang,
+        titles: std::collections::HashMap<String, String>,
+    ) -> Self {
         KandidaterWriter {
             tmp,
             rows: Vec::new(),
             skjermet: 0,
             lang,
+            titles,
         }
     }
+}
+
+/// Rule titles for rule ids (an unknown id as it is), joined with `; `.
+fn titled<'a>(
+    titles: &'a std::collections::HashMap<String, String>,
+    ids: impl Iterator<Item = &'a String>,
+) -> String {
+    ids.map(|id| titles.get(id).map_or(id.as_str(), String::as_str))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// A header row in the run's language: `nb` as caseworkers read it, or `en`.
@@ -199,7 +216,13 @@ impl ReportWriter for KandidaterWriter {
     }
 
     fn finish(self: Box<Self>) -> anyhow::Result<Staged> {
-        let mut rows = self.rows;
+        let KandidaterWriter {
+            tmp,
+            mut rows,
+            lang,
+            titles,
+            ..
+        } = *self;
         rows.sort_by(|a, b| {
             a.nav_kontor
                 .cmp(&b.nav_kontor)
@@ -213,22 +236,31 @@ impl ReportWriter for KandidaterWriter {
                 .then_with(|| b.maneder.cmp(&a.maneder))
                 .then_with(|| a.person_id.cmp(&b.person_id))
         });
-        let mut w = writer(self.tmp)?;
-        w.write_record(header(self.lang, &HEADER, &HEADER_EN))?;
+        let mut w = writer(tmp)?;
+        w.write_record(header(lang, &HEADER, &HEADER_EN))?;
+        let not_assessed = match lang {
+            Lang::Nb => "ikke vurdert",
+            Lang::En => "not assessed",
+        };
         for r in &rows {
-            let mut hint = r.hint.clone();
-            hint.extend(r.uavklart.iter().map(|u| format!("uavklart:{u}")));
+            let mut hint = vec![titled(&titles, r.hint.iter())];
+            hint.extend(
+                r.uavklart
+                    .iter()
+                    .map(|u| format!("{not_assessed}: {}", titled(&titles, std::iter::once(u)))),
+            );
+            hint.retain(|h| !h.is_empty());
             w.write_record([
                 id_cell(&r.nav_kontor),
                 r.veileder.as_deref().map(safe).unwrap_or_default(),
                 id_cell(&r.person_id),
                 r.alder.to_string(),
-                r.treff.join(", "),
+                titled(&titles, r.treff.iter()),
                 r.treff.len().to_string(),
                 r.maneder.to_string(),
                 r.siste.clone(),
                 r.innsatsgruppe.clone(),
-                hint.join(", "),
+                hint.join("; "),
                 safe(&r.begrunnelse),
             ])?;
         }

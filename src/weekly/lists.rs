@@ -195,6 +195,14 @@ fn texts(e: &ListEntry, ctx: &Context) -> Texts {
     }
 }
 
+/// Rule titles in the run's language: people read titles, not ids.
+fn titles(ids: &[String], ctx: &Context) -> String {
+    ids.iter()
+        .map(|r| ctx.rules.title(r, ctx.lang))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 /// One list row as typed cells, in the order of [`HEADER`] (CSV and workbook alike).
 fn row_cells(e: &ListEntry, ctx: &Context) -> Vec<Cell> {
     let t = texts(e, ctx);
@@ -225,11 +233,11 @@ fn row_cells(e: &ListEntry, ctx: &Context) -> Vec<Cell> {
         },
         Cell::Date(e.forste_gang_kandidat),
         Cell::Int(e.uker_pa_listen),
-        text(e.treff.join(", ")),
+        text(titles(&e.treff, ctx)),
         Cell::Int(e.maneder),
         e.siste.map_or(Cell::Empty, Cell::Month),
         text(t.innsatsgruppe),
-        text(e.hint.join(", ")),
+        text(titles(&e.hint, ctx)),
         text(t.endringer),
         text(t.grunn),
         text(t.begrunnelse.join(" ")),
