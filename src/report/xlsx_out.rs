@@ -3,7 +3,7 @@
 //! list opens right in Excel with Norwegian settings without the CSV import dialogue.
 
 use chrono::NaiveDate;
-use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
+use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook};
 
 use super::{OutputDir, Staged};
 
@@ -35,15 +35,25 @@ impl Cell {
     }
 }
 
-/// Writes a one-sheet workbook named `name` into the output folder (staged like every file).
-pub fn write(
-    out: &OutputDir,
-    name: &str,
+fn excel_date(d: &NaiveDate) -> anyhow::Result<ExcelDateTime> {
+    use chrono::Datelike;
+    Ok(ExcelDateTime::from_ymd(
+        d.year() as u16,
+        d.month() as u8,
+        d.day() as u8,
+    )?)
+}
+
+/// The workbook's bytes: one sheet, typed cells, frozen header, filter, widths. `created` is
+/// the date recorded in its properties (the scan date), so the same rows give the same bytes.
+pub fn bytes(
     sheet: &str,
     header: &[&str],
     rows: &[Vec<Cell>],
-) -> anyhow::Result<Staged> {
+    created: NaiveDate,
+) -> anyhow::Result<Vec<u8>> {
     let mut wb = Workbook::new();
+    wb.set_properties(&DocProperties::new().set_creation_datetime(&excel_date(&created)?));
     let ws = wb.add_worksheet();
     ws.set_name(sheet)?;
     let bold = Format::new().set_bold().set_text_wrap();
@@ -73,11 +83,7 @@ pub fn write(
                     n.to_string().len()
                 }
                 Cell::Date(d) | Cell::Month(d) => {
-                    let dt = ExcelDateTime::from_ymd(
-                        chrono::Datelike::year(d) as u16,
-                        chrono::Datelike::month(d) as u8,
-                        chrono::Datelike::day(d) as u8,
-                    )?;
+                    let dt = excel_date(d)?;
                     let f = if matches!(cell, Cell::Date(_)) {
                         &date
                     } else {
@@ -100,7 +106,19 @@ pub fn write(
     if !header.is_empty() {
         ws.autofilter(0, 0, rows.len() as u32, header.len() as u16 - 1)?;
     }
-    let bytes = wb.save_to_buffer()?;
+    Ok(wb.save_to_buffer()?)
+}
+
+/// Writes a one-sheet workbook named `name` into the output folder (staged like every file).
+pub fn write(
+    out: &OutputDir,
+    name: &str,
+    sheet: &str,
+    header: &[&str],
+    rows: &[Vec<Cell>],
+    created: NaiveDate,
+) -> anyhow::Result<Staged> {
+    let bytes = bytes(sheet, header, rows, created)?;
     out.stage_bytes(name, &bytes, rows.len() as u64)
 }
 
@@ -116,5 +134,15 @@ mod tests {
         assert_eq!(Cell::Date(d).csv(), "2026-11-05");
         assert_eq!(Cell::Month(d).csv(), "2026-11");
         assert_eq!(Cell::Int(7).csv(), "7");
+    }
+
+    #[test]
+    fn the_same_rows_give_the_same_bytes() {
+        let d = NaiveDate::from_ymd_opt(2026, 11, 16).unwrap();
+        let rows = vec![vec![Cell::Id("0314".into()), Cell::Int(3), Cell::Date(d)]];
+        let a = bytes("s", &["a", "b", "c"], &rows, d).unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(1100));
+        let b = bytes("s", &["a", "b", "c"], &rows, d).unwrap();
+        assert_eq!(a, b);
     }
 }

@@ -264,7 +264,14 @@ fn write_list_files(
         Lang::Nb => "KVP-kandidater",
         Lang::En => "KVP candidates",
     };
-    let xlsx = crate::report::xlsx_out::write(out, &format!("{base}.xlsx"), sheet, &head, &rows)?;
+    let xlsx = crate::report::xlsx_out::write(
+        out,
+        &format!("{base}.xlsx"),
+        sheet,
+        &head,
+        &rows,
+        ctx.as_of,
+    )?;
     Ok([csv, xlsx])
 }
 
