@@ -164,15 +164,21 @@ impl Person {
         }
     }
 
-    fn units(&self) -> Vec<(&'static str, &str)> {
-        if self.skjermet {
-            return vec![("skjermet", "alle")];
-        }
-        vec![
-            ("totalt", "alle"),
-            ("nav_kontor", self.kontor.as_str()),
-            ("kommune", self.kommune.as_str()),
-        ]
+    /// The units the person counts in (no allocation: called per person and date).
+    fn units(&self) -> impl Iterator<Item = (&'static str, &str)> {
+        let (units, n) = if self.skjermet {
+            ([("skjermet", "alle"), ("", ""), ("", "")], 1)
+        } else {
+            (
+                [
+                    ("totalt", "alle"),
+                    ("nav_kontor", self.kontor.as_str()),
+                    ("kommune", self.kommune.as_str()),
+                ],
+                3,
+            )
+        };
+        units.into_iter().take(n)
     }
 }
 

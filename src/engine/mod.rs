@@ -114,11 +114,6 @@ impl PersonFacts {
     pub fn skjermet(&self) -> bool {
         crate::contract::Adressebeskyttelse::is_skjermet(self.adressebeskyttelse.as_deref())
     }
-
-    /// Fortrolig (kode 7): never listed with address-revealing fields.
-    pub fn fortrolig(&self) -> bool {
-        crate::contract::Adressebeskyttelse::is_fortrolig(self.adressebeskyttelse.as_deref())
-    }
 }
 
 /// The outcome for one person.

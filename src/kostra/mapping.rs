@@ -128,7 +128,8 @@ impl Tables {
     /// An 11F record of input file `file_no`.
     pub fn add_11f(&mut self, id: &str, r: &F11, file_no: usize, offices: &Offices) {
         let year = r.head.year;
-        self.person(id, &r.head, &r.saksbehandler, (year, 1, file_no), offices);
+        let rank = (year, kind_rank(Kind::F11), file_no);
+        self.person(id, &r.head, &r.saksbehandler, rank, offices);
         let ticked: Vec<u32> = (1..=12).filter(|m| r.months[*m as usize - 1]).collect();
         let yearly = r.bidrag + r.laan;
         for &m in &ticked {
@@ -180,7 +181,7 @@ impl Tables {
             id,
             &r.head,
             &r.saksbehandler,
-            (r.head.year, 0, file_no),
+            (r.head.year, kind_rank(Kind::Cf11), file_no),
             offices,
         );
         let mut event = |date: NaiveDate, what: &'static str, h: Hendelse| {

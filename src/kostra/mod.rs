@@ -151,7 +151,11 @@ pub fn run(args: &ImportArgs) -> anyhow::Result<ImportOutcome> {
         let d = record::decode(&name, &bytes)?;
         let mut entry = InputEntry {
             fil: name.clone(),
-            sha256: crate::report::sha256_of(path)?,
+            // the bytes already read, not the file a second time
+            sha256: {
+                use sha2::{Digest, Sha256};
+                format!("{:x}", Sha256::digest(&bytes))
+            },
             koding: d.encoding,
             kind: d.kind,
             rapporteringsar: Vec::new(),

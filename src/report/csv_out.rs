@@ -56,13 +56,18 @@ pub(crate) fn done(w: CsvWriter, name: &str, rows: u64) -> anyhow::Result<Staged
 /// Text that Excel would read as a formula gets a leading apostrophe (CSV injection guard):
 /// a cell starting with `=`, `+`, `-`, `@`, tab or CR, also after leading spaces.
 pub(crate) fn safe(s: &str) -> String {
-    if s.trim_start_matches(' ')
-        .starts_with(['=', '+', '-', '@', '\t', '\r'])
-    {
+    if starts_like_formula(s) {
         format!("'{s}")
     } else {
         s.to_string()
     }
+}
+
+/// Whether Excel would read the text as a formula: it starts with `=`, `+`, `-`, `@`, tab or
+/// CR, also after leading spaces.
+fn starts_like_formula(s: &str) -> bool {
+    s.trim_start_matches(' ')
+        .starts_with(['=', '+', '-', '@', '\t', '\r'])
 }
 
 /// The guard applied to every cell: [`safe`], except the `="<digits>"` form [`id_cell`] writes
@@ -72,11 +77,7 @@ pub(crate) fn guard(cell: &str) -> std::borrow::Cow<'_, str> {
         .strip_prefix("=\"")
         .and_then(|c| c.strip_suffix('"'))
         .is_some_and(|d| !d.is_empty() && d.bytes().all(|b| b.is_ascii_digit()));
-    if is_id_formula
-        || !cell
-            .trim_start_matches(' ')
-            .starts_with(['=', '+', '-', '@', '\t', '\r'])
-    {
+    if is_id_formula || !starts_like_formula(cell) {
         std::borrow::Cow::Borrowed(cell)
     } else {
         std::borrow::Cow::Owned(format!("'{cell}"))

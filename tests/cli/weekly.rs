@@ -646,6 +646,25 @@ fn caseworker_pages_render_in_headless_chromium() {
     );
 }
 
+/// The caseworker list files of a run with extension `ext`, office by office.
+fn list_files(run: &Path, ext: &str) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for office in std::fs::read_dir(run.join("lister")).unwrap() {
+        let office = office.unwrap().path();
+        if !office.is_dir() {
+            continue;
+        }
+        for f in std::fs::read_dir(&office).unwrap() {
+            let f = f.unwrap().path();
+            if f.extension().is_some_and(|x| x == ext) {
+                out.push(f);
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
 /// Every caseworker page opens with the ranked worklist: each person on the list once, those
 /// who must first get a § 14 a assessment (a rule marked `forutsetning`) in a table of their own,
 /// and persons informed about KVP but never assessed (the highest `prioritet`) first.
@@ -690,44 +709,34 @@ fn pages_open_with_a_ranked_worklist() {
     };
     let mut pages = 0;
     let mut informed_first = 0;
-    for office in std::fs::read_dir(run.join("lister")).unwrap() {
-        let office = office.unwrap().path();
-        if !office.is_dir() {
-            continue;
+    for page in list_files(&run, "html") {
+        let html = std::fs::read_to_string(&page).unwrap();
+        let csv = read_csv(&page.with_extension("csv"));
+        let on_list = csv
+            .lines()
+            .skip(1)
+            .filter(|l| !l.starts_with("ute av listen"))
+            .count();
+        let (now, first) = (table(&html, "rangert"), table(&html, "forst"));
+        assert_eq!(now.len() + first.len(), on_list, "{}", page.display());
+        let has = |id: &String, h: &str| hints[id].iter().any(|x| x == h);
+        assert!(first.iter().all(|id| has(id, "mangler_14a_vedtak")));
+        assert!(now.iter().all(|id| !has(id, "mangler_14a_vedtak")));
+        for t in [&now, &first] {
+            // the informed-but-not-assessed come before everyone else in their table
+            let flags: Vec<bool> = t
+                .iter()
+                .map(|id| has(id, "informert_uten_vurdering"))
+                .collect();
+            assert!(
+                flags.windows(2).all(|w| w[0] || !w[1]),
+                "{}: {flags:?}",
+                page.display()
+            );
+            informed_first += flags.iter().filter(|f| **f).count();
         }
-        for page in std::fs::read_dir(&office).unwrap() {
-            let page = page.unwrap().path();
-            if page.extension().is_none_or(|x| x != "html") {
-                continue;
-            }
-            let html = std::fs::read_to_string(&page).unwrap();
-            let csv = read_csv(&page.with_extension("csv"));
-            let on_list = csv
-                .lines()
-                .skip(1)
-                .filter(|l| !l.starts_with("ute av listen"))
-                .count();
-            let (now, first) = (table(&html, "rangert"), table(&html, "forst"));
-            assert_eq!(now.len() + first.len(), on_list, "{}", page.display());
-            let has = |id: &String, h: &str| hints[id].iter().any(|x| x == h);
-            assert!(first.iter().all(|id| has(id, "mangler_14a_vedtak")));
-            assert!(now.iter().all(|id| !has(id, "mangler_14a_vedtak")));
-            for t in [&now, &first] {
-                // the informed-but-not-assessed come before everyone else in their table
-                let flags: Vec<bool> = t
-                    .iter()
-                    .map(|id| has(id, "informert_uten_vurdering"))
-                    .collect();
-                assert!(
-                    flags.windows(2).all(|w| w[0] || !w[1]),
-                    "{}: {flags:?}",
-                    page.display()
-                );
-                informed_first += flags.iter().filter(|f| **f).count();
-            }
-            assert!(html.contains("id=\"rekkefolge\""));
-            pages += 1;
-        }
+        assert!(html.contains("id=\"rekkefolge\""));
+        pages += 1;
     }
     assert!(
         pages > 5 && informed_first > 0,
@@ -756,36 +765,26 @@ fn lists_are_also_excel_workbooks() {
         .success();
     let run = newest_run(&state);
     let mut books = 0;
-    for office in std::fs::read_dir(run.join("lister")).unwrap() {
-        let office = office.unwrap().path();
-        if !office.is_dir() {
-            continue;
+    for f in list_files(&run, "xlsx") {
+        let xml = super::xlsx_text(&f);
+        let csv = read_csv(&f.with_extension("csv"));
+        for line in csv.lines().skip(1) {
+            // the person id, as text with its leading zero
+            let id = line
+                .split(';')
+                .nth(3)
+                .unwrap()
+                .trim_matches(|c| c == '"' || c == '=');
+            assert!(
+                xml.contains(&format!("<t>{id}</t>")),
+                "{id} not in {}",
+                f.display()
+            );
         }
-        for f in std::fs::read_dir(&office).unwrap() {
-            let f = f.unwrap().path();
-            if f.extension().is_none_or(|x| x != "xlsx") {
-                continue;
-            }
-            let xml = super::xlsx_text(&f);
-            let csv = read_csv(&f.with_extension("csv"));
-            for line in csv.lines().skip(1) {
-                // the person id, as text with its leading zero
-                let id = line
-                    .split(';')
-                    .nth(3)
-                    .unwrap()
-                    .trim_matches(|c| c == '"' || c == '=');
-                assert!(
-                    xml.contains(&format!("<t>{id}</t>")),
-                    "{id} not in {}",
-                    f.display()
-                );
-            }
-            assert!(xml.contains("ySplit=\"1\""), "frozen header");
-            assert!(xml.contains("<autoFilter"), "filter");
-            assert!(xml.contains("Person-ID") && xml.contains("Første gang kandidat"));
-            books += 1;
-        }
+        assert!(xml.contains("ySplit=\"1\""), "frozen header");
+        assert!(xml.contains("<autoFilter"), "filter");
+        assert!(xml.contains("Person-ID") && xml.contains("Første gang kandidat"));
+        books += 1;
     }
     assert!(books > 5);
 }
