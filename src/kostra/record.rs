@@ -654,3 +654,47 @@ mod tests {
         );
     }
 }
+
+/// No file content, however broken, makes decoding or parsing a record panic: a bad record is
+/// a finding, a bad file a fatal message.
+#[cfg(test)]
+mod no_panic {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn parse(kind: Kind, text: &str) {
+        let mut p = Parser::new("f", 1);
+        match kind {
+            Kind::F11 => drop(p.f11(text)),
+            Kind::Cf11 => drop(p.cf11(text)),
+        }
+        for f in &p.findings {
+            let _ = f.problem.reason(Lang::Nb);
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn arbitrary_bytes_decode_or_fail(bytes in proptest::collection::vec(any::<u8>(), 0..800)) {
+            if let Ok(d) = decode("f", &bytes) {
+                for (_, line) in &d.lines {
+                    parse(d.kind, line);
+                }
+            }
+        }
+
+        #[test]
+        fn records_of_the_right_length_with_any_characters(
+            f11 in "(\\PC|[0-9 ]){338}",
+            cf11 in "(\\PC|[0-9 ]){152}",
+            digits in "[0-9 ]{338}",
+        ) {
+            parse(Kind::F11, &f11);
+            parse(Kind::Cf11, &cf11);
+            parse(Kind::F11, &digits);
+            parse(Kind::Cf11, &digits[..152]);
+        }
+    }
+}

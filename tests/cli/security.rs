@@ -78,7 +78,7 @@ fn run(args: &[&str], out: &Path) -> String {
     String::from_utf8(a.get_output().stderr.clone()).unwrap()
 }
 
-/// The policy, tested the hard way: after scan, two weekly runs, report and audit, no file
+/// The policy, tested the hard way: after scan, two weekly runs, report, audit and compare, no file
 /// whose name does not start with `skjermet` names a kode-6 person, the office only they are
 /// in, or a caseworker only they have; and the `skjermet*` files do hold them.
 #[test]
@@ -124,6 +124,22 @@ fn kode_6_only_in_skjermet_files() {
         &t.join("audit"),
     );
 
+    run(
+        &[
+            &["compare"][..],
+            &common,
+            &[
+                "--as-of",
+                "2026-11-16",
+                "--set",
+                "langtidsmottaker.min_maneder=5",
+                "--out",
+            ],
+        ]
+        .concat(),
+        &t.join("compare"),
+    );
+
     let forbidden: Vec<&str> = kode6
         .iter()
         .map(|s| s.as_str())
@@ -152,6 +168,9 @@ fn kode_6_only_in_skjermet_files() {
     for id in &kode6 {
         assert!(scan.contains(id.as_str()));
     }
+    // compare keeps their changes apart too (their explanations name the new threshold)
+    let compare = parquet_cells(&t.join("compare/skjermet_endringer.parquet")).join("\n");
+    assert!(kode6.iter().any(|id| compare.contains(id.as_str())));
     let audit = std::fs::read_to_string(t.join("audit/skjermet_revisjon.csv")).unwrap();
     assert!(audit.contains("SKJKONTOR"), "{audit}");
 
