@@ -17,7 +17,7 @@ use serde::Serialize;
 use crate::availability::suppress::{Shown, Table};
 use crate::contract::Lang;
 use crate::contract::load::load_dir;
-use crate::engine::{Engine, EngineOptions, Verdict};
+use crate::engine::{Engine, EngineOptions, Persons, PlannedRule, Verdict};
 use crate::report::csv_out::{done, id_cell, writer};
 use crate::report::manifest::{OutputEntry, RuleSetEntry, rule_entries};
 use crate::report::{OutputDir, Staged};
@@ -133,6 +133,27 @@ fn only_in<'a>(x: &'a [String], y: &[String]) -> Vec<&'a str> {
         .collect()
 }
 
+/// Counts over every person: the status transitions, each rule's persons under A and B, and
+/// the persons' homes in verdict order.
+#[derive(Default)]
+struct Tally {
+    transitions: BTreeMap<(Status, Status), u64>,
+    rule_counts: BTreeMap<String, (u64, u64)>,
+    homes: Vec<Home>,
+}
+
+impl Tally {
+    /// One person under B (`a` counted under A already). A person B gives no verdict for is one
+    /// no changed rule fired for: the same outcome under both, `add(home, a, a)`.
+    fn add(&mut self, home: Home, a: &Outcome, b: &Outcome) {
+        for r in &b.rules {
+            self.rule_counts.entry(r.clone()).or_default().1 += 1;
+        }
+        *self.transitions.entry((a.status, b.status)).or_default() += 1;
+        self.homes.push(home);
+    }
+}
+
 /// What the summary on stderr and the tests read.
 pub struct CompareOutcome {
     pub persons: u64,
@@ -184,16 +205,35 @@ fn overrides(
     Ok(out)
 }
 
+/// The rules (positions in B) whose rows may differ between the two plans: other fingerprint.
+/// None when the rule sets differ in shape (other rules, or in another order) or a differing
+/// rule cannot be decided (its sentence would be everyone's): then every person is evaluated
+/// under B.
+fn changed_rules(a: &[PlannedRule], b: &[PlannedRule]) -> Option<Vec<usize>> {
+    let same_shape = a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.rule.id == y.rule.id);
+    if !same_shape {
+        return None;
+    }
+    let changed: Vec<(&PlannedRule, &PlannedRule)> = a
+        .iter()
+        .zip(b)
+        .filter(|(x, y)| x.fingerprint != y.fingerprint)
+        .collect();
+    changed
+        .iter()
+        .all(|(x, y)| x.frame.is_some() && y.frame.is_some())
+        .then(|| changed.iter().map(|(_, y)| y.index).collect())
+}
+
 async fn outcomes(
     engine: &Engine,
-    rules: &RuleSet,
-    set: &HashMap<String, BTreeMap<String, ParamValue>>,
+    (rules, planned): (&RuleSet, &[PlannedRule<'_>]),
+    persons: Persons<'_>,
     lang: Lang,
     mut each: impl FnMut(Verdict, Outcome) -> anyhow::Result<()> + Send,
 ) -> anyhow::Result<()> {
-    let planned = engine.plan_rules(rules, set).await?;
     engine
-        .evaluate(rules, &planned, lang, None, |mut v| {
+        .evaluate_persons(rules, planned, lang, persons, |mut v| {
             let o = Outcome::of(&mut v);
             each(v, o)
         })
@@ -214,11 +254,29 @@ pub async fn run(args: &CompareArgs) -> anyhow::Result<CompareOutcome> {
     let engine = Engine::new(&data, args.as_of, &args.engine)
         .await?
         .with_rule_memo();
-    // verdicts come in the same order (office, caseworker, person) under both rule sets: the
-    // i-th verdict under B is the i-th person under A
+    // both planned first: a plan keeps the rule views it was planned with
+    let planned_a = engine.plan_rules(&rules_a, &HashMap::new()).await?;
+    let planned_b = engine.plan_rules(&rules_b, &set_b).await?;
+    let changed = changed_rules(&planned_a, &planned_b);
+    let changed_ids: BTreeSet<&str> = changed
+        .iter()
+        .flatten()
+        .map(|i| rules_b.rules[*i].id.as_str())
+        .collect();
+    // verdicts come in the same order (office, caseworker, person) under both rule sets
     let mut a: Vec<(String, Home, Outcome)> = Vec::new();
+    // persons a changed rule fired for under A
+    let mut touched_a = rustc_hash::FxHashSet::default();
     let pseudo = args.pseudonymize.as_ref();
-    outcomes(&engine, &rules_a, &HashMap::new(), args.lang, |v, o| {
+    let set_a = (&rules_a, &planned_a[..]);
+    outcomes(&engine, set_a, Persons::All, args.lang, |v, o| {
+        let fired = v.treff.iter().chain(&v.eksklusjoner).chain(&v.hint);
+        if fired
+            .chain(&o.rules)
+            .any(|r| changed_ids.contains(r.as_str()))
+        {
+            touched_a.insert(v.facts.person_id.clone());
+        }
         let home = Home {
             skjermet: v.facts.skjermet(),
             kontor: v.facts.nav_kontor,
@@ -229,26 +287,38 @@ pub async fn run(args: &CompareArgs) -> anyhow::Result<CompareOutcome> {
     })
     .await?;
     let mut changes = Vec::new();
-    let mut transitions: BTreeMap<(Status, Status), u64> = BTreeMap::new();
-    let mut rule_counts: BTreeMap<String, (u64, u64)> = BTreeMap::new();
+    let mut tally = Tally::default();
     for (_, _, o) in &a {
         for r in &o.rules {
-            rule_counts.entry(r.clone()).or_default().0 += 1;
+            tally.rule_counts.entry(r.clone()).or_default().0 += 1;
         }
     }
     let persons = a.len() as u64;
-    let mut homes: Vec<Home> = Vec::with_capacity(a.len());
+    tally.homes.reserve(a.len());
     let mut next = a.into_iter();
-    outcomes(&engine, &rules_b, &set_b, args.lang, |v, b| {
-        for r in &b.rules {
-            rule_counts.entry(r.clone()).or_default().1 += 1;
-        }
-        let (id, home, a) = next
-            .next()
-            .filter(|(id, _, _)| *id == v.facts.person_id)
-            .context("the two rule sets' verdicts came in another order")?;
-        homes.push(home.clone());
-        *transitions.entry((a.status, b.status)).or_default() += 1;
+    let persons_b = match &changed {
+        Some(rules) => Persons::Touched {
+            ids: &touched_a,
+            rules,
+        },
+        None => Persons::All,
+    };
+    let set_b = (&rules_b, &planned_b[..]);
+    outcomes(&engine, set_b, persons_b, args.lang, |v, b| {
+        let (id, home, a) = loop {
+            let person = next
+                .next()
+                .context("the two rule sets' verdicts came in another order")?;
+            if person.0 == v.facts.person_id {
+                break person;
+            }
+            anyhow::ensure!(
+                changed.is_some(),
+                "the two rule sets' verdicts came in another order"
+            );
+            tally.add(person.1, &person.2, &person.2);
+        };
+        tally.add(home.clone(), &a, &b);
         let kind = if a.status != b.status {
             ChangeKind::Status
         } else if a.rules != b.rules {
@@ -268,6 +338,14 @@ pub async fn run(args: &CompareArgs) -> anyhow::Result<CompareOutcome> {
         Ok(())
     })
     .await?;
+    for (_, home, a) in next {
+        tally.add(home, &a, &a);
+    }
+    let Tally {
+        transitions,
+        rule_counts,
+        homes,
+    } = tally;
     changes.sort_by(|x, y| {
         (x.kind, &x.home.kontor, &x.person_id).cmp(&(y.kind, &y.home.kontor, &y.person_id))
     });

@@ -152,8 +152,45 @@ pub struct NearMiss {
     pub text: String,
 }
 
-type Hits = rustc_hash::FxHashMap<String, Vec<(usize, String)>>;
-type NearMisses = rustc_hash::FxHashMap<String, Vec<KravCheck>>;
+/// Per person, the rules that fired (positions in the rule set) with their sentences. Texts are
+/// shared, not copied: many persons get the same sentence, and a session that evaluates two
+/// rule sets (`compare`) reuses a rule's rows.
+type Hits = rustc_hash::FxHashMap<Arc<str>, Vec<(usize, Arc<str>)>>;
+type NearMisses = rustc_hash::FxHashMap<Arc<str>, Vec<Arc<KravCheck>>>;
+
+/// What the rules gave, for the persons an evaluation makes verdicts for.
+struct RuleHits {
+    hits: Hits,
+    near: NearMisses,
+    /// With [`Persons::Touched`], those persons.
+    touched: Option<rustc_hash::FxHashSet<Arc<str>>>,
+}
+
+/// Which persons an evaluation gives verdicts for (always in the order nav_kontor, veileder,
+/// person_id).
+#[derive(Debug, Clone, Copy)]
+pub enum Persons<'a> {
+    /// Everyone in `personer`.
+    All,
+    /// One person, with every condition's outcome.
+    One(&'a str),
+    /// The persons listed, and every person one of `rules` (positions in the rule set) fires
+    /// for. A comparison of two rule sets needs verdicts only where a rule that differs fired
+    /// under either set: everyone else's outcome is the same under both.
+    Touched {
+        ids: &'a rustc_hash::FxHashSet<String>,
+        rules: &'a [usize],
+    },
+}
+
+impl<'a> Persons<'a> {
+    fn one(self) -> Option<&'a str> {
+        match self {
+            Persons::One(id) => Some(id),
+            _ => None,
+        }
+    }
+}
 
 /// A rule's sentence for one person.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -232,9 +269,17 @@ pub struct Engine {
     ytelser_present: bool,
     /// Threads for the work done outside DataFusion (rendering).
     threads: usize,
-    /// Rendered rows per (rule fingerprint, language), kept when a session evaluates
-    /// several rule sets (`compare`): a rule unchanged between two is not run twice.
-    memo: Option<std::sync::Mutex<HashMap<(u64, Lang), RuleRows>>>,
+    /// What a session that evaluates several rule sets (`compare`) keeps between them.
+    memo: Option<std::sync::Mutex<Memory>>,
+}
+
+/// Kept between evaluations of one session: a rule unchanged between two rule sets is not run
+/// twice, and the persons' key facts (which no rule changes) are queried once.
+#[derive(Default)]
+struct Memory {
+    /// Rendered rows per (rule fingerprint, language).
+    rows: HashMap<(u64, Lang), RuleRows>,
+    key_facts: Option<Vec<RecordBatch>>,
 }
 
 /// A rule's fingerprint in a session (see [`PlannedRule::fingerprint`]).
@@ -261,13 +306,13 @@ fn fingerprint(
 }
 
 /// A rule's rendered rows (person id, row), kept for reuse.
-type RuleRows = Arc<Vec<(String, Rendered)>>;
+type RuleRows = Arc<Vec<(Arc<str>, Rendered)>>;
 
 /// What one row of a rule's result gave: a fired rule's sentence or a condition's text.
 #[derive(Clone)]
 enum Rendered {
-    Hit(String),
-    Krav(KravCheck),
+    Hit(Arc<str>),
+    Krav(Arc<KravCheck>),
 }
 
 /// Texts already rendered by one thread, per (rule work, template): template 0 is the
@@ -280,7 +325,7 @@ type RenderCache = rustc_hash::FxHashMap<(usize, usize), Memo>;
 /// template whose values are seldom shared (dates, lists) stops being remembered.
 #[derive(Default)]
 struct Memo {
-    texts: rustc_hash::FxHashMap<Box<[u8]>, String>,
+    texts: rustc_hash::FxHashMap<Box<[u8]>, Arc<str>>,
     hits: u64,
     misses: u64,
 }
@@ -405,7 +450,7 @@ impl<'a, 'e> RuleWork<'a, 'e> {
         batch: &RecordBatch,
         only: Option<&str>,
         (work, cache): (usize, &mut RenderCache),
-    ) -> Result<Vec<(String, Rendered)>, EngineError> {
+    ) -> Result<Vec<(Arc<str>, Rendered)>, EngineError> {
         let rule = self.planned.rule;
         let schema = batch.schema();
         let names: Vec<&String> = schema.fields().iter().map(|f| f.name()).collect();
@@ -424,7 +469,7 @@ impl<'a, 'e> RuleWork<'a, 'e> {
             })
             .collect();
         let keys: Vec<Keys> = key_cols.iter().map(|c| Keys::of(batch, c)).collect();
-        let mut text = |t: usize, row: usize| -> Result<String, EngineError> {
+        let mut text = |t: usize, row: usize| -> Result<Arc<str>, EngineError> {
             let memo = cache.entry((work, t)).or_default();
             let key = keys[t].get(row).filter(|_| memo.worth_it());
             if let Some(k) = key {
@@ -440,11 +485,11 @@ impl<'a, 'e> RuleWork<'a, 'e> {
             } else {
                 &self.krav[t - 1]
             };
-            let s = template
+            let s: Arc<str> = template
                 .render(&ctx)
                 .map_err(|e| self.template_error(e))?
                 .trim()
-                .to_string();
+                .into();
             if let Some(k) = key {
                 memo.texts.insert(k.into(), s.clone());
             }
@@ -495,22 +540,23 @@ impl<'a, 'e> RuleWork<'a, 'e> {
                 (None, [k]) => vec![*k],
                 _ => Vec::new(),
             };
+            let id: Arc<str> = id.into();
             for k in keep {
-                let text = text(1 + k, row)?;
+                let text = text(1 + k, row)?.to_string();
                 out.push((
-                    id.to_string(),
-                    Rendered::Krav(KravCheck {
+                    Arc::clone(&id),
+                    Rendered::Krav(Arc::new(KravCheck {
                         rule: rule.id.clone(),
                         krav: rule.krav[k].name.clone(),
                         oppfylt: !failed.contains(&k),
                         text,
-                    }),
+                    })),
                 ));
             }
             if !failed.is_empty() {
                 continue;
             }
-            out.push((id.to_string(), Rendered::Hit(text(0, row)?)));
+            out.push((id, Rendered::Hit(text(0, row)?)));
         }
         Ok(out)
     }
@@ -661,7 +707,8 @@ impl Engine {
     }
 
     /// Keeps every rule's rendered rows until the next evaluation in the session, which uses
-    /// (and takes) the rows of each rule whose fingerprint is unchanged instead of running it.
+    /// (and takes) the rows of each rule whose fingerprint is unchanged instead of running it;
+    /// the persons' key facts are queried once for all evaluations.
     pub fn with_rule_memo(mut self) -> Engine {
         self.memo = Some(Default::default());
         self
@@ -754,9 +801,10 @@ impl Engine {
         &self,
         planned: &[PlannedRule<'_>],
         lang: Lang,
-        only: Option<&str>,
-    ) -> Result<(Hits, NearMisses), EngineError> {
+        persons: Persons<'_>,
+    ) -> Result<RuleHits, EngineError> {
         let started = std::time::Instant::now();
+        let only = persons.one();
         let decidable: Vec<&PlannedRule> = planned.iter().filter(|p| p.frame.is_some()).collect();
         // rules whose rows this session has rendered already (same fingerprint) are not run
         let memo = self.memo.as_ref().filter(|_| only.is_none());
@@ -765,7 +813,7 @@ impl Engine {
             .map(|p| {
                 // taken: the next evaluation with the same rule uses them, once
                 let mut m = memo?.lock().expect("memo lock");
-                m.remove(&(p.fingerprint, lang))
+                m.rows.remove(&(p.fingerprint, lang))
             })
             .collect();
         let todo: Vec<usize> = (0..decidable.len())
@@ -817,28 +865,50 @@ impl Engine {
         drop(results);
         let rendered_at = started.elapsed();
         // each rule's rows in batch order: fresh, or as this session rendered them before
-        let mut fresh: Vec<Vec<(String, Rendered)>> =
+        let mut fresh: Vec<Vec<(Arc<str>, Rendered)>> =
             (0..works.len()).map(|_| Vec::new()).collect();
         for (w, out) in batch_rules.iter().zip(rendered) {
             fresh[*w].extend(out?);
         }
+        let all: Vec<RuleRows> = fresh
+            .into_iter()
+            .zip(remembered)
+            .zip(&works)
+            .map(|((rows, kept), work)| match (kept, memo) {
+                (Some(kept), _) => kept,
+                (None, Some(m)) => {
+                    let rows = Arc::new(rows);
+                    let mut m = m.lock().expect("memo lock");
+                    m.rows
+                        .insert((work.planned.fingerprint, lang), Arc::clone(&rows));
+                    rows
+                }
+                (None, None) => Arc::new(rows),
+            })
+            .collect();
+        let touched = match persons {
+            Persons::Touched { ids, rules } => {
+                let mut set: rustc_hash::FxHashSet<Arc<str>> =
+                    ids.iter().map(|id| Arc::from(id.as_str())).collect();
+                for (rows, work) in all.iter().zip(&works) {
+                    if rules.contains(&work.planned.index) {
+                        set.extend(
+                            rows.iter()
+                                .filter(|(_, r)| matches!(r, Rendered::Hit(_)))
+                                .map(|(id, _)| Arc::clone(id)),
+                        );
+                    }
+                }
+                Some(set)
+            }
+            Persons::All | Persons::One(_) => None,
+        };
         let mut hits = Hits::default();
         let mut near = NearMisses::default();
         let mut per_rule = vec![0u64; works.len()];
-        for (w, (rows, kept)) in fresh.into_iter().zip(remembered).enumerate() {
+        for (w, rows) in all.into_iter().enumerate() {
             let work = &works[w];
-            let rows: Vec<(String, Rendered)> = match (kept, memo) {
-                (Some(kept), _) => Arc::try_unwrap(kept).unwrap_or_else(|k| k.as_ref().clone()),
-                (None, Some(m)) => {
-                    let kept = Arc::new(rows);
-                    m.lock()
-                        .expect("memo lock")
-                        .insert((work.planned.fingerprint, lang), Arc::clone(&kept));
-                    kept.as_ref().clone()
-                }
-                (None, None) => rows,
-            };
-            for (id, row) in rows {
+            let mut add = |id: Arc<str>, row: Rendered| -> Result<(), EngineError> {
                 match row {
                     Rendered::Krav(k) => near.entry(id).or_default().push(k),
                     Rendered::Hit(sentence) => {
@@ -852,6 +922,21 @@ impl Engine {
                         per_rule[w] += 1;
                     }
                 }
+                Ok(())
+            };
+            let wanted = |id: &str| touched.as_ref().is_none_or(|t| t.contains(id));
+            // rows no one else holds are moved; rows the session keeps are shared
+            match Arc::try_unwrap(rows) {
+                Ok(rows) => {
+                    for (id, row) in rows.into_iter().filter(|(id, _)| wanted(id)) {
+                        add(id, row)?;
+                    }
+                }
+                Err(shared) => {
+                    for (id, row) in shared.iter().filter(|(id, _)| wanted(id)) {
+                        add(Arc::clone(id), row.clone())?;
+                    }
+                }
             }
         }
         for (work, n) in works.iter().zip(per_rule) {
@@ -863,7 +948,11 @@ impl Engine {
             merge_ms = (started.elapsed() - rendered_at).as_millis() as u64,
             "rules evaluated"
         );
-        Ok((hits, near))
+        Ok(RuleHits {
+            hits,
+            near,
+            touched,
+        })
     }
 
     /// Evaluates every rule for every person (or one person) and hands each verdict to `sink`,
@@ -874,6 +963,21 @@ impl Engine {
         planned: &[PlannedRule<'_>],
         lang: Lang,
         only: Option<&str>,
+        sink: impl FnMut(Verdict) -> anyhow::Result<()> + Send,
+    ) -> anyhow::Result<EvalStats> {
+        let persons = only.map_or(Persons::All, Persons::One);
+        self.evaluate_persons(rules, planned, lang, persons, sink)
+            .await
+    }
+
+    /// Evaluates every rule and hands the verdict of each person `persons` selects to `sink`,
+    /// in the order nav_kontor, veileder, person_id. The counts cover those persons only.
+    pub async fn evaluate_persons(
+        &self,
+        rules: &RuleSet,
+        planned: &[PlannedRule<'_>],
+        lang: Lang,
+        persons: Persons<'_>,
         mut sink: impl FnMut(Verdict) -> anyhow::Result<()> + Send,
     ) -> anyhow::Result<EvalStats> {
         anyhow::ensure!(
@@ -881,24 +985,45 @@ impl Engine {
             "a full evaluation needs a session with one scan date"
         );
         let started = std::time::Instant::now();
-        // Every person's key facts, queried while the rules run and render.
-        let mut sql = facts::KEY_FACTS.to_string();
-        if only.is_some() {
-            sql.push_str(" WHERE p.person_id = $person");
-        }
-        sql.push_str(" ORDER BY p.nav_kontor, p.veileder NULLS LAST, p.person_id");
-        let mut df = self.ctx.sql_with_options(&sql, sql_options()).await?;
-        if let Some(o) = only {
-            df = df.with_param_values(ParamValues::from(vec![(
-                "person",
-                ScalarValue::Utf8(Some(o.to_string())),
-            )]))?;
-        }
-        let key_facts = tokio::spawn(df.collect());
-        let (mut hits, mut near) = self.rule_hits(planned, lang, only).await?;
+        let only = persons.one();
+        // Every person's key facts, queried while the rules run and render (once per session
+        // when it evaluates several rule sets).
+        let memo = self.memo.as_ref().filter(|_| only.is_none());
+        let kept = memo.and_then(|m| m.lock().expect("memo lock").key_facts.clone());
+        let key_facts = match kept {
+            Some(batches) => tokio::spawn(async move { Ok(batches) }),
+            None => {
+                let mut sql = facts::KEY_FACTS.to_string();
+                if only.is_some() {
+                    sql.push_str(" WHERE p.person_id = $person");
+                }
+                sql.push_str(" ORDER BY p.nav_kontor, p.veileder NULLS LAST, p.person_id");
+                let mut df = self.ctx.sql_with_options(&sql, sql_options()).await?;
+                if let Some(o) = only {
+                    df = df.with_param_values(ParamValues::from(vec![(
+                        "person",
+                        ScalarValue::Utf8(Some(o.to_string())),
+                    )]))?;
+                }
+                tokio::spawn(df.collect())
+            }
+        };
+        let RuleHits {
+            mut hits,
+            mut near,
+            touched,
+        } = self.rule_hits(planned, lang, persons).await?;
         let key_facts = key_facts
             .await
             .map_err(|e| anyhow::anyhow!("key facts query stopped: {e}"))??;
+        if let Some(m) = memo {
+            m.lock().expect("memo lock").key_facts = Some(key_facts.clone());
+        }
+        let wanted = |batch: &RecordBatch, row: usize| {
+            touched
+                .as_ref()
+                .is_none_or(|t| t.contains(values::string(batch.column(1), row).as_str()))
+        };
         let undecided: Vec<&PlannedRule> = planned.iter().filter(|p| p.frame.is_none()).collect();
         let mut stats = EvalStats {
             undecided_rules: undecided.iter().map(|p| p.rule.id.clone()).collect(),
@@ -952,9 +1077,12 @@ impl Engine {
                 );
                 let mut chunk = Vec::with_capacity(batch.num_rows());
                 for row in 0..batch.num_rows() {
+                    if !wanted(batch, row) {
+                        continue;
+                    }
                     let facts = self.person_facts(batch, row);
-                    let fired = hits.remove(&facts.person_id).unwrap_or_default();
-                    let naer = near.remove(&facts.person_id).unwrap_or_default();
+                    let fired = hits.remove(facts.person_id.as_str()).unwrap_or_default();
+                    let naer = near.remove(facts.person_id.as_str()).unwrap_or_default();
                     let v = verdict(
                         rules,
                         facts,
@@ -1153,12 +1281,14 @@ impl Engine {
 fn verdict(
     rules: &RuleSet,
     facts: PersonFacts,
-    mut fired: Vec<(usize, String)>,
-    krav: Vec<KravCheck>,
+    mut fired: Vec<(usize, Arc<str>)>,
+    krav: Vec<Arc<KravCheck>>,
     undecided: &[String],
     undecided_sentences: &[Explanation],
 ) -> Verdict {
     fired.sort_by_key(|(i, _)| *i);
+    // a check no other verdict shares is moved, not copied
+    let krav: Vec<KravCheck> = krav.into_iter().map(Arc::unwrap_or_clone).collect();
     let mut v = Verdict {
         facts,
         status: Status::IkkeTreff,
@@ -1180,7 +1310,7 @@ fn verdict(
         }
         v.begrunnelse.push(Explanation {
             rule: rule.id.clone(),
-            text: sentence,
+            text: sentence.to_string(),
         });
     }
     v.begrunnelse.extend(undecided_sentences.iter().cloned());

@@ -198,6 +198,92 @@ fn a_lowered_threshold_equals_two_scans() {
     assert_eq!(m["overstyrt_i_b"][0], "langtidsmottaker.min_maneder=5");
 }
 
+/// What two scans (rules A = shipped, rules B = `b`) say changed, person by person, leaving
+/// out kode-6 persons: (kind, status A, status B, explanation B).
+fn two_scans(b: &Path) -> BTreeMap<String, (String, String, String, String)> {
+    let sa = super::scan("testdata/demo", &[]);
+    let sb = super::scan("testdata/demo", &["--rules", b.to_str().unwrap()]);
+    let (va, vb) = (vurderinger(&sa.out), vurderinger(&sb.out));
+    let skjermet: BTreeSet<String> = read_batches(&sa.out.join("skjermet.parquet"))
+        .iter()
+        .flat_map(|b| {
+            let ids = b.column_by_name("person_id").unwrap().as_string::<i32>();
+            (0..b.num_rows())
+                .map(|i| ids.value(i).to_string())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let rules =
+        |r: &super::Row| -> BTreeSet<String> { r.treff.union(&r.eksklusjoner).cloned().collect() };
+    let mut want = BTreeMap::new();
+    for (id, ra) in va.iter().filter(|(id, _)| !skjermet.contains(*id)) {
+        let rb = &vb[id];
+        let kind = if ra.status != rb.status {
+            "status"
+        } else if rules(ra) != rules(rb) {
+            "regler"
+        } else if ra.begrunnelse != rb.begrunnelse {
+            "forklaring"
+        } else {
+            continue;
+        };
+        let text = rb.begrunnelse.join(" ");
+        want.insert(
+            id.clone(),
+            (kind.into(), ra.status.clone(), rb.status.clone(), text),
+        );
+    }
+    want
+}
+
+/// (kind, status A, status B, explanation B) per person from endringer.parquet.
+fn changes_with_text(out: &Path) -> BTreeMap<String, (String, String, String, String)> {
+    let mut rows = BTreeMap::new();
+    for b in read_batches(&out.join("endringer.parquet")) {
+        let s = |c: &str, i: usize| {
+            let col = b.column_by_name(c).unwrap().as_string::<i32>();
+            col.value(i).to_string()
+        };
+        for i in 0..b.num_rows() {
+            let row = (
+                s("endring", i),
+                s("status_a", i),
+                s("status_b", i),
+                s("begrunnelse_b", i),
+            );
+            rows.insert(s("person_id", i), row);
+        }
+    }
+    rows
+}
+
+/// Two kinds of change, each checked person by person against two scans: rule sets of the
+/// same shape (only the persons a changed rule fires for are evaluated again under B) and of
+/// another shape (a rule removed: everyone is evaluated under B).
+#[test]
+fn changes_equal_two_scans_whatever_the_shape() {
+    let tmp = tempfile::tempdir().unwrap();
+    // same shape: a candidate rule's window narrowed from 3 months to 1
+    let narrower = rules_with(
+        &tmp.path().join("smal"),
+        "spesielt_tilpasset_innsats.toml",
+        |t| t.replacen("verdi = 3", "verdi = 1", 1),
+    );
+    // another shape: an exclusion removed
+    let fewer = tmp.path().join("fewer");
+    let from = rules_with(&fewer, "nylig_vurdert.toml", |t| format!("{t}\n"));
+    std::fs::remove_file(from.join("nylig_vurdert.toml")).unwrap();
+    for (name, b) in [("same shape", narrower), ("a rule removed", from)] {
+        let out = tmp.path().join(name).join("ut");
+        let (code, err) = compare(&out, &["--rules-b", b.to_str().unwrap()]);
+        assert_eq!(code, 0, "{name}: {err}");
+        let got = changes_with_text(&out);
+        let want = two_scans(&b);
+        assert!(!want.is_empty(), "{name}: the change changes someone");
+        assert_eq!(got, want, "{name}");
+    }
+}
+
 #[test]
 fn a_reworded_explanation_is_counted_apart() {
     let tmp = tempfile::tempdir().unwrap();
