@@ -148,6 +148,14 @@ pub struct ReportCmd {
     /// At most 120 (ten years).
     #[arg(long, default_value_t = 12, value_parser = clap::value_parser!(u32).range(1..=120))]
     pub months: u32,
+    /// Also write this NAV office's own page, kontor_<ID>.html and .csv: its figures beside
+    /// its county and the nation. Repeat for several offices.
+    #[arg(long, value_name = "ID")]
+    pub kontor: Vec<String>,
+    /// The --kontor pages show the office its own counts without hiding small ones. For the
+    /// office's own management only: never share these pages.
+    #[arg(long, requires = "kontor")]
+    pub intern: bool,
     #[command(flatten)]
     pub engine: EngineArgs,
 }
@@ -549,6 +557,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 lang: r.eval.lang,
                 engine: r.engine.options(),
                 months: r.months,
+                kontor: r.kontor,
+                intern: r.intern,
             };
             let out = args.out.clone();
             let o = crate::availability::run(args).await?;

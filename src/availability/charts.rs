@@ -63,7 +63,7 @@ fn pct(x: Option<f64>) -> String {
         .unwrap_or_else(|| ":".into())
 }
 
-fn label(code: &str, lang: Lang) -> String {
+pub(super) fn label(code: &str, lang: Lang) -> String {
     let nb_en = match code {
         "deltakere" => ("Deltakere", "Participants"),
         "i_program" => ("– i program", "– in programme"),
@@ -112,20 +112,32 @@ fn units(f: &DateFigures, level: &str) -> Vec<String> {
 
 pub const BAR_WIDTH: f64 = 360.0;
 
-fn uptake_bars(f: &DateFigures) -> Vec<Bar> {
-    units(f, "nav_kontor")
+/// The offices' bars, highest participant share first (offices whose share is hidden or
+/// undefined last, by number), and the median share of the offices whose share is known.
+fn uptake_bars(f: &DateFigures) -> (Vec<Bar>, Option<f64>) {
+    let mut offices: Vec<(String, Option<f64>)> = units(f, "nav_kontor")
+        .into_iter()
+        .map(|u| {
+            let a = uptake(f, "nav_kontor", &u);
+            (u, a)
+        })
+        .collect();
+    offices.sort_by(|(u, a), (v, b)| {
+        let key = |x: &Option<f64>| x.map_or(f64::INFINITY, |x| -x);
+        key(a).total_cmp(&key(b)).then_with(|| u.cmp(v))
+    });
+    let median = super::median(offices.iter().filter_map(|(_, a)| *a).collect());
+    let bars = offices
         .into_iter()
         .enumerate()
-        .map(|(i, u)| {
-            let a = uptake(f, "nav_kontor", &u);
-            Bar {
-                y: 10.0 + 22.0 * i as f64,
-                w: a.map_or(0.0, |x| x * BAR_WIDTH),
-                text: pct(a),
-                label: u,
-            }
+        .map(|(i, (u, a))| Bar {
+            y: 10.0 + 22.0 * i as f64,
+            w: a.map_or(0.0, |x| x * BAR_WIDTH),
+            text: pct(a),
+            label: u,
         })
-        .collect()
+        .collect();
+    (bars, median)
 }
 
 fn trend_series(dates: &[&DateFigures], lang: Lang) -> (Vec<Series>, Vec<(f64, String)>, u64) {
@@ -309,6 +321,17 @@ fn texts(lang: Lang) -> BTreeMap<&'static str, &'static str> {
         ("kontor", "Per NAV-kontor", "Per NAV office"),
         ("kommune", "Per kommune", "Per municipality"),
         (
+            "fylke",
+            "Per fylke (kommunenummerets to første sifre)",
+            "Per county (the first two digits of the municipality number)",
+        ),
+        ("median", "median for kontorene", "median of the offices"),
+        (
+            "andel_sortert",
+            "Kontorene er sortert med høyeste andel først; den stiplede linjen er medianen for kontorene med kjent andel.",
+            "Offices are sorted with the highest share first; the dashed line is the median of the offices whose share is known.",
+        ),
+        (
             "totalt",
             "Totalt (uten personer med strengt fortrolig adresse)",
             "Total (without persons with strictly confidential address)",
@@ -414,6 +437,7 @@ pub fn render_html(
         .iter()
         .map(|l| {
             let title = match *l {
+                "fylke" => t["fylke"],
                 "nav_kontor" => t["kontor"],
                 "kommune" => t["kommune"],
                 "skjermet" => t["skjermet"],
@@ -422,7 +446,7 @@ pub fn render_html(
             status_table(current, l, title.into(), lang)
         })
         .collect();
-    let bars = uptake_bars(current);
+    let (bars, median) = uptake_bars(current);
     let (series, ticks, trend_max) = trend_series(trend, lang);
     // the trend's numbers as a table too: tooltips neither print nor reach screen readers
     let trend_rows: Vec<(String, String, String, String)> = trend
@@ -449,6 +473,8 @@ pub fn render_html(
         breakdowns => breakdowns,
         regi_kjent => current.regi_known,
         bars => bars,
+        median_x => median.map(|m| 120.0 + m * BAR_WIDTH),
+        median_text => median.map(|m| pct(Some(m))),
         bar_width => BAR_WIDTH,
         bars_height => 20.0 + 22.0 * bars.len() as f64,
         series => series,
@@ -462,4 +488,57 @@ pub fn render_html(
         regelsett => rules.hash()[..12].to_string(),
     })?;
     Ok(html)
+}
+
+#[cfg(test)]
+mod tests {
+    /// WCAG relative luminance of `#rrggbb` or `#rgb`.
+    fn luminance(hex: &str) -> f64 {
+        let h: String = if hex.len() == 3 {
+            hex.chars().flat_map(|c| [c, c]).collect()
+        } else {
+            hex.to_string()
+        };
+        let c = |i: usize| {
+            let v = u8::from_str_radix(&h[i..i + 2], 16).unwrap() as f64 / 255.0;
+            if v <= 0.03928 {
+                v / 12.92
+            } else {
+                ((v + 0.055) / 1.055).powf(2.4)
+            }
+        };
+        0.2126 * c(0) + 0.7152 * c(2) + 0.0722 * c(4)
+    }
+
+    /// Every colour that draws a chart mark (fill, stroke, legend swatch, bar segment) stands
+    /// out from the white page by at least 3:1 (WCAG 1.4.11, non-text contrast).
+    #[test]
+    fn chart_colours_contrast_with_the_page() {
+        let pages = [
+            include_str!("rapport.html"),
+            include_str!("../audit.html"),
+            include_str!("kontor.html"),
+        ];
+        let mut seen = 0;
+        for css in pages.iter().flat_map(|p| p.lines()) {
+            let mark = css.contains("fill:")
+                || css.contains("stroke:")
+                || css.contains(".legend i")
+                || css.contains(".bar ");
+            if !mark || css.contains("fill: none") && !css.contains('#') {
+                continue;
+            }
+            for part in css.split('#').skip(1) {
+                let hex: String = part.chars().take_while(|c| c.is_ascii_hexdigit()).collect();
+                if hex.len() != 3 && hex.len() != 6 {
+                    continue;
+                }
+                let ratio = 1.05 / (luminance(&hex) + 0.05);
+                // text fill (#1a1a1a) passes too; white-on-white would not
+                assert!(ratio >= 3.0, "#{hex} has contrast {ratio:.2} in: {css}");
+                seen += 1;
+            }
+        }
+        assert!(seen >= 8, "the chart colours were found ({seen})");
+    }
 }

@@ -5,6 +5,7 @@
 //! small counts hidden. Aggregates only, no ids.
 
 pub mod charts;
+pub mod office;
 pub mod suppress;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -19,6 +20,7 @@ use tracing::info;
 use crate::contract::Lang;
 use crate::contract::load::{Dataset, load_dir};
 use crate::engine::{Engine, EngineOptions, Verdict};
+use crate::report::file_name;
 use crate::report::{OutputDir, Staged};
 use crate::rules::{Kind, RuleSet, Status};
 use suppress::{Shown, Table};
@@ -37,6 +39,10 @@ pub struct ReportArgs {
     pub engine: EngineOptions,
     /// Month-ends in the trend.
     pub months: u32,
+    /// Offices that get a page of their own (`kontor_<id>.html` and `.csv`).
+    pub kontor: Vec<String>,
+    /// Those pages show the office its own counts unsuppressed (not for sharing).
+    pub intern: bool,
 }
 
 /// KOSTRA's age bands for KVP.
@@ -68,6 +74,42 @@ pub fn gender(k: Option<&str>) -> &'static str {
 }
 
 pub const REGI: [&str; 4] = ["statlig", "kommunal", "annen", "ingen"];
+
+/// Participants by their measures' regi as seed 004 counts them: each participant in one
+/// category (measures only in state regi, only municipal, other or mixed, none).
+pub const TILTAK: [&str; 4] = ["kun_statlig", "kun_kommunal", "annen_eller_flere", "ingen"];
+
+/// Participants' age groups as seed 004 counts them (KVP starts at 18; `under_18` keeps the
+/// categories adding up to all participants).
+pub const ALDERSGRUPPE: [&str; 3] = ["under_18", "18_24", "25_pluss"];
+
+pub fn aldersgruppe(age: i64) -> &'static str {
+    match age {
+        i64::MIN..=17 => ALDERSGRUPPE[0],
+        18..=24 => ALDERSGRUPPE[1],
+        _ => ALDERSGRUPPE[2],
+    }
+}
+
+/// The county (fylke) of a four-digit municipality number: its first two digits; `ukjent`
+/// for anything else.
+pub fn fylke(kommune_nr: &str) -> &str {
+    match kommune_nr.as_bytes() {
+        [a, b, c, d] if [a, b, c, d].iter().all(|x| x.is_ascii_digit()) => &kommune_nr[..2],
+        _ => "ukjent",
+    }
+}
+
+/// How an ended programme ended (11CF STATUS): `planmessig` (3, completed as agreed) or
+/// `avbrudd` (4 non-attendance, 5 moved, 7 ended after a break); others (6, unknown) are
+/// counted only among all ended.
+pub fn avslutning(status_kode: Option<&str>) -> Option<&'static str> {
+    match status_kode.map(str::trim) {
+        Some("3") => Some("avsluttet_planmessig"),
+        Some("4" | "5" | "7") => Some("avsluttet_avbrudd"),
+        _ => None,
+    }
+}
 
 /// Outcome categories of ended programmes (seed 004), from 11CF AVSL_* codes.
 pub const OUTCOMES: [&str; 7] = [
@@ -108,7 +150,10 @@ pub type Key = (String, String, String, String);
 /// The levels of the report. `totalt` counts every person without strengt fortrolig address;
 /// kode-6 persons are counted only in the one national `skjermet` line (never per office,
 /// municipality or band, where a small office could reveal them).
-pub const LEVELS: [&str; 4] = ["totalt", "nav_kontor", "kommune", "skjermet"];
+pub const LEVELS: [&str; 5] = ["totalt", "fylke", "nav_kontor", "kommune", "skjermet"];
+
+/// The levels with many units, each adding up to `totalt`.
+const UNIT_LEVELS: [&str; 3] = ["fylke", "nav_kontor", "kommune"];
 
 /// Levels with a single unit `alle`, published even when empty.
 pub fn single_unit(level: &str) -> bool {
@@ -167,15 +212,16 @@ impl Person {
     /// The units the person counts in (no allocation: called per person and date).
     fn units(&self) -> impl Iterator<Item = (&'static str, &str)> {
         let (units, n) = if self.skjermet {
-            ([("skjermet", "alle"), ("", ""), ("", "")], 1)
+            ([("skjermet", "alle"), ("", ""), ("", ""), ("", "")], 1)
         } else {
             (
                 [
                     ("totalt", "alle"),
+                    ("fylke", fylke(&self.kommune)),
                     ("nav_kontor", self.kontor.as_str()),
                     ("kommune", self.kommune.as_str()),
                 ],
-                3,
+                4,
             )
         };
         units.into_iter().take(n)
@@ -227,9 +273,13 @@ fn categories(rules: &RuleSet, full: bool) -> Vec<(&'static str, Vec<String>)> {
                 .collect(),
         ));
         t.push(("regi_deltakere", s(&REGI)));
+        t.push(("deltakere_tiltak", s(&TILTAK)));
+        t.push(("deltakere_aldersgruppe", s(&ALDERSGRUPPE)));
         let mut o = vec!["alle".to_string()];
         o.extend(s(&OUTCOMES));
-        t.push(("avsluttet_siste_12_mnd", o));
+        t.push(("avsluttet_siste_12_mnd", o.clone()));
+        t.push(("avsluttet_planmessig", o.clone()));
+        t.push(("avsluttet_avbrudd", o));
     }
     t
 }
@@ -250,6 +300,39 @@ pub struct DateFigures {
     units: BTreeMap<&'static str, BTreeSet<String>>,
     /// Whether `kvp_tiltak` was in the export (else regi is unknown).
     regi_known: bool,
+    /// Unsuppressed counts of the offices given with `--kontor --intern` only (their own page).
+    raw: BTreeMap<Key, u64>,
+    /// Each office's county: the one most of its persons live in (scan-date figures only).
+    office_fylke: BTreeMap<String, String>,
+}
+
+/// The counts of the offices whose own pages show them unsuppressed (`--intern`).
+fn raw_cells(table: &Table<Key>, args: &ReportArgs) -> BTreeMap<Key, u64> {
+    if !args.intern {
+        return BTreeMap::new();
+    }
+    table
+        .cells
+        .iter()
+        .filter(|((l, u, _, _), _)| l == "nav_kontor" && args.kontor.contains(u))
+        .map(|(k, v)| (k.clone(), *v))
+        .collect()
+}
+
+/// Each office's county: where most of its (not kode-6) persons live; ties to the lower code.
+fn office_counties(persons: &[Person]) -> BTreeMap<String, String> {
+    let mut n: BTreeMap<(&str, &str), u64> = BTreeMap::new();
+    for p in persons.iter().filter(|p| !p.skjermet) {
+        *n.entry((p.kontor.as_str(), fylke(&p.kommune))).or_default() += 1;
+    }
+    let mut best: BTreeMap<String, (u64, String)> = BTreeMap::new();
+    for ((kontor, f), c) in n {
+        let e = best.entry(kontor.to_string()).or_insert((0, String::new()));
+        if c > e.0 {
+            *e = (c, f.to_string());
+        }
+    }
+    best.into_iter().map(|(k, (_, f))| (k, f)).collect()
 }
 
 fn count_persons(
@@ -295,17 +378,26 @@ fn count_persons(
             if deltaker {
                 add("alder_deltakere", band);
                 add("kjonn_deltakere", g);
+                add("deltakere_aldersgruppe", aldersgruppe(p.alder));
                 for r in &p.treff {
                     add("regel_deltakere", r);
                 }
-                match regi.get(&i) {
-                    Some(set) if !set.is_empty() => {
+                let set = regi.get(&i).filter(|set| !set.is_empty());
+                match set {
+                    Some(set) => {
                         for r in set {
                             add("regi_deltakere", r);
                         }
                     }
-                    _ => add("regi_deltakere", "ingen"),
+                    None => add("regi_deltakere", "ingen"),
                 }
+                let tiltak = match set.map(|s| s.iter().copied().collect::<Vec<_>>()) {
+                    None => "ingen",
+                    Some(v) if v == ["statlig"] => "kun_statlig",
+                    Some(v) if v == ["kommunal"] => "kun_kommunal",
+                    Some(_) => "annen_eller_flere",
+                };
+                add("deltakere_tiltak", tiltak);
             }
             if p.status == Status::Ekskludert {
                 for e in &p.eksklusjoner {
@@ -329,7 +421,7 @@ fn table_of(
         ("totalt", "alle".to_string()),
         ("skjermet", "alle".to_string()),
     ];
-    for level in ["nav_kontor", "kommune"] {
+    for level in UNIT_LEVELS {
         for u in units.get(level).into_iter().flatten() {
             all_units.push((level, u.clone()));
         }
@@ -362,6 +454,8 @@ fn table_of(
                 ("alder_deltakere", "deltakere"),
                 ("kjonn_kandidater", "kandidater"),
                 ("kjonn_deltakere", "deltakere"),
+                ("deltakere_tiltak", "deltakere"),
+                ("deltakere_aldersgruppe", "deltakere"),
             ] {
                 let parts = cats
                     .iter()
@@ -372,8 +466,8 @@ fn table_of(
             }
         }
     }
-    // offices add up to the total, and so do kommuner
-    for level in ["nav_kontor", "kommune"] {
+    // offices add up to the total, and so do kommuner and counties
+    for level in UNIT_LEVELS {
         let us: Vec<&String> = units.get(level).into_iter().flatten().collect();
         for (t, cs) in &cats {
             for c in cs {
@@ -491,8 +585,10 @@ async fn trend_figures(
         out.push(DateFigures {
             date: *d,
             shown: table.suppress(),
+            raw: raw_cells(&table, args),
             units,
             regi_known,
+            office_fylke: BTreeMap::new(),
         });
     }
     info!(
@@ -550,7 +646,7 @@ async fn figures_at(
         .checked_sub_months(Months::new(12))
         .expect("a date in range");
     let sql = format!(
-        "SELECT h.person_id, h.avslutning_situasjon FROM kvp_hendelser h
+        "SELECT h.person_id, h.avslutning_situasjon, h.status_kode FROM kvp_hendelser h
          WHERE h.hendelse = 'AVSLUTTET' AND h.dato > DATE '{}' AND h.dato <= {d}",
         from.format("%Y-%m-%d")
     );
@@ -559,6 +655,7 @@ async fn figures_at(
         let b = b?;
         let ids = b.column(0).as_string::<i32>();
         let lists = b.column(1).as_list::<i32>();
+        let codes = b.column(2).as_string::<i32>();
         for i in 0..b.num_rows() {
             let Some(&p) = index.get(ids.value(i)) else {
                 continue;
@@ -580,10 +677,13 @@ async fn figures_at(
             if cats.is_empty() {
                 cats.insert("annet");
             }
+            let how = avslutning(codes.is_valid(i).then(|| codes.value(i)));
             for (level, unit) in person.units() {
-                counts.add(level, unit, "avsluttet_siste_12_mnd", "alle", 1);
-                for c in &cats {
-                    counts.add(level, unit, "avsluttet_siste_12_mnd", c, 1);
+                for table in std::iter::once("avsluttet_siste_12_mnd").chain(how) {
+                    counts.add(level, unit, table, "alle", 1);
+                    for c in &cats {
+                        counts.add(level, unit, table, c, 1);
+                    }
                 }
             }
         }
@@ -591,6 +691,8 @@ async fn figures_at(
     count_persons(&persons, &mut counts, true, &regi);
     let (table, units) = table_of(counts, rules, true);
     let shown = table.suppress();
+    let raw = raw_cells(&table, args);
+    let office_fylke = office_counties(&persons);
     info!(
         date = %date,
         persons = persons.len(),
@@ -602,7 +704,20 @@ async fn figures_at(
         shown,
         units,
         regi_known,
+        raw,
+        office_fylke,
     })
+}
+
+/// The median of some values (the mean of the two middle ones for an even count).
+pub fn median(mut v: Vec<f64>) -> Option<f64> {
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    match n {
+        0 => None,
+        _ if n % 2 == 1 => Some(v[n / 2]),
+        _ => Some((v[n / 2 - 1] + v[n / 2]) / 2.0),
+    }
 }
 
 /// Participants / (participants + candidates), when neither is hidden.
@@ -723,6 +838,20 @@ pub async fn run(args: ReportArgs) -> anyhow::Result<ReportOutcome> {
     let rules = crate::scan::load_rules(args.rules.as_deref(), args.as_of).await?;
     let data = load_dir(&args.data, args.as_of)?;
     let current = figures_at(&args, &rules, &data, args.as_of).await?;
+    let offices = current.units.get("nav_kontor");
+    for office in &args.kontor {
+        if !offices.is_some_and(|o| o.contains(office)) {
+            let known: Vec<&String> = offices.into_iter().flatten().take(8).collect();
+            anyhow::bail!(
+                "--kontor {office}: no NAV office {office} in personer (offices include: {})",
+                known
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
+    }
     let trend = trend_figures(&args, &rules, &data, &month_ends(args.as_of, args.months)).await?;
     // the trend ends with the scan date itself
     let mut trend_all: Vec<&DateFigures> = trend.iter().collect();
@@ -755,11 +884,26 @@ pub async fn run(args: ReportArgs) -> anyhow::Result<ReportOutcome> {
     };
     let json = serde_json::to_vec_pretty(&report)?;
     let html = charts::render_html(&current, &trend_all, &rules, args.lang)?;
-    let staged = vec![
+    let mut staged = vec![
         out.stage_bytes(JSON, &json, report.enheter.len() as u64)?,
         write_csv(&out, &current, &trend)?,
         out.stage_bytes(HTML, html.as_bytes(), 0)?,
     ];
+    let mut names = crate::report::file_name::Names::default();
+    for office in &args.kontor {
+        let page = office::OfficePage {
+            office,
+            current: &current,
+            trend: &trend_all,
+            rules: &rules,
+            lang: args.lang,
+            intern: args.intern,
+        };
+        let stem = names.unique(format!("kontor_{}", file_name::file_stem(office, &[])));
+        let html = page.render_html()?;
+        staged.push(out.stage_bytes(&format!("{stem}.html"), html.as_bytes(), 0)?);
+        staged.push(page.write_csv(&out, &format!("{stem}.csv"))?);
+    }
     out.commit(staged)?;
     Ok(ReportOutcome {
         dates: trend_all.len(),

@@ -99,6 +99,36 @@ impl Browser {
         }
     }
 
+    /// The elements wider than `width` CSS pixels (an A4 page's printable width is about 700):
+    /// empty when nothing would be cut off in print. The page is copied with a script that
+    /// measures every table, figure and the page itself after layout.
+    pub fn overflowing(&self, page: &Path, width: u32) -> Vec<String> {
+        let html = std::fs::read_to_string(page).unwrap();
+        let probe = r#"<script>
+          const w = window.innerWidth, out = [];
+          if (document.documentElement.scrollWidth > w) out.push('page:' + document.documentElement.scrollWidth);
+          for (const e of document.querySelectorAll('table, figure, svg, section, header')) {
+            const r = e.getBoundingClientRect();
+            if (r.right > w + 0.5) out.push(e.tagName + '#' + (e.id || e.closest('[id]')?.id || '') + ':' + Math.round(r.right));
+          }
+          document.body.setAttribute('data-overflow', out.join(' '));
+        </script></body>"#;
+        let dir = tempfile::tempdir().unwrap();
+        let copy = dir.path().join("probe.html");
+        std::fs::write(&copy, html.replace("</body>", probe)).unwrap();
+        let dom = String::from_utf8(self.run(
+            &[format!("--window-size={width},1200"), "--dump-dom".into()],
+            &copy,
+        ))
+        .unwrap();
+        let start = dom.find("data-overflow=\"").expect("the probe ran") + 15;
+        let end = start + dom[start..].find('"').unwrap();
+        dom[start..end]
+            .split_whitespace()
+            .map(str::to_string)
+            .collect()
+    }
+
     /// The page printed to PDF.
     pub fn pdf(&self, page: &Path, pdf: &Path) -> Vec<u8> {
         self.run(

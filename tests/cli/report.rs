@@ -311,3 +311,164 @@ fn the_trend_is_also_a_table() {
         assert!(table.contains(&row), "{row} not in {table}");
     }
 }
+
+fn report_with(extra: &[&str]) -> (tempfile::TempDir, PathBuf, std::process::Output) {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("rapport");
+    let o = kvp()
+        .args(["report", "--data", "testdata/demo", "--as-of", AS_OF])
+        .args(["--threads", "2", "--months", "3", "--out"])
+        .arg(&out)
+        .args(extra)
+        .output()
+        .unwrap();
+    (tmp, out, o)
+}
+
+/// `kontor_<id>.csv` as (table, category, column) → cell.
+fn office_cells(path: &Path) -> BTreeMap<(String, String, String), String> {
+    read_csv(path)
+        .lines()
+        .skip(1)
+        .map(|l| {
+            let c: Vec<&str> = l.split(';').collect();
+            ((c[0].into(), c[2].into(), c[3].into()), c[4].into())
+        })
+        .collect()
+}
+
+/// An office's own page: its status figures are rapport.json's for the office, its county
+/// (the kommune number's first two digits) and the nation; with `--intern` the office's own
+/// column is the exact count a scan gives, and the seed-004 breakdowns add up to it.
+#[test]
+fn an_office_page_sets_the_office_beside_county_and_nation() {
+    let (_tmp, out, o) = report_with(&["--kontor", "0312"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let r = json(&out);
+    let u = units(&r["enheter"]);
+    let cells = office_cells(&out.join("kontor_0312.csv"));
+    let published = |level: &str, unit: &str, cat: &str| {
+        let v = &u[&(level.to_string(), unit.to_string())]["status"][cat];
+        v.as_u64()
+            .map_or_else(|| v.as_str().unwrap().to_string(), |n| n.to_string())
+    };
+    for cat in ["deltakere", "kandidater", "ekskludert", "under_behandling"] {
+        let label = match cat {
+            "deltakere" => "Deltakere",
+            "kandidater" => "Kandidater",
+            "ekskludert" => "Ekskludert",
+            _ => "Søknad under behandling",
+        };
+        let cell = |col: &str| cells[&("status".into(), label.into(), col.into())].clone();
+        assert_eq!(
+            cell("Kontoret"),
+            published("nav_kontor", "0312", cat),
+            "{cat}"
+        );
+        assert_eq!(cell("Fylket"), published("fylke", "03", cat), "{cat}");
+        assert_eq!(cell("Landet"), published("totalt", "alle", cat), "{cat}");
+    }
+    let html = std::fs::read_to_string(out.join("kontor_0312.html")).unwrap();
+    assert!(!html.contains("id=\"intern\""));
+    assert!(
+        html.contains("betyr 1–4 personer"),
+        "hidden figures are explained"
+    );
+
+    // --intern: the office's own counts, as the scan counts them
+    let (_tmp2, out2, o) = report_with(&["--kontor", "0312", "--intern"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let cells = office_cells(&out2.join("kontor_0312.csv"));
+    let s = scan("testdata/demo", &[]);
+    let mut per_status: BTreeMap<String, u64> = BTreeMap::new();
+    for b in super::read_batches(&s.out.join("vurderinger.parquet")) {
+        use datafusion::arrow::array::AsArray;
+        let col = |n: &str| b.column_by_name(n).unwrap().as_string::<i32>().clone();
+        let (kontor, status) = (col("nav_kontor"), col("status"));
+        for i in 0..b.num_rows() {
+            if kontor.value(i) == "0312" {
+                *per_status.entry(status.value(i).to_string()).or_default() += 1;
+            }
+        }
+    }
+    let own = |table: &str, label: &str| -> u64 {
+        cells[&(table.into(), label.into(), "Kontoret".into())]
+            .parse()
+            .unwrap_or_else(|_| panic!("{table}/{label} is a count in --intern"))
+    };
+    let deltakere = own("status", "Deltakere");
+    assert_eq!(deltakere, per_status.get("deltaker").copied().unwrap_or(0));
+    assert_eq!(
+        own("status", "Kandidater"),
+        per_status.get("kandidat").copied().unwrap_or(0)
+    );
+    assert!(
+        deltakere > 0 && deltakere < 5,
+        "the demo office has a small count"
+    );
+    let tiltak: u64 = [
+        "Kun statlig regi",
+        "Kun kommunal regi",
+        "Annen regi eller flere",
+        "Ingen tiltak",
+    ]
+    .iter()
+    .map(|l| own("deltakere_tiltak", l))
+    .sum();
+    assert_eq!(tiltak, deltakere, "each participant in one regi category");
+    let ages: u64 = ["Under 18", "18–24", "25 og over"]
+        .iter()
+        .map(|l| own("deltakere_aldersgruppe", l))
+        .sum();
+    assert_eq!(ages, deltakere);
+    let html = std::fs::read_to_string(out2.join("kontor_0312.html")).unwrap();
+    assert!(html.contains("id=\"intern\""), "an internal page says so");
+    // no other office's page, and the shared files stay suppressed
+    assert!(!out2.join("kontor_0314.html").exists());
+    assert_suppressed(&units(&json(&out2)["enheter"]));
+}
+
+#[test]
+fn an_unknown_office_or_intern_without_an_office_is_refused() {
+    let (_tmp, out, o) = report_with(&["--kontor", "9999"]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("no NAV office 9999") && err.contains("0312"),
+        "{err}"
+    );
+    assert!(!out.exists(), "nothing written");
+    let (_tmp, out, o) = report_with(&["--intern"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--kontor"));
+    assert!(!out.exists());
+}
+
+/// The national page sorts offices by participant share and marks the median; the office
+/// page and the national page fit an A4 page's width (nothing cut off in print).
+#[test]
+fn report_pages_fit_a4_and_offices_are_sorted() {
+    let (tmp, out, o) = report_with(&["--kontor", "0312"]);
+    assert!(o.status.success());
+    let html = std::fs::read_to_string(out.join("rapport.html")).unwrap();
+    assert!(html.contains("den stiplede linjen er medianen"));
+    let Some(browser) = Browser::require() else {
+        return;
+    };
+    for page in ["rapport.html", "kontor_0312.html"] {
+        let page = out.join(page);
+        assert_self_contained(&page);
+        assert_eq!(
+            browser.overflowing(&page, 700),
+            Vec::<String>::new(),
+            "{}",
+            page.display()
+        );
+    }
+    browser.screenshot(
+        &out.join("kontor_0312.html"),
+        "800,1400",
+        &tmp.path().join("kontor.png"),
+        30_000,
+    );
+}

@@ -1,0 +1,538 @@
+//! `report --kontor ID`: one NAV office's own page (`kontor_<id>.html`) and table
+//! (`kontor_<id>.csv`) for its leader: the office's figures beside its county (fylke) and the
+//! nation, with the median of the offices; seed 004's figures (participants 18–24 and 25+, by
+//! measure regi, ended programmes planned or interrupted with outcomes); the participant share
+//! at each month-end. Shared pages hide small counts like the national report; `--intern` shows
+//! the office its own counts (never another office's), and says so on the page.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::suppress::Shown;
+use super::{DateFigures, STATUS, category, median};
+use crate::contract::Lang;
+use crate::report::csv_out::{done, header, writer};
+use crate::report::{OutputDir, Staged};
+use crate::rules::RuleSet;
+
+/// The office's breakdown tables, in page order: (table, the status it divides, or `alle`).
+const TABLES: [(&str, &str); 9] = [
+    ("deltakere_aldersgruppe", "deltakere"),
+    ("deltakere_tiltak", "deltakere"),
+    ("alder_kandidater", "kandidater"),
+    ("kjonn_kandidater", "kandidater"),
+    ("regel_kandidater", "kandidater"),
+    ("ekskludert_grunn", "ekskludert"),
+    ("avsluttet_planmessig", "alle"),
+    ("avsluttet_avbrudd", "alle"),
+    ("avsluttet_siste_12_mnd", "alle"),
+];
+
+/// Reads a figure of one office's page: the office's own raw count in `--intern` mode,
+/// otherwise the published (suppressed) one.
+struct Reader<'a> {
+    office: &'a str,
+    fylke: &'a str,
+    intern: bool,
+}
+
+impl Reader<'_> {
+    fn get(&self, f: &DateFigures, level: &str, table: &str, cat: &str) -> Shown {
+        let unit = match level {
+            "nav_kontor" => self.office,
+            "fylke" => self.fylke,
+            _ => "alle",
+        };
+        let key = (level.into(), unit.into(), table.into(), cat.into());
+        if let Some(v) = f.raw.get(&key).filter(|_| self.intern && level == "nav_kontor") {
+            return Shown::Value(*v);
+        }
+        f.shown.get(&key).copied().unwrap_or(Shown::Value(0))
+    }
+
+    /// The office's participant share (deltakere / (deltakere + kandidater)).
+    fn uptake(&self, f: &DateFigures, level: &str) -> Option<f64> {
+        let d = self.get(f, level, "status", "deltakere").value()?;
+        let k = self.get(f, level, "status", "kandidater").value()?;
+        (d + k > 0).then(|| d as f64 / (d + k) as f64)
+    }
+
+    /// A category's share of the table's whole (`total` of `status`, or the table's `alle`).
+    fn share(&self, f: &DateFigures, level: &str, table: &str, cat: &str, total: &str) -> Share {
+        let whole = if total == "alle" {
+            self.get(f, level, table, "alle")
+        } else {
+            self.get(f, level, "status", total)
+        };
+        let part = self.get(f, level, table, cat);
+        Share::of(part, whole)
+    }
+}
+
+/// A share, or why it is not shown.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Share {
+    Pct(f64),
+    Hidden,
+    /// The whole is zero.
+    None,
+}
+
+impl Share {
+    fn of(part: Shown, whole: Shown) -> Share {
+        match (part.value(), whole.value()) {
+            (Some(_), Some(0)) => Share::None,
+            (Some(p), Some(w)) => Share::Pct(p as f64 / w as f64),
+            _ => Share::Hidden,
+        }
+    }
+
+    fn text(self, lang: Lang) -> String {
+        match self {
+            Share::Pct(x) => percent(x, lang),
+            Share::Hidden => ":".into(),
+            Share::None => "–".into(),
+        }
+    }
+}
+
+/// `12,5 %` (nb) or `12.5 %` (en), one decimal.
+fn percent(x: f64, lang: Lang) -> String {
+    let s = format!("{:.1} %", x * 100.0);
+    match lang {
+        Lang::Nb => s.replace('.', ","),
+        Lang::En => s,
+    }
+}
+
+/// The median office's value of one figure. Hidden values (1–4, or hidden with a sum) sort
+/// between 0 and 5; when the median falls on one, it is shown as `<5` or `:` too.
+fn median_office(f: &DateFigures, table: &str, cat: &str) -> Shown {
+    let mut values: Vec<Shown> = f
+        .units
+        .get("nav_kontor")
+        .into_iter()
+        .flatten()
+        .map(|u| {
+            let key = ("nav_kontor".into(), u.clone(), table.into(), cat.into());
+            f.shown.get(&key).copied().unwrap_or(Shown::Value(0))
+        })
+        .collect();
+    let order = |s: &Shown| match s {
+        Shown::Value(0) => 0.0,
+        Shown::Value(v) => *v as f64 + 0.5,
+        Shown::UnderFive | Shown::Secondary => 3.0,
+    };
+    values.sort_by(|a, b| order(a).total_cmp(&order(b)));
+    values
+        .get(values.len().saturating_sub(1) / 2)
+        .copied()
+        .unwrap_or(Shown::Value(0))
+}
+
+#[derive(Serialize)]
+struct Row {
+    label: String,
+    cells: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct TableView {
+    id: String,
+    title: String,
+    head: Vec<String>,
+    rows: Vec<Row>,
+    /// Whether a figure in it is hidden (the page then says why).
+    hidden: bool,
+}
+
+/// Everything the office page shows.
+#[derive(Serialize)]
+struct Page {
+    office: String,
+    fylke: String,
+    dato: String,
+    intern: bool,
+    headline: String,
+    status: TableView,
+    tables: Vec<TableView>,
+    trend: TableView,
+    kommuner: String,
+}
+
+/// The texts of the office page.
+fn texts(lang: Lang) -> BTreeMap<&'static str, &'static str> {
+    let pairs: &[(&'static str, &'static str, &'static str)] = &[
+        ("lang", "nb", "en"),
+        ("tittel", "KVP ved NAV-kontor", "KVP at NAV office"),
+        ("dato", "Skanningsdato", "Scan date"),
+        ("fylke", "Fylke", "County"),
+        ("kontoret", "Kontoret", "The office"),
+        ("kontoret_andel", "Kontoret, andel", "The office, share"),
+        ("fylket", "Fylket", "The county"),
+        ("fylket_andel", "Fylket, andel", "The county, share"),
+        ("landet", "Landet", "Nationwide"),
+        ("landet_andel", "Landet, andel", "Nationwide, share"),
+        ("median", "Median for kontorene", "Median of the offices"),
+        ("status", "Status", "Status"),
+        ("andel", "Andel deltakere", "Participant share"),
+        ("deltakere", "Deltakere", "Participants"),
+        ("kandidater", "Kandidater", "Candidates"),
+        ("maned", "Månedsskifte", "Month-end"),
+        (
+            "trend",
+            "Utvikling ved hvert månedsskifte",
+            "At each month-end",
+        ),
+        (
+            "intern",
+            "Intern side: kontorets egne tall vises uten skjuling. Siden er for kontorets ledelse og skal ikke deles; tall for fylket og landet er skjult som i den delte rapporten.",
+            "Internal page: the office's own counts are shown without suppression. The page is for the office's management and must not be shared; county and national figures are hidden as in the shared report.",
+        ),
+        (
+            "delt",
+            "Delt side: små tall er skjult som i den nasjonale rapporten.",
+            "Shared page: small counts are hidden as in the national report.",
+        ),
+        (
+            "skjult",
+            "Tall som er skjult: «<5» betyr 1–4 personer, «:» er skjult fordi en sum ellers ville avslørt et lite antall. Små tall skjules når tall deles, så ingen enkeltperson kan kjennes igjen. Kontorets ledelse kan se egne tall med «report --kontor ID --intern».",
+            "Hidden figures: \"<5\" means 1–4 persons, \":\" is hidden because a sum would otherwise reveal a small count. Small counts are hidden when figures are shared, so no one can be recognised. The office's management can see its own counts with \"report --kontor ID --intern\".",
+        ),
+        (
+            "andel_forklaring",
+            "Andel deltakere = deltakere / (deltakere + kandidater). «–»: ingen å regne andel av.",
+            "Participant share = participants / (participants + candidates). \"–\": nothing to take a share of.",
+        ),
+        (
+            "fotnote",
+            "Laget med kvp-scan fra regelsett",
+            "Made with kvp-scan from rule set",
+        ),
+    ];
+    crate::contract::texts_in(pairs, lang)
+}
+
+/// A table's title and its categories' labels.
+fn table_title(table: &str, lang: Lang) -> &'static str {
+    let (nb, en) = match table {
+        "deltakere_aldersgruppe" => (
+            "Deltakere etter alder (seed 004: 18–24 og 25+)",
+            "Participants by age (18–24 and 25+)",
+        ),
+        "deltakere_tiltak" => (
+            "Deltakere etter tiltakenes regi (hver deltaker én gang)",
+            "Participants by the regi of their measures (each participant once)",
+        ),
+        "alder_kandidater" => ("Kandidater etter alder", "Candidates by age"),
+        "kjonn_kandidater" => ("Kandidater etter kjønn", "Candidates by gender"),
+        "regel_kandidater" => (
+            "Kandidater etter regel (en person kan treffe flere)",
+            "Candidates by rule (a person can match several)",
+        ),
+        "ekskludert_grunn" => (
+            "Ekskludert etter grunn (en person kan ha flere)",
+            "Excluded by reason (a person can have several)",
+        ),
+        "avsluttet_planmessig" => (
+            "Planmessig avsluttet siste 12 måneder (status 3), etter situasjon etterpå",
+            "Completed as planned in the last 12 months (status 3), by situation after",
+        ),
+        "avsluttet_avbrudd" => (
+            "Avbrutt siste 12 måneder (status 4, 5, 7), etter situasjon etterpå",
+            "Interrupted in the last 12 months (status 4, 5, 7), by situation after",
+        ),
+        _ => (
+            "Alle avsluttede siste 12 måneder, etter situasjon etterpå (flere kan gjelde)",
+            "All ended in the last 12 months, by situation after (several can apply)",
+        ),
+    };
+    match lang {
+        Lang::Nb => nb,
+        Lang::En => en,
+    }
+}
+
+fn category_label(table: &str, cat: &str, rules: &RuleSet, lang: Lang) -> String {
+    let nb_en = match cat {
+        "under_18" => ("Under 18", "Under 18"),
+        "18_24" => ("18–24", "18–24"),
+        "25_pluss" => ("25 og over", "25 and over"),
+        "kun_statlig" => ("Kun statlig regi", "State regi only"),
+        "kun_kommunal" => ("Kun kommunal regi", "Municipal regi only"),
+        "annen_eller_flere" => ("Annen regi eller flere", "Other or several regi"),
+        "ingen" => ("Ingen tiltak", "No measure"),
+        "alle" => ("Alle", "All"),
+        _ if table.starts_with("regel_") || table == "ekskludert_grunn" => {
+            return rules.title(cat, lang);
+        }
+        _ => return super::charts::label(cat, lang),
+    };
+    match lang {
+        Lang::Nb => nb_en.0.into(),
+        Lang::En => nb_en.1.into(),
+    }
+}
+
+/// Builds one office's page and table.
+pub struct OfficePage<'a> {
+    pub office: &'a str,
+    pub current: &'a DateFigures,
+    /// The month-ends, the scan date last.
+    pub trend: &'a [&'a DateFigures],
+    pub rules: &'a RuleSet,
+    pub lang: Lang,
+    pub intern: bool,
+}
+
+impl OfficePage<'_> {
+    fn reader(&self) -> Reader<'_> {
+        let fylke = self
+            .current
+            .office_fylke
+            .get(self.office)
+            .map_or("ukjent", String::as_str);
+        Reader {
+            office: self.office,
+            fylke,
+            intern: self.intern,
+        }
+    }
+
+    fn status_table(&self, t: &BTreeMap<&str, &str>) -> TableView {
+        let r = self.reader();
+        let f = self.current;
+        let mut rows: Vec<Row> = STATUS
+            .iter()
+            .map(|s| Row {
+                label: super::charts::label(s, self.lang),
+                cells: vec![
+                    r.get(f, "nav_kontor", "status", s).text(),
+                    r.get(f, "fylke", "status", s).text(),
+                    r.get(f, "totalt", "status", s).text(),
+                    median_office(f, "status", s).text(),
+                ],
+            })
+            .collect();
+        let shares: Vec<Option<f64>> = vec![
+            r.uptake(f, "nav_kontor"),
+            r.uptake(f, "fylke"),
+            r.uptake(f, "totalt"),
+            median(
+                f.units
+                    .get("nav_kontor")
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|u| super::uptake(f, "nav_kontor", u))
+                    .collect(),
+            ),
+        ];
+        rows.push(Row {
+            label: t["andel"].into(),
+            cells: shares
+                .into_iter()
+                .map(|x| x.map_or(":".into(), |x| percent(x, self.lang)))
+                .collect(),
+        });
+        let head = ["", t["kontoret"], t["fylket"], t["landet"], t["median"]];
+        view("status", t["status"], &head, rows)
+    }
+
+    fn breakdown(&self, table: &str, total: &str, t: &BTreeMap<&str, &str>) -> TableView {
+        let r = self.reader();
+        let f = self.current;
+        let rows = category(self.rules, table)
+            .iter()
+            .map(|c| Row {
+                label: category_label(table, c, self.rules, self.lang),
+                cells: vec![
+                    r.get(f, "nav_kontor", table, c).text(),
+                    r.share(f, "nav_kontor", table, c, total).text(self.lang),
+                    r.share(f, "fylke", table, c, total).text(self.lang),
+                    r.share(f, "totalt", table, c, total).text(self.lang),
+                ],
+            })
+            .collect();
+        let head = [
+            "",
+            t["kontoret"],
+            t["kontoret_andel"],
+            t["fylket_andel"],
+            t["landet_andel"],
+        ];
+        view(table, table_title(table, self.lang), &head, rows)
+    }
+
+    fn trend_table(&self, t: &BTreeMap<&str, &str>) -> TableView {
+        let r = self.reader();
+        let pct = |x: Option<f64>| x.map_or(":".into(), |x| percent(x, self.lang));
+        let rows = self
+            .trend
+            .iter()
+            .map(|f| Row {
+                label: f.date.to_string(),
+                cells: vec![
+                    r.get(f, "nav_kontor", "status", "deltakere").text(),
+                    r.get(f, "nav_kontor", "status", "kandidater").text(),
+                    pct(r.uptake(f, "nav_kontor")),
+                    pct(r.uptake(f, "fylke")),
+                    pct(r.uptake(f, "totalt")),
+                ],
+            })
+            .collect();
+        let head = [
+            t["maned"],
+            t["deltakere"],
+            t["kandidater"],
+            t["kontoret_andel"],
+            t["fylket_andel"],
+            t["landet_andel"],
+        ];
+        view("trend", t["trend"], &head, rows)
+    }
+
+    /// Municipalities without participants, in the county and nationwide (seed 004 counts
+    /// them; a count of municipalities, not of persons, so nothing is hidden).
+    fn kommuner_uten_deltakere(&self) -> String {
+        let f = self.current;
+        let fylke = self.reader().fylke.to_string();
+        let (mut in_county, mut county, mut none, mut all) = (0, 0, 0, 0);
+        for k in f.units.get("kommune").into_iter().flatten() {
+            let key = (
+                "kommune".into(),
+                k.clone(),
+                "status".into(),
+                "deltakere".into(),
+            );
+            let zero = f.shown.get(&key) == Some(&Shown::Value(0));
+            all += 1;
+            none += zero as u32;
+            if super::fylke(k) == fylke {
+                county += 1;
+                in_county += zero as u32;
+            }
+        }
+        match self.lang {
+            Lang::Nb => format!(
+                "Kommuner uten deltakere: {in_county} av {county} i fylket, {none} av {all} i landet."
+            ),
+            Lang::En => format!(
+                "Municipalities without participants: {in_county} of {county} in the county, {none} of {all} nationwide."
+            ),
+        }
+    }
+
+    fn headline(&self) -> String {
+        let r = self.reader();
+        let f = self.current;
+        let get = |s: &str| r.get(f, "nav_kontor", "status", s).text();
+        let pct = |x: Option<f64>| x.map_or(":".into(), |x| percent(x, self.lang));
+        let (d, k) = (get("deltakere"), get("kandidater"));
+        let (own, county, nation) = (
+            pct(r.uptake(f, "nav_kontor")),
+            pct(r.uptake(f, "fylke")),
+            pct(r.uptake(f, "totalt")),
+        );
+        match self.lang {
+            Lang::Nb => format!(
+                "NAV-kontor {} har {d} deltakere i KVP og {k} kandidater som trolig fyller vilkårene: andel deltakere {own} (fylket {county}, landet {nation}).",
+                self.office
+            ),
+            Lang::En => format!(
+                "NAV office {} has {d} KVP participants and {k} candidates who probably meet the conditions: participant share {own} (county {county}, nationwide {nation}).",
+                self.office
+            ),
+        }
+    }
+
+    fn page(&self) -> Page {
+        let t = texts(self.lang);
+        Page {
+            office: self.office.to_string(),
+            fylke: self.reader().fylke.to_string(),
+            dato: self.current.date.to_string(),
+            intern: self.intern,
+            headline: self.headline(),
+            status: self.status_table(&t),
+            tables: TABLES
+                .iter()
+                .map(|(table, total)| self.breakdown(table, total, &t))
+                .collect(),
+            trend: self.trend_table(&t),
+            kommuner: self.kommuner_uten_deltakere(),
+        }
+    }
+
+    pub fn render_html(&self) -> anyhow::Result<String> {
+        let mut env = minijinja::Environment::new();
+        env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+        env.add_template("kontor.html", include_str!("kontor.html"))?;
+        let html = env
+            .get_template("kontor.html")?
+            .render(minijinja::context! {
+                t => texts(self.lang),
+                p => self.page(),
+                versjon => env!("CARGO_PKG_VERSION"),
+                regelsett => self.rules.hash()[..12].to_string(),
+            })?;
+        Ok(html)
+    }
+
+    /// `kontor_<id>.csv`: every table of the page, a row per figure.
+    pub fn write_csv(&self, out: &OutputDir, name: &str) -> anyhow::Result<Staged> {
+        let page = self.page();
+        let mut w = writer(out.temp(name)?)?;
+        w.write_record(header(
+            self.lang,
+            &["tabell", "tabell_navn", "kategori", "kolonne", "verdi"],
+            &["table", "table_name", "category", "column", "value"],
+        ))?;
+        let mut rows = 0u64;
+        let tables = std::iter::once(&page.status)
+            .chain(&page.tables)
+            .chain([&page.trend]);
+        for table in tables {
+            for row in &table.rows {
+                for (head, cell) in table.head.iter().skip(1).zip(&row.cells) {
+                    w.write_record([&table.id, &table.title, &row.label, head, cell])?;
+                    rows += 1;
+                }
+            }
+        }
+        done(w, name, rows)
+    }
+}
+
+fn view(id: &str, title: &str, head: &[&str], rows: Vec<Row>) -> TableView {
+    let hidden = rows
+        .iter()
+        .flat_map(|r| &r.cells)
+        .any(|c| c == ":" || c == "<5");
+    TableView {
+        id: id.into(),
+        title: title.into(),
+        head: head.iter().map(|h| h.to_string()).collect(),
+        rows,
+        hidden,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shares_say_why_they_are_missing() {
+        assert_eq!(
+            Share::of(Shown::Value(1), Shown::Value(4)).text(Lang::Nb),
+            "25,0 %"
+        );
+        assert_eq!(
+            Share::of(Shown::Value(1), Shown::Value(4)).text(Lang::En),
+            "25.0 %"
+        );
+        assert_eq!(Share::of(Shown::UnderFive, Shown::Value(40)), Share::Hidden);
+        assert_eq!(Share::of(Shown::Value(0), Shown::Value(0)), Share::None);
+    }
+}
