@@ -106,6 +106,19 @@ pub struct Flagged {
 }
 
 impl Flagged {
+    /// What the first event after the flag was, when there was one: `forst_informert` (only
+    /// told about KVP: the caseworker list still needs a follow-up) or `forst_vurdert` (assessed,
+    /// applied, granted, refused or started).
+    pub fn first_event_kind(&self) -> Option<&'static str> {
+        self.hendelse.as_ref().map(|(e, _)| {
+            if e == "INFORMERT" {
+                "forst_informert"
+            } else {
+                "forst_vurdert"
+            }
+        })
+    }
+
     pub fn days(&self) -> Option<i64> {
         self.hendelse
             .as_ref()
@@ -311,6 +324,15 @@ fn group_table(persons: &[Flagged]) -> Vec<((String, String), Vec<String>)> {
         "tilbudt_for_sent",
         "ikke_tilbudt",
     ];
+    // published after the median: the offered split by their first event (`tilbudt` is a
+    // cell, never published, so that the sums between the columns are known to suppression)
+    let split = ["forst_informert", "forst_vurdert"];
+    let all_cols: Vec<&str> = cols
+        .iter()
+        .chain(&split)
+        .chain(["tilbudt"].iter())
+        .copied()
+        .collect();
     let mut groups: std::collections::BTreeSet<(String, String)> =
         [("totalt".to_string(), "alle".to_string())].into();
     for p in persons {
@@ -332,9 +354,9 @@ fn group_table(persons: &[Flagged]) -> Vec<((String, String), Vec<String>)> {
         };
         for g in gs {
             groups.insert(g.clone());
-            for c in cols {
+            for c in &all_cols {
                 cells
-                    .entry((g.0.clone(), g.1.clone(), c.into()))
+                    .entry((g.0.clone(), g.1.clone(), c.to_string()))
                     .or_insert(0);
             }
             *cells
@@ -343,14 +365,21 @@ fn group_table(persons: &[Flagged]) -> Vec<((String, String), Vec<String>)> {
             *cells
                 .get_mut(&(g.0.clone(), g.1.clone(), p.vurdering.as_str().into()))
                 .unwrap() += 1;
+            if let Some(kind) = p.first_event_kind() {
+                for c in [kind, "tilbudt"] {
+                    *cells
+                        .get_mut(&(g.0.clone(), g.1.clone(), c.into()))
+                        .unwrap() += 1;
+                }
+            }
             if let Some(d) = p.days() {
                 days.entry(g.clone()).or_default().push(d);
             }
         }
     }
-    for c in cols {
+    for c in &all_cols {
         cells
-            .entry(("totalt".into(), "alle".into(), c.into()))
+            .entry(("totalt".into(), "alle".into(), c.to_string()))
             .or_insert(0);
     }
     let mut t = Table::new(cells);
@@ -364,6 +393,12 @@ fn group_table(persons: &[Flagged]) -> Vec<((String, String), Vec<String>)> {
             ],
             k("flagget"),
         );
+        t.sum(vec![k("tilbudt"), k("ikke_tilbudt")], k("flagget"));
+        t.sum(
+            vec![k("tilbudt_i_tide"), k("tilbudt_for_sent")],
+            k("tilbudt"),
+        );
+        t.sum(vec![k("forst_informert"), k("forst_vurdert")], k("tilbudt"));
     }
     for dim in ["nav_kontor", "aldersgruppe", "kjonn"] {
         let vals: Vec<&String> = groups
@@ -371,12 +406,12 @@ fn group_table(persons: &[Flagged]) -> Vec<((String, String), Vec<String>)> {
             .filter(|(d, _)| d == dim)
             .map(|(_, v)| v)
             .collect();
-        for c in cols {
+        for c in &all_cols {
             t.sum(
                 vals.iter()
                     .map(|v| (dim.to_string(), (*v).clone(), c.to_string()))
                     .collect(),
-                ("totalt".into(), "alle".into(), c.into()),
+                ("totalt".into(), "alle".into(), c.to_string()),
             );
         }
     }
@@ -414,6 +449,7 @@ fn group_table(persons: &[Flagged]) -> Vec<((String, String), Vec<String>)> {
             } else {
                 Shown::Secondary.text()
             });
+            row.extend(split.iter().map(|c| cell(c)));
             (g, row)
         })
         .collect()
@@ -563,6 +599,8 @@ pub async fn run(args: &AuditArgs) -> anyhow::Result<AuditOutcome> {
         "tilbudt_for_sent",
         "ikke_tilbudt",
         "median_dager_til_tilbud",
+        "tilbudt_forst_informert",
+        "tilbudt_forst_vurdert_sokt_startet",
     ];
     w.write_record(head)?;
     for ((dim, val), row) in &groups {
@@ -706,6 +744,20 @@ fn render_html(
         (Some(0), _, _) => "Nobody was flagged in the period.".to_string(),
         _ if nb => "Antallene er for små til å vises uten å avsløre enkeltpersoner.".to_string(),
         _ => "The counts are too small to show without revealing individuals.".to_string(),
+    };
+    // the offered, split by their first event (informed only, or further)
+    let headline = match (total.get(5).and_then(num), total.get(6).and_then(num)) {
+        (Some(x), Some(y)) if x + y > 0 && nb => format!(
+            "{headline} Av de {} som fikk tilbud, ble {x} ({} %) først bare informert; {y} ble vurdert, søkte, fikk vedtak eller begynte.",
+            x + y,
+            pct(x, x + y, lang)
+        ),
+        (Some(x), Some(y)) if x + y > 0 => format!(
+            "{headline} Of the {} offered, {x} ({} %) were at first only informed; {y} were assessed, applied, got a decision or started.",
+            x + y,
+            pct(x, x + y, lang)
+        ),
+        _ => headline,
     };
     let mut offices: Vec<PageRow> = of("nav_kontor")
         .into_iter()

@@ -45,7 +45,11 @@ impl Reader<'_> {
             _ => "alle",
         };
         let key = (level.into(), unit.into(), table.into(), cat.into());
-        if let Some(v) = f.raw.get(&key).filter(|_| self.intern && level == "nav_kontor") {
+        if let Some(v) = f
+            .raw
+            .get(&key)
+            .filter(|_| self.intern && level == "nav_kontor")
+        {
             return Shown::Value(*v);
         }
         f.shown.get(&key).copied().unwrap_or(Shown::Value(0))

@@ -122,7 +122,19 @@ fn each_flagged_person_gets_the_verdict_of_their_history() {
     // per office / age band / rule, small counts hidden, sums that cannot reveal them
     let k = rows(&out.join("revisjon_kontor.csv"));
     let find = |d: &str, v: &str| k.iter().find(|r| r[0] == d && r[1] == v).unwrap().clone();
-    assert_eq!(find("totalt", "alle")[2..6], ["11", "<5", "<5", "7"]);
+    // never offered (7) would reveal the 4 offered (11 − 7), a small count: hidden too
+    assert_eq!(find("totalt", "alle")[2..6], ["11", "<5", "<5", ":"]);
+    // the offered split by first event: 1 only informed, 3 assessed or applied (both small)
+    let header = read_csv(&out.join("revisjon_kontor.csv"));
+    let header: Vec<&str> = header.lines().next().unwrap().split(';').collect();
+    assert_eq!(
+        header[7..9],
+        [
+            "tilbudt_forst_informert",
+            "tilbudt_forst_vurdert_sokt_startet"
+        ]
+    );
+    assert_eq!(find("totalt", "alle")[7..9], ["<5", "<5"]);
     assert_eq!(find("nav_kontor", "5001")[2], "6");
     assert_eq!(find("nav_kontor", "5001")[3], "0");
     assert_eq!(find("regel", "langtidsmottaker")[2], "11");
@@ -193,6 +205,30 @@ fn the_audit_page_reads_as_a_report() {
     // rules by their titles, shares with a decimal comma
     assert!(html.contains("Langtidsmottaker av økonomisk stønad"));
     assert!(html.contains(",") && html.contains("%"));
+    // the offered split by first event agrees with the per-person rows (where published)
+    let persons = rows(&out.join("revisjon.csv"));
+    let informed = persons.iter().filter(|r| r[6] == "INFORMERT").count();
+    let further = persons
+        .iter()
+        .filter(|r| !r[6].is_empty() && r[6] != "INFORMERT")
+        .count();
+    assert_eq!(informed + further, 9, "the demo has 9 offered");
+    for (published, n) in [(total[7], informed), (total[8], further)] {
+        match published.parse::<usize>() {
+            Ok(v) => assert_eq!(v, n),
+            Err(_) => assert!(published == "<5" || published == ":", "{published}"),
+        }
+    }
+    assert!(
+        total[7..9].iter().any(|c| *c == "<5"),
+        "a small part is hidden"
+    );
+    // prints on A4 portrait with no column cut off
+    if let Some(browser) = super::browser::Browser::require() {
+        let page = out.join("revisjon.html");
+        super::browser::assert_self_contained(&page);
+        assert_eq!(browser.overflowing(&page, 700), Vec::<String>::new());
+    }
 }
 
 /// `audit verify` on an audit folder: whether it passed, and what it said. It never panics:

@@ -617,6 +617,13 @@ fn caseworker_pages_render_in_headless_chromium() {
     for page in &pages {
         let path = run.join("lister").join(page);
         assert_self_contained(&path);
+        // nothing cut off on an A4 page (printable width about 700 CSS pixels)
+        assert_eq!(
+            browser.overflowing(&path, 700),
+            Vec::<String>::new(),
+            "{}",
+            path.display()
+        );
         let dom = browser.dom(&path);
         let csv_name = page.with_extension("csv").to_string_lossy().into_owned();
         let on_list: Vec<&String> = all
