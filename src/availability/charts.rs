@@ -49,6 +49,36 @@ struct TableView {
     title: String,
     head: Vec<String>,
     rows: Vec<Row>,
+    /// A note under the title (regi unknown).
+    note: Option<&'static str>,
+}
+
+impl TableView {
+    /// Whether a figure in it is hidden (the page then says why, under the table).
+    fn hidden(&self) -> bool {
+        self.rows
+            .iter()
+            .flat_map(|r| &r.cells)
+            .any(|c| c == ":" || c == "<5")
+    }
+}
+
+/// A table as the template reads it.
+#[derive(Serialize)]
+struct TableOut<'a> {
+    #[serde(flatten)]
+    table: &'a TableView,
+    hidden: bool,
+}
+
+fn out(tables: &[TableView]) -> Vec<TableOut<'_>> {
+    tables
+        .iter()
+        .map(|table| TableOut {
+            table,
+            hidden: table.hidden(),
+        })
+        .collect()
 }
 
 fn shown(f: &DateFigures, level: &str, unit: &str, table: &str, cat: &str) -> Shown {
@@ -86,6 +116,12 @@ pub(super) fn label(code: &str, lang: Lang) -> String {
         "annen" => ("Annen", "Other"),
         "ingen" => ("Ingen tiltak", "No measure"),
         "alle" => ("Alle avsluttede", "All ended"),
+        "under_18" => ("Under 18", "Under 18"),
+        "18_24" => ("18–24", "18–24"),
+        "25_pluss" => ("25 og over", "25 and over"),
+        "kun_statlig" => ("Kun statlig regi", "State regi only"),
+        "kun_kommunal" => ("Kun kommunal regi", "Municipal regi only"),
+        "annen_eller_flere" => ("Annen regi eller flere", "Other or several regi"),
         "ordinaert_arbeid" => ("Ordinært arbeid", "Ordinary work"),
         "arbeid_med_lonnstilskudd" => ("Arbeid med lønnstilskudd", "Work with wage subsidy"),
         "skole_utdanning" => ("Skole/utdanning", "School/education"),
@@ -236,6 +272,7 @@ fn status_table(f: &DateFigures, level: &str, title: String, lang: Lang) -> Tabl
     TableView {
         title,
         head,
+        note: None,
         rows: units(f, level)
             .into_iter()
             .map(|u| {
@@ -271,6 +308,7 @@ fn breakdown(
     TableView {
         title,
         head,
+        note: None,
         rows: cats
             .iter()
             .map(|c| Row {
@@ -367,6 +405,32 @@ fn texts(lang: Lang) -> BTreeMap<&'static str, &'static str> {
             "Avsluttede program siste 12 måneder etter situasjon ved avslutning (totalt; flere situasjoner kan gjelde)",
             "Programmes ended in the last 12 months by situation at the end (total; several can apply)",
         ),
+        (
+            "tiltak",
+            "Deltakere etter tiltakenes regi, hver deltaker én gang (totalt)",
+            "Participants by the regi of their measures, each once (total)",
+        ),
+        (
+            "aldersgruppe",
+            "Deltakere 18–24 og 25 år og over (totalt)",
+            "Participants 18–24 and 25 and over (total)",
+        ),
+        ("alle_avsluttet", "Alle avsluttede", "All ended"),
+        (
+            "planmessig",
+            "Planmessig (status 3)",
+            "As planned (status 3)",
+        ),
+        (
+            "avbrudd",
+            "Avbrutt (status 4, 5, 7)",
+            "Interrupted (status 4, 5, 7)",
+        ),
+        (
+            "skjult_her",
+            "Skjulte tall i tabellen: «<5» er 1–4 personer; «:» er skjult fordi en sum ellers ville avslørt et lite antall. Små tall skjules så ingen enkeltperson kan kjennes igjen når rapporten deles.",
+            "Hidden figures in the table: \"<5\" is 1–4 persons; \":\" is hidden because a sum would otherwise reveal a small count. Small counts are hidden so that no one can be recognised when the report is shared.",
+        ),
         ("kandidater", "Kandidater", "Candidates"),
         ("deltakere", "Deltakere", "Participants"),
         ("andel", "Andel deltakere", "Participant share"),
@@ -427,12 +491,45 @@ pub fn render_html(
         ),
         breakdown(
             current,
+            t["tiltak"].into(),
+            &cats("deltakere_tiltak"),
+            &one("deltakere_tiltak", "deltakere"),
+            |c| label(c, lang),
+        ),
+        breakdown(
+            current,
+            t["aldersgruppe"].into(),
+            &cats("deltakere_aldersgruppe"),
+            &one("deltakere_aldersgruppe", "deltakere"),
+            |c| label(c, lang),
+        ),
+        breakdown(
+            current,
             t["avsluttet"].into(),
             &cats("avsluttet_siste_12_mnd"),
-            &one("avsluttet_siste_12_mnd", "antall"),
+            &[
+                (
+                    "avsluttet_siste_12_mnd".to_string(),
+                    t["alle_avsluttet"].to_string(),
+                ),
+                (
+                    "avsluttet_planmessig".to_string(),
+                    t["planmessig"].to_string(),
+                ),
+                ("avsluttet_avbrudd".to_string(), t["avbrudd"].to_string()),
+            ],
             |c| label(c, lang),
         ),
     ];
+    let mut breakdowns = breakdowns;
+    if !current.regi_known {
+        for b in breakdowns
+            .iter_mut()
+            .filter(|b| b.title == t["regi"] || b.title == t["tiltak"])
+        {
+            b.note = Some(t["regi_ukjent"]);
+        }
+    }
     let status_tables: Vec<TableView> = LEVELS
         .iter()
         .map(|l| {
@@ -469,9 +566,8 @@ pub fn render_html(
     let html = env.get_template("rapport.html")?.render(minijinja::context! {
         t => t,
         dato => current.date.to_string(),
-        status_tables => status_tables,
-        breakdowns => breakdowns,
-        regi_kjent => current.regi_known,
+        status_tables => out(&status_tables),
+        breakdowns => out(&breakdowns),
         bars => bars,
         median_x => median.map(|m| 120.0 + m * BAR_WIDTH),
         median_text => median.map(|m| pct(Some(m))),

@@ -452,6 +452,59 @@ fn report_pages_fit_a4_and_offices_are_sorted() {
     assert!(o.status.success());
     let html = std::fs::read_to_string(out.join("rapport.html")).unwrap();
     assert!(html.contains("den stiplede linjen er medianen"));
+    // offices in the order of their published share, highest first, unknown shares last
+    let r = json(&out);
+    let share: BTreeMap<String, Option<f64>> = r["enheter"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|u| u["niva"] == "nav_kontor")
+        .map(|u| {
+            (
+                u["enhet"].as_str().unwrap().into(),
+                u["andel_deltakere"].as_f64(),
+            )
+        })
+        .collect();
+    let svg = &html[html.find("id=\"svg-andel\"").unwrap()..];
+    let svg = &svg[..svg.find("</svg>").unwrap()];
+    let order: Vec<Option<f64>> = svg
+        .split("<text x=\"0\"")
+        .skip(1)
+        .map(|t| {
+            let label = &t[t.find('>').unwrap() + 1..t.find('<').unwrap()];
+            share[label]
+        })
+        .collect();
+    assert_eq!(order.len(), share.len());
+    let key = |x: &Option<f64>| x.map_or(f64::INFINITY, |x| -x);
+    assert!(
+        order.windows(2).all(|w| key(&w[0]) <= key(&w[1])),
+        "{order:?}"
+    );
+    // every table has a caption and header cells with a scope; a table with a hidden figure
+    // says why under it
+    for page in ["rapport.html", "kontor_0312.html"] {
+        let html = std::fs::read_to_string(out.join(page)).unwrap();
+        assert_eq!(
+            html.matches("<table").count(),
+            html.matches("<caption").count(),
+            "{page}"
+        );
+        assert!(
+            !html.contains("<th>"),
+            "{page}: a header cell without scope"
+        );
+        for section in html.split("<section").skip(1) {
+            let section = &section[..section.find("</section>").unwrap()];
+            if section.contains("<table") && section.contains("<td>&lt;5</td>") {
+                assert!(
+                    section.contains("class=\"hidden-note\""),
+                    "{page}: {section}"
+                );
+            }
+        }
+    }
     let Some(browser) = Browser::require() else {
         return;
     };
