@@ -723,19 +723,24 @@ fn render_html(
         .first()
         .map(|(_, r)| r.clone())
         .unwrap_or_default();
+    let g = |n: u64| crate::report::numbers::group(n, lang);
     let headline = match (
         total.first().and_then(num),
         total.get(1).and_then(num),
         total.get(3).and_then(num),
     ) {
         (Some(f), Some(t), Some(i)) if f > 0 && nb => format!(
-            "{t} av {f} som ble flagget ({} %) fikk tilbud om KVP innen {} dager; {} % fikk det aldri.",
+            "{} av {} som ble flagget ({} %) fikk tilbud om KVP innen {} dager; {} % fikk det aldri.",
+            g(t),
+            g(f),
             pct(t, f, lang),
             args.frist_dager,
             pct(i, f, lang)
         ),
         (Some(f), Some(t), Some(i)) if f > 0 => format!(
-            "{t} of {f} persons flagged ({} %) were offered KVP within {} days; {} % never were.",
+            "{} of {} persons flagged ({} %) were offered KVP within {} days; {} % never were.",
+            g(t),
+            g(f),
             pct(t, f, lang),
             args.frist_dager,
             pct(i, f, lang)
@@ -748,14 +753,18 @@ fn render_html(
     // the offered, split by their first event (informed only, or further)
     let headline = match (total.get(5).and_then(num), total.get(6).and_then(num)) {
         (Some(x), Some(y)) if x + y > 0 && nb => format!(
-            "{headline} Av de {} som fikk tilbud, ble {x} ({} %) først bare informert; {y} ble vurdert, søkte, fikk vedtak eller begynte.",
-            x + y,
-            pct(x, x + y, lang)
+            "{headline} Av de {} som fikk tilbud, ble {} ({} %) først bare informert; {} ble vurdert, søkte, fikk vedtak eller begynte.",
+            g(x + y),
+            g(x),
+            pct(x, x + y, lang),
+            g(y)
         ),
         (Some(x), Some(y)) if x + y > 0 => format!(
-            "{headline} Of the {} offered, {x} ({} %) were at first only informed; {y} were assessed, applied, got a decision or started.",
-            x + y,
-            pct(x, x + y, lang)
+            "{headline} Of the {} offered, {} ({} %) were at first only informed; {} were assessed, applied, got a decision or started.",
+            g(x + y),
+            g(x),
+            pct(x, x + y, lang),
+            g(y)
         ),
         _ => headline,
     };
@@ -856,6 +865,7 @@ fn render_html(
         },
     ];
     let mut env = minijinja::Environment::new();
+    crate::report::numbers::register(&mut env, args.lang);
     env.add_template("revisjon.html", include_str!("audit.html"))?;
     Ok(env
         .get_template("revisjon.html")?

@@ -682,23 +682,18 @@ fn render_html(
         .collect();
     let nb = lang == Lang::Nb;
     let diff = cand_b as i64 - cand_a as i64;
+    let g = |n: u64| crate::report::numbers::group(n, lang);
+    let (ca, cb, d) = (g(cand_a), g(cand_b), g(diff.unsigned_abs()));
     let headline = match (nb, diff.signum()) {
-        (true, 1) => {
-            format!("Med regelsett B blir det {diff} flere kandidater ({cand_a} → {cand_b}).")
-        }
-        (true, -1) => format!(
-            "Med regelsett B blir det {} færre kandidater ({cand_a} → {cand_b}).",
-            -diff
-        ),
-        (true, _) => format!("Regelsett B gir like mange kandidater som A ({cand_a})."),
-        (false, 1) => format!("Rule set B gives {diff} more candidates ({cand_a} → {cand_b})."),
-        (false, -1) => format!(
-            "Rule set B gives {} fewer candidates ({cand_a} → {cand_b}).",
-            -diff
-        ),
-        (false, _) => format!("Rule set B gives as many candidates as A ({cand_a})."),
+        (true, 1) => format!("Med regelsett B blir det {d} flere kandidater ({ca} → {cb})."),
+        (true, -1) => format!("Med regelsett B blir det {d} færre kandidater ({ca} → {cb})."),
+        (true, _) => format!("Regelsett B gir like mange kandidater som A ({ca})."),
+        (false, 1) => format!("Rule set B gives {d} more candidates ({ca} → {cb})."),
+        (false, -1) => format!("Rule set B gives {d} fewer candidates ({ca} → {cb})."),
+        (false, _) => format!("Rule set B gives as many candidates as A ({ca})."),
     };
     let mut env = minijinja::Environment::new();
+    crate::report::numbers::register(&mut env, lang);
     env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
     env.add_template("endringer.html", include_str!("compare.html"))?;
     Ok(env

@@ -561,6 +561,7 @@ pub fn render_html(
     let (columns, age_max) = age_columns(current);
 
     let mut env = minijinja::Environment::new();
+    crate::report::numbers::register(&mut env, lang);
     env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
     env.add_template("rapport.html", include_str!("rapport.html"))?;
     let html = env.get_template("rapport.html")?.render(minijinja::context! {

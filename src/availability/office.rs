@@ -430,7 +430,9 @@ impl OfficePage<'_> {
     fn headline(&self) -> String {
         let r = self.reader();
         let f = self.current;
-        let get = |s: &str| r.get(f, "nav_kontor", "status", s).text();
+        let get = |s: &str| {
+            crate::report::numbers::cell(&r.get(f, "nav_kontor", "status", s).text(), self.lang)
+        };
         let pct = |x: Option<f64>| x.map_or(":".into(), |x| percent(x, self.lang));
         let (d, k) = (get("deltakere"), get("kandidater"));
         let (own, county, nation) = (
@@ -470,6 +472,7 @@ impl OfficePage<'_> {
 
     pub fn render_html(&self) -> anyhow::Result<String> {
         let mut env = minijinja::Environment::new();
+        crate::report::numbers::register(&mut env, self.lang);
         env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
         env.add_template("kontor.html", include_str!("kontor.html"))?;
         let html = env

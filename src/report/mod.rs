@@ -4,6 +4,7 @@
 pub mod csv_out;
 pub mod file_name;
 pub mod manifest;
+pub mod numbers;
 pub mod parquet_out;
 pub mod xlsx_out;
 
