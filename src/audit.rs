@@ -80,6 +80,18 @@ pub enum Vurdering {
 }
 
 impl Vurdering {
+    /// As people read it.
+    pub fn label(self, lang: Lang) -> &'static str {
+        match (self, lang) {
+            (Vurdering::TilbudtITide, Lang::Nb) => "tilbudt i tide",
+            (Vurdering::TilbudtITide, Lang::En) => "offered in time",
+            (Vurdering::TilbudtForSent, Lang::Nb) => "tilbudt for sent",
+            (Vurdering::TilbudtForSent, Lang::En) => "offered late",
+            (Vurdering::IkkeTilbudt, Lang::Nb) => "ikke tilbudt",
+            (Vurdering::IkkeTilbudt, Lang::En) => "not offered",
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Vurdering::TilbudtITide => "tilbudt_i_tide",
@@ -482,7 +494,7 @@ fn write_persons(
     out: &OutputDir,
     name: &str,
     persons: &[&Flagged],
-    lang: Lang,
+    (rules, lang): (&crate::rules::RuleSet, Lang),
 ) -> anyhow::Result<Staged> {
     let mut w = writer(out.temp(name)?)?;
     w.write_record(crate::report::csv_out::header(
@@ -518,15 +530,22 @@ fn write_persons(
             id_cell(&p.nav_kontor),
             p.forste_flagget.to_string(),
             p.alder.to_string(),
-            age_band(p.alder).to_string(),
-            p.regler.join(", "),
-            p.hendelse.as_ref().map(|h| h.0.clone()).unwrap_or_default(),
+            crate::availability::charts::label(age_band(p.alder), lang),
+            p.regler
+                .iter()
+                .map(|r| rules.title(r, lang))
+                .collect::<Vec<_>>()
+                .join("; "),
+            p.hendelse
+                .as_ref()
+                .map(|h| crate::contract::label("hendelse", &h.0, lang))
+                .unwrap_or_default(),
             p.hendelse
                 .as_ref()
                 .map(|h| h.1.to_string())
                 .unwrap_or_default(),
             p.days().map(|d| d.to_string()).unwrap_or_default(),
-            p.vurdering.as_str().to_string(),
+            p.vurdering.label(lang).to_string(),
         ])?;
     }
     done(w, name, persons.len() as u64)
@@ -585,27 +604,47 @@ pub async fn run(args: &AuditArgs) -> anyhow::Result<AuditOutcome> {
     let (skjermet, listed): (Vec<&Flagged>, Vec<&Flagged>) =
         persons.iter().partition(|p| p.skjermet);
     let mut staged = vec![
-        write_persons(&out, PERSONER, &listed, args.lang)?,
-        write_persons(&out, SKJERMET, &skjermet, args.lang)?,
+        write_persons(&out, PERSONER, &listed, (&rules, args.lang))?,
+        write_persons(&out, SKJERMET, &skjermet, (&rules, args.lang))?,
     ];
 
     let groups = group_table(&persons);
     let mut w = writer(out.temp(KONTOR)?)?;
-    let head = [
-        "dimensjon",
-        "verdi",
-        "flagget",
-        "tilbudt_i_tide",
-        "tilbudt_for_sent",
-        "ikke_tilbudt",
-        "median_dager_til_tilbud",
-        "tilbudt_forst_informert",
-        "tilbudt_forst_vurdert_sokt_startet",
-    ];
-    w.write_record(head)?;
+    w.write_record(crate::report::csv_out::header(
+        args.lang,
+        &[
+            "Dimensjon",
+            "Verdi",
+            "Flagget",
+            "Tilbudt i tide",
+            "Tilbudt for sent",
+            "Ikke tilbudt",
+            "Median dager til tilbud",
+            "Tilbudt: først bare informert",
+            "Tilbudt: først vurdert, søkt eller startet",
+        ],
+        &[
+            "Dimension",
+            "Value",
+            "Flagged",
+            "Offered in time",
+            "Offered late",
+            "Not offered",
+            "Median days to an offer",
+            "Offered: at first only informed",
+            "Offered: at first assessed, applied or started",
+        ],
+    ))?;
     for ((dim, val), row) in &groups {
-        let mut r = vec![dim.clone(), safe(val)];
+        let mut r = vec![
+            dimension_label(dim, args.lang).to_string(),
+            value_label(dim, val, &rules, args.lang),
+        ];
         r.extend(row.iter().cloned());
+        // the median with a decimal comma in Norwegian
+        if args.lang == Lang::Nb {
+            r[6] = r[6].replace('.', ",");
+        }
         w.write_record(r)?;
     }
     staged.push(done(w, KONTOR, groups.len() as u64)?);
@@ -640,6 +679,34 @@ pub async fn run(args: &AuditArgs) -> anyhow::Result<AuditOutcome> {
         per_vurdering,
         elapsed: started.elapsed(),
     })
+}
+
+/// A dimension of `revisjon_kontor.csv` as people read it.
+fn dimension_label(dim: &str, lang: Lang) -> &'static str {
+    let (nb, en) = match dim {
+        "totalt" => ("Totalt", "Total"),
+        "nav_kontor" => ("NAV-kontor", "NAV office"),
+        "aldersgruppe" => ("Aldersgruppe", "Age band"),
+        "kjonn" => ("Kjønn", "Gender"),
+        "regel" => ("Regel", "Rule"),
+        _ => (
+            "Strengt fortrolig adresse (kode 6)",
+            "Strictly confidential address (kode 6)",
+        ),
+    };
+    if lang == Lang::Nb { nb } else { en }
+}
+
+/// A value of a dimension as people read it: offices as text (leading zeros kept in Excel),
+/// rules by title, age bands and genders in words.
+fn value_label(dim: &str, val: &str, rules: &crate::rules::RuleSet, lang: Lang) -> String {
+    match dim {
+        "nav_kontor" => id_cell(val),
+        "regel" => safe(&rules.title(val, lang)),
+        "aldersgruppe" | "kjonn" => crate::availability::charts::label(val, lang),
+        _ if val == "alle" => if lang == Lang::Nb { "Alle" } else { "All" }.to_string(),
+        _ => safe(val),
+    }
 }
 
 /// A share in per cent, with a decimal comma in Norwegian.

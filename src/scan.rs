@@ -99,16 +99,20 @@ pub async fn scan_into(
         out.temp(parquet_out::SKJERMET)?,
         args.as_of,
     )?;
-    let titles = rules
+    let titles: std::collections::HashMap<String, String> = rules
         .rules
         .iter()
         .map(|r| (r.id.clone(), r.title(args.lang).to_string()))
         .collect();
     let mut kandidater =
-        csv_out::KandidaterWriter::new(out.temp(csv_out::KANDIDATER)?, args.lang, titles);
+        csv_out::KandidaterWriter::new(out.temp(csv_out::KANDIDATER)?, args.lang, titles.clone());
     let candidate_rules = rules.ids(crate::rules::Kind::Kandidat);
-    let mut naer_treff =
-        csv_out::NaerTreffWriter::new(out.temp(csv_out::NAER_TREFF)?, candidate_rules, args.lang);
+    let mut naer_treff = csv_out::NaerTreffWriter::new(
+        out.temp(csv_out::NAER_TREFF)?,
+        candidate_rules,
+        args.lang,
+        titles,
+    );
     let pseudo = args.pseudonymize.as_ref();
     let stats = engine
         .evaluate(&rules, &planned, args.lang, None, |mut v| {

@@ -135,6 +135,23 @@ struct Expected {
     hint: BTreeSet<String>,
 }
 
+/// The shipped rules' Norwegian titles by id (what the human-facing CSVs show).
+fn rule_titles() -> BTreeMap<String, String> {
+    std::fs::read_dir(root().join("rules"))
+        .unwrap()
+        .map(|e| {
+            let t: toml::Table = std::fs::read_to_string(e.unwrap().path())
+                .unwrap()
+                .parse()
+                .unwrap();
+            (
+                t["id"].as_str().unwrap().to_string(),
+                t["tittel"]["nb"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
 fn expected() -> Vec<Expected> {
     let text = std::fs::read_to_string(root().join("testdata/forventet_fixtures.csv")).unwrap();
     let set = |s: &str| {
@@ -971,7 +988,7 @@ fn english_csv_headers_and_offices_as_text() {
         first("datakvalitet.csv"),
         "table;file;row;column;severity;code;reason"
     );
-    assert!(first("naer_treff.csv").starts_with("nav_office;rule;missing_condition"));
+    assert!(first("naer_treff.csv").starts_with("NAV office;Rule;The condition missed"));
     let k = read_csv(&s.out.join("kandidater.csv"));
     assert!(
         k.lines().nth(1).unwrap().starts_with("\"=\"\"0314\"\"\";"),
@@ -1044,15 +1061,15 @@ fn near_miss_counts_per_office_and_rule() {
     // Hand-made cases: fewer than 6 months (one condition), an income besides (one condition),
     // turned 30 on the scan date (one condition).
     assert!(
-        text.contains("\"=\"\"0314\"\"\";langtidsmottaker;min_maneder;6;"),
+        text.contains("\"=\"\"0314\"\"\";Langtidsmottaker av økonomisk stønad;min maneder;6;;langtidsmottaker;min_maneder"),
         "{text}"
     );
     assert!(
-        text.contains("\"=\"\"0314\"\"\";spesielt_tilpasset_innsats;ingen_annen_inntekt;1;"),
+        text.contains("\"=\"\"0314\"\"\";Spesielt tilpasset innsats med sosialhjelp eller tiltakspenger som eneste inntekt;ingen annen inntekt;1;;spesielt_tilpasset_innsats;ingen_annen_inntekt"),
         "{text}"
     );
     assert!(
-        text.contains("\"=\"\"0314\"\"\";under_30_aktivitetsvilkar;alder;1;"),
+        text.contains("\"=\"\"0314\"\"\";Under 30 år med vilkår om aktivitet (§ 20 a);alder;1;;under_30_aktivitetsvilkar;alder"),
         "{text}"
     );
     // Without the optional tables, the rules that need them are counted as not assessed.
@@ -1065,12 +1082,12 @@ fn near_miss_counts_per_office_and_rule() {
         .count();
     assert!(
         text.contains(&format!(
-            "\"=\"\"0314\"\"\";spesielt_tilpasset_innsats;;;{persons_0314}"
+            "\"=\"\"0314\"\"\";Spesielt tilpasset innsats med sosialhjelp eller tiltakspenger som eneste inntekt;;;{persons_0314};spesielt_tilpasset_innsats;"
         )),
         "{text}"
     );
     assert!(
-        text.contains("\"=\"\"4601\"\"\";under_30_aktivitetsvilkar;;;1"),
+        text.contains("\"=\"\"4601\"\"\";Under 30 år med vilkår om aktivitet (§ 20 a);;;1;under_30_aktivitetsvilkar;"),
         "{text}"
     );
 }

@@ -93,7 +93,7 @@ fn pct(x: Option<f64>) -> String {
         .unwrap_or_else(|| ":".into())
 }
 
-pub(super) fn label(code: &str, lang: Lang) -> String {
+pub fn label(code: &str, lang: Lang) -> String {
     let nb_en = match code {
         "deltakere" => ("Deltakere", "Participants"),
         "i_program" => ("– i program", "– in programme"),

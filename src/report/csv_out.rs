@@ -320,16 +320,24 @@ pub struct NaerTreffWriter {
     tmp: NamedTempFile,
     lang: Lang,
     candidate_rules: Vec<String>,
+    /// rule id → title in `lang`
+    titles: std::collections::HashMap<String, String>,
     /// (nav_kontor, rule, krav or "" for undecided) → persons
     counts: std::collections::BTreeMap<(String, String, String), u64>,
 }
 
 impl NaerTreffWriter {
-    pub fn new(tmp: NamedTempFile, candidate_rules: Vec<String>, lang: Lang) -> Self {
+    pub fn new(
+        tmp: NamedTempFile,
+        candidate_rules: Vec<String>,
+        lang: Lang,
+        titles: std::collections::HashMap<String, String>,
+    ) -> Self {
         NaerTreffWriter {
             tmp,
             lang,
             candidate_rules,
+            titles,
             counts: Default::default(),
         }
     }
@@ -370,18 +378,22 @@ impl ReportWriter for NaerTreffWriter {
         w.write_record(header(
             self.lang,
             &[
-                "nav_kontor",
-                "regel",
-                "manglende_krav",
-                "personer_naer_treff",
-                "personer_uavklart",
+                "NAV-kontor",
+                "Regel",
+                "Vilkåret som manglet",
+                "Personer nær treff",
+                "Personer ikke vurdert",
+                "Regel-ID",
+                "Vilkår-ID",
             ],
             &[
-                "nav_office",
-                "rule",
-                "missing_condition",
-                "persons_near_miss",
-                "persons_not_assessed",
+                "NAV office",
+                "Rule",
+                "The condition missed",
+                "Persons near a match",
+                "Persons not assessed",
+                "Rule ID",
+                "Condition ID",
             ],
         ))?;
         for ((office, rule, krav), n) in &self.counts {
@@ -390,7 +402,16 @@ impl ReportWriter for NaerTreffWriter {
             } else {
                 (n.to_string(), String::new())
             };
-            w.write_record([id_cell(office), rule.clone(), krav.clone(), near, undecided])?;
+            let title = titled(&self.titles, std::iter::once(rule));
+            w.write_record([
+                id_cell(office),
+                title,
+                krav.replace('_', " "),
+                near,
+                undecided,
+                rule.clone(),
+                krav.clone(),
+            ])?;
         }
         done(w, NAER_TREFF, self.counts.len() as u64)
     }

@@ -84,26 +84,26 @@ fn each_flagged_person_gets_the_verdict_of_their_history() {
     };
     assert_eq!(
         got["i_tide_13_dager"],
-        expect("2026-09-07", "INFORMERT", "13", "tilbudt_i_tide")
+        expect("2026-09-07", "informert om KVP", "13", "tilbudt i tide")
     );
     assert_eq!(
         got["for_sent_43_dager"],
-        expect("2026-09-07", "SOKNAD", "43", "tilbudt_for_sent")
+        expect("2026-09-07", "søknad registrert", "43", "tilbudt for sent")
     );
     assert_eq!(
         got["ikke_tilbudt_hendelse_for_flagg"],
-        expect("2026-09-07", "", "", "ikke_tilbudt")
+        expect("2026-09-07", "", "", "ikke tilbudt")
     );
     assert_eq!(
         got["i_tide_28_dager"],
-        expect("2026-10-05", "VURDERT", "28", "tilbudt_i_tide")
+        expect("2026-10-05", "vurdert", "28", "tilbudt i tide")
     );
     assert_eq!(
         got["for_sent_29_dager"],
-        expect("2026-10-05", "VURDERT", "29", "tilbudt_for_sent")
+        expect("2026-10-05", "vurdert", "29", "tilbudt for sent")
     );
     for i in 1..=6 {
-        assert_eq!(got[&format!("ikke_tilbudt_{i}")].3, "ikke_tilbudt");
+        assert_eq!(got[&format!("ikke_tilbudt_{i}")].3, "ikke tilbudt");
     }
     assert!(!got.contains_key("aldri_kandidat"));
     assert_eq!(got.len(), 11);
@@ -121,23 +121,27 @@ fn each_flagged_person_gets_the_verdict_of_their_history() {
 
     // per office / age band / rule, small counts hidden, sums that cannot reveal them
     let k = rows(&out.join("revisjon_kontor.csv"));
+    // human labels: dimensions and values in words, offices as text, rules by title
     let find = |d: &str, v: &str| k.iter().find(|r| r[0] == d && r[1] == v).unwrap().clone();
+    let office = |id: &str| format!("=\"{id}\"");
+    let titles = super::rule_titles();
     // never offered (7) would reveal the 4 offered (11 − 7), a small count: hidden too
-    assert_eq!(find("totalt", "alle")[2..6], ["11", "<5", "<5", ":"]);
+    assert_eq!(find("Totalt", "Alle")[2..6], ["11", "<5", "<5", ":"]);
     // the offered split by first event: 1 only informed, 3 assessed or applied (both small)
     let header = read_csv(&out.join("revisjon_kontor.csv"));
     let header: Vec<&str> = header.lines().next().unwrap().split(';').collect();
     assert_eq!(
         header[7..9],
         [
-            "tilbudt_forst_informert",
-            "tilbudt_forst_vurdert_sokt_startet"
+            "Tilbudt: først bare informert",
+            "Tilbudt: først vurdert, søkt eller startet"
         ]
     );
-    assert_eq!(find("totalt", "alle")[7..9], ["<5", "<5"]);
-    assert_eq!(find("nav_kontor", "5001")[2], "6");
-    assert_eq!(find("nav_kontor", "5001")[3], "0");
-    assert_eq!(find("regel", "langtidsmottaker")[2], "11");
+    assert_eq!(find("Totalt", "Alle")[7..9], ["<5", "<5"]);
+    assert_eq!(find("NAV-kontor", &office("5001"))[2], "6");
+    assert_eq!(find("NAV-kontor", &office("5001"))[3], "0");
+    assert_eq!(find("Regel", &titles["langtidsmottaker"])[2], "11");
+    assert!(k.iter().any(|r| r[0] == "Aldersgruppe" && r[1] == "40–49"));
     for r in &k {
         for c in &r[2..6] {
             if let Ok(n) = c.parse::<u64>() {
@@ -147,7 +151,7 @@ fn each_flagged_person_gets_the_verdict_of_their_history() {
         let hidden = r[2..6].iter().filter(|c| c.parse::<u64>().is_err()).count();
         assert_ne!(hidden, 1, "a row reveals its hidden count: {r:?}");
         // the median of 4 offered persons is not shown
-        if r[0] == "totalt" {
+        if r[0] == "Totalt" {
             assert_eq!(r[6], ":");
         }
     }
@@ -185,7 +189,7 @@ fn the_audit_page_reads_as_a_report() {
     let csv = read_csv(&out.join("revisjon_kontor.csv"));
     let total: Vec<&str> = csv
         .lines()
-        .find(|l| l.starts_with("totalt;"))
+        .find(|l| l.starts_with("Totalt;"))
         .unwrap()
         .split(';')
         .collect();
@@ -207,10 +211,13 @@ fn the_audit_page_reads_as_a_report() {
     assert!(html.contains(",") && html.contains("%"));
     // the offered split by first event agrees with the per-person rows (where published)
     let persons = rows(&out.join("revisjon.csv"));
-    let informed = persons.iter().filter(|r| r[6] == "INFORMERT").count();
+    let informed = persons
+        .iter()
+        .filter(|r| r[6] == "informert om KVP")
+        .count();
     let further = persons
         .iter()
-        .filter(|r| !r[6].is_empty() && r[6] != "INFORMERT")
+        .filter(|r| !r[6].is_empty() && r[6] != "informert om KVP")
         .count();
     assert_eq!(informed + further, 9, "the demo has 9 offered");
     for (published, n) in [(total[7], informed), (total[8], further)] {
@@ -356,12 +363,13 @@ fn one_pass_audit_equals_a_scan_on_every_monday(#[case] threshold_changes: bool)
                 .trim_start_matches("=\"")
                 .trim_end_matches('"')
                 .to_string();
-            let mut regler: Vec<&str> = r[5].split(", ").collect();
+            let mut regler: Vec<&str> = r[5].split("; ").collect();
             regler.sort();
             (id, (r[2].clone(), r[3].clone(), regler.join(", ")))
         })
         .collect();
 
+    let titles = super::rule_titles();
     let mut from_scans: BTreeMap<String, (String, String, String)> = BTreeMap::new();
     let mut monday = chrono::NaiveDate::parse_from_str(from, "%Y-%m-%d").unwrap();
     let last = chrono::NaiveDate::parse_from_str(to, "%Y-%m-%d").unwrap();
@@ -383,7 +391,8 @@ fn one_pass_audit_equals_a_scan_on_every_monday(#[case] threshold_changes: bool)
             .success();
         for (id, row) in super::vurderinger(&scan_out) {
             if row.status == "kandidat" && !from_scans.contains_key(&id) {
-                let regler: Vec<String> = row.treff.iter().cloned().collect();
+                let mut regler: Vec<String> = row.treff.iter().map(|r| titles[r].clone()).collect();
+                regler.sort();
                 from_scans.insert(
                     id,
                     (monday.to_string(), row.alder.to_string(), regler.join(", ")),
