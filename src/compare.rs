@@ -54,7 +54,7 @@ struct Outcome {
     status: Status,
     /// candidate rules and exclusions that fired, sorted
     rules: Vec<String>,
-    sentences: Vec<String>,
+    sentences: Vec<std::sync::Arc<str>>,
 }
 
 impl Outcome {
@@ -354,13 +354,25 @@ pub async fn run(args: &CompareArgs) -> anyhow::Result<CompareOutcome> {
         *per_kind.entry(c.kind).or_default() += 1;
     }
 
+    let outputs_started = std::time::Instant::now();
     let out = OutputDir::create(&args.out)?;
     let (skjermet, listed): (Vec<&Change>, Vec<&Change>) =
         changes.iter().partition(|c| c.home.skjermet);
     let mut staged = vec![
         write_parquet(&out, PARQUET, &listed)?,
         write_parquet(&out, SKJERMET, &skjermet)?,
-        write_csv(&out, &listed, args.lang)?,
+        // the spreadsheet holds the changes people act on; wording-only changes (often every
+        // person a rule fires for, when a threshold appears in its sentence) are counted and
+        // kept in the Parquet file
+        write_csv(
+            &out,
+            &listed
+                .iter()
+                .filter(|c| c.kind != ChangeKind::Forklaring)
+                .copied()
+                .collect::<Vec<_>>(),
+            args.lang,
+        )?,
     ];
     let office_rows = office_table(&homes, &changes);
     staged.push(write_offices(&out, &office_rows)?);
@@ -392,6 +404,11 @@ pub async fn run(args: &CompareArgs) -> anyhow::Result<CompareOutcome> {
     };
     staged.push(out.stage_json(MANIFEST, &manifest)?);
     out.commit(staged)?;
+    tracing::debug!(
+        changes = changes.len(),
+        elapsed_ms = outputs_started.elapsed().as_millis() as u64,
+        "comparison written"
+    );
     let rules_changed = rule_counts
         .into_iter()
         .filter(|(_, (x, y))| x != y)
@@ -469,7 +486,11 @@ fn write_parquet(out: &OutputDir, name: &str, changes: &[&Change]) -> anyhow::Re
         strs(&|c| Some(c.b.explanation())),
     ];
     let batch = RecordBatch::try_new(schema.clone(), cols)?;
-    let mut w = ArrowWriter::try_new(out.temp(name)?, schema, None)?;
+    let mut w = ArrowWriter::try_new(
+        out.temp(name)?,
+        schema,
+        Some(crate::report::parquet_out::writer_properties()),
+    )?;
     w.write(&batch)?;
     let tmp = w.into_inner()?;
     tmp.as_file().sync_all()?;
@@ -710,6 +731,7 @@ fn render_html(
             kontorer => affected,
             eksempler => examples,
             endret => changes.len(),
+            bare_ordlyd => changes.iter().filter(|c| c.kind == ChangeKind::Forklaring).count(),
             versjon => env!("CARGO_PKG_VERSION"),
         })?)
 }

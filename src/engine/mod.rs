@@ -196,12 +196,13 @@ impl<'a> Persons<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Explanation {
     pub rule: String,
-    pub text: String,
+    /// Shared: many persons get the same sentence, and it is never copied per person.
+    pub text: Arc<str>,
 }
 
 impl Verdict {
     pub fn sentences(&self) -> Vec<&str> {
-        self.begrunnelse.iter().map(|e| e.text.as_str()).collect()
+        self.begrunnelse.iter().map(|e| &*e.text).collect()
     }
 
     /// What became of one rule for this person: `treff`, `uavklart` or `ikke_treff`.
@@ -226,7 +227,7 @@ impl Verdict {
         self.begrunnelse
             .iter()
             .find(|e| e.rule == rule)
-            .map(|e| e.text.as_str())
+            .map(|e| &*e.text)
     }
 }
 
@@ -1044,7 +1045,7 @@ impl Engine {
                         p.rule.title(lang)
                     ),
                 };
-                Explanation { rule: p.rule.id.clone(), text }
+                Explanation { rule: p.rule.id.clone(), text: text.into() }
             })
             .collect();
 
@@ -1310,7 +1311,7 @@ fn verdict(
         }
         v.begrunnelse.push(Explanation {
             rule: rule.id.clone(),
-            text: sentence.to_string(),
+            text: sentence,
         });
     }
     v.begrunnelse.extend(undecided_sentences.iter().cloned());

@@ -150,6 +150,16 @@ pub struct VurderingerWriter {
     rows: u64,
 }
 
+/// How every Parquet output is written: Snappy-compressed (explanations repeat a lot, so
+/// files shrink several times at little cost), statistics per column chunk (files are read
+/// whole).
+pub fn writer_properties() -> WriterProperties {
+    WriterProperties::builder()
+        .set_compression(Compression::SNAPPY)
+        .set_statistics_enabled(EnabledStatistics::Chunk)
+        .build()
+}
+
 impl VurderingerWriter {
     /// A writer of `vurderinger.parquet`.
     pub fn new(tmp: NamedTempFile, as_of: NaiveDate) -> anyhow::Result<Self> {

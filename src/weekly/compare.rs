@@ -663,7 +663,7 @@ impl<'a> ListBuilder<'a> {
                     .iter()
                     .map(|t| Explanation {
                         rule: String::new(),
-                        text: t.clone(),
+                        text: t.as_str().into(),
                     })
                     .collect();
                 self.entries.push(ListEntry {

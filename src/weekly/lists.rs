@@ -132,7 +132,7 @@ fn texts(e: &ListEntry, ctx: &Context) -> Texts {
             .as_ref()
             .map(|g| g.text(ctx.rules, ctx.lang))
             .unwrap_or_default(),
-        begrunnelse: e.begrunnelse.iter().map(|b| b.text.clone()).collect(),
+        begrunnelse: e.begrunnelse.iter().map(|b| b.text.to_string()).collect(),
         innsatsgruppe: e
             .innsatsgruppe
             .as_deref()
@@ -653,7 +653,11 @@ fn write_liste_parquet(
     ];
     let batch = RecordBatch::try_new(schema.clone(), cols)?;
     let tmp = out.temp(name)?;
-    let mut w = ArrowWriter::try_new(tmp, schema, None)?;
+    let mut w = ArrowWriter::try_new(
+        tmp,
+        schema,
+        Some(crate::report::parquet_out::writer_properties()),
+    )?;
     w.write(&batch)?;
     let tmp = w.into_inner()?;
     tmp.as_file().sync_all()?;

@@ -187,6 +187,9 @@ fn a_lowered_threshold_equals_two_scans() {
     }
     // the threshold appears in the explanation: the other long-term recipients change wording
     assert!(got.values().any(|r| r.0 == "forklaring"));
+    let csv = std::fs::read_to_string(out.join("endringer.csv")).unwrap();
+    let structural = got.values().filter(|r| r.0 != "forklaring").count();
+    assert_eq!(csv.lines().count(), 1 + structural);
     let kontor = std::fs::read_to_string(out.join("endringer_kontor.csv")).unwrap();
     assert!(
         kontor.contains(&format!("totalt;alle;endret;{}", got.len())),
@@ -301,6 +304,14 @@ fn a_reworded_explanation_is_counted_apart() {
     let got = changes(&out);
     assert!(!got.is_empty());
     assert!(got.values().all(|r| r.0 == "forklaring" && r.1 == r.2));
+    // the spreadsheet holds status and rule changes only; wording is in the Parquet file
+    let csv = std::fs::read_to_string(out.join("endringer.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 1, "{csv}");
+    let html = std::fs::read_to_string(out.join("endringer.html")).unwrap();
+    assert!(
+        html.contains(&format!("også de {} som bare", got.len())),
+        "{html}"
+    );
     let m: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
     assert_ne!(m["regelsett_a"]["sha256"], m["regelsett_b"]["sha256"]);
