@@ -180,8 +180,10 @@ pub struct AuditCmd {
     /// Days from the first flag within which an offer counts as in time (0 to 3650).
     #[arg(long, default_value_t = 28, value_parser = clap::value_parser!(i64).range(0..=3650))]
     pub frist_dager: i64,
+    /// Folder of rule files to use instead of the embedded rule set.
     #[arg(long)]
     pub rules: Option<PathBuf>,
+    /// Language of the page and the CSV headers.
     #[arg(long, value_enum, default_value_t = Lang::Nb)]
     pub lang: Lang,
     #[command(flatten)]
@@ -192,8 +194,10 @@ pub struct AuditCmd {
 pub enum AuditSub {
     /// Re-run the audit recorded in OUT/manifest.json and confirm every output is byte-identical.
     Verify {
+        /// The audit's output folder (with its manifest.json).
         #[arg(long)]
         out: PathBuf,
+        /// The data directory the audit read (its files' hashes are checked first).
         #[arg(long)]
         data: PathBuf,
         /// The rule folder the audit used (when it did not use the embedded rules).
@@ -333,11 +337,13 @@ impl EngineArgs {
 pub enum RulesCmd {
     /// Parse and plan every rule against the contract schema, without data.
     Check {
+        /// Folder of rule files to use instead of the embedded rule set.
         #[arg(long)]
         rules: Option<PathBuf>,
     },
     /// Run every rule's example cases through the engine.
     Test {
+        /// Folder of rule files to use instead of the embedded rule set.
         #[arg(long)]
         rules: Option<PathBuf>,
         /// Also report what the examples exercise: each condition true and false, each dated
@@ -354,10 +360,13 @@ pub enum RulesCmd {
     },
     /// List the rules with their kind, legal basis and parameters in force.
     List {
+        /// Folder of rule files to use instead of the embedded rule set.
         #[arg(long)]
         rules: Option<PathBuf>,
+        /// Show the parameters in force on this date (YYYY-MM-DD). Default: today.
         #[arg(long, value_parser = parse_date)]
         as_of: Option<NaiveDate>,
+        /// Language of the titles and descriptions.
         #[arg(long, value_enum, default_value_t = Lang::Nb)]
         lang: Lang,
     },
@@ -799,5 +808,36 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// Every command and every flag of every command says what it is for in `--help`.
+    #[test]
+    fn every_help_line_describes_its_flag() {
+        fn walk(cmd: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            for arg in cmd.get_arguments() {
+                let id = arg.get_id().as_str();
+                if id == "help" || id == "version" {
+                    continue;
+                }
+                if arg.get_help().is_none() && arg.get_long_help().is_none() {
+                    missing.push(format!("{path} --{id}"));
+                }
+            }
+            for sub in cmd.get_subcommands() {
+                let p = format!("{path} {}", sub.get_name());
+                if sub.get_about().is_none() && sub.get_name() != "help" {
+                    missing.push(p.clone());
+                }
+                walk(sub, &p, missing);
+            }
+        }
+        let mut missing = Vec::new();
+        walk(&super::Cli::command(), "kvp-scan", &mut missing);
+        assert!(missing.is_empty(), "no help text: {missing:?}");
     }
 }
