@@ -27,6 +27,7 @@ use crate::rules::Status;
 
 pub const PERSONER: &str = "revisjon.csv";
 pub const KONTOR: &str = "revisjon_kontor.csv";
+pub const KONTOR_XLSX: &str = "revisjon_kontor.xlsx";
 pub const HTML: &str = "revisjon.html";
 /// The rows of strengt fortrolig (kode 6) persons: only in a file whose name starts with
 /// `skjermet`, like every kode-6 output.
@@ -610,7 +611,7 @@ pub async fn run(args: &AuditArgs) -> anyhow::Result<AuditOutcome> {
 
     let groups = group_table(&persons);
     let mut w = writer(out.temp(KONTOR)?)?;
-    w.write_record(crate::report::csv_out::header(
+    let head = crate::report::csv_out::header(
         args.lang,
         &[
             "Dimensjon",
@@ -634,20 +635,44 @@ pub async fn run(args: &AuditArgs) -> anyhow::Result<AuditOutcome> {
             "Offered: at first only informed",
             "Offered: at first assessed, applied or started",
         ],
-    ))?;
+    );
+    w.write_record(&head)?;
+    let mut sheet_rows = Vec::with_capacity(groups.len());
     for ((dim, val), row) in &groups {
-        let mut r = vec![
-            dimension_label(dim, args.lang).to_string(),
-            value_label(dim, val, &rules, args.lang),
-        ];
+        use crate::report::xlsx_out::Cell;
+        let dimension = dimension_label(dim, args.lang).to_string();
+        let mut r = vec![dimension.clone(), value_label(dim, val, &rules, args.lang)];
         r.extend(row.iter().cloned());
         // the median with a decimal comma in Norwegian
         if args.lang == Lang::Nb {
             r[6] = r[6].replace('.', ",");
         }
+        let mut cells = vec![
+            Cell::Text(dimension),
+            match dim.as_str() {
+                "nav_kontor" => Cell::Id(val.clone()),
+                _ => Cell::Text(value_label(dim, val, &rules, args.lang)),
+            },
+        ];
+        cells.extend(r[2..].iter().map(|c| Cell::figure(c)));
+        sheet_rows.push(cells);
         w.write_record(r)?;
     }
     staged.push(done(w, KONTOR, groups.len() as u64)?);
+    // the same table as a workbook, dated with the period's end so a re-run gives the same bytes
+    let sheet = if args.lang == Lang::Nb {
+        "Revisjon"
+    } else {
+        "Audit"
+    };
+    staged.push(crate::report::xlsx_out::write(
+        &out,
+        KONTOR_XLSX,
+        sheet,
+        &head,
+        &sheet_rows,
+        args.to,
+    )?);
 
     let html = render_html(args, &rules, &groups)?;
     staged.push(out.stage_bytes(HTML, html.as_bytes(), groups.len() as u64)?);

@@ -903,6 +903,7 @@ pub async fn run(args: ReportArgs) -> anyhow::Result<ReportOutcome> {
         let html = page.render_html()?;
         staged.push(out.stage_bytes(&format!("{stem}.html"), html.as_bytes(), 0)?);
         staged.push(page.write_csv(&out, &format!("{stem}.csv"))?);
+        staged.push(page.write_xlsx(&out, &format!("{stem}.xlsx"))?);
     }
     out.commit(staged)?;
     Ok(ReportOutcome {

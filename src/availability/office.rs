@@ -486,6 +486,39 @@ impl OfficePage<'_> {
         Ok(html)
     }
 
+    /// `kontor_<id>.xlsx`: the page's tables as one typed sheet (counts as numbers, shares as
+    /// percentages, hidden figures as text), dated with the scan date so the bytes repeat.
+    pub fn write_xlsx(&self, out: &OutputDir, name: &str) -> anyhow::Result<Staged> {
+        use crate::report::xlsx_out::{Cell, write};
+        let page = self.page();
+        let tables = std::iter::once(&page.status)
+            .chain(&page.tables)
+            .chain([&page.trend]);
+        let mut rows: Vec<Vec<Cell>> = Vec::new();
+        for table in tables {
+            for row in &table.rows {
+                for (head, cell) in table.head.iter().skip(1).zip(&row.cells) {
+                    rows.push(vec![
+                        Cell::Text(table.title.clone()),
+                        Cell::Text(row.label.clone()),
+                        Cell::Text(head.clone()),
+                        Cell::figure(cell),
+                    ]);
+                }
+            }
+        }
+        let head = match self.lang {
+            Lang::Nb => ["Tabell", "Kategori", "Kolonne", "Verdi"],
+            Lang::En => ["Table", "Category", "Column", "Value"],
+        };
+        let sheet = format!("NAV {}", self.office.chars().take(20).collect::<String>());
+        let sheet: String = sheet
+            .chars()
+            .map(|c| if "[]:*?/\\".contains(c) { '_' } else { c })
+            .collect();
+        write(out, name, &sheet, &head, &rows, self.current.date)
+    }
+
     /// `kontor_<id>.csv`: every table of the page, a row per figure.
     pub fn write_csv(&self, out: &OutputDir, name: &str) -> anyhow::Result<Staged> {
         let page = self.page();

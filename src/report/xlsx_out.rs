@@ -18,6 +18,10 @@ pub enum Cell {
     Date(NaiveDate),
     /// A month, shown as `YYYY-MM`.
     Month(NaiveDate),
+    /// A number with one decimal (a median).
+    Decimal(f64),
+    /// A share, 0–1, shown as a percentage with one decimal.
+    Percent(f64),
     Empty,
 }
 
@@ -30,7 +34,36 @@ impl Cell {
             Cell::Int(n) => n.to_string(),
             Cell::Date(d) => d.to_string(),
             Cell::Month(d) => d.format("%Y-%m").to_string(),
+            Cell::Decimal(x) => format!("{x:.1}"),
+            Cell::Percent(x) => format!("{:.1} %", x * 100.0),
             Cell::Empty => String::new(),
+        }
+    }
+
+    /// A figure as a page shows it, typed: a count (`1234`), a share (`12,5 %` or `12.5 %`), a
+    /// decimal (`120,0`), or text for anything else (`<5`, `:`, `–`).
+    pub fn figure(s: &str) -> Cell {
+        let number = |t: &str| t.trim().replace(',', ".").parse::<f64>().ok();
+        if !s.is_empty()
+            && s.bytes().all(|b| b.is_ascii_digit())
+            && (s == "0" || !s.starts_with('0'))
+        {
+            if let Ok(n) = s.parse() {
+                return Cell::Int(n);
+            }
+        }
+        if let Some(x) = s.strip_suffix('%').and_then(number) {
+            return Cell::Percent(x / 100.0);
+        }
+        if s.contains([',', '.']) {
+            if let Some(x) = number(s) {
+                return Cell::Decimal(x);
+            }
+        }
+        if s.is_empty() {
+            Cell::Empty
+        } else {
+            Cell::Text(s.to_string())
         }
     }
 }
@@ -60,6 +93,8 @@ pub fn bytes(
     let date = Format::new().set_num_format("yyyy-mm-dd");
     let month = Format::new().set_num_format("yyyy-mm");
     let wrap = Format::new().set_text_wrap();
+    let decimal = Format::new().set_num_format("0.0");
+    let percent = Format::new().set_num_format("0.0 %");
     let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count().min(30)).collect();
     for (c, h) in header.iter().enumerate() {
         ws.write_string_with_format(0, c as u16, *h, &bold)?;
@@ -91,6 +126,14 @@ pub fn bytes(
                     };
                     ws.write_datetime_with_format(r, col, &dt, f)?;
                     10
+                }
+                Cell::Decimal(x) => {
+                    ws.write_number_with_format(r, col, *x, &decimal)?;
+                    8
+                }
+                Cell::Percent(x) => {
+                    ws.write_number_with_format(r, col, *x, &percent)?;
+                    8
                 }
                 Cell::Empty => 0,
             };
@@ -125,6 +168,19 @@ pub fn write(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn figures_are_typed_as_a_spreadsheet_needs_them() {
+        assert_eq!(Cell::figure("1234"), Cell::Int(1234));
+        assert_eq!(Cell::figure("0"), Cell::Int(0));
+        assert_eq!(Cell::figure("0312"), Cell::Text("0312".into()));
+        assert_eq!(Cell::figure("<5"), Cell::Text("<5".into()));
+        assert_eq!(Cell::figure(":"), Cell::Text(":".into()));
+        assert_eq!(Cell::figure("25,0 %"), Cell::Percent(0.25));
+        assert_eq!(Cell::figure("12.5 %"), Cell::Percent(0.125));
+        assert_eq!(Cell::figure("120,0"), Cell::Decimal(120.0));
+        assert_eq!(Cell::figure(""), Cell::Empty);
+    }
 
     #[test]
     fn cells_keep_ids_as_text_in_csv_and_dates_as_iso() {

@@ -142,6 +142,18 @@ fn each_flagged_person_gets_the_verdict_of_their_history() {
     assert_eq!(find("NAV-kontor", &office("5001"))[3], "0");
     assert_eq!(find("Regel", &titles["langtidsmottaker"])[2], "11");
     assert!(k.iter().any(|r| r[0] == "Aldersgruppe" && r[1] == "40–49"));
+    // the same table as a workbook: office numbers as text, counts as numbers
+    let xlsx = super::xlsx_text(&out.join("revisjon_kontor.xlsx"));
+    assert!(
+        xlsx.contains("<t>5001</t>"),
+        "the office number is a text cell"
+    );
+    assert!(
+        xlsx.contains("<v>11</v>"),
+        "the flagged total is a number cell"
+    );
+    assert!(!xlsx.contains("<t>11</t>"));
+    assert!(xlsx.contains("Tilbudt i tide") && xlsx.contains("&lt;5"));
     for r in &k {
         for c in &r[2..6] {
             if let Ok(n) = c.parse::<u64>() {

@@ -406,6 +406,14 @@ fn an_office_page_sets_the_office_beside_county_and_nation() {
         deltakere > 0 && deltakere < 5,
         "the demo office has a small count"
     );
+    // the page's tables as a workbook: counts as numbers, shares as percentages
+    let xlsx = super::xlsx_text(&out2.join("kontor_0312.xlsx"));
+    assert!(
+        xlsx.contains(&format!("<v>{deltakere}</v>")),
+        "a count is a number cell"
+    );
+    assert!(xlsx.contains("0.0 %"), "shares have a percentage format");
+    assert!(xlsx.contains("Deltakere etter tiltakenes regi"));
     let tiltak: u64 = [
         "Kun statlig regi",
         "Kun kommunal regi",
