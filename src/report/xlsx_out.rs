@@ -44,21 +44,17 @@ impl Cell {
     /// decimal (`120,0`), or text for anything else (`<5`, `:`, `–`).
     pub fn figure(s: &str) -> Cell {
         let number = |t: &str| t.trim().replace(',', ".").parse::<f64>().ok();
-        if !s.is_empty()
+        let count = !s.is_empty()
             && s.bytes().all(|b| b.is_ascii_digit())
-            && (s == "0" || !s.starts_with('0'))
-        {
-            if let Ok(n) = s.parse() {
-                return Cell::Int(n);
-            }
+            && (s == "0" || !s.starts_with('0'));
+        if let Some(n) = s.parse().ok().filter(|_| count) {
+            return Cell::Int(n);
         }
         if let Some(x) = s.strip_suffix('%').and_then(number) {
             return Cell::Percent(x / 100.0);
         }
-        if s.contains([',', '.']) {
-            if let Some(x) = number(s) {
-                return Cell::Decimal(x);
-            }
+        if let Some(x) = number(s).filter(|_| s.contains([',', '.'])) {
+            return Cell::Decimal(x);
         }
         if s.is_empty() {
             Cell::Empty
