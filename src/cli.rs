@@ -156,6 +156,14 @@ pub struct ReportCmd {
     /// office's own management only: never share these pages.
     #[arg(long, requires = "kontor")]
     pub intern: bool,
+    /// CSV naming the NAV offices (columns `nav_kontor` and `navn`, `;` or `,`): pages show
+    /// `0312 NAV Sagene` instead of `0312`.
+    #[arg(long, value_name = "FILE")]
+    pub kontornavn: Option<PathBuf>,
+    /// CSV naming the municipalities (columns `kommune_nr` and `navn`). Counties are named
+    /// from the bundled 2024 list.
+    #[arg(long, value_name = "FILE")]
+    pub kommunenavn: Option<PathBuf>,
     #[command(flatten)]
     pub engine: EngineArgs,
 }
@@ -568,6 +576,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 months: r.months,
                 kontor: r.kontor,
                 intern: r.intern,
+                kontornavn: r.kontornavn,
+                kommunenavn: r.kommunenavn,
             };
             let out = args.out.clone();
             let o = crate::availability::run(args).await?;

@@ -9,6 +9,7 @@ use serde::Serialize;
 use super::suppress::Shown;
 use super::{AGE_BANDS, DateFigures, LEVELS, STATUS, uptake};
 use crate::contract::Lang;
+use crate::contract::names::Names;
 use crate::rules::RuleSet;
 
 #[derive(Serialize)]
@@ -265,7 +266,12 @@ fn age_columns(f: &DateFigures) -> (Vec<Column>, u64) {
     (cols, max)
 }
 
-fn status_table(f: &DateFigures, level: &str, title: String, lang: Lang) -> TableView {
+fn status_table(
+    f: &DateFigures,
+    level: &str,
+    title: String,
+    (names, lang): (&Names, Lang),
+) -> TableView {
     let mut head = vec![String::new()];
     head.extend(STATUS.iter().map(|s| label(s, lang)));
     head.push(label("andel", lang));
@@ -287,7 +293,7 @@ fn status_table(f: &DateFigures, level: &str, title: String, lang: Lang) -> Tabl
                         ("totalt", Lang::En) => "Total".into(),
                         ("skjermet", Lang::Nb) => "Skjermet (kode 6)".into(),
                         ("skjermet", Lang::En) => "Protected (kode 6)".into(),
-                        _ => u,
+                        _ => names.label(level, &u),
                     },
                     cells,
                 }
@@ -447,7 +453,7 @@ fn texts(lang: Lang) -> BTreeMap<&'static str, &'static str> {
 pub fn render_html(
     current: &DateFigures,
     trend: &[&DateFigures],
-    rules: &RuleSet,
+    (rules, names): (&RuleSet, &Names),
     lang: Lang,
 ) -> anyhow::Result<String> {
     let t = texts(lang);
@@ -540,7 +546,7 @@ pub fn render_html(
                 "skjermet" => t["skjermet"],
                 _ => t["totalt"],
             };
-            status_table(current, l, title.into(), lang)
+            status_table(current, l, title.into(), (names, lang))
         })
         .collect();
     let (bars, median) = uptake_bars(current);

@@ -19,6 +19,7 @@ use tracing::info;
 
 use crate::contract::Lang;
 use crate::contract::load::{Dataset, load_dir};
+use crate::contract::names::Names;
 use crate::engine::{Engine, EngineOptions, Verdict};
 use crate::report::file_name;
 use crate::report::{OutputDir, Staged};
@@ -43,6 +44,9 @@ pub struct ReportArgs {
     pub kontor: Vec<String>,
     /// Those pages show the office its own counts unsuppressed (not for sharing).
     pub intern: bool,
+    /// CSV files naming offices (`nav_kontor;navn`) and municipalities (`kommune_nr;navn`).
+    pub kontornavn: Option<PathBuf>,
+    pub kommunenavn: Option<PathBuf>,
 }
 
 /// KOSTRA's age bands for KVP.
@@ -735,6 +739,9 @@ fn uptake(f: &DateFigures, level: &str, unit: &str) -> Option<f64> {
 struct JsonUnit {
     niva: String,
     enhet: String,
+    /// The unit's name, where known (`--kontornavn`, `--kommunenavn`, counties).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    navn: Option<String>,
     tall: BTreeMap<String, BTreeMap<String, serde_json::Value>>,
     andel_deltakere: Option<f64>,
 }
@@ -757,7 +764,7 @@ struct JsonReport {
     trend: Vec<JsonDate>,
 }
 
-fn json_units(f: &DateFigures) -> Vec<JsonUnit> {
+fn json_units(f: &DateFigures, names: &Names) -> Vec<JsonUnit> {
     let mut out = Vec::new();
     for level in LEVELS {
         let units: Vec<String> = if single_unit(level) {
@@ -774,7 +781,14 @@ fn json_units(f: &DateFigures) -> Vec<JsonUnit> {
                         .insert(c.clone(), s.json());
                 }
             }
+            let navn = match level {
+                "nav_kontor" => names.kontor(&u),
+                "kommune" => names.kommune(&u),
+                "fylke" => names.fylke(&u),
+                _ => None,
+            };
             out.push(JsonUnit {
+                navn: navn.map(str::to_string),
                 niva: level.into(),
                 andel_deltakere: uptake(f, level, &u).map(|x| (x * 1000.0).round() / 1000.0),
                 enhet: u,
@@ -790,6 +804,8 @@ fn write_csv(
     current: &DateFigures,
     trend: &[DateFigures],
 ) -> anyhow::Result<Staged> {
+    // the CSV keeps numbers only (names are on the pages and in the JSON)
+    let names = Names::default();
     let tmp = out.temp(CSV)?;
     let mut w = crate::report::csv_out::writer(tmp)?;
     w.write_record(["nivå", "enhet", "dato", "tabell", "kategori", "verdi"])?;
@@ -798,7 +814,7 @@ fn write_csv(
     let dates = std::iter::once((current, "")).chain(trend.iter().map(|f| (f, "trend_")));
     for (f, prefix) in dates {
         let date = f.date.to_string();
-        for u in json_units(f) {
+        for u in json_units(f, &names) {
             let enhet = crate::report::csv_out::safe(&u.enhet);
             for (t, cats) in &u.tall {
                 for (c, v) in cats {
@@ -836,6 +852,10 @@ pub struct ReportOutcome {
 pub async fn run(args: ReportArgs) -> anyhow::Result<ReportOutcome> {
     let started = std::time::Instant::now();
     let rules = crate::scan::load_rules(args.rules.as_deref(), args.as_of).await?;
+    let names = crate::contract::names::Names::load(
+        args.kontornavn.as_deref(),
+        args.kommunenavn.as_deref(),
+    )?;
     let data = load_dir(&args.data, args.as_of)?;
     let current = figures_at(&args, &rules, &data, args.as_of).await?;
     let offices = current.units.get("nav_kontor");
@@ -873,23 +893,23 @@ pub async fn run(args: ReportArgs) -> anyhow::Result<ReportOutcome> {
         .into_iter()
         .collect(),
         regi_kjent: current.regi_known,
-        enheter: json_units(&current),
+        enheter: json_units(&current, &names),
         trend: trend_all
             .iter()
             .map(|f| JsonDate {
                 dato: f.date.to_string(),
-                enheter: json_units(f),
+                enheter: json_units(f, &names),
             })
             .collect(),
     };
     let json = serde_json::to_vec_pretty(&report)?;
-    let html = charts::render_html(&current, &trend_all, &rules, args.lang)?;
+    let html = charts::render_html(&current, &trend_all, (&rules, &names), args.lang)?;
     let mut staged = vec![
         out.stage_bytes(JSON, &json, report.enheter.len() as u64)?,
         write_csv(&out, &current, &trend)?,
         out.stage_bytes(HTML, html.as_bytes(), 0)?,
     ];
-    let mut names = crate::report::file_name::Names::default();
+    let mut files = crate::report::file_name::Names::default();
     for office in &args.kontor {
         let page = office::OfficePage {
             office,
@@ -898,8 +918,9 @@ pub async fn run(args: ReportArgs) -> anyhow::Result<ReportOutcome> {
             rules: &rules,
             lang: args.lang,
             intern: args.intern,
+            names: &names,
         };
-        let stem = names.unique(format!("kontor_{}", file_name::file_stem(office, &[])));
+        let stem = files.unique(format!("kontor_{}", file_name::file_stem(office, &[])));
         let html = page.render_html()?;
         staged.push(out.stage_bytes(&format!("{stem}.html"), html.as_bytes(), 0)?);
         staged.push(page.write_csv(&out, &format!("{stem}.csv"))?);

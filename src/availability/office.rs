@@ -288,6 +288,7 @@ pub struct OfficePage<'a> {
     pub rules: &'a RuleSet,
     pub lang: Lang,
     pub intern: bool,
+    pub names: &'a crate::contract::names::Names,
 }
 
 impl OfficePage<'_> {
@@ -443,11 +444,11 @@ impl OfficePage<'_> {
         match self.lang {
             Lang::Nb => format!(
                 "NAV-kontor {} har {d} deltakere i KVP og {k} kandidater som trolig fyller vilkårene: andel deltakere {own} (fylket {county}, landet {nation}).",
-                self.office
+                self.names.label("nav_kontor", self.office)
             ),
             Lang::En => format!(
                 "NAV office {} has {d} KVP participants and {k} candidates who probably meet the conditions: participant share {own} (county {county}, nationwide {nation}).",
-                self.office
+                self.names.label("nav_kontor", self.office)
             ),
         }
     }
@@ -455,8 +456,8 @@ impl OfficePage<'_> {
     fn page(&self) -> Page {
         let t = texts(self.lang);
         Page {
-            office: self.office.to_string(),
-            fylke: self.reader().fylke.to_string(),
+            office: self.names.label("nav_kontor", self.office),
+            fylke: self.names.label("fylke", self.reader().fylke),
             dato: self.current.date.to_string(),
             intern: self.intern,
             headline: self.headline(),

@@ -5,6 +5,7 @@
 
 pub mod fnr;
 pub mod load;
+pub mod names;
 pub mod quality;
 pub mod rows;
 

@@ -533,3 +533,52 @@ fn report_pages_fit_a4_and_offices_are_sorted() {
         30_000,
     );
 }
+
+/// Office and municipality names from the CSVs the office gives, county names bundled: on the
+/// pages and in rapport.json; a bad names file is refused naming its line.
+#[test]
+fn offices_municipalities_and_counties_are_named() {
+    let tmp = tempfile::tempdir().unwrap();
+    let kontor = tmp.path().join("kontorer.csv");
+    std::fs::write(
+        &kontor,
+        "nav_kontor;navn\n0312;NAV Sagene\n0314;NAV Gamle Oslo\n",
+    )
+    .unwrap();
+    let kommune = tmp.path().join("kommuner.csv");
+    std::fs::write(&kommune, "kommune_nr,navn\n1103,Stavanger\n").unwrap();
+    let (k, m) = (kontor.to_str().unwrap(), kommune.to_str().unwrap());
+    let (_t, out, o) = report_with(&["--kontor", "0312", "--kontornavn", k, "--kommunenavn", m]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let html = std::fs::read_to_string(out.join("rapport.html")).unwrap();
+    for name in [
+        "0312 NAV Sagene",
+        "0314 NAV Gamle Oslo",
+        "1103 Stavanger",
+        "03 Oslo",
+    ] {
+        assert!(
+            html.contains(&format!("<th scope=\"row\">{name}</th>")),
+            "{name}"
+        );
+    }
+    let page = std::fs::read_to_string(out.join("kontor_0312.html")).unwrap();
+    assert!(page.contains("<h1>KVP ved NAV-kontor 0312 NAV Sagene</h1>"));
+    assert!(page.contains("<strong>03 Oslo</strong>"));
+    let r = json(&out);
+    let named: Vec<(&str, &str)> = r["enheter"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|u| Some((u["enhet"].as_str()?, u["navn"].as_str()?)))
+        .collect();
+    assert!(named.contains(&("0314", "NAV Gamle Oslo")), "{named:?}");
+    assert!(named.contains(&("50", "Trøndelag")), "{named:?}");
+
+    std::fs::write(&kontor, "nav_kontor;navn\n0312;A\n0312;B\n").unwrap();
+    let (_t, out, o) = report_with(&["--kontornavn", k]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("kontorer.csv:3: 0312 is named twice"), "{err}");
+    assert!(!out.exists());
+}
