@@ -443,6 +443,40 @@ def audit_history() -> Data:
     return d
 
 
+def aktivitet() -> Data:
+    """Seed 002's follow-up for `audit --from 2026-09-01 --to 2026-11-30`: recipients under 30
+    with a § 20 a activity condition and what followed (in one office, so nothing is hidden).
+    Expected total: 23 persons; 6 earned income (and no assistance in the last 3 months), 5 a
+    student grant/loan, 5 started and ended KVP to work; the distractors are not counted."""
+    d = Data()
+    d.expected = None
+    def vilkar(p, fom, hjemmel="20a", tom=None, status=None):
+        d.add("vilkar", p, hjemmel=hjemmel, vilkar_kode="16", fom=fom, tom=tom, status=status)
+    def person(label):
+        return d.person(label, born_age(25), kontor="4601", kommune="4601", veileder="U1")
+    for i in range(6):
+        p = person(f"arbeid_{i + 1}"); vilkar(p, "2026-06-01"); d.months(p, 4, last="2026-08")
+        d.add("ytelser", p, ytelse="ARBEIDSINNTEKT", fom="2026-09-01")
+    for i in range(5):
+        p = person(f"utdanning_{i + 1}"); vilkar(p, "2026-07-01"); d.months(p, 6, last="2026-11")
+        d.add("ytelser", p, ytelse="STIPEND_LAN", fom="2026-08-15")
+    for i in range(5):
+        p = person(f"kvp_{i + 1}"); vilkar(p, "2026-05-01"); d.months(p, 8, last="2026-11")
+        d.add("kvp_hendelser", p, dato="2026-08-01", hendelse="BEGYNT")
+        d.add("kvp_hendelser", p, dato="2026-11-01", hendelse="AVSLUTTET", status_kode="3",
+              avslutning_situasjon=["01"])
+    for i in range(6):
+        p = person(f"ingenting_{i + 1}"); vilkar(p, "2026-09-15"); d.months(p, 4, last="2026-11")
+    # in the cohort, but the earned income began before the condition: not counted as work
+    p = person("arbeid_for_vilkaret"); vilkar(p, "2026-06-01"); d.months(p, 6, last="2026-11")
+    d.add("ytelser", p, ytelse="ARBEIDSINNTEKT", fom="2026-01-01")
+    # not in the cohort: § 20 (not 20 a), annulled, or ended before the period
+    p = person("paragraf_20"); vilkar(p, "2026-06-01", hjemmel="20"); d.months(p, 6, last="2026-11")
+    p = person("annullert"); vilkar(p, "2026-06-01", status="ANNULLERT"); d.months(p, 6, last="2026-11")
+    p = person("endt_for"); vilkar(p, "2026-03-01", tom="2026-08-01"); d.months(p, 6, last="2026-11")
+    return d
+
+
 def protected() -> Data:
     """Persons with strengt fortrolig address (kode 6) for the test that reads every output of
     scan, two weekly runs, report and audit: an office only they have (SKJKONTOR, caseworker
@@ -520,6 +554,10 @@ def main():
         security_fixtures()
         print("security fixtures written")
         return
+    if sys.argv[1:] == ["aktivitet"]:  # only this fixture
+        aktivitet().save(ROOT / "aktivitet" / "data")
+        print("aktivitet fixture written")
+        return
     f = fixtures()
     f.save(ROOT / "fixtures")
     write_expected(f, ROOT / "forventet_fixtures.csv")
@@ -535,6 +573,7 @@ def main():
     r = audit_history()
     r.save(ROOT / "revisjon" / "data")
     write_week_labels(r, ROOT / "revisjon" / "personer.csv")
+    aktivitet().save(ROOT / "aktivitet" / "data")
     security_fixtures()
     print("testdata written")
 

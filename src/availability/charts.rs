@@ -619,7 +619,7 @@ mod tests {
     fn chart_colours_contrast_with_the_page() {
         let pages = [
             include_str!("rapport.html"),
-            include_str!("../audit.html"),
+            include_str!("../audit/audit.html"),
             include_str!("kontor.html"),
         ];
         let mut seen = 0;

@@ -437,3 +437,43 @@ fn one_pass_audit_equals_a_scan_on_every_monday(#[case] threshold_changes: bool)
     }
     assert_eq!(from_audit, from_scans);
 }
+
+/// Seed 002: for under-30s with a § 20 a activity condition, what followed (fixture
+/// `testdata/aktivitet`, built so every count is known): earned income and student grants that
+/// began after the condition, no assistance in the last three months, KVP started and ended to
+/// work; § 20 conditions, annulled ones and ones ended before the period are not counted.
+#[test]
+fn what_followed_an_activity_condition_for_under_30s() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("revisjon");
+    kvp()
+        .args(["-q", "audit", "--data", "testdata/aktivitet/data"])
+        .args(["--from", "2026-09-01", "--to", "2026-11-30", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    let csv = read_csv(&out.join("revisjon_aktivitet.csv"));
+    let lines: Vec<&str> = csv.lines().collect();
+    assert!(lines[0].starts_with("Enhet;Personer med vilkår om aktivitet;Fikk arbeidsinntekt"));
+    assert_eq!(lines[1], "Totalt;23;6;5;6;5;5;5;0");
+    assert_eq!(lines[2], "\"=\"\"4601\"\"\";23;6;5;6;5;5;5;0");
+    let html = std::fs::read_to_string(out.join("revisjon.html")).unwrap();
+    assert!(html.contains("<table id=\"tabell-aktivitet\">"));
+    assert!(html.contains("<th scope=\"row\">Totalt</th><td>23</td><td>6</td>"));
+    // the manifest lists it, so `audit verify` checks it too
+    let (ok, text) = verify_data(&out, "testdata/aktivitet/data");
+    assert!(ok, "{text}");
+    assert!(text.contains("revisjon_aktivitet.csv: identical"), "{text}");
+}
+
+fn verify_data(out: &Path, data: &str) -> (bool, String) {
+    let o = kvp()
+        .args(["audit", "verify", "--data", data, "--out"])
+        .arg(out)
+        .output()
+        .unwrap();
+    (
+        o.status.success(),
+        String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr),
+    )
+}

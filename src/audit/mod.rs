@@ -4,6 +4,8 @@
 //! after the first flag decides the verdict. `audit verify` re-runs an audit from its manifest
 //! and confirms the outputs are byte-identical.
 
+pub mod aktivitet;
+
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
@@ -28,6 +30,8 @@ use crate::rules::Status;
 pub const PERSONER: &str = "revisjon.csv";
 pub const KONTOR: &str = "revisjon_kontor.csv";
 pub const KONTOR_XLSX: &str = "revisjon_kontor.xlsx";
+/// Seed 002: what followed a § 20 a activity condition for recipients under 30.
+pub const AKTIVITET: &str = "revisjon_aktivitet.csv";
 pub const HTML: &str = "revisjon.html";
 /// The rows of strengt fortrolig (kode 6) persons: only in a file whose name starts with
 /// `skjermet`, like every kode-6 output.
@@ -170,10 +174,11 @@ async fn flagged_persons(
     args: &AuditArgs,
     rules: &crate::rules::RuleSet,
     data: &Dataset,
-) -> anyhow::Result<(Vec<Flagged>, OfferEvents)> {
+) -> anyhow::Result<(Vec<Flagged>, OfferEvents, Vec<aktivitet::Young>)> {
     let passes = rules.group_by_parameters(&mondays(args.from, args.to));
     let mut first: BTreeMap<String, Flagged> = BTreeMap::new();
     let mut events = None;
+    let mut young = Vec::new();
     for dates in &passes {
         let started = std::time::Instant::now();
         let engine = Engine::for_dates(data, dates, &args.engine).await?;
@@ -212,11 +217,13 @@ async fn flagged_persons(
         }
         if events.is_none() {
             events = Some(offer_events(&engine).await?);
+            young = aktivitet::cohort(&engine, args.from, args.to).await?;
         }
     }
     Ok((
         first.into_values().collect(),
         events.expect("at least one Monday"),
+        young,
     ))
 }
 
@@ -581,7 +588,9 @@ pub async fn run(args: &AuditArgs) -> anyhow::Result<AuditOutcome> {
     // the data as of --to, loaded once: every Monday is evaluated on it (each fact keeps the
     // rows dated on or before its Monday), and the manifest records its inputs
     let at_to = load_dir(&args.data, args.to)?;
-    let (mut persons, events) = flagged_persons(args, &rules, &at_to).await?;
+    let (mut persons, events, young) = flagged_persons(args, &rules, &at_to).await?;
+    let known = aktivitet::Known::of(&at_to);
+    let young = aktivitet::table(&young);
     for p in &mut persons {
         p.hendelse = events
             .get(&p.person_id)
@@ -674,7 +683,9 @@ pub async fn run(args: &AuditArgs) -> anyhow::Result<AuditOutcome> {
         args.to,
     )?);
 
-    let html = render_html(args, &rules, &groups)?;
+    staged.push(write_aktivitet(&out, &young, args.lang)?);
+
+    let html = render_html(args, &rules, &groups, (&young, known))?;
     staged.push(out.stage_bytes(HTML, html.as_bytes(), groups.len() as u64)?);
 
     let inputs = at_to.inputs;
@@ -771,10 +782,37 @@ struct PageSection {
 /// The supervisor's page: a headline sentence, then per office (lowest share offered in time
 /// first), per age band (in age order) and per rule, with shares and bars; the national
 /// `skjermet` line last. Only published (suppressed) counts are used.
+/// `revisjon_aktivitet.csv`: the § 20 a follow-up per office and in total.
+fn write_aktivitet(out: &OutputDir, young: &[AktivitetRow], lang: Lang) -> anyhow::Result<Staged> {
+    let mut w = writer(out.temp(AKTIVITET)?)?;
+    let mut head = vec![if lang == Lang::Nb { "Enhet" } else { "Unit" }];
+    head.extend(aktivitet::headings(lang));
+    w.write_record(&head)?;
+    for ((level, unit), cells) in young {
+        let mut r = vec![aktivitet_unit(level, unit, lang)];
+        r.extend(cells.iter().map(|c| c.text()));
+        w.write_record(r)?;
+    }
+    done(w, AKTIVITET, young.len() as u64)
+}
+
+type AktivitetRow = ((String, String), Vec<Shown>);
+
+fn aktivitet_unit(level: &str, unit: &str, lang: Lang) -> String {
+    match (level, lang) {
+        ("totalt", Lang::Nb) => "Totalt".into(),
+        ("totalt", Lang::En) => "Total".into(),
+        ("nav_kontor", _) => id_cell(unit),
+        (_, Lang::Nb) => "Strengt fortrolig adresse (kode 6)".into(),
+        (_, Lang::En) => "Strictly confidential address (kode 6)".into(),
+    }
+}
+
 fn render_html(
     args: &AuditArgs,
     rules: &crate::rules::RuleSet,
     groups: &[((String, String), Vec<String>)],
+    (young, known): (&[AktivitetRow], aktivitet::Known),
 ) -> anyhow::Result<String> {
     let lang = args.lang;
     let nb = lang == Lang::Nb;
@@ -968,6 +1006,17 @@ fn render_html(
             frist => args.frist_dager,
             overskrift => headline,
             seksjoner => sections,
+            aktivitet_kolonner => aktivitet::headings(lang),
+            aktivitet => young.iter().map(|((level, unit), cells)| {
+                let label = match level.as_str() {
+                    "nav_kontor" => unit.clone(),
+                    _ => aktivitet_unit(level, unit, lang),
+                };
+                (label, cells.iter().map(|c| c.text()).collect::<Vec<_>>())
+            }).collect::<Vec<_>>(),
+            aktivitet_kjent => known.vilkar,
+            ytelser_kjent => known.ytelser,
+            hendelser_kjent => known.kvp_hendelser,
             versjon => env!("CARGO_PKG_VERSION"),
         })?)
 }
