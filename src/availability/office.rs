@@ -259,23 +259,11 @@ fn table_title(table: &str, lang: Lang) -> &'static str {
 }
 
 fn category_label(table: &str, cat: &str, rules: &RuleSet, lang: Lang) -> String {
-    let nb_en = match cat {
-        "under_18" => ("Under 18", "Under 18"),
-        "18_24" => ("18–24", "18–24"),
-        "25_pluss" => ("25 og over", "25 and over"),
-        "kun_statlig" => ("Kun statlig regi", "State regi only"),
-        "kun_kommunal" => ("Kun kommunal regi", "Municipal regi only"),
-        "annen_eller_flere" => ("Annen regi eller flere", "Other or several regi"),
-        "ingen" => ("Ingen tiltak", "No measure"),
-        "alle" => ("Alle", "All"),
-        _ if table.starts_with("regel_") || table == "ekskludert_grunn" => {
-            return rules.title(cat, lang);
-        }
-        _ => return super::charts::label(cat, lang),
-    };
-    match lang {
-        Lang::Nb => nb_en.0.into(),
-        Lang::En => nb_en.1.into(),
+    match (cat, lang) {
+        ("alle", Lang::Nb) => "Alle".into(),
+        ("alle", Lang::En) => "All".into(),
+        _ if table.starts_with("regel_") || table == "ekskludert_grunn" => rules.title(cat, lang),
+        _ => super::charts::label(cat, lang),
     }
 }
 

@@ -115,15 +115,7 @@ fn a_lowered_threshold_equals_two_scans() {
     let a = super::scan("testdata/demo", &[]);
     let b = super::scan("testdata/demo", &["--rules", five.to_str().unwrap()]);
     let (va, vb) = (vurderinger(&a.out), vurderinger(&b.out));
-    let skjermet: BTreeSet<String> = read_batches(&a.out.join("skjermet.parquet"))
-        .iter()
-        .flat_map(|b| {
-            let ids = b.column_by_name("person_id").unwrap().as_string::<i32>();
-            (0..b.num_rows())
-                .map(|i| ids.value(i).to_string())
-                .collect::<Vec<_>>()
-        })
-        .collect();
+    let skjermet = skjermet_ids(&a.out);
     let mut want = BTreeMap::new();
     for (id, ra) in &va {
         let rb = &vb[id];
@@ -201,13 +193,9 @@ fn a_lowered_threshold_equals_two_scans() {
     assert_eq!(m["overstyrt_i_b"][0], "langtidsmottaker.min_maneder=5");
 }
 
-/// What two scans (rules A = shipped, rules B = `b`) say changed, person by person, leaving
-/// out kode-6 persons: (kind, status A, status B, explanation B).
-fn two_scans(b: &Path) -> BTreeMap<String, (String, String, String, String)> {
-    let sa = super::scan("testdata/demo", &[]);
-    let sb = super::scan("testdata/demo", &["--rules", b.to_str().unwrap()]);
-    let (va, vb) = (vurderinger(&sa.out), vurderinger(&sb.out));
-    let skjermet: BTreeSet<String> = read_batches(&sa.out.join("skjermet.parquet"))
+/// The kode-6 persons of a scan (in `skjermet.parquet`).
+fn skjermet_ids(out: &Path) -> BTreeSet<String> {
+    read_batches(&out.join("skjermet.parquet"))
         .iter()
         .flat_map(|b| {
             let ids = b.column_by_name("person_id").unwrap().as_string::<i32>();
@@ -215,7 +203,16 @@ fn two_scans(b: &Path) -> BTreeMap<String, (String, String, String, String)> {
                 .map(|i| ids.value(i).to_string())
                 .collect::<Vec<_>>()
         })
-        .collect();
+        .collect()
+}
+
+/// What two scans (rules A = shipped, rules B = `b`) say changed, person by person, leaving
+/// out kode-6 persons: (kind, status A, status B, explanation B).
+fn two_scans(b: &Path) -> BTreeMap<String, (String, String, String, String)> {
+    let sa = super::scan("testdata/demo", &[]);
+    let sb = super::scan("testdata/demo", &["--rules", b.to_str().unwrap()]);
+    let (va, vb) = (vurderinger(&sa.out), vurderinger(&sb.out));
+    let skjermet = skjermet_ids(&sa.out);
     let rules =
         |r: &super::Row| -> BTreeSet<String> { r.treff.union(&r.eksklusjoner).cloned().collect() };
     let mut want = BTreeMap::new();
