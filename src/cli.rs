@@ -222,6 +222,9 @@ pub struct HistoryCmd {
     /// Print the index as JSON.
     #[arg(long)]
     pub json: bool,
+    /// Language of the table's headings and notes.
+    #[arg(long, value_enum, default_value_t = Lang::Nb)]
+    pub lang: Lang,
 }
 
 #[derive(Debug, Args)]
@@ -442,6 +445,25 @@ fn init_logging(verbose: u8) {
         .try_init();
 }
 
+impl Command {
+    /// The language the command was asked to speak (`--lang`), Norwegian where it has none.
+    fn lang(&self) -> Lang {
+        match self {
+            Command::Scan(s) => s.eval.lang,
+            Command::Explain(x) => x.eval.lang,
+            Command::Weekly(w) => w.eval.lang,
+            Command::Report(r) => r.eval.lang,
+            Command::History(h) => h.lang,
+            Command::Audit(a) => a.lang,
+            Command::Compare(c) => c.lang,
+            Command::Rules {
+                command: RulesCmd::List { lang, .. },
+            } => *lang,
+            _ => Lang::Nb,
+        }
+    }
+}
+
 /// Entry point: returns the process exit code (0 success, 2 any failure).
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -464,27 +486,30 @@ pub fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let lang = cli.command.lang();
     match rt.block_on(run(cli)) {
         Ok(code) => code,
         Err(e) => {
-            print_error(&e);
+            print_error(&e, lang);
             ExitCode::from(2)
         }
     }
 }
 
-fn print_error(e: &anyhow::Error) {
+/// The error and its causes on stderr, framed in the command's language.
+fn print_error(e: &anyhow::Error, lang: Lang) {
     if let Some(r) = e.downcast_ref::<RuleErrors>() {
         eprintln!("{r}");
         return;
     }
-    eprintln!("error: {e}");
+    use crate::i18n::Msg;
+    eprintln!("{}", Msg::Error.fill(lang, &[e]));
     let mut last = String::new();
     for cause in e.chain().skip(1) {
         // DataFusion repeats a cause in its own wrapper: print each text once
         let text = cause.to_string();
         if !last.contains(&text) {
-            eprintln!("  caused by: {text}");
+            eprintln!("{}", Msg::CausedBy.fill(lang, &[&text]));
         }
         last = text;
     }
@@ -497,11 +522,7 @@ fn print_error(e: &anyhow::Error) {
                 )
             })
     }) {
-        eprintln!(
-            "help: the query engine ran out of the memory --memory-limit allows; give a larger limit \
-             (operators spill to disk beyond it, but some need a minimum; 2g runs 1.5 million persons) \
-             or leave --memory-limit out"
-        );
+        eprintln!("{}", Msg::MemoryHelp.text(lang));
     }
 }
 
@@ -518,9 +539,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 engine: s.engine.options(),
                 pseudonymize: key(s.pseudonymize.as_deref())?,
             };
+            let lang = args.lang;
             let outcome = scan::run(args).await?;
             if !cli.quiet {
-                eprint!("{}", scan::summary_text(&outcome, as_of));
+                eprint!("{}", scan::summary_text(&outcome, as_of, lang));
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -540,9 +562,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 replace_history: w.replace_history,
                 keep: w.keep,
             };
+            let lang = args.scan.lang;
             let outcome = crate::weekly::run(args).await?;
             if !cli.quiet {
-                eprint!("{}", crate::weekly::summary_text(&outcome));
+                eprint!("{}", crate::weekly::summary_text(&outcome, lang));
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -560,7 +583,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             let o = crate::compare::run(&args).await?;
             if !cli.quiet {
-                eprint!("{}", crate::compare::summary_text(&o));
+                eprint!("{}", crate::compare::summary_text(&o, args.lang));
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -579,21 +602,23 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 kontornavn: r.kontornavn,
                 kommunenavn: r.kommunenavn,
             };
-            let out = args.out.clone();
+            let (out, lang) = (args.out.clone(), args.lang);
             let o = crate::availability::run(args).await?;
             if !cli.quiet {
-                eprintln!(
-                    "kvp-scan: availability report for {} offices and {} kommuner over {} dates in {}",
-                    o.offices,
-                    o.kommuner,
-                    o.dates,
-                    out.display()
+                use crate::i18n::{Msg, push};
+                let mut t = String::new();
+                let (offices, kommuner, dates) = (o.offices, o.kommuner, o.dates);
+                let out = out.display();
+                push(
+                    &mut t,
+                    lang,
+                    Msg::Report,
+                    &[&offices, &kommuner, &dates, &out],
                 );
-                eprintln!(
-                    "  {} figures hidden (counts 1–4, and counts a sum would reveal)",
-                    o.hidden
-                );
-                eprintln!("  elapsed: {:.2} s", o.elapsed.as_secs_f64());
+                push(&mut t, lang, Msg::ReportHidden, &[&o.hidden]);
+                let took = crate::scan::seconds(o.elapsed, lang);
+                push(&mut t, lang, Msg::Elapsed, &[&took]);
+                eprint!("{t}");
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -604,16 +629,11 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     println!("{l}");
                 }
                 if !v.ok {
-                    anyhow::bail!(
-                        "the audit in {} does not match a re-run on {}",
-                        out.display(),
-                        data.display()
-                    );
+                    let (out, data) = (out.display(), data.display());
+                    anyhow::bail!(crate::i18n::Msg::AuditMismatch.fill(v.lang, &[&out, &data]));
                 }
                 if !cli.quiet {
-                    eprintln!(
-                        "kvp-scan: audit verified: every output is byte-identical to a re-run"
-                    );
+                    eprintln!("{}", crate::i18n::Msg::AuditVerified.text(v.lang));
                 }
                 Ok(ExitCode::SUCCESS)
             }
@@ -633,14 +653,22 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 };
                 let o = crate::audit::run(&args).await?;
                 if !cli.quiet {
-                    eprintln!(
-                        "kvp-scan: audit of {} Mondays from {} to {}: {} persons flagged",
-                        o.weeks, args.from, args.to, o.flagged
+                    use crate::i18n::{Msg, push};
+                    let lang = args.lang;
+                    let mut t = String::new();
+                    let (weeks, flagged) = (o.weeks, o.flagged);
+                    push(
+                        &mut t,
+                        lang,
+                        Msg::Audit,
+                        &[&weeks, &args.from, &args.to, &flagged],
                     );
                     for (k, n) in &o.per_vurdering {
-                        eprintln!("    {k:<20}{n:>8}");
+                        t.push_str(&format!("    {k:<20}{n:>8}\n"));
                     }
-                    eprintln!("  elapsed: {:.2} s", o.elapsed.as_secs_f64());
+                    let took = crate::scan::seconds(o.elapsed, lang);
+                    push(&mut t, lang, Msg::Elapsed, &[&took]);
+                    eprint!("{t}");
                 }
                 Ok(ExitCode::SUCCESS)
             }
@@ -651,7 +679,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     .ok_or_else(|| anyhow::anyhow!("{} has no recorded runs", h.state.display()))?;
                 println!("{}", serde_json::to_string_pretty(&index)?);
             } else {
-                print!("{}", crate::weekly::history_text(&h.state)?);
+                print!("{}", crate::weekly::history_text(&h.state, h.lang)?);
             }
             Ok(ExitCode::SUCCESS)
         }

@@ -737,15 +737,12 @@ fn render_html(
 }
 
 /// The summary on stderr: the transition matrix and the rules whose hits changed.
-pub fn summary_text(o: &CompareOutcome) -> String {
+pub fn summary_text(o: &CompareOutcome, lang: Lang) -> String {
+    use crate::i18n::{Msg, push};
     use std::fmt::Write as _;
     let mut t = String::new();
-    let _ = writeln!(
-        t,
-        "kvp-scan: compared two rule sets on {} persons in {:.2} s",
-        o.persons,
-        o.elapsed.as_secs_f64()
-    );
+    let took = crate::scan::seconds(o.elapsed, lang);
+    push(&mut t, lang, Msg::Compared, &[&o.persons, &took]);
     let _ = write!(t, "  {:<18}", "A \\ B");
     for s in Status::ALL {
         let _ = write!(t, "{:>18}", s.as_str());
@@ -761,21 +758,22 @@ pub fn summary_text(o: &CompareOutcome) -> String {
     }
     let k = |kind| o.per_kind.get(&kind).copied().unwrap_or(0);
     if o.per_kind.is_empty() {
-        let _ = writeln!(
-            t,
-            "  no change: every person has the same status, rules and explanation"
-        );
+        push(&mut t, lang, Msg::NoChange, &[]);
     } else {
-        let _ = writeln!(
-            t,
-            "  changed: {} status, {} rules only, {} explanation wording only",
+        let (s, r, f) = (
             k(ChangeKind::Status),
             k(ChangeKind::Regler),
-            k(ChangeKind::Forklaring)
+            k(ChangeKind::Forklaring),
         );
+        push(&mut t, lang, Msg::Changed, &[&s, &r, &f]);
     }
     for (rule, (a, b)) in &o.rules_changed {
-        let _ = writeln!(t, "  rule {rule:<28}{a:>8} → {b}");
+        push(
+            &mut t,
+            lang,
+            Msg::RuleCounts,
+            &[&format!("{rule:<28}{a:>8} → {b}")],
+        );
     }
     t
 }

@@ -9,6 +9,7 @@ pub mod contract;
 pub mod engine;
 pub mod explain;
 pub mod generate;
+pub mod i18n;
 pub mod kostra;
 pub mod parallel;
 pub mod pseudonym;

@@ -241,42 +241,43 @@ impl ScanParts {
 }
 
 /// The short summary printed on stderr after a scan.
-pub fn summary_text(o: &ScanOutcome, as_of: NaiveDate) -> String {
+pub fn summary_text(o: &ScanOutcome, as_of: NaiveDate, lang: Lang) -> String {
+    use crate::i18n::{Msg, push};
     let s = &o.summary;
     let mut t = String::new();
-    let _ = writeln!(
-        t,
-        "kvp-scan: scanned {} persons as of {} with {} rules",
-        s.personer, as_of, o.rules
-    );
-    let _ = writeln!(t, "  status:");
+    push(&mut t, lang, Msg::Scanned, &[&s.personer, &as_of, &o.rules]);
+    push(&mut t, lang, Msg::StatusHead, &[]);
     for status in Status::ALL {
         let v = s.per_status.get(status.as_str()).copied().unwrap_or(0);
-        let _ = writeln!(t, "    {:<18}{v:>8}", status.as_str());
+        t.push_str(&format!("    {:<18}{v:>8}\n", status.as_str()));
     }
-    let _ = writeln!(t, "  rules fired:");
+    push(&mut t, lang, Msg::RulesFired, &[]);
     for (k, v) in &s.per_regel {
-        let _ = writeln!(t, "    {k:<28}{v:>8}");
+        t.push_str(&format!("    {k:<28}{v:>8}\n"));
     }
     if !s.uavklarte_regler.is_empty() {
-        let _ = writeln!(
-            t,
-            "  not assessed (table missing): {}",
-            s.uavklarte_regler.join(", ")
-        );
+        let rules = s.uavklarte_regler.join(", ");
+        push(&mut t, lang, Msg::NotAssessed, &[&rules]);
     }
     if s.kandidater_skjermet_kode6 > 0 {
-        let _ = writeln!(
-            t,
-            "  candidates with strengt fortrolig address (kode 6), left out of kandidater.csv: {}",
-            s.kandidater_skjermet_kode6
+        push(
+            &mut t,
+            lang,
+            Msg::Kode6Left,
+            &[&s.kandidater_skjermet_kode6],
         );
     }
-    let _ = writeln!(
-        t,
-        "  data quality: {} errors (rows set aside), {} warnings; see datakvalitet.csv",
-        s.datakvalitet_feil, s.datakvalitet_advarsler
-    );
-    let _ = writeln!(t, "  elapsed: {:.2} s", o.elapsed.as_secs_f64());
+    let (feil, advarsler) = (s.datakvalitet_feil, s.datakvalitet_advarsler);
+    push(&mut t, lang, Msg::DataQuality, &[&feil, &advarsler]);
+    push(&mut t, lang, Msg::Elapsed, &[&seconds(o.elapsed, lang)]);
     t
+}
+
+/// Seconds with two decimals, a decimal comma in Norwegian.
+pub fn seconds(d: std::time::Duration, lang: Lang) -> String {
+    let s = format!("{:.2}", d.as_secs_f64());
+    match lang {
+        Lang::Nb => s.replace('.', ","),
+        Lang::En => s,
+    }
 }

@@ -189,8 +189,8 @@ fn read_csv(path: &Path) -> String {
 fn filter_summary(s: &str) -> String {
     s.lines()
         .map(|l| {
-            if l.trim_start().starts_with("elapsed:") {
-                "  elapsed: [time] s"
+            if l.trim_start().starts_with("elapsed:") || l.trim_start().starts_with("tid:") {
+                "  tid: [time] s"
             } else {
                 l
             }
@@ -311,6 +311,23 @@ fn english_explanations_with_lang_en() {
         "Received economic assistance in 9 of the last 12 months (threshold: 6), most recently in November 2026. \
          Long-term recipients are a main target group for KVP (the Social Services Act section 29)."
     );
+    // the console speaks English too (Norwegian is the default)
+    assert!(s.stderr.starts_with("kvp-scan: scanned "), "{}", s.stderr);
+    assert!(s.stderr.contains("  rules fired:") && s.stderr.contains("  elapsed: "));
+    assert!(s.stderr.contains("errors (rows set aside)"));
+    let bad = kvp()
+        .args([
+            "scan",
+            "--lang",
+            "en",
+            "--data",
+            "testdata/finnes_ikke",
+            "--out",
+        ])
+        .arg(s.out.join("x"))
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&bad.stderr).starts_with("error: "));
 }
 
 #[test]
@@ -341,7 +358,7 @@ fn kandidater_csv_is_excel_friendly_sorted_and_leaves_out_kode_6() {
     );
     assert!(
         s.stderr
-            .contains("strengt fortrolig address (kode 6), left out of kandidater.csv: 1")
+            .contains("strengt fortrolig adresse (kode 6), holdt utenfor kandidater.csv: 1")
     );
     // sorted by office, caseworker (none last), then most rules, then most months
     let keys: Vec<(String, String, i64, i64)> = rows
@@ -468,7 +485,7 @@ fn bad_rows_are_set_aside_and_reported() {
     // the duplicate and the erroneous persons are not scanned; the valid ones are
     let got = vurderinger(&s.out);
     assert_eq!(got.len(), 3);
-    assert!(s.stderr.contains("errors (rows set aside)"));
+    assert!(s.stderr.contains("feil (rader satt til side)"));
 }
 
 /// The loader reads the row groups of every table but `personer` on several threads: a file cut
@@ -550,7 +567,7 @@ fn missing_optional_tables_make_rules_undecided_not_false() {
         "{:?}",
         r.begrunnelse
     );
-    assert!(s.stderr.contains("not assessed (table missing):"));
+    assert!(s.stderr.contains("ikke vurdert (tabell mangler):"));
 }
 
 #[rstest]
@@ -569,7 +586,7 @@ fn fatal_input_stops_with_exit_2_and_writes_nothing(#[case] case: &str, #[case] 
         .assert()
         .code(2);
     let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
-    assert!(stderr.starts_with("error: "), "{stderr}");
+    assert!(stderr.starts_with("feil: "), "{stderr}");
     for m in messages {
         assert!(stderr.contains(m), "expected «{m}» in:\n{stderr}");
     }
@@ -1142,7 +1159,7 @@ fn too_small_memory_limit_is_a_clear_error() {
     let err = String::from_utf8(a.get_output().stderr.clone()).unwrap();
     assert!(err.contains("Resources exhausted"), "{err}");
     assert!(
-        err.contains("help: the query engine ran out of the memory --memory-limit allows"),
+        err.contains("hjelp: spørremotoren brukte opp minnet --memory-limit tillater"),
         "{err}"
     );
     assert!(!out.exists(), "no partial output folder");

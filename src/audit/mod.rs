@@ -7,6 +7,8 @@
 pub mod aktivitet;
 
 use std::collections::{BTreeMap, HashMap};
+
+use crate::i18n::Msg;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
@@ -1025,6 +1027,8 @@ fn render_html(
 pub struct VerifyOutcome {
     pub lines: Vec<String>,
     pub ok: bool,
+    /// The audit's language (from its manifest): the lines are in it.
+    pub lang: Lang,
 }
 
 /// What `audit verify` reads from an audit's manifest (the fields it needs, typed).
@@ -1150,6 +1154,7 @@ pub async fn verify(
         lang: m.sprak,
         engine,
     };
+    let lang = m.sprak;
     let mut lines = Vec::new();
     let mut ok = true;
     let mut fail = |lines: &mut Vec<String>, line: String| {
@@ -1161,21 +1166,15 @@ pub async fn verify(
     for r in &m.inndata {
         match now.iter().find(|i| i.fil == r.fil) {
             Some(i) if i.sha256 == r.sha256 => {}
-            Some(_) => fail(
-                &mut lines,
-                format!("input {}: changed since the audit", r.fil),
-            ),
-            None => fail(&mut lines, format!("input {}: missing", r.fil)),
+            Some(_) => fail(&mut lines, Msg::VerifyInputChanged.fill(lang, &[&r.fil])),
+            None => fail(&mut lines, Msg::VerifyInputMissing.fill(lang, &[&r.fil])),
         }
     }
     for i in now
         .iter()
         .filter(|i| !m.inndata.iter().any(|r| r.fil == i.fil))
     {
-        fail(
-            &mut lines,
-            format!("input {}: not in the audit's manifest (added since)", i.fil),
-        );
+        fail(&mut lines, Msg::VerifyInputAdded.fill(lang, &[&i.fil]));
     }
     // the folder holds exactly the manifest's outputs (and the manifest)
     let recorded: std::collections::BTreeSet<String> =
@@ -1183,28 +1182,16 @@ pub async fn verify(
     let mut present = files_below(out)?;
     present.remove(MANIFEST);
     for extra in present.difference(&recorded) {
-        fail(
-            &mut lines,
-            format!("{extra}: in the audit folder but not in the manifest"),
-        );
+        fail(&mut lines, Msg::VerifyExtra.fill(lang, &[extra]));
     }
     run(&args).await?;
     let re = tmp.path().join("ut");
     let again = read_recorded(&re.join(MANIFEST))?;
     if again.regelsett.sha256 != m.regelsett.sha256 {
-        fail(
-            &mut lines,
-            "rules: not the rule set the audit used (give its folder with --rules)".to_string(),
-        );
+        fail(&mut lines, Msg::VerifyRules.text(lang).to_string());
     }
     for o in again.utdata.iter().filter(|o| !recorded.contains(&o.fil)) {
-        fail(
-            &mut lines,
-            format!(
-                "{}: written by the audit but missing from the manifest",
-                o.fil
-            ),
-        );
+        fail(&mut lines, Msg::VerifyNotInManifest.fill(lang, &[&o.fil]));
     }
     for o in &m.utdata {
         let given = present
@@ -1213,31 +1200,20 @@ pub async fn verify(
             .flatten();
         let rerun = again.utdata.iter().find(|x| x.fil == o.fil);
         match (given, rerun) {
-            (None, _) => fail(
-                &mut lines,
-                format!("{}: MISSING from the audit folder", o.fil),
-            ),
-            (Some(g), _) if g != o.sha256 => fail(
-                &mut lines,
-                format!(
-                    "{}: DIFFERS from the hash in the manifest (the file was altered)",
-                    o.fil
-                ),
-            ),
-            (Some(_), None) => fail(
-                &mut lines,
-                format!("{}: not written by a re-run on these inputs", o.fil),
-            ),
-            (Some(_), Some(r)) if r.sha256 != o.sha256 => fail(
-                &mut lines,
-                format!("{}: DIFFERS from a re-run on these inputs", o.fil),
-            ),
+            (None, _) => fail(&mut lines, Msg::VerifyMissing.fill(lang, &[&o.fil])),
+            (Some(g), _) if g != o.sha256 => {
+                fail(&mut lines, Msg::VerifyDiffersManifest.fill(lang, &[&o.fil]))
+            }
+            (Some(_), None) => fail(&mut lines, Msg::VerifyNotRewritten.fill(lang, &[&o.fil])),
+            (Some(_), Some(r)) if r.sha256 != o.sha256 => {
+                fail(&mut lines, Msg::VerifyDiffersRerun.fill(lang, &[&o.fil]))
+            }
             (Some(_), Some(_)) => {
-                lines.push(format!("{}: identical ({})", o.fil, short(&o.sha256)))
+                lines.push(Msg::VerifyIdentical.fill(lang, &[&o.fil, &short(&o.sha256)]))
             }
         }
     }
-    Ok(VerifyOutcome { lines, ok })
+    Ok(VerifyOutcome { lines, ok, lang })
 }
 
 #[cfg(test)]

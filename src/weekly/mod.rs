@@ -12,6 +12,7 @@ use anyhow::Context;
 use chrono::NaiveDate;
 use tracing::info;
 
+use crate::contract::Lang;
 use crate::report::OutputDir;
 use crate::scan::{ScanArgs, scan_into};
 use compare::{ListBuilder, Previous};
@@ -118,75 +119,49 @@ pub async fn run(args: WeeklyArgs) -> anyhow::Result<WeeklyOutcome> {
 }
 
 /// The summary printed on stderr after a weekly run.
-pub fn summary_text(o: &WeeklyOutcome) -> String {
-    use std::fmt::Write as _;
-    let mut t = crate::scan::summary_text(&o.scan, o.as_of);
+pub fn summary_text(o: &WeeklyOutcome, lang: Lang) -> String {
+    use crate::i18n::{Msg, push};
+    let mut t = crate::scan::summary_text(&o.scan, o.as_of, lang);
     let c = &o.counts;
-    let _ = writeln!(t, "  weekly run {} in {}", o.run_id, o.run_dir.display());
+    let dir = o.run_dir.display();
+    push(&mut t, lang, Msg::WeeklyRun, &[&o.run_id, &dir]);
     match &o.previous {
-        Some(p) => {
-            let _ = writeln!(t, "  compared with run {p}");
-        }
-        None => {
-            let _ = writeln!(
-                t,
-                "  first recorded run: every candidate is new on the list"
-            );
-        }
+        Some(p) => push(&mut t, lang, Msg::ComparedWith, &[p]),
+        None => push(&mut t, lang, Msg::FirstRun, &[]),
     }
     if !o.replaced.is_empty() {
-        let _ = writeln!(t, "  replaced run(s): {}", o.replaced.join(", "));
+        push(&mut t, lang, Msg::Replaced, &[&o.replaced.join(", ")]);
     }
     if !o.pruned.is_empty() {
         let ids: Vec<&str> = o.pruned.iter().map(|p| p.run_id.as_str()).collect();
-        let _ = writeln!(t, "  removed old run(s) (--keep): {}", ids.join(", "));
+        push(&mut t, lang, Msg::Pruned, &[&ids.join(", ")]);
     }
-    let _ = writeln!(
-        t,
-        "  candidates: {} ({} new, {} continuing); {} left the list",
-        c.kandidater, c.nye, c.fortsetter, c.ute_av_listen
-    );
+    let counts: [&dyn std::fmt::Display; 4] =
+        [&c.kandidater, &c.nye, &c.fortsetter, &c.ute_av_listen];
+    push(&mut t, lang, Msg::WeeklyCounts, &counts);
     for (reason, n) in &o.left_by_reason {
-        let _ = writeln!(t, "    left, {reason:<26}{n:>8}");
+        push(&mut t, lang, Msg::Left, &[&format!("{reason:<26}{n:>8}")]);
     }
-    let _ = writeln!(
-        t,
-        "  {} caseworker lists (csv + html); {} candidates without a caseworker on \"uten veileder\" lists",
-        o.lists, c.uten_veileder
-    );
-    let _ = writeln!(
-        t,
-        "  strengt fortrolig (kode 6): {} on skjermet.csv only; fortrolig (kode 7): {} listed without address fields",
-        c.skjermet_kode6, c.fortrolig_kode7
-    );
+    push(&mut t, lang, Msg::Lists, &[&o.lists, &c.uten_veileder]);
+    let protected: [&dyn std::fmt::Display; 2] = [&c.skjermet_kode6, &c.fortrolig_kode7];
+    push(&mut t, lang, Msg::WeeklyProtected, &protected);
     t
 }
 
 /// `history`: one line per recorded run.
-pub fn history_text(dir: &std::path::Path) -> anyhow::Result<String> {
+pub fn history_text(dir: &std::path::Path, lang: Lang) -> anyhow::Result<String> {
+    use crate::i18n::{Msg, push};
     use std::fmt::Write as _;
     let index = state::read_index(dir)?.with_context(|| {
-        format!(
-            "{} has no recorded runs ({} missing)",
-            dir.display(),
-            state::INDEX
-        )
+        let dir = dir.display();
+        Msg::HistoryEmpty.fill(lang, &[&dir, &state::INDEX])
     })?;
     let mut t = String::new();
+    let h: Vec<&str> = Msg::HistoryHead.text(lang).split('|').collect();
     let _ = writeln!(
         t,
         "{:<10}  {:<16}  {:>8}  {:>8}  {:>8}  {:>8}  {:>8}  {:>8}  {:>6}  {:>6}  {:<12}",
-        "date",
-        "run id",
-        "persons",
-        "kandidat",
-        "ekskl.",
-        "deltaker",
-        "under_b.",
-        "ikke_tr.",
-        "new",
-        "left",
-        "rules sha256"
+        h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7], h[8], h[9], h[10]
     );
     for r in &index.kjoringer {
         let s = |k: &str| r.per_status.get(k).copied().unwrap_or(0);
@@ -207,20 +182,14 @@ pub fn history_text(dir: &std::path::Path) -> anyhow::Result<String> {
         );
     }
     if !index.fjernet.is_empty() {
-        let _ = writeln!(
-            t,
-            "removed by --keep (personal data is not kept longer than needed):"
-        );
+        push(&mut t, lang, Msg::HistoryRemovedHead, &[]);
         for p in &index.fjernet {
-            let _ = writeln!(
-                t,
-                "  {:<10}  {:<16}  removed by the run of {}",
-                p.skanningsdato, p.run_id, p.fjernet_ved
-            );
+            let run = format!("{:<10}  {:<16}", p.skanningsdato, p.run_id);
+            push(&mut t, lang, Msg::HistoryRemoved, &[&run, &p.fjernet_ved]);
         }
     }
     if index.pseudonym_kontroll.is_some() {
-        let _ = writeln!(t, "person ids in this state are pseudonymised");
+        push(&mut t, lang, Msg::HistoryPseudonymised, &[]);
     }
     Ok(t)
 }

@@ -57,7 +57,7 @@ fn each_flagged_person_gets_the_verdict_of_their_history() {
     let out = tmp.path().join("revisjon");
     let err = audit(&out, &[]);
     assert!(
-        err.contains("audit of 13 Mondays from 2026-09-01 to 2026-11-30: 11 persons flagged"),
+        err.contains("tilsyn over 13 mandager fra 2026-09-01 til 2026-11-30: 11 personer flagget"),
         "{err}"
     );
     let names = labels();
@@ -273,7 +273,7 @@ fn audit_verify_confirms_and_detects_a_changed_byte() {
     audit(&out, &[]);
     let (ok, text) = verify(&out);
     assert!(ok, "{text}");
-    assert!(text.contains("revisjon.csv: identical"), "{text}");
+    assert!(text.contains("revisjon.csv: identisk"), "{text}");
 
     // one changed byte in the per-person file
     let p = out.join("revisjon.csv");
@@ -284,10 +284,10 @@ fn audit_verify_confirms_and_detects_a_changed_byte() {
     let (ok, text) = verify(&out);
     assert!(!ok);
     assert!(
-        text.contains("revisjon.csv: DIFFERS from the hash in the manifest"),
+        text.contains("revisjon.csv: AVVIKER fra hashen i manifestet"),
         "{text}"
     );
-    assert!(text.contains("revisjon_kontor.csv: identical"), "{text}");
+    assert!(text.contains("revisjon_kontor.csv: identisk"), "{text}");
 
     // a changed input is named
     let copy = tmp.path().join("data");
@@ -313,7 +313,7 @@ fn audit_verify_confirms_and_detects_a_changed_byte() {
     assert_eq!(o.status.code(), Some(2));
     let text = String::from_utf8_lossy(&o.stdout);
     assert!(
-        text.contains("input kvp_hendelser.parquet: changed since the audit"),
+        text.contains("inndata kvp_hendelser.parquet: endret siden tilsynet"),
         "{text}"
     );
 }
@@ -463,7 +463,23 @@ fn what_followed_an_activity_condition_for_under_30s() {
     // the manifest lists it, so `audit verify` checks it too
     let (ok, text) = verify_data(&out, "testdata/aktivitet/data");
     assert!(ok, "{text}");
-    assert!(text.contains("revisjon_aktivitet.csv: identical"), "{text}");
+    assert!(text.contains("revisjon_aktivitet.csv: identisk"), "{text}");
+    // an audit made in English is verified in English (the manifest records the language)
+    let en = tmp.path().join("audit_en");
+    let a = kvp()
+        .args(["audit", "--lang", "en", "--data", "testdata/aktivitet/data"])
+        .args(["--from", "2026-09-01", "--to", "2026-11-30", "--out"])
+        .arg(&en)
+        .assert()
+        .success();
+    let err = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
+    assert!(err.contains("audit of 13 Mondays"), "{err}");
+    let (ok, text) = verify_data(&en, "testdata/aktivitet/data");
+    assert!(
+        ok && text.contains("revisjon_aktivitet.csv: identical"),
+        "{text}"
+    );
+    assert!(text.contains("audit verified"), "{text}");
 }
 
 fn verify_data(out: &Path, data: &str) -> (bool, String) {

@@ -83,7 +83,7 @@ fn identical_rule_sets_report_no_change() {
     let out = tmp.path().join("ut");
     let (code, err) = compare(&out, &["--rules-b", "rules"]);
     assert_eq!(code, 0, "{err}");
-    assert!(err.contains("no change"), "{err}");
+    assert!(err.contains("ingen endring"), "{err}");
     assert!(changes(&out).is_empty());
     let csv = std::fs::read_to_string(out.join("endringer.csv")).unwrap();
     assert_eq!(csv.lines().count(), 1, "{csv}");
@@ -102,7 +102,7 @@ fn a_lowered_threshold_equals_two_scans() {
     let out = tmp.path().join("ut");
     let (code, err) = compare(&out, &["--set", "langtidsmottaker.min_maneder=5"]);
     assert_eq!(code, 0, "{err}");
-    assert!(err.contains("rule langtidsmottaker"), "{err}");
+    assert!(err.contains("regel langtidsmottaker"), "{err}");
     let got = changes(&out);
 
     let five = rules_with(tmp.path(), "langtidsmottaker.toml", |t| {
@@ -297,7 +297,7 @@ fn a_reworded_explanation_is_counted_apart() {
     let out = tmp.path().join("ut");
     let (code, err) = compare(&out, &["--rules-b", reworded.to_str().unwrap()]);
     assert_eq!(code, 0, "{err}");
-    assert!(err.contains("changed: 0 status, 0 rules only, "), "{err}");
+    assert!(err.contains("endret: 0 status, 0 bare regler, "), "{err}");
     let got = changes(&out);
     assert!(!got.is_empty());
     assert!(got.values().all(|r| r.0 == "forklaring" && r.1 == r.2));

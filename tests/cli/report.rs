@@ -114,7 +114,7 @@ fn assert_suppressed(u: &Units) {
 fn report_figures_agree_with_scan_and_hide_small_counts() {
     let (_tmp, out, err) = report("testdata/demo", "3");
     assert!(
-        err.contains("availability report for 5 offices and 4 kommuner over 4 dates"),
+        err.contains("tilgjengelighetsrapport for 5 kontorer og 4 kommuner over 4 datoer"),
         "{err}"
     );
     let r = json(&out);

@@ -424,7 +424,7 @@ fn keep_prunes_old_runs_and_history_says_so() {
         .assert()
         .success();
     let out = String::from_utf8(a.get_output().stdout.clone()).unwrap();
-    assert!(out.contains("removed by --keep"), "{out}");
+    assert!(out.contains("fjernet av --keep"), "{out}");
     assert!(out.contains("2026-11-02-r1"), "{out}");
 }
 

@@ -222,7 +222,7 @@ fn three_weeks_new_continuing_and_left_with_reasons() {
     let (id, _) = persons();
 
     let first = weekly(&state, 0, &[]);
-    assert!(first.contains("first recorded run"), "{first}");
+    assert!(first.contains("første registrerte kjøring"), "{first}");
     let run1 = newest_run(&state);
     let l1 = lists(&run1);
     assert!(l1.values().all(|r| r.endring == "ny" && r.uker == "1"));
@@ -345,7 +345,7 @@ fn protected_persons_never_reach_office_lists() {
     weekly(&state, 0, &[]);
     let err = weekly(&state, 1, &[]);
     assert!(
-        err.contains("strengt fortrolig (kode 6): 1 on skjermet.csv only"),
+        err.contains("strengt fortrolig (kode 6): 1 bare i skjermet-filene"),
         "{err}"
     );
     let run = newest_run(&state);
