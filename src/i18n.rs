@@ -6,9 +6,23 @@ use std::fmt::Display;
 
 use crate::contract::Lang;
 
-/// A console text.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Msg {
+/// Declares the console texts and the list of all of them (for the test that both languages
+/// take the same values).
+macro_rules! messages {
+    ($($name:ident),* $(,)?) => {
+        /// A console text.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum Msg {
+            $($name),*
+        }
+
+        impl Msg {
+            pub const ALL: &'static [Msg] = &[$(Msg::$name),*];
+        }
+    };
+}
+
+messages! {
     Scanned,
     StatusHead,
     RulesFired,
@@ -252,54 +266,7 @@ mod tests {
     /// Both languages of a text take the same values.
     #[test]
     fn every_text_has_the_same_marks_in_both_languages() {
-        use Msg::*;
-        let all = [
-            Scanned,
-            StatusHead,
-            RulesFired,
-            NotAssessed,
-            Kode6Left,
-            DataQuality,
-            Elapsed,
-            WeeklyRun,
-            ComparedWith,
-            FirstRun,
-            Replaced,
-            Pruned,
-            WeeklyCounts,
-            Left,
-            Lists,
-            WeeklyProtected,
-            Compared,
-            NoChange,
-            Changed,
-            RuleCounts,
-            Report,
-            ReportHidden,
-            Audit,
-            AuditVerified,
-            AuditMismatch,
-            VerifyIdentical,
-            VerifyDiffersRerun,
-            VerifyDiffersManifest,
-            VerifyMissing,
-            VerifyNotRewritten,
-            VerifyNotInManifest,
-            VerifyExtra,
-            VerifyRules,
-            VerifyInputChanged,
-            VerifyInputMissing,
-            VerifyInputAdded,
-            HistoryHead,
-            HistoryRemovedHead,
-            HistoryRemoved,
-            HistoryPseudonymised,
-            HistoryEmpty,
-            Error,
-            CausedBy,
-            MemoryHelp,
-        ];
-        for m in all {
+        for m in Msg::ALL.iter().copied() {
             let (nb, en) = m.texts();
             assert_eq!(nb.matches("{}").count(), en.matches("{}").count(), "{m:?}");
             assert_eq!(nb.matches('|').count(), en.matches('|').count(), "{m:?}");
