@@ -938,9 +938,10 @@ pub fn load_dir(dir: &Path, as_of: NaiveDate) -> Result<Dataset, LoadError> {
 
     // The other tables in parts (a row group each), on every core; results are put together
     // in table, file and row order, so findings and rows come out as if read in one go.
-    let outputs = crate::parallel::map(&parts, crate::parallel::threads(), |part| {
-        read_part(&v, part)
-    });
+    let outputs: Vec<_> = {
+        use rayon::prelude::*;
+        parts.par_iter().map(|part| read_part(&v, part)).collect()
+    };
     let mut by_table: BTreeMap<&'static str, LoadedTable> = BTreeMap::new();
     for (part, out) in parts.iter().zip(outputs) {
         let out = out?;

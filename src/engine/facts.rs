@@ -12,6 +12,7 @@ use chrono::{Datelike, NaiveDate};
 use datafusion::arrow::array::{Date32Array, Int64Array, RecordBatch};
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::error::Result;
+use rayon::prelude::*;
 
 use crate::contract::load::days_since_epoch;
 
@@ -140,7 +141,10 @@ pub fn stonad_kjent(
     let dmax = days_since_epoch(last);
     let stretches = stretches(payments, threads.max(1));
     let t0 = std::time::Instant::now();
-    let parts = crate::parallel::map(&stretches, threads, |b| known_clustered(b, lo, hi, dmax));
+    let parts: Vec<_> = stretches
+        .par_iter()
+        .map(|b| known_clustered(b, lo, hi, dmax))
+        .collect();
     tracing::debug!(
         elapsed_ms = t0.elapsed().as_millis() as u64,
         "months with stønad per stretch"
@@ -376,18 +380,14 @@ fn stitch(parts: Vec<(Known<'_>, Vec<&str>)>) -> Option<Vec<RecordBatch>> {
     if let Some((x, mut pairs)) = open {
         flush(x, &mut pairs, &mut merged);
     }
-    let mut batches = crate::parallel::map(
-        &parts.iter().zip(bounds).collect::<Vec<_>>(),
-        parts.len(),
-        |((known, _), (start, end))| {
+    let mut batches: Vec<_> = parts
+        .par_iter()
+        .zip(bounds)
+        .map(|((known, _), (start, end))| {
             let (ids, months, days) = known;
-            known_batch((
-                &ids[*start..*end],
-                &months[*start..*end],
-                &days[*start..*end],
-            ))
-        },
-    );
+            known_batch((&ids[start..end], &months[start..end], &days[start..end]))
+        })
+        .collect();
     batches.push(known_batch((&merged.0, &merged.1, &merged.2)));
     Some(batches)
 }

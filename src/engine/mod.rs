@@ -268,8 +268,6 @@ pub struct Engine {
     dates: usize,
     missing: Vec<&'static str>,
     ytelser_present: bool,
-    /// Threads for the work done outside DataFusion (rendering).
-    threads: usize,
     /// What a session that evaluates several rule sets (`compare`) keeps between them.
     memo: Option<std::sync::Mutex<Memory>>,
 }
@@ -702,7 +700,6 @@ impl Engine {
             dates: dates.len(),
             missing: data.missing_tables(),
             ytelser_present: data.tables["ytelser"].present,
-            threads: opts.target_partitions.max(1),
             memo: None,
         })
     }
@@ -854,12 +851,16 @@ impl Engine {
             .zip(&todo)
             .flat_map(|(batches, w)| batches.iter().map(move |b| (*w, b)))
             .collect();
-        let rendered = crate::parallel::map_with(
-            &items,
-            self.threads,
-            RenderCache::default,
-            |cache, (w, batch)| works[*w].render(batch, only, (*w, cache)),
-        );
+        // each rayon job keeps a cache of texts while it renders its batches
+        let rendered: Vec<_> = {
+            use rayon::prelude::*;
+            items
+                .par_iter()
+                .map_init(RenderCache::default, |cache, (w, batch)| {
+                    works[*w].render(batch, only, (*w, cache))
+                })
+                .collect()
+        };
         // The rules' rows are not needed once rendered.
         let batch_rules: Vec<usize> = items.iter().map(|(w, _)| *w).collect();
         drop(items);
