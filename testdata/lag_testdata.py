@@ -489,6 +489,8 @@ def protected() -> Data:
         d.add("kvp_hendelser", p, dato=dato, hendelse=hendelse)
     for i in range(8):
         p = d.person(f"vanlig_{i + 1}", born_age(30 + i)); d.months(p, 9, last="2026-10")
+        if i == 0:
+            d.add("vilkar", p, hjemmel="20a", vilkar_kode="16", fom="2026-06-01")
         if i < 3:
             ev(p, "2026-10-20", "INFORMERT")
     for i in range(2):
@@ -499,6 +501,8 @@ def protected() -> Data:
         d.months(p, 9, last="2026-10")
         if i == 0:
             ev(p, "2026-11-12", "INFORMERT")
+            # in the audit's § 20 a follow-up: only in its national kode-6 line
+            d.add("vilkar", p, hjemmel="20a", vilkar_kode="16", fom="2026-06-01")
     p = d.person("kode6_deltaker", born_age(33), kontor="SKJKONTOR", veileder="SKJV9", beskyttelse="STRENGT_FORTROLIG")
     d.months(p, 9, last="2026-10"); ev(p, "2026-06-01", "SOKNAD"); ev(p, "2026-06-15", "BEGYNT")
     p = d.person("kode6_aap", born_age(34), kontor="SKJKONTOR", veileder="SKJV9", beskyttelse="STRENGT_FORTROLIG")

@@ -500,12 +500,14 @@ impl OfficePage<'_> {
             Lang::Nb => ["Tabell", "Kategori", "Kolonne", "Verdi"],
             Lang::En => ["Table", "Category", "Column", "Value"],
         };
-        let sheet = format!("NAV {}", self.office.chars().take(20).collect::<String>());
-        let sheet: String = sheet
-            .chars()
-            .map(|c| if "[]:*?/\\".contains(c) { '_' } else { c })
-            .collect();
-        write(out, name, &sheet, &head, &rows, self.current.date)
+        write(
+            out,
+            name,
+            &sheet_name(self.office),
+            &head,
+            &rows,
+            self.current.date,
+        )
     }
 
     /// `kontor_<id>.csv`: every table of the page, a row per figure.
@@ -533,6 +535,15 @@ impl OfficePage<'_> {
     }
 }
 
+/// A workbook sheet name from an office id (data, so hostile until made safe): at most 24
+/// characters, none of those Excel refuses (`[]:*?/\` and an apostrophe at either end).
+fn sheet_name(office: &str) -> String {
+    format!("NAV {}", office.chars().take(20).collect::<String>())
+        .chars()
+        .map(|c| if "[]:*?/\\'".contains(c) { '_' } else { c })
+        .collect()
+}
+
 fn view(id: &str, title: &str, head: &[&str], rows: Vec<Row>) -> TableView {
     let hidden = rows
         .iter()
@@ -550,6 +561,20 @@ fn view(id: &str, title: &str, head: &[&str], rows: Vec<Row>) -> TableView {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn any_office_id_makes_a_sheet_name_excel_takes() {
+        for id in ["0312", "a/b:c", "'x'", "[*?]", &"Å".repeat(64)] {
+            let name = sheet_name(id);
+            let bytes = crate::report::xlsx_out::bytes(
+                &name,
+                &["a"],
+                &[],
+                chrono::NaiveDate::from_ymd_opt(2026, 11, 16).unwrap(),
+            );
+            assert!(bytes.is_ok(), "{id}: {name}");
+        }
+    }
 
     #[test]
     fn shares_say_why_they_are_missing() {

@@ -109,11 +109,36 @@ fn kode_6_only_in_skjermet_files() {
         &[
             &["report"][..],
             &common,
-            &["--as-of", "2026-11-16", "--out"],
+            // an office's own page, unsuppressed, for the office a kode-6 person shares
+            &[
+                "--as-of",
+                "2026-11-16",
+                "--kontor",
+                "0314",
+                "--intern",
+                "--out",
+            ],
         ]
         .concat(),
         &t.join("report"),
     );
+    // the office only kode-6 persons are in has no page: it is not an office of the report
+    let o = kvp()
+        .args([
+            "report",
+            "--data",
+            DATA,
+            "--as-of",
+            "2026-11-16",
+            "--kontor",
+            "SKJKONTOR",
+        ])
+        .arg("--out")
+        .arg(t.join("report_skjermet_kontor"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(!t.join("report_skjermet_kontor").exists());
     run(
         &[
             &["audit"][..],
@@ -173,6 +198,18 @@ fn kode_6_only_in_skjermet_files() {
     assert!(kode6.iter().any(|id| compare.contains(id.as_str())));
     let audit = std::fs::read_to_string(t.join("audit/skjermet_revisjon.csv")).unwrap();
     assert!(audit.contains("SKJKONTOR"), "{audit}");
+    // the walk above covered the office page (html, csv, xlsx) and the § 20 a follow-up, whose
+    // kode-6 person is counted only in the national line
+    assert!(
+        files
+            .iter()
+            .any(|(p, _)| p.ends_with("report/kontor_0314.xlsx"))
+    );
+    let aktivitet = std::fs::read_to_string(t.join("audit/revisjon_aktivitet.csv")).unwrap();
+    assert!(
+        aktivitet.contains("Strengt fortrolig adresse (kode 6);<5"),
+        "{aktivitet}"
+    );
 
     // the report counts them in one national line: 10 persons, 8 of them candidates
     let report: serde_json::Value =
