@@ -616,7 +616,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     &[&offices, &kommuner, &dates, &out],
                 );
                 push(&mut t, lang, Msg::ReportHidden, &[&o.hidden]);
-                let took = crate::scan::seconds(o.elapsed, lang);
+                let took = crate::report::numbers::seconds(o.elapsed, lang);
                 push(&mut t, lang, Msg::Elapsed, &[&took]);
                 eprint!("{t}");
             }
@@ -666,7 +666,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     for (k, n) in &o.per_vurdering {
                         t.push_str(&format!("    {k:<20}{n:>8}\n"));
                     }
-                    let took = crate::scan::seconds(o.elapsed, lang);
+                    let took = crate::report::numbers::seconds(o.elapsed, lang);
                     push(&mut t, lang, Msg::Elapsed, &[&took]);
                     eprint!("{t}");
                 }

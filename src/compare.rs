@@ -741,7 +741,7 @@ pub fn summary_text(o: &CompareOutcome, lang: Lang) -> String {
     use crate::i18n::{Msg, push};
     use std::fmt::Write as _;
     let mut t = String::new();
-    let took = crate::scan::seconds(o.elapsed, lang);
+    let took = crate::report::numbers::seconds(o.elapsed, lang);
     push(&mut t, lang, Msg::Compared, &[&o.persons, &took]);
     let _ = write!(t, "  {:<18}", "A \\ B");
     for s in Status::ALL {

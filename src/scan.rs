@@ -269,15 +269,7 @@ pub fn summary_text(o: &ScanOutcome, as_of: NaiveDate, lang: Lang) -> String {
     }
     let (feil, advarsler) = (s.datakvalitet_feil, s.datakvalitet_advarsler);
     push(&mut t, lang, Msg::DataQuality, &[&feil, &advarsler]);
-    push(&mut t, lang, Msg::Elapsed, &[&seconds(o.elapsed, lang)]);
+    let took = crate::report::numbers::seconds(o.elapsed, lang);
+    push(&mut t, lang, Msg::Elapsed, &[&took]);
     t
-}
-
-/// Seconds with two decimals, a decimal comma in Norwegian.
-pub fn seconds(d: std::time::Duration, lang: Lang) -> String {
-    let s = format!("{:.2}", d.as_secs_f64());
-    match lang {
-        Lang::Nb => s.replace('.', ","),
-        Lang::En => s,
-    }
 }

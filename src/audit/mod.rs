@@ -655,14 +655,12 @@ pub async fn run(args: &AuditArgs) -> anyhow::Result<AuditOutcome> {
         let mut r = vec![dimension.clone(), value_label(dim, val, &rules, args.lang)];
         r.extend(row.iter().cloned());
         // the median with a decimal comma in Norwegian
-        if args.lang == Lang::Nb {
-            r[6] = r[6].replace('.', ",");
-        }
+        r[6] = crate::report::numbers::decimal_mark(&r[6], args.lang);
         let mut cells = vec![
             Cell::Text(dimension),
             match dim.as_str() {
                 "nav_kontor" => Cell::Id(val.clone()),
-                _ => Cell::Text(value_label(dim, val, &rules, args.lang)),
+                _ => Cell::Text(r[1].clone()),
             },
         ];
         cells.extend(r[2..].iter().map(|c| Cell::figure(c)));
@@ -754,12 +752,7 @@ fn pct(part: u64, whole: u64, lang: Lang) -> String {
     } else {
         part as f64 * 100.0 / whole as f64
     };
-    let s = format!("{p:.1}");
-    if lang == Lang::Nb {
-        s.replace('.', ",")
-    } else {
-        s
-    }
+    crate::report::numbers::decimal(p, 1, lang)
 }
 
 /// One row of a section of the page: the counts as published, and the shares when shown.
@@ -819,14 +812,8 @@ fn render_html(
     let lang = args.lang;
     let nb = lang == Lang::Nb;
     let num = |s: &String| s.parse::<u64>().ok();
-    let median = |s: &str| {
-        let s = s.strip_suffix(".0").unwrap_or(s);
-        if nb {
-            s.replace('.', ",")
-        } else {
-            s.to_string()
-        }
-    };
+    let median =
+        |s: &str| crate::report::numbers::decimal_mark(s.strip_suffix(".0").unwrap_or(s), lang);
     let row = |name: String, r: &Vec<String>| {
         let (flagget, i_tide, for_sent, ikke) = (num(&r[0]), num(&r[1]), num(&r[2]), num(&r[3]));
         let share = |x: Option<u64>| match (x, flagget) {

@@ -39,47 +39,41 @@ struct Series {
     points: Vec<(f64, f64, String)>,
 }
 
+/// A row of a table on a page: its label and its cells as shown.
 #[derive(Serialize)]
-struct Row {
-    label: String,
-    cells: Vec<String>,
+pub(super) struct Row {
+    pub label: String,
+    pub cells: Vec<String>,
 }
 
+/// A table of the national page or an office page.
 #[derive(Serialize)]
-struct TableView {
-    title: String,
-    head: Vec<String>,
-    rows: Vec<Row>,
+pub(super) struct TableView {
+    pub id: String,
+    pub title: String,
+    pub head: Vec<String>,
+    pub rows: Vec<Row>,
     /// A note under the title (regi unknown).
-    note: Option<&'static str>,
+    pub note: Option<&'static str>,
+    /// Whether a figure in it is hidden (the page then says why, under the table).
+    pub hidden: bool,
 }
 
 impl TableView {
-    /// Whether a figure in it is hidden (the page then says why, under the table).
-    fn hidden(&self) -> bool {
-        self.rows
+    pub(super) fn new(id: &str, title: &str, head: Vec<String>, rows: Vec<Row>) -> TableView {
+        let hidden = rows
             .iter()
             .flat_map(|r| &r.cells)
-            .any(|c| c == ":" || c == "<5")
+            .any(|c| c == ":" || c == "<5");
+        TableView {
+            id: id.into(),
+            title: title.into(),
+            head,
+            rows,
+            note: None,
+            hidden,
+        }
     }
-}
-
-/// A table as the template reads it.
-#[derive(Serialize)]
-struct TableOut<'a> {
-    #[serde(flatten)]
-    table: &'a TableView,
-    hidden: bool,
-}
-
-fn out(tables: &[TableView]) -> Vec<TableOut<'_>> {
-    tables
-        .iter()
-        .map(|table| TableOut {
-            table,
-            hidden: table.hidden(),
-        })
-        .collect()
 }
 
 fn shown(f: &DateFigures, level: &str, unit: &str, table: &str, cat: &str) -> Shown {
@@ -275,31 +269,27 @@ fn status_table(
     let mut head = vec![String::new()];
     head.extend(STATUS.iter().map(|s| label(s, lang)));
     head.push(label("andel", lang));
-    TableView {
-        title,
-        head,
-        note: None,
-        rows: units(f, level)
-            .into_iter()
-            .map(|u| {
-                let mut cells: Vec<String> = STATUS
-                    .iter()
-                    .map(|s| shown(f, level, &u, "status", s).text())
-                    .collect();
-                cells.push(pct(uptake(f, level, &u)));
-                Row {
-                    label: match (level, lang) {
-                        ("totalt", Lang::Nb) => "Totalt".into(),
-                        ("totalt", Lang::En) => "Total".into(),
-                        ("skjermet", Lang::Nb) => "Skjermet (kode 6)".into(),
-                        ("skjermet", Lang::En) => "Protected (kode 6)".into(),
-                        _ => names.label(level, &u),
-                    },
-                    cells,
-                }
-            })
-            .collect(),
-    }
+    let rows = units(f, level)
+        .into_iter()
+        .map(|u| {
+            let mut cells: Vec<String> = STATUS
+                .iter()
+                .map(|s| shown(f, level, &u, "status", s).text())
+                .collect();
+            cells.push(pct(uptake(f, level, &u)));
+            Row {
+                label: match (level, lang) {
+                    ("totalt", Lang::Nb) => "Totalt".into(),
+                    ("totalt", Lang::En) => "Total".into(),
+                    ("skjermet", Lang::Nb) => "Skjermet (kode 6)".into(),
+                    ("skjermet", Lang::En) => "Protected (kode 6)".into(),
+                    _ => names.label(level, &u),
+                },
+                cells,
+            }
+        })
+        .collect();
+    TableView::new(level, &title, head, rows)
 }
 
 fn breakdown(
@@ -311,21 +301,18 @@ fn breakdown(
 ) -> TableView {
     let mut head = vec![String::new()];
     head.extend(tables.iter().map(|(_, h)| h.clone()));
-    TableView {
-        title,
-        head,
-        note: None,
-        rows: cats
-            .iter()
-            .map(|c| Row {
-                label: names(c),
-                cells: tables
-                    .iter()
-                    .map(|(t, _)| shown(f, "totalt", "alle", t, c).text())
-                    .collect(),
-            })
-            .collect(),
-    }
+    let rows = cats
+        .iter()
+        .map(|c| Row {
+            label: names(c),
+            cells: tables
+                .iter()
+                .map(|(t, _)| shown(f, "totalt", "alle", t, c).text())
+                .collect(),
+        })
+        .collect();
+    let id = tables.first().map_or("", |(t, _)| t.as_str());
+    TableView::new(id, &title, head, rows)
 }
 
 fn texts(lang: Lang) -> BTreeMap<&'static str, &'static str> {
@@ -573,8 +560,8 @@ pub fn render_html(
     let html = env.get_template("rapport.html")?.render(minijinja::context! {
         t => t,
         dato => current.date.to_string(),
-        status_tables => out(&status_tables),
-        breakdowns => out(&breakdowns),
+        status_tables => status_tables,
+        breakdowns => breakdowns,
         bars => bars,
         median_x => median.map(|m| 120.0 + m * BAR_WIDTH),
         median_text => median.map(|m| pct(Some(m))),

@@ -9,10 +9,12 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use super::charts::{Row, TableView};
 use super::suppress::Shown;
 use super::{DateFigures, STATUS, category, median};
 use crate::contract::Lang;
 use crate::report::csv_out::{done, header, writer};
+use crate::report::numbers::percent;
 use crate::report::{OutputDir, Staged};
 use crate::rules::RuleSet;
 
@@ -101,15 +103,6 @@ impl Share {
     }
 }
 
-/// `12,5 %` (nb) or `12.5 %` (en), one decimal.
-fn percent(x: f64, lang: Lang) -> String {
-    let s = format!("{:.1} %", x * 100.0);
-    match lang {
-        Lang::Nb => s.replace('.', ","),
-        Lang::En => s,
-    }
-}
-
 /// The median office's value of one figure. Hidden values (1–4, or hidden with a sum) sort
 /// between 0 and 5; when the median falls on one, it is shown as `<5` or `:` too.
 fn median_office(f: &DateFigures, table: &str, cat: &str) -> Shown {
@@ -133,22 +126,6 @@ fn median_office(f: &DateFigures, table: &str, cat: &str) -> Shown {
         .get(values.len().saturating_sub(1) / 2)
         .copied()
         .unwrap_or(Shown::Value(0))
-}
-
-#[derive(Serialize)]
-struct Row {
-    label: String,
-    cells: Vec<String>,
-}
-
-#[derive(Serialize)]
-struct TableView {
-    id: String,
-    title: String,
-    head: Vec<String>,
-    rows: Vec<Row>,
-    /// Whether a figure in it is hidden (the page then says why).
-    hidden: bool,
 }
 
 /// Everything the office page shows.
@@ -545,17 +522,12 @@ fn sheet_name(office: &str) -> String {
 }
 
 fn view(id: &str, title: &str, head: &[&str], rows: Vec<Row>) -> TableView {
-    let hidden = rows
-        .iter()
-        .flat_map(|r| &r.cells)
-        .any(|c| c == ":" || c == "<5");
-    TableView {
-        id: id.into(),
-        title: title.into(),
-        head: head.iter().map(|h| h.to_string()).collect(),
+    TableView::new(
+        id,
+        title,
+        head.iter().map(|h| h.to_string()).collect(),
         rows,
-        hidden,
-    }
+    )
 }
 
 #[cfg(test)]

@@ -21,13 +21,45 @@ pub fn group(n: u64, lang: Lang) -> String {
     out
 }
 
+/// A figure that is a plain count: digits only, without a leading zero (`0312` is an id),
+/// or `0` itself.
+pub fn count(s: &str) -> Option<u64> {
+    let digits = !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    (digits && (s == "0" || !s.starts_with('0')))
+        .then(|| s.parse().ok())
+        .flatten()
+}
+
 /// A table cell as shown: a plain count is grouped, anything else (`<5`, `:`, a share) is
 /// left as it is.
 pub fn cell(s: &str, lang: Lang) -> String {
-    match s.parse::<u64>() {
-        Ok(n) if !s.starts_with('+') && !s.starts_with('0') || s == "0" => group(n, lang),
-        _ => s.to_string(),
+    match count(s) {
+        Some(n) => group(n, lang),
+        None => s.to_string(),
     }
+}
+
+/// A number already written with a decimal point, with the decimal comma in Norwegian.
+pub fn decimal_mark(s: &str, lang: Lang) -> String {
+    match lang {
+        Lang::Nb => s.replace('.', ","),
+        Lang::En => s.to_string(),
+    }
+}
+
+/// `x` with `digits` decimals (`12,5` in Norwegian, `12.5` in English).
+pub fn decimal(x: f64, digits: usize, lang: Lang) -> String {
+    decimal_mark(&format!("{x:.digits$}"), lang)
+}
+
+/// A share 0–1 as a percentage with one decimal: `12,5 %`.
+pub fn percent(x: f64, lang: Lang) -> String {
+    format!("{} %", decimal(x * 100.0, 1, lang))
+}
+
+/// A duration in seconds with two decimals, for the console.
+pub fn seconds(d: std::time::Duration, lang: Lang) -> String {
+    decimal(d.as_secs_f64(), 2, lang)
 }
 
 /// Registers the page filter `tall` (see [`cell`]) on a template environment.
@@ -56,5 +88,8 @@ mod tests {
         // an id-like number with a leading zero is not a count
         assert_eq!(cell("0312", Lang::Nb), "0312");
         assert_eq!(cell("12345", Lang::En), "12,345");
+        assert_eq!(cell("+5", Lang::En), "+5");
+        assert_eq!(percent(0.125, Lang::Nb), "12,5 %");
+        assert_eq!(decimal(120.0, 1, Lang::En), "120.0");
     }
 }

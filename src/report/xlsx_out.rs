@@ -44,10 +44,7 @@ impl Cell {
     /// decimal (`120,0`), or text for anything else (`<5`, `:`, `–`).
     pub fn figure(s: &str) -> Cell {
         let number = |t: &str| t.trim().replace(',', ".").parse::<f64>().ok();
-        let count = !s.is_empty()
-            && s.bytes().all(|b| b.is_ascii_digit())
-            && (s == "0" || !s.starts_with('0'));
-        if let Some(n) = s.parse().ok().filter(|_| count) {
+        if let Some(n) = super::numbers::count(s).and_then(|n| i64::try_from(n).ok()) {
             return Cell::Int(n);
         }
         if let Some(x) = s.strip_suffix('%').and_then(number) {
