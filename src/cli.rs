@@ -91,9 +91,15 @@ impl EvalArgs {
         let d = self.as_of.unwrap_or(today);
         anyhow::ensure!(
             d <= today || self.allow_future,
-            "the scan date {d} is after today ({today}): an export cannot hold what has not \
-             happened yet, and a mistyped year would scan an empty future; pass --allow-future \
-             to scan as of that date anyway"
+            "{}",
+            crate::tr!(
+                "skanningsdatoen {d} er etter i dag ({today}): et uttrekk kan ikke inneholde det \
+                 som ikke har skjedd ennå, og et feilskrevet årstall ville skanne en tom framtid; \
+                 bruk --allow-future for å skanne per den datoen likevel",
+                "the scan date {d} is after today ({today}): an export cannot hold what has not \
+                 happened yet, and a mistyped year would scan an empty future; pass --allow-future \
+                 to scan as of that date anyway"
+            )
         );
         Ok(d)
     }
@@ -264,6 +270,9 @@ pub struct GenerateCmd {
     /// 2026) its municipalities would send SSB, into this folder (for `import kostra`).
     #[arg(long, value_name = "DIR")]
     pub kostra: Option<PathBuf>,
+    /// Language of the summary and the error messages.
+    #[arg(long, value_enum, default_value_t = Lang::Nb)]
+    pub lang: Lang,
 }
 
 #[derive(Debug, Args)]
@@ -351,6 +360,9 @@ pub enum RulesCmd {
         /// Folder of rule files to use instead of the embedded rule set.
         #[arg(long)]
         rules: Option<PathBuf>,
+        /// Language of the summary and the error messages.
+        #[arg(long, value_enum, default_value_t = Lang::Nb)]
+        lang: Lang,
     },
     /// Run every rule's example cases through the engine.
     Test {
@@ -368,6 +380,9 @@ pub enum RulesCmd {
         /// With --coverage: also write the coverage as JSON to this file.
         #[arg(long, value_name = "FILE", requires = "coverage")]
         coverage_json: Option<PathBuf>,
+        /// Language of the summary and the error messages.
+        #[arg(long, value_enum, default_value_t = Lang::Nb)]
+        lang: Lang,
     },
     /// List the rules with their kind, legal basis and parameters in force.
     List {
@@ -387,20 +402,30 @@ pub enum RulesCmd {
 fn parse_bounded(s: &str, lo: usize, hi: usize) -> Result<usize, String> {
     match s.trim().parse::<usize>() {
         Ok(n) if (lo..=hi).contains(&n) => Ok(n),
-        _ => Err(format!("`{s}` is not a whole number from {lo} to {hi}")),
+        _ => Err(crate::tr!(
+            "`{s}` er ikke et heltall fra {lo} til {hi}",
+            "`{s}` is not a whole number from {lo} to {hi}"
+        )),
     }
 }
 
 /// A date on the command line: YYYY-MM-DD within the contract's range 1900-01-01..2099-12-31.
 fn parse_date(s: &str) -> Result<NaiveDate, String> {
-    let d = NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .map_err(|_| format!("`{s}` is not a date; expected YYYY-MM-DD"))?;
+    let d = NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| {
+        crate::tr!(
+            "`{s}` er ikke en dato; forventet ÅÅÅÅ-MM-DD",
+            "`{s}` is not a date; expected YYYY-MM-DD"
+        )
+    })?;
     let (lo, hi) = (
         NaiveDate::from_ymd_opt(1900, 1, 1).expect("a date"),
         NaiveDate::from_ymd_opt(2099, 12, 31).expect("a date"),
     );
     if d < lo || d > hi {
-        return Err(format!("`{s}` is outside 1900-01-01..2099-12-31"));
+        return Err(crate::tr!(
+            "`{s}` er utenfor 1900-01-01..2099-12-31",
+            "`{s}` is outside 1900-01-01..2099-12-31"
+        ));
     }
     Ok(d)
 }
@@ -417,7 +442,12 @@ fn parse_size(s: &str) -> Result<usize, String> {
         .ok()
         .filter(|n| *n > 0)
         .map(|n| n * mult)
-        .ok_or_else(|| format!("`{s}` is not a size; expected e.g. 512m or 2g"))
+        .ok_or_else(|| {
+            crate::tr!(
+                "`{s}` er ikke en størrelse; forventet f.eks. 512m eller 2g",
+                "`{s}` is not a size; expected e.g. 512m or 2g"
+            )
+        })
 }
 
 fn key(path: Option<&std::path::Path>) -> anyhow::Result<Option<crate::pseudonym::Pseudonymizer>> {
@@ -456,17 +486,33 @@ impl Command {
             Command::History(h) => h.lang,
             Command::Audit(a) => a.lang,
             Command::Compare(c) => c.lang,
-            Command::Rules {
-                command: RulesCmd::List { lang, .. },
+            Command::Generate(g) => g.lang,
+            Command::Import {
+                command: ImportCmd::Kostra { lang, .. },
             } => *lang,
-            _ => Lang::Nb,
+            Command::Rules { command } => match command {
+                RulesCmd::List { lang, .. }
+                | RulesCmd::Check { lang, .. }
+                | RulesCmd::Test { lang, .. } => *lang,
+            },
         }
     }
 }
 
+/// `--lang en` (or `--lang=en`) among the raw arguments: read before clap parses them, so the
+/// messages of the value parsers are in the right language too.
+fn lang_in_args() -> Lang {
+    let args: Vec<String> = std::env::args().collect();
+    let en = args.iter().any(|a| a == "--lang=en")
+        || args.windows(2).any(|w| w[0] == "--lang" && w[1] == "en");
+    if en { Lang::En } else { Lang::Nb }
+}
+
 /// Entry point: returns the process exit code (0 success, 2 any failure).
 pub fn main() -> ExitCode {
+    crate::i18n::set_lang(lang_in_args());
     let cli = Cli::parse();
+    crate::i18n::set_lang(cli.command.lang());
     init_logging(cli.verbose);
     let threads = match &cli.command {
         Command::Scan(s) => s.engine.options().target_partitions,
@@ -482,7 +528,13 @@ pub fn main() -> ExitCode {
     let rt = match rt {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
+            eprintln!(
+                "{}",
+                crate::tr!(
+                    "feil: kan ikke starte kjøretidsmiljøet: {e}",
+                    "error: cannot start the async runtime: {e}"
+                )
+            );
             return ExitCode::from(2);
         }
     };
@@ -639,7 +691,13 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             None => {
                 let need = |what: &str| {
-                    anyhow::anyhow!("audit needs --{what} (see kvp-scan audit --help)")
+                    anyhow::anyhow!(
+                        "{}",
+                        crate::tr!(
+                            "audit trenger --{what} (se kvp-scan audit --help)",
+                            "audit needs --{what} (see kvp-scan audit --help)"
+                        )
+                    )
                 };
                 let args = crate::audit::AuditArgs {
                     data: a.data.ok_or_else(|| need("data"))?,
@@ -675,8 +733,15 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         },
         Command::History(h) => {
             if h.json {
-                let index = crate::weekly::state::read_index(&h.state)?
-                    .ok_or_else(|| anyhow::anyhow!("{} has no recorded runs", h.state.display()))?;
+                let index = crate::weekly::state::read_index(&h.state)?.ok_or_else(|| {
+                    let dir = h.state.display();
+                    let index = crate::weekly::state::INDEX;
+                    let msg = crate::i18n::Msg::HistoryEmpty;
+                    anyhow::anyhow!(
+                        "{}",
+                        msg.fill(h.lang, &[&dir, &index as &dyn std::fmt::Display])
+                    )
+                })?;
                 println!("{}", serde_json::to_string_pretty(&index)?);
             } else {
                 print!("{}", crate::weekly::history_text(&h.state, h.lang)?);
@@ -717,18 +782,24 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 let files = crate::kostra::export::write(&args.out, args.as_of, dir)?;
                 if !cli.quiet {
                     for (f, n) in files {
-                        eprintln!("  {}/{f:<14}{n:>10} records", dir.display());
+                        let records = crate::tr!("{n:>10} poster", "{n:>10} records");
+                        eprintln!("  {}/{f:<14}{records}", dir.display());
                     }
                 }
             }
             if !cli.quiet {
+                let took = crate::report::numbers::seconds(started.elapsed(), g.lang);
+                let persons = args.persons;
                 eprintln!(
-                    "kvp-scan: generated {} persons in {:.1} s",
-                    args.persons,
-                    started.elapsed().as_secs_f64()
+                    "{}",
+                    crate::tr!(
+                        "kvp-scan: laget {persons} personer på {took} s",
+                        "kvp-scan: generated {persons} persons in {took} s"
+                    )
                 );
                 for (table, rows) in stats {
-                    eprintln!("  {table:<20}{rows:>12} rows");
+                    let rows = crate::tr!("{rows:>12} rader", "{rows:>12} rows");
+                    eprintln!("  {table:<20}{rows}");
                 }
             }
             Ok(ExitCode::SUCCESS)
@@ -757,7 +828,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Rules {
-            command: RulesCmd::Check { rules },
+            command: RulesCmd::Check { rules, .. },
         } => {
             let set = RuleSet::load(rules.as_deref()).map_err(RuleErrors)?;
             let diags = check::check(&set, today()).await?;
@@ -766,9 +837,13 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             if !cli.quiet {
                 eprintln!(
-                    "{} rules checked ({}): no problems",
-                    set.rules.len(),
-                    set.origin
+                    "{}",
+                    crate::tr!(
+                        "{} regler sjekket ({}): ingen problemer",
+                        "{} rules checked ({}): no problems",
+                        set.rules.len(),
+                        set.origin
+                    )
                 );
             }
             Ok(ExitCode::SUCCESS)
@@ -780,11 +855,17 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     coverage,
                     min,
                     coverage_json,
+                    ..
                 },
         } => {
             let set = scan::load_rules(rules.as_deref(), today()).await?;
             let results = examples::run_all(&set).await;
             let failed = results.iter().filter(|r| r.failure.is_some()).count();
+            let passed = results.len() - failed;
+            let tally = crate::tr!(
+                "{passed} bestått, {failed} feilet",
+                "{passed} passed, {failed} failed"
+            );
             for r in &results {
                 match &r.failure {
                     None => println!("ok    {} :: {}", r.rule, r.name),
@@ -802,7 +883,14 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .map(|r| r.id.as_str())
                 .collect::<Vec<_>>();
             if !rules_without.is_empty() {
-                println!("rules without example cases: {}", rules_without.join(", "));
+                let list = rules_without.join(", ");
+                println!(
+                    "{}",
+                    crate::tr!(
+                        "regler uten eksempler: {list}",
+                        "rules without example cases: {list}"
+                    )
+                );
             }
             if coverage {
                 let c = crate::rules::coverage::coverage(&set, &results);
@@ -810,24 +898,40 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 if let Some(path) = &coverage_json {
                     let mut bytes = serde_json::to_vec_pretty(&c)?;
                     bytes.push(b'\n');
-                    std::fs::write(path, bytes)
-                        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+                    std::fs::write(path, bytes).map_err(|e| {
+                        anyhow::anyhow!(
+                            "{}",
+                            crate::tr!(
+                                "kan ikke skrive {}: {e}",
+                                "cannot write {}: {e}",
+                                path.display()
+                            )
+                        )
+                    })?;
                 }
                 if let Some(min) = min
                     && c.lowest() < min as f64
                 {
-                    println!("{} passed, {} failed", results.len() - failed, failed);
+                    println!("{tally}");
+                    let lowest = c.lowest();
                     anyhow::bail!(
-                        "coverage {:.1}% is below --min {min}%: add examples for the untested items above",
-                        c.lowest()
+                        "{}",
+                        crate::tr!(
+                            "dekningen {lowest:.1} % er under --min {min} %: legg til eksempler for de utestede punktene over",
+                            "coverage {lowest:.1}% is below --min {min}%: add examples for the untested items above"
+                        )
                     );
                 }
             }
-            println!("{} passed, {} failed", results.len() - failed, failed);
+            println!("{tally}");
             if failed > 0 || !rules_without.is_empty() {
+                let without = rules_without.len();
                 anyhow::bail!(
-                    "{failed} example case(s) failed, {} rule(s) without examples",
-                    rules_without.len()
+                    "{}",
+                    crate::tr!(
+                        "{failed} eksempel(er) feilet, {without} regel(er) uten eksempler",
+                        "{failed} example case(s) failed, {without} rule(s) without examples"
+                    )
                 );
             }
             Ok(ExitCode::SUCCESS)

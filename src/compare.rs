@@ -174,20 +174,33 @@ fn overrides(
 ) -> anyhow::Result<HashMap<String, BTreeMap<String, ParamValue>>> {
     let mut out: HashMap<String, BTreeMap<String, ParamValue>> = HashMap::new();
     for s in set {
-        let (key, value) = s
-            .split_once('=')
-            .with_context(|| format!("--set {s}: expected RULE.PARAM=VALUE"))?;
-        let (rule_id, param) = key
-            .split_once('.')
-            .with_context(|| format!("--set {s}: expected RULE.PARAM=VALUE"))?;
+        let (key, value) = s.split_once('=').with_context(|| {
+            crate::tr!(
+                "--set {s}: forventet REGEL.PARAMETER=VERDI",
+                "--set {s}: expected RULE.PARAM=VALUE"
+            )
+        })?;
+        let (rule_id, param) = key.split_once('.').with_context(|| {
+            crate::tr!(
+                "--set {s}: forventet REGEL.PARAMETER=VERDI",
+                "--set {s}: expected RULE.PARAM=VALUE"
+            )
+        })?;
         let rule = rules.get(rule_id).with_context(|| {
-            format!("--set {s}: no rule `{rule_id}` in rule set B (see `kvp-scan rules list`)")
+            crate::tr!(
+                "--set {s}: ingen regel `{rule_id}` i regelsett B (se `kvp-scan rules list`)",
+                "--set {s}: no rule `{rule_id}` in rule set B (see `kvp-scan rules list`)"
+            )
         })?;
         let current = rule.params_at(as_of).remove(param).with_context(|| {
-            let names: Vec<String> = rule.params_at(as_of).into_keys().collect();
-            format!(
-                "--set {s}: rule `{rule_id}` has no parameter `{param}` (it has: {})",
-                names.join(", ")
+            let names = rule
+                .params_at(as_of)
+                .into_keys()
+                .collect::<Vec<_>>()
+                .join(", ");
+            crate::tr!(
+                "--set {s}: regel `{rule_id}` har ingen parameter `{param}` (den har: {names})",
+                "--set {s}: rule `{rule_id}` has no parameter `{param}` (it has: {names})"
             )
         })?;
         let v = value.trim();
@@ -197,7 +210,12 @@ fn overrides(
             ParamValue::Bool(_) => v.parse().map(ParamValue::Bool).ok(),
             ParamValue::Text(_) => Some(ParamValue::Text(v.to_string())),
         }
-        .with_context(|| format!("--set {s}: `{v}` is not of the parameter's type"))?;
+        .with_context(|| {
+            crate::tr!(
+                "--set {s}: `{v}` har ikke parameterens type",
+                "--set {s}: `{v}` is not of the parameter's type"
+            )
+        })?;
         out.entry(rule_id.to_string())
             .or_default()
             .insert(param.to_string(), typed);

@@ -29,10 +29,12 @@ pub struct ExplainArgs {
 
 /// A kode-6 person asked for without `--skjermet`.
 #[derive(Debug, thiserror::Error)]
-#[error(
+#[error("{}", crate::tr!(
+    "denne personen har strengt fortrolig adresse (kode 6) og vises bare for dem som har \
+     tilgang til det; har du det, kjør igjen med --skjermet (bruken logges)",
     "this person has a strictly confidential address (strengt fortrolig, kode 6) and is shown only \
      to those authorised for it; if you are, run again with --skjermet (its use is logged)"
-)]
+))]
 pub struct Skjermet;
 
 /// The documented JSON shape of an explanation (`explain --json`).
@@ -140,14 +142,24 @@ pub async fn run(args: &ExplainArgs) -> anyhow::Result<Explanation> {
         let id = args.person.as_str();
         let digits = id.bytes().all(|b| b.is_ascii_digit());
         let hint = if digits && id.len() == 10 {
-            " The id has 10 digits; a fødselsnummer has 11: was a leading zero lost (e.g. in Excel)?"
+            crate::tr!(
+                " ID-en har 10 sifre; et fødselsnummer har 11: har en innledende null falt bort (f.eks. i Excel)?",
+                " The id has 10 digits; a fødselsnummer has 11: was a leading zero lost (e.g. in Excel)?"
+            )
         } else if digits && id.len() != 11 && id.len() != 12 {
-            " The id is all digits but neither 11 (fødselsnummer) nor 12 (DUF) long."
+            crate::tr!(
+                " ID-en er bare sifre, men verken 11 (fødselsnummer) eller 12 (DUF) lang.",
+                " The id is all digits but neither 11 (fødselsnummer) nor 12 (DUF) long."
+            )
         } else {
-            ""
+            String::new()
         };
         anyhow::anyhow!(
-            "the person is not in personer (or its personer row was set aside; see datakvalitet.csv from a scan).{hint}"
+            "{}",
+            crate::tr!(
+                "personen finnes ikke i personer (eller raden i personer ble satt til side; se datakvalitet.csv fra en skanning).{hint}",
+                "the person is not in personer (or its personer row was set aside; see datakvalitet.csv from a scan).{hint}"
+            )
         )
     })?;
     if v.facts.skjermet() {

@@ -683,10 +683,18 @@ fn payment(c: &mut Ctx, t: &mut Tables, id: &str, month: NaiveDate, status: Opti
 
 /// Generates every contract table for `persons` persons into `out`.
 pub fn run(args: &GenerateArgs) -> anyhow::Result<GenerateStats> {
-    anyhow::ensure!(args.persons > 0, "--persons must be at least 1");
+    anyhow::ensure!(
+        args.persons > 0,
+        "{}",
+        crate::tr!("--persons må være minst 1", "--persons must be at least 1")
+    );
     anyhow::ensure!(
         (1..=20).contains(&args.years),
-        "--years must be between 1 and 20"
+        "{}",
+        crate::tr!(
+            "--years må være mellom 1 og 20",
+            "--years must be between 1 and 20"
+        )
     );
     let out = OutputDir::create(&args.out)?;
     let spec = |n| contract::table(n).expect("contract table");
@@ -707,7 +715,12 @@ pub fn run(args: &GenerateArgs) -> anyhow::Result<GenerateStats> {
     };
     let (offices, shares) = geography(args.persons);
     let first_day = NaiveDate::from_ymd_opt(args.as_of.year() - args.years as i32 + 1, 1, 1)
-        .context("the scan date is too early")?;
+        .with_context(|| {
+            crate::tr!(
+                "skanningsdatoen er for tidlig",
+                "the scan date is too early"
+            )
+        })?;
     let mut c = Ctx {
         rng: Rng::with_seed(args.seed),
         as_of: args.as_of,
@@ -719,9 +732,10 @@ pub fn run(args: &GenerateArgs) -> anyhow::Result<GenerateStats> {
     let bar = if args.progress {
         let b = indicatif::ProgressBar::new(args.persons);
         b.set_style(
-            indicatif::ProgressStyle::with_template(
-                "{spinner} generating {pos}/{len} persons [{bar:40}] {eta}",
-            )
+            indicatif::ProgressStyle::with_template(&crate::tr!(
+                "{{spinner}} lager {{pos}}/{{len}} personer [{{bar:40}}] {{eta}}",
+                "{{spinner}} generating {{pos}}/{{len}} persons [{{bar:40}}] {{eta}}"
+            ))
             .expect("valid template")
             .progress_chars("=> "),
         );

@@ -1,8 +1,11 @@
 //! Every console text (the summaries on stderr, `history`, `audit verify` and the frame of an
 //! error) in Norwegian (bokmål) and English, keyed in one place. `{}` marks a value, filled in
-//! order. Pages and CSV headers keep their texts beside their templates and writers.
+//! order. Pages and CSV headers keep their texts beside their templates and writers. Error
+//! messages are written where they arise with [`tr!`](crate::tr), in the language the command
+//! was asked to speak ([`set_lang`], once, at the command line's edge).
 
 use std::fmt::Display;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::contract::Lang;
 
@@ -242,6 +245,42 @@ impl Msg {
         }
         out
     }
+}
+
+/// Whether error messages are in English: set once by the command line from `--lang` before
+/// any work starts (Norwegian, the default, until then).
+static ENGLISH: AtomicBool = AtomicBool::new(false);
+
+/// The language error messages are written in from now on.
+pub fn set_lang(lang: Lang) {
+    ENGLISH.store(lang == Lang::En, Ordering::Relaxed);
+}
+
+/// The language error messages are written in.
+pub fn lang() -> Lang {
+    if ENGLISH.load(Ordering::Relaxed) {
+        Lang::En
+    } else {
+        Lang::Nb
+    }
+}
+
+/// An error message in the language of the command ([`lang`]): `tr!("bokmål", "English",
+/// args…)`, each a `format!` string (inline `{name}` captures work in both).
+#[macro_export]
+macro_rules! tr {
+    ($nb:literal, $en:literal $(,)?) => {
+        match $crate::i18n::lang() {
+            $crate::contract::Lang::Nb => format!($nb),
+            $crate::contract::Lang::En => format!($en),
+        }
+    };
+    ($nb:literal, $en:literal, $($arg:tt)+) => {
+        match $crate::i18n::lang() {
+            $crate::contract::Lang::Nb => format!($nb, $($arg)+),
+            $crate::contract::Lang::En => format!($en, $($arg)+),
+        }
+    };
 }
 
 /// Appends the text in `lang`, filled, as one line.

@@ -15,21 +15,27 @@ pub const MAX_KEY_BYTES: usize = 4096;
 
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
-    #[error("cannot read the key file {path}")]
+    #[error("{}", crate::tr!("kan ikke lese nøkkelfilen {}", "cannot read the key file {}", path.display()))]
     Read {
         path: PathBuf,
         #[source]
         source: std::io::Error,
     },
-    #[error(
+    #[error("{}", crate::tr!(
+        "nøkkelfilen {path} har {len} byte; forventet minst {MIN_KEY_BYTES} hemmelige tilfeldige byte \
+         (lag en med: head -c 32 /dev/urandom > {path})",
         "the key file {path} holds {len} bytes; expected at least {MIN_KEY_BYTES} secret random bytes \
-         (make one with: head -c 32 /dev/urandom > {path})"
-    )]
+         (make one with: head -c 32 /dev/urandom > {path})",
+        path = path.display()
+    ))]
     TooShort { path: PathBuf, len: usize },
-    #[error(
+    #[error("{}", crate::tr!(
+        "nøkkelfilen {path} er større enn {MAX_KEY_BYTES} byte: ikke en nøkkelfil \
+         (en nøkkel er 16 til {MAX_KEY_BYTES} byte, f.eks. head -c 32 /dev/urandom > NØKKELFIL)",
         "the key file {path} is larger than {MAX_KEY_BYTES} bytes: not a key file \
-         (a key is 16 to {MAX_KEY_BYTES} bytes, e.g. head -c 32 /dev/urandom > KEYFILE)"
-    )]
+         (a key is 16 to {MAX_KEY_BYTES} bytes, e.g. head -c 32 /dev/urandom > KEYFILE)",
+        path = path.display()
+    ))]
     TooLong { path: PathBuf },
 }
 

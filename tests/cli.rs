@@ -571,11 +571,11 @@ fn missing_optional_tables_make_rules_undecided_not_false() {
 }
 
 #[rstest]
-#[case::missing_required_table("mangler_okonomisk_stonad", &["required table `okonomisk_stonad` is missing"])]
-#[case::not_parquet("ikke_parquet", &["okonomisk_stonad.parquet: not a readable Parquet file"])]
-#[case::missing_column("mangler_kolonne", &["okonomisk_stonad.parquet: required column `belop` is missing", "expected type int"])]
-#[case::wrong_type("feil_type", &["personer.parquet: column `fodselsdato` has type Utf8", "expected date"])]
-#[case::wrong_type_optional("feil_type_valgfri_tabell", &["ytelser.parquet: column `fom` has type Utf8", "expected date"])]
+#[case::missing_required_table("mangler_okonomisk_stonad", &["den påkrevde tabellen `okonomisk_stonad` mangler"])]
+#[case::not_parquet("ikke_parquet", &["okonomisk_stonad.parquet: ikke en lesbar Parquet-fil"])]
+#[case::missing_column("mangler_kolonne", &["okonomisk_stonad.parquet: den påkrevde kolonnen `belop` mangler", "forventet type int"])]
+#[case::wrong_type("feil_type", &["personer.parquet: kolonnen `fodselsdato` har typen Utf8", "forventet date"])]
+#[case::wrong_type_optional("feil_type_valgfri_tabell", &["ytelser.parquet: kolonnen `fom` har typen Utf8", "forventet date"])]
 fn fatal_input_stops_with_exit_2_and_writes_nothing(#[case] case: &str, #[case] messages: &[&str]) {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("ut");
@@ -600,6 +600,59 @@ fn fatal_input_stops_with_exit_2_and_writes_nothing(#[case] case: &str, #[case] 
     );
 }
 
+/// Error messages and summaries speak the command's language: Norwegian by default, English
+/// with `--lang en`, the value parsers' messages (read before clap parses) included.
+#[test]
+fn errors_and_summaries_speak_the_commands_language() {
+    let run = |args: &[&str]| {
+        let o = kvp().args(args).output().unwrap();
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        )
+    };
+    let missing = [
+        "scan",
+        "--data",
+        "testdata/finnes_ikke",
+        "--out",
+        "/tmp/kvp-scan-never",
+    ];
+    let (code, err) = run(&[&missing[..], &["--as-of", AS_OF, "--lang", "en"]].concat());
+    assert_eq!(code, Some(2));
+    assert!(
+        err.starts_with("error: data directory testdata/finnes_ikke does not exist"),
+        "{err}"
+    );
+    let (code, err) = run(&[&missing[..], &["--as-of", "2026-13-01"]].concat());
+    assert_eq!(code, Some(2));
+    assert!(
+        err.contains("`2026-13-01` er ikke en dato; forventet ÅÅÅÅ-MM-DD"),
+        "{err}"
+    );
+    let (_, err) = run(&[&missing[..], &["--lang=en", "--as-of", "2026-13-01"]].concat());
+    assert!(
+        err.contains("`2026-13-01` is not a date; expected YYYY-MM-DD"),
+        "{err}"
+    );
+    let (code, err) = run(&["rules", "check", "--lang", "en"]);
+    assert_eq!(code, Some(0));
+    assert!(err.contains("13 rules checked"), "{err}");
+    let (code, err) = run(&[
+        "explain",
+        "--data",
+        "testdata/fixtures",
+        "--as-of",
+        AS_OF,
+        "--person",
+        "1019012345",
+        "--lang",
+        "en",
+    ]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("was a leading zero lost"), "{err}");
+}
+
 #[test]
 fn a_missing_data_directory_is_an_error() {
     kvp()
@@ -615,7 +668,7 @@ fn a_missing_data_directory_is_an_error() {
         .assert()
         .code(2)
         .stderr(predicates::str::contains(
-            "data directory testdata/finnes_ikke does not exist",
+            "datamappen testdata/finnes_ikke finnes ikke",
         ));
 }
 
@@ -625,14 +678,14 @@ fn shipped_rules_check_and_test_clean() {
         .args(["rules", "check"])
         .assert()
         .success()
-        .stderr(predicates::str::contains("13 rules checked"));
+        .stderr(predicates::str::contains("13 regler sjekket"));
     let a = kvp()
         .args(["rules", "test", "--rules", "rules"])
         .assert()
         .success();
     let out = String::from_utf8(a.get_output().stdout.clone()).unwrap();
     assert!(
-        out.lines().last().unwrap().ends_with("passed, 0 failed"),
+        out.lines().last().unwrap().ends_with("bestått, 0 feilet"),
         "{out}"
     );
     assert!(!out.contains("FAIL"));
@@ -813,7 +866,7 @@ fn generate_is_deterministic_and_passes_validation_with_zero_findings() {
             .arg(&out)
             .assert()
             .success()
-            .stderr(predicates::str::contains("generated 3000 persons"));
+            .stderr(predicates::str::contains("laget 3000 personer"));
         out
     };
     let a = gen_into("a");
@@ -992,7 +1045,7 @@ fn explain_of_an_unknown_person_is_an_error() {
         .assert()
         .code(2);
     let err = String::from_utf8(a.get_output().stderr.clone()).unwrap();
-    assert!(err.contains("leading zero lost"), "{err}");
+    assert!(err.contains("innledende null falt bort"), "{err}");
 }
 
 /// With `--lang en` the CSV headers are English too; office numbers are kept as text.
@@ -1032,7 +1085,7 @@ fn a_future_scan_date_needs_allow_future() {
         .code(2);
     let err = String::from_utf8(a.get_output().stderr.clone()).unwrap();
     assert!(
-        err.contains("is after today") && err.contains("--allow-future"),
+        err.contains("er etter i dag") && err.contains("--allow-future"),
         "{err}"
     );
     assert!(!out.exists());
@@ -1065,7 +1118,7 @@ fn a_csv_instead_of_a_parquet_table_is_named() {
         .code(2);
     let err = String::from_utf8(a.get_output().stderr.clone()).unwrap();
     assert!(
-        err.contains("the folder has personer.csv: the tables must be Parquet"),
+        err.contains("mappen har personer.csv: tabellene må være Parquet"),
         "{err}"
     );
 }

@@ -566,26 +566,39 @@ fn write_persons(
 pub async fn run(args: &AuditArgs) -> anyhow::Result<AuditOutcome> {
     anyhow::ensure!(
         args.from <= args.to,
-        "--from {} is after --to {}",
-        args.from,
-        args.to
+        "{}",
+        crate::tr!(
+            "--from {} er etter --to {}",
+            "--from {} is after --to {}",
+            args.from,
+            args.to
+        )
     );
     anyhow::ensure!(
         (args.to - args.from).num_days() <= MAX_PERIOD_DAYS,
-        "the audit period {} to {} is longer than {} days (five years); audit a shorter period, \
-         e.g. one year at a time",
-        args.from,
-        args.to,
-        MAX_PERIOD_DAYS
+        "{}",
+        crate::tr!(
+            "tilsynsperioden {} til {} er lengre enn {} dager (fem år); gjør tilsyn med en \
+             kortere periode, f.eks. ett år om gangen",
+            "the audit period {} to {} is longer than {} days (five years); audit a shorter \
+             period, e.g. one year at a time",
+            args.from,
+            args.to,
+            MAX_PERIOD_DAYS
+        )
     );
     let started = std::time::Instant::now();
     let rules = crate::scan::load_rules(args.rules.as_deref(), args.to).await?;
     let weeks = mondays(args.from, args.to);
     anyhow::ensure!(
         !weeks.is_empty(),
-        "there is no Monday from {} to {}",
-        args.from,
-        args.to
+        "{}",
+        crate::tr!(
+            "det er ingen mandag fra {} til {}",
+            "there is no Monday from {} to {}",
+            args.from,
+            args.to
+        )
     );
     // the data as of --to, loaded once: every Monday is evaluated on it (each fact keeps the
     // rows dated on or before its Monday), and the manifest records its inputs
@@ -1051,9 +1064,14 @@ fn checked_relative(fil: &str, what: &str) -> anyhow::Result<PathBuf> {
     let plain = !fil.is_empty() && p.components().all(|c| matches!(c, Component::Normal(_)));
     anyhow::ensure!(
         plain,
-        "the manifest names {what} `{}`, which is not a plain relative path inside the folder; \
-         the manifest was not written by kvp-scan",
-        fil.chars().take(80).collect::<String>()
+        "{}",
+        crate::tr!(
+            "manifestet nevner {what} `{}`, som ikke er en enkel relativ sti inne i mappen; \
+             manifestet er ikke skrevet av kvp-scan",
+            "the manifest names {what} `{}`, which is not a plain relative path inside the \
+             folder; the manifest was not written by kvp-scan",
+            fil.chars().take(80).collect::<String>()
+        )
     );
     Ok(p.to_path_buf())
 }
@@ -1063,8 +1081,9 @@ fn files_below(dir: &Path) -> anyhow::Result<std::collections::BTreeSet<String>>
     let mut out = std::collections::BTreeSet::new();
     let mut todo = vec![dir.to_path_buf()];
     while let Some(d) = todo.pop() {
-        for e in std::fs::read_dir(&d).with_context(|| format!("cannot list {}", d.display()))? {
-            let e = e.with_context(|| format!("cannot list {}", d.display()))?;
+        let list = || crate::tr!("kan ikke liste {}", "cannot list {}", d.display());
+        for e in std::fs::read_dir(&d).with_context(list)? {
+            let e = e.with_context(list)?;
             let kind = e.file_type()?;
             if kind.is_dir() {
                 todo.push(e.path());
@@ -1085,28 +1104,34 @@ fn files_below(dir: &Path) -> anyhow::Result<std::collections::BTreeSet<String>>
 
 fn read_recorded(path: &Path) -> anyhow::Result<Recorded> {
     use std::io::Read;
-    let f = std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let cannot = || crate::tr!("kan ikke lese {}", "cannot read {}", path.display());
+    let f = std::fs::File::open(path).with_context(cannot)?;
     let mut bytes = Vec::new();
     f.take(MAX_MANIFEST_BYTES + 1)
         .read_to_end(&mut bytes)
-        .with_context(|| format!("cannot read {}", path.display()))?;
+        .with_context(cannot)?;
     anyhow::ensure!(
         bytes.len() as u64 <= MAX_MANIFEST_BYTES,
-        "{} is larger than {} MiB: not an audit manifest",
-        path.display(),
-        MAX_MANIFEST_BYTES >> 20
+        "{}",
+        crate::tr!(
+            "{} er større enn {} MiB: ikke et tilsynsmanifest",
+            "{} is larger than {} MiB: not an audit manifest",
+            path.display(),
+            MAX_MANIFEST_BYTES >> 20
+        )
     );
     let m: Recorded = serde_json::from_slice(&bytes).with_context(|| {
-        format!(
+        crate::tr!(
+            "{} er ikke et tilsynsmanifest (forventet JSON-en `audit` skriver)",
             "{} is not an audit manifest (expected the JSON `audit` writes)",
             path.display()
         )
     })?;
     for f in m.utdata.iter() {
-        checked_relative(&f.fil, "the output")?;
+        checked_relative(&f.fil, &crate::tr!("utdatafilen", "the output"))?;
     }
     for f in m.inndata.iter() {
-        checked_relative(&f.fil, "the input")?;
+        checked_relative(&f.fil, &crate::tr!("inndatafilen", "the input"))?;
     }
     Ok(m)
 }
@@ -1127,8 +1152,13 @@ pub async fn verify(
     let mpath = out.join(MANIFEST);
     let m = read_recorded(&mpath)?;
     let date = |s: &str, k: &str| {
-        NaiveDate::parse_from_str(s, "%Y-%m-%d")
-            .with_context(|| format!("{}: `{k}` is not a date", mpath.display()))
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").with_context(|| {
+            crate::tr!(
+                "{}: `{k}` er ikke en dato",
+                "{}: `{k}` is not a date",
+                mpath.display()
+            )
+        })
     };
     let tmp = tempfile::tempdir()?;
     let args = AuditArgs {

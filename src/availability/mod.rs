@@ -862,13 +862,17 @@ pub async fn run(args: ReportArgs) -> anyhow::Result<ReportOutcome> {
     for office in &args.kontor {
         if !offices.is_some_and(|o| o.contains(office)) {
             let known: Vec<&String> = offices.into_iter().flatten().take(8).collect();
+            let known = known
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(", ");
             anyhow::bail!(
-                "--kontor {office}: no NAV office {office} in personer (offices include: {})",
-                known
-                    .iter()
-                    .map(|s| s.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                "{}",
+                crate::tr!(
+                    "--kontor {office}: det finnes ikke noe NAV-kontor {office} i personer (kontorer er blant annet: {known})",
+                    "--kontor {office}: no NAV office {office} in personer (offices include: {known})"
+                )
             );
         }
     }

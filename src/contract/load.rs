@@ -29,47 +29,71 @@ use super::{Adressebeskyttelse, ColType, TableSpec, fnr};
 /// A fatal problem with the input: the run stops and nothing is written.
 #[derive(Debug, Error)]
 pub enum LoadError {
-    #[error("data directory {0} does not exist or is not a directory")]
+    #[error("{}", crate::tr!(
+        "datamappen {} finnes ikke eller er ikke en mappe",
+        "data directory {} does not exist or is not a directory",
+        .0.display()
+    ))]
     NoDataDir(PathBuf),
-    #[error(
-        "required table `{table}` is missing in {dir}: expected {table}.parquet or a folder {table}/ of Parquet part files{hint}"
-    )]
+    #[error("{}", crate::tr!(
+        "den påkrevde tabellen `{table}` mangler i {dir}: forventet {table}.parquet eller en mappe {table}/ med Parquet-deler{hint}",
+        "required table `{table}` is missing in {dir}: expected {table}.parquet or a folder {table}/ of Parquet part files{hint}",
+        dir = dir.display()
+    ))]
     MissingTable {
         table: &'static str,
         dir: PathBuf,
         /// what the folder holds instead, when that explains it
         hint: String,
     },
-    #[error(
-        "table `{table}` is given twice in {dir}: both {table}.parquet and the folder {table}/ exist"
-    )]
+    #[error("{}", crate::tr!(
+        "tabellen `{table}` finnes to ganger i {dir}: både {table}.parquet og mappen {table}/",
+        "table `{table}` is given twice in {dir}: both {table}.parquet and the folder {table}/ exist",
+        dir = dir.display()
+    ))]
     AmbiguousTable { table: &'static str, dir: PathBuf },
-    #[error("{path}: not a readable Parquet file")]
+    #[error("{}", crate::tr!(
+        "{path}: ikke en lesbar Parquet-fil",
+        "{path}: not a readable Parquet file",
+        path = path.display()
+    ))]
     NotParquet {
         path: PathBuf,
         #[source]
         source: datafusion::parquet::errors::ParquetError,
     },
-    #[error("{path}: required column `{column}` is missing (expected type {expected})")]
+    #[error("{}", crate::tr!(
+        "{path}: den påkrevde kolonnen `{column}` mangler (forventet type {expected})",
+        "{path}: required column `{column}` is missing (expected type {expected})",
+        path = path.display()
+    ))]
     MissingColumn {
         path: PathBuf,
         column: &'static str,
         expected: &'static str,
     },
-    #[error("{path}: column `{column}` has type {found}, expected {expected}")]
+    #[error("{}", crate::tr!(
+        "{path}: kolonnen `{column}` har typen {found}, forventet {expected}",
+        "{path}: column `{column}` has type {found}, expected {expected}",
+        path = path.display()
+    ))]
     WrongType {
         path: PathBuf,
         column: &'static str,
         expected: &'static str,
         found: String,
     },
-    #[error("{path}: cannot read")]
+    #[error("{}", crate::tr!("{path}: kan ikke leses", "{path}: cannot read", path = path.display()))]
     Io {
         path: PathBuf,
         #[source]
         source: std::io::Error,
     },
-    #[error("{path}: cannot read row data")]
+    #[error("{}", crate::tr!(
+        "{path}: kan ikke lese radene",
+        "{path}: cannot read row data",
+        path = path.display()
+    ))]
     Arrow {
         path: PathBuf,
         #[source]
@@ -821,7 +845,10 @@ pub fn load_dir(dir: &Path, as_of: NaiveDate) -> Result<Dataset, LoadError> {
                 table: spec.name,
                 dir: dir.to_path_buf(),
                 hint: other
-                    .map(|f| format!(" (the folder has {f}: the tables must be Parquet; KOSTRA 11F/11CF files go through `kvp-scan import kostra`)"))
+                    .map(|f| crate::tr!(
+                        " (mappen har {f}: tabellene må være Parquet; KOSTRA 11F/11CF-filer leses inn med `kvp-scan import kostra`)",
+                        " (the folder has {f}: the tables must be Parquet; KOSTRA 11F/11CF files go through `kvp-scan import kostra`)"
+                    ))
                     .unwrap_or_default(),
             });
         }

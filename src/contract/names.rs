@@ -31,22 +31,28 @@ const MAX_BYTES: u64 = 4 << 20;
 
 #[derive(Debug, Error)]
 pub enum NamesError {
-    #[error("cannot read {path}: {source}")]
+    #[error("{}", crate::tr!("kan ikke lese {}: {source}", "cannot read {}: {source}", path.display()))]
     Read {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("{path} is larger than {MAX_BYTES} bytes; expected a short CSV of numbers and names")]
+    #[error("{}", crate::tr!(
+        "{} er større enn {MAX_BYTES} byte; forventet en kort CSV med numre og navn",
+        "{} is larger than {MAX_BYTES} bytes; expected a short CSV of numbers and names",
+        path.display()
+    ))]
     TooLarge { path: PathBuf },
-    #[error(
-        "{path}: expected a header row with the columns `{key}` and `navn` (separated by `;` or `,`), found: {found}"
-    )]
+    #[error("{}", crate::tr!(
+        "{}: forventet en overskriftsrad med kolonnene `{key}` og `navn` (skilt med `;` eller `,`), fant: {found}",
+        "{}: expected a header row with the columns `{key}` and `navn` (separated by `;` or `,`), found: {found}",
+        path.display()
+    ))]
     Header {
         path: PathBuf,
         key: &'static str,
         found: String,
     },
-    #[error("{path}:{line}: {message}")]
+    #[error("{}:{line}: {message}", path.display())]
     Row {
         path: PathBuf,
         line: u64,
@@ -124,7 +130,11 @@ fn read(path: &Path, key: &'static str) -> Result<BTreeMap<String, String>, Name
     let text = String::from_utf8(bytes).map_err(|e| NamesError::Row {
         path: path.into(),
         line: 1,
-        message: format!("not UTF-8 text (byte {})", e.utf8_error().valid_up_to()),
+        message: crate::tr!(
+            "ikke UTF-8-tekst (byte {})",
+            "not UTF-8 text (byte {})",
+            e.utf8_error().valid_up_to()
+        ),
     })?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
     let first = text.lines().next().unwrap_or_default();
@@ -154,7 +164,10 @@ fn read(path: &Path, key: &'static str) -> Result<BTreeMap<String, String>, Name
         let row = row.map_err(|e| NamesError::Row {
             path: path.into(),
             line: e.position().map_or(0, |p| p.line()),
-            message: format!("{e}; expected `{key}` and `navn` in every row"),
+            message: crate::tr!(
+                "{e}; forventet `{key}` og `navn` på hver rad",
+                "{e}; expected `{key}` and `navn` in every row"
+            ),
         })?;
         let line = row.position().map_or(0, |p| p.line());
         let err = |message: String| NamesError::Row {
@@ -164,17 +177,22 @@ fn read(path: &Path, key: &'static str) -> Result<BTreeMap<String, String>, Name
         };
         let (nr, name) = (row[k].trim(), row[n].trim());
         if nr.is_empty() || nr.len() > 64 || !nr.bytes().all(|b| b.is_ascii_alphanumeric()) {
-            return Err(err(format!(
+            return Err(err(crate::tr!(
+                "`{key}` må være et nummer på høyst 64 bokstaver eller sifre, fant `{}`",
                 "`{key}` must be a number of at most 64 letters or digits, found `{}`",
                 nr.chars().take(70).collect::<String>()
             )));
         }
         if name.is_empty() || name.chars().count() > 120 {
-            return Err(err(format!("`navn` of {nr} must be 1–120 characters")));
+            return Err(err(crate::tr!(
+                "`navn` for {nr} må ha 1–120 tegn",
+                "`navn` of {nr} must be 1–120 characters"
+            )));
         }
         match out.get(nr) {
             Some(earlier) if earlier != name => {
-                return Err(err(format!(
+                return Err(err(crate::tr!(
+                    "{nr} har to navn: `{earlier}` og `{name}`",
                     "{nr} is named twice: `{earlier}` and `{name}`"
                 )));
             }
@@ -213,13 +231,13 @@ mod tests {
     fn bad_files_name_the_line_and_what_was_expected() {
         let f = file("kontor;navn\n0312;x\n");
         let e = Names::load(Some(f.path()), None).unwrap_err().to_string();
-        assert!(e.contains("`nav_kontor` and `navn`"), "{e}");
+        assert!(e.contains("`nav_kontor` og `navn`"), "{e}");
         let f = file("nav_kontor;navn\n0312;A\n0312;B\n");
         let e = Names::load(Some(f.path()), None).unwrap_err().to_string();
-        assert!(e.contains(":3: 0312 is named twice"), "{e}");
+        assert!(e.contains(":3: 0312 har to navn"), "{e}");
         let f = file("nav_kontor;navn\n../x;A\n");
         let e = Names::load(Some(f.path()), None).unwrap_err().to_string();
-        assert!(e.contains(":2: `nav_kontor` must be"), "{e}");
+        assert!(e.contains(":2: `nav_kontor` må være"), "{e}");
         let f = file("nav_kontor;navn\n0312\n");
         let e = Names::load(Some(f.path()), None).unwrap_err().to_string();
         assert!(e.contains(":2:"), "{e}");

@@ -31,25 +31,33 @@ use crate::rules::{Kind, Rule, RuleSet, Status, template};
 
 #[derive(Debug, Error)]
 pub enum EngineError {
-    #[error("query engine error")]
+    #[error("{}", crate::tr!("feil i spørremotoren", "query engine error"))]
     DataFusion(#[from] DataFusionError),
-    #[error("rule `{rule}`: cannot plan its SQL")]
+    #[error("{}", crate::tr!("regel `{rule}`: SQL-en kan ikke planlegges", "rule `{rule}`: cannot plan its SQL"))]
     Plan {
         rule: String,
         #[source]
         source: DataFusionError,
     },
-    #[error("rule `{rule}`: its SQL must return a `person_id` column of type string")]
+    #[error("{}", crate::tr!(
+        "regel `{rule}`: SQL-en må returnere kolonnen `person_id` som tekst",
+        "rule `{rule}`: its SQL must return a `person_id` column of type string"
+    ))]
     NoPersonId { rule: String },
-    #[error(
+    #[error("{}", crate::tr!(
+        "regel `{rule}`: SQL-en må returnere kolonnen `skanningsdato` fra faktaene den leser (en dato)",
         "rule `{rule}`: its SQL must return the `skanningsdato` column of the facts it reads (a date)"
-    )]
+    ))]
     NoScanDate { rule: String },
-    #[error(
+    #[error("{}", crate::tr!(
+        "regel `{rule}`: ga samme person mer enn én gang for en skanningsdato; grupper etter skanningsdato, person_id",
         "rule `{rule}`: returned the same person more than once for a scan date; group by skanningsdato, person_id"
-    )]
+    ))]
     DuplicatePerson { rule: String },
-    #[error("rule `{rule}`: cannot render its {lang:?} explanation: {message}")]
+    #[error("{}", crate::tr!(
+        "regel `{rule}`: kan ikke lage begrunnelsen på {lang:?}: {message}",
+        "rule `{rule}`: cannot render its {lang:?} explanation: {message}"
+    ))]
     Template {
         rule: String,
         lang: Lang,

@@ -366,7 +366,7 @@ pub fn write(data: &Path, as_of: NaiveDate, out: &Path) -> anyhow::Result<Vec<(S
         dir.mode(0o700);
     }
     dir.create(out)
-        .with_context(|| format!("cannot create {}", out.display()))?;
+        .with_context(|| crate::tr!("kan ikke opprette {}", "cannot create {}", out.display()))?;
     let mut written = Vec::new();
     for year in layout::YEARS {
         for kind in [Kind::F11, Kind::Cf11] {
@@ -392,10 +392,9 @@ pub fn write(data: &Path, as_of: NaiveDate, out: &Path) -> anyhow::Result<Vec<(S
                 use std::os::unix::fs::OpenOptionsExt;
                 opts.mode(0o600);
             }
-            let mut f = std::io::BufWriter::new(
-                opts.open(&path)
-                    .with_context(|| format!("cannot write {}", path.display()))?,
-            );
+            let mut f = std::io::BufWriter::new(opts.open(&path).with_context(|| {
+                crate::tr!("kan ikke skrive {}", "cannot write {}", path.display())
+            })?);
             for l in &lines {
                 writeln!(f, "{l}")?;
             }

@@ -81,8 +81,13 @@ pub const MANIFEST: &str = "import_manifest.json";
 /// Reads a `;`-separated CSV of a fixed number of columns, skipping a header row that names
 /// the first column; a malformed line is fatal (file and line named).
 fn read_map_csv(path: &Path, header: &str, columns: usize) -> anyhow::Result<Vec<Vec<String>>> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read {} (expected UTF-8 CSV)", path.display()))?;
+    let text = std::fs::read_to_string(path).with_context(|| {
+        crate::tr!(
+            "kan ikke lese {} (forventet CSV i UTF-8)",
+            "cannot read {} (expected UTF-8 CSV)",
+            path.display()
+        )
+    })?;
     let mut rows = Vec::new();
     for (i, line) in text.lines().enumerate() {
         let line = line.trim_start_matches('\u{feff}').trim_end_matches('\r');
@@ -92,10 +97,14 @@ fn read_map_csv(path: &Path, header: &str, columns: usize) -> anyhow::Result<Vec
         let cells: Vec<String> = line.split(';').map(|c| c.trim().to_string()).collect();
         anyhow::ensure!(
             cells.len() == columns,
-            "{}: line {}: expected {columns} `;`-separated columns, found {}",
-            path.display(),
-            i + 1,
-            cells.len()
+            "{}",
+            crate::tr!(
+                "{}: linje {}: forventet {columns} kolonner skilt med `;`, fant {}",
+                "{}: line {}: expected {columns} `;`-separated columns, found {}",
+                path.display(),
+                i + 1,
+                cells.len()
+            )
         );
         rows.push(cells);
     }
@@ -122,7 +131,14 @@ fn parquet(
 /// writes the tables, `datakvalitet.csv` and `manifest.json` into `args.out` all at once.
 pub fn run(args: &ImportArgs) -> anyhow::Result<ImportOutcome> {
     let started = std::time::Instant::now();
-    anyhow::ensure!(!args.files.is_empty(), "give at least one 11F or 11CF file");
+    anyhow::ensure!(
+        !args.files.is_empty(),
+        "{}",
+        crate::tr!(
+            "oppgi minst én 11F- eller 11CF-fil",
+            "give at least one 11F or 11CF file"
+        )
+    );
     let mut offices = Offices::new();
     if let Some(p) = &args.kontorer {
         for r in read_map_csv(p, "kommune_nr", 3)? {
@@ -279,62 +295,97 @@ fn write_findings(out: &OutputDir, findings: &[Finding], lang: Lang) -> anyhow::
 pub fn summary_text(o: &ImportOutcome, out: &Path) -> String {
     use std::fmt::Write as _;
     let mut t = String::new();
+    let took = crate::report::numbers::seconds(o.elapsed, crate::i18n::lang());
     let _ = writeln!(
         t,
-        "kvp-scan: imported {} KOSTRA file(s) into {} in {:.2} s",
-        o.inputs.len(),
-        out.display(),
-        o.elapsed.as_secs_f64()
+        "{}",
+        crate::tr!(
+            "kvp-scan: leste inn {} KOSTRA-fil(er) til {} på {took} s",
+            "kvp-scan: imported {} KOSTRA file(s) into {} in {took} s",
+            o.inputs.len(),
+            out.display()
+        )
     );
     for i in &o.inputs {
         let years: Vec<String> = i.rapporteringsar.iter().map(|y| y.to_string()).collect();
         let _ = writeln!(
             t,
-            "  {} ({}, {}, {}): {} lines, {} imported, {} set aside",
-            i.fil,
-            i.kind.as_str(),
-            if years.is_empty() {
-                "-".into()
-            } else {
-                years.join(", ")
-            },
-            match i.koding {
-                Encoding::Utf8 => "UTF-8",
-                Encoding::Latin1 => "ISO-8859-1",
-            },
-            i.linjer,
-            i.importert,
-            i.satt_til_side
+            "{}",
+            crate::tr!(
+                "  {} ({}, {}, {}): {} linjer, {} lest inn, {} satt til side",
+                "  {} ({}, {}, {}): {} lines, {} imported, {} set aside",
+                i.fil,
+                i.kind.as_str(),
+                if years.is_empty() {
+                    "-".into()
+                } else {
+                    years.join(", ")
+                },
+                match i.koding {
+                    Encoding::Utf8 => "UTF-8",
+                    Encoding::Latin1 => "ISO-8859-1",
+                },
+                i.linjer,
+                i.importert,
+                i.satt_til_side
+            )
         );
     }
-    let _ = writeln!(t, "  records imported:");
+    let _ = writeln!(
+        t,
+        "{}",
+        crate::tr!("  poster lest inn:", "  records imported:")
+    );
     for ((kind, year), n) in &o.records {
         let _ = writeln!(t, "    {:<5} {year}  {n:>8}", kind.as_str());
     }
-    let _ = writeln!(t, "  tables written:");
-    for (table, n) in &o.tables {
-        let _ = writeln!(t, "    {table:<20}{n:>10} rows");
-    }
     let _ = writeln!(
         t,
-        "  data quality: {} errors (records set aside), {} warnings; see {DATAKVALITET}",
-        o.errors, o.warnings
+        "{}",
+        crate::tr!("  tabeller skrevet:", "  tables written:")
     );
+    for (table, n) in &o.tables {
+        let rows = crate::tr!("{n:>10} rader", "{n:>10} rows");
+        let _ = writeln!(t, "    {table:<20}{rows}");
+    }
+    let (errors, warnings) = (o.errors, o.warnings);
     let _ = writeln!(
         t,
-        "  KOSTRA cannot tell: the § 14 a innsatsgruppe (no oppfolgingsvedtak), KVP measures \
-         (no kvp_tiltak){}; rules that need them are reported as not assessed (uavklart)",
-        if tables_has(&o.tables, "kvp_hendelser") {
-            ""
-        } else {
+        "{}",
+        crate::tr!(
+            "  datakvalitet: {errors} feil (poster satt til side), {warnings} advarsler; se {DATAKVALITET}",
+            "  data quality: {errors} errors (records set aside), {warnings} warnings; see {DATAKVALITET}"
+        )
+    );
+    let events = if tables_has(&o.tables, "kvp_hendelser") {
+        String::new()
+    } else {
+        crate::tr!(
+            ", KVP-hendelser (ingen 11CF-fil oppgitt)",
             ", KVP events (no 11CF file given)"
-        }
+        )
+    };
+    let _ = writeln!(
+        t,
+        "{}",
+        crate::tr!(
+            "  KOSTRA kan ikke si: innsatsgruppen etter § 14 a (ingen oppfolgingsvedtak), \
+             KVP-tiltak (ingen kvp_tiltak){events}; regler som trenger dem, rapporteres som \
+             ikke vurdert (uavklart)",
+            "  KOSTRA cannot tell: the § 14 a innsatsgruppe (no oppfolgingsvedtak), KVP measures \
+             (no kvp_tiltak){events}; rules that need them are reported as not assessed (uavklart)"
+        )
     );
     if !o.protection_given {
         let _ = writeln!(
             t,
-            "  address protection is not in KOSTRA: without --adressebeskyttelse no person is \
-             treated as kode 6 or 7; give it before lists are shared"
+            "{}",
+            crate::tr!(
+                "  adressebeskyttelse finnes ikke i KOSTRA: uten --adressebeskyttelse behandles \
+                 ingen som kode 6 eller 7; oppgi den før lister deles",
+                "  address protection is not in KOSTRA: without --adressebeskyttelse no person is \
+                 treated as kode 6 or 7; give it before lists are shared"
+            )
         );
     }
     t

@@ -10,16 +10,18 @@ use crate::contract::Lang;
 /// A problem that stops the import: nothing is written.
 #[derive(Debug, thiserror::Error)]
 pub enum Fatal {
-    #[error("cannot read the KOSTRA file {path}")]
+    #[error("{}", crate::tr!("kan ikke lese KOSTRA-filen {path}", "cannot read the KOSTRA file {path}"))]
     Read {
         path: String,
         #[source]
         source: std::io::Error,
     },
-    #[error(
+    #[error("{}", crate::tr!(
+        "{path}: linje {line} har {found} tegn; en KOSTRA-post har 338 (11F) eller 152 (11CF), \
+         og alle linjene i en fil like mange{expected} (SSB-kontroll 001)",
         "{path}: line {line} has {found} characters; a KOSTRA record has 338 (11F) or 152 (11CF), \
          and every line of a file the same length{expected} (SSB rule 001)"
-    )]
+    ))]
     Length {
         path: String,
         line: usize,
@@ -27,9 +29,12 @@ pub enum Fatal {
         /// ", here ..." when the file's kind is already known
         expected: String,
     },
-    #[error("{path}: line {line} contains a TAB; KOSTRA records use spaces only (SSB rule 001)")]
+    #[error("{}", crate::tr!(
+        "{path}: linje {line} inneholder TAB; KOSTRA-poster bruker bare mellomrom (SSB-kontroll 001)",
+        "{path}: line {line} contains a TAB; KOSTRA records use spaces only (SSB rule 001)"
+    ))]
     Tab { path: String, line: usize },
-    #[error("{path} holds no records")]
+    #[error("{}", crate::tr!("{path} har ingen poster", "{path} holds no records"))]
     Empty { path: String },
 }
 
@@ -86,7 +91,14 @@ pub fn decode(path: &str, bytes: &[u8]) -> Result<Decoded, Fatal> {
                     line,
                     found: len,
                     expected: known
-                        .map(|k: Kind| format!(", here {} ({})", k.record_len(), k.as_str()))
+                        .map(|k: Kind| {
+                            crate::tr!(
+                                ", her {} ({})",
+                                ", here {} ({})",
+                                k.record_len(),
+                                k.as_str()
+                            )
+                        })
                         .unwrap_or_default(),
                 });
             }
@@ -615,8 +627,8 @@ mod tests {
         assert!(d.lines[0].1.ends_with('Ø'));
         let short = format!("{rec}\n{}\n", &rec[..150]);
         let e = decode("c", short.as_bytes()).unwrap_err().to_string();
-        assert!(e.contains("c: line 2 has 150 characters"), "{e}");
-        assert!(e.contains("here 152 (11CF)"), "{e}");
+        assert!(e.contains("c: linje 2 har 150 tegn"), "{e}");
+        assert!(e.contains("her 152 (11CF)"), "{e}");
         let tab = format!("{}\t\n", &rec[..151]);
         assert!(matches!(
             decode("d", tab.as_bytes()),

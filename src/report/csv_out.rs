@@ -46,9 +46,13 @@ pub(crate) fn writer(mut tmp: NamedTempFile) -> anyhow::Result<CsvWriter> {
 }
 
 pub(crate) fn done(w: CsvWriter, name: &str, rows: u64) -> anyhow::Result<Staged> {
-    let tmp =
-        w.0.into_inner()
-            .map_err(|e| anyhow::anyhow!("cannot finish {name}: {}", e.error()))?;
+    let tmp = w.0.into_inner().map_err(|e| {
+        let e = e.error();
+        anyhow::anyhow!(
+            "{}",
+            crate::tr!("kan ikke fullføre {name}: {e}", "cannot finish {name}: {e}")
+        )
+    })?;
     tmp.as_file().sync_all()?;
     Ok(Staged::new(name.into(), tmp, rows))
 }

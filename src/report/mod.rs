@@ -73,7 +73,11 @@ impl OutputDir {
     pub fn temp(&self, name: &str) -> anyhow::Result<NamedTempFile> {
         if !self.dir.exists() {
             std::fs::create_dir_all(&self.dir).with_context(|| {
-                format!("cannot create the output folder {}", self.dir.display())
+                crate::tr!(
+                    "kan ikke opprette utdatamappen {}",
+                    "cannot create the output folder {}",
+                    self.dir.display()
+                )
             })?;
             self.created
                 .store(true, std::sync::atomic::Ordering::Relaxed);
@@ -82,7 +86,13 @@ impl OutputDir {
             .prefix(&format!(".{}.", name.replace('/', "_")))
             .suffix(".tmp")
             .tempfile_in(&self.dir)
-            .with_context(|| format!("cannot create a temporary file in {}", self.dir.display()))
+            .with_context(|| {
+                crate::tr!(
+                    "kan ikke opprette en midlertidig fil i {}",
+                    "cannot create a temporary file in {}",
+                    self.dir.display()
+                )
+            })
     }
 
     /// A complete file staged from bytes (HTML, JSON).
@@ -109,11 +119,16 @@ impl OutputDir {
         for s in staged {
             let target = self.dir.join(&s.name);
             if let Some(parent) = target.parent() {
-                std::fs::create_dir_all(parent)
-                    .with_context(|| format!("cannot create {}", parent.display()))?;
+                std::fs::create_dir_all(parent).with_context(|| {
+                    crate::tr!("kan ikke opprette {}", "cannot create {}", parent.display())
+                })?;
             }
             s.tmp.persist(&target).with_context(|| {
-                format!("cannot move the finished {} into place", target.display())
+                crate::tr!(
+                    "kan ikke flytte den ferdige {} på plass",
+                    "cannot move the finished {} into place",
+                    target.display()
+                )
             })?;
         }
         // the renames are durable only once the folder itself is synced
@@ -125,7 +140,13 @@ impl OutputDir {
 pub fn sync_dir(dir: &Path) -> anyhow::Result<()> {
     std::fs::File::open(dir)
         .and_then(|f| f.sync_all())
-        .with_context(|| format!("cannot sync the folder {}", dir.display()))
+        .with_context(|| {
+            crate::tr!(
+                "kan ikke synkronisere mappen {}",
+                "cannot sync the folder {}",
+                dir.display()
+            )
+        })
 }
 
 /// Removes the temporary files (`.<name>.<6 random>.tmp`, as [`OutputDir::temp`] names them)
@@ -135,15 +156,21 @@ fn remove_leftovers(dir: &Path) -> anyhow::Result<()> {
         return Ok(()); // no folder yet
     };
     for e in entries {
-        let e = e.with_context(|| format!("cannot list {}", dir.display()))?;
+        let e =
+            e.with_context(|| crate::tr!("kan ikke liste {}", "cannot list {}", dir.display()))?;
         let name = e.file_name();
         let name = name.to_string_lossy();
-        let kind = e
-            .file_type()
-            .with_context(|| format!("cannot read {}", e.path().display()))?;
+        let kind = e.file_type().with_context(|| {
+            crate::tr!("kan ikke lese {}", "cannot read {}", e.path().display())
+        })?;
         if kind.is_file() && is_leftover(&name) {
-            std::fs::remove_file(e.path())
-                .with_context(|| format!("cannot remove the leftover {}", e.path().display()))?;
+            std::fs::remove_file(e.path()).with_context(|| {
+                crate::tr!(
+                    "kan ikke fjerne den etterlatte {}",
+                    "cannot remove the leftover {}",
+                    e.path().display()
+                )
+            })?;
             tracing::info!("removed a temporary file left by an interrupted run");
         }
     }
@@ -184,7 +211,8 @@ impl Staged {
 
 pub fn sha256_of(path: &Path) -> anyhow::Result<String> {
     let mut r = BufReader::new(
-        std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?,
+        std::fs::File::open(path)
+            .with_context(|| crate::tr!("kan ikke lese {}", "cannot read {}", path.display()))?,
     );
     let mut h = Sha256::new();
     let mut buf = [0u8; 64 * 1024];

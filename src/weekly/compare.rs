@@ -279,50 +279,72 @@ pub struct Previous {
 }
 
 fn batches(path: &Path) -> anyhow::Result<Vec<RecordBatch>> {
-    let f = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let f = std::fs::File::open(path)
+        .with_context(|| crate::tr!("kan ikke åpne {}", "cannot open {}", path.display()))?;
     let reader = ParquetRecordBatchReaderBuilder::try_new(f)
-        .with_context(|| format!("{} is not a readable Parquet file", path.display()))?
+        .with_context(|| {
+            crate::tr!(
+                "{} er ikke en lesbar Parquet-fil",
+                "{} is not a readable Parquet file",
+                path.display()
+            )
+        })?
         .build()?;
     reader
-        .map(|b| b.with_context(|| format!("cannot read {}", path.display())))
+        .map(|b| {
+            b.with_context(|| crate::tr!("kan ikke lese {}", "cannot read {}", path.display()))
+        })
         .collect()
 }
 
 struct Cols<'a>(&'a RecordBatch, &'a Path);
 
 impl<'a> Cols<'a> {
+    fn wrong(&self, name: &str, ty: &str) -> String {
+        crate::tr!(
+            "{}: kolonnen `{name}` er ikke {ty}",
+            "{}: column `{name}` is not {ty}",
+            self.1.display()
+        )
+    }
     fn col(&self, name: &str) -> anyhow::Result<&'a dyn Array> {
         self.0
             .column_by_name(name)
             .map(|c| c.as_ref())
-            .with_context(|| format!("{} has no column `{name}`", self.1.display()))
+            .with_context(|| {
+                crate::tr!(
+                    "{} har ingen kolonne `{name}`",
+                    "{} has no column `{name}`",
+                    self.1.display()
+                )
+            })
     }
     fn str(&self, name: &str, row: usize) -> anyhow::Result<Option<String>> {
         let c = self
             .col(name)?
             .as_string_opt::<i32>()
-            .with_context(|| format!("{}: column `{name}` is not a string", self.1.display()))?;
+            .with_context(|| self.wrong(name, "Utf8"))?;
         Ok((!c.is_null(row)).then(|| c.value(row).to_string()))
     }
     fn i64(&self, name: &str, row: usize) -> anyhow::Result<Option<i64>> {
         let c = self
             .col(name)?
             .as_primitive_opt::<Int64Type>()
-            .with_context(|| format!("{}: column `{name}` is not Int64", self.1.display()))?;
+            .with_context(|| self.wrong(name, "Int64"))?;
         Ok((!c.is_null(row)).then(|| c.value(row)))
     }
     fn date(&self, name: &str, row: usize) -> anyhow::Result<Option<NaiveDate>> {
         let c = self
             .col(name)?
             .as_primitive_opt::<Date32Type>()
-            .with_context(|| format!("{}: column `{name}` is not Date32", self.1.display()))?;
+            .with_context(|| self.wrong(name, "Date32"))?;
         Ok((!c.is_null(row)).then(|| date_from_days(c.value(row))))
     }
     fn list(&self, name: &str, row: usize) -> anyhow::Result<Option<Vec<String>>> {
         let c = self
             .col(name)?
             .as_list_opt::<i32>()
-            .with_context(|| format!("{}: column `{name}` is not a list", self.1.display()))?;
+            .with_context(|| self.wrong(name, "List"))?;
         if c.is_null(row) {
             return Ok(None);
         }
@@ -409,7 +431,8 @@ impl Previous {
                 }
                 let id = c.str("person_id", row)?.unwrap_or_default();
                 let forste = c.date("forste_gang_kandidat", row)?.with_context(|| {
-                    format!(
+                    crate::tr!(
+                        "{}: rad {} mangler forste_gang_kandidat",
                         "{}: row {} has no forste_gang_kandidat",
                         path.display(),
                         row + 1

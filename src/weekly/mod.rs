@@ -53,10 +53,13 @@ pub async fn run(args: WeeklyArgs) -> anyhow::Result<WeeklyOutcome> {
     let previous = match &plan.previous {
         Some(p) => {
             let dir = state.run_dir(&p.run_id);
-            Some(
-                Previous::load(&dir, p.date())
-                    .with_context(|| format!("cannot read the previous run {}", dir.display()))?,
-            )
+            Some(Previous::load(&dir, p.date()).with_context(|| {
+                crate::tr!(
+                    "kan ikke lese den forrige kjøringen {}",
+                    "cannot read the previous run {}",
+                    dir.display()
+                )
+            })?)
         }
         None => None,
     };

@@ -23,52 +23,120 @@ const FORMAT: u32 = 1;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {
-    #[error("{op} {path}")]
+    #[error("{op} {}", path.display())]
     Io {
-        op: &'static str,
+        op: Op,
         path: PathBuf,
         #[source]
         source: std::io::Error,
     },
-    #[error("another kvp-scan run holds the lock on the state folder {0}; wait for it to finish")]
+    #[error("{}", crate::tr!(
+        "en annen kjøring av kvp-scan holder låsen på tilstandsmappen {}; vent til den er ferdig",
+        "another kvp-scan run holds the lock on the state folder {}; wait for it to finish",
+        .0.display()
+    ))]
     Locked(PathBuf),
-    #[error(
-        "the state index {path} cannot be read as a kvp-scan state (expected JSON, format {FORMAT})"
-    )]
+    #[error("{}", crate::tr!(
+        "tilstandsindeksen {} kan ikke leses som en kvp-scan-tilstand (forventet JSON, format {FORMAT})",
+        "the state index {} cannot be read as a kvp-scan state (expected JSON, format {FORMAT})",
+        path.display()
+    ))]
     CorruptIndex {
         path: PathBuf,
         #[source]
         source: serde_json::Error,
     },
-    #[error(
-        "{0} is not empty and has no {INDEX}: it is not a kvp-scan state folder; give an empty or new folder"
-    )]
+    #[error("{}", crate::tr!(
+        "{} er ikke tom og har ingen {INDEX}: den er ikke en tilstandsmappe for kvp-scan; oppgi en tom eller ny mappe",
+        "{} is not empty and has no {INDEX}: it is not a kvp-scan state folder; give an empty or new folder",
+        .0.display()
+    ))]
     NotAState(PathBuf),
-    #[error(
+    #[error("{}", crate::tr!(
+        "skanningsdatoen {as_of} er tidligere enn den nyeste registrerte kjøringen ({newest}); \
+         bruk --replace-history for å fjerne kjøringene fra {as_of} og registrere denne i stedet",
         "the scan date {as_of} is earlier than the newest recorded run ({newest}); \
          pass --replace-history to drop the runs from {as_of} on and record this one instead"
-    )]
+    ))]
     EarlierDate { as_of: NaiveDate, newest: NaiveDate },
-    #[error(
+    #[error("{}", crate::tr!(
+        "tilstandsmappen har pseudonymiserte person-ID-er; bruk --pseudonymize med den samme nøkkelfilen",
         "the state folder holds pseudonymised person ids; pass --pseudonymize with the same key file"
-    )]
+    ))]
     KeyMissing,
-    #[error(
+    #[error("{}", crate::tr!(
+        "tilstandsmappen har ekte person-ID-er; en pseudonymisert kjøring kan ikke sammenlignes \
+         med dem (bruk en ny tilstandsmappe for pseudonymiserte lister)",
         "the state folder holds real person ids; a pseudonymised run cannot be compared with them \
          (use a new state folder for pseudonymised lists)"
-    )]
+    ))]
     KeyUnexpected,
-    #[error(
+    #[error("{}", crate::tr!(
+        "nøkkelfilen er ikke nøkkelen denne tilstandsmappen ble registrert med (nøkkelsjekk {found}, forventet {expected})",
         "the key file is not the key this state folder was recorded with (key check {found}, expected {expected})"
-    )]
+    ))]
     KeyMismatch { expected: String, found: String },
-    #[error(
-        "the state index {path} names a run `{run_id}` that is not a run id (YYYY-MM-DD-r<n>) or has a bad scan date; the index was not written by kvp-scan"
-    )]
+    #[error("{}", crate::tr!(
+        "tilstandsindeksen {} nevner en kjøring `{run_id}` som ikke er en kjørings-ID (ÅÅÅÅ-MM-DD-r<n>) eller har en ugyldig skanningsdato; indeksen er ikke skrevet av kvp-scan",
+        "the state index {} names a run `{run_id}` that is not a run id (YYYY-MM-DD-r<n>) or has a bad scan date; the index was not written by kvp-scan",
+        path.display()
+    ))]
     BadRunEntry { path: PathBuf, run_id: String },
 }
 
-fn io(op: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> StateError {
+/// What failed on a path.
+#[derive(Debug, Clone, Copy)]
+pub enum Op {
+    Sync,
+    CreateFolder,
+    Read,
+    List,
+    OpenLock,
+    Lock,
+    RemoveLeftover,
+    MoveRun,
+    CreateTemp,
+    Write,
+    Replace,
+    RemoveOldRun,
+}
+
+impl std::fmt::Display for Op {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (nb, en) = match self {
+            Op::Sync => ("kan ikke synkronisere", "cannot sync"),
+            Op::CreateFolder => ("kan ikke opprette mappen", "cannot create the folder"),
+            Op::Read => ("kan ikke lese", "cannot read"),
+            Op::List => ("kan ikke liste", "cannot list"),
+            Op::OpenLock => ("kan ikke åpne låsefilen", "cannot open the lock file"),
+            Op::Lock => ("kan ikke låse", "cannot lock"),
+            Op::RemoveLeftover => (
+                "kan ikke fjerne den etterlatte",
+                "cannot remove the leftover",
+            ),
+            Op::MoveRun => (
+                "kan ikke flytte den nye kjøringen til",
+                "cannot move the new run to",
+            ),
+            Op::CreateTemp => (
+                "kan ikke opprette en midlertidig fil i",
+                "cannot create a temporary file in",
+            ),
+            Op::Write => ("kan ikke skrive", "cannot write"),
+            Op::Replace => ("kan ikke erstatte", "cannot replace"),
+            Op::RemoveOldRun => (
+                "kan ikke fjerne den gamle kjøringen",
+                "cannot remove the old run",
+            ),
+        };
+        f.write_str(match crate::i18n::lang() {
+            crate::contract::Lang::Nb => nb,
+            crate::contract::Lang::En => en,
+        })
+    }
+}
+
+fn io(op: Op, path: &Path) -> impl FnOnce(std::io::Error) -> StateError {
     let path = path.to_path_buf();
     move |source| StateError::Io { op, path, source }
 }
@@ -169,7 +237,7 @@ pub fn failpoint(_name: &str) {}
 fn sync_dir(dir: &Path) -> Result<(), StateError> {
     File::open(dir)
         .and_then(|f| f.sync_all())
-        .map_err(io("cannot sync", dir))
+        .map_err(io(Op::Sync, dir))
 }
 
 fn create_private_dir(dir: &Path) -> Result<(), StateError> {
@@ -180,7 +248,7 @@ fn create_private_dir(dir: &Path) -> Result<(), StateError> {
         use std::os::unix::fs::DirBuilderExt;
         b.mode(0o700);
     }
-    b.create(dir).map_err(io("cannot create the folder", dir))
+    b.create(dir).map_err(io(Op::CreateFolder, dir))
 }
 
 /// Reads the index of a state folder without locking it (the index is replaced atomically).
@@ -206,7 +274,7 @@ pub fn read_index(dir: &Path) -> Result<Option<Index>, StateError> {
             Ok(Some(index))
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(io("cannot read", &path)(e)),
+        Err(e) => Err(io(Op::Read, &path)(e)),
     }
 }
 
@@ -231,7 +299,7 @@ impl State {
             Some(i) => i,
             None => {
                 let foreign = std::fs::read_dir(dir)
-                    .map_err(io("cannot list", dir))?
+                    .map_err(io(Op::List, dir))?
                     .filter_map(|e| e.ok())
                     .any(|e| {
                         let n = e.file_name().to_string_lossy().into_owned();
@@ -259,13 +327,13 @@ impl State {
         }
         let lock = opts
             .open(&lock_path)
-            .map_err(io("cannot open the lock file", &lock_path))?;
+            .map_err(io(Op::OpenLock, &lock_path))?;
         match lock.try_lock() {
             Ok(()) => {}
             Err(std::fs::TryLockError::WouldBlock) => {
                 return Err(StateError::Locked(dir.to_path_buf()));
             }
-            Err(std::fs::TryLockError::Error(e)) => return Err(io("cannot lock", &lock_path)(e)),
+            Err(std::fs::TryLockError::Error(e)) => return Err(io(Op::Lock, &lock_path)(e)),
         }
         // Read again under the lock: another run may have switched the index meanwhile.
         let index = read_index(dir)?.unwrap_or(index);
@@ -305,8 +373,8 @@ impl State {
     /// does not name (renamed into place but never recorded). Returns how many were removed.
     pub fn clean_leftovers(&self) -> Result<usize, StateError> {
         let mut removed = 0;
-        for e in std::fs::read_dir(&self.dir).map_err(io("cannot list", &self.dir))? {
-            let e = e.map_err(io("cannot list", &self.dir))?;
+        for e in std::fs::read_dir(&self.dir).map_err(io(Op::List, &self.dir))? {
+            let e = e.map_err(io(Op::List, &self.dir))?;
             let name = e.file_name().to_string_lossy().into_owned();
             let recorded = self.index.kjoringer.iter().any(|r| r.run_id == name);
             if name.starts_with(STAGING_PREFIX) || (is_run_id(&name) && !recorded) {
@@ -316,7 +384,7 @@ impl State {
                 } else {
                     std::fs::remove_file(e.path())
                 }
-                .map_err(io("cannot remove the leftover", &e.path()))?;
+                .map_err(io(Op::RemoveLeftover, &e.path()))?;
                 removed += 1;
             }
         }
@@ -380,7 +448,7 @@ impl State {
         let staging = self.dir.join(format!("{STAGING_PREFIX}{}", plan.run_id));
         sync_dir(&staging)?;
         let target = self.run_dir(&plan.run_id);
-        std::fs::rename(&staging, &target).map_err(io("cannot move the new run to", &target))?;
+        std::fs::rename(&staging, &target).map_err(io(Op::MoveRun, &target))?;
         sync_dir(&self.dir)?;
         failpoint("etter_flytting");
 
@@ -407,18 +475,18 @@ impl State {
             .prefix(".kvp-scan-state.")
             .suffix(".tmp")
             .tempfile_in(&self.dir)
-            .map_err(io("cannot create a temporary file in", &self.dir))?;
+            .map_err(io(Op::CreateTemp, &self.dir))?;
         let index_path = self.dir.join(INDEX);
         serde_json::to_writer_pretty(&mut tmp, &next).map_err(|e| StateError::Io {
-            op: "cannot write",
+            op: Op::Write,
             path: index_path.clone(),
             source: e.into(),
         })?;
         tmp.write_all(b"\n")
             .and_then(|_| tmp.as_file().sync_all())
-            .map_err(io("cannot write", &index_path))?;
+            .map_err(io(Op::Write, &index_path))?;
         tmp.persist(&index_path)
-            .map_err(|e| io("cannot replace", &index_path)(e.error))?;
+            .map_err(|e| io(Op::Replace, &index_path)(e.error))?;
         sync_dir(&self.dir)?;
         self.index = next;
         info!(run = %plan.run_id, "run recorded in the state index");
@@ -432,7 +500,7 @@ impl State {
         {
             let p = self.run_dir(run_id);
             if p.exists() {
-                std::fs::remove_dir_all(&p).map_err(io("cannot remove the old run", &p))?;
+                std::fs::remove_dir_all(&p).map_err(io(Op::RemoveOldRun, &p))?;
             }
         }
         if !pruned.is_empty() {

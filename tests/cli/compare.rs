@@ -272,13 +272,13 @@ fn bad_overrides_are_refused() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("ut");
     for (set, says) in [
-        ("ukjent.min_maneder=5", "no rule `ukjent`"),
-        ("langtidsmottaker.ukjent=5", "has no parameter `ukjent`"),
+        ("ukjent.min_maneder=5", "ingen regel `ukjent`"),
+        ("langtidsmottaker.ukjent=5", "har ingen parameter `ukjent`"),
         (
             "langtidsmottaker.min_maneder=fem",
-            "is not of the parameter's type",
+            "har ikke parameterens type",
         ),
-        ("langtidsmottaker", "expected RULE.PARAM=VALUE"),
+        ("langtidsmottaker", "forventet REGEL.PARAMETER=VERDI"),
     ] {
         let (code, err) = compare(&out, &["--set", set]);
         assert_eq!(code, 2, "{set}");
@@ -374,7 +374,7 @@ fn rule_coverage_from_the_examples() {
     let out = String::from_utf8(a.get_output().stdout.clone()).unwrap();
     let err = String::from_utf8(a.get_output().stderr.clone()).unwrap();
     assert!(out.contains("untested: krav.voksen.usann"), "{out}");
-    assert!(err.contains("below --min 100%"), "{err}");
+    assert!(err.contains("under --min 100 %"), "{err}");
     // without --min the same report passes
     kvp()
         .args([

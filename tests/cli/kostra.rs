@@ -92,7 +92,9 @@ fn rows_of(data: &Path, table: &str, id: &str) -> Vec<BTreeMap<String, String>> 
 fn every_mapping_rule_gives_its_verdict_after_a_scan() {
     let (_tmp, data, err) = imported();
     assert!(
-        err.contains("11F_2026_4601.txt (11F, 2026, ISO-8859-1): 2 lines, 2 imported, 0 set aside"),
+        err.contains(
+            "11F_2026_4601.txt (11F, 2026, ISO-8859-1): 2 linjer, 2 lest inn, 0 satt til side"
+        ),
         "{err}"
     );
     assert!(
@@ -100,10 +102,13 @@ fn every_mapping_rule_gives_its_verdict_after_a_scan() {
         "{err}"
     );
     assert!(
-        err.contains("KOSTRA cannot tell: the § 14 a innsatsgruppe"),
+        err.contains("KOSTRA kan ikke si: innsatsgruppen etter § 14 a"),
         "{err}"
     );
-    assert!(err.contains("address protection is not in KOSTRA"), "{err}");
+    assert!(
+        err.contains("adressebeskyttelse finnes ikke i KOSTRA"),
+        "{err}"
+    );
     // never oppfolgingsvedtak or kvp_tiltak
     assert!(!data.join("oppfolgingsvedtak.parquet").exists());
     assert!(!data.join("kvp_tiltak.parquet").exists());
@@ -299,7 +304,7 @@ fn every_bad_record_is_reported_with_file_line_and_field() {
         .collect();
     assert_eq!(counts, [(14, 4, 10), (5, 1, 4)]);
     assert!(
-        err.contains("14 errors (records set aside), 3 warnings"),
+        err.contains("14 feil (poster satt til side), 3 advarsler"),
         "{err}"
     );
 }
@@ -316,14 +321,14 @@ fn a_fatal_file_stops_the_import_and_writes_nothing() {
     assert_eq!(code, 2);
     assert!(
         err.contains(
-            "kort_linje.txt: line 2 has 337 characters; a KOSTRA record has 338 (11F) or 152 (11CF)"
+            "kort_linje.txt: linje 2 har 337 tegn; en KOSTRA-post har 338 (11F) eller 152 (11CF)"
         ),
         "{err}"
     );
     assert!(!data.exists());
     let (code, err) = import(&data, &["testdata/kostra/fatal/tab.txt"], &[]);
     assert_eq!(code, 2);
-    assert!(err.contains("tab.txt: line 1 contains a TAB"), "{err}");
+    assert!(err.contains("tab.txt: linje 1 inneholder TAB"), "{err}");
     assert!(!data.exists());
 }
 
@@ -348,7 +353,7 @@ fn every_command_runs_on_imported_data() {
     );
     assert_eq!(code, 0, "{err}");
     assert!(
-        !err.contains("address protection is not in KOSTRA"),
+        !err.contains("adressebeskyttelse finnes ikke i KOSTRA"),
         "{err}"
     );
     let d = data.to_str().unwrap();
@@ -435,7 +440,7 @@ fn a_generated_population_round_trips_through_kostra_files() {
     let (code, err) = import(&data, &refs, &[]);
     assert_eq!(code, 0, "{err}");
     assert!(
-        err.contains("0 errors (records set aside), 0 warnings"),
+        err.contains("0 feil (poster satt til side), 0 advarsler"),
         "{err}"
     );
     let scan = |d: &Path, name: &str| {

@@ -442,7 +442,7 @@ fn an_unknown_office_or_intern_without_an_office_is_refused() {
     assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
-        err.contains("no NAV office 9999") && err.contains("0312"),
+        err.contains("ikke noe NAV-kontor 9999") && err.contains("0312"),
         "{err}"
     );
     assert!(!out.exists(), "nothing written");
@@ -579,6 +579,6 @@ fn offices_municipalities_and_counties_are_named() {
     let (_t, out, o) = report_with(&["--kontornavn", k]);
     assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("kontorer.csv:3: 0312 is named twice"), "{err}");
+    assert!(err.contains("kontorer.csv:3: 0312 har to navn"), "{err}");
     assert!(!out.exists());
 }

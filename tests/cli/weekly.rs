@@ -427,7 +427,7 @@ fn same_date_replaces_and_earlier_dates_need_replace_history() {
         .code(2);
     let err = String::from_utf8(a.get_output().stderr.clone()).unwrap();
     assert!(
-        err.contains("earlier than the newest recorded run (2026-11-02)")
+        err.contains("tidligere enn den nyeste registrerte kjøringen (2026-11-02)")
             && err.contains("--replace-history"),
         "{err}"
     );
@@ -447,7 +447,7 @@ fn a_folder_that_is_not_a_state_is_refused() {
         .assert()
         .code(2);
     let err = String::from_utf8(a.get_output().stderr.clone()).unwrap();
-    assert!(err.contains("not a kvp-scan state folder"), "{err}");
+    assert!(err.contains("ikke en tilstandsmappe for kvp-scan"), "{err}");
     assert!(!root().join("testdata/.lock").exists());
 }
 
@@ -579,7 +579,7 @@ fn pseudonymized_lists_carry_no_real_ids_and_stay_stable() {
         .assert()
         .code(2);
     let err = String::from_utf8(a.get_output().stderr.clone()).unwrap();
-    assert!(err.contains("pseudonymised person ids"), "{err}");
+    assert!(err.contains("pseudonymiserte person-ID-er"), "{err}");
     let other = tmp.path().join("annen");
     std::fs::write(&other, b"en helt annen nokkel, ogsa lang nok").unwrap();
     let a = kvp()
@@ -591,7 +591,7 @@ fn pseudonymized_lists_carry_no_real_ids_and_stay_stable() {
         .code(2);
     let err = String::from_utf8(a.get_output().stderr.clone()).unwrap();
     assert!(
-        err.contains("not the key this state folder was recorded with"),
+        err.contains("ikke nøkkelen denne tilstandsmappen ble registrert med"),
         "{err}"
     );
     assert_eq!(run_ids(&state).len(), 2);
