@@ -699,6 +699,7 @@ fn shipped_rules_check_and_test_clean() {
 #[case::incomplete_sql("ufullstendig_sql")]
 #[case::missing_english("mangler_engelsk")]
 #[case::unknown_template_variable("ukjent_malvariabel")]
+#[case::unknown_variable_in_short_form("ukjent_variabel_kort")]
 #[case::duplicate_id("duplikat_id")]
 #[case::no_scan_date("uten_skanningsdato")]
 #[case::person_id_in_template("mal_med_person_id")]

@@ -163,7 +163,7 @@ pub struct NearMiss {
 /// Per person, the rules that fired (positions in the rule set) with their sentences. Texts are
 /// shared, not copied: many persons get the same sentence, and a session that evaluates two
 /// rule sets (`compare`) reuses a rule's rows.
-type Hits = rustc_hash::FxHashMap<Arc<str>, Vec<(usize, Arc<str>)>>;
+type Hits = rustc_hash::FxHashMap<Arc<str>, Vec<(usize, Sentence)>>;
 type NearMisses = rustc_hash::FxHashMap<Arc<str>, Vec<Arc<KravCheck>>>;
 
 /// What the rules gave, for the persons an evaluation makes verdicts for.
@@ -206,6 +206,16 @@ pub struct Explanation {
     pub rule: String,
     /// Shared: many persons get the same sentence, and it is never copied per person.
     pub text: Arc<str>,
+    /// The decisive fact in a few words (the rule file's `kort_forklaring`), for the printed
+    /// worklist.
+    pub kort: Option<Arc<str>>,
+}
+
+/// A fired rule's sentence and its short form.
+#[derive(Debug, Clone)]
+struct Sentence {
+    text: Arc<str>,
+    kort: Option<Arc<str>>,
 }
 
 impl Verdict {
@@ -318,7 +328,7 @@ type RuleRows = Arc<Vec<(Arc<str>, Rendered)>>;
 /// What one row of a rule's result gave: a fired rule's sentence or a condition's text.
 #[derive(Clone)]
 enum Rendered {
-    Hit(Arc<str>),
+    Hit(Sentence),
     Krav(Arc<KravCheck>),
 }
 
@@ -386,7 +396,9 @@ struct RuleWork<'a, 'e> {
     lang: Lang,
     tmpl: minijinja::Template<'e, 'e>,
     krav: Vec<minijinja::Template<'e, 'e>>,
-    /// The variables each template reads: the sentence's, then each condition's.
+    /// The decisive fact in a few words (`kort_forklaring`), rendered beside the sentence.
+    short: Option<minijinja::Template<'e, 'e>>,
+    /// The variables each template reads: the sentence's, each condition's, the short form's.
     reads: Vec<std::collections::HashSet<String>>,
     base: minijinja::Value,
 }
@@ -416,6 +428,12 @@ impl<'a, 'e> RuleWork<'a, 'e> {
             .map(|k| env.template_from_str(k.text(lang)))
             .collect::<Result<Vec<_>, _>>()
             .map_err(template_error)?;
+        let short = p
+            .rule
+            .short_template(lang)
+            .map(|t| env.template_from_str(t))
+            .transpose()
+            .map_err(template_error)?;
         let mut base: BTreeMap<String, minijinja::Value> = p
             .params
             .iter()
@@ -429,6 +447,7 @@ impl<'a, 'e> RuleWork<'a, 'e> {
         );
         let reads = std::iter::once(&tmpl)
             .chain(&krav)
+            .chain(&short)
             .map(|t| t.undeclared_variables(false))
             .collect();
         Ok(RuleWork {
@@ -436,6 +455,7 @@ impl<'a, 'e> RuleWork<'a, 'e> {
             lang,
             tmpl,
             krav,
+            short,
             reads,
             base: minijinja::Value::from(base),
         })
@@ -487,10 +507,10 @@ impl<'a, 'e> RuleWork<'a, 'e> {
                 memo.misses += 1;
             }
             let ctx = values::row_context(&context, row);
-            let template = if t == 0 {
-                &self.tmpl
-            } else {
-                &self.krav[t - 1]
+            let template = match t {
+                0 => &self.tmpl,
+                t if t <= self.krav.len() => &self.krav[t - 1],
+                _ => self.short.as_ref().expect("a short form"),
             };
             let s: Arc<str> = template
                 .render(&ctx)
@@ -563,7 +583,15 @@ impl<'a, 'e> RuleWork<'a, 'e> {
             if !failed.is_empty() {
                 continue;
             }
-            out.push((id, Rendered::Hit(text(0, row)?)));
+            let kort = match self.short {
+                Some(_) => Some(text(1 + self.krav.len(), row)?),
+                None => None,
+            };
+            let sentence = Sentence {
+                text: text(0, row)?,
+                kort,
+            };
+            out.push((id, Rendered::Hit(sentence)));
         }
         Ok(out)
     }
@@ -1054,7 +1082,7 @@ impl Engine {
                         p.rule.title(lang)
                     ),
                 };
-                Explanation { rule: p.rule.id.clone(), text: text.into() }
+                Explanation { rule: p.rule.id.clone(), text: text.into(), kort: None }
             })
             .collect();
 
@@ -1291,7 +1319,7 @@ impl Engine {
 fn verdict(
     rules: &RuleSet,
     facts: PersonFacts,
-    mut fired: Vec<(usize, Arc<str>)>,
+    mut fired: Vec<(usize, Sentence)>,
     krav: Vec<Arc<KravCheck>>,
     undecided: &[String],
     undecided_sentences: &[Explanation],
@@ -1320,7 +1348,8 @@ fn verdict(
         }
         v.begrunnelse.push(Explanation {
             rule: rule.id.clone(),
-            text: sentence,
+            text: sentence.text,
+            kort: sentence.kort,
         });
     }
     v.begrunnelse.extend(undecided_sentences.iter().cloned());

@@ -155,6 +155,18 @@ fn check_krav(rule: &Rule, df: &datafusion::prelude::DataFrame, diags: &mut Vec<
     }
 }
 
+/// The byte offset in the rule file of offset `o` in a template whose text lies in `span`
+/// (a string, or a table of nb/en strings): where the template's text is found written out,
+/// else from the start of the value.
+fn offset_in_template(rule: &Rule, span: &std::ops::Range<usize>, tmpl: &str, o: usize) -> usize {
+    let text = &rule.source.text;
+    text.get(span.clone())
+        .and_then(|v| v.find(tmpl))
+        .filter(|_| !tmpl.is_empty())
+        .map(|p| span.start + p + o)
+        .unwrap_or_else(|| super::diagnostic::offset_in_value(text, span, o))
+}
+
 fn check_templates(
     rule: &Rule,
     columns: &HashSet<String>,
@@ -177,12 +189,16 @@ fn check_templates(
         templates.push((format!("krav.{}.nb", k.name), &k.nb, span.clone()));
         templates.push((format!("krav.{}.en", k.name), &k.en, span.clone()));
     }
+    if let (Some((nb, en)), Some(span)) = (&rule.kort.forklaring, &rule.source.kort_span) {
+        templates.push(("kort_forklaring.nb".into(), nb, span.clone()));
+        templates.push(("kort_forklaring.en".into(), en, span.clone()));
+    }
     for (what, tmpl, span) in templates {
         let vars = template::variables(tmpl);
         if vars.contains("person_id") {
             let at = tmpl
                 .find("person_id")
-                .map(|o| super::diagnostic::offset_in_value(&rule.source.text, &span, o));
+                .map(|o| offset_in_template(rule, &span, tmpl, o));
             diags.push(
                 rule.source
                     .diag(
@@ -211,7 +227,7 @@ fn check_templates(
             let span = &span;
             let at = tmpl
                 .find(v.as_str())
-                .map(|o| super::diagnostic::offset_in_value(&rule.source.text, span, o));
+                .map(|o| offset_in_template(rule, span, tmpl, o));
             let mut available: Vec<&str> = columns.iter().map(|s| s.as_str()).collect();
             available.extend(params.keys().map(|s| s.as_str()));
             available.extend(BUILTIN_VARIABLES);

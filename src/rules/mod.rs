@@ -295,6 +295,12 @@ struct RuleToml {
     /// persons it applies to are listed apart on the worklist.
     #[serde(default)]
     forutsetning: bool,
+    /// A title of a few words for the printed worklist (the full title otherwise).
+    kort_tittel: Option<Spanned<Texts>>,
+    /// The decisive fact in a few words (a template like `forklaring`), for the printed worklist.
+    kort_forklaring: Option<Spanned<Texts>>,
+    /// The next step in a few words, for the printed worklist.
+    kort_neste_steg: Option<Spanned<Texts>>,
 }
 
 /// The text of a rule file and where its parts are, for diagnostics.
@@ -309,6 +315,8 @@ pub struct RuleSource {
     pub template_spans: [Range<usize>; 2],
     /// Span of each `[krav.<name>]` table, in the order of [`Rule::krav`].
     pub krav_spans: Vec<Range<usize>>,
+    /// Span of `kort_forklaring`, when the rule has one.
+    pub kort_span: Option<Range<usize>>,
     pub example_spans: Vec<Range<usize>>,
 }
 
@@ -369,6 +377,24 @@ pub struct Rule {
     pub neste_steg: Option<(String, String)>,
     /// Something to be done before KVP can be offered.
     pub forutsetning: bool,
+    /// Short forms for the printed worklist: title, decisive fact (a template), next step.
+    pub kort: ShortForms,
+}
+
+/// A rule's short texts (nb, en) for the printed worklist; each falls back to the full text.
+#[derive(Debug, Default)]
+pub struct ShortForms {
+    pub tittel: Option<(String, String)>,
+    pub forklaring: Option<(String, String)>,
+    pub neste_steg: Option<(String, String)>,
+}
+
+/// The text of a pair in one language.
+pub fn in_lang(pair: &(String, String), lang: Lang) -> &str {
+    match lang {
+        Lang::Nb => &pair.0,
+        Lang::En => &pair.1,
+    }
 }
 
 impl Rule {
@@ -384,6 +410,19 @@ impl Rule {
             Lang::Nb => &self.template_nb,
             Lang::En => &self.template_en,
         }
+    }
+
+    /// The title in a few words (the full title when the rule file gives none).
+    pub fn short_title(&self, lang: Lang) -> &str {
+        self.kort
+            .tittel
+            .as_ref()
+            .map_or_else(|| self.title(lang), |p| in_lang(p, lang))
+    }
+
+    /// The template of the decisive fact in a few words, when the rule file gives one.
+    pub fn short_template(&self, lang: Lang) -> Option<&str> {
+        self.kort.forklaring.as_ref().map(|p| in_lang(p, lang))
     }
 
     /// The parameter values in force on a date, with overrides applied.
@@ -621,6 +660,18 @@ fn parse_rule(path: &str, text: String) -> Result<Rule, Vec<Diagnostic>> {
         let (nb, en, _) = text_of(t, "neste_steg");
         (nb, en)
     });
+    let mut pair = |t: &Option<Spanned<Texts>>, what: &str| {
+        t.as_ref().map(|t| {
+            let (nb, en, _) = text_of(t, what);
+            (nb, en)
+        })
+    };
+    let kort = ShortForms {
+        tittel: pair(&raw.kort_tittel, "kort_tittel"),
+        forklaring: pair(&raw.kort_forklaring, "kort_forklaring"),
+        neste_steg: pair(&raw.kort_neste_steg, "kort_neste_steg"),
+    };
+    let kort_span = raw.kort_forklaring.as_ref().map(|t| t.span());
     let (template_nb, template_en, template_spans) = text_of(&raw.forklaring, "forklaring");
     let mut krav = Vec::new();
     let mut krav_spans = Vec::new();
@@ -809,6 +860,10 @@ fn parse_rule(path: &str, text: String) -> Result<Rule, Vec<Diagnostic>> {
         templates.push((format!("krav.{}.nb", k.name), k.nb.clone(), span.clone()));
         templates.push((format!("krav.{}.en", k.name), k.en.clone(), span.clone()));
     }
+    if let (Some((nb, en)), Some(span)) = (&kort.forklaring, &kort_span) {
+        templates.push(("kort_forklaring.nb".into(), nb.clone(), span.clone()));
+        templates.push(("kort_forklaring.en".into(), en.clone(), span.clone()));
+    }
     for (lang, tmpl, span) in &templates {
         if let Err(e) = template::compile_check(tmpl) {
             let at = e
@@ -834,6 +889,7 @@ fn parse_rule(path: &str, text: String) -> Result<Rule, Vec<Diagnostic>> {
         sql_span: raw.sql.span(),
         template_spans,
         krav_spans,
+        kort_span,
         example_spans: raw.eksempel.iter().map(|e| e.span()).collect(),
     };
     Ok(Rule {
@@ -854,6 +910,7 @@ fn parse_rule(path: &str, text: String) -> Result<Rule, Vec<Diagnostic>> {
         prioritet: raw.prioritet,
         neste_steg,
         forutsetning: raw.forutsetning,
+        kort,
     })
 }
 

@@ -687,6 +687,7 @@ impl<'a> ListBuilder<'a> {
                     .map(|t| Explanation {
                         rule: String::new(),
                         text: t.as_str().into(),
+                        kort: None,
                     })
                     .collect();
                 self.entries.push(ListEntry {

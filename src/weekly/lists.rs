@@ -22,7 +22,7 @@ use crate::report::csv_out::{done, header, id_cell, safe, writer};
 use crate::report::file_name::{self, Names};
 use crate::report::xlsx_out::Cell;
 use crate::report::{OutputDir, Staged};
-use crate::rules::RuleSet;
+use crate::rules::{RuleSet, in_lang};
 
 pub const LISTE: &str = "liste.parquet";
 /// The list rows of strengt fortrolig (kode 6) persons, as next week's run reads them.
@@ -293,6 +293,16 @@ struct WorkRow {
     /// the sentence of the person's highest-priority rule
     avgjorende: String,
     neste_steg: String,
+    /// The same in a few words, for the printed worklist (the rule files' `kort_*`).
+    kort: ShortRow,
+}
+
+/// A worklist row's short texts: one line each on the printed page.
+#[derive(Serialize)]
+struct ShortRow {
+    regler: Vec<String>,
+    avgjorende: String,
+    neste_steg: String,
 }
 
 /// The first sentence of an explanation (the fact; the legal basis follows it).
@@ -352,19 +362,30 @@ fn worklist(entries: &[&ListEntry], ctx: &Context) -> (Vec<WorkRow>, Vec<WorkRow
         let top = rules.iter().find(|r| r.neste_steg.is_some());
         let step = top
             .and_then(|r| r.neste_steg.as_ref())
-            .map(|(nb, en)| {
-                if lang == Lang::Nb {
-                    nb.clone()
-                } else {
-                    en.clone()
-                }
-            })
+            .map(|p| in_lang(p, lang).to_string())
             .unwrap_or_default();
-        let decisive = rules
+        let short_step = top
+            .and_then(|r| r.kort.neste_steg.as_ref())
+            .map_or_else(|| step.clone(), |p| in_lang(p, lang).to_string());
+        let sentence = rules
             .iter()
-            .find_map(|r| e.begrunnelse.iter().find(|b| b.rule == r.id))
+            .find_map(|r| e.begrunnelse.iter().find(|b| b.rule == r.id));
+        let decisive = sentence
             .map(|b| first_sentence(&b.text))
             .unwrap_or_default();
+        let short_decisive = sentence
+            .and_then(|b| b.kort.as_deref())
+            .map_or_else(|| decisive.clone(), str::to_string);
+        let short_titles = e
+            .treff
+            .iter()
+            .map(|r| {
+                ctx.rules
+                    .get(r)
+                    .map_or(r.as_str(), |r| r.short_title(lang))
+                    .to_string()
+            })
+            .collect();
         WorkRow {
             rang: i + 1,
             person_id: e.person_id.clone(),
@@ -374,6 +395,11 @@ fn worklist(entries: &[&ListEntry], ctx: &Context) -> (Vec<WorkRow>, Vec<WorkRow
             ny: e.pa_listen == PaListen::Ny,
             avgjorende: decisive,
             neste_steg: step,
+            kort: ShortRow {
+                regler: short_titles,
+                avgjorende: short_decisive,
+                neste_steg: short_step,
+            },
         }
     };
     let (first, now): (Vec<_>, Vec<_>) = ranked.iter().partition(|(f, _, _)| *f);

@@ -554,7 +554,10 @@ fn audit_verify_is_not_fooled() {
     for bad in ["../../etc/passwd", "/etc/passwd"] {
         edit(&|m| m["utdata"][0]["fil"] = bad.into());
         let (ok, text) = verify(&out);
-        assert!(!ok && text.contains("ikke er en enkel relativ sti"), "{text}");
+        assert!(
+            !ok && text.contains("ikke er en enkel relativ sti"),
+            "{text}"
+        );
     }
     std::fs::write(&manifest_path, &original).unwrap();
 }

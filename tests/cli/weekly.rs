@@ -795,3 +795,63 @@ fn lists_are_also_excel_workbooks() {
     }
     assert!(books > 5);
 }
+
+/// A long list prints compactly: the worklist of a 60+ person list (the busiest of a generated
+/// population of 5 000) fits on two A4 pages in Chromium's print, because print shows the rule
+/// files' short forms (`kort_tittel`, `kort_forklaring`, `kort_neste_steg`), one line each, while
+/// the screen shows the full ones.
+#[test]
+fn the_worklist_prints_on_two_a4_pages() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (data, state) = (tmp.path().join("data"), tmp.path().join("state"));
+    kvp()
+        .args([
+            "-q",
+            "generate",
+            "--persons",
+            "5000",
+            "--as-of",
+            "2026-11-16",
+            "--out",
+        ])
+        .arg(&data)
+        .assert()
+        .success();
+    kvp()
+        .args(["-q", "weekly", "--as-of", "2026-11-16", "--data"])
+        .arg(&data)
+        .arg("--state")
+        .arg(&state)
+        .assert()
+        .success();
+    let run = newest_run(&state);
+    let (rows, page) = list_files(&run, "html")
+        .into_iter()
+        .map(|p| {
+            let html = std::fs::read_to_string(&p).unwrap();
+            let start = html.find("<section id=\"arbeidsliste\">").unwrap();
+            let end = start + html[start..].find("</section>").unwrap() + "</section>".len();
+            let rows = html[start..end].matches("<tr data-person=").count();
+            (rows, html[..end].to_string() + "</main></body></html>")
+        })
+        .max_by_key(|(rows, _)| *rows)
+        .unwrap();
+    assert!(rows >= 60, "the busiest list has {rows} rows");
+    // every row carries both forms; the short ones come from the rule files
+    assert_eq!(page.matches("<span class=\"kort\">").count(), 3 * rows);
+    assert!(page.contains("Langtidsmottaker, ") || page.contains(">Langtidsmottaker<"));
+    assert!(page.contains(" mnd</span>"), "a short decisive fact");
+    assert!(page.contains(">Vurder KVP</span>"), "a short next step");
+    let Some(browser) = Browser::require() else {
+        return;
+    };
+    let only = tmp.path().join("arbeidsliste.html");
+    std::fs::write(&only, &page).unwrap();
+    let pdf = browser.pdf(&only, &tmp.path().join("arbeidsliste.pdf"));
+    let text = String::from_utf8_lossy(&pdf);
+    let pages = text.matches("/Type /Page").count() - text.matches("/Type /Pages").count();
+    assert!(
+        (1..=2).contains(&pages),
+        "{rows} rows print on {pages} pages"
+    );
+}
