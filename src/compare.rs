@@ -104,6 +104,18 @@ impl ChangeKind {
             ChangeKind::Forklaring => "forklaring",
         }
     }
+
+    /// The kind in words, for the spreadsheets.
+    pub fn label(self, lang: Lang) -> &'static str {
+        match (self, lang) {
+            (ChangeKind::Status, Lang::Nb) => "Status endret",
+            (ChangeKind::Status, Lang::En) => "Status changed",
+            (ChangeKind::Regler, Lang::Nb) => "Bare regler endret",
+            (ChangeKind::Regler, Lang::En) => "Rules changed only",
+            (ChangeKind::Forklaring, Lang::Nb) => "Bare ordlyden endret",
+            (ChangeKind::Forklaring, Lang::En) => "Wording changed only",
+        }
+    }
 }
 
 /// One person whose outcome differs.
@@ -389,11 +401,12 @@ pub async fn run(args: &CompareArgs) -> anyhow::Result<CompareOutcome> {
                 .filter(|c| c.kind != ChangeKind::Forklaring)
                 .copied()
                 .collect::<Vec<_>>(),
+            (&rules_a, &rules_b),
             args.lang,
         )?,
     ];
     let office_rows = office_table(&homes, &changes);
-    staged.push(write_offices(&out, &office_rows)?);
+    staged.push(write_offices(&out, &office_rows, args.lang)?);
     let html = render_html(
         args,
         &rules_a,
@@ -530,9 +543,14 @@ fn status_label(s: Status, lang: Lang) -> &'static str {
     }
 }
 
-fn write_csv(out: &OutputDir, changes: &[&Change], lang: Lang) -> anyhow::Result<Staged> {
+fn write_csv(
+    out: &OutputDir,
+    changes: &[&Change],
+    (a, b): (&RuleSet, &RuleSet),
+    lang: Lang,
+) -> anyhow::Result<Staged> {
     let mut w = writer(out.temp(CSV)?)?;
-    let head: [&str; 10] = match lang {
+    let head: [&str; 12] = match lang {
         Lang::Nb => [
             "Person-ID",
             "NAV-kontor",
@@ -544,6 +562,8 @@ fn write_csv(out: &OutputDir, changes: &[&Change], lang: Lang) -> anyhow::Result
             "Regler falt bort",
             "Begrunnelse med A",
             "Begrunnelse med B",
+            "endring",
+            "regler_lagt_til",
         ],
         Lang::En => [
             "Person ID",
@@ -556,6 +576,8 @@ fn write_csv(out: &OutputDir, changes: &[&Change], lang: Lang) -> anyhow::Result
             "Rules dropped",
             "Explanation under A",
             "Explanation under B",
+            "change",
+            "rules_added",
         ],
     };
     w.write_record(head)?;
@@ -564,16 +586,24 @@ fn write_csv(out: &OutputDir, changes: &[&Change], lang: Lang) -> anyhow::Result
             id_cell(&c.person_id),
             id_cell(&c.home.kontor),
             c.home.veileder.clone().unwrap_or_default(),
-            c.kind.as_str().to_string(),
+            c.kind.label(lang).to_string(),
             status_label(c.a.status, lang).to_string(),
             status_label(c.b.status, lang).to_string(),
-            c.gained().join(", "),
-            c.lost().join(", "),
+            titles(b, &c.gained(), lang),
+            titles(a, &c.lost(), lang),
             c.a.explanation(),
             c.b.explanation(),
+            c.kind.as_str().to_string(),
+            c.gained().join(","),
         ])?;
     }
     done(w, CSV, changes.len() as u64)
+}
+
+/// Rules named by their titles, `, `-separated (a CSV cell, made safe).
+fn titles(rules: &RuleSet, ids: &[&str], lang: Lang) -> String {
+    let t: Vec<String> = ids.iter().map(|id| rules.title(id, lang)).collect();
+    crate::report::csv_out::safe(&t.join(", "))
 }
 
 type Key = (String, String, String);
@@ -639,9 +669,31 @@ fn office_table(homes: &[Home], changes: &[Change]) -> BTreeMap<Key, Shown> {
     t.suppress()
 }
 
-fn write_offices(out: &OutputDir, shown: &BTreeMap<Key, Shown>) -> anyhow::Result<Staged> {
+fn write_offices(
+    out: &OutputDir,
+    shown: &BTreeMap<Key, Shown>,
+    lang: Lang,
+) -> anyhow::Result<Staged> {
     let mut w = writer(out.temp(KONTOR)?)?;
-    w.write_record(["nivå", "enhet", "endring", "personer"])?;
+    w.write_record(crate::report::csv_out::header(
+        lang,
+        &[
+            "Nivå",
+            "NAV-kontor",
+            "Endring",
+            "Personer",
+            "nivå",
+            "endring",
+        ],
+        &[
+            "Level",
+            "NAV office",
+            "Change",
+            "Persons",
+            "level",
+            "change",
+        ],
+    ))?;
     let order = |l: &str| {
         ["totalt", "skjermet", "nav_kontor"]
             .iter()
@@ -650,7 +702,29 @@ fn write_offices(out: &OutputDir, shown: &BTreeMap<Key, Shown>) -> anyhow::Resul
     let mut rows: Vec<(&Key, &Shown)> = shown.iter().collect();
     rows.sort_by_key(|((l, u, c), _)| (order(l), u.clone(), c != "endret", c.clone()));
     for ((l, u, c), s) in &rows {
-        w.write_record([l.as_str(), u.as_str(), c.as_str(), &s.text()])?;
+        let level = match (l.as_str(), lang) {
+            ("totalt", Lang::Nb) => "Alle kontorer",
+            ("totalt", Lang::En) => "All offices",
+            ("skjermet", Lang::Nb) => "Strengt fortrolig adresse (kode 6), samlet",
+            ("skjermet", Lang::En) => "Strictly confidential address (kode 6), together",
+            (_, Lang::Nb) => "NAV-kontor",
+            (_, Lang::En) => "NAV office",
+        };
+        let office = if l == "nav_kontor" {
+            id_cell(u)
+        } else {
+            String::new()
+        };
+        let change = match c.split_once('→') {
+            Some((a, b)) => {
+                fn label(s: &str, lang: Lang) -> &str {
+                    Status::from_code(s).map_or(s, |s| status_label(s, lang))
+                }
+                format!("{} → {}", label(a, lang), label(b, lang))
+            }
+            None => crate::tr!("Endret i alt", "Changed in all"),
+        };
+        w.write_record([level, &office, &change, &s.text(), l.as_str(), c.as_str()])?;
     }
     done(w, KONTOR, rows.len() as u64)
 }

@@ -22,6 +22,7 @@ use crate::contract::load::{Dataset, load_dir};
 use crate::contract::names::Names;
 use crate::engine::{Engine, EngineOptions, Verdict};
 use crate::report::file_name;
+use crate::report::numbers;
 use crate::report::{OutputDir, Staged};
 use crate::rules::{Kind, RuleSet, Status};
 use suppress::{Shown, Table};
@@ -799,40 +800,86 @@ fn json_units(f: &DateFigures, names: &Names) -> Vec<JsonUnit> {
     out
 }
 
+/// `rapport.csv` for people: the level and table in words, the unit's number (as text, so
+/// Excel keeps `0312`) and name, the category in words, the published value (shares as
+/// percentages with a decimal comma in Norwegian); the codes `rapport.json` uses follow in the
+/// last columns, for tools.
 fn write_csv(
     out: &OutputDir,
-    current: &DateFigures,
-    trend: &[DateFigures],
+    (current, trend): (&DateFigures, &[DateFigures]),
+    (rules, names): (&RuleSet, &Names),
+    lang: Lang,
 ) -> anyhow::Result<Staged> {
-    // the CSV keeps numbers only (names are on the pages and in the JSON)
-    let names = Names::default();
+    use crate::report::csv_out::{header, id_cell, safe};
     let tmp = out.temp(CSV)?;
     let mut w = crate::report::csv_out::writer(tmp)?;
-    w.write_record(["nivå", "enhet", "dato", "tabell", "kategori", "verdi"])?;
+    w.write_record(header(
+        lang,
+        &[
+            "Nivå", "Enhet", "Navn", "Dato", "Tabell", "Kategori", "Verdi", "nivå", "tabell",
+            "kategori",
+        ],
+        &[
+            "Level", "Unit", "Name", "Date", "Table", "Category", "Value", "level", "table",
+            "category",
+        ],
+    ))?;
     let mut rows = 0u64;
     // the current figures, then the trend's month-ends as `trend_<tabell>`
     let dates = std::iter::once((current, "")).chain(trend.iter().map(|f| (f, "trend_")));
     for (f, prefix) in dates {
         let date = f.date.to_string();
-        for u in json_units(f, &names) {
-            let enhet = crate::report::csv_out::safe(&u.enhet);
+        for u in json_units(f, names) {
+            let level = office::level_label(&u.niva, lang);
+            let enhet = if single_unit(&u.niva) {
+                String::new()
+            } else {
+                id_cell(&u.enhet)
+            };
+            let navn = safe(u.navn.as_deref().unwrap_or_default());
             for (t, cats) in &u.tall {
+                let tabell = office::table_title(t, lang);
+                let tabell = match prefix {
+                    "" => tabell.to_string(),
+                    _ => crate::tr!("{tabell}, utvikling", "{tabell}, trend"),
+                };
                 for (c, v) in cats {
                     let v = match v {
                         serde_json::Value::String(s) => s.clone(),
                         other => other.to_string(),
                     };
-                    let t = format!("{prefix}{t}");
-                    w.write_record([&u.niva, &enhet, &date, &t, c, &v])?;
+                    let kategori = safe(&office::category_label(t, c, rules, lang));
+                    let code = format!("{prefix}{t}");
+                    w.write_record([
+                        level, &enhet, &navn, &date, &tabell, &kategori, &v, &u.niva, &code, c,
+                    ])?;
                     rows += 1;
                 }
             }
             if prefix.is_empty() {
-                let a = u
+                let share = u
                     .andel_deltakere
-                    .map(|x| format!("{x:.3}"))
+                    .map(|x| numbers::percent(x, lang))
                     .unwrap_or_else(|| ":".into());
-                w.write_record([&u.niva, &enhet, &date, "andel_deltakere", "andel", &a])?;
+                let (tabell, kategori) = match lang {
+                    Lang::Nb => ("Andel deltakere", "Deltakere av deltakere og kandidater"),
+                    Lang::En => (
+                        "Participant share",
+                        "Participants of participants and candidates",
+                    ),
+                };
+                w.write_record([
+                    level,
+                    &enhet,
+                    &navn,
+                    &date,
+                    tabell,
+                    kategori,
+                    &share,
+                    &u.niva,
+                    "andel_deltakere",
+                    "andel",
+                ])?;
                 rows += 1;
             }
         }
@@ -910,7 +957,7 @@ pub async fn run(args: ReportArgs) -> anyhow::Result<ReportOutcome> {
     let html = charts::render_html(&current, &trend_all, (&rules, &names), args.lang)?;
     let mut staged = vec![
         out.stage_bytes(JSON, &json, report.enheter.len() as u64)?,
-        write_csv(&out, &current, &trend)?,
+        write_csv(&out, (&current, &trend), (&rules, &names), args.lang)?,
         out.stage_bytes(HTML, html.as_bytes(), 0)?,
     ];
     let mut files = crate::report::file_name::Names::default();

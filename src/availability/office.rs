@@ -195,9 +195,38 @@ fn texts(lang: Lang) -> BTreeMap<&'static str, &'static str> {
     crate::contract::texts_in(pairs, lang)
 }
 
+/// A level of `rapport.json` in words.
+pub(super) fn level_label(level: &str, lang: Lang) -> &'static str {
+    let (nb, en) = match level {
+        "totalt" => ("Hele landet", "Whole country"),
+        "fylke" => ("Fylke", "County"),
+        "nav_kontor" => ("NAV-kontor", "NAV office"),
+        "kommune" => ("Kommune", "Municipality"),
+        _ => (
+            "Strengt fortrolig adresse (kode 6), samlet",
+            "Strictly confidential address (kode 6), together",
+        ),
+    };
+    match lang {
+        Lang::Nb => nb,
+        Lang::En => en,
+    }
+}
+
 /// A table's title and its categories' labels.
-fn table_title(table: &str, lang: Lang) -> &'static str {
+pub(super) fn table_title(table: &str, lang: Lang) -> &'static str {
     let (nb, en) = match table {
+        "status" => ("Status", "Status"),
+        "alder_deltakere" => ("Deltakere etter alder", "Participants by age"),
+        "kjonn_deltakere" => ("Deltakere etter kjønn", "Participants by gender"),
+        "regel_deltakere" => (
+            "Deltakere etter regel de ville truffet (en person kan treffe flere)",
+            "Participants by the rule they would match (a person can match several)",
+        ),
+        "regi_deltakere" => (
+            "Deltakere etter tiltakenes regi (en deltaker kan ha flere)",
+            "Participants by the regi of their measures (a participant can have several)",
+        ),
         "deltakere_aldersgruppe" => (
             "Deltakere etter alder (seed 004: 18–24 og 25+)",
             "Participants by age (18–24 and 25+)",
@@ -235,7 +264,7 @@ fn table_title(table: &str, lang: Lang) -> &'static str {
     }
 }
 
-fn category_label(table: &str, cat: &str, rules: &RuleSet, lang: Lang) -> String {
+pub(super) fn category_label(table: &str, cat: &str, rules: &RuleSet, lang: Lang) -> String {
     match (cat, lang) {
         ("alle", Lang::Nb) => "Alle".into(),
         ("alle", Lang::En) => "All".into(),
@@ -493,8 +522,8 @@ impl OfficePage<'_> {
         let mut w = writer(out.temp(name)?)?;
         w.write_record(header(
             self.lang,
-            &["tabell", "tabell_navn", "kategori", "kolonne", "verdi"],
-            &["table", "table_name", "category", "column", "value"],
+            &["Tabell", "Kategori", "Kolonne", "Verdi", "tabell"],
+            &["Table", "Category", "Column", "Value", "table"],
         ))?;
         let mut rows = 0u64;
         let tables = std::iter::once(&page.status)
@@ -503,7 +532,7 @@ impl OfficePage<'_> {
         for table in tables {
             for row in &table.rows {
                 for (head, cell) in table.head.iter().skip(1).zip(&row.cells) {
-                    w.write_record([&table.id, &table.title, &row.label, head, cell])?;
+                    w.write_record([&table.title, &row.label, head, cell, &table.id])?;
                     rows += 1;
                 }
             }

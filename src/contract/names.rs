@@ -1,6 +1,7 @@
-//! Names for the numbers leaders read: NAV offices and municipalities from CSV files the office
-//! gives (`report --kontornavn`, `--kommunenavn`), counties (fylker) from the 2024 county list
-//! bundled here. A number without a name is shown as the number alone.
+//! Names for the numbers leaders read: NAV offices from a CSV file the office gives (`report
+//! --kontornavn`); municipalities from the 2024 list bundled here (SSB's classification 131,
+//! `kommuner_2024.csv`), or from `--kommunenavn`, which wins; counties (fylker) from the 2024
+//! county list bundled here. A number without a name is shown as the number alone.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -87,7 +88,10 @@ impl Names {
     }
 
     pub fn kommune(&self, nr: &str) -> Option<&str> {
-        self.kommune.get(nr).map(String::as_str)
+        self.kommune
+            .get(nr)
+            .map(String::as_str)
+            .or_else(|| bundled_kommune(nr))
     }
 
     pub fn fylke(&self, nr: &str) -> Option<&str> {
@@ -108,6 +112,19 @@ impl Names {
             None => nr.to_string(),
         }
     }
+}
+
+/// The 357 municipalities from 1 January 2024 (SSB, classification 131), `kommune_nr;navn`.
+const KOMMUNER_2024: &str = include_str!("kommuner_2024.csv");
+
+/// A municipality's name in the bundled 2024 list.
+fn bundled_kommune(nr: &str) -> Option<&'static str> {
+    KOMMUNER_2024
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split_once(';'))
+        .find(|(k, _)| *k == nr)
+        .map(|(_, n)| n)
 }
 
 /// A `key;navn` CSV (`;` or `,`, UTF-8 with or without BOM): every row a number and a name.
@@ -225,6 +242,12 @@ mod tests {
         assert_eq!(n.label("kommune", "1103"), "1103 Stavanger");
         assert_eq!(n.label("fylke", "50"), "50 Trøndelag");
         assert_eq!(n.label("fylke", "99"), "99");
+        // the bundled list names what the file does not; the file wins
+        assert_eq!(n.label("kommune", "4601"), "4601 Bergen");
+        assert_eq!(n.label("kommune", "0000"), "0000");
+        let f = file("kommune_nr;navn\n4601;Bjørgvin\n");
+        let n = Names::load(None, Some(f.path())).unwrap();
+        assert_eq!(n.label("kommune", "4601"), "4601 Bjørgvin");
     }
 
     #[test]
@@ -241,5 +264,26 @@ mod tests {
         let f = file("nav_kontor;navn\n0312\n");
         let e = Names::load(Some(f.path()), None).unwrap_err().to_string();
         assert!(e.contains(":2:"), "{e}");
+    }
+
+    /// The bundled list: 357 distinct four-digit numbers, each in a bundled county.
+    #[test]
+    fn the_bundled_municipalities_are_the_2024_list() {
+        let rows: Vec<(&str, &str)> = KOMMUNER_2024
+            .lines()
+            .skip(1)
+            .map(|l| l.split_once(';').expect("nr;navn"))
+            .collect();
+        assert_eq!(rows.len(), 357);
+        let numbers: std::collections::BTreeSet<&str> = rows.iter().map(|r| r.0).collect();
+        assert_eq!(numbers.len(), 357);
+        for (nr, name) in rows {
+            assert!(
+                nr.len() == 4 && nr.bytes().all(|b| b.is_ascii_digit()),
+                "{nr}"
+            );
+            assert!(FYLKER.iter().any(|(f, _)| nr.starts_with(f)), "{nr}");
+            assert!(!name.is_empty() && name.trim() == name, "{nr}");
+        }
     }
 }

@@ -274,18 +274,22 @@ fn tables_has(counts: &[(&'static str, usize)], name: &str) -> bool {
     counts.iter().any(|(t, _)| *t == name)
 }
 
-/// `datakvalitet.csv` of the import: file, line, SSB field, severity, code, reason.
+/// `datakvalitet.csv` of the import: file, line, SSB field, severity, reason, and the code.
 fn write_findings(out: &OutputDir, findings: &[Finding], lang: Lang) -> anyhow::Result<Staged> {
     let mut w = writer(out.temp(DATAKVALITET)?)?;
-    w.write_record(["fil", "linje", "felt", "alvorlighet", "kode", "årsak"])?;
+    w.write_record(crate::report::csv_out::header(
+        lang,
+        &["Fil", "Linje", "Felt", "Alvorlighet", "Årsak", "kode"],
+        &["File", "Line", "Field", "Severity", "Reason", "code"],
+    ))?;
     for f in findings {
         w.write_record([
             f.file.as_str(),
             &f.line.to_string(),
             f.field,
-            f.problem.severity().as_str(),
+            f.problem.severity().label(lang),
+            &crate::report::csv_out::safe(&f.problem.reason(lang)),
             f.problem.code(),
-            &f.problem.reason(lang),
         ])?;
     }
     done(w, DATAKVALITET, findings.len() as u64)

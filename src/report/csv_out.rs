@@ -292,16 +292,16 @@ pub fn write_datakvalitet(
     w.write_record(header(
         lang,
         &[
-            "tabell",
-            "fil",
-            "rad",
-            "kolonne",
-            "alvorlighet",
+            "Tabell",
+            "Fil",
+            "Rad",
+            "Kolonne",
+            "Alvorlighet",
+            "Årsak",
             "kode",
-            "årsak",
         ],
         &[
-            "table", "file", "row", "column", "severity", "code", "reason",
+            "Table", "File", "Row", "Column", "Severity", "Reason", "code",
         ],
     ))?;
     for f in &findings {
@@ -310,9 +310,9 @@ pub fn write_datakvalitet(
             f.file.as_str(),
             &f.row.to_string(),
             f.column.as_str(),
-            f.severity().as_str(),
-            f.problem.code(),
+            f.severity().label(lang),
             &safe(&f.problem.reason(lang)),
+            f.problem.code(),
         ])?;
     }
     done(w, DATAKVALITET, findings.len() as u64)

@@ -75,6 +75,10 @@ impl Status {
             Status::IkkeTreff => "ikke_treff",
         }
     }
+    /// The status a code names (`ikke_treff`), if any.
+    pub fn from_code(code: &str) -> Option<Status> {
+        Status::ALL.into_iter().find(|s| s.as_str() == code)
+    }
 }
 
 /// A parameter value: what a rule's SQL sees as `$name` and its templates as `name`.

@@ -132,9 +132,18 @@ fn a_lowered_threshold_equals_two_scans() {
     let csv = std::fs::read_to_string(out.join("endringer.csv")).unwrap();
     let structural = got.values().filter(|r| r.0 != "forklaring").count();
     assert_eq!(csv.lines().count(), 1 + structural);
+    // in words for people, the codes in the last columns for tools
+    assert!(
+        csv.contains(";Status endret;ikke treff;kandidat;Langtidsmottaker av økonomisk stønad;"),
+        "{csv}"
+    );
+    assert!(csv.contains(";status;langtidsmottaker\r\n"), "{csv}");
     let kontor = std::fs::read_to_string(out.join("endringer_kontor.csv")).unwrap();
     assert!(
-        kontor.contains(&format!("totalt;alle;endret;{}", got.len())),
+        kontor.contains(&format!(
+            "Alle kontorer;;Endret i alt;{};totalt;endret\r\n",
+            got.len()
+        )),
         "{kontor}"
     );
     let m: serde_json::Value =

@@ -197,13 +197,28 @@ fn report_figures_agree_with_scan_and_hide_small_counts() {
 
     // CSV: the same published values, Excel-friendly, no ids
     let csv = read_csv(&out.join("rapport.csv"));
-    assert!(csv.starts_with("nivå;enhet;dato;tabell;kategori;verdi\r\n"));
+    assert!(csv.starts_with("Nivå;Enhet;Navn;Dato;Tabell;Kategori;Verdi;nivå;tabell;kategori\r\n"));
     assert!(csv.contains(&format!(
-        "totalt;alle;2026-11-16;status;kandidater;{}\r\n",
+        "Hele landet;;;2026-11-16;Status;Kandidater;{};totalt;status;kandidater\r\n",
         per_status["kandidat"]
     )));
+    // office and municipality numbers as text, municipalities named from the bundled list
+    assert!(
+        csv.contains("Kommune;\"=\"\"0301\"\"\";Oslo;2026-11-16;"),
+        "{csv}"
+    );
+    // shares as percentages with a decimal comma
+    let shares: Vec<&str> = csv
+        .lines()
+        .filter(|l| l.contains(";andel_deltakere;"))
+        .map(|l| l.split(';').nth(6).unwrap())
+        .collect();
+    assert!(!shares.is_empty());
+    for v in shares {
+        assert!(v == ":" || (v.ends_with(" %") && !v.contains('.')), "{v}");
+    }
     for line in csv.lines().skip(1) {
-        let v = line.rsplit(';').next().unwrap();
+        let v = line.split(';').nth(6).unwrap();
         if let Ok(n) = v.parse::<u64>() {
             assert!(n == 0 || n >= 5, "{line}");
         }
@@ -332,7 +347,8 @@ fn office_cells(path: &Path) -> BTreeMap<(String, String, String), String> {
         .skip(1)
         .map(|l| {
             let c: Vec<&str> = l.split(';').collect();
-            ((c[0].into(), c[2].into(), c[3].into()), c[4].into())
+            // Tabell;Kategori;Kolonne;Verdi;tabell (the code last)
+            ((c[4].into(), c[1].into(), c[2].into()), c[3].into())
         })
         .collect()
 }
