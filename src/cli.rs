@@ -511,7 +511,10 @@ fn lang_in_args() -> Lang {
 /// Entry point: returns the process exit code (0 success, 2 any failure).
 pub fn main() -> ExitCode {
     crate::i18n::set_lang(lang_in_args());
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(e),
+    };
     crate::i18n::set_lang(cli.command.lang());
     init_logging(cli.verbose);
     let threads = match &cli.command {
@@ -546,6 +549,63 @@ pub fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// A bad command line: clap's message in the command's language (help and version are printed
+/// as clap prints them), exit code 2.
+fn usage_error(e: clap::Error) -> ExitCode {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if matches!(
+        e.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) || crate::i18n::lang() == Lang::En
+    {
+        let _ = e.print();
+        return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+    }
+    let ctx = |k: ContextKind| match e.get(k) {
+        Some(ContextValue::String(s)) => s.clone(),
+        Some(ContextValue::Strings(v)) => v.join(", "),
+        Some(other) => other.to_string(),
+        None => String::new(),
+    };
+    let (arg, value) = (ctx(ContextKind::InvalidArg), ctx(ContextKind::InvalidValue));
+    let message = match e.kind() {
+        ErrorKind::ValueValidation | ErrorKind::InvalidValue => {
+            let why = std::error::Error::source(&e).map(|s| format!(": {s}"));
+            let valid = ctx(ContextKind::ValidValue);
+            let valid = (!valid.is_empty()).then(|| format!(" (gyldige verdier: {valid})"));
+            format!(
+                "ugyldig verdi «{value}» for {arg}{}{}",
+                why.unwrap_or_default(),
+                valid.unwrap_or_default()
+            )
+        }
+        ErrorKind::MissingRequiredArgument => format!("disse påkrevde argumentene mangler: {arg}"),
+        ErrorKind::UnknownArgument => format!("ukjent argument «{arg}»"),
+        ErrorKind::InvalidSubcommand => format!("ukjent kommando «{arg}»"),
+        ErrorKind::ArgumentConflict => {
+            format!(
+                "{arg} kan ikke brukes sammen med {}",
+                ctx(ContextKind::PriorArg)
+            )
+        }
+        ErrorKind::MissingSubcommand => "oppgi en kommando".to_string(),
+        _ => e
+            .kind()
+            .as_str()
+            .unwrap_or("ugyldig kommandolinje")
+            .to_string(),
+    };
+    eprintln!("{}", crate::i18n::Msg::Error.fill(Lang::Nb, &[&message]));
+    let usage = ctx(ContextKind::Usage);
+    if !usage.is_empty() {
+        eprintln!("\n{}", usage.replacen("Usage:", "Bruk:", 1));
+    }
+    eprintln!("\nMer informasjon: kvp-scan --help (hjelpeteksten er på engelsk)");
+    ExitCode::from(2)
 }
 
 /// The error and its causes on stderr, framed in the command's language.

@@ -631,7 +631,16 @@ fn errors_and_summaries_speak_the_commands_language() {
     let (code, err) = run(&[&missing[..], &["--as-of", "2026-13-01"]].concat());
     assert_eq!(code, Some(2));
     assert!(
-        err.contains("`2026-13-01` er ikke en dato; forventet ÅÅÅÅ-MM-DD"),
+        err.starts_with(
+            "feil: ugyldig verdi «2026-13-01» for --as-of <AS_OF>: \
+             `2026-13-01` er ikke en dato; forventet ÅÅÅÅ-MM-DD"
+        ),
+        "{err}"
+    );
+    let (code, err) = run(&["scan", "--data", "x", "--bogus"]);
+    assert_eq!(code, Some(2));
+    assert!(
+        err.starts_with("feil: ukjent argument «--bogus»\n\nBruk: kvp-scan scan"),
         "{err}"
     );
     let (_, err) = run(&[&missing[..], &["--lang=en", "--as-of", "2026-13-01"]].concat());
