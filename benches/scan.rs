@@ -9,11 +9,12 @@ use std::path::PathBuf;
 
 use chrono::NaiveDate;
 use criterion::{Criterion, criterion_group, criterion_main};
-use kvp_scan::audit::{AuditArgs, run as audit};
+use kvp_scan::commands::audit::{AuditArgs, run as audit};
+use kvp_scan::commands::generate::{GenerateArgs, run as generate};
+use kvp_scan::commands::scan::{ScanArgs, run as scan};
 use kvp_scan::contract::Lang;
 use kvp_scan::engine::EngineOptions;
-use kvp_scan::generate::{GenerateArgs, run as generate};
-use kvp_scan::scan::{ScanArgs, load_rules, run as scan};
+use kvp_scan::engine::session::load_rules;
 
 /// The same allocator as the binary, so the figures are the binary's.
 #[global_allocator]
@@ -101,7 +102,7 @@ fn benches(c: &mut Criterion) {
         // the same data under the shipped rules and with one threshold lowered
         g.bench_function(format!("compare_min_maneder_5_{persons}"), |b| {
             b.iter(|| {
-                let args = kvp_scan::compare::CompareArgs {
+                let args = kvp_scan::commands::compare::CompareArgs {
                     data: data.clone(),
                     out: tmp.path().join(format!("compare_{persons}")),
                     as_of: as_of(),
@@ -112,22 +113,23 @@ fn benches(c: &mut Criterion) {
                     engine: EngineOptions::default(),
                     pseudonymize: None,
                 };
-                rt.block_on(kvp_scan::compare::run(&args)).unwrap()
+                rt.block_on(kvp_scan::commands::compare::run(&args))
+                    .unwrap()
             })
         });
         // one reporting year of KOSTRA files (≈130 000 11F records at national scale)
         let kostra = tmp.path().join(format!("kostra_{persons}"));
-        kvp_scan::kostra::export::write(&data, as_of(), &kostra).expect("kostra files");
+        kvp_scan::contract::kostra::export::write(&data, as_of(), &kostra).expect("kostra files");
         g.bench_function(format!("import_kostra_2026_{persons}"), |b| {
             b.iter(|| {
-                let args = kvp_scan::kostra::ImportArgs {
+                let args = kvp_scan::commands::import_kostra::ImportArgs {
                     files: vec![kostra.join("11F_2026.txt"), kostra.join("11CF_2026.txt")],
                     out: tmp.path().join(format!("import_{persons}")),
                     kontorer: None,
                     adressebeskyttelse: None,
                     lang: Lang::Nb,
                 };
-                kvp_scan::kostra::run(&args).unwrap()
+                kvp_scan::commands::import_kostra::run(&args).unwrap()
             })
         });
         // 53 Mondays, every one a column of the facts

@@ -8,10 +8,13 @@ use chrono::NaiveDate;
 use clap::{Args, Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
+use crate::commands::rules_test::examples;
+use crate::commands::scan::{self, ScanArgs};
 use crate::contract::Lang;
 use crate::engine::EngineOptions;
-use crate::rules::{RuleSet, check, examples};
-use crate::scan::{self, RuleErrors, ScanArgs};
+use crate::engine::check;
+use crate::rules::RuleSet;
+use crate::rules::diagnostic::RuleErrors;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -133,7 +136,7 @@ pub struct WeeklyCmd {
     pub replace_history: bool,
     /// Keep at most N runs (the newest, this one included); older runs, which hold personal
     /// data, are removed when this run is recorded and `history` lists them.
-    #[arg(long, value_name = "N", default_value_t = crate::weekly::state::DEFAULT_KEEP,
+    #[arg(long, value_name = "N", default_value_t = crate::commands::weekly::state::DEFAULT_KEEP,
           value_parser = |s: &str| parse_bounded(s, 1, 10_000))]
     pub keep: usize,
     /// Replace person ids in every output by HMAC-SHA-256 with the secret key in this file.
@@ -346,7 +349,7 @@ impl EngineArgs {
         let mut o = EngineOptions::default();
         if let Some(t) = self.threads {
             o.target_partitions = t.max(1);
-            crate::parallel::set_threads(t);
+            crate::engine::parallel::set_threads(t);
         }
         o.memory_limit = self.memory_limit;
         o
@@ -450,9 +453,11 @@ fn parse_size(s: &str) -> Result<usize, String> {
         })
 }
 
-fn key(path: Option<&std::path::Path>) -> anyhow::Result<Option<crate::pseudonym::Pseudonymizer>> {
+fn key(
+    path: Option<&std::path::Path>,
+) -> anyhow::Result<Option<crate::output::pseudonym::Pseudonymizer>> {
     Ok(path
-        .map(crate::pseudonym::Pseudonymizer::from_file)
+        .map(crate::output::pseudonym::Pseudonymizer::from_file)
         .transpose()?)
 }
 
@@ -660,7 +665,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Weekly(w) => {
             let as_of = w.eval.scan_date()?;
-            let args = crate::weekly::WeeklyArgs {
+            let args = crate::commands::weekly::WeeklyArgs {
                 scan: ScanArgs {
                     data: w.eval.data,
                     out: w.state.clone(),
@@ -675,14 +680,14 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 keep: w.keep,
             };
             let lang = args.scan.lang;
-            let outcome = crate::weekly::run(args).await?;
+            let outcome = crate::commands::weekly::run(args).await?;
             if !cli.quiet {
-                eprint!("{}", crate::weekly::summary_text(&outcome, lang));
+                eprint!("{}", crate::commands::weekly::summary_text(&outcome, lang));
             }
             Ok(ExitCode::SUCCESS)
         }
         Command::Compare(c) => {
-            let args = crate::compare::CompareArgs {
+            let args = crate::commands::compare::CompareArgs {
                 data: c.data,
                 out: c.out,
                 as_of: c.as_of.unwrap_or_else(today),
@@ -693,15 +698,15 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 engine: c.engine.options(),
                 pseudonymize: key(c.pseudonymize.as_deref())?,
             };
-            let o = crate::compare::run(&args).await?;
+            let o = crate::commands::compare::run(&args).await?;
             if !cli.quiet {
-                eprint!("{}", crate::compare::summary_text(&o, args.lang));
+                eprint!("{}", crate::commands::compare::summary_text(&o, args.lang));
             }
             Ok(ExitCode::SUCCESS)
         }
         Command::Report(r) => {
             let as_of = r.eval.scan_date()?;
-            let args = crate::availability::ReportArgs {
+            let args = crate::commands::report::ReportArgs {
                 data: r.eval.data,
                 out: r.out,
                 as_of,
@@ -715,7 +720,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 kommunenavn: r.kommunenavn,
             };
             let (out, lang) = (args.out.clone(), args.lang);
-            let o = crate::availability::run(args).await?;
+            let o = crate::commands::report::run(args).await?;
             if !cli.quiet {
                 use crate::i18n::{Msg, push};
                 let mut t = String::new();
@@ -728,7 +733,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     &[&offices, &kommuner, &dates, &out],
                 );
                 push(&mut t, lang, Msg::ReportHidden, &[&o.hidden]);
-                let took = crate::report::numbers::seconds(o.elapsed, lang);
+                let took = crate::output::numbers::seconds(o.elapsed, lang);
                 push(&mut t, lang, Msg::Elapsed, &[&took]);
                 eprint!("{t}");
             }
@@ -736,7 +741,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Audit(a) => match a.verify {
             Some(AuditSub::Verify { out, data, rules }) => {
-                let v = crate::audit::verify(&out, &data, rules, EngineOptions::default()).await?;
+                let v =
+                    crate::commands::audit::verify(&out, &data, rules, EngineOptions::default())
+                        .await?;
                 for l in &v.lines {
                     println!("{l}");
                 }
@@ -759,7 +766,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         )
                     )
                 };
-                let args = crate::audit::AuditArgs {
+                let args = crate::commands::audit::AuditArgs {
                     data: a.data.ok_or_else(|| need("data"))?,
                     out: a.out.ok_or_else(|| need("out"))?,
                     from: a.from.ok_or_else(|| need("from"))?,
@@ -769,7 +776,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     lang: a.lang,
                     engine: a.engine.options(),
                 };
-                let o = crate::audit::run(&args).await?;
+                let o = crate::commands::audit::run(&args).await?;
                 if !cli.quiet {
                     use crate::i18n::{Msg, push};
                     let lang = args.lang;
@@ -784,7 +791,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     for (k, n) in &o.per_vurdering {
                         t.push_str(&format!("    {k:<20}{n:>8}\n"));
                     }
-                    let took = crate::report::numbers::seconds(o.elapsed, lang);
+                    let took = crate::output::numbers::seconds(o.elapsed, lang);
                     push(&mut t, lang, Msg::Elapsed, &[&took]);
                     eprint!("{t}");
                 }
@@ -793,24 +800,28 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         },
         Command::History(h) => {
             if h.json {
-                let index = crate::weekly::state::read_index(&h.state)?.ok_or_else(|| {
-                    let dir = h.state.display();
-                    let index = crate::weekly::state::INDEX;
-                    let msg = crate::i18n::Msg::HistoryEmpty;
-                    anyhow::anyhow!(
-                        "{}",
-                        msg.fill(h.lang, &[&dir, &index as &dyn std::fmt::Display])
-                    )
-                })?;
+                let index =
+                    crate::commands::weekly::state::read_index(&h.state)?.ok_or_else(|| {
+                        let dir = h.state.display();
+                        let index = crate::commands::weekly::state::INDEX;
+                        let msg = crate::i18n::Msg::HistoryEmpty;
+                        anyhow::anyhow!(
+                            "{}",
+                            msg.fill(h.lang, &[&dir, &index as &dyn std::fmt::Display])
+                        )
+                    })?;
                 println!("{}", serde_json::to_string_pretty(&index)?);
             } else {
-                print!("{}", crate::weekly::history_text(&h.state, h.lang)?);
+                print!(
+                    "{}",
+                    crate::commands::weekly::history_text(&h.state, h.lang)?
+                );
             }
             Ok(ExitCode::SUCCESS)
         }
         Command::Explain(x) => {
             let as_of = x.eval.scan_date()?;
-            let args = crate::explain::ExplainArgs {
+            let args = crate::commands::explain::ExplainArgs {
                 data: x.eval.data,
                 // pasted ids often carry spaces
                 person: x.person.trim().to_string(),
@@ -819,16 +830,16 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 lang: x.eval.lang,
                 skjermet: x.skjermet,
             };
-            let e = crate::explain::run(&args).await?;
+            let e = crate::commands::explain::run(&args).await?;
             if x.json {
                 println!("{}", serde_json::to_string_pretty(&e)?);
             } else {
-                print!("{}", crate::explain::render_text(&e, args.lang));
+                print!("{}", crate::commands::explain::render_text(&e, args.lang));
             }
             Ok(ExitCode::SUCCESS)
         }
         Command::Generate(g) => {
-            let args = crate::generate::GenerateArgs {
+            let args = crate::commands::generate::GenerateArgs {
                 persons: g.persons,
                 out: g.out,
                 seed: g.seed,
@@ -837,9 +848,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 progress: !cli.quiet,
             };
             let started = std::time::Instant::now();
-            let stats = crate::generate::run(&args)?;
+            let stats = crate::commands::generate::run(&args)?;
             if let Some(dir) = &g.kostra {
-                let files = crate::kostra::export::write(&args.out, args.as_of, dir)?;
+                let files = crate::contract::kostra::export::write(&args.out, args.as_of, dir)?;
                 if !cli.quiet {
                     for (f, n) in files {
                         let records = crate::tr!("{n:>10} poster", "{n:>10} records");
@@ -848,7 +859,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
             }
             if !cli.quiet {
-                let took = crate::report::numbers::seconds(started.elapsed(), g.lang);
+                let took = crate::output::numbers::seconds(started.elapsed(), g.lang);
                 let persons = args.persons;
                 eprintln!(
                     "{}",
@@ -874,16 +885,19 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     files,
                 },
         } => {
-            let args = crate::kostra::ImportArgs {
+            let args = crate::commands::import_kostra::ImportArgs {
                 files,
                 out,
                 kontorer,
                 adressebeskyttelse,
                 lang,
             };
-            let o = crate::kostra::run(&args)?;
+            let o = crate::commands::import_kostra::run(&args)?;
             if !cli.quiet {
-                eprint!("{}", crate::kostra::summary_text(&o, &args.out));
+                eprint!(
+                    "{}",
+                    crate::commands::import_kostra::summary_text(&o, &args.out)
+                );
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -918,7 +932,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     ..
                 },
         } => {
-            let set = scan::load_rules(rules.as_deref(), today()).await?;
+            let set = crate::engine::session::load_rules(rules.as_deref(), today()).await?;
             let results = examples::run_all(&set).await;
             let failed = results.iter().filter(|r| r.failure.is_some()).count();
             let passed = results.len() - failed;
@@ -953,7 +967,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 );
             }
             if coverage {
-                let c = crate::rules::coverage::coverage(&set, &results);
+                let c = crate::commands::rules_test::coverage::coverage(&set, &results);
                 print!("{}", c.table());
                 if let Some(path) = &coverage_json {
                     let mut bytes = serde_json::to_vec_pretty(&c)?;

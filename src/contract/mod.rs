@@ -4,6 +4,7 @@
 //! form. Loading and validation live in [`load`], the data-quality findings in [`quality`].
 
 pub mod fnr;
+pub mod kostra;
 pub mod load;
 pub mod names;
 pub mod quality;

@@ -127,6 +127,26 @@ pub fn parse_date(v: &toml::Value) -> Option<NaiveDate> {
     }
 }
 
+pub const EXAMPLE_PERSON: &str = "EKSEMPEL";
+
+/// Column defaults for a rule file's example rows, per table.
+pub fn example_defaults(table: &str) -> Vec<(&'static str, toml::Value)> {
+    let mut d = vec![("person_id", toml::Value::from(EXAMPLE_PERSON))];
+    match table {
+        "personer" => {
+            d.push(("fodselsdato", toml::Value::from("1990-01-01")));
+            d.push(("kommune_nr", toml::Value::from("0301")));
+            d.push(("nav_kontor", toml::Value::from("0314")));
+        }
+        "okonomisk_stonad" => {
+            d.push(("belop", toml::Value::from(5000)));
+            d.push(("stonadstype", toml::Value::from("BIDRAG")));
+        }
+        _ => {}
+    }
+    d
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

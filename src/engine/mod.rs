@@ -1,7 +1,10 @@
 //! The DataFusion engine: one session per scan with the validated tables, the fact views and
 //! one view per rule; evaluation streams every person's facts and rule hits into a verdict.
 
+pub mod check;
 pub mod facts;
+pub mod parallel;
+pub mod session;
 pub mod values;
 
 use std::collections::{BTreeMap, HashMap};
@@ -76,7 +79,7 @@ pub struct EngineOptions {
 impl Default for EngineOptions {
     fn default() -> Self {
         EngineOptions {
-            target_partitions: crate::parallel::threads(),
+            target_partitions: crate::engine::parallel::threads(),
             memory_limit: None,
         }
     }
@@ -748,8 +751,46 @@ impl Engine {
         self
     }
 
-    pub fn context(&self) -> &SessionContext {
+    /// The session itself, for the rule checks of this module.
+    pub(crate) fn context(&self) -> &SessionContext {
         &self.ctx
+    }
+
+    /// A read-only query over the tables and facts (no DDL, DML or statements, as for rules),
+    /// streamed a batch at a time.
+    pub async fn query(
+        &self,
+        sql: &str,
+    ) -> Result<datafusion::physical_plan::SendableRecordBatchStream, EngineError> {
+        let df = self.ctx.sql_with_options(sql, sql_options()).await?;
+        Ok(df.execute_stream().await?)
+    }
+
+    /// A read-only query with `$name` parameters, collected.
+    pub async fn query_with(
+        &self,
+        sql: &str,
+        params: Vec<(&str, ScalarValue)>,
+    ) -> Result<Vec<RecordBatch>, EngineError> {
+        let df = self.ctx.sql_with_options(sql, sql_options()).await?;
+        Ok(df
+            .with_param_values(ParamValues::from(params))?
+            .collect()
+            .await?)
+    }
+
+    /// Makes a table of the caller's rows visible to its later queries under `name` (which
+    /// must not be a contract table or fact).
+    pub fn register_rows(&self, name: &str, batch: RecordBatch) -> Result<(), EngineError> {
+        let table = MemTable::try_new(batch.schema(), vec![vec![batch]])?;
+        self.ctx.register_table(name, Arc::new(table))?;
+        Ok(())
+    }
+
+    /// Removes a table [`Engine::register_rows`] made.
+    pub fn deregister_rows(&self, name: &str) -> Result<(), EngineError> {
+        self.ctx.deregister_table(name)?;
+        Ok(())
     }
 
     /// Plans one rule's SQL with its parameters (`$name`) bound.

@@ -147,6 +147,22 @@ pub fn line_col_in_value(
     start
 }
 
+/// Rule-file problems, printed as diagnostics (the whole list, then a count).
+#[derive(Debug, thiserror::Error)]
+#[error("{}", render_all(.0))]
+pub struct RuleErrors(pub Vec<Diagnostic>);
+
+/// Every diagnostic, then how many there were.
+pub fn render_all(d: &[Diagnostic]) -> String {
+    let mut s = String::new();
+    for x in d {
+        s.push_str(&x.render());
+        s.push('\n');
+    }
+    s.push_str(&format!("{} problem(s) in the rule files", d.len()));
+    s
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,10 +5,7 @@
 //! need the engine (planning the SQL, template variables, running examples) are in [`check`]
 //! and [`examples`].
 
-pub mod check;
-pub mod coverage;
 pub mod diagnostic;
-pub mod examples;
 pub mod template;
 
 use std::collections::{BTreeMap, HashMap};

@@ -3,11 +3,6 @@
 //! `datakvalitet.csv` and manifest, staged and committed like every other output
 //! (`../shared/spec/kostra-import.md`).
 
-pub mod export;
-pub mod layout;
-pub mod mapping;
-pub mod record;
-
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
@@ -18,11 +13,12 @@ use datafusion::parquet::file::properties::WriterProperties;
 use serde::Serialize;
 
 use crate::contract::Lang;
-use crate::report::csv_out::{done, writer};
-use crate::report::{OutputDir, Staged};
-use layout::Kind;
-use mapping::{Offices, Tables};
-use record::{Encoding, Finding, Parser, Severity};
+use crate::contract::kostra::layout::Kind;
+use crate::contract::kostra::mapping::{Offices, Tables};
+use crate::contract::kostra::record::{self, Encoding, Finding, Parser, Severity};
+use crate::contract::kostra::{layout, mapping};
+use crate::output::csv_out::{done, writer};
+use crate::output::{OutputDir, Staged};
 
 #[derive(Debug, Clone)]
 pub struct ImportArgs {
@@ -59,7 +55,7 @@ struct Manifest {
     /// What KOSTRA does not carry: tables not written, facts the scan cannot decide.
     mangler: Vec<&'static str>,
     adressebeskyttelse: &'static str,
-    utdata: Vec<crate::report::manifest::OutputEntry>,
+    utdata: Vec<crate::output::manifest::OutputEntry>,
 }
 
 /// What the summary on stderr says.
@@ -235,7 +231,7 @@ pub fn run(args: &ImportArgs) -> anyhow::Result<ImportOutcome> {
         staged.push(parquet(&out, spec, b)?);
     }
     staged.push(write_findings(&out, &findings, args.lang)?);
-    let utdata = crate::report::manifest::output_entries(&staged)?;
+    let utdata = crate::output::manifest::output_entries(&staged)?;
     let mut mangler = vec!["oppfolgingsvedtak", "kvp_tiltak"];
     if !tables_has(&counts, "kvp_hendelser") {
         mangler.push("kvp_hendelser");
@@ -277,7 +273,7 @@ fn tables_has(counts: &[(&'static str, usize)], name: &str) -> bool {
 /// `datakvalitet.csv` of the import: file, line, SSB field, severity, reason, and the code.
 fn write_findings(out: &OutputDir, findings: &[Finding], lang: Lang) -> anyhow::Result<Staged> {
     let mut w = writer(out.temp(DATAKVALITET)?)?;
-    w.write_record(crate::report::csv_out::header(
+    w.write_record(crate::output::csv_out::header(
         lang,
         &["Fil", "Linje", "Felt", "Alvorlighet", "Årsak", "kode"],
         &["File", "Line", "Field", "Severity", "Reason", "code"],
@@ -288,7 +284,7 @@ fn write_findings(out: &OutputDir, findings: &[Finding], lang: Lang) -> anyhow::
             &f.line.to_string(),
             f.field,
             f.problem.severity().label(lang),
-            &crate::report::csv_out::safe(&f.problem.reason(lang)),
+            &crate::output::csv_out::safe(&f.problem.reason(lang)),
             f.problem.code(),
         ])?;
     }
@@ -299,7 +295,7 @@ fn write_findings(out: &OutputDir, findings: &[Finding], lang: Lang) -> anyhow::
 pub fn summary_text(o: &ImportOutcome, out: &Path) -> String {
     use std::fmt::Write as _;
     let mut t = String::new();
-    let took = crate::report::numbers::seconds(o.elapsed, crate::i18n::lang());
+    let took = crate::output::numbers::seconds(o.elapsed, crate::i18n::lang());
     let _ = writeln!(
         t,
         "{}",

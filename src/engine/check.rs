@@ -1,15 +1,16 @@
-//! `rules check`: plans every rule against the contract schema (no data needed) and checks
-//! its templates and example rows, reporting each problem at `file:line:col`.
+//! Checking a rule set without data (`rules check`, and before every evaluation): plans every
+//! rule against the contract schema, checks its templates and example rows, and reports each
+//! problem at `file:line:col`.
 
 use std::collections::{BTreeMap, HashSet};
 
 use chrono::NaiveDate;
 use datafusion::error::DataFusionError;
 
-use super::diagnostic::line_col_in_value;
-use super::{Diagnostic, Rule, RuleSet, template};
+use super::{Engine, EngineError, EngineOptions, facts};
 use crate::contract::{self, load};
-use crate::engine::{Engine, EngineError, EngineOptions, facts};
+use crate::rules::diagnostic::line_col_in_value;
+use crate::rules::{Diagnostic, Rule, RuleSet, template};
 
 /// Built-in template variables besides the rule's columns and parameters.
 pub const BUILTIN_VARIABLES: &[&str] = &["hjemmel", "tittel", "skanningsdato"];
@@ -164,13 +165,13 @@ fn offset_in_template(rule: &Rule, span: &std::ops::Range<usize>, tmpl: &str, o:
         .and_then(|v| v.find(tmpl))
         .filter(|_| !tmpl.is_empty())
         .map(|p| span.start + p + o)
-        .unwrap_or_else(|| super::diagnostic::offset_in_value(text, span, o))
+        .unwrap_or_else(|| crate::rules::diagnostic::offset_in_value(text, span, o))
 }
 
 fn check_templates(
     rule: &Rule,
     columns: &HashSet<String>,
-    params: &BTreeMap<String, super::ParamValue>,
+    params: &BTreeMap<String, crate::rules::ParamValue>,
     diags: &mut Vec<Diagnostic>,
 ) {
     let mut templates: Vec<(String, &String, std::ops::Range<usize>)> = vec![
@@ -255,9 +256,11 @@ fn check_examples(rule: &Rule, diags: &mut Vec<Diagnostic>) {
             tables.push((*spec, ex.rows(spec.name).to_vec()));
         }
         for (spec, rows) in tables {
-            if let Err(e) =
-                contract::rows::batch_from_rows(spec, &rows, &super::examples::defaults(spec.name))
-            {
+            if let Err(e) = contract::rows::batch_from_rows(
+                spec,
+                &rows,
+                &crate::contract::rows::example_defaults(spec.name),
+            ) {
                 diags.push(
                     rule.source
                         .diag(span.clone(), "example", format!("example {} (`{}`): {e}", i + 1, ex.navn))
@@ -372,7 +375,7 @@ pub fn sql_diagnostic(rule: &Rule, err: &DataFusionError, known_tables: &[String
         }
         None if end_of_sql => {
             // The statement ends too early: point just after its last character.
-            let content_start = super::diagnostic::content_start(&src.text, &src.sql_span);
+            let content_start = crate::rules::diagnostic::content_start(&src.text, &src.sql_span);
             let content = &src.text[content_start..src.sql_span.end];
             let end = content_start + content.trim_end_matches(['\'', '"']).trim_end().len();
             end..end + 1

@@ -1,11 +1,14 @@
 //! Output files: one writer per format behind [`ReportWriter`], all staged as temporary files
 //! (mode 0600) in the output folder and renamed into place together at the end.
 
+pub mod categories;
 pub mod csv_out;
 pub mod file_name;
 pub mod manifest;
 pub mod numbers;
 pub mod parquet_out;
+pub mod pseudonym;
+pub mod suppress;
 pub mod xlsx_out;
 
 use std::io::{BufReader, Read};

@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use super::examples::CaseResult;
-use super::{Expected, RuleSet, Status};
+use crate::rules::{Expected, RuleSet, Status};
 
 /// One thing a rule's examples should exercise.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]

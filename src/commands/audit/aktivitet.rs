@@ -13,10 +13,10 @@ use datafusion::arrow::array::{Array, AsArray, RecordBatch};
 use datafusion::arrow::datatypes::Date32Type;
 use futures::StreamExt;
 
-use crate::availability::suppress::{Shown, Table};
 use crate::contract::Lang;
 use crate::contract::load::{Dataset, date_from_days};
 use crate::engine::Engine;
+use crate::output::suppress::{Shown, Table};
 
 /// The columns of the table, in order: persons, then what happened after the condition began.
 pub const COLUMNS: [&str; 8] = [
@@ -62,7 +62,7 @@ impl Known {
 
 async fn rows(engine: &Engine, sql: &str) -> anyhow::Result<Vec<RecordBatch>> {
     let mut out = Vec::new();
-    let mut stream = engine.context().sql(sql).await?.execute_stream().await?;
+    let mut stream = engine.query(sql).await?;
     while let Some(b) = stream.next().await {
         out.push(b?);
     }
@@ -169,7 +169,7 @@ pub async fn cohort(engine: &Engine, from: NaiveDate, to: NaiveDate) -> anyhow::
                 let v = lists.value(i);
                 let s = v.as_string::<i32>();
                 for j in (0..s.len()).filter(|j| s.is_valid(*j)) {
-                    match crate::availability::outcome(s.value(j)) {
+                    match crate::output::categories::outcome(s.value(j)) {
                         "ordinaert_arbeid" | "arbeid_med_lonnstilskudd" => {
                             p.after.insert("avsluttet_til_arbeid");
                         }

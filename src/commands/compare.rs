@@ -14,13 +14,13 @@ use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::parquet::arrow::ArrowWriter;
 use serde::Serialize;
 
-use crate::availability::suppress::{Shown, Table};
 use crate::contract::Lang;
 use crate::contract::load::load_dir;
 use crate::engine::{Engine, EngineOptions, Persons, PlannedRule, Verdict};
-use crate::report::csv_out::{done, id_cell, writer};
-use crate::report::manifest::{OutputEntry, RuleSetEntry, rule_entries};
-use crate::report::{OutputDir, Staged};
+use crate::output::csv_out::{done, id_cell, writer};
+use crate::output::manifest::{OutputEntry, RuleSetEntry, rule_entries};
+use crate::output::suppress::{Shown, Table};
+use crate::output::{OutputDir, Staged};
 use crate::rules::{ParamValue, RuleSet, Status};
 
 pub const PARQUET: &str = "endringer.parquet";
@@ -44,7 +44,7 @@ pub struct CompareArgs {
     pub set: Vec<String>,
     pub lang: Lang,
     pub engine: EngineOptions,
-    pub pseudonymize: Option<crate::pseudonym::Pseudonymizer>,
+    pub pseudonymize: Option<crate::output::pseudonym::Pseudonymizer>,
 }
 
 /// What one rule set says about one person, reduced to what a comparison needs (moved out
@@ -273,10 +273,10 @@ async fn outcomes(
 
 pub async fn run(args: &CompareArgs) -> anyhow::Result<CompareOutcome> {
     let started = std::time::Instant::now();
-    let rules_a = crate::scan::load_rules(args.rules_a.as_deref(), args.as_of).await?;
+    let rules_a = crate::engine::session::load_rules(args.rules_a.as_deref(), args.as_of).await?;
     let rules_b = match &args.rules_b {
-        Some(dir) => crate::scan::load_rules(Some(dir), args.as_of).await?,
-        None => crate::scan::load_rules(args.rules_a.as_deref(), args.as_of).await?,
+        Some(dir) => crate::engine::session::load_rules(Some(dir), args.as_of).await?,
+        None => crate::engine::session::load_rules(args.rules_a.as_deref(), args.as_of).await?,
     };
     let set_b = overrides(&rules_b, &args.set, args.as_of)?;
     let data = load_dir(&args.data, args.as_of)?;
@@ -416,7 +416,7 @@ pub async fn run(args: &CompareArgs) -> anyhow::Result<CompareOutcome> {
         &listed,
     )?;
     staged.push(out.stage_bytes(HTML, html.as_bytes(), listed.len() as u64)?);
-    let utdata = crate::report::manifest::output_entries(&staged)?;
+    let utdata = crate::output::manifest::output_entries(&staged)?;
     let manifest = Manifest {
         verktoy: "kvp-scan compare",
         versjon: env!("CARGO_PKG_VERSION"),
@@ -520,7 +520,7 @@ fn write_parquet(out: &OutputDir, name: &str, changes: &[&Change]) -> anyhow::Re
     let mut w = ArrowWriter::try_new(
         out.temp(name)?,
         schema,
-        Some(crate::report::parquet_out::writer_properties()),
+        Some(crate::output::parquet_out::writer_properties()),
     )?;
     w.write(&batch)?;
     let tmp = w.into_inner()?;
@@ -603,7 +603,7 @@ fn write_csv(
 /// Rules named by their titles, `, `-separated (a CSV cell, made safe).
 fn titles(rules: &RuleSet, ids: &[&str], lang: Lang) -> String {
     let t: Vec<String> = ids.iter().map(|id| rules.title(id, lang)).collect();
-    crate::report::csv_out::safe(&t.join(", "))
+    crate::output::csv_out::safe(&t.join(", "))
 }
 
 type Key = (String, String, String);
@@ -675,7 +675,7 @@ fn write_offices(
     lang: Lang,
 ) -> anyhow::Result<Staged> {
     let mut w = writer(out.temp(KONTOR)?)?;
-    w.write_record(crate::report::csv_out::header(
+    w.write_record(crate::output::csv_out::header(
         lang,
         &[
             "Nivå",
@@ -795,7 +795,7 @@ fn render_html(
         .collect();
     let nb = lang == Lang::Nb;
     let diff = cand_b as i64 - cand_a as i64;
-    let g = |n: u64| crate::report::numbers::group(n, lang);
+    let g = |n: u64| crate::output::numbers::group(n, lang);
     let (ca, cb, d) = (g(cand_a), g(cand_b), g(diff.unsigned_abs()));
     let headline = match (nb, diff.signum()) {
         (true, 1) => format!("Med regelsett B blir det {d} flere kandidater ({ca} → {cb})."),
@@ -806,7 +806,7 @@ fn render_html(
         (false, _) => format!("Rule set B gives as many candidates as A ({ca})."),
     };
     let mut env = minijinja::Environment::new();
-    crate::report::numbers::register(&mut env, lang);
+    crate::output::numbers::register(&mut env, lang);
     env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
     env.add_template("endringer.html", include_str!("compare.html"))?;
     Ok(env
@@ -833,7 +833,7 @@ pub fn summary_text(o: &CompareOutcome, lang: Lang) -> String {
     use crate::i18n::{Msg, push};
     use std::fmt::Write as _;
     let mut t = String::new();
-    let took = crate::report::numbers::seconds(o.elapsed, lang);
+    let took = crate::output::numbers::seconds(o.elapsed, lang);
     push(&mut t, lang, Msg::Compared, &[&o.persons, &took]);
     let _ = write!(t, "  {:<18}", "A \\ B");
     for s in Status::ALL {

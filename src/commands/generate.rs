@@ -22,7 +22,7 @@ use tempfile::NamedTempFile;
 
 use crate::contract::load::days_since_epoch;
 use crate::contract::{self, ColType, TableSpec, fnr};
-use crate::report::OutputDir;
+use crate::output::OutputDir;
 
 /// Persons generated per chunk (one row group step per table).
 const CHUNK: u64 = 10_000;
@@ -769,7 +769,7 @@ pub fn run(args: &GenerateArgs) -> anyhow::Result<GenerateStats> {
     ] {
         stats.push((tb.spec.name, tb.rows));
         let tmp = tb.writer.into_inner()?;
-        staged.push(crate::report::Staged::new(
+        staged.push(crate::output::Staged::new(
             format!("{}.parquet", tb.spec.name),
             tmp,
             tb.rows,

@@ -1,21 +1,19 @@
 //! `explain`: why one person is or is not a candidate, from the engine's own evaluation (the
 //! same planned rules and the same verdict code as `scan`), with the facts and source rows used.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use chrono::NaiveDate;
 use datafusion::arrow::array::RecordBatch;
-use datafusion::common::ParamValues;
 use datafusion::scalar::ScalarValue;
 use serde::Serialize;
 
 use crate::contract::Lang;
-use crate::contract::load::load_dir;
+use crate::engine::session::Session;
 use crate::engine::{Engine, EngineOptions, Verdict, values};
 use crate::rules::{Kind, ParamValue};
-use crate::scan::load_rules;
 
 pub struct ExplainArgs {
     pub data: PathBuf,
@@ -110,30 +108,22 @@ async fn query(
     sql: &str,
     person: &str,
 ) -> anyhow::Result<Vec<BTreeMap<String, String>>> {
-    let df = engine.context().sql(sql).await?;
-    let df = df.with_param_values(ParamValues::from(vec![(
-        "p",
-        ScalarValue::Utf8(Some(person.to_string())),
-    )]))?;
-    Ok(rows(&df.collect().await?))
+    let p = ScalarValue::Utf8(Some(person.to_string()));
+    Ok(rows(&engine.query_with(sql, vec![("p", p)]).await?))
 }
 
 pub async fn run(args: &ExplainArgs) -> anyhow::Result<Explanation> {
-    let rules = load_rules(args.rules.as_deref(), args.as_of).await?;
-    let data = load_dir(&args.data, args.as_of)?;
-    let engine = Engine::new(
-        &data,
-        args.as_of,
-        &EngineOptions {
-            target_partitions: 1,
-            memory_limit: None,
-        },
-    )
-    .await?;
-    let planned = engine.plan_rules(&rules, &HashMap::new()).await?;
+    let one_thread = EngineOptions {
+        target_partitions: 1,
+        memory_limit: None,
+    };
+    let session = Session::open(&args.data, args.rules.as_deref(), args.as_of, &one_thread).await?;
+    let engine = session.engine().await?;
+    let planned = session.plan(&engine).await?;
+    let (rules, data) = (&session.rules, &session.data);
     let mut verdicts: Vec<Verdict> = Vec::new();
     engine
-        .evaluate(&rules, &planned, args.lang, Some(&args.person), |v| {
+        .evaluate(rules, &planned, args.lang, Some(&args.person), |v| {
             verdicts.push(v);
             Ok(())
         })

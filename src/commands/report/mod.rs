@@ -6,7 +6,6 @@
 
 pub mod charts;
 pub mod office;
-pub mod suppress;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
@@ -18,14 +17,15 @@ use serde::Serialize;
 use tracing::info;
 
 use crate::contract::Lang;
-use crate::contract::load::{Dataset, load_dir};
 use crate::contract::names::Names;
-use crate::engine::{Engine, EngineOptions, Verdict};
-use crate::report::file_name;
-use crate::report::numbers;
-use crate::report::{OutputDir, Staged};
+use crate::engine::session::Session;
+use crate::engine::{EngineOptions, Verdict};
+use crate::output::categories::*;
+use crate::output::file_name;
+use crate::output::numbers;
+use crate::output::suppress::{Shown, Table};
+use crate::output::{OutputDir, Staged};
 use crate::rules::{Kind, RuleSet, Status};
-use suppress::{Shown, Table};
 
 pub const HTML: &str = "rapport.html";
 pub const CSV: &str = "rapport.csv";
@@ -48,95 +48,6 @@ pub struct ReportArgs {
     /// CSV files naming offices (`nav_kontor;navn`) and municipalities (`kommune_nr;navn`).
     pub kontornavn: Option<PathBuf>,
     pub kommunenavn: Option<PathBuf>,
-}
-
-/// KOSTRA's age bands for KVP.
-pub const AGE_BANDS: [&str; 7] = [
-    "under_20", "20_24", "25_29", "30_39", "40_49", "50_66", "67_plus",
-];
-
-pub fn age_band(age: i64) -> &'static str {
-    match age {
-        i64::MIN..=19 => AGE_BANDS[0],
-        20..=24 => AGE_BANDS[1],
-        25..=29 => AGE_BANDS[2],
-        30..=39 => AGE_BANDS[3],
-        40..=49 => AGE_BANDS[4],
-        50..=66 => AGE_BANDS[5],
-        _ => AGE_BANDS[6],
-    }
-}
-
-pub const GENDERS: [&str; 3] = ["mann", "kvinne", "ukjent"];
-
-/// KOSTRA's gender code as a category: `mann`, `kvinne` or `ukjent`.
-pub fn gender(k: Option<&str>) -> &'static str {
-    match k {
-        Some("1") => "mann",
-        Some("2") => "kvinne",
-        _ => "ukjent",
-    }
-}
-
-pub const REGI: [&str; 4] = ["statlig", "kommunal", "annen", "ingen"];
-
-/// Participants by their measures' regi as seed 004 counts them: each participant in one
-/// category (measures only in state regi, only municipal, other or mixed, none).
-pub const TILTAK: [&str; 4] = ["kun_statlig", "kun_kommunal", "annen_eller_flere", "ingen"];
-
-/// Participants' age groups as seed 004 counts them (KVP starts at 18; `under_18` keeps the
-/// categories adding up to all participants).
-pub const ALDERSGRUPPE: [&str; 3] = ["under_18", "18_24", "25_pluss"];
-
-pub fn aldersgruppe(age: i64) -> &'static str {
-    match age {
-        i64::MIN..=17 => ALDERSGRUPPE[0],
-        18..=24 => ALDERSGRUPPE[1],
-        _ => ALDERSGRUPPE[2],
-    }
-}
-
-/// The county (fylke) of a four-digit municipality number: its first two digits; `ukjent`
-/// for anything else.
-pub fn fylke(kommune_nr: &str) -> &str {
-    match kommune_nr.as_bytes() {
-        [a, b, c, d] if [a, b, c, d].iter().all(|x| x.is_ascii_digit()) => &kommune_nr[..2],
-        _ => "ukjent",
-    }
-}
-
-/// How an ended programme ended (11CF STATUS): `planmessig` (3, completed as agreed) or
-/// `avbrudd` (4 non-attendance, 5 moved, 7 ended after a break); others (6, unknown) are
-/// counted only among all ended.
-pub fn avslutning(status_kode: Option<&str>) -> Option<&'static str> {
-    match status_kode.map(str::trim) {
-        Some("3") => Some("avsluttet_planmessig"),
-        Some("4" | "5" | "7") => Some("avsluttet_avbrudd"),
-        _ => None,
-    }
-}
-
-/// Outcome categories of ended programmes (seed 004), from 11CF AVSL_* codes.
-pub const OUTCOMES: [&str; 7] = [
-    "ordinaert_arbeid",
-    "arbeid_med_lonnstilskudd",
-    "skole_utdanning",
-    "uforetrygd",
-    "aap",
-    "okonomisk_stonad",
-    "annet",
-];
-
-pub fn outcome(code: &str) -> &'static str {
-    match code {
-        "01" => "ordinaert_arbeid",
-        "11" => "arbeid_med_lonnstilskudd",
-        "04" => "skole_utdanning",
-        "13" => "uforetrygd",
-        "14" => "aap",
-        "15" | "16" => "okonomisk_stonad",
-        _ => "annet",
-    }
 }
 
 /// Status figures, in the order shown.
@@ -505,20 +416,19 @@ pub fn month_ends(as_of: NaiveDate, n: u32) -> Vec<NaiveDate> {
 /// same statuses a scan on each date gives.
 async fn trend_figures(
     args: &ReportArgs,
-    rules: &RuleSet,
-    data: &Dataset,
+    session: &Session,
     dates: &[NaiveDate],
 ) -> anyhow::Result<Vec<DateFigures>> {
+    let (rules, data) = (&session.rules, &session.data);
     let started = std::time::Instant::now();
     let mut per_date: BTreeMap<NaiveDate, Vec<Person>> = BTreeMap::new();
     let mut homes: HashMap<String, Home> = HashMap::new();
-    for group in rules.group_by_parameters(dates) {
-        let engine = Engine::for_dates(data, &group, &args.engine).await?;
-        let ctx = engine.context();
+    for group in session.passes(dates) {
+        let (engine, statuses) = session.statuses(&group).await?;
         if homes.is_empty() {
             // offices and municipalities do not depend on the date
             let sql = "SELECT person_id, nav_kontor, kommune_nr, adressebeskyttelse FROM personer";
-            let mut stream = ctx.sql(sql).await?.execute_stream().await?;
+            let mut stream = engine.query(sql).await?;
             while let Some(b) = stream.next().await {
                 let b = b?;
                 let (ids, kontor, kommune, vern) = (
@@ -540,11 +450,9 @@ async fn trend_figures(
                 }
             }
         }
-        let planned = engine.plan_rules(rules, &HashMap::new()).await?;
-        let statuses = engine.dated_statuses(rules, &planned).await?;
         let mut on_leave: std::collections::HashSet<(i32, String)> = Default::default();
         let sql = "SELECT skanningsdato, person_id FROM kvp_status WHERE tilstand = 'permisjon'";
-        let mut stream = ctx.sql(sql).await?.execute_stream().await?;
+        let mut stream = engine.query(sql).await?;
         while let Some(b) = stream.next().await {
             let b = b?;
             let days = b
@@ -605,15 +513,12 @@ async fn trend_figures(
 }
 
 /// Every figure at the scan date, from a full evaluation (ages, genders, rules, regi, outcomes).
-async fn figures_at(
-    args: &ReportArgs,
-    rules: &RuleSet,
-    data: &Dataset,
-    date: NaiveDate,
-) -> anyhow::Result<DateFigures> {
+async fn figures_at(args: &ReportArgs, session: &Session) -> anyhow::Result<DateFigures> {
     let started = std::time::Instant::now();
-    let engine = Engine::new(data, date, &args.engine).await?;
-    let planned = engine.plan_rules(rules, &HashMap::new()).await?;
+    let (rules, data) = (&session.rules, &session.data);
+    let date = args.as_of;
+    let engine = session.engine().await?;
+    let planned = session.plan(&engine).await?;
     let mut persons = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
     engine
@@ -630,7 +535,7 @@ async fn figures_at(
     let sql = format!(
         "SELECT DISTINCT person_id, regi FROM kvp_tiltak WHERE fom <= {d} AND (tom IS NULL OR tom >= {d})"
     );
-    let mut stream = engine.context().sql(&sql).await?.execute_stream().await?;
+    let mut stream = engine.query(&sql).await?;
     while let Some(b) = stream.next().await {
         let b = b?;
         let ids = b.column(0).as_string::<i32>();
@@ -655,7 +560,7 @@ async fn figures_at(
          WHERE h.hendelse = 'AVSLUTTET' AND h.dato > DATE '{}' AND h.dato <= {d}",
         from.format("%Y-%m-%d")
     );
-    let mut stream = engine.context().sql(&sql).await?.execute_stream().await?;
+    let mut stream = engine.query(&sql).await?;
     while let Some(b) = stream.next().await {
         let b = b?;
         let ids = b.column(0).as_string::<i32>();
@@ -810,9 +715,9 @@ fn write_csv(
     (rules, names): (&RuleSet, &Names),
     lang: Lang,
 ) -> anyhow::Result<Staged> {
-    use crate::report::csv_out::{header, id_cell, safe};
+    use crate::output::csv_out::{header, id_cell, safe};
     let tmp = out.temp(CSV)?;
-    let mut w = crate::report::csv_out::writer(tmp)?;
+    let mut w = crate::output::csv_out::writer(tmp)?;
     w.write_record(header(
         lang,
         &[
@@ -884,7 +789,7 @@ fn write_csv(
             }
         }
     }
-    crate::report::csv_out::done(w, CSV, rows)
+    crate::output::csv_out::done(w, CSV, rows)
 }
 
 /// What the summary on stderr needs.
@@ -898,13 +803,13 @@ pub struct ReportOutcome {
 
 pub async fn run(args: ReportArgs) -> anyhow::Result<ReportOutcome> {
     let started = std::time::Instant::now();
-    let rules = crate::scan::load_rules(args.rules.as_deref(), args.as_of).await?;
     let names = crate::contract::names::Names::load(
         args.kontornavn.as_deref(),
         args.kommunenavn.as_deref(),
     )?;
-    let data = load_dir(&args.data, args.as_of)?;
-    let current = figures_at(&args, &rules, &data, args.as_of).await?;
+    let session =
+        Session::open(&args.data, args.rules.as_deref(), args.as_of, &args.engine).await?;
+    let current = figures_at(&args, &session).await?;
     let offices = current.units.get("nav_kontor");
     for office in &args.kontor {
         if !offices.is_some_and(|o| o.contains(office)) {
@@ -923,7 +828,8 @@ pub async fn run(args: ReportArgs) -> anyhow::Result<ReportOutcome> {
             );
         }
     }
-    let trend = trend_figures(&args, &rules, &data, &month_ends(args.as_of, args.months)).await?;
+    let trend = trend_figures(&args, &session, &month_ends(args.as_of, args.months)).await?;
+    let rules = &session.rules;
     // the trend ends with the scan date itself
     let mut trend_all: Vec<&DateFigures> = trend.iter().collect();
     trend_all.push(&current);
@@ -954,19 +860,19 @@ pub async fn run(args: ReportArgs) -> anyhow::Result<ReportOutcome> {
             .collect(),
     };
     let json = serde_json::to_vec_pretty(&report)?;
-    let html = charts::render_html(&current, &trend_all, (&rules, &names), args.lang)?;
+    let html = charts::render_html(&current, &trend_all, (rules, &names), args.lang)?;
     let mut staged = vec![
         out.stage_bytes(JSON, &json, report.enheter.len() as u64)?,
-        write_csv(&out, (&current, &trend), (&rules, &names), args.lang)?,
+        write_csv(&out, (&current, &trend), (rules, &names), args.lang)?,
         out.stage_bytes(HTML, html.as_bytes(), 0)?,
     ];
-    let mut files = crate::report::file_name::Names::default();
+    let mut files = crate::output::file_name::Names::default();
     for office in &args.kontor {
         let page = office::OfficePage {
             office,
             current: &current,
             trend: &trend_all,
-            rules: &rules,
+            rules,
             lang: args.lang,
             intern: args.intern,
             names: &names,

@@ -369,7 +369,7 @@ impl Previous {
             ..Default::default()
         };
         use super::lists::{LISTE, SKJERMET_LISTE};
-        use crate::report::parquet_out::{FILE, SKJERMET};
+        use crate::output::parquet_out::{FILE, SKJERMET};
         for name in [FILE, SKJERMET] {
             let path = dir.join(name);
             if name == SKJERMET && !path.exists() {

@@ -4,33 +4,13 @@ use std::collections::{BTreeMap, HashMap};
 
 use datafusion::arrow::array::RecordBatch;
 
-use super::{Example, Expected, ParamValue, Rule, RuleSet};
 use crate::contract::load::{self, Dataset, LoadError, Source, Validator};
 use crate::contract::quality::Severity;
 use crate::contract::{self, Lang, rows};
 use crate::engine::{Engine, EngineOptions};
+use crate::rules::{Example, Expected, ParamValue, Rule, RuleSet};
 
 /// The person every example is about, unless the example says otherwise.
-pub const EXAMPLE_PERSON: &str = "EKSEMPEL";
-
-/// Column defaults for example rows, per table.
-pub fn defaults(table: &str) -> Vec<(&'static str, toml::Value)> {
-    let mut d = vec![("person_id", toml::Value::from(EXAMPLE_PERSON))];
-    match table {
-        "personer" => {
-            d.push(("fodselsdato", toml::Value::from("1990-01-01")));
-            d.push(("kommune_nr", toml::Value::from("0301")));
-            d.push(("nav_kontor", toml::Value::from("0314")));
-        }
-        "okonomisk_stonad" => {
-            d.push(("belop", toml::Value::from(5000)));
-            d.push(("stonadstype", toml::Value::from("BIDRAG")));
-        }
-        _ => {}
-    }
-    d
-}
-
 /// The outcome of one example case.
 #[derive(Debug)]
 pub struct CaseResult {
@@ -69,7 +49,8 @@ pub fn example_dataset(ex: &Example, as_of: chrono::NaiveDate) -> Result<Dataset
         } else {
             ex.rows(spec.name).to_vec()
         };
-        let batch: RecordBatch = rows::batch_from_rows(spec, &rows, &defaults(spec.name))?;
+        let batch: RecordBatch =
+            rows::batch_from_rows(spec, &rows, &rows::example_defaults(spec.name))?;
         let source = Source {
             name: format!("eksempel/{}", spec.name),
             batches: Box::new(std::iter::once(Ok::<_, LoadError>(batch))),
@@ -205,7 +186,7 @@ async fn run_case(rules: &RuleSet, rule: &Rule, ex: &Example) -> Result<Observed
         .person
         .get("person_id")
         .and_then(|v| v.as_str())
-        .unwrap_or(EXAMPLE_PERSON)
+        .unwrap_or(rows::EXAMPLE_PERSON)
         .to_string();
     let mut verdicts = Vec::new();
     engine

@@ -18,10 +18,10 @@ use super::compare::{ListEntry, PaListen};
 use super::state::ListCounts;
 use crate::contract::load::days_since_epoch;
 use crate::contract::{Lang, label};
-use crate::report::csv_out::{done, header, id_cell, safe, writer};
-use crate::report::file_name::{self, Names};
-use crate::report::xlsx_out::Cell;
-use crate::report::{OutputDir, Staged};
+use crate::output::csv_out::{done, header, id_cell, safe, writer};
+use crate::output::file_name::{self, Names};
+use crate::output::xlsx_out::Cell;
+use crate::output::{OutputDir, Staged};
 use crate::rules::{RuleSet, in_lang};
 
 pub const LISTE: &str = "liste.parquet";
@@ -210,7 +210,7 @@ fn write_list_files(
         Lang::Nb => "KVP-kandidater",
         Lang::En => "KVP candidates",
     };
-    let xlsx = crate::report::xlsx_out::write(
+    let xlsx = crate::output::xlsx_out::write(
         out,
         &format!("{base}.xlsx"),
         sheet,
@@ -682,7 +682,7 @@ fn write_liste_parquet(
     let mut w = ArrowWriter::try_new(
         tmp,
         schema,
-        Some(crate::report::parquet_out::writer_properties()),
+        Some(crate::output::parquet_out::writer_properties()),
     )?;
     w.write(&batch)?;
     let tmp = w.into_inner()?;

@@ -10,12 +10,12 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::charts::{Row, TableView};
-use super::suppress::Shown;
 use super::{DateFigures, STATUS, category, median};
 use crate::contract::Lang;
-use crate::report::csv_out::{done, header, writer};
-use crate::report::numbers::percent;
-use crate::report::{OutputDir, Staged};
+use crate::output::csv_out::{done, header, writer};
+use crate::output::numbers::percent;
+use crate::output::suppress::Shown;
+use crate::output::{OutputDir, Staged};
 use crate::rules::RuleSet;
 
 /// The office's breakdown tables, in page order: (table, the status it divides, or `alle`).
@@ -269,7 +269,7 @@ pub(super) fn category_label(table: &str, cat: &str, rules: &RuleSet, lang: Lang
         ("alle", Lang::Nb) => "Alle".into(),
         ("alle", Lang::En) => "All".into(),
         _ if table.starts_with("regel_") || table == "ekskludert_grunn" => rules.title(cat, lang),
-        _ => super::charts::label(cat, lang),
+        _ => crate::output::categories::label(cat, lang),
     }
 }
 
@@ -305,7 +305,7 @@ impl OfficePage<'_> {
         let mut rows: Vec<Row> = STATUS
             .iter()
             .map(|s| Row {
-                label: super::charts::label(s, self.lang),
+                label: crate::output::categories::label(s, self.lang),
                 cells: vec![
                     r.get(f, "nav_kontor", "status", s).text(),
                     r.get(f, "fylke", "status", s).text(),
@@ -426,7 +426,7 @@ impl OfficePage<'_> {
         let r = self.reader();
         let f = self.current;
         let get = |s: &str| {
-            crate::report::numbers::cell(&r.get(f, "nav_kontor", "status", s).text(), self.lang)
+            crate::output::numbers::cell(&r.get(f, "nav_kontor", "status", s).text(), self.lang)
         };
         let pct = |x: Option<f64>| x.map_or(":".into(), |x| percent(x, self.lang));
         let (d, k) = (get("deltakere"), get("kandidater"));
@@ -467,7 +467,7 @@ impl OfficePage<'_> {
 
     pub fn render_html(&self) -> anyhow::Result<String> {
         let mut env = minijinja::Environment::new();
-        crate::report::numbers::register(&mut env, self.lang);
+        crate::output::numbers::register(&mut env, self.lang);
         env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
         env.add_template("kontor.html", include_str!("kontor.html"))?;
         let html = env
@@ -484,7 +484,7 @@ impl OfficePage<'_> {
     /// `kontor_<id>.xlsx`: the page's tables as one typed sheet (counts as numbers, shares as
     /// percentages, hidden figures as text), dated with the scan date so the bytes repeat.
     pub fn write_xlsx(&self, out: &OutputDir, name: &str) -> anyhow::Result<Staged> {
-        use crate::report::xlsx_out::{Cell, write};
+        use crate::output::xlsx_out::{Cell, write};
         let page = self.page();
         let tables = std::iter::once(&page.status)
             .chain(&page.tables)
@@ -567,7 +567,7 @@ mod tests {
     fn any_office_id_makes_a_sheet_name_excel_takes() {
         for id in ["0312", "a/b:c", "'x'", "[*?]", &"Å".repeat(64)] {
             let name = sheet_name(id);
-            let bytes = crate::report::xlsx_out::bytes(
+            let bytes = crate::output::xlsx_out::bytes(
                 &name,
                 &["a"],
                 &[],

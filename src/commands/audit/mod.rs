@@ -19,14 +19,15 @@ use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 use tracing::info;
 
-use crate::availability::age_band;
-use crate::availability::suppress::{Shown, Table};
 use crate::contract::Lang;
-use crate::contract::load::{Dataset, date_from_days, load_dir};
+use crate::contract::load::{date_from_days, load_dir};
+use crate::engine::session::Session;
 use crate::engine::{Engine, EngineOptions};
-use crate::report::csv_out::{done, id_cell, safe, writer};
-use crate::report::manifest::{RuleSetEntry, rule_entries};
-use crate::report::{OutputDir, Staged, sha256_of};
+use crate::output::categories::age_band;
+use crate::output::csv_out::{done, id_cell, safe, writer};
+use crate::output::manifest::{RuleSetEntry, rule_entries};
+use crate::output::suppress::{Shown, Table};
+use crate::output::{OutputDir, Staged, sha256_of};
 use crate::rules::Status;
 
 pub const PERSONER: &str = "revisjon.csv";
@@ -174,18 +175,16 @@ fn median(mut v: Vec<i64>) -> Option<f64> {
 /// Also returns the offer events of the data as of `--to`, per person, oldest first.
 async fn flagged_persons(
     args: &AuditArgs,
-    rules: &crate::rules::RuleSet,
-    data: &Dataset,
+    session: &Session,
 ) -> anyhow::Result<(Vec<Flagged>, OfferEvents, Vec<aktivitet::Young>)> {
-    let passes = rules.group_by_parameters(&mondays(args.from, args.to));
+    let rules = &session.rules;
+    let passes = session.passes(&mondays(args.from, args.to));
     let mut first: BTreeMap<String, Flagged> = BTreeMap::new();
     let mut events = None;
     let mut young = Vec::new();
     for dates in &passes {
         let started = std::time::Instant::now();
-        let engine = Engine::for_dates(data, dates, &args.engine).await?;
-        let planned = engine.plan_rules(rules, &HashMap::new()).await?;
-        let statuses = engine.dated_statuses(rules, &planned).await?;
+        let (engine, statuses) = session.statuses(dates).await?;
         // statuses come sorted by date, so the first kandidat row per person is the first flag
         let mut new: Vec<Flagged> = Vec::new();
         let mut seen = vec![false; statuses.persons.len()];
@@ -255,20 +254,13 @@ async fn fill_person_facts(engine: &Engine, flagged: &mut [Flagged]) -> anyhow::
         Arc::new(datafusion::arrow::datatypes::Schema::new(fields)),
         columns,
     )?;
-    let ctx = engine.context();
-    ctx.register_table(
-        "_forste_flagg",
-        Arc::new(datafusion::datasource::MemTable::try_new(
-            batch.schema(),
-            vec![vec![batch]],
-        )?),
-    )?;
+    engine.register_rows("_forste_flagg", batch)?;
     let sql = format!(
         "SELECT person_id, nav_kontor, alder, adressebeskyttelse, kjonn FROM ({})",
         crate::engine::facts::person_sql("JOIN _forste_flagg s ON s.person_id = p.person_id")
     );
     let mut found: HashMap<String, (String, i64, bool, Option<String>)> = HashMap::new();
-    let mut stream = ctx.sql(&sql).await?.execute_stream().await?;
+    let mut stream = engine.query(&sql).await?;
     while let Some(b) = stream.next().await {
         let b = b?;
         let ids = datafusion::arrow::compute::cast(b.column(0), &DataType::Utf8)?;
@@ -293,7 +285,7 @@ async fn fill_person_facts(engine: &Engine, flagged: &mut [Flagged]) -> anyhow::
             );
         }
     }
-    ctx.deregister_table("_forste_flagg")?;
+    engine.deregister_rows("_forste_flagg")?;
     for f in flagged.iter_mut() {
         let (kontor, alder, skjermet, kjonn) = found
             .remove(&f.person_id)
@@ -320,7 +312,7 @@ async fn offer_events(engine: &Engine) -> anyhow::Result<OfferEvents> {
          ORDER BY person_id, dato, hendelse"
     );
     let mut out: OfferEvents = HashMap::new();
-    let mut stream = engine.context().sql(&sql).await?.execute_stream().await?;
+    let mut stream = engine.query(&sql).await?;
     while let Some(b) = stream.next().await {
         let b = b?;
         let ids = b.column(0).as_string::<i32>();
@@ -368,7 +360,7 @@ fn group_table(persons: &[Flagged]) -> Vec<((String, String), Vec<String>)> {
                 ("aldersgruppe".to_string(), age_band(p.alder).to_string()),
                 (
                     "kjonn".to_string(),
-                    crate::availability::gender(p.kjonn.as_deref()).to_string(),
+                    crate::output::categories::gender(p.kjonn.as_deref()).to_string(),
                 ),
             ];
             gs.extend(p.regler.iter().map(|r| ("regel".to_string(), r.clone())));
@@ -488,7 +480,7 @@ struct AuditManifest {
     mandager: usize,
     regelsett: RuleSetEntry,
     inndata: Vec<crate::contract::load::InputFile>,
-    utdata: Vec<crate::report::manifest::OutputEntry>,
+    utdata: Vec<crate::output::manifest::OutputEntry>,
 }
 
 /// What the summary on stderr needs.
@@ -507,7 +499,7 @@ fn write_persons(
     (rules, lang): (&crate::rules::RuleSet, Lang),
 ) -> anyhow::Result<Staged> {
     let mut w = writer(out.temp(name)?)?;
-    w.write_record(crate::report::csv_out::header(
+    w.write_record(crate::output::csv_out::header(
         lang,
         &[
             "Person-ID",
@@ -540,7 +532,7 @@ fn write_persons(
             id_cell(&p.nav_kontor),
             p.forste_flagget.to_string(),
             p.alder.to_string(),
-            crate::availability::charts::label(age_band(p.alder), lang),
+            crate::output::categories::label(age_band(p.alder), lang),
             p.regler
                 .iter()
                 .map(|r| rules.title(r, lang))
@@ -588,7 +580,6 @@ pub async fn run(args: &AuditArgs) -> anyhow::Result<AuditOutcome> {
         )
     );
     let started = std::time::Instant::now();
-    let rules = crate::scan::load_rules(args.rules.as_deref(), args.to).await?;
     let weeks = mondays(args.from, args.to);
     anyhow::ensure!(
         !weeks.is_empty(),
@@ -602,9 +593,10 @@ pub async fn run(args: &AuditArgs) -> anyhow::Result<AuditOutcome> {
     );
     // the data as of --to, loaded once: every Monday is evaluated on it (each fact keeps the
     // rows dated on or before its Monday), and the manifest records its inputs
-    let at_to = load_dir(&args.data, args.to)?;
-    let (mut persons, events, young) = flagged_persons(args, &rules, &at_to).await?;
-    let known = aktivitet::Known::of(&at_to);
+    let session = Session::open(&args.data, args.rules.as_deref(), args.to, &args.engine).await?;
+    let (mut persons, events, young) = flagged_persons(args, &session).await?;
+    let (rules, at_to) = (&session.rules, &session.data);
+    let known = aktivitet::Known::of(at_to);
     let young = aktivitet::table(&young);
     for p in &mut persons {
         p.hendelse = events
@@ -629,13 +621,13 @@ pub async fn run(args: &AuditArgs) -> anyhow::Result<AuditOutcome> {
     let (skjermet, listed): (Vec<&Flagged>, Vec<&Flagged>) =
         persons.iter().partition(|p| p.skjermet);
     let mut staged = vec![
-        write_persons(&out, PERSONER, &listed, (&rules, args.lang))?,
-        write_persons(&out, SKJERMET, &skjermet, (&rules, args.lang))?,
+        write_persons(&out, PERSONER, &listed, (rules, args.lang))?,
+        write_persons(&out, SKJERMET, &skjermet, (rules, args.lang))?,
     ];
 
     let groups = group_table(&persons);
     let mut w = writer(out.temp(KONTOR)?)?;
-    let head = crate::report::csv_out::header(
+    let head = crate::output::csv_out::header(
         args.lang,
         &[
             "Dimensjon",
@@ -663,12 +655,12 @@ pub async fn run(args: &AuditArgs) -> anyhow::Result<AuditOutcome> {
     w.write_record(&head)?;
     let mut sheet_rows = Vec::with_capacity(groups.len());
     for ((dim, val), row) in &groups {
-        use crate::report::xlsx_out::Cell;
+        use crate::output::xlsx_out::Cell;
         let dimension = dimension_label(dim, args.lang).to_string();
-        let mut r = vec![dimension.clone(), value_label(dim, val, &rules, args.lang)];
+        let mut r = vec![dimension.clone(), value_label(dim, val, rules, args.lang)];
         r.extend(row.iter().cloned());
         // the median with a decimal comma in Norwegian
-        r[6] = crate::report::numbers::decimal_mark(&r[6], args.lang);
+        r[6] = crate::output::numbers::decimal_mark(&r[6], args.lang);
         let mut cells = vec![
             Cell::Text(dimension),
             match dim.as_str() {
@@ -687,7 +679,7 @@ pub async fn run(args: &AuditArgs) -> anyhow::Result<AuditOutcome> {
     } else {
         "Audit"
     };
-    staged.push(crate::report::xlsx_out::write(
+    staged.push(crate::output::xlsx_out::write(
         &out,
         KONTOR_XLSX,
         sheet,
@@ -698,11 +690,11 @@ pub async fn run(args: &AuditArgs) -> anyhow::Result<AuditOutcome> {
 
     staged.push(write_aktivitet(&out, &young, args.lang)?);
 
-    let html = render_html(args, &rules, &groups, (&young, known))?;
+    let html = render_html(args, rules, &groups, (&young, known))?;
     staged.push(out.stage_bytes(HTML, html.as_bytes(), groups.len() as u64)?);
 
-    let inputs = at_to.inputs;
-    let utdata = crate::report::manifest::output_entries(&staged)?;
+    let inputs = at_to.inputs.clone();
+    let utdata = crate::output::manifest::output_entries(&staged)?;
     let m = AuditManifest {
         verktoy: "kvp-scan audit",
         versjon: env!("CARGO_PKG_VERSION"),
@@ -711,7 +703,7 @@ pub async fn run(args: &AuditArgs) -> anyhow::Result<AuditOutcome> {
         frist_dager: args.frist_dager,
         sprak: args.lang,
         mandager: weeks.len(),
-        regelsett: rule_entries(&rules, args.to),
+        regelsett: rule_entries(rules, args.to),
         inndata: inputs,
         utdata,
     };
@@ -752,7 +744,7 @@ fn value_label(dim: &str, val: &str, rules: &crate::rules::RuleSet, lang: Lang) 
     match dim {
         "nav_kontor" => id_cell(val),
         "regel" => safe(&rules.title(val, lang)),
-        "aldersgruppe" | "kjonn" => crate::availability::charts::label(val, lang),
+        "aldersgruppe" | "kjonn" => crate::output::categories::label(val, lang),
         _ if val == "alle" => if lang == Lang::Nb { "Alle" } else { "All" }.to_string(),
         _ => safe(val),
     }
@@ -765,7 +757,7 @@ fn pct(part: u64, whole: u64, lang: Lang) -> String {
     } else {
         part as f64 * 100.0 / whole as f64
     };
-    crate::report::numbers::decimal(p, 1, lang)
+    crate::output::numbers::decimal(p, 1, lang)
 }
 
 /// One row of a section of the page: the counts as published, and the shares when shown.
@@ -826,7 +818,7 @@ fn render_html(
     let nb = lang == Lang::Nb;
     let num = |s: &String| s.parse::<u64>().ok();
     let median =
-        |s: &str| crate::report::numbers::decimal_mark(s.strip_suffix(".0").unwrap_or(s), lang);
+        |s: &str| crate::output::numbers::decimal_mark(s.strip_suffix(".0").unwrap_or(s), lang);
     let row = |name: String, r: &Vec<String>| {
         let (flagget, i_tide, for_sent, ikke) = (num(&r[0]), num(&r[1]), num(&r[2]), num(&r[3]));
         let share = |x: Option<u64>| match (x, flagget) {
@@ -855,7 +847,7 @@ fn render_html(
         .first()
         .map(|(_, r)| r.clone())
         .unwrap_or_default();
-    let g = |n: u64| crate::report::numbers::group(n, lang);
+    let g = |n: u64| crate::output::numbers::group(n, lang);
     let headline = match (
         total.first().and_then(num),
         total.get(1).and_then(num),
@@ -909,7 +901,7 @@ fn render_html(
         let key = |r: &PageRow| (r.andel_i_tide.is_none(), (r.bredde_i_tide * 1000.0) as i64);
         key(a).cmp(&key(b)).then_with(|| a.navn.cmp(&b.navn))
     });
-    let bands: Vec<PageRow> = crate::availability::AGE_BANDS
+    let bands: Vec<PageRow> = crate::output::categories::AGE_BANDS
         .iter()
         .filter_map(|b| {
             of("aldersgruppe")
@@ -997,7 +989,7 @@ fn render_html(
         },
     ];
     let mut env = minijinja::Environment::new();
-    crate::report::numbers::register(&mut env, args.lang);
+    crate::output::numbers::register(&mut env, args.lang);
     env.add_template("revisjon.html", include_str!("audit.html"))?;
     Ok(env
         .get_template("revisjon.html")?

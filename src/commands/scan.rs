@@ -1,34 +1,17 @@
 //! The `scan` workflow: rules and data in, verdicts for every person out, all-or-nothing.
 
-use std::collections::HashMap;
-use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::time::Instant;
 
 use chrono::NaiveDate;
 
 use crate::contract::Lang;
-use crate::contract::load::load_dir;
 use crate::contract::quality::Severity;
-use crate::engine::{Engine, EngineOptions, EvalStats, Verdict};
-use crate::report::manifest::{self, Manifest, Summary, TableEntry};
-use crate::report::{OutputDir, ReportWriter, Staged, csv_out, parquet_out};
-use crate::rules::{Diagnostic, RuleSet, Status, check};
-
-/// Rule-file problems, printed as diagnostics.
-#[derive(Debug, thiserror::Error)]
-#[error("{}", render_diagnostics(.0))]
-pub struct RuleErrors(pub Vec<Diagnostic>);
-
-pub fn render_diagnostics(d: &[Diagnostic]) -> String {
-    let mut s = String::new();
-    for x in d {
-        s.push_str(&x.render());
-        s.push('\n');
-    }
-    let _ = write!(s, "{} problem(s) in the rule files", d.len());
-    s
-}
+use crate::engine::session::Session;
+use crate::engine::{EngineOptions, EvalStats, Verdict};
+use crate::output::manifest::{self, Manifest, Summary, TableEntry};
+use crate::output::{OutputDir, ReportWriter, Staged, csv_out, parquet_out};
+use crate::rules::{RuleSet, Status};
 
 #[derive(Debug, Clone)]
 pub struct ScanArgs {
@@ -39,7 +22,7 @@ pub struct ScanArgs {
     pub lang: Lang,
     pub engine: EngineOptions,
     /// Replace person ids by keyed hashes in every output.
-    pub pseudonymize: Option<crate::pseudonym::Pseudonymizer>,
+    pub pseudonymize: Option<crate::output::pseudonym::Pseudonymizer>,
 }
 
 /// What a finished scan reports on stderr.
@@ -48,16 +31,6 @@ pub struct ScanOutcome {
     pub summary: Summary,
     pub rules: usize,
     pub elapsed: std::time::Duration,
-}
-
-/// Loads and fully checks the rule set (parse, plan, templates).
-pub async fn load_rules(dir: Option<&std::path::Path>, date: NaiveDate) -> anyhow::Result<RuleSet> {
-    let rules = RuleSet::load(dir).map_err(RuleErrors)?;
-    let diags = check::check(&rules, date).await?;
-    if !diags.is_empty() {
-        return Err(RuleErrors(diags).into());
-    }
-    Ok(rules)
 }
 
 pub async fn run(args: ScanArgs) -> anyhow::Result<ScanOutcome> {
@@ -87,10 +60,11 @@ pub async fn scan_into(
 ) -> anyhow::Result<ScanParts> {
     let started = Instant::now();
     let started_at = chrono::Utc::now();
-    let rules = load_rules(args.rules.as_deref(), args.as_of).await?;
-    let data = load_dir(&args.data, args.as_of)?;
-    let engine = Engine::new(&data, args.as_of, &args.engine).await?;
-    let planned = engine.plan_rules(&rules, &HashMap::new()).await?;
+    let session =
+        Session::open(&args.data, args.rules.as_deref(), args.as_of, &args.engine).await?;
+    let engine = session.engine().await?;
+    let planned = session.plan(&engine).await?;
+    let (rules, data) = (&session.rules, &session.data);
 
     let mut vurderinger =
         parquet_out::VurderingerWriter::new(out.temp(parquet_out::FILE)?, args.as_of)?;
@@ -115,7 +89,7 @@ pub async fn scan_into(
     );
     let pseudo = args.pseudonymize.as_ref();
     let stats = engine
-        .evaluate(&rules, &planned, args.lang, None, |mut v| {
+        .evaluate(rules, &planned, args.lang, None, |mut v| {
             if let Some(p) = pseudo {
                 v.facts.person_id = p.person(&v.facts.person_id);
             }
@@ -183,7 +157,7 @@ pub async fn scan_into(
         },
         startet: started_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
         ferdig: String::new(),
-        regelsett: manifest::rule_entries(&rules, args.as_of),
+        regelsett: manifest::rule_entries(rules, args.as_of),
         inndata: data.inputs.clone(),
         tabeller: data
             .tables
@@ -201,6 +175,7 @@ pub async fn scan_into(
         utdata: Vec::new(),
         oppsummering: summary,
     };
+    let rules = session.rules;
     Ok(ScanParts {
         rules,
         stats,
@@ -269,7 +244,7 @@ pub fn summary_text(o: &ScanOutcome, as_of: NaiveDate, lang: Lang) -> String {
     }
     let (feil, advarsler) = (s.datakvalitet_feil, s.datakvalitet_advarsler);
     push(&mut t, lang, Msg::DataQuality, &[&feil, &advarsler]);
-    let took = crate::report::numbers::seconds(o.elapsed, lang);
+    let took = crate::output::numbers::seconds(o.elapsed, lang);
     push(&mut t, lang, Msg::Elapsed, &[&took]);
     t
 }

@@ -1,0 +1,80 @@
+//! The one way a command opens an evaluation: a rule set (parsed and fully checked) and the data
+//! loaded as of a date, with the engine sessions over them: one for the scan date, or one per
+//! group of dates that share the rules' parameters. Commands consume verdicts, dated statuses
+//! or read-only query results from those; none builds a DataFusion session of its own.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use chrono::NaiveDate;
+
+use super::{DatedStatuses, Engine, EngineOptions, PlannedRule, check};
+use crate::contract::load::{Dataset, load_dir};
+use crate::rules::RuleSet;
+use crate::rules::diagnostic::RuleErrors;
+
+/// Loads the rule set from `dir` (the embedded one without) and checks it as of `date`: every
+/// rule parses, plans against the contract schema and renders. Problems are [`RuleErrors`].
+pub async fn load_rules(dir: Option<&Path>, date: NaiveDate) -> anyhow::Result<RuleSet> {
+    let rules = RuleSet::load(dir).map_err(RuleErrors)?;
+    let diags = check::check(&rules, date).await?;
+    if !diags.is_empty() {
+        return Err(RuleErrors(diags).into());
+    }
+    Ok(rules)
+}
+
+/// A checked rule set and the data as of a date, ready to evaluate.
+pub struct Session {
+    pub rules: RuleSet,
+    pub data: Dataset,
+    as_of: NaiveDate,
+    opts: EngineOptions,
+}
+
+impl Session {
+    /// The rules in `rules` (the embedded set without) checked as of `as_of`, and the data in
+    /// `data` as of `as_of` (rows dated after it are left out).
+    pub async fn open(
+        data: &Path,
+        rules: Option<&Path>,
+        as_of: NaiveDate,
+        opts: &EngineOptions,
+    ) -> anyhow::Result<Session> {
+        let rules = load_rules(rules, as_of).await?;
+        let data = load_dir(data, as_of)?;
+        Ok(Session {
+            rules,
+            data,
+            as_of,
+            opts: opts.clone(),
+        })
+    }
+
+    /// The engine over the data for the scan date the session was opened with.
+    pub async fn engine(&self) -> anyhow::Result<Engine> {
+        Ok(Engine::new(&self.data, self.as_of, &self.opts).await?)
+    }
+
+    /// Every rule of the set planned on `engine`, with the parameters in force.
+    pub async fn plan<'a>(&'a self, engine: &Engine) -> anyhow::Result<Vec<PlannedRule<'a>>> {
+        Ok(engine.plan_rules(&self.rules, &HashMap::new()).await?)
+    }
+
+    /// The scan dates in groups that share the rules' parameters: each group is evaluated in
+    /// one pass ([`Session::statuses`]).
+    pub fn passes(&self, dates: &[NaiveDate]) -> Vec<Vec<NaiveDate>> {
+        self.rules.group_by_parameters(dates)
+    }
+
+    /// Every person's status on each of `dates` (which must share the rules' parameters, see
+    /// [`Session::passes`]) in one pass over the same data, with the engine over those dates
+    /// for further read-only queries.
+    pub async fn statuses(&self, dates: &[NaiveDate]) -> anyhow::Result<(Engine, DatedStatuses)> {
+        let engine = Engine::for_dates(&self.data, dates, &self.opts).await?;
+        let planned = self.plan(&engine).await?;
+        let statuses = engine.dated_statuses(&self.rules, &planned).await?;
+        drop(planned);
+        Ok((engine, statuses))
+    }
+}
