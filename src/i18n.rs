@@ -7,7 +7,27 @@
 use std::fmt::Display;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::contract::Lang;
+/// The language of everything a person reads: explanations, pages, CSV headers, console texts.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Default,
+    clap::ValueEnum,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Lang {
+    #[default]
+    Nb,
+    En,
+}
 
 /// Declares the console texts and the list of all of them (for the test that both languages
 /// take the same values).
@@ -271,14 +291,14 @@ pub fn lang() -> Lang {
 macro_rules! tr {
     ($nb:literal, $en:literal $(,)?) => {
         match $crate::i18n::lang() {
-            $crate::contract::Lang::Nb => format!($nb),
-            $crate::contract::Lang::En => format!($en),
+            $crate::i18n::Lang::Nb => format!($nb),
+            $crate::i18n::Lang::En => format!($en),
         }
     };
     ($nb:literal, $en:literal, $($arg:tt)+) => {
         match $crate::i18n::lang() {
-            $crate::contract::Lang::Nb => format!($nb, $($arg)+),
-            $crate::contract::Lang::En => format!($en, $($arg)+),
+            $crate::i18n::Lang::Nb => format!($nb, $($arg)+),
+            $crate::i18n::Lang::En => format!($en, $($arg)+),
         }
     };
 }

@@ -399,27 +399,7 @@ pub fn normalise_innsatsgruppe(code: &str) -> &'static str {
     }
 }
 
-/// Output language for caseworker-facing text.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Hash,
-    Default,
-    clap::ValueEnum,
-    serde::Serialize,
-    serde::Deserialize,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Lang {
-    #[default]
-    Nb,
-    En,
-}
+pub use crate::i18n::Lang;
 
 /// A readable name for a code of the contract, in the given language. Unknown codes are
 /// returned as they are.

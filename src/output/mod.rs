@@ -8,6 +8,7 @@ pub mod manifest;
 pub mod numbers;
 pub mod parquet_out;
 pub mod pseudonym;
+pub mod scan_files;
 pub mod suppress;
 pub mod xlsx_out;
 

@@ -12,9 +12,9 @@ use anyhow::Context;
 use chrono::NaiveDate;
 use tracing::info;
 
-use crate::commands::scan::{ScanArgs, scan_into};
 use crate::contract::Lang;
 use crate::output::OutputDir;
+use crate::output::scan_files::{ScanArgs, scan_into};
 use compare::{ListBuilder, Previous};
 use state::{ListCounts, RunEntry, State, failpoint};
 
@@ -40,7 +40,7 @@ pub struct WeeklyOutcome {
     pub counts: ListCounts,
     pub left_by_reason: std::collections::BTreeMap<String, u64>,
     pub lists: usize,
-    pub scan: crate::commands::scan::ScanOutcome,
+    pub scan: crate::output::scan_files::ScanOutcome,
 }
 
 pub async fn run(args: WeeklyArgs) -> anyhow::Result<WeeklyOutcome> {
@@ -124,7 +124,7 @@ pub async fn run(args: WeeklyArgs) -> anyhow::Result<WeeklyOutcome> {
 /// The summary printed on stderr after a weekly run.
 pub fn summary_text(o: &WeeklyOutcome, lang: Lang) -> String {
     use crate::i18n::{Msg, push};
-    let mut t = crate::commands::scan::summary_text(&o.scan, o.as_of, lang);
+    let mut t = crate::output::scan_files::summary_text(&o.scan, o.as_of, lang);
     let c = &o.counts;
     let dir = o.run_dir.display();
     push(&mut t, lang, Msg::WeeklyRun, &[&o.run_id, &dir]);

@@ -1,0 +1,245 @@
+//! The files of a scan (`vurderinger.parquet`, `skjermet.parquet`, `kandidater.csv`,
+//! `naer_treff.csv`, `datakvalitet.csv`, `manifest.json`) written from one evaluation, staged so
+//! a workflow (`weekly`) can add its own files before they are renamed into place; and the
+//! scan's summary on stderr.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use chrono::NaiveDate;
+
+use super::manifest::{self, Manifest, Summary, TableEntry};
+use super::{OutputDir, ReportWriter, Staged, csv_out, parquet_out};
+use crate::contract::Lang;
+use crate::contract::quality::Severity;
+use crate::engine::session::Session;
+use crate::engine::{EngineOptions, EvalStats, Verdict};
+use crate::rules::{RuleSet, Status};
+
+#[derive(Debug, Clone)]
+pub struct ScanArgs {
+    pub data: PathBuf,
+    pub out: PathBuf,
+    pub as_of: NaiveDate,
+    pub rules: Option<PathBuf>,
+    pub lang: Lang,
+    pub engine: EngineOptions,
+    /// Replace person ids by keyed hashes in every output.
+    pub pseudonymize: Option<crate::output::pseudonym::Pseudonymizer>,
+}
+
+/// What a finished scan reports on stderr.
+pub struct ScanOutcome {
+    pub stats: EvalStats,
+    pub summary: Summary,
+    pub rules: usize,
+    pub elapsed: std::time::Duration,
+}
+
+/// A scan whose files are staged in an output folder but not yet renamed into place, so a
+/// workflow can add its own files (and the manifest lists them all).
+pub struct ScanParts {
+    pub rules: RuleSet,
+    pub stats: EvalStats,
+    staged: Vec<Staged>,
+    manifest: Manifest,
+    started: Instant,
+}
+
+/// Runs the scan: every verdict goes to the scan's own writers and then to `extra`. With
+/// `args.pseudonymize`, person ids are replaced before any writer sees them.
+pub async fn scan_into(
+    args: &ScanArgs,
+    out: &OutputDir,
+    mut extra: impl FnMut(&Verdict) -> anyhow::Result<()> + Send,
+) -> anyhow::Result<ScanParts> {
+    let started = Instant::now();
+    let started_at = chrono::Utc::now();
+    let session =
+        Session::open(&args.data, args.rules.as_deref(), args.as_of, &args.engine).await?;
+    let engine = session.engine().await?;
+    let planned = session.plan(&engine).await?;
+    let (rules, data) = (&session.rules, &session.data);
+
+    let mut vurderinger =
+        parquet_out::VurderingerWriter::new(out.temp(parquet_out::FILE)?, args.as_of)?;
+    let mut skjermede = parquet_out::VurderingerWriter::named(
+        parquet_out::SKJERMET,
+        out.temp(parquet_out::SKJERMET)?,
+        args.as_of,
+    )?;
+    let titles: std::collections::HashMap<String, String> = rules
+        .rules
+        .iter()
+        .map(|r| (r.id.clone(), r.title(args.lang).to_string()))
+        .collect();
+    let mut kandidater =
+        csv_out::KandidaterWriter::new(out.temp(csv_out::KANDIDATER)?, args.lang, titles.clone());
+    let candidate_rules = rules.ids(crate::rules::Kind::Kandidat);
+    let mut naer_treff = csv_out::NaerTreffWriter::new(
+        out.temp(csv_out::NAER_TREFF)?,
+        candidate_rules,
+        args.lang,
+        titles,
+    );
+    let pseudo = args.pseudonymize.as_ref();
+    let stats = engine
+        .evaluate(rules, &planned, args.lang, None, |mut v| {
+            if let Some(p) = pseudo {
+                v.facts.person_id = p.person(&v.facts.person_id);
+            }
+            // kode 6 only in `skjermet*` files (the CSV writers leave them out themselves)
+            if v.facts.skjermet() {
+                skjermede.verdict(&v)?;
+            } else {
+                vurderinger.verdict(&v)?;
+            }
+            naer_treff.verdict(&v)?;
+            kandidater.verdict(&v)?;
+            extra(&v)
+        })
+        .await?;
+    drop(planned);
+    let skjermet = kandidater.skjermet;
+    let staged = vec![
+        Box::new(vurderinger).finish()?,
+        Box::new(skjermede).finish()?,
+        Box::new(kandidater).finish()?,
+        Box::new(naer_treff).finish()?,
+        csv_out::write_datakvalitet(out.temp(csv_out::DATAKVALITET)?, &data.findings, args.lang)?,
+    ];
+
+    let errors = data
+        .findings
+        .iter()
+        .filter(|f| f.severity() == Severity::Feil)
+        .count() as u64;
+    let summary = Summary {
+        personer: stats.persons,
+        per_status: Status::ALL
+            .iter()
+            .map(|s| {
+                (
+                    s.as_str().to_string(),
+                    stats.per_status.get(s).copied().unwrap_or(0),
+                )
+            })
+            .collect(),
+        per_regel: rules
+            .rules
+            .iter()
+            .map(|r| {
+                (
+                    r.id.clone(),
+                    stats.per_rule.get(&r.id).copied().unwrap_or(0),
+                )
+            })
+            .collect(),
+        uavklarte_regler: stats.undecided_rules.clone(),
+        datakvalitet_feil: errors,
+        datakvalitet_advarsler: data.findings.len() as u64 - errors,
+        kandidater_skjermet_kode6: skjermet,
+    };
+    let manifest = Manifest {
+        verktoy: "kvp-scan",
+        versjon: env!("CARGO_PKG_VERSION"),
+        skanningsdato: args.as_of.format("%Y-%m-%d").to_string(),
+        sprak: args.lang,
+        person_id: if pseudo.is_some() {
+            "pseudonym_hmac_sha256"
+        } else {
+            "som_i_inndata"
+        },
+        startet: started_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        ferdig: String::new(),
+        regelsett: manifest::rule_entries(rules, args.as_of),
+        inndata: data.inputs.clone(),
+        tabeller: data
+            .tables
+            .iter()
+            .map(|(k, t)| {
+                (
+                    k.to_string(),
+                    TableEntry {
+                        finnes: t.present,
+                        rader: t.counts.clone(),
+                    },
+                )
+            })
+            .collect(),
+        utdata: Vec::new(),
+        oppsummering: summary,
+    };
+    let rules = session.rules;
+    Ok(ScanParts {
+        rules,
+        stats,
+        staged,
+        manifest,
+        started,
+    })
+}
+
+impl ScanParts {
+    pub fn manifest(&self) -> &Manifest {
+        &self.manifest
+    }
+
+    /// Adds `extra` to the scan's files, writes the manifest listing them all (with hashes) and
+    /// returns every staged file, ready for [`OutputDir::commit`].
+    pub fn finish(
+        mut self,
+        out: &OutputDir,
+        extra: Vec<Staged>,
+    ) -> anyhow::Result<(ScanOutcome, Vec<Staged>)> {
+        self.staged.extend(extra);
+        self.manifest.utdata = manifest::output_entries(&self.staged)?;
+        self.manifest.ferdig =
+            chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        self.staged
+            .push(manifest::write(out.temp(manifest::FILE)?, &self.manifest)?);
+        Ok((
+            ScanOutcome {
+                stats: self.stats,
+                summary: self.manifest.oppsummering,
+                rules: self.rules.rules.len(),
+                elapsed: self.started.elapsed(),
+            },
+            self.staged,
+        ))
+    }
+}
+
+/// The short summary printed on stderr after a scan.
+pub fn summary_text(o: &ScanOutcome, as_of: NaiveDate, lang: Lang) -> String {
+    use crate::i18n::{Msg, push};
+    let s = &o.summary;
+    let mut t = String::new();
+    push(&mut t, lang, Msg::Scanned, &[&s.personer, &as_of, &o.rules]);
+    push(&mut t, lang, Msg::StatusHead, &[]);
+    for status in Status::ALL {
+        let v = s.per_status.get(status.as_str()).copied().unwrap_or(0);
+        t.push_str(&format!("    {:<18}{v:>8}\n", status.as_str()));
+    }
+    push(&mut t, lang, Msg::RulesFired, &[]);
+    for (k, v) in &s.per_regel {
+        t.push_str(&format!("    {k:<28}{v:>8}\n"));
+    }
+    if !s.uavklarte_regler.is_empty() {
+        let rules = s.uavklarte_regler.join(", ");
+        push(&mut t, lang, Msg::NotAssessed, &[&rules]);
+    }
+    if s.kandidater_skjermet_kode6 > 0 {
+        push(
+            &mut t,
+            lang,
+            Msg::Kode6Left,
+            &[&s.kandidater_skjermet_kode6],
+        );
+    }
+    let (feil, advarsler) = (s.datakvalitet_feil, s.datakvalitet_advarsler);
+    push(&mut t, lang, Msg::DataQuality, &[&feil, &advarsler]);
+    let took = crate::output::numbers::seconds(o.elapsed, lang);
+    push(&mut t, lang, Msg::Elapsed, &[&took]);
+    t
+}
