@@ -302,6 +302,19 @@ struct RuleToml {
     kort_forklaring: Option<Spanned<Texts>>,
     /// The next step in a few words, for the printed worklist.
     kort_neste_steg: Option<Spanned<Texts>>,
+    /// For an exclusion: what the weekly list says when a candidate leaves because of it.
+    ute_grunn: Option<UteGrunn>,
+}
+
+/// What the weekly list says when an exclusion takes a candidate off it (`ute_grunn` in the
+/// rule file). When several apply, the first in this order is named.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UteGrunn {
+    /// Assessed for KVP (or refused) recently: the event is named.
+    Vurdert,
+    /// A livelihood benefit began: the benefits are named.
+    NyYtelse,
 }
 
 /// The text of a rule file and where its parts are, for diagnostics.
@@ -380,6 +393,8 @@ pub struct Rule {
     pub forutsetning: bool,
     /// Short forms for the printed worklist: title, decisive fact (a template), next step.
     pub kort: ShortForms,
+    /// For an exclusion: what the weekly list says when a candidate leaves because of it.
+    pub ute_grunn: Option<UteGrunn>,
 }
 
 /// A rule's short texts (nb, en) for the printed worklist; each falls back to the full text.
@@ -912,6 +927,7 @@ fn parse_rule(path: &str, text: String) -> Result<Rule, Vec<Diagnostic>> {
         neste_steg,
         forutsetning: raw.forutsetning,
         kort,
+        ute_grunn: raw.ute_grunn,
     })
 }
 

@@ -13,7 +13,7 @@ use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use crate::contract::load::date_from_days;
 use crate::contract::{Lang, label};
 use crate::engine::{Explanation, Verdict};
-use crate::rules::{RuleSet, Status};
+use crate::rules::{RuleSet, Status, UteGrunn};
 
 /// Where a person stands on this week's list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -585,24 +585,26 @@ pub fn changes(prev: Option<&PrevFacts>, v: &Verdict, had_previous_run: bool) ->
     c
 }
 
-/// Why a person who was a candidate last week is not one now.
-pub fn reason(v: &Verdict) -> Grunn {
+/// Why a person who was a candidate last week is not one now. An exclusion names its reason
+/// through its rule file's `ute_grunn`.
+pub fn reason(v: &Verdict, rules: &RuleSet) -> Grunn {
     let f = &v.facts;
+    let named = v
+        .eksklusjoner
+        .iter()
+        .filter_map(|id| rules.get(id).and_then(|r| r.ute_grunn))
+        .min();
     match v.status {
         Status::Deltaker => Grunn::BleDeltaker,
         Status::UnderBehandling => Grunn::SoknadRegistrert {
             hendelse: f.kvp_siste_hendelse.clone(),
         },
-        Status::Ekskludert if v.eksklusjoner.iter().any(|e| e == "nylig_vurdert") => {
-            Grunn::Vurdert {
-                hendelse: f.kvp_siste_hendelse.clone(),
-            }
-        }
-        Status::Ekskludert if v.eksklusjoner.iter().any(|e| e == "har_livsoppholdsytelse") => {
-            Grunn::NyYtelse {
-                ytelser: f.livsoppholdsytelser.clone().unwrap_or_default(),
-            }
-        }
+        Status::Ekskludert if named == Some(UteGrunn::Vurdert) => Grunn::Vurdert {
+            hendelse: f.kvp_siste_hendelse.clone(),
+        },
+        Status::Ekskludert if named == Some(UteGrunn::NyYtelse) => Grunn::NyYtelse {
+            ytelser: f.livsoppholdsytelser.clone().unwrap_or_default(),
+        },
         Status::Ekskludert => Grunn::Ekskludert {
             regler: v.eksklusjoner.clone(),
         },
@@ -628,7 +630,7 @@ impl<'a> ListBuilder<'a> {
         }
     }
 
-    pub fn verdict(&mut self, v: &Verdict) {
+    pub fn verdict(&mut self, v: &Verdict, rules: &RuleSet) {
         let id = &v.facts.person_id;
         let listed = self.prev.and_then(|p| p.listed.get(id));
         if listed.is_some() {
@@ -666,7 +668,7 @@ impl<'a> ListBuilder<'a> {
             innsatsgruppe: f.innsatsgruppe.clone(),
             begrunnelse: v.begrunnelse.clone(),
             endringer: changes(prev_facts, v, self.prev.is_some()),
-            grunn: (pa_listen == PaListen::Ute).then(|| reason(v)),
+            grunn: (pa_listen == PaListen::Ute).then(|| reason(v, rules)),
         });
     }
 
@@ -799,32 +801,35 @@ mod tests {
 
     #[test]
     fn reasons_follow_status_and_exclusions() {
+        // the reasons come from the shipped rule files' `ute_grunn`
+        let rules = RuleSet::load(None).unwrap();
         assert_eq!(
-            reason(&verdict(Status::Deltaker, &[], &[], 0)),
+            reason(&verdict(Status::Deltaker, &[], &[], 0), &rules),
             Grunn::BleDeltaker
         );
         assert_eq!(
-            reason(&verdict(
-                Status::Ekskludert,
-                &["x"],
-                &["har_livsoppholdsytelse"],
-                0
-            )),
+            reason(
+                &verdict(Status::Ekskludert, &["x"], &["har_livsoppholdsytelse"], 0),
+                &rules
+            ),
             Grunn::NyYtelse {
                 ytelser: vec!["AAP".into()]
             }
         );
         assert!(matches!(
-            reason(&verdict(
-                Status::Ekskludert,
-                &["x"],
-                &["har_livsoppholdsytelse", "nylig_vurdert"],
-                0
-            )),
+            reason(
+                &verdict(
+                    Status::Ekskludert,
+                    &["x"],
+                    &["har_livsoppholdsytelse", "nylig_vurdert"],
+                    0
+                ),
+                &rules
+            ),
             Grunn::Vurdert { .. }
         ));
         assert_eq!(
-            reason(&verdict(Status::IkkeTreff, &[], &[], 0)),
+            reason(&verdict(Status::IkkeTreff, &[], &[], 0), &rules),
             Grunn::TrefferIkkeLenger
         );
     }

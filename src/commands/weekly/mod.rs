@@ -73,8 +73,8 @@ pub async fn run(args: WeeklyArgs) -> anyhow::Result<WeeklyOutcome> {
     let staging = state.staging(&plan.run_id)?;
     let out = OutputDir::create(&staging)?;
     let mut builder = ListBuilder::new(previous.as_ref(), as_of);
-    let parts = scan_into(&args.scan, &out, |v| {
-        builder.verdict(v);
+    let parts = scan_into(&args.scan, &out, |v, rules| {
+        builder.verdict(v, rules);
         Ok(())
     })
     .await?;
