@@ -1506,3 +1506,123 @@ fn trekk_maneder_udf() -> datafusion::logical_expr::ScalarUDF {
         fun,
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The shipped rule set and the position of a rule in it.
+    fn shipped() -> (RuleSet, impl Fn(&str) -> usize) {
+        let rules = RuleSet::load(None).expect("the shipped rules");
+        let ids: Vec<String> = rules.rules.iter().map(|r| r.id.clone()).collect();
+        (rules, move |id: &str| {
+            ids.iter().position(|i| i == id).expect("a shipped rule")
+        })
+    }
+
+    /// kvp-rules.md: a status set by an exclusion wins (deltaker before under behandling), then
+    /// kandidat unless an exclusion fired, ekskludert if one did, ikke treff without a candidate
+    /// rule; hints never change it.
+    #[test]
+    fn status_follows_the_precedence_of_kvp_rules() {
+        let (rules, at) = shipped();
+        let s = |ids: &[&str]| status_of(&rules, ids.iter().map(|i| at(i)));
+        assert_eq!(s(&[]), Status::IkkeTreff);
+        assert_eq!(s(&["tidligere_kvp"]), Status::IkkeTreff, "a hint alone");
+        assert_eq!(s(&["langtidsmottaker"]), Status::Kandidat);
+        assert_eq!(s(&["langtidsmottaker", "tidligere_kvp"]), Status::Kandidat);
+        assert_eq!(
+            s(&["langtidsmottaker", "har_livsoppholdsytelse"]),
+            Status::Ekskludert
+        );
+        assert_eq!(s(&["har_livsoppholdsytelse"]), Status::IkkeTreff);
+        assert_eq!(
+            s(&["langtidsmottaker", "kvp_under_behandling"]),
+            Status::UnderBehandling
+        );
+        assert_eq!(
+            s(&["kvp_under_behandling", "deltar_i_kvp", "langtidsmottaker"]),
+            Status::Deltaker
+        );
+        assert_eq!(
+            s(&["deltar_i_kvp"]),
+            Status::Deltaker,
+            "without a candidate rule"
+        );
+    }
+
+    fn check(rule: &str, krav: &str, oppfylt: bool) -> Arc<KravCheck> {
+        Arc::new(KravCheck {
+            rule: rule.into(),
+            krav: krav.into(),
+            oppfylt,
+            text: format!("{rule}.{krav}"),
+        })
+    }
+
+    /// A near miss is a rule missed by exactly one condition; two missed, or none, is not one.
+    #[test]
+    fn near_misses_are_rules_missed_by_one_condition() {
+        let checks = [
+            check("a", "x", true),
+            check("a", "y", false),
+            check("b", "x", false),
+            check("b", "y", false),
+            check("c", "x", true),
+        ];
+        let checks: Vec<KravCheck> = checks.iter().map(|c| (**c).clone()).collect();
+        assert_eq!(
+            near_misses(&checks),
+            vec![NearMiss {
+                rule: "a".into(),
+                krav: "y".into(),
+                text: "a.y".into()
+            }]
+        );
+    }
+
+    /// A verdict lists the fired rules by kind in rule-set order with their sentences (the
+    /// undecided rules' sentences last), and its status from [`status_of`].
+    #[test]
+    fn a_verdict_sorts_what_fired_by_kind_and_order() {
+        let (rules, at) = shipped();
+        let sentence = |t: &str| Sentence {
+            text: t.into(),
+            kort: Some(format!("kort {t}").into()),
+        };
+        let fired = vec![
+            (at("tidligere_kvp"), sentence("hint")),
+            (at("har_livsoppholdsytelse"), sentence("eksklusjon")),
+            (at("langtidsmottaker"), sentence("kandidat")),
+        ];
+        let undecided = vec!["spesielt_tilpasset_innsats".to_string()];
+        let undecided_text = vec![Explanation {
+            rule: "spesielt_tilpasset_innsats".into(),
+            text: "ikke vurdert".into(),
+            kort: None,
+        }];
+        let v = verdict(
+            &rules,
+            PersonFacts::default(),
+            fired,
+            vec![check("standard_innsats", "x", false)],
+            &undecided,
+            &undecided_text,
+        );
+        assert_eq!(v.status, Status::Ekskludert);
+        assert_eq!(v.treff, ["langtidsmottaker"]);
+        assert_eq!(v.eksklusjoner, ["har_livsoppholdsytelse"]);
+        assert_eq!(v.hint, ["tidligere_kvp"]);
+        assert_eq!(v.uavklart, undecided);
+        let order: Vec<usize> = v.begrunnelse[..3].iter().map(|e| at(&e.rule)).collect();
+        assert!(order.windows(2).all(|w| w[0] < w[1]), "rule-set order");
+        assert_eq!(v.begrunnelse[3].text.as_ref(), "ikke vurdert");
+        let lang = v
+            .begrunnelse
+            .iter()
+            .find(|e| e.rule == "langtidsmottaker")
+            .unwrap();
+        assert_eq!(lang.kort.as_deref(), Some("kort kandidat"));
+        assert_eq!(v.naer_treff.len(), 1);
+    }
+}
