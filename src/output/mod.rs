@@ -2,6 +2,7 @@
 //! (mode 0600) in the output folder and renamed into place together at the end.
 
 pub mod categories;
+pub mod columns;
 pub mod csv_out;
 pub mod file_name;
 pub mod manifest;

@@ -1,5 +1,7 @@
-//! `vurderinger.parquet`: one row per person with status, rule hits, explanations and key facts.
+//! `vurderinger.parquet`: one row per person with status, rule hits, explanations and key facts:
+//! its schema, its writer, and its reader (the weekly comparison reads last week's run back).
 
+use std::path::Path;
 use std::sync::Arc;
 
 use chrono::NaiveDate;
@@ -12,7 +14,7 @@ use datafusion::parquet::basic::Compression;
 use datafusion::parquet::file::properties::{EnabledStatistics, WriterProperties};
 use tempfile::NamedTempFile;
 
-use super::{ReportWriter, Staged};
+use super::{ReportWriter, Staged, columns};
 use crate::contract::load::days_since_epoch;
 use crate::engine::Verdict;
 
@@ -54,6 +56,58 @@ pub fn schema() -> SchemaRef {
         Field::new("kvp_siste_dato", DataType::Date32, true),
         Field::new("skanningsdato", DataType::Date32, false),
     ]))
+}
+
+/// One row of `vurderinger.parquet` (or `skjermet.parquet`) as read back.
+#[derive(Debug, Clone, Default)]
+pub struct VurderingRow {
+    pub person_id: String,
+    pub nav_kontor: String,
+    pub veileder: Option<String>,
+    pub kommune_nr: String,
+    pub adressebeskyttelse: Option<String>,
+    pub alder: i64,
+    pub status: String,
+    pub treff: Vec<String>,
+    pub eksklusjoner: Vec<String>,
+    pub hint: Vec<String>,
+    pub begrunnelse: Vec<String>,
+    pub stonadsmaneder_siste_12: i64,
+    pub siste_stonadsmaned: Option<NaiveDate>,
+    pub innsatsgruppe: Option<String>,
+    pub livsoppholdsytelser: Option<Vec<String>>,
+    pub kvp_siste_hendelse: Option<String>,
+    pub kvp_siste_dato: Option<NaiveDate>,
+}
+
+/// Every row of a `vurderinger.parquet` or `skjermet.parquet` kvp-scan wrote.
+pub fn read(path: &Path) -> anyhow::Result<Vec<VurderingRow>> {
+    let mut out = Vec::new();
+    for b in columns::batches(path)? {
+        let c = columns::Cols(&b, path);
+        for row in 0..b.num_rows() {
+            out.push(VurderingRow {
+                person_id: c.str("person_id", row)?.unwrap_or_default(),
+                nav_kontor: c.str("nav_kontor", row)?.unwrap_or_default(),
+                veileder: c.str("veileder", row)?,
+                kommune_nr: c.str("kommune_nr", row)?.unwrap_or_default(),
+                adressebeskyttelse: c.str("adressebeskyttelse", row)?,
+                alder: c.i64("alder", row)?.unwrap_or_default(),
+                status: c.str("status", row)?.unwrap_or_default(),
+                treff: c.list("treff", row)?.unwrap_or_default(),
+                eksklusjoner: c.list("eksklusjoner", row)?.unwrap_or_default(),
+                hint: c.list("hint", row)?.unwrap_or_default(),
+                begrunnelse: c.list("begrunnelse", row)?.unwrap_or_default(),
+                stonadsmaneder_siste_12: c.i64("stonadsmaneder_siste_12", row)?.unwrap_or_default(),
+                siste_stonadsmaned: c.date("siste_stonadsmaned", row)?,
+                innsatsgruppe: c.str("innsatsgruppe", row)?,
+                livsoppholdsytelser: c.list("livsoppholdsytelser", row)?,
+                kvp_siste_hendelse: c.str("kvp_siste_hendelse", row)?,
+                kvp_siste_dato: c.date("kvp_siste_dato", row)?,
+            });
+        }
+    }
+    Ok(out)
 }
 
 #[derive(Default)]

@@ -4,15 +4,11 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use anyhow::Context;
 use chrono::NaiveDate;
-use datafusion::arrow::array::{Array, AsArray, RecordBatch};
-use datafusion::arrow::datatypes::{Date32Type, Int64Type};
-use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
-use crate::contract::load::date_from_days;
 use crate::contract::{Lang, label};
 use crate::engine::{Explanation, Verdict};
+use crate::output::parquet_out::VurderingRow;
 use crate::rules::{RuleSet, Status, UteGrunn};
 
 /// Where a person stands on this week's list.
@@ -24,6 +20,13 @@ pub enum PaListen {
 }
 
 impl PaListen {
+    /// The list status a code of `liste.parquet` names (`ny`, `fortsetter`, `ute`).
+    pub fn from_code(code: &str) -> Option<PaListen> {
+        [PaListen::Ny, PaListen::Fortsetter, PaListen::Ute]
+            .into_iter()
+            .find(|p| p.as_str() == code)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             PaListen::Ny => "ny",
@@ -242,27 +245,6 @@ impl Grunn {
     }
 }
 
-/// A person's facts as recorded in a run's `vurderinger.parquet`.
-#[derive(Debug, Clone, Default)]
-pub struct PrevFacts {
-    pub nav_kontor: String,
-    pub veileder: Option<String>,
-    pub kommune_nr: String,
-    pub adressebeskyttelse: Option<String>,
-    pub alder: i64,
-    pub status: String,
-    pub treff: Vec<String>,
-    pub eksklusjoner: Vec<String>,
-    pub hint: Vec<String>,
-    pub maneder: i64,
-    pub siste: Option<NaiveDate>,
-    pub innsatsgruppe: Option<String>,
-    pub ytelser: Option<Vec<String>>,
-    pub kvp_siste_hendelse: Option<String>,
-    pub kvp_siste_dato: Option<NaiveDate>,
-    pub begrunnelse: Vec<String>,
-}
-
 /// A person on the previous run's list.
 #[derive(Debug, Clone)]
 pub struct PrevListed {
@@ -273,90 +255,9 @@ pub struct PrevListed {
 #[derive(Debug, Default)]
 pub struct Previous {
     pub date: Option<NaiveDate>,
-    pub facts: HashMap<String, PrevFacts>,
+    pub facts: HashMap<String, VurderingRow>,
     /// Persons who were candidates in the previous run.
     pub listed: HashMap<String, PrevListed>,
-}
-
-fn batches(path: &Path) -> anyhow::Result<Vec<RecordBatch>> {
-    let f = std::fs::File::open(path)
-        .with_context(|| crate::tr!("kan ikke åpne {}", "cannot open {}", path.display()))?;
-    let reader = ParquetRecordBatchReaderBuilder::try_new(f)
-        .with_context(|| {
-            crate::tr!(
-                "{} er ikke en lesbar Parquet-fil",
-                "{} is not a readable Parquet file",
-                path.display()
-            )
-        })?
-        .build()?;
-    reader
-        .map(|b| {
-            b.with_context(|| crate::tr!("kan ikke lese {}", "cannot read {}", path.display()))
-        })
-        .collect()
-}
-
-struct Cols<'a>(&'a RecordBatch, &'a Path);
-
-impl<'a> Cols<'a> {
-    fn wrong(&self, name: &str, ty: &str) -> String {
-        crate::tr!(
-            "{}: kolonnen `{name}` er ikke {ty}",
-            "{}: column `{name}` is not {ty}",
-            self.1.display()
-        )
-    }
-    fn col(&self, name: &str) -> anyhow::Result<&'a dyn Array> {
-        self.0
-            .column_by_name(name)
-            .map(|c| c.as_ref())
-            .with_context(|| {
-                crate::tr!(
-                    "{} har ingen kolonne `{name}`",
-                    "{} has no column `{name}`",
-                    self.1.display()
-                )
-            })
-    }
-    fn str(&self, name: &str, row: usize) -> anyhow::Result<Option<String>> {
-        let c = self
-            .col(name)?
-            .as_string_opt::<i32>()
-            .with_context(|| self.wrong(name, "Utf8"))?;
-        Ok((!c.is_null(row)).then(|| c.value(row).to_string()))
-    }
-    fn i64(&self, name: &str, row: usize) -> anyhow::Result<Option<i64>> {
-        let c = self
-            .col(name)?
-            .as_primitive_opt::<Int64Type>()
-            .with_context(|| self.wrong(name, "Int64"))?;
-        Ok((!c.is_null(row)).then(|| c.value(row)))
-    }
-    fn date(&self, name: &str, row: usize) -> anyhow::Result<Option<NaiveDate>> {
-        let c = self
-            .col(name)?
-            .as_primitive_opt::<Date32Type>()
-            .with_context(|| self.wrong(name, "Date32"))?;
-        Ok((!c.is_null(row)).then(|| date_from_days(c.value(row))))
-    }
-    fn list(&self, name: &str, row: usize) -> anyhow::Result<Option<Vec<String>>> {
-        let c = self
-            .col(name)?
-            .as_list_opt::<i32>()
-            .with_context(|| self.wrong(name, "List"))?;
-        if c.is_null(row) {
-            return Ok(None);
-        }
-        let v = c.value(row);
-        let s = v.as_string::<i32>();
-        Ok(Some(
-            (0..s.len())
-                .filter(|i| !s.is_null(*i))
-                .map(|i| s.value(i).to_string())
-                .collect(),
-        ))
-    }
 }
 
 impl Previous {
@@ -388,60 +289,19 @@ impl Previous {
     }
 
     fn load_facts(&mut self, path: &Path) -> anyhow::Result<()> {
-        let p = self;
-        let path = path.to_path_buf();
-        for b in batches(&path)? {
-            let c = Cols(&b, &path);
-            for row in 0..b.num_rows() {
-                let id = c.str("person_id", row)?.unwrap_or_default();
-                p.facts.insert(
-                    id,
-                    PrevFacts {
-                        nav_kontor: c.str("nav_kontor", row)?.unwrap_or_default(),
-                        veileder: c.str("veileder", row)?,
-                        kommune_nr: c.str("kommune_nr", row)?.unwrap_or_default(),
-                        adressebeskyttelse: c.str("adressebeskyttelse", row)?,
-                        alder: c.i64("alder", row)?.unwrap_or_default(),
-                        status: c.str("status", row)?.unwrap_or_default(),
-                        treff: c.list("treff", row)?.unwrap_or_default(),
-                        eksklusjoner: c.list("eksklusjoner", row)?.unwrap_or_default(),
-                        hint: c.list("hint", row)?.unwrap_or_default(),
-                        maneder: c.i64("stonadsmaneder_siste_12", row)?.unwrap_or_default(),
-                        siste: c.date("siste_stonadsmaned", row)?,
-                        innsatsgruppe: c.str("innsatsgruppe", row)?,
-                        ytelser: c.list("livsoppholdsytelser", row)?,
-                        kvp_siste_hendelse: c.str("kvp_siste_hendelse", row)?,
-                        kvp_siste_dato: c.date("kvp_siste_dato", row)?,
-                        begrunnelse: c.list("begrunnelse", row)?.unwrap_or_default(),
-                    },
-                );
-            }
+        for r in crate::output::parquet_out::read(path)? {
+            self.facts.insert(r.person_id.clone(), r);
         }
         Ok(())
     }
 
     fn load_listed(&mut self, path: &Path) -> anyhow::Result<()> {
-        let p = self;
-        let path = path.to_path_buf();
-        for b in batches(&path)? {
-            let c = Cols(&b, &path);
-            for row in 0..b.num_rows() {
-                if c.str("pa_listen", row)?.as_deref() == Some("ute") {
-                    continue;
-                }
-                let id = c.str("person_id", row)?.unwrap_or_default();
-                let forste = c.date("forste_gang_kandidat", row)?.with_context(|| {
-                    crate::tr!(
-                        "{}: rad {} mangler forste_gang_kandidat",
-                        "{}: row {} has no forste_gang_kandidat",
-                        path.display(),
-                        row + 1
-                    )
-                })?;
-                p.listed.insert(
-                    id,
+        for r in super::lists::read_liste(path)? {
+            if r.pa_listen != PaListen::Ute {
+                self.listed.insert(
+                    r.person_id,
                     PrevListed {
-                        forste_gang_kandidat: forste,
+                        forste_gang_kandidat: r.forste_gang_kandidat,
                     },
                 );
             }
@@ -488,7 +348,7 @@ pub fn weeks_on_list(first: NaiveDate, as_of: NaiveDate) -> i64 {
 }
 
 /// What moved between the previous run's facts and this verdict.
-pub fn changes(prev: Option<&PrevFacts>, v: &Verdict, had_previous_run: bool) -> Vec<Change> {
+pub fn changes(prev: Option<&VurderingRow>, v: &Verdict, had_previous_run: bool) -> Vec<Change> {
     let Some(p) = prev else {
         return if had_previous_run {
             vec![Change::NyIUttrekket]
@@ -521,14 +381,14 @@ pub fn changes(prev: Option<&PrevFacts>, v: &Verdict, had_previous_run: bool) ->
     for r in v.hint.iter().filter(|r| !p.hint.contains(r)) {
         c.push(Change::HintNy(r.clone()));
     }
-    let months_changed = p.maneder != f.stonadsmaneder_siste_12;
+    let months_changed = p.stonadsmaneder_siste_12 != f.stonadsmaneder_siste_12;
     if p.innsatsgruppe != f.innsatsgruppe {
         c.push(Change::Innsatsgruppe {
             fra: p.innsatsgruppe.clone(),
             til: f.innsatsgruppe.clone(),
         });
     }
-    if let (Some(before), Some(now)) = (&p.ytelser, &f.livsoppholdsytelser) {
+    if let (Some(before), Some(now)) = (&p.livsoppholdsytelser, &f.livsoppholdsytelser) {
         for y in now.iter().filter(|y| !before.contains(y)) {
             c.push(Change::YtelseNy(y.clone()));
         }
@@ -560,7 +420,7 @@ pub fn changes(prev: Option<&PrevFacts>, v: &Verdict, had_previous_run: bool) ->
     });
     if months_changed && rule_moved && !explained {
         c.push(Change::Stonadsmaneder {
-            fra: p.maneder,
+            fra: p.stonadsmaneder_siste_12,
             til: f.stonadsmaneder_siste_12,
         });
     }
@@ -708,8 +568,8 @@ impl<'a> ListBuilder<'a> {
                     status: String::new(),
                     treff: Vec::new(),
                     hint: Vec::new(),
-                    maneder: p.maneder,
-                    siste: p.siste,
+                    maneder: p.stonadsmaneder_siste_12,
+                    siste: p.siste_stonadsmaned,
                     innsatsgruppe: p.innsatsgruppe,
                     begrunnelse,
                     endringer: Vec::new(),
@@ -759,10 +619,10 @@ mod tests {
 
     #[test]
     fn changes_name_rules_and_facts_that_moved() {
-        let prev = PrevFacts {
+        let prev = VurderingRow {
             nav_kontor: "0301".into(),
-            maneder: 5,
-            ytelser: Some(vec![]),
+            stonadsmaneder_siste_12: 5,
+            livsoppholdsytelser: Some(vec![]),
             ..Default::default()
         };
         let v = verdict(Status::Kandidat, &["langtidsmottaker"], &[], 6);
@@ -776,8 +636,8 @@ mod tests {
             ]
         );
         // a sixth month that makes the rule fire is named
-        let same_benefits = PrevFacts {
-            ytelser: Some(vec!["AAP".into()]),
+        let same_benefits = VurderingRow {
+            livsoppholdsytelser: Some(vec!["AAP".into()]),
             ..prev.clone()
         };
         assert_eq!(
@@ -788,8 +648,8 @@ mod tests {
             ]
         );
         // routine drift (11 → 12 with the same rules) is left out
-        let drift = PrevFacts {
-            maneder: 11,
+        let drift = VurderingRow {
+            stonadsmaneder_siste_12: 11,
             treff: vec!["langtidsmottaker".into()],
             ..same_benefits.clone()
         };

@@ -595,6 +595,42 @@ fn write_html(
     Ok(Staged::new(name.to_string(), tmp, entries.len() as u64))
 }
 
+/// One row of `liste.parquet` as read back: who was on the list, how, and since when.
+pub struct ListeRow {
+    pub person_id: String,
+    pub pa_listen: PaListen,
+    pub forste_gang_kandidat: NaiveDate,
+}
+
+/// Every row of a `liste.parquet` (or `skjermet_liste.parquet`) kvp-scan wrote.
+pub fn read_liste(path: &std::path::Path) -> anyhow::Result<Vec<ListeRow>> {
+    use crate::output::columns::{Cols, batches};
+    use anyhow::Context;
+    let mut out = Vec::new();
+    for b in batches(path)? {
+        let c = Cols(&b, path);
+        for row in 0..b.num_rows() {
+            let missing = |col: &str| {
+                crate::tr!(
+                    "{}: rad {} har ingen gyldig {col}",
+                    "{}: row {} has no valid {col}",
+                    path.display(),
+                    row + 1
+                )
+            };
+            let code = c.str("pa_listen", row)?.unwrap_or_default();
+            out.push(ListeRow {
+                person_id: c.str("person_id", row)?.unwrap_or_default(),
+                pa_listen: PaListen::from_code(&code).with_context(|| missing("pa_listen"))?,
+                forste_gang_kandidat: c
+                    .date("forste_gang_kandidat", row)?
+                    .with_context(|| missing("forste_gang_kandidat"))?,
+            });
+        }
+    }
+    Ok(out)
+}
+
 fn write_liste_parquet(
     out: &OutputDir,
     name: &str,
