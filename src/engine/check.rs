@@ -5,12 +5,13 @@
 use std::collections::{BTreeMap, HashSet};
 
 use chrono::NaiveDate;
+use datafusion::common::SchemaError;
 use datafusion::error::DataFusionError;
 
 use super::{Engine, EngineError, EngineOptions, facts};
 use crate::contract::{self, load};
 use crate::rules::diagnostic::line_col_in_value;
-use crate::rules::{Diagnostic, Rule, RuleSet, template};
+use crate::rules::{Code, Diagnostic, Rule, RuleSet, template};
 
 /// Built-in template variables besides the rule's columns and parameters.
 pub const BUILTIN_VARIABLES: &[&str] = &["hjemmel", "tittel", "skanningsdato"];
@@ -70,7 +71,7 @@ pub async fn check(rules: &RuleSet, date: NaiveDate) -> Result<Vec<Diagnostic>, 
                 {
                     diags.push(rule.source.diag(
                         Some(rule.source.sql_span.clone()),
-                        "sql",
+                        Code::Sql,
                         e.to_string(),
                     ));
                 }
@@ -83,7 +84,7 @@ pub async fn check(rules: &RuleSet, date: NaiveDate) -> Result<Vec<Diagnostic>, 
                 rule.source
                     .diag(
                         Some(rule.source.sql_span.clone()),
-                        "no-person-id",
+                        Code::NoPersonId,
                         "the query does not return a `person_id` column of type string",
                     )
                     .with_help("select person_id (one row per person the rule fires for)"),
@@ -92,7 +93,7 @@ pub async fn check(rules: &RuleSet, date: NaiveDate) -> Result<Vec<Diagnostic>, 
                 rule.source
                     .diag(
                         Some(rule.source.sql_span.clone()),
-                        "no-scan-date",
+                        Code::NoScanDate,
                         "the query does not return the `skanningsdato` column (a date)",
                     )
                     .with_help(
@@ -117,7 +118,7 @@ fn check_krav(rule: &Rule, df: &datafusion::prelude::DataFrame, diags: &mut Vec<
         };
         if f.data_type() != &datafusion::arrow::datatypes::DataType::Boolean {
             diags.push(
-                src.diag(Some(src.sql_span.clone()), "krav", format!("column `{}` must be boolean, found {}", f.name(), f.data_type()))
+                src.diag(Some(src.sql_span.clone()), Code::Krav, format!("column `{}` must be boolean, found {}", f.name(), f.data_type()))
                     .with_help("a condition column is an SQL boolean expression, e.g. count(*) >= $min_maneder AS krav_min_maneder"),
             );
         }
@@ -125,7 +126,7 @@ fn check_krav(rule: &Rule, df: &datafusion::prelude::DataFrame, diags: &mut Vec<
             diags.push(
                 src.diag(
                     Some(src.sql_span.clone()),
-                    "krav",
+                    Code::Krav,
                     format!("column `{}` has no text", f.name()),
                 )
                 .with_help(format!(
@@ -143,7 +144,7 @@ fn check_krav(rule: &Rule, df: &datafusion::prelude::DataFrame, diags: &mut Vec<
             diags.push(
                 src.diag(
                     Some(span.clone()),
-                    "krav",
+                    Code::Krav,
                     format!(
                         "[krav.{}] has no column `{}` in the SQL",
                         k.name,
@@ -204,7 +205,7 @@ fn check_templates(
                 rule.source
                     .diag(
                         at.map(|a| a..a + "person_id".len()).or(Some(span.clone())),
-                        "template-person-id",
+                        Code::TemplatePersonId,
                         format!(
                             "{what} renders `person_id`: explanations are copied into lists and \
                              pseudonymised outputs, where a raw id must never appear"
@@ -238,7 +239,7 @@ fn check_templates(
                 rule.source
                     .diag(
                         at.map(|a| a..a + v.len()).or(Some(span.clone())),
-                        "template-variable",
+                        Code::TemplateVariable,
                         format!("{what} uses `{v}`, which the rule does not provide"),
                     )
                     .with_help(format!("available: {}", available.join(", "))),
@@ -263,7 +264,7 @@ fn check_examples(rule: &Rule, diags: &mut Vec<Diagnostic>) {
             ) {
                 diags.push(
                     rule.source
-                        .diag(span.clone(), "example", format!("example {} (`{}`): {e}", i + 1, ex.navn))
+                        .diag(span.clone(), Code::Example, format!("example {} (`{}`): {e}", i + 1, ex.navn))
                         .with_help("example rows use the contract's column names and types (data-contract.md)"),
                 );
             }
@@ -309,32 +310,28 @@ pub fn sql_diagnostic(rule: &Rule, err: &DataFusionError, known_tables: &[String
         }
     }
     let end_of_sql = at.is_none() && text.contains("found: EOF");
-    let lower = text.to_lowercase();
-    let code = if lower.contains("no field named")
-        || lower.contains("column") && lower.contains("not found")
-    {
-        "unknown-column"
-    } else if lower.contains("table") && lower.contains("not found") {
-        "unknown-table"
-    } else if matches!(root, DataFusionError::SQL(..))
-        || lower.contains("parsererror")
-        || lower.contains("sql error")
-    {
-        "sql-syntax"
-    } else {
-        "sql"
+    // by the error's variant; DataFusion has none for an unknown table, only a plan error
+    let code = match root {
+        DataFusionError::SchemaError(e, _) if matches!(**e, SchemaError::FieldNotFound { .. }) => {
+            Code::UnknownColumn
+        }
+        DataFusionError::SQL(..) => Code::SqlSyntax,
+        DataFusionError::Plan(m) if m.starts_with("table '") && m.ends_with("' not found") => {
+            Code::UnknownTable
+        }
+        _ => Code::Sql,
     };
     if helps.is_empty() {
         helps.push(match code {
-            "unknown-column" => {
+            Code::UnknownColumn => {
                 if let Some(valid) = text.split("Valid fields are").nth(1) {
                     format!("valid columns here are{}", valid.trim_end_matches('.'))
                 } else {
                     "check the column name against the contract (data-contract.md) and the facts (README, \"Facts\")".into()
                 }
             }
-            "unknown-table" => format!("the tables a rule can read are {}", known_tables.join(", ")),
-            "sql-syntax" => "the SQL is DataFusion's dialect (https://datafusion.apache.org/user-guide/sql/)".into(),
+            Code::UnknownTable => format!("the tables a rule can read are {}", known_tables.join(", ")),
+            Code::SqlSyntax => "the SQL is DataFusion's dialect (https://datafusion.apache.org/user-guide/sql/)".into(),
             _ => "see the README, \"Rule files\", for what a rule's SQL must return".into(),
         });
     }
@@ -358,7 +355,7 @@ pub fn sql_diagnostic(rule: &Rule, err: &DataFusionError, known_tables: &[String
                 .into(),
         ];
     }
-    if code == "unknown-table"
+    if code == Code::UnknownTable
         && !helps
             .iter()
             .any(|h| h.contains("the tables a rule can read"))

@@ -5,13 +5,166 @@ use std::fmt::Write;
 use std::ops::Range;
 use std::sync::Arc;
 
+/// The kinds of rule-file problem `rules check` reports, each with its name (shown as
+/// `error[name]`) and one line of documentation (README, "Rule-file diagnostics").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Code {
+    /// A rule folder or file cannot be read.
+    Io,
+    /// The rule folder holds no `.toml` rule file.
+    NoRules,
+    /// The file is not valid TOML, or has a field the rule-file format does not know.
+    Toml,
+    /// Two rule files carry the same `id`.
+    DuplicateId,
+    /// The `id` is not lowercase letters, digits and `_`.
+    BadId,
+    /// A text (`tittel`, `forklaring`, `krav`, `neste_steg`, `kort_*`) lacks its `nb` or `en` version.
+    MissingText,
+    /// `krever` names a table that is not an optional contract table.
+    Krever,
+    /// The SQL, or `krever`, names a table the contract and the facts do not have.
+    UnknownTable,
+    /// The SQL reads a column its table does not have.
+    UnknownColumn,
+    /// A parameter has no value, dated values out of order, or values of mixed types.
+    BadParameter,
+    /// `gir_status` on a rule that is not an exclusion, or a status an exclusion cannot set.
+    GirStatus,
+    /// An example case is malformed: an unknown table, a bad date, or a `mangler` that is not optional.
+    Example,
+    /// A template (`forklaring`, `krav`, `kort_forklaring`) is not valid Jinja.
+    Template,
+    /// A template uses a variable the rule's SQL, parameters and built-ins do not provide.
+    TemplateVariable,
+    /// A template renders `person_id`, which would leak into pseudonymised outputs.
+    TemplatePersonId,
+    /// The SQL does not parse in DataFusion's dialect.
+    SqlSyntax,
+    /// The SQL parses but cannot be planned against the contract (types, functions, grouping).
+    Sql,
+    /// The SQL does not return a string `person_id` column.
+    NoPersonId,
+    /// The SQL does not return the `skanningsdato` date column of the facts it reads.
+    NoScanDate,
+    /// A `[krav.<name>]` has no boolean column `krav_<name>` in the SQL, or the reverse.
+    Krav,
+}
+
+impl Code {
+    pub const ALL: &'static [Code] = &[
+        Code::Io,
+        Code::NoRules,
+        Code::Toml,
+        Code::DuplicateId,
+        Code::BadId,
+        Code::MissingText,
+        Code::Krever,
+        Code::UnknownTable,
+        Code::UnknownColumn,
+        Code::BadParameter,
+        Code::GirStatus,
+        Code::Example,
+        Code::Template,
+        Code::TemplateVariable,
+        Code::TemplatePersonId,
+        Code::SqlSyntax,
+        Code::Sql,
+        Code::NoPersonId,
+        Code::NoScanDate,
+        Code::Krav,
+    ];
+
+    /// The name shown in `error[...]`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Code::Io => "io",
+            Code::NoRules => "no-rules",
+            Code::Toml => "toml",
+            Code::DuplicateId => "duplicate-id",
+            Code::BadId => "bad-id",
+            Code::MissingText => "missing-text",
+            Code::Krever => "krever",
+            Code::UnknownTable => "unknown-table",
+            Code::UnknownColumn => "unknown-column",
+            Code::BadParameter => "bad-parameter",
+            Code::GirStatus => "gir-status",
+            Code::Example => "example",
+            Code::Template => "template",
+            Code::TemplateVariable => "template-variable",
+            Code::TemplatePersonId => "template-person-id",
+            Code::SqlSyntax => "sql-syntax",
+            Code::Sql => "sql",
+            Code::NoPersonId => "no-person-id",
+            Code::NoScanDate => "no-scan-date",
+            Code::Krav => "krav",
+        }
+    }
+
+    /// What the code means, in one line.
+    pub fn doc(self) -> &'static str {
+        match self {
+            Code::Io => "A rule folder or file cannot be read.",
+            Code::NoRules => "The rule folder holds no `.toml` rule file.",
+            Code::Toml => {
+                "The file is not valid TOML, or has a field the rule-file format does not know."
+            }
+            Code::DuplicateId => "Two rule files carry the same `id`.",
+            Code::BadId => "The `id` is not lowercase letters, digits and `_`.",
+            Code::MissingText => {
+                "A text (`tittel`, `forklaring`, `krav`, `neste_steg`, `kort_*`) lacks its `nb` or `en` version."
+            }
+            Code::Krever => "`krever` names a table that is not an optional contract table.",
+            Code::UnknownTable => {
+                "The SQL, or `krever`, names a table the contract and the facts do not have."
+            }
+            Code::UnknownColumn => "The SQL reads a column its table does not have.",
+            Code::BadParameter => {
+                "A parameter has no value, dated values out of order, or values of mixed types."
+            }
+            Code::GirStatus => {
+                "`gir_status` on a rule that is not an exclusion, or a status an exclusion cannot set."
+            }
+            Code::Example => {
+                "An example case is malformed: an unknown table, a bad date, or a `mangler` that is not optional."
+            }
+            Code::Template => {
+                "A template (`forklaring`, `krav`, `kort_forklaring`) is not valid Jinja."
+            }
+            Code::TemplateVariable => {
+                "A template uses a variable the rule's SQL, parameters and built-ins do not provide."
+            }
+            Code::TemplatePersonId => {
+                "A template renders `person_id`, which would leak into pseudonymised outputs."
+            }
+            Code::SqlSyntax => "The SQL does not parse in DataFusion's dialect.",
+            Code::Sql => {
+                "The SQL parses but cannot be planned against the contract (types, functions, grouping)."
+            }
+            Code::NoPersonId => "The SQL does not return a string `person_id` column.",
+            Code::NoScanDate => {
+                "The SQL does not return the `skanningsdato` date column of the facts it reads."
+            }
+            Code::Krav => {
+                "A `[krav.<name>]` has no boolean column `krav_<name>` in the SQL, or the reverse."
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for Code {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Diagnostic {
     pub file: String,
     pub source: Arc<str>,
     /// Byte range in `source`.
     pub span: Option<Range<usize>>,
-    pub code: &'static str,
+    pub code: Code,
     pub message: String,
     pub help: Option<String>,
 }
@@ -21,7 +174,7 @@ impl Diagnostic {
         file: &str,
         source: Arc<str>,
         span: Option<Range<usize>>,
-        code: &'static str,
+        code: Code,
         message: impl Into<String>,
     ) -> Self {
         Diagnostic {
@@ -176,7 +329,7 @@ mod tests {
             "rules/r.toml",
             src.clone(),
             Some(at..at + 1),
-            "sql",
+            Code::Sql,
             "unknown table y",
         )
         .with_help("use a known table");
@@ -185,5 +338,20 @@ mod tests {
             d.render(),
             "rules/r.toml:4:6: error[sql]: unknown table y\n  |\n4 | FROM y'''\n  |      ^\nhelp: use a known table\n"
         );
+    }
+
+    /// Every code has a unique name and a line of documentation, and the README lists it.
+    #[test]
+    fn every_code_is_named_documented_and_listed() {
+        let readme = include_str!("../../README.md");
+        let mut names = std::collections::HashSet::new();
+        for c in Code::ALL {
+            assert!(names.insert(c.name()), "{c:?}");
+            assert!(c.doc().ends_with('.'), "{c:?}");
+            assert!(
+                readme.contains(&format!("| `{}` | {} |", c.name(), c.doc())),
+                "{c:?}"
+            );
+        }
     }
 }

@@ -20,8 +20,9 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use toml::Spanned;
 
+pub use diagnostic::{Code, Diagnostic};
+
 use crate::contract::{self, Lang};
-pub use diagnostic::Diagnostic;
 
 static EMBEDDED: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/rules");
 
@@ -338,7 +339,7 @@ impl RuleSource {
     pub fn diag(
         &self,
         span: Option<Range<usize>>,
-        code: &'static str,
+        code: Code,
         message: impl Into<String>,
     ) -> Diagnostic {
         Diagnostic::new(&self.path, self.text.clone(), span, code, message)
@@ -498,7 +499,7 @@ impl RuleSet {
                 &dir.display().to_string(),
                 "".into(),
                 None,
-                "io",
+                Code::Io,
                 format!("cannot read the rules folder: {e}"),
             )]
         })?;
@@ -508,7 +509,7 @@ impl RuleSet {
                     &dir.display().to_string(),
                     "".into(),
                     None,
-                    "no-rules",
+                    Code::NoRules,
                     "the folder has no rule files",
                 )
                 .with_help(
@@ -545,7 +546,7 @@ impl RuleSet {
                     r.source
                         .diag(
                             Some(r.source.id_span.clone()),
-                            "duplicate-id",
+                            Code::DuplicateId,
                             format!("rule id `{}` is already used", r.id),
                         )
                         .with_help(format!(
@@ -618,7 +619,7 @@ fn is_identifier(s: &str) -> bool {
 
 fn parse_rule(path: &str, text: String) -> Result<Rule, Vec<Diagnostic>> {
     let text: Arc<str> = text.into();
-    let diag = |span: Option<Range<usize>>, code: &'static str, msg: String| {
+    let diag = |span: Option<Range<usize>>, code: Code, msg: String| {
         Diagnostic::new(path, text.clone(), span, code, msg)
     };
     let raw: RuleToml = match toml::from_str(&text) {
@@ -634,7 +635,7 @@ fn parse_rule(path: &str, text: String) -> Result<Rule, Vec<Diagnostic>> {
             } else {
                 "the file must be valid TOML (https://toml.io)"
             };
-            return Err(vec![diag(e.span(), "toml", msg).with_help(help)]);
+            return Err(vec![diag(e.span(), Code::Toml, msg).with_help(help)]);
         }
     };
     let mut diags = Vec::new();
@@ -643,7 +644,7 @@ fn parse_rule(path: &str, text: String) -> Result<Rule, Vec<Diagnostic>> {
         diags.push(
             diag(
                 Some(raw.id.span()),
-                "bad-id",
+                Code::BadId,
                 format!("rule id `{id}` is not a valid id"),
             )
             .with_help("ids are lower-case ASCII letters, digits and _, starting with a letter"),
@@ -657,7 +658,7 @@ fn parse_rule(path: &str, text: String) -> Result<Rule, Vec<Diagnostic>> {
                 diags.push(
                     diag(
                         Some(t.span()),
-                        "missing-text",
+                        Code::MissingText,
                         format!("`{what}` has no {lang} text"),
                     )
                     .with_help(format!(
@@ -708,7 +709,7 @@ fn parse_rule(path: &str, text: String) -> Result<Rule, Vec<Diagnostic>> {
             Some(t) => diags.push(
                 diag(
                     Some(k.span()),
-                    "krever",
+                    Code::Krever,
                     format!("`{}` is a required table and is always present", t.name),
                 )
                 .with_help("list only optional tables in `krever`"),
@@ -716,7 +717,7 @@ fn parse_rule(path: &str, text: String) -> Result<Rule, Vec<Diagnostic>> {
             None => diags.push(
                 diag(
                     Some(k.span()),
-                    "unknown-table",
+                    Code::UnknownTable,
                     format!("unknown table `{}` in `krever`", k.get_ref()),
                 )
                 .with_help(format!(
@@ -739,7 +740,7 @@ fn parse_rule(path: &str, text: String) -> Result<Rule, Vec<Diagnostic>> {
             diags.push(
                 diag(
                     span.clone(),
-                    "bad-parameter",
+                    Code::BadParameter,
                     format!("`{name}` cannot be a parameter name"),
                 )
                 .with_help("use lower-case letters, digits and _; `skanningsdato` is built in"),
@@ -753,7 +754,7 @@ fn parse_rule(path: &str, text: String) -> Result<Rule, Vec<Diagnostic>> {
                 None => diags.push(
                     diag(
                         span.clone(),
-                        "bad-parameter",
+                        Code::BadParameter,
                         format!("parameter `{name}` has a value of an unsupported type"),
                     )
                     .with_help(
@@ -766,14 +767,14 @@ fn parse_rule(path: &str, text: String) -> Result<Rule, Vec<Diagnostic>> {
             match (contract::rows::parse_date(&pv.fra), ParamValue::from_toml(&pv.verdi)) {
                 (Some(d), Some(v)) => values.push((d, v)),
                 _ => diags.push(
-                    diag(span.clone(), "bad-parameter", format!("parameter `{name}` has an entry in `verdier` that cannot be read"))
+                    diag(span.clone(), Code::BadParameter, format!("parameter `{name}` has an entry in `verdier` that cannot be read"))
                         .with_help("each entry is { fra = YYYY-MM-DD, verdi = <integer, number, string or bool> }"),
                 ),
             }
         }
         if values.is_empty() {
             diags.push(
-                diag(span.clone(), "bad-parameter", format!("parameter `{name}` has no value"))
+                diag(span.clone(), Code::BadParameter, format!("parameter `{name}` has no value"))
                     .with_help("give `verdi = ...`, or `verdier = [{ fra = 2010-01-01, verdi = ... }]` for values that change over time"),
             );
         }
@@ -782,7 +783,7 @@ fn parse_rule(path: &str, text: String) -> Result<Rule, Vec<Diagnostic>> {
             diags.push(
                 diag(
                     span.clone(),
-                    "bad-parameter",
+                    Code::BadParameter,
                     format!("parameter `{name}` has two values from the same date"),
                 )
                 .with_help("each `fra` date may occur once"),
@@ -803,7 +804,7 @@ fn parse_rule(path: &str, text: String) -> Result<Rule, Vec<Diagnostic>> {
         diags.push(
             diag(
                 Some(s.span()),
-                "gir-status",
+                Code::GirStatus,
                 "`gir_status` is only for exclusions, with deltaker or under_behandling".into(),
             )
             .with_help("the other statuses follow from which candidate and exclusion rules fire"),
@@ -816,7 +817,7 @@ fn parse_rule(path: &str, text: String) -> Result<Rule, Vec<Diagnostic>> {
             diags.push(
                 diag(
                     Some(ex.span()),
-                    "example",
+                    Code::Example,
                     format!(
                         "example {} (`{}`): `skanningsdato` is not a date",
                         i + 1,
@@ -831,7 +832,7 @@ fn parse_rule(path: &str, text: String) -> Result<Rule, Vec<Diagnostic>> {
                 diags.push(
                     diag(
                         Some(ex.span()),
-                        "example",
+                        Code::Example,
                         format!(
                             "example {} (`{}`): `{m}` in `mangler` is not an optional table",
                             i + 1,
@@ -847,7 +848,7 @@ fn parse_rule(path: &str, text: String) -> Result<Rule, Vec<Diagnostic>> {
                 diags.push(
                     diag(
                         Some(ex.span()),
-                        "example",
+                        Code::Example,
                         format!(
                             "example {} (`{}`) overrides unknown parameter `{key}`",
                             i + 1,
@@ -887,7 +888,7 @@ fn parse_rule(path: &str, text: String) -> Result<Rule, Vec<Diagnostic>> {
                 .map(|r| diagnostic::offset_in_value(&text, span, r.start))
                 .or(Some(span.start));
             diags.push(
-                diag(at.map(|a| a..a + 1), "template", format!("{lang}: {}", e.detail().unwrap_or("template error")))
+                diag(at.map(|a| a..a + 1), Code::Template, format!("{lang}: {}", e.detail().unwrap_or("template error")))
                     .with_help("templates use Jinja syntax: {{ column }}, {{ date | maned }}, {% if ... %}...{% endif %}"),
             );
         }
@@ -969,7 +970,7 @@ verdier = [{ fra = 2010-01-01, verdi = 6 }, { fra = 2027-01-01, verdi = 4 }]
     fn unknown_fields_point_at_their_line() {
         let bad = MINIMAL.replace("sql =", "sqll = \"x\"\nsql =");
         let d = parse_rule("t.toml", bad).unwrap_err();
-        assert_eq!(d[0].code, "toml");
+        assert_eq!(d[0].code, Code::Toml);
         assert_eq!(d[0].line_col(), Some((6, 1)), "{}", d[0].render());
         assert!(d[0].message.contains("unknown field `sqll`"));
     }
@@ -978,7 +979,7 @@ verdier = [{ fra = 2010-01-01, verdi = 6 }, { fra = 2027-01-01, verdi = 4 }]
     fn missing_english_text_is_reported() {
         let bad = MINIMAL.replace("en = \"Hit.\"", "");
         let d = parse_rule("t.toml", bad).unwrap_err();
-        assert_eq!(d[0].code, "missing-text");
+        assert_eq!(d[0].code, Code::MissingText);
         assert!(d[0].message.contains("`forklaring` has no en text"));
         assert_eq!(d[0].line_col().unwrap().0, 7);
     }

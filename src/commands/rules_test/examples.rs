@@ -314,7 +314,7 @@ pub async fn run_all(rules: &RuleSet) -> Vec<CaseResult> {
     for rule in &rules.rules {
         for (i, ex) in rule.examples.iter().enumerate() {
             let span = rule.source.example_spans.get(i).cloned();
-            let d = rule.source.diag(span, "example", "");
+            let d = rule.source.diag(span, crate::rules::Code::Example, "");
             let location = match d.line_col() {
                 Some((l, c)) => format!("{}:{l}:{c}", rule.source.path),
                 None => rule.source.path.clone(),
