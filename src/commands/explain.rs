@@ -13,7 +13,7 @@ use serde::Serialize;
 use crate::contract::Lang;
 use crate::engine::session::Session;
 use crate::engine::{Engine, EngineOptions, Verdict, values};
-use crate::rules::{Kind, ParamValue};
+use crate::rules::{Kind, Outcome, ParamValue};
 
 pub struct ExplainArgs {
     pub data: PathBuf,
@@ -58,7 +58,7 @@ pub struct RuleOutcome {
     pub tittel: String,
     pub hjemmel: String,
     /// `treff`, `ikke_treff` or `uavklart`.
-    pub utfall: &'static str,
+    pub utfall: Outcome,
     pub forklaring: Option<String>,
     /// The rule's conditions with their outcome for this person (rules with `krav`, when the
     /// person is in the rule's scope).
@@ -326,12 +326,12 @@ pub fn render_text(e: &Explanation, lang: Lang) -> String {
         let _ = writeln!(t, "\n{}", if nb { heading_nb } else { heading_en });
         for r in e.regler.iter().filter(|r| r.kind == kind) {
             let mark = match (r.utfall, nb) {
-                ("treff", true) => "[treff]      ",
-                ("treff", false) => "[fired]      ",
-                ("uavklart", true) => "[ikke vurdert]",
-                ("uavklart", false) => "[not assessed]",
-                (_, true) => "[ikke treff] ",
-                (_, false) => "[not fired]  ",
+                (Outcome::Treff, true) => "[treff]      ",
+                (Outcome::Treff, false) => "[fired]      ",
+                (Outcome::Uavklart, true) => "[ikke vurdert]",
+                (Outcome::Uavklart, false) => "[not assessed]",
+                (Outcome::IkkeTreff, true) => "[ikke treff] ",
+                (Outcome::IkkeTreff, false) => "[not fired]  ",
             };
             let _ = writeln!(t, "  {mark} {} ({})", r.tittel, r.hjemmel);
             if let Some(f) = &r.forklaring {

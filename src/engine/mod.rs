@@ -30,7 +30,7 @@ use tracing::{debug, info};
 
 use crate::contract::Lang;
 use crate::contract::load::{Dataset, date_from_days, days_since_epoch};
-use crate::rules::{Kind, Rule, RuleSet, Status, template};
+use crate::rules::{Kind, Outcome, Rule, RuleSet, Status, template};
 
 #[derive(Debug, Error)]
 pub enum EngineError {
@@ -227,7 +227,7 @@ impl Verdict {
     }
 
     /// What became of one rule for this person: `treff`, `uavklart` or `ikke_treff`.
-    pub fn outcome(&self, rule: &str) -> &'static str {
+    pub fn outcome(&self, rule: &str) -> Outcome {
         if self
             .treff
             .iter()
@@ -235,11 +235,11 @@ impl Verdict {
             .chain(&self.hint)
             .any(|r| r == rule)
         {
-            "treff"
+            Outcome::Treff
         } else if self.uavklart.iter().any(|r| r == rule) {
-            "uavklart"
+            Outcome::Uavklart
         } else {
-            "ikke_treff"
+            Outcome::IkkeTreff
         }
     }
 

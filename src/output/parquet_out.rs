@@ -17,6 +17,8 @@ use tempfile::NamedTempFile;
 use super::{ReportWriter, Staged, columns};
 use crate::contract::load::days_since_epoch;
 use crate::engine::Verdict;
+use crate::rules::Status;
+use anyhow::Context;
 
 pub const FILE: &str = "vurderinger.parquet";
 /// The verdicts of strengt fortrolig (kode 6) persons: the same columns, kept apart so that
@@ -67,7 +69,7 @@ pub struct VurderingRow {
     pub kommune_nr: String,
     pub adressebeskyttelse: Option<String>,
     pub alder: i64,
-    pub status: String,
+    pub status: Status,
     pub treff: Vec<String>,
     pub eksklusjoner: Vec<String>,
     pub hint: Vec<String>,
@@ -93,7 +95,18 @@ pub fn read(path: &Path) -> anyhow::Result<Vec<VurderingRow>> {
                 kommune_nr: c.str("kommune_nr", row)?.unwrap_or_default(),
                 adressebeskyttelse: c.str("adressebeskyttelse", row)?,
                 alder: c.i64("alder", row)?.unwrap_or_default(),
-                status: c.str("status", row)?.unwrap_or_default(),
+                status: c
+                    .str("status", row)?
+                    .as_deref()
+                    .and_then(Status::from_code)
+                    .with_context(|| {
+                        crate::tr!(
+                            "{}: rad {} har ingen gyldig status",
+                            "{}: row {} has no valid status",
+                            path.display(),
+                            row + 1
+                        )
+                    })?,
                 treff: c.list("treff", row)?.unwrap_or_default(),
                 eksklusjoner: c.list("eksklusjoner", row)?.unwrap_or_default(),
                 hint: c.list("hint", row)?.unwrap_or_default(),

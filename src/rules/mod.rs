@@ -45,13 +45,17 @@ impl Kind {
 }
 
 /// A person's status, in order of precedence (the first that holds wins).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize, Hash)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize, Hash, Default,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     Deltaker,
     UnderBehandling,
     Kandidat,
     Ekskludert,
+    /// No candidate rule fired (the default).
+    #[default]
     IkkeTreff,
 }
 
@@ -180,21 +184,22 @@ impl Hjemmel {
     }
 }
 
-/// What an example case expects of its rule.
+/// What became of a rule for one person: it fired, it did not, or it could not be decided (a
+/// table it needs is missing). An example case names the outcome it expects (`forventet`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Expected {
+pub enum Outcome {
     Treff,
     IkkeTreff,
     Uavklart,
 }
 
-impl Expected {
+impl Outcome {
     pub fn as_str(self) -> &'static str {
         match self {
-            Expected::Treff => "treff",
-            Expected::IkkeTreff => "ikke_treff",
-            Expected::Uavklart => "uavklart",
+            Outcome::Treff => "treff",
+            Outcome::IkkeTreff => "ikke_treff",
+            Outcome::Uavklart => "uavklart",
         }
     }
 }
@@ -205,7 +210,7 @@ impl Expected {
 pub struct Example {
     pub navn: String,
     pub skanningsdato: toml::Value,
-    pub forventet: Expected,
+    pub forventet: Outcome,
     /// Text the Norwegian explanation must contain (when the rule fires).
     pub forklaring_inneholder: Option<String>,
     /// The one condition (`krav`) the person misses, for a near miss.

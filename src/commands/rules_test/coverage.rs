@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use super::examples::CaseResult;
-use crate::rules::{Expected, RuleSet, Status};
+use crate::rules::{Outcome, RuleSet, Status};
 
 /// One thing a rule's examples should exercise.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -86,7 +86,7 @@ pub fn coverage(rules: &RuleSet, results: &[CaseResult]) -> Coverage {
         if !rule.krever.is_empty() {
             items.push(Item {
                 hva: "uavklart".into(),
-                dekket: cases.iter().any(|c| c.outcome == Expected::Uavklart),
+                dekket: cases.iter().any(|c| c.outcome == Outcome::Uavklart),
             });
         }
         out.push(RuleCoverage {

@@ -8,7 +8,7 @@ use crate::contract::load::{self, Dataset, LoadError, Source, Validator};
 use crate::contract::quality::Severity;
 use crate::contract::{self, Lang, rows};
 use crate::engine::{Engine, EngineOptions};
-use crate::rules::{Example, Expected, ParamValue, Rule, RuleSet};
+use crate::rules::{Example, Outcome, ParamValue, Rule, RuleSet};
 
 /// The person every example is about, unless the example says otherwise.
 /// The outcome of one example case.
@@ -25,7 +25,7 @@ pub struct CaseResult {
 /// What one example case exercised of its rule and of the rule set.
 #[derive(Debug, Clone)]
 pub struct Observed {
-    pub outcome: Expected,
+    pub outcome: Outcome,
     /// The example person's status under the whole rule set.
     pub status: crate::rules::Status,
     /// The rule's conditions with their outcome (when the person is in the rule's scope).
@@ -119,7 +119,7 @@ async fn run_case(rules: &RuleSet, rule: &Rule, ex: &Example) -> Result<Observed
         .map_err(|e| format!("{e}: {}", root(&e)))?;
     let mut near: Vec<String> = Vec::new();
     let mut texts: BTreeMap<Lang, Option<String>> = BTreeMap::new();
-    let mut outcome = Expected::IkkeTreff;
+    let mut outcome = Outcome::IkkeTreff;
     for lang in [Lang::Nb, Lang::En] {
         let mut verdicts = Vec::new();
         engine
@@ -130,11 +130,7 @@ async fn run_case(rules: &RuleSet, rule: &Rule, ex: &Example) -> Result<Observed
             .await
             .map_err(|e| format!("{e:#}"))?;
         let v = verdicts.pop().ok_or("the example person got no verdict")?;
-        outcome = match v.outcome(&rule.id) {
-            "treff" => Expected::Treff,
-            "uavklart" => Expected::Uavklart,
-            _ => Expected::IkkeTreff,
-        };
+        outcome = v.outcome(&rule.id);
         texts.insert(lang, v.sentence(&rule.id).map(str::to_string));
         near = v
             .naer_treff
@@ -167,7 +163,7 @@ async fn run_case(rules: &RuleSet, rule: &Rule, ex: &Example) -> Result<Observed
             ));
         }
     }
-    if outcome == Expected::Treff
+    if outcome == Outcome::Treff
         && texts
             .values()
             .any(|t| t.as_ref().is_none_or(|t| t.trim().is_empty()))
