@@ -14,6 +14,7 @@ use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::parquet::arrow::ArrowWriter;
 use serde::Serialize;
 
+use crate::commands::args::{EngineArgs, key, parse_date, today};
 use crate::contract::Lang;
 use crate::contract::load::load_dir;
 use crate::engine::{Engine, EngineOptions, Persons, PlannedRule, Verdict};
@@ -22,6 +23,7 @@ use crate::output::manifest::{OutputEntry, RuleSetEntry, rule_entries};
 use crate::output::suppress::{Shown, Table};
 use crate::output::{OutputDir, Staged};
 use crate::rules::{ParamValue, RuleSet, Status};
+use clap::Args;
 
 pub const PARQUET: &str = "endringer.parquet";
 pub const CSV: &str = "endringer.csv";
@@ -868,4 +870,55 @@ pub fn summary_text(o: &CompareOutcome, lang: Lang) -> String {
         );
     }
     t
+}
+
+#[derive(Debug, Args)]
+pub struct CompareCmd {
+    /// Data directory with one <table>.parquet or <table>/ folder per contract table.
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Scan date (YYYY-MM-DD). Default: today.
+    #[arg(long, value_parser = parse_date)]
+    pub as_of: Option<NaiveDate>,
+    /// Rule set A, the baseline (default: the embedded rule set).
+    #[arg(long, value_name = "DIR")]
+    pub rules_a: Option<PathBuf>,
+    /// Rule set B, the change (default: rule set A, with --set applied).
+    #[arg(long, value_name = "DIR")]
+    pub rules_b: Option<PathBuf>,
+    /// Override one parameter of set B without writing a file, e.g.
+    /// `--set langtidsmottaker.min_maneder=5` (repeatable).
+    #[arg(long = "set", value_name = "RULE.PARAM=VALUE")]
+    pub set: Vec<String>,
+    /// Output folder for endringer.parquet/.csv/.html, endringer_kontor.csv, manifest.json.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Language of the explanations and the page.
+    #[arg(long, value_enum, default_value_t = Lang::Nb)]
+    pub lang: Lang,
+    /// Replace person ids in every output by HMAC-SHA-256 with the secret key in this file.
+    #[arg(long, value_name = "KEYFILE")]
+    pub pseudonymize: Option<PathBuf>,
+    #[command(flatten)]
+    pub engine: EngineArgs,
+}
+
+/// `kvp-scan compare`: compares two rule sets and prints the summary.
+pub async fn main(cmd: CompareCmd, quiet: bool) -> anyhow::Result<()> {
+    let args = CompareArgs {
+        data: cmd.data,
+        out: cmd.out,
+        as_of: cmd.as_of.unwrap_or_else(today),
+        rules_a: cmd.rules_a,
+        rules_b: cmd.rules_b,
+        set: cmd.set,
+        lang: cmd.lang,
+        engine: cmd.engine.options(),
+        pseudonymize: key(cmd.pseudonymize.as_deref())?,
+    };
+    let o = run(&args).await?;
+    if !quiet {
+        eprint!("{}", summary_text(&o, args.lang));
+    }
+    Ok(())
 }

@@ -10,10 +10,12 @@ use datafusion::arrow::array::RecordBatch;
 use datafusion::scalar::ScalarValue;
 use serde::Serialize;
 
+use crate::commands::args::EvalArgs;
 use crate::contract::Lang;
 use crate::engine::session::Session;
 use crate::engine::{Engine, EngineOptions, Verdict, values};
 use crate::rules::{Kind, Outcome, ParamValue};
+use clap::Args;
 
 pub struct ExplainArgs {
     pub data: PathBuf,
@@ -454,4 +456,41 @@ pub fn render_text(e: &Explanation, lang: Lang) -> String {
         )
     );
     t
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainCmd {
+    #[command(flatten)]
+    pub eval: EvalArgs,
+    /// The person's id (person_id in personer).
+    #[arg(long)]
+    pub person: String,
+    /// Print the explanation as JSON (schema: README, "explain --json").
+    #[arg(long)]
+    pub json: bool,
+    /// States that you are authorised to see persons with strictly confidential address
+    /// (kode 6); without it such a person is refused. Its use is logged (without the id).
+    #[arg(long)]
+    pub skjermet: bool,
+}
+
+/// `kvp-scan explain`: prints one person's explanation (text or JSON).
+pub async fn main(cmd: ExplainCmd, _quiet: bool) -> anyhow::Result<()> {
+    let as_of = cmd.eval.scan_date()?;
+    let args = ExplainArgs {
+        data: cmd.eval.data,
+        // pasted ids often carry spaces
+        person: cmd.person.trim().to_string(),
+        as_of,
+        rules: cmd.eval.rules,
+        lang: cmd.eval.lang,
+        skjermet: cmd.skjermet,
+    };
+    let e = run(&args).await?;
+    if cmd.json {
+        println!("{}", serde_json::to_string_pretty(&e)?);
+    } else {
+        print!("{}", render_text(&e, args.lang));
+    }
+    Ok(())
 }

@@ -20,9 +20,12 @@ use datafusion::parquet::file::properties::WriterProperties;
 use fastrand::Rng;
 use tempfile::NamedTempFile;
 
+use crate::commands::args::{parse_date, today};
+use crate::contract::Lang;
 use crate::contract::load::days_since_epoch;
 use crate::contract::{self, ColType, TableSpec, fnr};
 use crate::output::OutputDir;
+use clap::Args;
 
 /// Persons generated per chunk (one row group step per table).
 const CHUNK: u64 = 10_000;
@@ -777,6 +780,71 @@ pub fn run(args: &GenerateArgs) -> anyhow::Result<GenerateStats> {
     }
     out.commit(staged)?;
     Ok(stats)
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateCmd {
+    /// Number of persons.
+    #[arg(long)]
+    pub persons: u64,
+    /// Output data directory (created if missing).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Random seed: the same arguments give byte-identical files.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Scan date the history ends at (default: today).
+    #[arg(long, value_parser = parse_date)]
+    pub as_of: Option<NaiveDate>,
+    /// Years of history up to the scan date.
+    #[arg(long, default_value_t = 5)]
+    pub years: u32,
+    /// Also write the population as the KOSTRA 11F and 11CF files (reporting years 2025 and
+    /// 2026) its municipalities would send SSB, into this folder (for `import kostra`).
+    #[arg(long, value_name = "DIR")]
+    pub kostra: Option<PathBuf>,
+    /// Language of the summary and the error messages.
+    #[arg(long, value_enum, default_value_t = Lang::Nb)]
+    pub lang: Lang,
+}
+
+/// `kvp-scan generate`: writes the population (and its KOSTRA files) and prints the counts.
+pub fn main(cmd: GenerateCmd, quiet: bool) -> anyhow::Result<()> {
+    let args = GenerateArgs {
+        persons: cmd.persons,
+        out: cmd.out,
+        seed: cmd.seed,
+        as_of: cmd.as_of.unwrap_or_else(today),
+        years: cmd.years,
+        progress: !quiet,
+    };
+    let started = std::time::Instant::now();
+    let stats = run(&args)?;
+    if let Some(dir) = &cmd.kostra {
+        let files = crate::contract::kostra::export::write(&args.out, args.as_of, dir)?;
+        if !quiet {
+            for (f, n) in files {
+                let records = crate::tr!("{n:>10} poster", "{n:>10} records");
+                eprintln!("  {}/{f:<14}{records}", dir.display());
+            }
+        }
+    }
+    if !quiet {
+        let took = crate::output::numbers::seconds(started.elapsed(), cmd.lang);
+        let persons = args.persons;
+        eprintln!(
+            "{}",
+            crate::tr!(
+                "kvp-scan: laget {persons} personer på {took} s",
+                "kvp-scan: generated {persons} persons in {took} s"
+            )
+        );
+        for (table, rows) in stats {
+            let rows = crate::tr!("{rows:>12} rader", "{rows:>12} rows");
+            eprintln!("  {table:<20}{rows}");
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -19,6 +19,7 @@ use crate::contract::kostra::record::{self, Encoding, Finding, Parser, Severity}
 use crate::contract::kostra::{layout, mapping};
 use crate::output::csv_out::{done, writer};
 use crate::output::{OutputDir, Staged};
+use clap::Subcommand;
 
 #[derive(Debug, Clone)]
 pub struct ImportArgs {
@@ -389,4 +390,51 @@ pub fn summary_text(o: &ImportOutcome, out: &Path) -> String {
         );
     }
     t
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportCmd {
+    /// KOSTRA 11F (økonomisk sosialhjelp) and 11CF (kvalifiseringsstønad) files, recognised by
+    /// their record length, into the contract's Parquet tables, datakvalitet.csv and a manifest.
+    Kostra {
+        /// Output data directory (created if missing); `scan --data` reads it as it is.
+        #[arg(long)]
+        out: PathBuf,
+        /// CSV `kommune_nr;bydel_nr;nav_kontor` mapping municipalities (and Oslo districts) to
+        /// NAV offices; without it the office is the kommune number (+ bydel in Oslo).
+        #[arg(long, value_name = "FILE")]
+        kontorer: Option<PathBuf>,
+        /// CSV `person_id;adressebeskyttelse` (KOSTRA carries no address protection).
+        #[arg(long, value_name = "FILE")]
+        adressebeskyttelse: Option<PathBuf>,
+        /// Language of datakvalitet.csv.
+        #[arg(long, value_enum, default_value_t = Lang::Nb)]
+        lang: Lang,
+        /// The 11F and 11CF files (several years, municipalities and kinds at once).
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+    },
+}
+
+/// `kvp-scan import kostra`: imports the files and prints what was read and what is missing.
+pub fn main(cmd: ImportCmd, quiet: bool) -> anyhow::Result<()> {
+    let ImportCmd::Kostra {
+        out,
+        kontorer,
+        adressebeskyttelse,
+        lang,
+        files,
+    } = cmd;
+    let args = ImportArgs {
+        files,
+        out,
+        kontorer,
+        adressebeskyttelse,
+        lang,
+    };
+    let o = run(&args)?;
+    if !quiet {
+        eprint!("{}", summary_text(&o, &args.out));
+    }
+    Ok(())
 }

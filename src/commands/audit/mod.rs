@@ -19,6 +19,7 @@ use futures::StreamExt;
 use serde::{Deserialize, Serialize};
 use tracing::info;
 
+use crate::commands::args::{EngineArgs, parse_date};
 use crate::contract::Lang;
 use crate::contract::load::{date_from_days, load_dir};
 use crate::engine::session::Session;
@@ -29,6 +30,7 @@ use crate::output::manifest::{RuleSetEntry, rule_entries};
 use crate::output::suppress::{Shown, Table};
 use crate::output::{OutputDir, Staged, sha256_of};
 use crate::rules::Status;
+use clap::{Args, Subcommand};
 
 pub const PERSONER: &str = "revisjon.csv";
 pub const KONTOR: &str = "revisjon_kontor.csv";
@@ -1223,6 +1225,113 @@ pub async fn verify(
         }
     }
     Ok(VerifyOutcome { lines, ok, lang })
+}
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct AuditCmd {
+    #[command(subcommand)]
+    pub verify: Option<AuditSub>,
+    /// Data directory (the export as of --to or later; rows are replayed by date).
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// First day of the period (YYYY-MM-DD).
+    #[arg(long, value_parser = parse_date)]
+    pub from: Option<NaiveDate>,
+    /// Last day of the period (YYYY-MM-DD).
+    #[arg(long, value_parser = parse_date)]
+    pub to: Option<NaiveDate>,
+    /// Output folder for revisjon.csv, revisjon_kontor.csv, revisjon.html and manifest.json.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Days from the first flag within which an offer counts as in time (0 to 3650).
+    #[arg(long, default_value_t = 28, value_parser = clap::value_parser!(i64).range(0..=3650))]
+    pub frist_dager: i64,
+    /// Folder of rule files to use instead of the embedded rule set.
+    #[arg(long)]
+    pub rules: Option<PathBuf>,
+    /// Language of the page and the CSV headers.
+    #[arg(long, value_enum, default_value_t = Lang::Nb)]
+    pub lang: Lang,
+    #[command(flatten)]
+    pub engine: EngineArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditSub {
+    /// Re-run the audit recorded in OUT/manifest.json and confirm every output is byte-identical.
+    Verify {
+        /// The audit's output folder (with its manifest.json).
+        #[arg(long)]
+        out: PathBuf,
+        /// The data directory the audit read (its files' hashes are checked first).
+        #[arg(long)]
+        data: PathBuf,
+        /// The rule folder the audit used (when it did not use the embedded rules).
+        #[arg(long)]
+        rules: Option<PathBuf>,
+    },
+}
+
+/// `kvp-scan audit` and `audit verify`.
+pub async fn main(cmd: AuditCmd, quiet: bool) -> anyhow::Result<()> {
+    match cmd.verify {
+        Some(AuditSub::Verify { out, data, rules }) => {
+            let v = verify(&out, &data, rules, EngineOptions::default()).await?;
+            for l in &v.lines {
+                println!("{l}");
+            }
+            if !v.ok {
+                let (out, data) = (out.display(), data.display());
+                anyhow::bail!(crate::i18n::Msg::AuditMismatch.fill(v.lang, &[&out, &data]));
+            }
+            if !quiet {
+                eprintln!("{}", crate::i18n::Msg::AuditVerified.text(v.lang));
+            }
+            Ok(())
+        }
+        None => {
+            let need = |what: &str| {
+                anyhow::anyhow!(
+                    "{}",
+                    crate::tr!(
+                        "audit trenger --{what} (se kvp-scan audit --help)",
+                        "audit needs --{what} (see kvp-scan audit --help)"
+                    )
+                )
+            };
+            let args = AuditArgs {
+                data: cmd.data.ok_or_else(|| need("data"))?,
+                out: cmd.out.ok_or_else(|| need("out"))?,
+                from: cmd.from.ok_or_else(|| need("from"))?,
+                to: cmd.to.ok_or_else(|| need("to"))?,
+                frist_dager: cmd.frist_dager,
+                rules: cmd.rules,
+                lang: cmd.lang,
+                engine: cmd.engine.options(),
+            };
+            let o = run(&args).await?;
+            if !quiet {
+                use crate::i18n::{Msg, push};
+                let lang = args.lang;
+                let mut t = String::new();
+                let (weeks, flagged) = (o.weeks, o.flagged);
+                push(
+                    &mut t,
+                    lang,
+                    Msg::Audit,
+                    &[&weeks, &args.from, &args.to, &flagged],
+                );
+                for (k, n) in &o.per_vurdering {
+                    t.push_str(&format!("    {k:<20}{n:>8}\n"));
+                }
+                let took = crate::output::numbers::seconds(o.elapsed, lang);
+                push(&mut t, lang, Msg::Elapsed, &[&took]);
+                eprint!("{t}");
+            }
+            Ok(())
+        }
+    }
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@ use futures::StreamExt;
 use serde::Serialize;
 use tracing::info;
 
+use crate::commands::args::{EngineArgs, EvalArgs};
 use crate::contract::Lang;
 use crate::contract::names::Names;
 use crate::engine::session::Session;
@@ -26,6 +27,7 @@ use crate::output::numbers;
 use crate::output::suppress::{Shown, Table};
 use crate::output::{OutputDir, Staged};
 use crate::rules::{Kind, RuleSet, Status};
+use clap::Args;
 
 pub const HTML: &str = "rapport.html";
 pub const CSV: &str = "rapport.csv";
@@ -895,6 +897,74 @@ pub async fn run(args: ReportArgs) -> anyhow::Result<ReportOutcome> {
             .count(),
         elapsed: started.elapsed(),
     })
+}
+
+#[derive(Debug, Args)]
+pub struct ReportCmd {
+    #[command(flatten)]
+    pub eval: EvalArgs,
+    /// Output folder for rapport.html, rapport.csv and rapport.json (created if missing).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Month-ends in the trend, each with the figures a scan at that date gives.
+    /// At most 120 (ten years).
+    #[arg(long, default_value_t = 12, value_parser = clap::value_parser!(u32).range(1..=120))]
+    pub months: u32,
+    /// Also write this NAV office's own page, kontor_<ID>.html and .csv: its figures beside
+    /// its county and the nation. Repeat for several offices.
+    #[arg(long, value_name = "ID")]
+    pub kontor: Vec<String>,
+    /// The --kontor pages show the office its own counts without hiding small ones. For the
+    /// office's own management only: never share these pages.
+    #[arg(long, requires = "kontor")]
+    pub intern: bool,
+    /// CSV naming the NAV offices (columns `nav_kontor` and `navn`, `;` or `,`): pages show
+    /// `0312 NAV Sagene` instead of `0312`.
+    #[arg(long, value_name = "FILE")]
+    pub kontornavn: Option<PathBuf>,
+    /// CSV naming the municipalities (columns `kommune_nr` and `navn`). Counties are named
+    /// from the bundled 2024 list.
+    #[arg(long, value_name = "FILE")]
+    pub kommunenavn: Option<PathBuf>,
+    #[command(flatten)]
+    pub engine: EngineArgs,
+}
+
+/// `kvp-scan report`: writes the report and prints its summary.
+pub async fn main(cmd: ReportCmd, quiet: bool) -> anyhow::Result<()> {
+    let as_of = cmd.eval.scan_date()?;
+    let args = ReportArgs {
+        data: cmd.eval.data,
+        out: cmd.out,
+        as_of,
+        rules: cmd.eval.rules,
+        lang: cmd.eval.lang,
+        engine: cmd.engine.options(),
+        months: cmd.months,
+        kontor: cmd.kontor,
+        intern: cmd.intern,
+        kontornavn: cmd.kontornavn,
+        kommunenavn: cmd.kommunenavn,
+    };
+    let (out, lang) = (args.out.clone(), args.lang);
+    let o = run(args).await?;
+    if !quiet {
+        use crate::i18n::{Msg, push};
+        let mut t = String::new();
+        let (offices, kommuner, dates) = (o.offices, o.kommuner, o.dates);
+        let out = out.display();
+        push(
+            &mut t,
+            lang,
+            Msg::Report,
+            &[&offices, &kommuner, &dates, &out],
+        );
+        push(&mut t, lang, Msg::ReportHidden, &[&o.hidden]);
+        let took = crate::output::numbers::seconds(o.elapsed, lang);
+        push(&mut t, lang, Msg::Elapsed, &[&took]);
+        eprint!("{t}");
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -12,9 +12,11 @@ use anyhow::Context;
 use chrono::NaiveDate;
 use tracing::info;
 
+use crate::commands::args::{EngineArgs, EvalArgs, key, parse_bounded};
 use crate::contract::Lang;
 use crate::output::OutputDir;
 use crate::output::scan_files::{ScanArgs, scan_into};
+use clap::Args;
 use compare::{ListBuilder, Previous};
 use state::{ListCounts, RunEntry, State, failpoint};
 
@@ -195,4 +197,85 @@ pub fn history_text(dir: &std::path::Path, lang: Lang) -> anyhow::Result<String>
         push(&mut t, lang, Msg::HistoryPseudonymised, &[]);
     }
     Ok(t)
+}
+
+#[derive(Debug, Args)]
+pub struct WeeklyCmd {
+    #[command(flatten)]
+    pub eval: EvalArgs,
+    /// State folder with the recorded runs (created if missing); each run is written to
+    /// STATE/<run-id>/ with its lists under lister/<nav_kontor>/<veileder>.csv and .html.
+    #[arg(long)]
+    pub state: PathBuf,
+    /// Allow a scan date earlier than the newest recorded run: the runs from that date on are
+    /// dropped from the history and this run is recorded instead.
+    #[arg(long)]
+    pub replace_history: bool,
+    /// Keep at most N runs (the newest, this one included); older runs, which hold personal
+    /// data, are removed when this run is recorded and `history` lists them.
+    #[arg(long, value_name = "N", default_value_t = state::DEFAULT_KEEP,
+          value_parser = |s: &str| parse_bounded(s, 1, 10_000))]
+    pub keep: usize,
+    /// Replace person ids in every output by HMAC-SHA-256 with the secret key in this file.
+    #[arg(long, value_name = "KEYFILE")]
+    pub pseudonymize: Option<PathBuf>,
+    #[command(flatten)]
+    pub engine: EngineArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryCmd {
+    /// State folder written by `weekly`.
+    #[arg(long)]
+    pub state: PathBuf,
+    /// Print the index as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Language of the table's headings and notes.
+    #[arg(long, value_enum, default_value_t = Lang::Nb)]
+    pub lang: Lang,
+}
+
+/// `kvp-scan weekly`: records this week's run and prints the summary.
+pub async fn main(cmd: WeeklyCmd, quiet: bool) -> anyhow::Result<()> {
+    let as_of = cmd.eval.scan_date()?;
+    let args = WeeklyArgs {
+        scan: ScanArgs {
+            data: cmd.eval.data,
+            out: cmd.state.clone(),
+            as_of,
+            rules: cmd.eval.rules,
+            lang: cmd.eval.lang,
+            engine: cmd.engine.options(),
+            pseudonymize: key(cmd.pseudonymize.as_deref())?,
+        },
+        state: cmd.state,
+        replace_history: cmd.replace_history,
+        keep: cmd.keep,
+    };
+    let lang = args.scan.lang;
+    let outcome = run(args).await?;
+    if !quiet {
+        eprint!("{}", summary_text(&outcome, lang));
+    }
+    Ok(())
+}
+
+/// `kvp-scan history`: the recorded runs, as a table or JSON.
+pub fn history_main(cmd: HistoryCmd) -> anyhow::Result<()> {
+    if cmd.json {
+        let index = state::read_index(&cmd.state)?.ok_or_else(|| {
+            let dir = cmd.state.display();
+            let index = state::INDEX;
+            let msg = crate::i18n::Msg::HistoryEmpty;
+            anyhow::anyhow!(
+                "{}",
+                msg.fill(cmd.lang, &[&dir, &index as &dyn std::fmt::Display])
+            )
+        })?;
+        println!("{}", serde_json::to_string_pretty(&index)?);
+    } else {
+        print!("{}", history_text(&cmd.state, cmd.lang)?);
+    }
+    Ok(())
 }

@@ -695,7 +695,7 @@ mod no_panic {
 
     fn exercise(dir: &Path) {
         let _ = read_index(dir);
-        let _ = crate::commands::weekly::history_text(dir, crate::contract::Lang::Nb);
+        let _ = super::super::history_text(dir, crate::contract::Lang::Nb);
         if let Ok(s) = State::open(dir) {
             let _ = s.clean_leftovers();
             let _ = s.plan(NaiveDate::from_ymd_opt(2026, 11, 16).unwrap(), false);
