@@ -1,0 +1,280 @@
+//! Rendering a rule's rows into its sentences and condition texts, with a cache keyed by the
+//! values each template reads (most persons share them).
+
+use super::verdict::Sentence;
+use super::*;
+
+/// A rule's rendered rows (person id, row), kept for reuse.
+pub(crate) type RuleRows = Arc<Vec<(Arc<str>, Rendered)>>;
+
+/// What one row of a rule's result gave: a fired rule's sentence or a condition's text.
+#[derive(Clone)]
+pub(crate) enum Rendered {
+    Hit(Sentence),
+    Krav(Arc<KravCheck>),
+}
+
+/// Texts already rendered by one thread, per (rule work, template): template 0 is the
+/// sentence, 1 + k the rule's k-th condition.
+pub(crate) type RenderCache = rustc_hash::FxHashMap<(usize, usize), Memo>;
+
+/// One template's texts by the values of the columns it reads (in Arrow's row format). A
+/// template's text depends only on those values and the rule's shared ones, and many persons
+/// share them (9 of 12 months, last in november), so most rows need no rendering at all. A
+/// template whose values are seldom shared (dates, lists) stops being remembered.
+#[derive(Default)]
+pub(crate) struct Memo {
+    pub(crate) texts: rustc_hash::FxHashMap<Box<[u8]>, Arc<str>>,
+    pub(crate) hits: u64,
+    pub(crate) misses: u64,
+}
+
+impl Memo {
+    /// Whether remembering still pays: after a first stretch, at least one row in four found
+    /// its text.
+    fn worth_it(&self) -> bool {
+        self.misses < 2_000 || self.hits * 3 >= self.misses
+    }
+}
+
+/// The cache keys of one template over a batch.
+pub(crate) enum Keys {
+    /// The template reads no column: one text for every row.
+    Same,
+    Rows(datafusion::arrow::row::Rows),
+    /// A column type the row format does not take: render every row.
+    Unkeyed,
+}
+
+impl Keys {
+    fn of(batch: &RecordBatch, cols: &[usize]) -> Keys {
+        use datafusion::arrow::row::{RowConverter, SortField};
+        if cols.is_empty() {
+            return Keys::Same;
+        }
+        let fields = cols
+            .iter()
+            .map(|c| SortField::new(batch.column(*c).data_type().clone()))
+            .collect();
+        let arrays: Vec<ArrayRef> = cols.iter().map(|c| batch.column(*c).clone()).collect();
+        match RowConverter::new(fields).and_then(|conv| conv.convert_columns(&arrays)) {
+            Ok(rows) => Keys::Rows(rows),
+            Err(_) => Keys::Unkeyed,
+        }
+    }
+
+    fn get(&self, row: usize) -> Option<&[u8]> {
+        match self {
+            Keys::Same => Some(&[]),
+            Keys::Rows(r) => Some(r.row(row).data()),
+            Keys::Unkeyed => None,
+        }
+    }
+}
+
+/// A rule's compiled templates and shared template context, for rendering its rows.
+pub(crate) struct RuleWork<'a, 'e> {
+    pub(crate) planned: &'a PlannedRule<'a>,
+    pub(crate) lang: Lang,
+    pub(crate) tmpl: minijinja::Template<'e, 'e>,
+    pub(crate) krav: Vec<minijinja::Template<'e, 'e>>,
+    /// The decisive fact in a few words (`kort_forklaring`), rendered beside the sentence.
+    pub(crate) short: Option<minijinja::Template<'e, 'e>>,
+    /// The variables each template reads: the sentence's, each condition's, the short form's.
+    pub(crate) reads: Vec<std::collections::HashSet<String>>,
+    pub(crate) base: minijinja::Value,
+}
+
+impl<'a, 'e> RuleWork<'a, 'e> {
+    pub(crate) fn new(
+        env: &'e minijinja::Environment<'e>,
+        p: &'a PlannedRule<'a>,
+        lang: Lang,
+        as_of: NaiveDate,
+    ) -> Result<Self, EngineError>
+    where
+        'a: 'e,
+    {
+        let template_error = |e: minijinja::Error| EngineError::Template {
+            rule: p.rule.id.clone(),
+            lang,
+            message: e.to_string(),
+        };
+        let tmpl = env
+            .template_from_str(p.rule.template(lang))
+            .map_err(template_error)?;
+        let krav = p
+            .rule
+            .krav
+            .iter()
+            .map(|k| env.template_from_str(k.text(lang)))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(template_error)?;
+        let short = p
+            .rule
+            .short_template(lang)
+            .map(|t| env.template_from_str(t))
+            .transpose()
+            .map_err(template_error)?;
+        let mut base: BTreeMap<String, minijinja::Value> = p
+            .params
+            .iter()
+            .map(|(k, v)| (k.clone(), v.template_value()))
+            .collect();
+        base.insert("hjemmel".into(), p.rule.hjemmel.render(lang).into());
+        base.insert("tittel".into(), p.rule.title(lang).into());
+        base.insert(
+            "skanningsdato".into(),
+            as_of.format("%Y-%m-%d").to_string().into(),
+        );
+        let reads = std::iter::once(&tmpl)
+            .chain(&krav)
+            .chain(&short)
+            .map(|t| t.undeclared_variables(false))
+            .collect();
+        Ok(RuleWork {
+            planned: p,
+            lang,
+            tmpl,
+            krav,
+            short,
+            reads,
+            base: minijinja::Value::from(base),
+        })
+    }
+
+    fn template_error(&self, e: minijinja::Error) -> EngineError {
+        EngineError::Template {
+            rule: self.planned.rule.id.clone(),
+            lang: self.lang,
+            message: e.to_string(),
+        }
+    }
+
+    /// Renders one batch of the rule's rows: for a scan, the sentence of every row whose
+    /// conditions all hold and the failed condition of every row that misses by one; for one
+    /// person (`only`), every condition with its outcome as well.
+    pub(crate) fn render(
+        &self,
+        batch: &RecordBatch,
+        only: Option<&str>,
+        (work, cache): (usize, &mut RenderCache),
+    ) -> Result<Vec<(Arc<str>, Rendered)>, EngineError> {
+        let rule = self.planned.rule;
+        let schema = batch.schema();
+        let names: Vec<&String> = schema.fields().iter().map(|f| f.name()).collect();
+        let context = Arc::new(values::BatchContext {
+            batch: batch.clone(),
+            base: self.base.clone(),
+        });
+        // For each template, the columns it reads: their values are its cache key.
+        let key_cols: Vec<Vec<usize>> = self
+            .reads
+            .iter()
+            .map(|vars| {
+                (0..names.len())
+                    .filter(|c| vars.contains(names[*c].as_str()))
+                    .collect()
+            })
+            .collect();
+        let keys: Vec<Keys> = key_cols.iter().map(|c| Keys::of(batch, c)).collect();
+        let mut text = |t: usize, row: usize| -> Result<Arc<str>, EngineError> {
+            let memo = cache.entry((work, t)).or_default();
+            let key = keys[t].get(row).filter(|_| memo.worth_it());
+            if let Some(k) = key {
+                if let Some(s) = memo.texts.get(k) {
+                    memo.hits += 1;
+                    return Ok(s.clone());
+                }
+                memo.misses += 1;
+            }
+            let ctx = values::row_context(&context, row);
+            let template = match t {
+                0 => &self.tmpl,
+                t if t <= self.krav.len() => &self.krav[t - 1],
+                _ => self.short.as_ref().expect("a short form"),
+            };
+            let s: Arc<str> = template
+                .render(&ctx)
+                .map_err(|e| self.template_error(e))?
+                .trim()
+                .into();
+            if let Some(k) = key {
+                memo.texts.insert(k.into(), s.clone());
+            }
+            Ok(s)
+        };
+        let krav_cols: Vec<(usize, usize)> = rule
+            .krav
+            .iter()
+            .enumerate()
+            .filter_map(|(k, kr)| {
+                names
+                    .iter()
+                    .position(|n| **n == kr.column())
+                    .map(|c| (k, c))
+            })
+            .collect();
+        let ids = batch
+            .column_by_name("person_id")
+            .expect("checked when planned");
+        let ids = datafusion::arrow::compute::cast(ids, &DataType::Utf8)
+            .map_err(DataFusionError::from)?;
+        let ids = ids.as_string::<i32>();
+        let mut out = Vec::new();
+        for row in 0..batch.num_rows() {
+            if ids.is_null(row) {
+                continue;
+            }
+            let id = ids.value(row);
+            if only.is_some_and(|o| o != id) {
+                continue;
+            }
+            let failed: Vec<usize> = krav_cols
+                .iter()
+                .filter(|(_, c)| {
+                    let a = batch.column(*c).as_boolean();
+                    a.is_null(row) || !a.value(row)
+                })
+                .map(|(k, _)| *k)
+                .collect();
+            // Rows missed by more than one condition need no text at all.
+            if only.is_none() && failed.len() > 1 {
+                continue;
+            }
+            // A scan keeps the failed condition of a near miss; one person's explanation
+            // keeps every condition with its outcome.
+            let keep: Vec<usize> = match (only, &failed[..]) {
+                (Some(_), _) => (0..self.krav.len()).collect(),
+                (None, [k]) => vec![*k],
+                _ => Vec::new(),
+            };
+            let id: Arc<str> = id.into();
+            for k in keep {
+                let text = text(1 + k, row)?.to_string();
+                out.push((
+                    Arc::clone(&id),
+                    Rendered::Krav(Arc::new(KravCheck {
+                        rule: rule.id.clone(),
+                        krav: rule.krav[k].name.clone(),
+                        oppfylt: !failed.contains(&k),
+                        text,
+                    })),
+                ));
+            }
+            if !failed.is_empty() {
+                continue;
+            }
+            let kort = match self.short {
+                Some(_) => Some(text(1 + self.krav.len(), row)?),
+                None => None,
+            };
+            let sentence = Sentence {
+                text: text(0, row)?,
+                kort,
+            };
+            out.push((id, Rendered::Hit(sentence)));
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,355 @@
+//! What an evaluation gives each person: their key facts, the rules that fired with their
+//! sentences, near misses and conditions, and the status (`status_of`, kvp-rules.md).
+
+use super::*;
+
+/// A person's key facts, as written to `vurderinger`.
+#[derive(Debug, Clone, Default)]
+pub struct PersonFacts {
+    pub person_id: String,
+    pub nav_kontor: String,
+    pub veileder: Option<String>,
+    pub kommune_nr: String,
+    /// `1` mann, `2` kvinne (KOSTRA), or unknown.
+    pub kjonn: Option<String>,
+    pub adressebeskyttelse: Option<String>,
+    pub alder: i64,
+    pub stonadsmaneder_siste_12: i64,
+    pub siste_stonadsmaned: Option<NaiveDate>,
+    pub innsatsgruppe: Option<String>,
+    pub vedtak_dato: Option<NaiveDate>,
+    /// None when `ytelser` is missing from the export (unknown).
+    pub livsoppholdsytelser: Option<Vec<String>>,
+    pub kvp_tilstand: Option<String>,
+    pub kvp_siste_hendelse: Option<String>,
+    pub kvp_siste_dato: Option<NaiveDate>,
+}
+
+impl PersonFacts {
+    /// Strengt fortrolig (kode 6): the person appears only in `skjermet*` files.
+    pub fn skjermet(&self) -> bool {
+        crate::contract::Adressebeskyttelse::is_skjermet(self.adressebeskyttelse.as_deref())
+    }
+}
+
+/// The outcome for one person.
+#[derive(Debug, Clone)]
+pub struct Verdict {
+    pub facts: PersonFacts,
+    pub status: Status,
+    pub treff: Vec<String>,
+    pub eksklusjoner: Vec<String>,
+    pub hint: Vec<String>,
+    /// Rules that could not be decided because a table they need is missing.
+    pub uavklart: Vec<String>,
+    /// One sentence per fired rule (kandidat, eksklusjon, hint order), then one per undecided rule.
+    pub begrunnelse: Vec<Explanation>,
+    /// Rules that did not fire because exactly one of their conditions failed.
+    pub naer_treff: Vec<NearMiss>,
+    /// Every condition with its outcome (only when one person is evaluated).
+    pub krav: Vec<KravCheck>,
+}
+
+/// A rule condition evaluated for one person.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KravCheck {
+    pub rule: String,
+    pub krav: String,
+    pub oppfylt: bool,
+    pub text: String,
+}
+
+/// A rule that missed one person by a single condition.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NearMiss {
+    pub rule: String,
+    pub krav: String,
+    /// The condition's text, with the person's facts.
+    pub text: String,
+}
+
+/// A rule's sentence for one person.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Explanation {
+    pub rule: String,
+    /// Shared: many persons get the same sentence, and it is never copied per person.
+    pub text: Arc<str>,
+    /// The decisive fact in a few words (the rule file's `kort_forklaring`), for the printed
+    /// worklist.
+    pub kort: Option<Arc<str>>,
+}
+
+/// A fired rule's sentence and its short form.
+#[derive(Debug, Clone)]
+pub(crate) struct Sentence {
+    pub(crate) text: Arc<str>,
+    pub(crate) kort: Option<Arc<str>>,
+}
+
+impl Verdict {
+    pub fn sentences(&self) -> Vec<&str> {
+        self.begrunnelse.iter().map(|e| &*e.text).collect()
+    }
+
+    /// What became of one rule for this person: `treff`, `uavklart` or `ikke_treff`.
+    pub fn outcome(&self, rule: &str) -> Outcome {
+        if self
+            .treff
+            .iter()
+            .chain(&self.eksklusjoner)
+            .chain(&self.hint)
+            .any(|r| r == rule)
+        {
+            Outcome::Treff
+        } else if self.uavklart.iter().any(|r| r == rule) {
+            Outcome::Uavklart
+        } else {
+            Outcome::IkkeTreff
+        }
+    }
+
+    /// The sentence a rule gave this person, if any.
+    pub fn sentence(&self, rule: &str) -> Option<&str> {
+        self.begrunnelse
+            .iter()
+            .find(|e| e.rule == rule)
+            .map(|e| &*e.text)
+    }
+}
+
+/// Statuses on many scan dates: one row per (date, person) whose status is not `ikke_treff`.
+#[derive(Debug, Clone, Default)]
+pub struct DatedStatuses {
+    /// The person ids; rows refer to them by position.
+    pub persons: Vec<String>,
+    /// Sorted by date; the order of persons within a date is not specified.
+    pub rows: Vec<DatedStatus>,
+}
+
+/// A person's status on one scan date.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DatedStatus {
+    pub dato: NaiveDate,
+    /// Position in `DatedStatuses::persons`.
+    pub person: u32,
+    pub status: Status,
+    /// The candidate rules that fired, as positions in the rule set, in rule-set order.
+    pub treff: Vec<usize>,
+}
+
+/// Counts from one evaluation.
+#[derive(Debug, Clone, Default)]
+pub struct EvalStats {
+    pub persons: u64,
+    pub per_status: BTreeMap<Status, u64>,
+    pub per_rule: BTreeMap<String, u64>,
+    pub undecided_rules: Vec<String>,
+}
+
+/// One person's verdict from the rules that fired for them.
+pub(crate) fn verdict(
+    rules: &RuleSet,
+    facts: PersonFacts,
+    mut fired: Vec<(usize, Sentence)>,
+    krav: Vec<Arc<KravCheck>>,
+    undecided: &[String],
+    undecided_sentences: &[Explanation],
+) -> Verdict {
+    fired.sort_by_key(|(i, _)| *i);
+    // a check no other verdict shares is moved, not copied
+    let krav: Vec<KravCheck> = krav.into_iter().map(Arc::unwrap_or_clone).collect();
+    let mut v = Verdict {
+        facts,
+        status: Status::IkkeTreff,
+        treff: Vec::new(),
+        eksklusjoner: Vec::new(),
+        hint: Vec::new(),
+        uavklart: undecided.to_vec(),
+        begrunnelse: Vec::new(),
+        naer_treff: near_misses(&krav),
+        krav,
+    };
+    let status = status_of(rules, fired.iter().map(|(i, _)| *i));
+    for (i, sentence) in fired {
+        let rule = &rules.rules[i];
+        match rule.kind {
+            Kind::Kandidat => v.treff.push(rule.id.clone()),
+            Kind::Eksklusjon => v.eksklusjoner.push(rule.id.clone()),
+            Kind::Hint => v.hint.push(rule.id.clone()),
+        }
+        v.begrunnelse.push(Explanation {
+            rule: rule.id.clone(),
+            text: sentence.text,
+            kort: sentence.kort,
+        });
+    }
+    v.begrunnelse.extend(undecided_sentences.iter().cloned());
+    v.status = status;
+    v
+}
+
+/// The status of kvp-rules.md from the rules that fired (indices into the rule set): a status
+/// set by an exclusion (`gir_status`) first, then kandidat / ekskludert when a candidate rule
+/// fires, else ikke_treff.
+pub fn status_of(rules: &RuleSet, fired: impl IntoIterator<Item = usize>) -> Status {
+    let (mut forced, mut treff, mut eksklusjon) = (None::<Status>, false, false);
+    for i in fired {
+        let rule = &rules.rules[i];
+        match rule.kind {
+            Kind::Kandidat => treff = true,
+            Kind::Eksklusjon => eksklusjon = true,
+            Kind::Hint => {}
+        }
+        if let Some(s) = rule.gir_status {
+            forced = Some(forced.map_or(s, |f| f.min(s)));
+        }
+    }
+    match forced {
+        Some(s) => s,
+        None if !treff => Status::IkkeTreff,
+        None if !eksklusjon => Status::Kandidat,
+        None => Status::Ekskludert,
+    }
+}
+
+/// The rules a person misses by exactly one condition.
+pub(crate) fn near_misses(checks: &[KravCheck]) -> Vec<NearMiss> {
+    let mut by_rule: BTreeMap<&str, Vec<&KravCheck>> = BTreeMap::new();
+    for c in checks {
+        by_rule.entry(c.rule.as_str()).or_default().push(c);
+    }
+    by_rule
+        .into_values()
+        .filter_map(
+            |cs| match cs.iter().filter(|c| !c.oppfylt).collect::<Vec<_>>()[..] {
+                [one] => Some(NearMiss {
+                    rule: one.rule.clone(),
+                    krav: one.krav.clone(),
+                    text: one.text.clone(),
+                }),
+                _ => None,
+            },
+        )
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::RuleSet;
+
+    /// The shipped rule set and the position of a rule in it.
+    fn shipped() -> (RuleSet, impl Fn(&str) -> usize) {
+        let rules = RuleSet::load(None).expect("the shipped rules");
+        let ids: Vec<String> = rules.rules.iter().map(|r| r.id.clone()).collect();
+        (rules, move |id: &str| {
+            ids.iter().position(|i| i == id).expect("a shipped rule")
+        })
+    }
+
+    /// kvp-rules.md: a status set by an exclusion wins (deltaker before under behandling), then
+    /// kandidat unless an exclusion fired, ekskludert if one did, ikke treff without a candidate
+    /// rule; hints never change it.
+    #[test]
+    fn status_follows_the_precedence_of_kvp_rules() {
+        let (rules, at) = shipped();
+        let s = |ids: &[&str]| status_of(&rules, ids.iter().map(|i| at(i)));
+        assert_eq!(s(&[]), Status::IkkeTreff);
+        assert_eq!(s(&["tidligere_kvp"]), Status::IkkeTreff, "a hint alone");
+        assert_eq!(s(&["langtidsmottaker"]), Status::Kandidat);
+        assert_eq!(s(&["langtidsmottaker", "tidligere_kvp"]), Status::Kandidat);
+        assert_eq!(
+            s(&["langtidsmottaker", "har_livsoppholdsytelse"]),
+            Status::Ekskludert
+        );
+        assert_eq!(s(&["har_livsoppholdsytelse"]), Status::IkkeTreff);
+        assert_eq!(
+            s(&["langtidsmottaker", "kvp_under_behandling"]),
+            Status::UnderBehandling
+        );
+        assert_eq!(
+            s(&["kvp_under_behandling", "deltar_i_kvp", "langtidsmottaker"]),
+            Status::Deltaker
+        );
+        assert_eq!(
+            s(&["deltar_i_kvp"]),
+            Status::Deltaker,
+            "without a candidate rule"
+        );
+    }
+
+    fn check(rule: &str, krav: &str, oppfylt: bool) -> Arc<KravCheck> {
+        Arc::new(KravCheck {
+            rule: rule.into(),
+            krav: krav.into(),
+            oppfylt,
+            text: format!("{rule}.{krav}"),
+        })
+    }
+
+    /// A near miss is a rule missed by exactly one condition; two missed, or none, is not one.
+    #[test]
+    fn near_misses_are_rules_missed_by_one_condition() {
+        let checks = [
+            check("a", "x", true),
+            check("a", "y", false),
+            check("b", "x", false),
+            check("b", "y", false),
+            check("c", "x", true),
+        ];
+        let checks: Vec<KravCheck> = checks.iter().map(|c| (**c).clone()).collect();
+        assert_eq!(
+            near_misses(&checks),
+            vec![NearMiss {
+                rule: "a".into(),
+                krav: "y".into(),
+                text: "a.y".into()
+            }]
+        );
+    }
+
+    /// A verdict lists the fired rules by kind in rule-set order with their sentences (the
+    /// undecided rules' sentences last), and its status from [`status_of`].
+    #[test]
+    fn a_verdict_sorts_what_fired_by_kind_and_order() {
+        let (rules, at) = shipped();
+        let sentence = |t: &str| Sentence {
+            text: t.into(),
+            kort: Some(format!("kort {t}").into()),
+        };
+        let fired = vec![
+            (at("tidligere_kvp"), sentence("hint")),
+            (at("har_livsoppholdsytelse"), sentence("eksklusjon")),
+            (at("langtidsmottaker"), sentence("kandidat")),
+        ];
+        let undecided = vec!["spesielt_tilpasset_innsats".to_string()];
+        let undecided_text = vec![Explanation {
+            rule: "spesielt_tilpasset_innsats".into(),
+            text: "ikke vurdert".into(),
+            kort: None,
+        }];
+        let v = verdict(
+            &rules,
+            PersonFacts::default(),
+            fired,
+            vec![check("standard_innsats", "x", false)],
+            &undecided,
+            &undecided_text,
+        );
+        assert_eq!(v.status, Status::Ekskludert);
+        assert_eq!(v.treff, ["langtidsmottaker"]);
+        assert_eq!(v.eksklusjoner, ["har_livsoppholdsytelse"]);
+        assert_eq!(v.hint, ["tidligere_kvp"]);
+        assert_eq!(v.uavklart, undecided);
+        let order: Vec<usize> = v.begrunnelse[..3].iter().map(|e| at(&e.rule)).collect();
+        assert!(order.windows(2).all(|w| w[0] < w[1]), "rule-set order");
+        assert_eq!(v.begrunnelse[3].text.as_ref(), "ikke vurdert");
+        let lang = v
+            .begrunnelse
+            .iter()
+            .find(|e| e.rule == "langtidsmottaker")
+            .unwrap();
+        assert_eq!(lang.kort.as_deref(), Some("kort kandidat"));
+        assert_eq!(v.naer_treff.len(), 1);
+    }
+}
