@@ -19,7 +19,7 @@ use crate::contract::Lang;
 use crate::contract::load::load_dir;
 use crate::engine::{Engine, EngineOptions, Persons, PlannedRule, Verdict};
 use crate::output::csv_out::{done, id_cell, writer};
-use crate::output::manifest::{OutputEntry, RuleSetEntry, rule_entries};
+use crate::output::manifest::{Provenance, rule_entries};
 use crate::output::suppress::{Shown, Table};
 use crate::output::{OutputDir, Staged};
 use crate::rules::{ParamValue, RuleSet, Status};
@@ -419,21 +419,15 @@ pub async fn run(args: &CompareArgs) -> anyhow::Result<CompareOutcome> {
     )?;
     staged.push(out.stage_bytes(HTML, html.as_bytes(), listed.len() as u64)?);
     let utdata = crate::output::manifest::output_entries(&staged)?;
-    let manifest = Manifest {
-        verktoy: "kvp-scan compare",
-        versjon: env!("CARGO_PKG_VERSION"),
-        skanningsdato: args.as_of.to_string(),
-        sprak: args.lang,
-        person_id: if pseudo.is_some() {
-            "pseudonym_hmac_sha256"
-        } else {
-            "som_i_inndata"
-        },
-        regelsett_a: rule_entries(&rules_a, args.as_of),
-        regelsett_b: rule_entries(&rules_b, args.as_of),
-        overstyrt_i_b: args.set.clone(),
+    let manifest = Provenance {
+        skanningsdato: Some(args.as_of.to_string()),
+        person_id: Some(crate::output::manifest::person_ids(pseudo.is_some()).to_string()),
+        regelsett_a: Some(rule_entries(&rules_a, args.as_of)),
+        regelsett_b: Some(rule_entries(&rules_b, args.as_of)),
+        overstyrt_i_b: Some(args.set.clone()),
         inndata: data.inputs.clone(),
         utdata,
+        ..Provenance::new("kvp-scan compare", args.lang)
     };
     staged.push(out.stage_json(MANIFEST, &manifest)?);
     out.commit(staged)?;
@@ -453,20 +447,6 @@ pub async fn run(args: &CompareArgs) -> anyhow::Result<CompareOutcome> {
         rules_changed,
         elapsed: started.elapsed(),
     })
-}
-
-#[derive(Serialize)]
-struct Manifest {
-    verktoy: &'static str,
-    versjon: &'static str,
-    skanningsdato: String,
-    sprak: Lang,
-    person_id: &'static str,
-    regelsett_a: RuleSetEntry,
-    regelsett_b: RuleSetEntry,
-    overstyrt_i_b: Vec<String>,
-    inndata: Vec<crate::contract::load::InputFile>,
-    utdata: Vec<OutputEntry>,
 }
 
 fn write_parquet(out: &OutputDir, name: &str, changes: &[&Change]) -> anyhow::Result<Staged> {

@@ -39,7 +39,7 @@ pub struct Skjermet;
 
 /// The documented JSON shape of an explanation (`explain --json`).
 #[derive(Debug, Serialize)]
-pub struct Explanation {
+pub struct PersonReport {
     pub person_id: String,
     pub skanningsdato: String,
     pub status: String,
@@ -114,7 +114,7 @@ async fn query(
     Ok(rows(&engine.query_with(sql, vec![("p", p)]).await?))
 }
 
-pub async fn run(args: &ExplainArgs) -> anyhow::Result<Explanation> {
+pub async fn run(args: &ExplainArgs) -> anyhow::Result<PersonReport> {
     let one_thread = EngineOptions {
         target_partitions: 1,
         memory_limit: None,
@@ -269,7 +269,7 @@ pub async fn run(args: &ExplainArgs) -> anyhow::Result<Explanation> {
         mangler_tabeller: data.missing_tables().iter().map(|s| s.to_string()).collect(),
     };
 
-    Ok(Explanation {
+    Ok(PersonReport {
         person_id: v.facts.person_id.clone(),
         skanningsdato: args.as_of.to_string(),
         status: v.status.as_str().to_string(),
@@ -301,7 +301,7 @@ fn tr(nb: bool, nb_text: &'static str, en_text: &'static str) -> &'static str {
 }
 
 /// The readable report.
-pub fn render_text(e: &Explanation, lang: Lang) -> String {
+pub fn render_text(e: &PersonReport, lang: Lang) -> String {
     let nb = lang == Lang::Nb;
     let mut t = String::new();
     let _ = writeln!(

@@ -102,7 +102,7 @@ pub enum LoadError {
 }
 
 /// One input file, for the manifest.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct InputFile {
     pub tabell: String,
     /// Path relative to the data directory.

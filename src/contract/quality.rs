@@ -217,7 +217,7 @@ impl Finding {
 
 /// Per-table row accounting, so that no input row vanishes without a trace:
 /// `read = used + set_aside + after_scan_date`.
-#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize, PartialEq, Eq)]
 pub struct RowCounts {
     pub lest: u64,
     pub brukt: u64,

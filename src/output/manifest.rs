@@ -1,10 +1,12 @@
 //! `manifest.json`: what a run read, which rules and parameter values it used, and what it
-//! wrote, with sha256 hashes, so a supervisor can re-run and compare.
+//! wrote, with sha256 hashes, so a supervisor can re-run and compare. One type, [`Provenance`],
+//! for the manifests of `scan`, `weekly`, `audit` and `compare`, written and read back (`audit
+//! verify`) alike.
 
 use std::collections::BTreeMap;
 use std::io::Write;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tempfile::NamedTempFile;
 
 use super::Staged;
@@ -14,55 +16,95 @@ use crate::rules::{ParamValue, RuleSet};
 
 pub const FILE: &str = "manifest.json";
 
-#[derive(Debug, Serialize)]
-pub struct Manifest {
-    pub verktoy: &'static str,
-    pub versjon: &'static str,
-    pub skanningsdato: String,
+/// Where a run's files come from: the tool, what the run was asked (a scan date, or an audit's
+/// period), the rule set(s) with their hashes and parameter values, every input and output file
+/// with its hash, and for a scan its tables and counts. Each kind of run fills the fields it
+/// has; the others are left out of the file (the order of the fields is the same for all).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Provenance {
+    pub verktoy: String,
+    pub versjon: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skanningsdato: Option<String>,
+    /// An audit's period and deadline in days.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fra: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub til: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub frist_dager: Option<i64>,
     pub sprak: crate::contract::Lang,
+    /// An audit's Mondays.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mandager: Option<usize>,
     /// `som_i_inndata` (ids as in the export) or `pseudonym_hmac_sha256` (`--pseudonymize`).
-    pub person_id: &'static str,
-    pub startet: String,
-    pub ferdig: String,
-    pub regelsett: RuleSetEntry,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub person_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub startet: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ferdig: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub regelsett: Option<RuleSetEntry>,
+    /// `compare`: the baseline and the changed rule set, and the overrides given with `--set`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub regelsett_a: Option<RuleSetEntry>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub regelsett_b: Option<RuleSetEntry>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub overstyrt_i_b: Option<Vec<String>>,
     pub inndata: Vec<InputFile>,
-    pub tabeller: BTreeMap<String, TableEntry>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tabeller: Option<BTreeMap<String, TableEntry>>,
     pub utdata: Vec<OutputEntry>,
-    pub oppsummering: Summary,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oppsummering: Option<Summary>,
 }
 
-#[derive(Debug, Serialize)]
+impl Provenance {
+    /// The tool and version every manifest starts with, the rest empty.
+    pub fn new(verktoy: &str, sprak: crate::contract::Lang) -> Provenance {
+        Provenance {
+            verktoy: verktoy.to_string(),
+            versjon: env!("CARGO_PKG_VERSION").to_string(),
+            sprak,
+            ..Default::default()
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RuleSetEntry {
     pub opprinnelse: String,
     pub sha256: String,
     pub regler: Vec<RuleEntry>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RuleEntry {
     pub id: String,
     #[serde(rename = "type")]
-    pub kind: &'static str,
+    pub kind: String,
     pub fil: String,
     pub sha256: String,
     pub parametre: BTreeMap<String, ParamValue>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TableEntry {
     pub finnes: bool,
     #[serde(flatten)]
     pub rader: RowCounts,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct OutputEntry {
     pub fil: String,
     pub sha256: String,
     pub rader: u64,
 }
 
-#[derive(Debug, Serialize, Default)]
+#[derive(Debug, Clone, Serialize, Deserialize, Default)]
 pub struct Summary {
     pub personer: u64,
     pub per_status: BTreeMap<String, u64>,
@@ -82,12 +124,21 @@ pub fn rule_entries(rules: &RuleSet, as_of: chrono::NaiveDate) -> RuleSetEntry {
             .iter()
             .map(|r| RuleEntry {
                 id: r.id.clone(),
-                kind: r.kind.as_str(),
+                kind: r.kind.as_str().to_string(),
                 fil: r.source.path.clone(),
                 sha256: r.source.sha256.clone(),
                 parametre: r.params_at(as_of),
             })
             .collect(),
+    }
+}
+
+/// How a manifest names the person ids of its outputs: as in the export, or pseudonyms.
+pub fn person_ids(pseudonymised: bool) -> &'static str {
+    if pseudonymised {
+        "pseudonym_hmac_sha256"
+    } else {
+        "som_i_inndata"
     }
 }
 
@@ -105,7 +156,7 @@ pub fn output_entries(staged: &[Staged]) -> anyhow::Result<Vec<OutputEntry>> {
         .collect()
 }
 
-pub fn write(mut tmp: NamedTempFile, m: &Manifest) -> anyhow::Result<Staged> {
+pub fn write(mut tmp: NamedTempFile, m: &Provenance) -> anyhow::Result<Staged> {
     serde_json::to_writer_pretty(&mut tmp, m)?;
     tmp.write_all(b"\n")?;
     tmp.as_file().sync_all()?;

@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use chrono::NaiveDate;
 
-use super::manifest::{self, Manifest, Summary, TableEntry};
+use super::manifest::{self, Provenance, Summary, TableEntry};
 use super::{OutputDir, ReportWriter, Staged, csv_out, parquet_out};
 use crate::contract::Lang;
 use crate::contract::quality::Severity;
@@ -42,7 +42,7 @@ pub struct ScanParts {
     pub rules: RuleSet,
     pub stats: EvalStats,
     staged: Vec<Staged>,
-    manifest: Manifest,
+    manifest: Provenance,
     started: Instant,
 }
 
@@ -141,35 +141,29 @@ pub async fn scan_into(
         datakvalitet_advarsler: data.findings.len() as u64 - errors,
         kandidater_skjermet_kode6: skjermet,
     };
-    let manifest = Manifest {
-        verktoy: "kvp-scan",
-        versjon: env!("CARGO_PKG_VERSION"),
-        skanningsdato: args.as_of.format("%Y-%m-%d").to_string(),
-        sprak: args.lang,
-        person_id: if pseudo.is_some() {
-            "pseudonym_hmac_sha256"
-        } else {
-            "som_i_inndata"
-        },
-        startet: started_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-        ferdig: String::new(),
-        regelsett: manifest::rule_entries(rules, args.as_of),
+    let manifest = Provenance {
+        skanningsdato: Some(args.as_of.format("%Y-%m-%d").to_string()),
+        person_id: Some(manifest::person_ids(pseudo.is_some()).to_string()),
+        startet: Some(started_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
+        ferdig: Some(String::new()),
+        regelsett: Some(manifest::rule_entries(rules, args.as_of)),
         inndata: data.inputs.clone(),
-        tabeller: data
-            .tables
-            .iter()
-            .map(|(k, t)| {
-                (
-                    k.to_string(),
-                    TableEntry {
-                        finnes: t.present,
-                        rader: t.counts.clone(),
-                    },
-                )
-            })
-            .collect(),
-        utdata: Vec::new(),
-        oppsummering: summary,
+        tabeller: Some(
+            data.tables
+                .iter()
+                .map(|(k, t)| {
+                    (
+                        k.to_string(),
+                        TableEntry {
+                            finnes: t.present,
+                            rader: t.counts.clone(),
+                        },
+                    )
+                })
+                .collect(),
+        ),
+        oppsummering: Some(summary),
+        ..Provenance::new("kvp-scan", args.lang)
     };
     let rules = session.rules;
     Ok(ScanParts {
@@ -182,7 +176,7 @@ pub async fn scan_into(
 }
 
 impl ScanParts {
-    pub fn manifest(&self) -> &Manifest {
+    pub fn manifest(&self) -> &Provenance {
         &self.manifest
     }
 
@@ -196,13 +190,13 @@ impl ScanParts {
         self.staged.extend(extra);
         self.manifest.utdata = manifest::output_entries(&self.staged)?;
         self.manifest.ferdig =
-            chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+            Some(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true));
         self.staged
             .push(manifest::write(out.temp(manifest::FILE)?, &self.manifest)?);
         Ok((
             ScanOutcome {
                 stats: self.stats,
-                summary: self.manifest.oppsummering,
+                summary: self.manifest.oppsummering.unwrap_or_default(),
                 rules: self.rules.rules.len(),
                 elapsed: self.started.elapsed(),
             },

@@ -84,7 +84,7 @@ impl Status {
 }
 
 /// A parameter value: what a rule's SQL sees as `$name` and its templates as `name`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum ParamValue {
     Int(i64),

@@ -16,7 +16,7 @@ use chrono::{Datelike, NaiveDate, Weekday};
 use datafusion::arrow::array::AsArray;
 use datafusion::arrow::datatypes::Date32Type;
 use futures::StreamExt;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use tracing::info;
 
 use crate::commands::args::{EngineArgs, parse_date};
@@ -26,7 +26,7 @@ use crate::engine::session::Session;
 use crate::engine::{Engine, EngineOptions};
 use crate::output::categories::age_band;
 use crate::output::csv_out::{done, id_cell, safe, writer};
-use crate::output::manifest::{RuleSetEntry, rule_entries};
+use crate::output::manifest::{Provenance, rule_entries};
 use crate::output::suppress::{Shown, Table};
 use crate::output::{OutputDir, Staged, sha256_of};
 use crate::rules::Status;
@@ -471,20 +471,6 @@ fn group_table(persons: &[Flagged]) -> Vec<((String, String), Vec<String>)> {
         .collect()
 }
 
-#[derive(Serialize)]
-struct AuditManifest {
-    verktoy: &'static str,
-    versjon: &'static str,
-    fra: String,
-    til: String,
-    frist_dager: i64,
-    sprak: Lang,
-    mandager: usize,
-    regelsett: RuleSetEntry,
-    inndata: Vec<crate::contract::load::InputFile>,
-    utdata: Vec<crate::output::manifest::OutputEntry>,
-}
-
 /// What the summary on stderr needs.
 pub struct AuditOutcome {
     pub weeks: usize,
@@ -697,17 +683,15 @@ pub async fn run(args: &AuditArgs) -> anyhow::Result<AuditOutcome> {
 
     let inputs = at_to.inputs.clone();
     let utdata = crate::output::manifest::output_entries(&staged)?;
-    let m = AuditManifest {
-        verktoy: "kvp-scan audit",
-        versjon: env!("CARGO_PKG_VERSION"),
-        fra: args.from.to_string(),
-        til: args.to.to_string(),
-        frist_dager: args.frist_dager,
-        sprak: args.lang,
-        mandager: weeks.len(),
-        regelsett: rule_entries(rules, args.to),
+    let m = Provenance {
+        fra: Some(args.from.to_string()),
+        til: Some(args.to.to_string()),
+        frist_dager: Some(args.frist_dager),
+        mandager: Some(weeks.len()),
+        regelsett: Some(rule_entries(rules, args.to)),
         inndata: inputs,
         utdata,
+        ..Provenance::new("kvp-scan audit", args.lang)
     };
     staged.push(out.stage_json(MANIFEST, &m)?);
     out.commit(staged)?;
@@ -1025,29 +1009,6 @@ pub struct VerifyOutcome {
     pub lang: Lang,
 }
 
-/// What `audit verify` reads from an audit's manifest (the fields it needs, typed).
-#[derive(Debug, Deserialize)]
-struct Recorded {
-    fra: String,
-    til: String,
-    frist_dager: i64,
-    sprak: Lang,
-    regelsett: RecordedRules,
-    inndata: Vec<RecordedFile>,
-    utdata: Vec<RecordedFile>,
-}
-
-#[derive(Debug, Deserialize)]
-struct RecordedRules {
-    sha256: String,
-}
-
-#[derive(Debug, Deserialize)]
-struct RecordedFile {
-    fil: String,
-    sha256: String,
-}
-
 /// The largest manifest `audit verify` reads.
 const MAX_MANIFEST_BYTES: u64 = 16 << 20;
 
@@ -1096,7 +1057,7 @@ fn files_below(dir: &Path) -> anyhow::Result<std::collections::BTreeSet<String>>
     Ok(out)
 }
 
-fn read_recorded(path: &Path) -> anyhow::Result<Recorded> {
+fn read_recorded(path: &Path) -> anyhow::Result<Provenance> {
     use std::io::Read;
     let cannot = || crate::tr!("kan ikke lese {}", "cannot read {}", path.display());
     let f = std::fs::File::open(path).with_context(cannot)?;
@@ -1114,7 +1075,7 @@ fn read_recorded(path: &Path) -> anyhow::Result<Recorded> {
             MAX_MANIFEST_BYTES >> 20
         )
     );
-    let m: Recorded = serde_json::from_slice(&bytes).with_context(|| {
+    let m: Provenance = serde_json::from_slice(&bytes).with_context(|| {
         crate::tr!(
             "{} er ikke et tilsynsmanifest (forventet JSON-en `audit` skriver)",
             "{} is not an audit manifest (expected the JSON `audit` writes)",
@@ -1145,6 +1106,21 @@ pub async fn verify(
 ) -> anyhow::Result<VerifyOutcome> {
     let mpath = out.join(MANIFEST);
     let m = read_recorded(&mpath)?;
+    let (Some(fra), Some(til), Some(frist_dager), Some(recorded_rules)) = (
+        m.fra.as_deref(),
+        m.til.as_deref(),
+        m.frist_dager,
+        m.regelsett.as_ref(),
+    ) else {
+        anyhow::bail!(
+            "{}",
+            crate::tr!(
+                "{} er ikke et tilsynsmanifest (mangler periode, frist eller regelsett)",
+                "{} is not an audit manifest (no period, deadline or rule set)",
+                mpath.display()
+            )
+        );
+    };
     let date = |s: &str, k: &str| {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").with_context(|| {
             crate::tr!(
@@ -1158,9 +1134,9 @@ pub async fn verify(
     let args = AuditArgs {
         data: data.to_path_buf(),
         out: tmp.path().join("ut"),
-        from: date(&m.fra, "fra")?,
-        to: date(&m.til, "til")?,
-        frist_dager: m.frist_dager,
+        from: date(fra, "fra")?,
+        to: date(til, "til")?,
+        frist_dager,
         rules,
         lang: m.sprak,
         engine,
@@ -1198,7 +1174,7 @@ pub async fn verify(
     run(&args).await?;
     let re = tmp.path().join("ut");
     let again = read_recorded(&re.join(MANIFEST))?;
-    if again.regelsett.sha256 != m.regelsett.sha256 {
+    if again.regelsett.as_ref().map(|r| &r.sha256) != Some(&recorded_rules.sha256) {
         fail(&mut lines, Msg::VerifyRules.text(lang).to_string());
     }
     for o in again.utdata.iter().filter(|o| !recorded.contains(&o.fil)) {

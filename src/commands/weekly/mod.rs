@@ -93,8 +93,13 @@ pub async fn run(args: WeeklyArgs) -> anyhow::Result<WeeklyOutcome> {
         },
     )?;
     failpoint("under_skriving");
-    let manifest_status = parts.manifest().oppsummering.per_status.clone();
-    let rules_hash = parts.manifest().regelsett.sha256.clone();
+    let m = parts.manifest();
+    let manifest_status = m.oppsummering.as_ref().map(|s| s.per_status.clone());
+    let rules_hash = m.regelsett.as_ref().map(|r| r.sha256.clone());
+    let (manifest_status, rules_hash) = (
+        manifest_status.unwrap_or_default(),
+        rules_hash.unwrap_or_default(),
+    );
     let (scan_outcome, staged) = parts.finish(&out, written.staged)?;
     out.commit(staged)?;
     failpoint("filer_skrevet");
