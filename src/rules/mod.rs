@@ -622,83 +622,30 @@ fn is_identifier(s: &str) -> bool {
     matches!(c.next(), Some('a'..='z')) && c.all(|c| matches!(c, 'a'..='z' | '0'..='9' | '_'))
 }
 
+/// Reads one rule file: every problem is collected (each at its place in the file) before any
+/// is returned, so one run of `rules check` shows them all.
 fn parse_rule(path: &str, text: String) -> Result<Rule, Vec<Diagnostic>> {
-    let text: Arc<str> = text.into();
-    let diag = |span: Option<Range<usize>>, code: Code, msg: String| {
-        Diagnostic::new(path, text.clone(), span, code, msg)
+    let mut p = RuleParser {
+        path,
+        text: text.into(),
+        diags: Vec::new(),
     };
-    let raw: RuleToml = match toml::from_str(&text) {
-        Ok(r) => r,
-        Err(e) => {
-            let msg = e.message().trim().to_string();
-            let help = if msg.starts_with("unknown field") {
-                "rule files accept only the fields listed in the README, \"Rule files\"; check the spelling"
-            } else if msg.starts_with("missing field") {
-                "every rule needs id, type, tittel, hjemmel, sql and forklaring"
-            } else if msg.starts_with("unknown variant") {
-                "use one of the values the message lists"
-            } else {
-                "the file must be valid TOML (https://toml.io)"
-            };
-            return Err(vec![diag(e.span(), Code::Toml, msg).with_help(help)]);
-        }
-    };
-    let mut diags = Vec::new();
+    let raw = p.toml()?;
     let id = raw.id.get_ref().clone();
-    if !is_identifier(&id) {
-        diags.push(
-            diag(
-                Some(raw.id.span()),
-                Code::BadId,
-                format!("rule id `{id}` is not a valid id"),
-            )
-            .with_help("ids are lower-case ASCII letters, digits and _, starting with a letter"),
-        );
-    }
-    let mut text_of = |t: &Spanned<Texts>, what: &str| -> (String, String, [Range<usize>; 2]) {
-        let inner = t.get_ref();
-        let mut get = |v: &Option<Spanned<String>>, lang: &str| match v {
-            Some(s) if !s.get_ref().trim().is_empty() => (s.get_ref().clone(), s.span()),
-            _ => {
-                diags.push(
-                    diag(
-                        Some(t.span()),
-                        Code::MissingText,
-                        format!("`{what}` has no {lang} text"),
-                    )
-                    .with_help(format!(
-                        "add `{lang} = \"...\"` to `{what}`: every rule needs both nb and en"
-                    )),
-                );
-                (String::new(), t.span())
-            }
-        };
-        let (nb, nb_span) = get(&inner.nb, "nb");
-        let (en, en_span) = get(&inner.en, "en");
-        (nb, en, [nb_span, en_span])
-    };
-    let (title_nb, title_en, _) = text_of(&raw.tittel, "tittel");
-    let neste_steg = raw.neste_steg.as_ref().map(|t| {
-        let (nb, en, _) = text_of(t, "neste_steg");
-        (nb, en)
-    });
-    let mut pair = |t: &Option<Spanned<Texts>>, what: &str| {
-        t.as_ref().map(|t| {
-            let (nb, en, _) = text_of(t, what);
-            (nb, en)
-        })
-    };
+    p.check_id(&raw.id);
+    let (title_nb, title_en, _) = p.texts(&raw.tittel, "tittel");
+    let neste_steg = p.pair(&raw.neste_steg, "neste_steg");
     let kort = ShortForms {
-        tittel: pair(&raw.kort_tittel, "kort_tittel"),
-        forklaring: pair(&raw.kort_forklaring, "kort_forklaring"),
-        neste_steg: pair(&raw.kort_neste_steg, "kort_neste_steg"),
+        tittel: p.pair(&raw.kort_tittel, "kort_tittel"),
+        forklaring: p.pair(&raw.kort_forklaring, "kort_forklaring"),
+        neste_steg: p.pair(&raw.kort_neste_steg, "kort_neste_steg"),
     };
     let kort_span = raw.kort_forklaring.as_ref().map(|t| t.span());
-    let (template_nb, template_en, template_spans) = text_of(&raw.forklaring, "forklaring");
+    let (template_nb, template_en, template_spans) = p.texts(&raw.forklaring, "forklaring");
     let mut krav = Vec::new();
     let mut krav_spans = Vec::new();
     for (name, t) in &raw.krav {
-        let (nb, en, _) = text_of(t, &format!("krav.{name}"));
+        let (nb, en, _) = p.texts(t, &format!("krav.{name}"));
         krav.push(Krav {
             name: name.clone(),
             nb,
@@ -706,166 +653,10 @@ fn parse_rule(path: &str, text: String) -> Result<Rule, Vec<Diagnostic>> {
         });
         krav_spans.push(t.span());
     }
-
-    let mut krever = Vec::new();
-    for k in &raw.krever {
-        match contract::table(k.get_ref()) {
-            Some(t) if !t.required => krever.push(t.name),
-            Some(t) => diags.push(
-                diag(
-                    Some(k.span()),
-                    Code::Krever,
-                    format!("`{}` is a required table and is always present", t.name),
-                )
-                .with_help("list only optional tables in `krever`"),
-            ),
-            None => diags.push(
-                diag(
-                    Some(k.span()),
-                    Code::UnknownTable,
-                    format!("unknown table `{}` in `krever`", k.get_ref()),
-                )
-                .with_help(format!(
-                    "the optional tables are {}",
-                    contract::TABLES
-                        .iter()
-                        .filter(|t| !t.required)
-                        .map(|t| t.name)
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )),
-            ),
-        }
-    }
-
-    let mut params = Vec::new();
-    for (name, p) in &raw.parametre {
-        let span = Some(p.span());
-        if !is_identifier(name) || name == "skanningsdato" {
-            diags.push(
-                diag(
-                    span.clone(),
-                    Code::BadParameter,
-                    format!("`{name}` cannot be a parameter name"),
-                )
-                .with_help("use lower-case letters, digits and _; `skanningsdato` is built in"),
-            );
-        }
-        let p = p.get_ref();
-        let mut values = Vec::new();
-        if let Some(v) = &p.verdi {
-            match ParamValue::from_toml(v) {
-                Some(v) => values.push((NaiveDate::from_ymd_opt(1900, 1, 1).unwrap(), v)),
-                None => diags.push(
-                    diag(
-                        span.clone(),
-                        Code::BadParameter,
-                        format!("parameter `{name}` has a value of an unsupported type"),
-                    )
-                    .with_help(
-                        "a parameter value is an integer, a decimal number, a string or true/false",
-                    ),
-                ),
-            }
-        }
-        for pv in &p.verdier {
-            match (contract::rows::parse_date(&pv.fra), ParamValue::from_toml(&pv.verdi)) {
-                (Some(d), Some(v)) => values.push((d, v)),
-                _ => diags.push(
-                    diag(span.clone(), Code::BadParameter, format!("parameter `{name}` has an entry in `verdier` that cannot be read"))
-                        .with_help("each entry is { fra = YYYY-MM-DD, verdi = <integer, number, string or bool> }"),
-                ),
-            }
-        }
-        if values.is_empty() {
-            diags.push(
-                diag(span.clone(), Code::BadParameter, format!("parameter `{name}` has no value"))
-                    .with_help("give `verdi = ...`, or `verdier = [{ fra = 2010-01-01, verdi = ... }]` for values that change over time"),
-            );
-        }
-        values.sort_by_key(|(d, _)| *d);
-        if values.windows(2).any(|w| w[0].0 == w[1].0) {
-            diags.push(
-                diag(
-                    span.clone(),
-                    Code::BadParameter,
-                    format!("parameter `{name}` has two values from the same date"),
-                )
-                .with_help("each `fra` date may occur once"),
-            );
-        }
-        params.push(Param {
-            name: name.clone(),
-            description: p.beskrivelse.clone(),
-            values,
-        });
-    }
-
-    let bad_status = |s: &Spanned<Status>| {
-        !matches!(s.get_ref(), Status::Deltaker | Status::UnderBehandling)
-            || raw.kind != Kind::Eksklusjon
-    };
-    if let Some(s) = raw.gir_status.as_ref().filter(|s| bad_status(s)) {
-        diags.push(
-            diag(
-                Some(s.span()),
-                Code::GirStatus,
-                "`gir_status` is only for exclusions, with deltaker or under_behandling".into(),
-            )
-            .with_help("the other statuses follow from which candidate and exclusion rules fire"),
-        );
-    }
-
-    for (i, ex) in raw.eksempel.iter().enumerate() {
-        let e = ex.get_ref();
-        if contract::rows::parse_date(&e.skanningsdato).is_none() {
-            diags.push(
-                diag(
-                    Some(ex.span()),
-                    Code::Example,
-                    format!(
-                        "example {} (`{}`): `skanningsdato` is not a date",
-                        i + 1,
-                        e.navn
-                    ),
-                )
-                .with_help("write it as a TOML date: skanningsdato = 2026-11-16"),
-            );
-        }
-        for m in &e.mangler {
-            if contract::table(m).is_none_or(|t| t.required) {
-                diags.push(
-                    diag(
-                        Some(ex.span()),
-                        Code::Example,
-                        format!(
-                            "example {} (`{}`): `{m}` in `mangler` is not an optional table",
-                            i + 1,
-                            e.navn
-                        ),
-                    )
-                    .with_help("only optional tables can be missing from an export"),
-                );
-            }
-        }
-        for key in e.parametre.keys() {
-            if !raw.parametre.contains_key(key) {
-                diags.push(
-                    diag(
-                        Some(ex.span()),
-                        Code::Example,
-                        format!(
-                            "example {} (`{}`) overrides unknown parameter `{key}`",
-                            i + 1,
-                            e.navn
-                        ),
-                    )
-                    .with_help("declare the parameter under [parametre] first"),
-                );
-            }
-        }
-    }
-
+    let krever = p.krever(&raw.krever);
+    let params = p.params(&raw.parametre);
+    p.check_gir_status(&raw);
+    p.check_examples(&raw);
     let mut templates = vec![
         (
             "forklaring.nb".to_string(),
@@ -886,27 +677,15 @@ fn parse_rule(path: &str, text: String) -> Result<Rule, Vec<Diagnostic>> {
         templates.push(("kort_forklaring.nb".into(), nb.clone(), span.clone()));
         templates.push(("kort_forklaring.en".into(), en.clone(), span.clone()));
     }
-    for (lang, tmpl, span) in &templates {
-        if let Err(e) = template::compile_check(tmpl) {
-            let at = e
-                .range()
-                .map(|r| diagnostic::offset_in_value(&text, span, r.start))
-                .or(Some(span.start));
-            diags.push(
-                diag(at.map(|a| a..a + 1), Code::Template, format!("{lang}: {}", e.detail().unwrap_or("template error")))
-                    .with_help("templates use Jinja syntax: {{ column }}, {{ date | maned }}, {% if ... %}...{% endif %}"),
-            );
-        }
+    p.check_templates(&templates);
+    if !p.diags.is_empty() {
+        return Err(p.diags);
     }
-
-    if !diags.is_empty() {
-        return Err(diags);
-    }
-    let sha256 = format!("{:x}", Sha256::digest(text.as_bytes()));
+    let text = p.text;
     let source = RuleSource {
         path: path.to_string(),
-        text: text.clone(),
-        sha256,
+        sha256: format!("{:x}", Sha256::digest(text.as_bytes())),
+        text,
         id_span: raw.id.span(),
         sql_span: raw.sql.span(),
         template_spans,
@@ -935,6 +714,249 @@ fn parse_rule(path: &str, text: String) -> Result<Rule, Vec<Diagnostic>> {
         kort,
         ute_grunn: raw.ute_grunn,
     })
+}
+
+/// One rule file being read, and the problems found in it so far.
+struct RuleParser<'a> {
+    path: &'a str,
+    text: Arc<str>,
+    diags: Vec<Diagnostic>,
+}
+
+impl RuleParser<'_> {
+    fn diag(&self, span: Option<Range<usize>>, code: Code, msg: String) -> Diagnostic {
+        Diagnostic::new(self.path, self.text.clone(), span, code, msg)
+    }
+
+    fn push(&mut self, span: Option<Range<usize>>, code: Code, msg: String, help: String) {
+        let d = self.diag(span, code, msg).with_help(help);
+        self.diags.push(d);
+    }
+
+    /// The file as TOML; a file that is not valid TOML stops here.
+    fn toml(&self) -> Result<RuleToml, Vec<Diagnostic>> {
+        toml::from_str(&self.text).map_err(|e| {
+            let msg = e.message().trim().to_string();
+            let help = if msg.starts_with("unknown field") {
+                "rule files accept only the fields listed in the README, \"Rule files\"; check the spelling"
+            } else if msg.starts_with("missing field") {
+                "every rule needs id, type, tittel, hjemmel, sql and forklaring"
+            } else if msg.starts_with("unknown variant") {
+                "use one of the values the message lists"
+            } else {
+                "the file must be valid TOML (https://toml.io)"
+            };
+            vec![self.diag(e.span(), Code::Toml, msg).with_help(help)]
+        })
+    }
+
+    fn check_id(&mut self, id: &Spanned<String>) {
+        if !is_identifier(id.get_ref()) {
+            self.push(
+                Some(id.span()),
+                Code::BadId,
+                format!("rule id `{}` is not a valid id", id.get_ref()),
+                "ids are lower-case ASCII letters, digits and _, starting with a letter".into(),
+            );
+        }
+    }
+
+    /// A text in both languages, with the spans of each; a missing one is a problem.
+    fn texts(&mut self, t: &Spanned<Texts>, what: &str) -> (String, String, [Range<usize>; 2]) {
+        let inner = t.get_ref();
+        let mut get = |v: &Option<Spanned<String>>, lang: &str| match v {
+            Some(s) if !s.get_ref().trim().is_empty() => (s.get_ref().clone(), s.span()),
+            _ => {
+                self.push(
+                    Some(t.span()),
+                    Code::MissingText,
+                    format!("`{what}` has no {lang} text"),
+                    format!("add `{lang} = \"...\"` to `{what}`: every rule needs both nb and en"),
+                );
+                (String::new(), t.span())
+            }
+        };
+        let (nb, nb_span) = get(&inner.nb, "nb");
+        let (en, en_span) = get(&inner.en, "en");
+        (nb, en, [nb_span, en_span])
+    }
+
+    /// An optional text in both languages.
+    fn pair(&mut self, t: &Option<Spanned<Texts>>, what: &str) -> Option<(String, String)> {
+        t.as_ref().map(|t| {
+            let (nb, en, _) = self.texts(t, what);
+            (nb, en)
+        })
+    }
+
+    /// The optional tables the rule needs (`krever`).
+    fn krever(&mut self, krever: &[Spanned<String>]) -> Vec<&'static str> {
+        let mut out = Vec::new();
+        for k in krever {
+            match contract::table(k.get_ref()) {
+                Some(t) if !t.required => out.push(t.name),
+                Some(t) => self.push(
+                    Some(k.span()),
+                    Code::Krever,
+                    format!("`{}` is a required table and is always present", t.name),
+                    "list only optional tables in `krever`".into(),
+                ),
+                None => {
+                    let optional: Vec<&str> = contract::TABLES
+                        .iter()
+                        .filter(|t| !t.required)
+                        .map(|t| t.name)
+                        .collect();
+                    self.push(
+                        Some(k.span()),
+                        Code::UnknownTable,
+                        format!("unknown table `{}` in `krever`", k.get_ref()),
+                        format!("the optional tables are {}", optional.join(", ")),
+                    );
+                }
+            }
+        }
+        out
+    }
+
+    fn params(&mut self, parametre: &BTreeMap<String, Spanned<ParamToml>>) -> Vec<Param> {
+        parametre
+            .iter()
+            .map(|(name, p)| self.param(name, p))
+            .collect()
+    }
+
+    /// One parameter with its values in date order.
+    fn param(&mut self, name: &str, p: &Spanned<ParamToml>) -> Param {
+        let span = Some(p.span());
+        let bad = |msg: String| (span.clone(), Code::BadParameter, msg);
+        let mut problems = Vec::new();
+        if !is_identifier(name) || name == "skanningsdato" {
+            problems.push((
+                bad(format!("`{name}` cannot be a parameter name")),
+                "use lower-case letters, digits and _; `skanningsdato` is built in",
+            ));
+        }
+        let p = p.get_ref();
+        let mut values = Vec::new();
+        if let Some(v) = &p.verdi {
+            match ParamValue::from_toml(v) {
+                Some(v) => values.push((NaiveDate::from_ymd_opt(1900, 1, 1).expect("a date"), v)),
+                None => problems.push((
+                    bad(format!(
+                        "parameter `{name}` has a value of an unsupported type"
+                    )),
+                    "a parameter value is an integer, a decimal number, a string or true/false",
+                )),
+            }
+        }
+        for pv in &p.verdier {
+            match (
+                contract::rows::parse_date(&pv.fra),
+                ParamValue::from_toml(&pv.verdi),
+            ) {
+                (Some(d), Some(v)) => values.push((d, v)),
+                _ => problems.push((
+                    bad(format!(
+                        "parameter `{name}` has an entry in `verdier` that cannot be read"
+                    )),
+                    "each entry is { fra = YYYY-MM-DD, verdi = <integer, number, string or bool> }",
+                )),
+            }
+        }
+        if values.is_empty() {
+            problems.push((bad(format!("parameter `{name}` has no value")), "give `verdi = ...`, or `verdier = [{ fra = 2010-01-01, verdi = ... }]` for values that change over time"));
+        }
+        values.sort_by_key(|(d, _)| *d);
+        if values.windows(2).any(|w| w[0].0 == w[1].0) {
+            problems.push((
+                bad(format!(
+                    "parameter `{name}` has two values from the same date"
+                )),
+                "each `fra` date may occur once",
+            ));
+        }
+        for ((span, code, msg), help) in problems {
+            self.push(span, code, msg, help.into());
+        }
+        Param {
+            name: name.to_string(),
+            description: p.beskrivelse.clone(),
+            values,
+        }
+    }
+
+    fn check_gir_status(&mut self, raw: &RuleToml) {
+        let bad_status = |s: &Spanned<Status>| {
+            !matches!(s.get_ref(), Status::Deltaker | Status::UnderBehandling)
+                || raw.kind != Kind::Eksklusjon
+        };
+        if let Some(s) = raw.gir_status.as_ref().filter(|s| bad_status(s)) {
+            self.push(
+                Some(s.span()),
+                Code::GirStatus,
+                "`gir_status` is only for exclusions, with deltaker or under_behandling".into(),
+                "the other statuses follow from which candidate and exclusion rules fire".into(),
+            );
+        }
+    }
+
+    /// The example cases' dates, missing tables and parameter overrides.
+    fn check_examples(&mut self, raw: &RuleToml) {
+        for (i, ex) in raw.eksempel.iter().enumerate() {
+            let e = ex.get_ref();
+            let at = Some(ex.span());
+            let case = format!("example {} (`{}`)", i + 1, e.navn);
+            if contract::rows::parse_date(&e.skanningsdato).is_none() {
+                self.push(
+                    at.clone(),
+                    Code::Example,
+                    format!("{case}: `skanningsdato` is not a date"),
+                    "write it as a TOML date: skanningsdato = 2026-11-16".into(),
+                );
+            }
+            for m in &e.mangler {
+                if contract::table(m).is_none_or(|t| t.required) {
+                    self.push(
+                        at.clone(),
+                        Code::Example,
+                        format!("{case}: `{m}` in `mangler` is not an optional table"),
+                        "only optional tables can be missing from an export".into(),
+                    );
+                }
+            }
+            for key in e
+                .parametre
+                .keys()
+                .filter(|k| !raw.parametre.contains_key(*k))
+            {
+                self.push(
+                    at.clone(),
+                    Code::Example,
+                    format!("{case} overrides unknown parameter `{key}`"),
+                    "declare the parameter under [parametre] first".into(),
+                );
+            }
+        }
+    }
+
+    /// Every template compiles (name, text, span of its value).
+    fn check_templates(&mut self, templates: &[(String, String, Range<usize>)]) {
+        for (lang, tmpl, span) in templates {
+            if let Err(e) = template::compile_check(tmpl) {
+                let at = e
+                    .range()
+                    .map(|r| diagnostic::offset_in_value(&self.text, span, r.start))
+                    .or(Some(span.start));
+                self.push(
+                    at.map(|a| a..a + 1),
+                    Code::Template,
+                    format!("{lang}: {}", e.detail().unwrap_or("template error")),
+                    "templates use Jinja syntax: {{ column }}, {{ date | maned }}, {% if ... %}...{% endif %}".into(),
+                );
+            }
+        }
+    }
 }
 
 #[cfg(test)]
