@@ -359,9 +359,20 @@ impl Tables {
     }
 }
 
+/// One synthetic person with every row of theirs, the random draws always in the same order (the
+/// same seed gives the same files).
 fn person(c: &mut Ctx, t: &mut Tables) {
+    let (id, born, age) = who(c, t);
+    let recent_months = stonad_months(c, t, &id, born);
+    benefits(c, t, &id, age);
+    let group = vedtak(c, t, &id);
+    vilkar(c, t, &id, age, recent_months);
+    kvp_history(c, t, (&id, born, age), group);
+}
+
+/// Who and where: born, office, caseworker, gender, address protection, municipality.
+fn who(c: &mut Ctx, t: &mut Tables) -> (String, NaiveDate, u32) {
     let as_of = c.as_of;
-    // who and where
     let (age_lo, age_hi) = pick(&mut c.rng, &AGE_BANDS.map(|(p, lo, hi)| (p, (lo, hi))));
     let age = c.rng.u32(age_lo..=age_hi);
     let born = c.date_between(
@@ -413,7 +424,13 @@ fn person(c: &mut Ctx, t: &mut Tables) {
         beskyttelse.map_or(V::N, V::S),
     ]);
 
-    // months with stønad: a persistent U-shaped intensity class, year by year
+    (id, born, age)
+}
+
+/// Months with økonomisk stønad: a persistent U-shaped intensity class, year by year; returns
+/// the months within the last 12.
+fn stonad_months(c: &mut Ctx, t: &mut Tables, id: &str, born: NaiveDate) -> u32 {
+    let as_of = c.as_of;
     let mut class = pick(&mut c.rng, &MONTH_CLASSES.map(|(p, lo, hi)| (p, (lo, hi))));
     let adult_from = add_months(born, 12 * 18);
     let mut recent_months = 0u32;
@@ -433,19 +450,19 @@ fn person(c: &mut Ctx, t: &mut Tables) {
                 if first > as_of {
                     // the rest of the year has not happened; a planned payment for next month
                     if first <= add_months(month_start(as_of), 1) && c.rng.f64() < 0.3 {
-                        payment(c, t, &id, first, Some("PLANLAGT_UTBETALING"));
+                        payment(c, t, id, first, Some("PLANLAGT_UTBETALING"));
                     }
                     break;
                 }
                 if add_months(first, 12) > as_of {
                     recent_months += 1;
                 }
-                payment(c, t, &id, first, None);
+                payment(c, t, id, first, None);
                 match c.rng.f64() {
-                    x if x < 0.08 => payment(c, t, &id, first, None),
+                    x if x < 0.08 => payment(c, t, id, first, None),
                     // a payment that was annulled or stopped, beside the one that was paid
-                    x if x < 0.09 => payment(c, t, &id, first, Some("ANNULLERT")),
-                    x if x < 0.10 => payment(c, t, &id, first, Some("STOPPET")),
+                    x if x < 0.09 => payment(c, t, id, first, Some("ANNULLERT")),
+                    x if x < 0.10 => payment(c, t, id, first, Some("STOPPET")),
                     _ => {}
                 }
             }
@@ -453,8 +470,12 @@ fn person(c: &mut Ctx, t: &mut Tables) {
         y += 1;
     }
 
-    // income and benefits: about 41 % live on økonomisk stønad alone
-    let working_age = (18..67).contains(&age);
+    recent_months
+}
+
+/// Income and benefits: about 41 % live on økonomisk stønad alone.
+fn benefits(c: &mut Ctx, t: &mut Tables, id: &str, age: u32) {
+    let as_of = c.as_of;
     if c.rng.f64() >= P_ONLY_STONAD {
         let ytelse = pick(
             &mut c.rng,
@@ -480,23 +501,27 @@ fn person(c: &mut Ctx, t: &mut Tables) {
             Some(c.date_between(as_of, add_months(as_of, 12)))
         };
         t.ytelser
-            .row(&[V::S(&id), V::S(ytelse), V::D(fom), tom.map_or(V::N, V::D)]);
+            .row(&[V::S(id), V::S(ytelse), V::D(fom), tom.map_or(V::N, V::D)]);
     }
     // an earlier, ended benefit period for some
     if c.rng.f64() < 0.15 {
         let fom = c.date_between(c.first_day, add_months(as_of, -13));
         let tom = c.date_between(fom, add_months(fom, 12).min(add_months(as_of, -1)));
         t.ytelser
-            .row(&[V::S(&id), V::S("DAGPENGER"), V::D(fom), V::D(tom)]);
+            .row(&[V::S(id), V::S("DAGPENGER"), V::D(fom), V::D(tom)]);
     }
     for (p, code) in [(0.25, "BOSTOTTE"), (0.20, "BARNETRYGD")] {
         if c.rng.f64() < p {
             let fom = c.date_between(c.first_day, as_of);
-            t.ytelser.row(&[V::S(&id), V::S(code), V::D(fom), V::N]);
+            t.ytelser.row(&[V::S(id), V::S(code), V::D(fom), V::N]);
         }
     }
+}
 
-    // § 14 a vedtak: one or two, codes of the system of their time
+/// § 14 a vedtak: one or two, with the codes of the system of their time; returns the last
+/// innsatsgruppe.
+fn vedtak(c: &mut Ctx, t: &mut Tables, id: &str) -> Option<&'static str> {
+    let as_of = c.as_of;
     let mut group = None;
     if c.rng.f64() < P_VEDTAK {
         let n = if c.rng.f64() < 0.3 { 2 } else { 1 };
@@ -523,13 +548,17 @@ fn person(c: &mut Ctx, t: &mut Tables) {
                 g
             };
             let mal = ["SKAFFE_ARBEID", "BEHOLDE_ARBEID", "OKE_DELTAKELSE"][c.rng.usize(0..3)];
-            t.vedtak
-                .row(&[V::S(&id), V::D(dato), V::S(code), V::S(mal)]);
+            t.vedtak.row(&[V::S(id), V::D(dato), V::S(code), V::S(mal)]);
             group = Some(g);
         }
     }
 
-    // § 20 a activity conditions for young recipients
+    group
+}
+
+/// § 20 a activity conditions for young recipients, and § 20 conditions for some others.
+fn vilkar(c: &mut Ctx, t: &mut Tables, id: &str, age: u32, recent_months: u32) {
+    let as_of = c.as_of;
     if age < 30 && recent_months > 0 && c.rng.f64() < P_20A_UNDER_30 {
         let fom = c.date_between(add_months(as_of, -12), as_of);
         let tom = if c.rng.f64() < 0.6 {
@@ -544,7 +573,7 @@ fn person(c: &mut Ctx, t: &mut Tables) {
             None
         };
         t.vilkar.row(&[
-            V::S(&id),
+            V::S(id),
             V::S("20a"),
             V::S(kode),
             V::D(fom),
@@ -555,10 +584,20 @@ fn person(c: &mut Ctx, t: &mut Tables) {
         let fom = c.date_between(add_months(as_of, -24), as_of);
         let kode = ["06", "10", "14", "18"][c.rng.usize(0..4)];
         t.vilkar
-            .row(&[V::S(&id), V::S("20"), V::S(kode), V::D(fom), V::N, V::N]);
+            .row(&[V::S(id), V::S("20"), V::S(kode), V::D(fom), V::N, V::N]);
     }
+}
 
-    // KVP histories
+/// A KVP history (participant, pending, ended, informed or assessed) for persons of working
+/// age, more likely with situasjonsbestemt or spesielt tilpasset innsats.
+fn kvp_history(
+    c: &mut Ctx,
+    t: &mut Tables,
+    (id, born, age): (&str, NaiveDate, u32),
+    group: Option<&str>,
+) {
+    let as_of = c.as_of;
+    let working_age = (18..67).contains(&age);
     if !working_age || as_of < add_months(born, 12 * 19) {
         return;
     }
@@ -571,7 +610,7 @@ fn person(c: &mut Ctx, t: &mut Tables) {
     let x = c.rng.f64() / boost;
     let ev = |t: &mut Tables, dato: NaiveDate, h: &str| {
         t.hendelser
-            .row(&[V::S(&id), V::D(dato), V::S(h), V::N, V::N, V::N]);
+            .row(&[V::S(id), V::D(dato), V::S(h), V::N, V::N, V::N]);
     };
     if x < P_KVP_NOW {
         let begynt = c.date_between(add_months(as_of, -18), as_of);
@@ -594,7 +633,7 @@ fn person(c: &mut Ctx, t: &mut Tables) {
         if let Some(regi) = regi {
             let tom = add_months(begynt, 6).max(as_of + chrono::Duration::days(30));
             t.tiltak
-                .row(&[V::S(&id), V::D(begynt), V::D(tom), V::S(regi)]);
+                .row(&[V::S(id), V::D(begynt), V::D(tom), V::S(regi)]);
         }
     } else if x < P_KVP_NOW + P_KVP_PENDING {
         let soknad = c.date_between(as_of - chrono::Duration::days(42), as_of);
@@ -624,7 +663,7 @@ fn person(c: &mut Ctx, t: &mut Tables) {
         let status = if c.rng.f64() < 0.8 { "3" } else { "4" };
         let situasjon = [outcome];
         t.hendelser.row(&[
-            V::S(&id),
+            V::S(id),
             V::D(slutt),
             V::S("AVSLUTTET"),
             V::S(status),
