@@ -2,7 +2,7 @@
 # benches/timing.sh: 3 alternating runs of two release binaries (before and after a change) of
 # scan, a second weekly, report, audit and compare on the national data; prints one line per run.
 # Usage: cp <old>/kvp-scan /tmp/kvp-before-release; cp target/release/kvp-scan
-#        /tmp/kvp-after-release; sh benches/timing.sh   (data: generate --persons 150000 --seed 1
+#        /tmp/kvp-after-release; bash benches/timing.sh   (data: generate --persons 150000 --seed 1
 #        --as-of 2026-11-16 --out /tmp/nasjonal, or set D)
 D=${D:-/tmp/nasjonal}
 run() {
