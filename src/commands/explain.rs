@@ -12,9 +12,10 @@ use serde::Serialize;
 
 use crate::commands::args::EvalArgs;
 use crate::contract::Lang;
+use crate::engine::PlannedRule;
 use crate::engine::session::Session;
 use crate::engine::{Engine, EngineOptions, Verdict, values};
-use crate::rules::{Kind, Outcome, ParamValue};
+use crate::rules::{Kind, Outcome, ParamValue, RuleSet};
 use clap::Args;
 
 pub struct ExplainArgs {
@@ -130,45 +131,65 @@ pub async fn run(args: &ExplainArgs) -> anyhow::Result<PersonReport> {
             Ok(())
         })
         .await?;
-    let v = verdicts.pop().ok_or_else(|| {
-        let id = args.person.as_str();
-        let digits = id.bytes().all(|b| b.is_ascii_digit());
-        let hint = if digits && id.len() == 10 {
-            crate::tr!(
-                " ID-en har 10 sifre; et fødselsnummer har 11: har en innledende null falt bort (f.eks. i Excel)?",
-                " The id has 10 digits; a fødselsnummer has 11: was a leading zero lost (e.g. in Excel)?"
-            )
-        } else if digits && id.len() != 11 && id.len() != 12 {
-            crate::tr!(
-                " ID-en er bare sifre, men verken 11 (fødselsnummer) eller 12 (DUF) lang.",
-                " The id is all digits but neither 11 (fødselsnummer) nor 12 (DUF) long."
-            )
-        } else {
-            String::new()
-        };
-        anyhow::anyhow!(
-            "{}",
-            crate::tr!(
-                "personen finnes ikke i personer (eller raden i personer ble satt til side; se datakvalitet.csv fra en skanning).{hint}",
-                "the person is not in personer (or its personer row was set aside; see datakvalitet.csv from a scan).{hint}"
-            )
-        )
-    })?;
+    let v = verdicts.pop().ok_or_else(|| not_found(&args.person))?;
     if v.facts.skjermet() {
         if !args.skjermet {
             return Err(Skjermet.into());
         }
         tracing::info!("explain: a person with strengt fortrolig address shown under --skjermet");
     }
+    let regler = rule_outcomes(&planned, &v, args.lang);
+    let motfaktisk = counterfactuals(rules, &v, args.lang);
+    let fakta = facts(&engine, args, &v, data).await?;
+    Ok(PersonReport {
+        person_id: v.facts.person_id.clone(),
+        skanningsdato: args.as_of.to_string(),
+        status: v.status.as_str().to_string(),
+        nav_kontor: v.facts.nav_kontor.clone(),
+        veileder: v.facts.veileder.clone(),
+        alder: v.facts.alder,
+        regler,
+        motfaktisk,
+        fakta,
+    })
+}
 
+/// The error for an id the data does not have, with a hint when the id looks damaged.
+fn not_found(id: &str) -> anyhow::Error {
+    let id = id.trim();
+    let digits = id.bytes().all(|b| b.is_ascii_digit());
+    let hint = if digits && id.len() == 10 {
+        crate::tr!(
+            " ID-en har 10 sifre; et fødselsnummer har 11: har en innledende null falt bort (f.eks. i Excel)?",
+            " The id has 10 digits; a fødselsnummer has 11: was a leading zero lost (e.g. in Excel)?"
+        )
+    } else if digits && id.len() != 11 && id.len() != 12 {
+        crate::tr!(
+            " ID-en er bare sifre, men verken 11 (fødselsnummer) eller 12 (DUF) lang.",
+            " The id is all digits but neither 11 (fødselsnummer) nor 12 (DUF) long."
+        )
+    } else {
+        String::new()
+    };
+    anyhow::anyhow!(
+        "{}",
+        crate::tr!(
+            "personen finnes ikke i personer (eller raden i personer ble satt til side; se datakvalitet.csv fra en skanning).{hint}",
+            "the person is not in personer (or its personer row was set aside; see datakvalitet.csv from a scan).{hint}"
+        )
+    )
+}
+
+/// Every rule's outcome for the person, with its sentence, conditions and parameters.
+fn rule_outcomes(planned: &[PlannedRule<'_>], v: &Verdict, lang: Lang) -> Vec<RuleOutcome> {
     let mut regler = Vec::new();
-    for p in &planned {
+    for p in planned {
         let r = p.rule;
         regler.push(RuleOutcome {
             id: r.id.clone(),
             kind: r.kind.as_str(),
-            tittel: r.title(args.lang).to_string(),
-            hjemmel: r.hjemmel.render(args.lang),
+            tittel: r.title(lang).to_string(),
+            hjemmel: r.hjemmel.render(lang),
             utfall: v.outcome(&r.id),
             forklaring: v.sentence(&r.id).map(str::to_string),
             krav: v
@@ -184,24 +205,26 @@ pub async fn run(args: &ExplainArgs) -> anyhow::Result<PersonReport> {
             parametre: p.params.clone(),
         });
     }
+    regler
+}
 
+/// What stands in the way: the single exclusion of a matching person, each rule missed by one
+/// condition, and exclusions that could not be assessed for a candidate.
+fn counterfactuals(rules: &RuleSet, v: &Verdict, lang: Lang) -> Vec<String> {
     // Counterfactuals: a candidate rule fired and exactly one exclusion stands in the way.
     let mut motfaktisk = Vec::new();
     if v.eksklusjoner.len() == 1 && !v.treff.is_empty() {
         let ex = &v.eksklusjoner[0];
-        let title = rules.get(ex).map(|r| r.title(args.lang)).unwrap_or(ex);
+        let title = rules.get(ex).map(|r| r.title(lang)).unwrap_or(ex);
         let why = v.sentence(ex).unwrap_or("");
-        motfaktisk.push(match args.lang {
+        motfaktisk.push(match lang {
             Lang::Nb => format!("Ekskludert kun av «{title}»: {why}"),
             Lang::En => format!("Excluded only by \"{title}\": {why}"),
         });
     }
     for n in &v.naer_treff {
-        let title = rules
-            .get(&n.rule)
-            .map(|r| r.title(args.lang))
-            .unwrap_or(&n.rule);
-        motfaktisk.push(match args.lang {
+        let title = rules.get(&n.rule).map(|r| r.title(lang)).unwrap_or(&n.rule);
+        motfaktisk.push(match lang {
             Lang::Nb => format!(
                 "«{title}» ville slått til om også dette var oppfylt: {}",
                 n.text
@@ -214,24 +237,33 @@ pub async fn run(args: &ExplainArgs) -> anyhow::Result<PersonReport> {
             .get(u)
             .expect("undecided rules come from the rule set");
         if r.kind == Kind::Eksklusjon && v.status.as_str() == "kandidat" {
-            motfaktisk.push(match args.lang {
+            motfaktisk.push(match lang {
                 Lang::Nb => format!(
                     "«{}» er ikke vurdert fordi data mangler; sjekk dette selv.",
-                    r.title(args.lang)
+                    r.title(lang)
                 ),
                 Lang::En => format!(
                     "\"{}\" was not assessed because data is missing; check it yourself.",
-                    r.title(args.lang)
+                    r.title(lang)
                 ),
             });
         }
     }
+    motfaktisk
+}
 
+/// The facts behind the verdict: the source rows of the last 12 months and what is in force.
+async fn facts(
+    engine: &Engine,
+    args: &ExplainArgs,
+    v: &Verdict,
+    data: &crate::contract::load::Dataset,
+) -> anyhow::Result<Facts> {
     let p = &args.person;
-    let fakta = Facts {
+    Ok(Facts {
         stonadsmaneder_siste_12: v.facts.stonadsmaneder_siste_12,
         utbetalinger_siste_12_maneder: query(
-            &engine,
+            engine,
             &format!(
                 "SELECT utbetalingsdato, fom, tom, belop, stonadstype, status, _rad AS rad
                  FROM okonomisk_stonad
@@ -243,42 +275,30 @@ pub async fn run(args: &ExplainArgs) -> anyhow::Result<PersonReport> {
         )
         .await?,
         innsatsgruppe_i_kraft: query(
-            &engine,
+            engine,
             "SELECT innsatsgruppe, innsatsgruppe_kilde, vedtak_dato, hovedmal FROM innsatsgruppe_gjeldende WHERE person_id = $p",
             p,
         )
         .await?,
         aktive_ytelser: query(
-            &engine,
+            engine,
             "SELECT ytelse, fom, tom, livsopphold FROM ytelser_aktive WHERE person_id = $p ORDER BY fom, ytelse",
             p,
         )
         .await?,
         aktive_vilkar: query(
-            &engine,
+            engine,
             "SELECT hjemmel, vilkar_kode, fom, tom FROM vilkar_aktive WHERE person_id = $p ORDER BY fom",
             p,
         )
         .await?,
         kvp_hendelser: query(
-            &engine,
+            engine,
             "SELECT dato, hendelse, status_kode FROM kvp_hendelser WHERE person_id = $p ORDER BY dato, _rad",
             p,
         )
         .await?,
         mangler_tabeller: data.missing_tables().iter().map(|s| s.to_string()).collect(),
-    };
-
-    Ok(PersonReport {
-        person_id: v.facts.person_id.clone(),
-        skanningsdato: args.as_of.to_string(),
-        status: v.status.as_str().to_string(),
-        nav_kontor: v.facts.nav_kontor.clone(),
-        veileder: v.facts.veileder.clone(),
-        alder: v.facts.alder,
-        regler,
-        motfaktisk,
-        fakta,
     })
 }
 
@@ -320,13 +340,39 @@ pub fn render_text(e: &PersonReport, lang: Lang) -> String {
         tr(nb, "alder", "age"),
         e.alder
     );
+    render_rules(&mut t, &e.regler, nb);
+    render_facts(&mut t, &e.fakta, nb);
+    if !e.motfaktisk.is_empty() {
+        let _ = writeln!(
+            t,
+            "\n{}",
+            tr(nb, "Hva som står i veien", "What stands in the way")
+        );
+        for m in &e.motfaktisk {
+            let _ = writeln!(t, "  - {m}");
+        }
+    }
+    let _ = writeln!(
+        t,
+        "\n{}",
+        tr(
+            nb,
+            "Dette er støtte til veileders egen vurdering, ikke et vedtak.",
+            "This supports the caseworker's own assessment; it is not a decision."
+        )
+    );
+    t
+}
+
+/// Every rule by kind: its outcome, sentence, conditions and parameters.
+fn render_rules(t: &mut String, regler: &[RuleOutcome], nb: bool) {
     for (kind, heading_nb, heading_en) in [
         ("kandidat", "Kandidatregler", "Candidate rules"),
         ("eksklusjon", "Eksklusjoner", "Exclusions"),
         ("hint", "Hint", "Hints"),
     ] {
         let _ = writeln!(t, "\n{}", if nb { heading_nb } else { heading_en });
-        for r in e.regler.iter().filter(|r| r.kind == kind) {
+        for r in regler.iter().filter(|r| r.kind == kind) {
             let mark = match (r.utfall, nb) {
                 (Outcome::Treff, true) => "[treff]      ",
                 (Outcome::Treff, false) => "[fired]      ",
@@ -362,7 +408,10 @@ pub fn render_text(e: &PersonReport, lang: Lang) -> String {
             }
         }
     }
-    let f = &e.fakta;
+}
+
+/// The facts with their source rows, and the tables missing from the export.
+fn render_facts(t: &mut String, f: &Facts, nb: bool) {
     let _ = writeln!(t, "\n{}", tr(nb, "Fakta", "Facts"));
     let _ = writeln!(
         t,
@@ -436,26 +485,6 @@ pub fn render_text(e: &PersonReport, lang: Lang) -> String {
             f.mangler_tabeller.join(", ")
         );
     }
-    if !e.motfaktisk.is_empty() {
-        let _ = writeln!(
-            t,
-            "\n{}",
-            tr(nb, "Hva som står i veien", "What stands in the way")
-        );
-        for m in &e.motfaktisk {
-            let _ = writeln!(t, "  - {m}");
-        }
-    }
-    let _ = writeln!(
-        t,
-        "\n{}",
-        tr(
-            nb,
-            "Dette er støtte til veileders egen vurdering, ikke et vedtak.",
-            "This supports the caseworker's own assessment; it is not a decision."
-        )
-    );
-    t
 }
 
 #[derive(Debug, Args)]
