@@ -289,7 +289,56 @@ pub async fn run(args: &CompareArgs) -> anyhow::Result<CompareOutcome> {
     // both planned first: a plan keeps the rule views it was planned with
     let planned_a = engine.plan_rules(&rules_a, &HashMap::new()).await?;
     let planned_b = engine.plan_rules(&rules_b, &set_b).await?;
-    let changed = changed_rules(&planned_a, &planned_b);
+    let (mut changes, tally, persons) = diff(
+        &engine,
+        (&rules_a, &planned_a[..]),
+        (&rules_b, &planned_b[..]),
+        args,
+    )
+    .await?;
+    let Tally {
+        transitions,
+        rule_counts,
+        homes,
+    } = tally;
+    changes.sort_by(|x, y| {
+        (x.kind, &x.home.kontor, &x.person_id).cmp(&(y.kind, &y.home.kontor, &y.person_id))
+    });
+    let mut per_kind = BTreeMap::new();
+    for c in &changes {
+        *per_kind.entry(c.kind).or_default() += 1;
+    }
+
+    write_outputs(
+        args,
+        (&rules_a, &rules_b),
+        &data.inputs,
+        &changes,
+        (&homes, &transitions),
+    )?;
+    let rules_changed = rule_counts
+        .into_iter()
+        .filter(|(_, (x, y))| x != y)
+        .collect();
+    Ok(CompareOutcome {
+        persons,
+        transitions,
+        per_kind,
+        rules_changed,
+        elapsed: started.elapsed(),
+    })
+}
+
+/// Every person under both rule sets on one engine: the persons whose outcome differs, the
+/// tallies of both, and how many persons there are. B's verdicts are made only for the persons
+/// a changed rule fired for (everyone else's outcome is the same under both).
+async fn diff(
+    engine: &Engine,
+    (rules_a, planned_a): (&RuleSet, &[PlannedRule<'_>]),
+    (rules_b, planned_b): (&RuleSet, &[PlannedRule<'_>]),
+    args: &CompareArgs,
+) -> anyhow::Result<(Vec<Change>, Tally, u64)> {
+    let changed = changed_rules(planned_a, planned_b);
     let changed_ids: BTreeSet<&str> = changed
         .iter()
         .flatten()
@@ -300,8 +349,8 @@ pub async fn run(args: &CompareArgs) -> anyhow::Result<CompareOutcome> {
     // persons a changed rule fired for under A
     let mut touched_a = rustc_hash::FxHashSet::default();
     let pseudo = args.pseudonymize.as_ref();
-    let set_a = (&rules_a, &planned_a[..]);
-    outcomes(&engine, set_a, Persons::All, args.lang, |v, o| {
+    let set_a = (rules_a, planned_a);
+    outcomes(engine, set_a, Persons::All, args.lang, |v, o| {
         let fired = v.treff.iter().chain(&v.eksklusjoner).chain(&v.hint);
         if fired
             .chain(&o.rules)
@@ -335,8 +384,8 @@ pub async fn run(args: &CompareArgs) -> anyhow::Result<CompareOutcome> {
         },
         None => Persons::All,
     };
-    let set_b = (&rules_b, &planned_b[..]);
-    outcomes(&engine, set_b, persons_b, args.lang, |v, b| {
+    let set_b = (rules_b, planned_b);
+    outcomes(engine, set_b, persons_b, args.lang, |v, b| {
         let (id, home, a) = loop {
             let person = next
                 .next()
@@ -373,19 +422,19 @@ pub async fn run(args: &CompareArgs) -> anyhow::Result<CompareOutcome> {
     for (_, home, a) in next {
         tally.add(home, &a, &a);
     }
-    let Tally {
-        transitions,
-        rule_counts,
-        homes,
-    } = tally;
-    changes.sort_by(|x, y| {
-        (x.kind, &x.home.kontor, &x.person_id).cmp(&(y.kind, &y.home.kontor, &y.person_id))
-    });
-    let mut per_kind = BTreeMap::new();
-    for c in &changes {
-        *per_kind.entry(c.kind).or_default() += 1;
-    }
+    Ok((changes, tally, persons))
+}
 
+/// The comparison's files: `endringer.parquet` (and the kode-6 persons' own), `endringer.csv`,
+/// `endringer_kontor.csv`, the page and the manifest, all at once.
+fn write_outputs(
+    args: &CompareArgs,
+    (rules_a, rules_b): (&RuleSet, &RuleSet),
+    inputs: &[crate::contract::load::InputFile],
+    changes: &[Change],
+    (homes, transitions): (&[Home], &BTreeMap<(Status, Status), u64>),
+) -> anyhow::Result<()> {
+    let pseudo = args.pseudonymize.as_ref();
     let outputs_started = std::time::Instant::now();
     let out = OutputDir::create(&args.out)?;
     let (skjermet, listed): (Vec<&Change>, Vec<&Change>) =
@@ -403,29 +452,22 @@ pub async fn run(args: &CompareArgs) -> anyhow::Result<CompareOutcome> {
                 .filter(|c| c.kind != ChangeKind::Forklaring)
                 .copied()
                 .collect::<Vec<_>>(),
-            (&rules_a, &rules_b),
+            (rules_a, rules_b),
             args.lang,
         )?,
     ];
-    let office_rows = office_table(&homes, &changes);
+    let office_rows = office_table(homes, changes);
     staged.push(write_offices(&out, &office_rows, args.lang)?);
-    let html = render_html(
-        args,
-        &rules_a,
-        &rules_b,
-        &transitions,
-        &office_rows,
-        &listed,
-    )?;
+    let html = render_html(args, rules_a, rules_b, transitions, &office_rows, &listed)?;
     staged.push(out.stage_bytes(HTML, html.as_bytes(), listed.len() as u64)?);
     let utdata = crate::output::manifest::output_entries(&staged)?;
     let manifest = Provenance {
         skanningsdato: Some(args.as_of.to_string()),
         person_id: Some(crate::output::manifest::person_ids(pseudo.is_some()).to_string()),
-        regelsett_a: Some(rule_entries(&rules_a, args.as_of)),
-        regelsett_b: Some(rule_entries(&rules_b, args.as_of)),
+        regelsett_a: Some(rule_entries(rules_a, args.as_of)),
+        regelsett_b: Some(rule_entries(rules_b, args.as_of)),
         overstyrt_i_b: Some(args.set.clone()),
-        inndata: data.inputs.clone(),
+        inndata: inputs.to_vec(),
         utdata,
         ..Provenance::new("kvp-scan compare", args.lang)
     };
@@ -436,17 +478,7 @@ pub async fn run(args: &CompareArgs) -> anyhow::Result<CompareOutcome> {
         elapsed_ms = outputs_started.elapsed().as_millis() as u64,
         "comparison written"
     );
-    let rules_changed = rule_counts
-        .into_iter()
-        .filter(|(_, (x, y))| x != y)
-        .collect();
-    Ok(CompareOutcome {
-        persons,
-        transitions,
-        per_kind,
-        rules_changed,
-        elapsed: started.elapsed(),
-    })
+    Ok(())
 }
 
 fn write_parquet(out: &OutputDir, name: &str, changes: &[&Change]) -> anyhow::Result<Staged> {
