@@ -330,7 +330,10 @@ async fn offer_events(engine: &Engine) -> anyhow::Result<OfferEvents> {
 }
 
 /// Counts per group, suppressed: (dimension, value) → columns.
-fn group_table(persons: &[Flagged]) -> Vec<((String, String), Vec<String>)> {
+/// Per (dimension, value): the CSV's figures, as text.
+type GroupTable = Vec<((String, String), Vec<String>)>;
+
+fn group_table(persons: &[Flagged]) -> GroupTable {
     type K = (String, String, String);
     let mut cells: BTreeMap<K, u64> = BTreeMap::new();
     let mut days: BTreeMap<(String, String), Vec<i64>> = BTreeMap::new();
@@ -544,29 +547,7 @@ fn write_persons(
 /// Writes the audit into `args.out`. Outputs carry no timestamps, so a re-run on the same
 /// inputs gives the same bytes.
 pub async fn run(args: &AuditArgs) -> anyhow::Result<AuditOutcome> {
-    anyhow::ensure!(
-        args.from <= args.to,
-        "{}",
-        crate::tr!(
-            "--from {} er etter --to {}",
-            "--from {} is after --to {}",
-            args.from,
-            args.to
-        )
-    );
-    anyhow::ensure!(
-        (args.to - args.from).num_days() <= MAX_PERIOD_DAYS,
-        "{}",
-        crate::tr!(
-            "tilsynsperioden {} til {} er lengre enn {} dager (fem år); gjør tilsyn med en \
-             kortere periode, f.eks. ett år om gangen",
-            "the audit period {} to {} is longer than {} days (five years); audit a shorter \
-             period, e.g. one year at a time",
-            args.from,
-            args.to,
-            MAX_PERIOD_DAYS
-        )
-    );
+    check_period(args)?;
     let started = std::time::Instant::now();
     let weeks = mondays(args.from, args.to);
     anyhow::ensure!(
@@ -614,68 +595,7 @@ pub async fn run(args: &AuditArgs) -> anyhow::Result<AuditOutcome> {
     ];
 
     let groups = group_table(&persons);
-    let mut w = writer(out.temp(KONTOR)?)?;
-    let head = crate::output::csv_out::header(
-        args.lang,
-        &[
-            "Dimensjon",
-            "Verdi",
-            "Flagget",
-            "Tilbudt i tide",
-            "Tilbudt for sent",
-            "Ikke tilbudt",
-            "Median dager til tilbud",
-            "Tilbudt: først bare informert",
-            "Tilbudt: først vurdert, søkt eller startet",
-        ],
-        &[
-            "Dimension",
-            "Value",
-            "Flagged",
-            "Offered in time",
-            "Offered late",
-            "Not offered",
-            "Median days to an offer",
-            "Offered: at first only informed",
-            "Offered: at first assessed, applied or started",
-        ],
-    );
-    w.write_record(&head)?;
-    let mut sheet_rows = Vec::with_capacity(groups.len());
-    for ((dim, val), row) in &groups {
-        use crate::output::xlsx_out::Cell;
-        let dimension = dimension_label(dim, args.lang).to_string();
-        let mut r = vec![dimension.clone(), value_label(dim, val, rules, args.lang)];
-        r.extend(row.iter().cloned());
-        // the median with a decimal comma in Norwegian
-        r[6] = crate::output::numbers::decimal_mark(&r[6], args.lang);
-        let mut cells = vec![
-            Cell::Text(dimension),
-            match dim.as_str() {
-                "nav_kontor" => Cell::Id(val.clone()),
-                _ => Cell::Text(r[1].clone()),
-            },
-        ];
-        cells.extend(r[2..].iter().map(|c| Cell::figure(c)));
-        sheet_rows.push(cells);
-        w.write_record(r)?;
-    }
-    staged.push(done(w, KONTOR, groups.len() as u64)?);
-    // the same table as a workbook, dated with the period's end so a re-run gives the same bytes
-    let sheet = if args.lang == Lang::Nb {
-        "Revisjon"
-    } else {
-        "Audit"
-    };
-    staged.push(crate::output::xlsx_out::write(
-        &out,
-        KONTOR_XLSX,
-        sheet,
-        &head,
-        &sheet_rows,
-        args.to,
-    )?);
-
+    staged.extend(write_groups(&out, &groups, rules, args)?);
     staged.push(write_aktivitet(&out, &young, args.lang)?);
 
     let html = render_html(args, rules, &groups, (&young, known))?;
@@ -706,6 +626,107 @@ pub async fn run(args: &AuditArgs) -> anyhow::Result<AuditOutcome> {
         per_vurdering,
         elapsed: started.elapsed(),
     })
+}
+
+/// The period must run forwards, be at most five years, and hold a Monday.
+fn check_period(args: &AuditArgs) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        args.from <= args.to,
+        "{}",
+        crate::tr!(
+            "--from {} er etter --to {}",
+            "--from {} is after --to {}",
+            args.from,
+            args.to
+        )
+    );
+    anyhow::ensure!(
+        (args.to - args.from).num_days() <= MAX_PERIOD_DAYS,
+        "{}",
+        crate::tr!(
+            "tilsynsperioden {} til {} er lengre enn {} dager (fem år); gjør tilsyn med en \
+             kortere periode, f.eks. ett år om gangen",
+            "the audit period {} to {} is longer than {} days (five years); audit a shorter \
+             period, e.g. one year at a time",
+            args.from,
+            args.to,
+            MAX_PERIOD_DAYS
+        )
+    );
+    Ok(())
+}
+
+/// `revisjon_kontor.csv` and `.xlsx`: the groups (office, age band, rule, gender) in words.
+fn write_groups(
+    out: &OutputDir,
+    groups: &GroupTable,
+    rules: &crate::rules::RuleSet,
+    args: &AuditArgs,
+) -> anyhow::Result<Vec<Staged>> {
+    let mut staged = Vec::new();
+    let mut w = writer(out.temp(KONTOR)?)?;
+    let head = crate::output::csv_out::header(
+        args.lang,
+        &[
+            "Dimensjon",
+            "Verdi",
+            "Flagget",
+            "Tilbudt i tide",
+            "Tilbudt for sent",
+            "Ikke tilbudt",
+            "Median dager til tilbud",
+            "Tilbudt: først bare informert",
+            "Tilbudt: først vurdert, søkt eller startet",
+        ],
+        &[
+            "Dimension",
+            "Value",
+            "Flagged",
+            "Offered in time",
+            "Offered late",
+            "Not offered",
+            "Median days to an offer",
+            "Offered: at first only informed",
+            "Offered: at first assessed, applied or started",
+        ],
+    );
+    w.write_record(&head)?;
+    let mut sheet_rows = Vec::with_capacity(groups.len());
+    for ((dim, val), row) in groups {
+        use crate::output::xlsx_out::Cell;
+        let dimension = dimension_label(dim, args.lang).to_string();
+        let mut r = vec![dimension.clone(), value_label(dim, val, rules, args.lang)];
+        r.extend(row.iter().cloned());
+        // the median with a decimal comma in Norwegian
+        r[6] = crate::output::numbers::decimal_mark(&r[6], args.lang);
+        let mut cells = vec![
+            Cell::Text(dimension),
+            match dim.as_str() {
+                "nav_kontor" => Cell::Id(val.clone()),
+                _ => Cell::Text(r[1].clone()),
+            },
+        ];
+        cells.extend(r[2..].iter().map(|c| Cell::figure(c)));
+        sheet_rows.push(cells);
+        w.write_record(r)?;
+    }
+    staged.push(done(w, KONTOR, groups.len() as u64)?);
+    // the same table as a workbook, dated with the period's end so a re-run gives the same bytes
+    let sheet = if args.lang == Lang::Nb {
+        "Revisjon"
+    } else {
+        "Audit"
+    };
+    staged.push(crate::output::xlsx_out::write(
+        out,
+        KONTOR_XLSX,
+        sheet,
+        &head,
+        &sheet_rows,
+        args.to,
+    )?);
+
+    Ok(staged)
 }
 
 /// A dimension of `revisjon_kontor.csv` as people read it.
