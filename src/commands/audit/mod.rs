@@ -823,49 +823,86 @@ fn render_html(
 ) -> anyhow::Result<String> {
     let lang = args.lang;
     let nb = lang == Lang::Nb;
-    let num = |s: &String| s.parse::<u64>().ok();
-    let median =
-        |s: &str| crate::output::numbers::decimal_mark(s.strip_suffix(".0").unwrap_or(s), lang);
-    let row = |name: String, r: &Vec<String>| {
-        let (flagget, i_tide, for_sent, ikke) = (num(&r[0]), num(&r[1]), num(&r[2]), num(&r[3]));
-        let share = |x: Option<u64>| match (x, flagget) {
-            (Some(x), Some(f)) if f > 0 => Some(pct(x, f, lang)),
-            _ => None,
-        };
-        let width = |x: Option<u64>| match (x, flagget) {
-            (Some(x), Some(f)) if f > 0 => x as f64 * 100.0 / f as f64,
-            _ => 0.0,
-        };
-        let mut tall: Vec<String> = r[..4].to_vec();
-        tall.push(median(&r[4]));
-        PageRow {
-            navn: name,
-            andel_i_tide: share(i_tide),
-            andel_ikke: share(ikke),
-            bredde_i_tide: width(i_tide),
-            bredde_for_sent: width(for_sent),
-            tall,
-        }
-    };
-    let of = |dim: &str| -> Vec<&((String, String), Vec<String>)> {
-        groups.iter().filter(|((d, _), _)| d == dim).collect()
-    };
-    let total = of("totalt")
-        .first()
+    let total = groups
+        .iter()
+        .find(|((d, _), _)| d == "totalt")
         .map(|(_, r)| r.clone())
         .unwrap_or_default();
+    let headline = headline(&total, args.frist_dager, lang);
+    let sections = page_sections(groups, &total, rules, lang);
+    let mut env = minijinja::Environment::new();
+    crate::output::numbers::register(&mut env, args.lang);
+    env.add_template("revisjon.html", include_str!("audit.html"))?;
+    Ok(env
+        .get_template("revisjon.html")?
+        .render(minijinja::context! {
+            nb => nb,
+            fra => args.from.to_string(),
+            til => args.to.to_string(),
+            frist => args.frist_dager,
+            overskrift => headline,
+            seksjoner => sections,
+            aktivitet_kolonner => aktivitet::headings(lang),
+            aktivitet => young.iter().map(|((level, unit), cells)| {
+                let label = match level.as_str() {
+                    "nav_kontor" => unit.clone(),
+                    _ => aktivitet_unit(level, unit, lang),
+                };
+                (label, cells.iter().map(|c| c.text()).collect::<Vec<_>>())
+            }).collect::<Vec<_>>(),
+            aktivitet_kjent => known.vilkar,
+            ytelser_kjent => known.ytelser,
+            hendelser_kjent => known.kvp_hendelser,
+            versjon => env!("CARGO_PKG_VERSION"),
+        })?)
+}
+
+/// A figure of the CSV as a number (a hidden one is none).
+fn num(s: &str) -> Option<u64> {
+    s.parse::<u64>().ok()
+}
+
+/// One row of the page: the figures, the shares offered in time and never, and the bar widths.
+fn page_row(name: String, r: &[String], lang: Lang) -> PageRow {
+    let median =
+        |s: &str| crate::output::numbers::decimal_mark(s.strip_suffix(".0").unwrap_or(s), lang);
+    let (flagget, i_tide, for_sent, ikke) = (num(&r[0]), num(&r[1]), num(&r[2]), num(&r[3]));
+    let share = |x: Option<u64>| match (x, flagget) {
+        (Some(x), Some(f)) if f > 0 => Some(pct(x, f, lang)),
+        _ => None,
+    };
+    let width = |x: Option<u64>| match (x, flagget) {
+        (Some(x), Some(f)) if f > 0 => x as f64 * 100.0 / f as f64,
+        _ => 0.0,
+    };
+    let mut tall: Vec<String> = r[..4].to_vec();
+    tall.push(median(&r[4]));
+    PageRow {
+        navn: name,
+        andel_i_tide: share(i_tide),
+        andel_ikke: share(ikke),
+        bredde_i_tide: width(i_tide),
+        bredde_for_sent: width(for_sent),
+        tall,
+    }
+}
+
+/// The page's first sentence: how many of the flagged were offered KVP in time, how many never,
+/// and how the offered first heard of it.
+fn headline(total: &[String], frist_dager: i64, lang: Lang) -> String {
+    let nb = lang == Lang::Nb;
     let g = |n: u64| crate::output::numbers::group(n, lang);
     let headline = match (
-        total.first().and_then(num),
-        total.get(1).and_then(num),
-        total.get(3).and_then(num),
+        total.first().and_then(|s| num(s)),
+        total.get(1).and_then(|s| num(s)),
+        total.get(3).and_then(|s| num(s)),
     ) {
         (Some(f), Some(t), Some(i)) if f > 0 && nb => format!(
             "{} av {} som ble flagget ({} %) fikk tilbud om KVP innen {} dager; {} % fikk det aldri.",
             g(t),
             g(f),
             pct(t, f, lang),
-            args.frist_dager,
+            frist_dager,
             pct(i, f, lang)
         ),
         (Some(f), Some(t), Some(i)) if f > 0 => format!(
@@ -873,7 +910,7 @@ fn render_html(
             g(t),
             g(f),
             pct(t, f, lang),
-            args.frist_dager,
+            frist_dager,
             pct(i, f, lang)
         ),
         (Some(0), _, _) if nb => "Ingen ble flagget i perioden.".to_string(),
@@ -882,7 +919,8 @@ fn render_html(
         _ => "The counts are too small to show without revealing individuals.".to_string(),
     };
     // the offered, split by their first event (informed only, or further)
-    let headline = match (total.get(5).and_then(num), total.get(6).and_then(num)) {
+    
+    match (total.get(5).and_then(|s| num(s)), total.get(6).and_then(|s| num(s))) {
         (Some(x), Some(y)) if x + y > 0 && nb => format!(
             "{headline} Av de {} som fikk tilbud, ble {} ({} %) først bare informert; {} ble vurdert, søkte, fikk vedtak eller begynte.",
             g(x + y),
@@ -898,6 +936,20 @@ fn render_html(
             g(y)
         ),
         _ => headline,
+    }
+}
+
+/// The page's sections: total, offices (worst first), age bands, genders and rules.
+fn page_sections(
+    groups: &[((String, String), Vec<String>)],
+    total: &[String],
+    rules: &crate::rules::RuleSet,
+    lang: Lang,
+) -> Vec<PageSection> {
+    let nb = lang == Lang::Nb;
+    let row = |name: String, r: &Vec<String>| page_row(name, r, lang);
+    let of = |dim: &str| -> Vec<&((String, String), Vec<String>)> {
+        groups.iter().filter(|((d, _), _)| d == dim).collect()
     };
     let mut offices: Vec<PageRow> = of("nav_kontor")
         .into_iter()
@@ -947,7 +999,11 @@ fn render_html(
         .into_iter()
         .map(|((_, v), r)| row(rules.title(v, lang), r))
         .collect();
-    let mut all = vec![row(if nb { "Alle".into() } else { "All".into() }, &total)];
+    let mut all = vec![page_row(
+        if nb { "Alle".into() } else { "All".into() },
+        total,
+        lang,
+    )];
     all.extend(of("skjermet").into_iter().map(|(_, r)| {
         row(
             if nb {
@@ -959,7 +1015,7 @@ fn render_html(
         )
     }));
     let t = |n: &'static str, e: &'static str| if nb { n } else { e };
-    let sections = vec![
+    vec![
         PageSection {
             id: "totalt",
             tittel: t("Totalt", "Total"),
@@ -994,32 +1050,7 @@ fn render_html(
             ),
             rader: by_rule,
         },
-    ];
-    let mut env = minijinja::Environment::new();
-    crate::output::numbers::register(&mut env, args.lang);
-    env.add_template("revisjon.html", include_str!("audit.html"))?;
-    Ok(env
-        .get_template("revisjon.html")?
-        .render(minijinja::context! {
-            nb => nb,
-            fra => args.from.to_string(),
-            til => args.to.to_string(),
-            frist => args.frist_dager,
-            overskrift => headline,
-            seksjoner => sections,
-            aktivitet_kolonner => aktivitet::headings(lang),
-            aktivitet => young.iter().map(|((level, unit), cells)| {
-                let label = match level.as_str() {
-                    "nav_kontor" => unit.clone(),
-                    _ => aktivitet_unit(level, unit, lang),
-                };
-                (label, cells.iter().map(|c| c.text()).collect::<Vec<_>>())
-            }).collect::<Vec<_>>(),
-            aktivitet_kjent => known.vilkar,
-            ytelser_kjent => known.ytelser,
-            hendelser_kjent => known.kvp_hendelser,
-            versjon => env!("CARGO_PKG_VERSION"),
-        })?)
+    ]
 }
 
 /// The outcome of `audit verify`: one line per output file.
