@@ -24,7 +24,7 @@ use tracing::{debug, info, warn};
 
 use super::quality::MAX_ID_BYTES;
 use super::quality::{Finding, Problem, RowCounts};
-use super::{Adressebeskyttelse, ColType, TableSpec, fnr};
+use super::{Adressebeskyttelse, ColType, ColumnSpec, TableSpec, fnr};
 
 /// A fatal problem with the input: the run stops and nothing is written.
 #[derive(Debug, Error)]
@@ -169,6 +169,28 @@ pub fn date_from_days(d: i32) -> NaiveDate {
     NaiveDate::from_ymd_opt(1970, 1, 1).unwrap() + chrono::Duration::days(d as i64)
 }
 
+/// Where a batch's rows are: for the findings' file and row numbers.
+struct Rows<'a> {
+    spec: &'static TableSpec,
+    file: &'a str,
+    row_offset: u64,
+}
+
+impl Rows<'_> {
+    /// The 1-based row number in the file of the batch's row `i`.
+    fn row(&self, i: usize) -> u64 {
+        self.row_offset + i as u64 + 1
+    }
+}
+
+/// A column of a canonical batch (which has every column of its table).
+fn column(batch: &RecordBatch, name: &str) -> ArrayRef {
+    batch
+        .column_by_name(name)
+        .cloned()
+        .expect("canonical batch has every column")
+}
+
 impl Validator {
     pub fn new(as_of: NaiveDate) -> Self {
         Validator {
@@ -249,7 +271,6 @@ impl Validator {
 
     /// Validates one batch whose columns are already in canonical types (see [`canonicalise`]).
     // The loops walk several columns and the row masks in step, so they index by row.
-    #[allow(clippy::needless_range_loop)]
     fn validate_batch(
         &mut self,
         spec: &'static TableSpec,
@@ -261,93 +282,116 @@ impl Validator {
     ) -> RecordBatch {
         let n = batch.num_rows();
         let mut ok = vec![true; n];
-        let col = |name: &str| {
-            batch
-                .column_by_name(name)
-                .cloned()
-                .expect("canonical batch has every column")
+        let at = Rows {
+            spec,
+            file,
+            row_offset,
         };
-        let rowno = |i: usize| row_offset + i as u64 + 1;
-
         for c in spec.columns {
-            let arr = col(c.name);
-            // Skip the row loop when the whole column is known to be fine.
-            let nulls_bad = !c.nullable && arr.null_count() > 0;
-            let too_long = c.ty == ColType::Str
-                && c.codes.is_none()
-                && longest_bytes(arr.as_string::<i32>()) > MAX_ID_BYTES;
-            let needs_rows = match c.ty {
-                ColType::Str => nulls_bad || c.codes.is_some() || too_long,
-                ColType::StrList => nulls_bad || c.codes.is_some(),
-                ColType::Int => nulls_bad,
-                ColType::Date => {
-                    let d = arr.as_primitive::<Date32Type>();
-                    let (lo, hi) = (min(d), max(d));
-                    nulls_bad
-                        || lo.is_some_and(|v| v < self.min_days)
-                        || hi.is_some_and(|v| v > self.max_days)
+            self.check_column(&at, c, &column(batch, c.name), &mut ok);
+        }
+        self.check_period(&at, batch, &mut ok);
+        self.check_amounts(&at, batch, &mut ok);
+        if spec.name == "personer" {
+            self.check_persons(spec, file, batch, &mut ok, row_offset);
+        } else {
+            self.check_person_ids(&at, batch, &mut ok);
+        }
+        let keep = self.count(spec, batch, &ok, counts);
+        let out = normalise(spec, batch, kilde, row_offset);
+        filter_record_batch(&out, &BooleanArray::from(keep)).expect("mask has the batch's length")
+    }
+
+    /// One column's values: nulls where none are allowed, codes outside the list, ids that are
+    /// too long, dates outside the contract's range.
+    #[allow(clippy::needless_range_loop)]
+    fn check_column(&mut self, at: &Rows, c: &ColumnSpec, arr: &ArrayRef, ok: &mut [bool]) {
+        let (spec, file) = (at.spec, at.file);
+        let rowno = |i: usize| at.row(i);
+        let n = arr.len();
+        // Skip the row loop when the whole column is known to be fine.
+        let nulls_bad = !c.nullable && arr.null_count() > 0;
+        let too_long = c.ty == ColType::Str
+            && c.codes.is_none()
+            && longest_bytes(arr.as_string::<i32>()) > MAX_ID_BYTES;
+        let needs_rows = match c.ty {
+            ColType::Str => nulls_bad || c.codes.is_some() || too_long,
+            ColType::StrList => nulls_bad || c.codes.is_some(),
+            ColType::Int => nulls_bad,
+            ColType::Date => {
+                let d = arr.as_primitive::<Date32Type>();
+                let (lo, hi) = (min(d), max(d));
+                nulls_bad
+                    || lo.is_some_and(|v| v < self.min_days)
+                    || hi.is_some_and(|v| v > self.max_days)
+            }
+        };
+        if !needs_rows {
+            return;
+        }
+        for i in 0..n {
+            if arr.is_null(i) {
+                if !c.nullable {
+                    self.push(spec, file, rowno(i), c.name, Problem::Null);
+                    ok[i] = false;
                 }
-            };
-            if !needs_rows {
                 continue;
             }
-            for i in 0..n {
-                if arr.is_null(i) {
-                    if !c.nullable {
-                        self.push(spec, file, rowno(i), c.name, Problem::Null);
+            match c.ty {
+                ColType::Str => {
+                    let v = arr.as_string::<i32>().value(i);
+                    if too_long && v.len() > MAX_ID_BYTES {
+                        let p = Problem::TooLong {
+                            limit: MAX_ID_BYTES,
+                        };
+                        self.push(spec, file, rowno(i), c.name, p);
                         ok[i] = false;
                     }
-                    continue;
+                    if let Some(codes) = c.codes
+                        && !codes.contains(&v)
+                    {
+                        let p = Problem::UnknownCode {
+                            value: truncate(v),
+                            allowed: codes,
+                        };
+                        self.push(spec, file, rowno(i), c.name, p);
+                        ok[i] = false;
+                    }
                 }
-                match c.ty {
-                    ColType::Str => {
-                        let v = arr.as_string::<i32>().value(i);
-                        if too_long && v.len() > MAX_ID_BYTES {
-                            let p = Problem::TooLong {
-                                limit: MAX_ID_BYTES,
-                            };
-                            self.push(spec, file, rowno(i), c.name, p);
-                            ok[i] = false;
-                        }
-                        if let Some(codes) = c.codes
-                            && !codes.contains(&v)
-                        {
-                            let p = Problem::UnknownCode {
-                                value: truncate(v),
-                                allowed: codes,
-                            };
-                            self.push(spec, file, rowno(i), c.name, p);
-                            ok[i] = false;
-                        }
+                ColType::Date => {
+                    let v = arr.as_primitive::<Date32Type>().value(i);
+                    if v < self.min_days || v > self.max_days {
+                        self.push(spec, file, rowno(i), c.name, Problem::DateOutOfRange);
+                        ok[i] = false;
                     }
-                    ColType::Date => {
-                        let v = arr.as_primitive::<Date32Type>().value(i);
-                        if v < self.min_days || v > self.max_days {
-                            self.push(spec, file, rowno(i), c.name, Problem::DateOutOfRange);
-                            ok[i] = false;
-                        }
-                    }
-                    ColType::StrList => {
-                        if let Some(codes) = c.codes {
-                            let list = arr.as_list::<i32>().value(i);
-                            let items = list.as_string::<i32>();
-                            for v in items.iter().flatten() {
-                                if !codes.contains(&v) {
-                                    let p = Problem::UnknownCode {
-                                        value: truncate(v),
-                                        allowed: codes,
-                                    };
-                                    self.push(spec, file, rowno(i), c.name, p);
-                                    ok[i] = false;
-                                }
+                }
+                ColType::StrList => {
+                    if let Some(codes) = c.codes {
+                        let list = arr.as_list::<i32>().value(i);
+                        let items = list.as_string::<i32>();
+                        for v in items.iter().flatten() {
+                            if !codes.contains(&v) {
+                                let p = Problem::UnknownCode {
+                                    value: truncate(v),
+                                    allowed: codes,
+                                };
+                                self.push(spec, file, rowno(i), c.name, p);
+                                ok[i] = false;
                             }
                         }
                     }
-                    ColType::Int => {}
                 }
+                ColType::Int => {}
             }
         }
+    }
 
+    /// A period (`fom`..`tom`) must not end before it starts.
+    #[allow(clippy::needless_range_loop)]
+    fn check_period(&mut self, at: &Rows, batch: &RecordBatch, ok: &mut [bool]) {
+        let (spec, file, n) = (at.spec, at.file, batch.num_rows());
+        let rowno = |i: usize| at.row(i);
+        let col = |name: &str| column(batch, name);
         if let Some((fom, tom)) = spec.period {
             let f = col(fom);
             let t = col(tom);
@@ -362,7 +406,14 @@ impl Validator {
                 }
             }
         }
+    }
 
+    /// A payment's amount must not be negative.
+    #[allow(clippy::needless_range_loop)]
+    fn check_amounts(&mut self, at: &Rows, batch: &RecordBatch, ok: &mut [bool]) {
+        let (spec, file, n) = (at.spec, at.file, batch.num_rows());
+        let rowno = |i: usize| at.row(i);
+        let col = |name: &str| column(batch, name);
         if spec.name == "okonomisk_stonad" {
             let b = col("belop");
             let b = b.as_primitive::<Int64Type>();
@@ -373,34 +424,49 @@ impl Validator {
                 }
             }
         }
+    }
 
-        let ids = col("person_id");
+    /// Every row's person must be in `personer`.
+    #[allow(clippy::needless_range_loop)]
+    fn check_person_ids(&mut self, at: &Rows, batch: &RecordBatch, ok: &mut [bool]) {
+        let (spec, file, n) = (at.spec, at.file, batch.num_rows());
+        let rowno = |i: usize| at.row(i);
+        let ids = column(batch, "person_id");
         let ids = ids.as_string::<i32>();
-        if spec.name == "personer" {
-            self.check_persons(spec, file, batch, &mut ok, row_offset);
-        } else {
-            // Exports list a person's rows together: a row with the previous row's (known) id
-            // needs no lookup in the person set.
-            let mut last_known: Option<&str> = None;
-            for i in 0..n {
-                if !ok[i] || !ids.is_valid(i) {
-                    continue;
-                }
-                let id = ids.value(i);
-                if last_known == Some(id) {
-                    continue;
-                }
-                if self.persons.contains(id) {
-                    last_known = Some(id);
-                } else {
-                    self.push(spec, file, rowno(i), "person_id", Problem::UnknownPerson);
-                    ok[i] = false;
-                }
+        // Exports list a person's rows together: a row with the previous row's (known) id
+        // needs no lookup in the person set.
+        let mut last_known: Option<&str> = None;
+        for i in 0..n {
+            if !ok[i] || !ids.is_valid(i) {
+                continue;
+            }
+            let id = ids.value(i);
+            if last_known == Some(id) {
+                continue;
+            }
+            if self.persons.contains(id) {
+                last_known = Some(id);
+            } else {
+                self.push(spec, file, rowno(i), "person_id", Problem::UnknownPerson);
+                ok[i] = false;
             }
         }
+    }
 
+    /// The rows read, set aside, used, and dated after the scan date (not errors: not known
+    /// yet); returns which rows are kept.
+    #[allow(clippy::needless_range_loop)]
+    fn count(
+        &self,
+        spec: &TableSpec,
+        batch: &RecordBatch,
+        ok: &[bool],
+        counts: &mut RowCounts,
+    ) -> Vec<bool> {
+        let n = batch.num_rows();
+        let col = |name: &str| column(batch, name);
         // Rows dated after the scan date are not errors: they are not known yet.
-        let mut keep = ok.clone();
+        let mut keep = ok.to_vec();
         if let Some(dc) = spec.date_column {
             let d = col(dc);
             let d = d.as_primitive::<Date32Type>();
@@ -416,9 +482,7 @@ impl Validator {
         counts.satt_til_side += set_aside;
         let used = keep.iter().filter(|k| **k).count() as u64;
         counts.brukt += used;
-
-        let out = normalise(spec, batch, kilde, row_offset);
-        filter_record_batch(&out, &BooleanArray::from(keep)).expect("mask has the batch's length")
+        keep
     }
 
     #[allow(clippy::needless_range_loop)]

@@ -919,8 +919,11 @@ fn headline(total: &[String], frist_dager: i64, lang: Lang) -> String {
         _ => "The counts are too small to show without revealing individuals.".to_string(),
     };
     // the offered, split by their first event (informed only, or further)
-    
-    match (total.get(5).and_then(|s| num(s)), total.get(6).and_then(|s| num(s))) {
+
+    match (
+        total.get(5).and_then(|s| num(s)),
+        total.get(6).and_then(|s| num(s)),
+    ) {
         (Some(x), Some(y)) if x + y > 0 && nb => format!(
             "{headline} Av de {} som fikk tilbud, ble {} ({} %) først bare informert; {} ble vurdert, søkte, fikk vedtak eller begynte.",
             g(x + y),
