@@ -899,39 +899,8 @@ fn type_name(dt: &DataType) -> String {
 pub fn load_dir(dir: &Path, as_of: NaiveDate) -> Result<Dataset, LoadError> {
     let started = std::time::Instant::now();
     let layout = discover(dir)?;
-    for spec in super::TABLES {
-        if spec.required && !layout.files.contains_key(spec.name) {
-            let other = ["csv", "xlsx", "txt", "json"]
-                .iter()
-                .map(|ext| format!("{}.{ext}", spec.name))
-                .find(|f| dir.join(f).exists());
-            return Err(LoadError::MissingTable {
-                table: spec.name,
-                dir: dir.to_path_buf(),
-                hint: other
-                    .map(|f| crate::tr!(
-                        " (mappen har {f}: tabellene må være Parquet; KOSTRA 11F/11CF-filer leses inn med `kvp-scan import kostra`)",
-                        " (the folder has {f}: the tables must be Parquet; KOSTRA 11F/11CF files go through `kvp-scan import kostra`)"
-                    ))
-                    .unwrap_or_default(),
-            });
-        }
-    }
-    // Check every schema before reading any rows, so a fatal problem is found at once.
-    let mut builders: BTreeMap<
-        &'static str,
-        Vec<(PathBuf, ParquetRecordBatchReaderBuilder<File>)>,
-    > = BTreeMap::new();
-    for spec in super::TABLES {
-        for path in layout.files.get(spec.name).into_iter().flatten() {
-            let b = open_checked(spec, path)?;
-            builders
-                .entry(spec.name)
-                .or_default()
-                .push((path.clone(), b));
-        }
-    }
-
+    check_required(dir, &layout)?;
+    let mut builders = open_all(&layout)?;
     let mut v = Validator::new(as_of);
     for path in &layout.unknown {
         warn!("ignoring an unknown file in the data directory");
@@ -961,64 +930,12 @@ pub fn load_dir(dir: &Path, as_of: NaiveDate) -> Result<Dataset, LoadError> {
         };
         if spec.name != "personer" {
             for (path, builder) in files {
-                let name = rel(dir, &path);
-                let reader_meta =
-                    ArrowReaderMetadata::try_new(builder.metadata().clone(), Default::default())
-                        .map_err(|source| LoadError::NotParquet {
-                            path: path.clone(),
-                            source,
-                        })?;
-                let meta = builder.metadata();
-                let groups = meta.row_groups();
-                let mut row_offset = 0u64;
-                // One part per row group (a file without row groups is still read and hashed).
-                for g in 0..groups.len().max(1) {
-                    parts.push(Part {
-                        spec,
-                        path: path.clone(),
-                        name: name.clone(),
-                        kilde,
-                        row_groups: if groups.is_empty() { vec![] } else { vec![g] },
-                        row_offset,
-                        first: g == 0,
-                        file_rows: meta.file_metadata().num_rows() as u64,
-                        meta: reader_meta.clone(),
-                    });
-                    row_offset += groups.get(g).map_or(0, |m| m.num_rows() as u64);
-                }
+                parts.extend(parts_of(spec, dir, (path, builder), kilde)?);
                 kilde += 1;
             }
             continue;
         }
-        let mut sources = Vec::new();
-        for (path, builder) in files {
-            let rows = builder.metadata().file_metadata().num_rows() as u64;
-            inputs.push(InputFile {
-                tabell: spec.name.into(),
-                fil: rel(dir, &path),
-                sha256: sha256_file(&path)?,
-                rader: rows,
-            });
-            let reader = builder.build().map_err(|source| LoadError::NotParquet {
-                path: path.clone(),
-                source,
-            })?;
-            let p = path.clone();
-            let batches = reader.map(move |b| {
-                let b = b.map_err(|source| LoadError::Arrow {
-                    path: p.clone(),
-                    source,
-                })?;
-                canonicalise(spec, &b).map_err(|source| LoadError::Arrow {
-                    path: p.clone(),
-                    source,
-                })
-            });
-            sources.push(Source {
-                name: rel(dir, &path),
-                batches: Box::new(batches),
-            });
-        }
+        let sources = person_sources(spec, dir, files, &mut inputs)?;
         let n = sources.len() as i32;
         let mut t = v.load_table(spec, sources, kilde)?;
         apply_stricter(&mut t, &v.stricter);
@@ -1033,6 +950,142 @@ pub fn load_dir(dir: &Path, as_of: NaiveDate) -> Result<Dataset, LoadError> {
         use rayon::prelude::*;
         parts.par_iter().map(|part| read_part(&v, part)).collect()
     };
+    gather_parts(&parts, outputs, &mut v, &mut inputs, &mut tables)?;
+    info!(
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "data loaded"
+    );
+    Ok(Dataset {
+        tables,
+        findings: v.into_findings(),
+        inputs,
+    })
+}
+
+/// Every required table is there; else the error names what the folder holds instead.
+fn check_required(dir: &Path, layout: &Layout) -> Result<(), LoadError> {
+    for spec in super::TABLES {
+        if spec.required && !layout.files.contains_key(spec.name) {
+            let other = ["csv", "xlsx", "txt", "json"]
+                .iter()
+                .map(|ext| format!("{}.{ext}", spec.name))
+                .find(|f| dir.join(f).exists());
+            return Err(LoadError::MissingTable {
+                table: spec.name,
+                dir: dir.to_path_buf(),
+                hint: other
+                    .map(|f| crate::tr!(
+                        " (mappen har {f}: tabellene må være Parquet; KOSTRA 11F/11CF-filer leses inn med `kvp-scan import kostra`)",
+                        " (the folder has {f}: the tables must be Parquet; KOSTRA 11F/11CF files go through `kvp-scan import kostra`)"
+                    ))
+                    .unwrap_or_default(),
+            });
+        }
+    }
+    Ok(())
+}
+
+type Builders = BTreeMap<&'static str, Vec<(PathBuf, ParquetRecordBatchReaderBuilder<File>)>>;
+
+/// Every file opened and its schema checked before any row is read, so a fatal problem is
+/// found at once.
+fn open_all(layout: &Layout) -> Result<Builders, LoadError> {
+    let mut builders = Builders::new();
+    for spec in super::TABLES {
+        for path in layout.files.get(spec.name).into_iter().flatten() {
+            let b = open_checked(spec, path)?;
+            builders
+                .entry(spec.name)
+                .or_default()
+                .push((path.clone(), b));
+        }
+    }
+    Ok(builders)
+}
+
+/// A file of a table other than `personer`, as parts of one row group each (a file without row
+/// groups is still one part, read and hashed).
+fn parts_of(
+    spec: &'static TableSpec,
+    dir: &Path,
+    (path, builder): (PathBuf, ParquetRecordBatchReaderBuilder<File>),
+    kilde: i32,
+) -> Result<Vec<Part>, LoadError> {
+    let mut parts = Vec::new();
+    let name = rel(dir, &path);
+    let reader_meta = ArrowReaderMetadata::try_new(builder.metadata().clone(), Default::default())
+        .map_err(|source| LoadError::NotParquet {
+            path: path.clone(),
+            source,
+        })?;
+    let meta = builder.metadata();
+    let groups = meta.row_groups();
+    let mut row_offset = 0u64;
+    // One part per row group (a file without row groups is still read and hashed).
+    for g in 0..groups.len().max(1) {
+        parts.push(Part {
+            spec,
+            path: path.clone(),
+            name: name.clone(),
+            kilde,
+            row_groups: if groups.is_empty() { vec![] } else { vec![g] },
+            row_offset,
+            first: g == 0,
+            file_rows: meta.file_metadata().num_rows() as u64,
+            meta: reader_meta.clone(),
+        });
+        row_offset += groups.get(g).map_or(0, |m| m.num_rows() as u64);
+    }
+    Ok(parts)
+}
+
+/// `personer`'s files as batch sources for the validator, each recorded with its hash.
+fn person_sources(
+    spec: &'static TableSpec,
+    dir: &Path,
+    files: Vec<(PathBuf, ParquetRecordBatchReaderBuilder<File>)>,
+    inputs: &mut Vec<InputFile>,
+) -> Result<Vec<Source>, LoadError> {
+    let mut sources = Vec::new();
+    for (path, builder) in files {
+        let rows = builder.metadata().file_metadata().num_rows() as u64;
+        inputs.push(InputFile {
+            tabell: spec.name.into(),
+            fil: rel(dir, &path),
+            sha256: sha256_file(&path)?,
+            rader: rows,
+        });
+        let reader = builder.build().map_err(|source| LoadError::NotParquet {
+            path: path.clone(),
+            source,
+        })?;
+        let p = path.clone();
+        let batches = reader.map(move |b| {
+            let b = b.map_err(|source| LoadError::Arrow {
+                path: p.clone(),
+                source,
+            })?;
+            canonicalise(spec, &b).map_err(|source| LoadError::Arrow {
+                path: p.clone(),
+                source,
+            })
+        });
+        sources.push(Source {
+            name: rel(dir, &path),
+            batches: Box::new(batches),
+        });
+    }
+    Ok(sources)
+}
+
+/// The parts read in parallel, put together in table, file and row order.
+fn gather_parts(
+    parts: &[Part],
+    outputs: Vec<Result<PartOut, LoadError>>,
+    v: &mut Validator,
+    inputs: &mut Vec<InputFile>,
+    tables: &mut BTreeMap<&'static str, LoadedTable>,
+) -> Result<(), LoadError> {
     let mut by_table: BTreeMap<&'static str, LoadedTable> = BTreeMap::new();
     for (part, out) in parts.iter().zip(outputs) {
         let out = out?;
@@ -1060,15 +1113,7 @@ pub fn load_dir(dir: &Path, as_of: NaiveDate) -> Result<Dataset, LoadError> {
         log_table(&t);
         tables.insert(name, t);
     }
-    info!(
-        elapsed_ms = started.elapsed().as_millis() as u64,
-        "data loaded"
-    );
-    Ok(Dataset {
-        tables,
-        findings: v.into_findings(),
-        inputs,
-    })
+    Ok(())
 }
 
 fn log_table(t: &LoadedTable) {
