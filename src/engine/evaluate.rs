@@ -73,28 +73,7 @@ impl Engine {
         let todo: Vec<usize> = (0..decidable.len())
             .filter(|w| remembered[*w].is_none())
             .collect();
-        let results =
-            futures::future::try_join_all(todo.iter().map(|w| decidable[*w]).map(|p| async move {
-                let df = p.frame.clone().expect("decidable");
-                let rule_started = std::time::Instant::now();
-                let batches = match only {
-                    // One person: filter before the rule's rows are collected.
-                    Some(o) => {
-                        df.filter(col("person_id").eq(datafusion::prelude::lit(o)))?
-                            .collect()
-                            .await?
-                    }
-                    None => df.collect().await?,
-                };
-                debug!(
-                    rule = %p.rule.id,
-                    rows = batches.iter().map(|b| b.num_rows()).sum::<usize>(),
-                    elapsed_ms = rule_started.elapsed().as_millis() as u64,
-                    "rule queried"
-                );
-                Ok::<_, DataFusionError>(batches)
-            }))
-            .await?;
+        let results = query_rules(&decidable, &todo, only).await?;
         let queried = started.elapsed();
 
         let env = template::environment(lang);
@@ -102,32 +81,8 @@ impl Engine {
             .iter()
             .map(|p| RuleWork::new(&env, p, lang, self.as_of))
             .collect::<Result<Vec<_>, _>>()?;
-        let items: Vec<(usize, &RecordBatch)> = results
-            .iter()
-            .zip(&todo)
-            .flat_map(|(batches, w)| batches.iter().map(move |b| (*w, b)))
-            .collect();
-        // each rayon job keeps a cache of texts while it renders its batches
-        let rendered: Vec<_> = {
-            use rayon::prelude::*;
-            items
-                .par_iter()
-                .map_init(RenderCache::default, |cache, (w, batch)| {
-                    works[*w].render(batch, only, (*w, cache))
-                })
-                .collect()
-        };
-        // The rules' rows are not needed once rendered.
-        let batch_rules: Vec<usize> = items.iter().map(|(w, _)| *w).collect();
-        drop(items);
-        drop(results);
+        let fresh = render_rows(&works, results, &todo, only)?;
         let rendered_at = started.elapsed();
-        // each rule's rows in batch order: fresh, or as this session rendered them before
-        let mut fresh: Vec<Vec<(Arc<str>, Rendered)>> =
-            (0..works.len()).map(|_| Vec::new()).collect();
-        for (w, out) in batch_rules.iter().zip(rendered) {
-            fresh[*w].extend(out?);
-        }
         let all: Vec<RuleRows> = fresh
             .into_iter()
             .zip(remembered)
@@ -144,62 +99,8 @@ impl Engine {
                 (None, None) => Arc::new(rows),
             })
             .collect();
-        let touched = match persons {
-            Persons::Touched { ids, rules } => {
-                let mut set: rustc_hash::FxHashSet<Arc<str>> =
-                    ids.iter().map(|id| Arc::from(id.as_str())).collect();
-                for (rows, work) in all.iter().zip(&works) {
-                    if rules.contains(&work.planned.index) {
-                        set.extend(
-                            rows.iter()
-                                .filter(|(_, r)| matches!(r, Rendered::Hit(_)))
-                                .map(|(id, _)| Arc::clone(id)),
-                        );
-                    }
-                }
-                Some(set)
-            }
-            Persons::All | Persons::One(_) => None,
-        };
-        let mut hits = Hits::default();
-        let mut near = NearMisses::default();
-        let mut per_rule = vec![0u64; works.len()];
-        for (w, rows) in all.into_iter().enumerate() {
-            let work = &works[w];
-            let mut add = |id: Arc<str>, row: Rendered| -> Result<(), EngineError> {
-                match row {
-                    Rendered::Krav(k) => near.entry(id).or_default().push(k),
-                    Rendered::Hit(sentence) => {
-                        let entry = hits.entry(id).or_default();
-                        if entry.iter().any(|(r, _)| *r == work.planned.index) {
-                            return Err(EngineError::DuplicatePerson {
-                                rule: work.planned.rule.id.clone(),
-                            });
-                        }
-                        entry.push((work.planned.index, sentence));
-                        per_rule[w] += 1;
-                    }
-                }
-                Ok(())
-            };
-            let wanted = |id: &str| touched.as_ref().is_none_or(|t| t.contains(id));
-            // rows no one else holds are moved; rows the session keeps are shared
-            match Arc::try_unwrap(rows) {
-                Ok(rows) => {
-                    for (id, row) in rows.into_iter().filter(|(id, _)| wanted(id)) {
-                        add(id, row)?;
-                    }
-                }
-                Err(shared) => {
-                    for (id, row) in shared.iter().filter(|(id, _)| wanted(id)) {
-                        add(Arc::clone(id), row.clone())?;
-                    }
-                }
-            }
-        }
-        for (work, n) in works.iter().zip(per_rule) {
-            debug!(rule = %work.planned.rule.id, hits = n, "rule evaluated");
-        }
+        let touched = touched_persons(persons, &all, &works);
+        let (hits, near) = merge_rows(all, &works, touched.as_ref())?;
         debug!(
             query_ms = queried.as_millis() as u64,
             render_ms = (rendered_at - queried).as_millis() as u64,
@@ -533,4 +434,146 @@ impl Engine {
             kvp_siste_dato: d(15),
         }
     }
+}
+
+/// The rows of the rules in `todo` (positions in `decidable`), queried concurrently; for one
+/// person, filtered to them before they are collected.
+async fn query_rules(
+    decidable: &[&PlannedRule<'_>],
+    todo: &[usize],
+    only: Option<&str>,
+) -> Result<Vec<Vec<RecordBatch>>, EngineError> {
+    let results =
+        futures::future::try_join_all(todo.iter().map(|w| decidable[*w]).map(|p| async move {
+            let df = p.frame.clone().expect("decidable");
+            let rule_started = std::time::Instant::now();
+            let batches = match only {
+                // One person: filter before the rule's rows are collected.
+                Some(o) => {
+                    df.filter(col("person_id").eq(datafusion::prelude::lit(o)))?
+                        .collect()
+                        .await?
+                }
+                None => df.collect().await?,
+            };
+            debug!(
+                rule = %p.rule.id,
+                rows = batches.iter().map(|b| b.num_rows()).sum::<usize>(),
+                elapsed_ms = rule_started.elapsed().as_millis() as u64,
+                "rule queried"
+            );
+            Ok::<_, DataFusionError>(batches)
+        }))
+        .await?;
+    Ok(results)
+}
+
+/// Each rule's rendered rows in batch order (rules not queried get none), rendered on rayon's
+/// pool with a text cache per job.
+#[allow(clippy::type_complexity)]
+fn render_rows(
+    works: &[RuleWork<'_, '_>],
+    results: Vec<Vec<RecordBatch>>,
+    todo: &[usize],
+    only: Option<&str>,
+) -> Result<Vec<Vec<(Arc<str>, Rendered)>>, EngineError> {
+    let items: Vec<(usize, &RecordBatch)> = results
+        .iter()
+        .zip(todo)
+        .flat_map(|(batches, w)| batches.iter().map(move |b| (*w, b)))
+        .collect();
+    // each rayon job keeps a cache of texts while it renders its batches
+    let rendered: Vec<_> = {
+        use rayon::prelude::*;
+        items
+            .par_iter()
+            .map_init(RenderCache::default, |cache, (w, batch)| {
+                works[*w].render(batch, only, (*w, cache))
+            })
+            .collect()
+    };
+    // The rules' rows are not needed once rendered.
+    let batch_rules: Vec<usize> = items.iter().map(|(w, _)| *w).collect();
+    drop(items);
+    drop(results);
+    // each rule's rows in batch order: fresh, or as this session rendered them before
+    let mut fresh: Vec<Vec<(Arc<str>, Rendered)>> = (0..works.len()).map(|_| Vec::new()).collect();
+    for (w, out) in batch_rules.iter().zip(rendered) {
+        fresh[*w].extend(out?);
+    }
+    Ok(fresh)
+}
+
+/// With [`Persons::Touched`]: the persons listed and every person one of its rules fired for.
+fn touched_persons(
+    persons: Persons<'_>,
+    all: &[RuleRows],
+    works: &[RuleWork<'_, '_>],
+) -> Option<rustc_hash::FxHashSet<Arc<str>>> {
+    match persons {
+        Persons::Touched { ids, rules } => {
+            let mut set: rustc_hash::FxHashSet<Arc<str>> =
+                ids.iter().map(|id| Arc::from(id.as_str())).collect();
+            for (rows, work) in all.iter().zip(works) {
+                if rules.contains(&work.planned.index) {
+                    set.extend(
+                        rows.iter()
+                            .filter(|(_, r)| matches!(r, Rendered::Hit(_)))
+                            .map(|(id, _)| Arc::clone(id)),
+                    );
+                }
+            }
+            Some(set)
+        }
+        Persons::All | Persons::One(_) => None,
+    }
+}
+
+/// The rendered rows per person: the rules that fired with their sentences, and the near
+/// misses; a rule that returns one person twice is an error.
+fn merge_rows(
+    all: Vec<RuleRows>,
+    works: &[RuleWork<'_, '_>],
+    touched: Option<&rustc_hash::FxHashSet<Arc<str>>>,
+) -> Result<(Hits, NearMisses), EngineError> {
+    let mut hits = Hits::default();
+    let mut near = NearMisses::default();
+    let mut per_rule = vec![0u64; works.len()];
+    for (w, rows) in all.into_iter().enumerate() {
+        let work = &works[w];
+        let mut add = |id: Arc<str>, row: Rendered| -> Result<(), EngineError> {
+            match row {
+                Rendered::Krav(k) => near.entry(id).or_default().push(k),
+                Rendered::Hit(sentence) => {
+                    let entry = hits.entry(id).or_default();
+                    if entry.iter().any(|(r, _)| *r == work.planned.index) {
+                        return Err(EngineError::DuplicatePerson {
+                            rule: work.planned.rule.id.clone(),
+                        });
+                    }
+                    entry.push((work.planned.index, sentence));
+                    per_rule[w] += 1;
+                }
+            }
+            Ok(())
+        };
+        let wanted = |id: &str| touched.is_none_or(|t| t.contains(id));
+        // rows no one else holds are moved; rows the session keeps are shared
+        match Arc::try_unwrap(rows) {
+            Ok(rows) => {
+                for (id, row) in rows.into_iter().filter(|(id, _)| wanted(id)) {
+                    add(id, row)?;
+                }
+            }
+            Err(shared) => {
+                for (id, row) in shared.iter().filter(|(id, _)| wanted(id)) {
+                    add(Arc::clone(id), row.clone())?;
+                }
+            }
+        }
+    }
+    for (work, n) in works.iter().zip(per_rule) {
+        debug!(rule = %work.planned.rule.id, hits = n, "rule evaluated");
+    }
+    Ok((hits, near))
 }
