@@ -131,6 +131,50 @@ impl Engine {
 
     /// Evaluates every rule and hands the verdict of each person `persons` selects to `sink`,
     /// in the order nav_kontor, veileder, person_id. The counts cover those persons only.
+    /// The persons' key facts in office, caseworker and id order (one person's alone), as a
+    /// read-only query.
+    async fn key_facts(&self, only: Option<&str>) -> Result<DataFrame, DataFusionError> {
+        let mut sql = facts::KEY_FACTS.to_string();
+        if only.is_some() {
+            sql.push_str(" WHERE p.person_id = $person");
+        }
+        sql.push_str(" ORDER BY p.nav_kontor, p.veileder NULLS LAST, p.person_id");
+        let mut df = self.ctx.sql_with_options(&sql, sql_options()).await?;
+        if let Some(o) = only {
+            df = df.with_param_values(ParamValues::from(vec![(
+                "person",
+                ScalarValue::Utf8(Some(o.to_string())),
+            )]))?;
+        }
+        Ok(df)
+    }
+
+    /// The sentence of a rule that could not be decided: which tables are missing.
+    fn undecided_sentence(&self, p: &PlannedRule<'_>, lang: Lang) -> Explanation {
+        let tables: Vec<String> = p
+            .rule
+            .krever
+            .iter()
+            .filter(|t| self.missing.contains(t))
+            .map(|t| t.to_string())
+            .collect();
+        let tables = template::join_list(&tables, lang);
+        let title = p.rule.title(lang);
+        let text = match lang {
+            Lang::Nb => format!(
+                "«{title}» er ikke vurdert: {tables} mangler i uttrekket, så det er ukjent om regelen slår til."
+            ),
+            Lang::En => format!(
+                "\"{title}\" was not assessed: {tables} is missing from the export, so whether it applies is unknown."
+            ),
+        };
+        Explanation {
+            rule: p.rule.id.clone(),
+            text: text.into(),
+            kort: None,
+        }
+    }
+
     pub async fn evaluate_persons(
         &self,
         rules: &RuleSet,
@@ -151,21 +195,7 @@ impl Engine {
         let kept = memo.and_then(|m| m.lock().expect("memo lock").key_facts.clone());
         let key_facts = match kept {
             Some(batches) => tokio::spawn(async move { Ok(batches) }),
-            None => {
-                let mut sql = facts::KEY_FACTS.to_string();
-                if only.is_some() {
-                    sql.push_str(" WHERE p.person_id = $person");
-                }
-                sql.push_str(" ORDER BY p.nav_kontor, p.veileder NULLS LAST, p.person_id");
-                let mut df = self.ctx.sql_with_options(&sql, sql_options()).await?;
-                if let Some(o) = only {
-                    df = df.with_param_values(ParamValues::from(vec![(
-                        "person",
-                        ScalarValue::Utf8(Some(o.to_string())),
-                    )]))?;
-                }
-                tokio::spawn(df.collect())
-            }
+            None => tokio::spawn(self.key_facts(only).await?.collect()),
         };
         let RuleHits {
             mut hits,
@@ -190,21 +220,7 @@ impl Engine {
         };
         let undecided_sentences: Vec<Explanation> = undecided
             .iter()
-            .map(|p| {
-                let tables: Vec<String> = p.rule.krever.iter().filter(|t| self.missing.contains(t)).map(|t| t.to_string()).collect();
-                let tables = template::join_list(&tables, lang);
-                let text = match lang {
-                    Lang::Nb => format!(
-                        "«{}» er ikke vurdert: {tables} mangler i uttrekket, så det er ukjent om regelen slår til.",
-                        p.rule.title(lang)
-                    ),
-                    Lang::En => format!(
-                        "\"{}\" was not assessed: {tables} is missing from the export, so whether it applies is unknown.",
-                        p.rule.title(lang)
-                    ),
-                };
-                Explanation { rule: p.rule.id.clone(), text: text.into(), kort: None }
-            })
+            .map(|p| self.undecided_sentence(p, lang))
             .collect();
 
         // Verdicts are made here and written by the sink on another thread, a batch at a time.
@@ -250,16 +266,7 @@ impl Engine {
                         &stats.undecided_rules,
                         &undecided_sentences,
                     );
-                    stats.persons += 1;
-                    *stats.per_status.entry(v.status).or_default() += 1;
-                    for id in v.treff.iter().chain(&v.eksklusjoner).chain(&v.hint) {
-                        match stats.per_rule.get_mut(id) {
-                            Some(n) => *n += 1,
-                            None => {
-                                stats.per_rule.insert(id.clone(), 1);
-                            }
-                        }
-                    }
+                    stats.count(&v);
                     chunk.push(v);
                 }
                 // A closed channel means the writer stopped on an error, returned below.

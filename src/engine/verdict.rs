@@ -146,6 +146,22 @@ pub struct EvalStats {
     pub undecided_rules: Vec<String>,
 }
 
+impl EvalStats {
+    /// Counts one verdict: the person, their status, each rule that fired.
+    pub fn count(&mut self, v: &Verdict) {
+        self.persons += 1;
+        *self.per_status.entry(v.status).or_default() += 1;
+        for id in v.treff.iter().chain(&v.eksklusjoner).chain(&v.hint) {
+            match self.per_rule.get_mut(id) {
+                Some(n) => *n += 1,
+                None => {
+                    self.per_rule.insert(id.clone(), 1);
+                }
+            }
+        }
+    }
+}
+
 /// One person's verdict from the rules that fired for them.
 pub(crate) fn verdict(
     rules: &RuleSet,
