@@ -400,6 +400,68 @@ pub fn render_html(
     lang: Lang,
 ) -> anyhow::Result<String> {
     let t = texts(lang);
+    let breakdowns = breakdowns(current, rules, lang);
+    let status_tables: Vec<TableView> = LEVELS
+        .iter()
+        .map(|l| {
+            let title = match *l {
+                "fylke" => t["fylke"],
+                "nav_kontor" => t["kontor"],
+                "kommune" => t["kommune"],
+                "skjermet" => t["skjermet"],
+                _ => t["totalt"],
+            };
+            status_table(current, l, title.into(), (names, lang))
+        })
+        .collect();
+    let (bars, median) = uptake_bars(current);
+    let (series, ticks, trend_max) = trend_series(trend, lang);
+    // the trend's numbers as a table too: tooltips neither print nor reach screen readers
+    let trend_rows: Vec<(String, String, String, String)> = trend
+        .iter()
+        .map(|f| {
+            let v = |c: &str| shown(f, "totalt", "alle", "status", c).text();
+            (
+                f.date.to_string(),
+                v("deltakere"),
+                v("kandidater"),
+                pct(uptake(f, "totalt", "alle")),
+            )
+        })
+        .collect();
+    let (columns, age_max) = age_columns(current);
+
+    let mut env = minijinja::Environment::new();
+    crate::output::numbers::register(&mut env, lang);
+    env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+    env.add_template("rapport.html", include_str!("rapport.html"))?;
+    let html = env.get_template("rapport.html")?.render(minijinja::context! {
+        t => t,
+        dato => current.date.to_string(),
+        status_tables => status_tables,
+        breakdowns => breakdowns,
+        bars => bars,
+        median_x => median.map(|m| 120.0 + m * BAR_WIDTH),
+        median_text => median.map(|m| pct(Some(m))),
+        bar_width => BAR_WIDTH,
+        bars_height => 20.0 + 22.0 * bars.len() as f64,
+        series => series,
+        ticks => ticks,
+        trend_rows => trend_rows,
+        trend_max => trend_max,
+        columns => columns,
+        age_labels => AGE_BANDS.iter().enumerate().map(|(i, b)| (50.0 + 80.0 * i as f64 + 28.0, label(b, lang))).collect::<Vec<_>>(),
+        age_max => age_max,
+        versjon => env!("CARGO_PKG_VERSION"),
+        regelsett => rules.hash()[..12].to_string(),
+    })?;
+    Ok(html)
+}
+
+/// The breakdown tables under the key figures: gender, rule, reason for exclusion, regi,
+/// measures, participants' age groups and ended programmes, with a note where regi is unknown.
+fn breakdowns(current: &DateFigures, rules: &RuleSet, lang: Lang) -> Vec<TableView> {
+    let t = texts(lang);
     let cats = |table: &str| super::category(rules, table);
     // (table, column heading) for the candidate / participant pairs
     let pair = |a: &str| {
@@ -409,7 +471,7 @@ pub fn render_html(
         ]
     };
     let one = |table: &str, head: &str| vec![(table.to_string(), t[head].to_string())];
-    let breakdowns = vec![
+    let mut breakdowns = vec![
         breakdown(
             current,
             t["kjonn"].into(),
@@ -470,7 +532,6 @@ pub fn render_html(
             |c| label(c, lang),
         ),
     ];
-    let mut breakdowns = breakdowns;
     if !current.regi_known {
         for b in breakdowns
             .iter_mut()
@@ -479,61 +540,7 @@ pub fn render_html(
             b.note = Some(t["regi_ukjent"]);
         }
     }
-    let status_tables: Vec<TableView> = LEVELS
-        .iter()
-        .map(|l| {
-            let title = match *l {
-                "fylke" => t["fylke"],
-                "nav_kontor" => t["kontor"],
-                "kommune" => t["kommune"],
-                "skjermet" => t["skjermet"],
-                _ => t["totalt"],
-            };
-            status_table(current, l, title.into(), (names, lang))
-        })
-        .collect();
-    let (bars, median) = uptake_bars(current);
-    let (series, ticks, trend_max) = trend_series(trend, lang);
-    // the trend's numbers as a table too: tooltips neither print nor reach screen readers
-    let trend_rows: Vec<(String, String, String, String)> = trend
-        .iter()
-        .map(|f| {
-            let v = |c: &str| shown(f, "totalt", "alle", "status", c).text();
-            (
-                f.date.to_string(),
-                v("deltakere"),
-                v("kandidater"),
-                pct(uptake(f, "totalt", "alle")),
-            )
-        })
-        .collect();
-    let (columns, age_max) = age_columns(current);
-
-    let mut env = minijinja::Environment::new();
-    crate::output::numbers::register(&mut env, lang);
-    env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
-    env.add_template("rapport.html", include_str!("rapport.html"))?;
-    let html = env.get_template("rapport.html")?.render(minijinja::context! {
-        t => t,
-        dato => current.date.to_string(),
-        status_tables => status_tables,
-        breakdowns => breakdowns,
-        bars => bars,
-        median_x => median.map(|m| 120.0 + m * BAR_WIDTH),
-        median_text => median.map(|m| pct(Some(m))),
-        bar_width => BAR_WIDTH,
-        bars_height => 20.0 + 22.0 * bars.len() as f64,
-        series => series,
-        ticks => ticks,
-        trend_rows => trend_rows,
-        trend_max => trend_max,
-        columns => columns,
-        age_labels => AGE_BANDS.iter().enumerate().map(|(i, b)| (50.0 + 80.0 * i as f64 + 28.0, label(b, lang))).collect::<Vec<_>>(),
-        age_max => age_max,
-        versjon => env!("CARGO_PKG_VERSION"),
-        regelsett => rules.hash()[..12].to_string(),
-    })?;
-    Ok(html)
+    breakdowns
 }
 
 #[cfg(test)]
