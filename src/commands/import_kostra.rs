@@ -136,92 +136,14 @@ pub fn run(args: &ImportArgs) -> anyhow::Result<ImportOutcome> {
             "give at least one 11F or 11CF file"
         )
     );
-    let mut offices = Offices::new();
-    if let Some(p) = &args.kontorer {
-        for r in read_map_csv(p, "kommune_nr", 3)? {
-            offices.insert((r[0].clone(), r[1].clone()), r[2].clone());
-        }
-    }
-    let mut protection = HashMap::new();
-    if let Some(p) = &args.adressebeskyttelse {
-        for r in read_map_csv(p, "person_id", 2)? {
-            if !r[1].is_empty() {
-                protection.insert(r[0].clone(), r[1].clone());
-            }
-        }
-    }
-
+    let (offices, protection) = read_maps(args)?;
     let mut tables = Tables::default();
     let mut findings: Vec<Finding> = Vec::new();
     let mut inputs = Vec::new();
     let mut records: BTreeMap<(Kind, i32), u64> = BTreeMap::new();
     for (file_no, path) in args.files.iter().enumerate() {
-        let name = path.display().to_string();
-        let bytes = std::fs::read(path).map_err(|source| record::Fatal::Read {
-            path: name.clone(),
-            source,
-        })?;
-        let d = record::decode(&name, &bytes)?;
-        let mut entry = InputEntry {
-            fil: name.clone(),
-            // the bytes already read, not the file a second time
-            sha256: {
-                use sha2::{Digest, Sha256};
-                format!("{:x}", Sha256::digest(&bytes))
-            },
-            koding: d.encoding,
-            kind: d.kind,
-            rapporteringsar: Vec::new(),
-            linjer: d.lines.len() as u64,
-            importert: 0,
-            satt_til_side: 0,
-        };
-        let mut journal: HashMap<String, usize> = HashMap::new();
-        for (line, text) in &d.lines {
-            let mut p = Parser::new(&name, *line);
-            let head = match d.kind {
-                Kind::F11 => p.f11(text).map(|r| {
-                    let (id, w) = mapping::person_id(&r.head, r.duf.as_deref());
-                    (id, w, r.head.clone(), Some(r), None)
-                }),
-                Kind::Cf11 => p.cf11(text).map(|r| {
-                    let (id, w) = mapping::person_id(&r.head, None);
-                    (id, w, r.head.clone(), None, Some(r))
-                }),
-            };
-            let mut accepted = None;
-            if let Some((id, warning, head, f, cf)) = head {
-                if let Some(first) = journal.get(&head.journalnr) {
-                    let problem = record::Problem::DuplicateJournal { first_line: *first };
-                    p.report(layout::PERSON_JOURNALNR.name, problem);
-                } else {
-                    journal.insert(head.journalnr.clone(), *line);
-                    if let Some(w) = warning {
-                        p.report(layout::PERSON_JOURNALNR.name, w);
-                    }
-                    accepted = Some((id, head.year, f, cf));
-                }
-            }
-            findings.append(&mut p.findings);
-            match accepted {
-                Some((id, year, f, cf)) => {
-                    if let Some(r) = f {
-                        tables.add_11f(&id, &r, file_no, &offices);
-                    }
-                    if let Some(r) = cf {
-                        tables.add_11cf(&id, &r, file_no, &offices);
-                    }
-                    entry.importert += 1;
-                    if !entry.rapporteringsar.contains(&year) {
-                        entry.rapporteringsar.push(year);
-                    }
-                    *records.entry((d.kind, year)).or_default() += 1;
-                }
-                None => entry.satt_til_side += 1,
-            }
-        }
-        entry.rapporteringsar.sort();
-        inputs.push(entry);
+        let mut into = (&mut tables, &mut findings, &mut records);
+        inputs.push(import_file((file_no, path), &offices, &mut into)?);
     }
 
     let counts = tables.counts();
@@ -265,6 +187,104 @@ pub fn run(args: &ImportArgs) -> anyhow::Result<ImportOutcome> {
         protection_given: args.adressebeskyttelse.is_some(),
         elapsed: started.elapsed(),
     })
+}
+
+/// The office map (`--kontorer`) and the address protection (`--adressebeskyttelse`), when given.
+fn read_maps(args: &ImportArgs) -> anyhow::Result<(Offices, HashMap<String, String>)> {
+    let mut offices = Offices::new();
+    if let Some(p) = &args.kontorer {
+        for r in read_map_csv(p, "kommune_nr", 3)? {
+            offices.insert((r[0].clone(), r[1].clone()), r[2].clone());
+        }
+    }
+    let mut protection = HashMap::new();
+    if let Some(p) = &args.adressebeskyttelse {
+        for r in read_map_csv(p, "person_id", 2)? {
+            if !r[1].is_empty() {
+                protection.insert(r[0].clone(), r[1].clone());
+            }
+        }
+    }
+    Ok((offices, protection))
+}
+
+/// What one file adds: its records to the tables, its problems to the findings, its count per
+/// kind and year; returns the file's entry for the manifest.
+fn import_file(
+    (file_no, path): (usize, &Path),
+    offices: &Offices,
+    (tables, findings, records): &mut (
+        &mut Tables,
+        &mut Vec<Finding>,
+        &mut BTreeMap<(Kind, i32), u64>,
+    ),
+) -> anyhow::Result<InputEntry> {
+    let name = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|source| record::Fatal::Read {
+        path: name.clone(),
+        source,
+    })?;
+    let d = record::decode(&name, &bytes)?;
+    let mut entry = InputEntry {
+        fil: name.clone(),
+        // the bytes already read, not the file a second time
+        sha256: {
+            use sha2::{Digest, Sha256};
+            format!("{:x}", Sha256::digest(&bytes))
+        },
+        koding: d.encoding,
+        kind: d.kind,
+        rapporteringsar: Vec::new(),
+        linjer: d.lines.len() as u64,
+        importert: 0,
+        satt_til_side: 0,
+    };
+    let mut journal: HashMap<String, usize> = HashMap::new();
+    for (line, text) in &d.lines {
+        let mut p = Parser::new(&name, *line);
+        let head = match d.kind {
+            Kind::F11 => p.f11(text).map(|r| {
+                let (id, w) = mapping::person_id(&r.head, r.duf.as_deref());
+                (id, w, r.head.clone(), Some(r), None)
+            }),
+            Kind::Cf11 => p.cf11(text).map(|r| {
+                let (id, w) = mapping::person_id(&r.head, None);
+                (id, w, r.head.clone(), None, Some(r))
+            }),
+        };
+        let mut accepted = None;
+        if let Some((id, warning, head, f, cf)) = head {
+            if let Some(first) = journal.get(&head.journalnr) {
+                let problem = record::Problem::DuplicateJournal { first_line: *first };
+                p.report(layout::PERSON_JOURNALNR.name, problem);
+            } else {
+                journal.insert(head.journalnr.clone(), *line);
+                if let Some(w) = warning {
+                    p.report(layout::PERSON_JOURNALNR.name, w);
+                }
+                accepted = Some((id, head.year, f, cf));
+            }
+        }
+        findings.append(&mut p.findings);
+        match accepted {
+            Some((id, year, f, cf)) => {
+                if let Some(r) = f {
+                    tables.add_11f(&id, &r, file_no, offices);
+                }
+                if let Some(r) = cf {
+                    tables.add_11cf(&id, &r, file_no, offices);
+                }
+                entry.importert += 1;
+                if !entry.rapporteringsar.contains(&year) {
+                    entry.rapporteringsar.push(year);
+                }
+                *records.entry((d.kind, year)).or_default() += 1;
+            }
+            None => entry.satt_til_side += 1,
+        }
+    }
+    entry.rapporteringsar.sort();
+    Ok(entry)
 }
 
 fn tables_has(counts: &[(&'static str, usize)], name: &str) -> bool {
