@@ -728,34 +728,7 @@ fn write_liste_parquet(
 
 /// Writes every weekly output for `entries` into `out` (staged, not yet renamed into place).
 pub fn write_all(out: &OutputDir, entries: &[ListEntry], ctx: &Context) -> anyhow::Result<Written> {
-    let mut counts = ListCounts::default();
-    let mut left_by_reason = BTreeMap::new();
-    for e in entries {
-        match e.pa_listen {
-            PaListen::Ny => counts.nye += 1,
-            PaListen::Fortsetter => counts.fortsetter += 1,
-            PaListen::Ute => {
-                counts.ute_av_listen += 1;
-                if let Some(g) = &e.grunn {
-                    *left_by_reason.entry(g.code().to_string()).or_insert(0) += 1;
-                }
-            }
-        }
-        if e.pa_listen != PaListen::Ute {
-            counts.kandidater += 1;
-            if e.skjermet() {
-                counts.skjermet_kode6 += 1;
-            } else {
-                if e.fortrolig() {
-                    counts.fortrolig_kode7 += 1;
-                }
-                if e.veileder.is_none() {
-                    counts.uten_veileder += 1;
-                }
-            }
-        }
-    }
-
+    let (counts, left_by_reason) = count_entries(entries);
     // kode 6 only in `skjermet*` files: their list rows (with office and caseworker, which
     // next week's comparison needs) go to skjermet_liste.parquet
     let (skjermet, listed): (Vec<&ListEntry>, Vec<&ListEntry>) =
@@ -771,17 +744,7 @@ pub fn write_all(out: &OutputDir, entries: &[ListEntry], ctx: &Context) -> anyho
     };
     staged.push(write_skjermet(out, &skjermet, ctx)?);
 
-    // office → caseworker (None = without one) → entries
-    let mut groups: BTreeMap<&str, BTreeMap<Option<&str>, Vec<&ListEntry>>> = BTreeMap::new();
-    for e in entries.iter().filter(|e| !e.skjermet()) {
-        groups
-            .entry(e.nav_kontor.as_str())
-            .or_default()
-            // an empty or blank caseworker id is no caseworker
-            .entry(e.veileder.as_deref().filter(|v| !v.trim().is_empty()))
-            .or_default()
-            .push(e);
-    }
+    let mut groups = by_caseworker(entries);
     let env = html_env();
     let mut offices = Names::default();
     let mut oversikt = writer(out.temp(OVERSIKT)?)?;
@@ -811,6 +774,95 @@ pub fn write_all(out: &OutputDir, entries: &[ListEntry], ctx: &Context) -> anyho
     let mut lists = 0;
     for (kontor, by_veileder) in &mut groups {
         let dir = offices.unique(file_stem(kontor));
+        let mut office = OfficeLists {
+            out,
+            env: &env,
+            ctx,
+            kontor,
+            dir: &dir,
+        };
+        for r in office.write(by_veileder, &mut staged)? {
+            oversikt.write_record(r)?;
+            lists += 1;
+        }
+    }
+    staged.push(done(oversikt, OVERSIKT, lists as u64)?);
+    Ok(Written {
+        staged,
+        counts,
+        left_by_reason,
+        lists,
+    })
+}
+
+/// The week's counts for the state index, and those who left by reason.
+fn count_entries(entries: &[ListEntry]) -> (ListCounts, BTreeMap<String, u64>) {
+    let mut counts = ListCounts::default();
+    let mut left_by_reason = BTreeMap::new();
+    for e in entries {
+        match e.pa_listen {
+            PaListen::Ny => counts.nye += 1,
+            PaListen::Fortsetter => counts.fortsetter += 1,
+            PaListen::Ute => {
+                counts.ute_av_listen += 1;
+                if let Some(g) = &e.grunn {
+                    *left_by_reason.entry(g.code().to_string()).or_insert(0) += 1;
+                }
+            }
+        }
+        if e.pa_listen != PaListen::Ute {
+            counts.kandidater += 1;
+            if e.skjermet() {
+                counts.skjermet_kode6 += 1;
+            } else {
+                if e.fortrolig() {
+                    counts.fortrolig_kode7 += 1;
+                }
+                if e.veileder.is_none() {
+                    counts.uten_veileder += 1;
+                }
+            }
+        }
+    }
+    (counts, left_by_reason)
+}
+
+/// Office → caseworker (None = without one) → the office's entries, kode 6 left out.
+type Groups<'e> = BTreeMap<&'e str, BTreeMap<Option<&'e str>, Vec<&'e ListEntry>>>;
+
+fn by_caseworker(entries: &[ListEntry]) -> Groups<'_> {
+    let mut groups = Groups::new();
+    for e in entries.iter().filter(|e| !e.skjermet()) {
+        groups
+            .entry(e.nav_kontor.as_str())
+            .or_default()
+            // an empty or blank caseworker id is no caseworker
+            .entry(e.veileder.as_deref().filter(|v| !v.trim().is_empty()))
+            .or_default()
+            .push(e);
+    }
+    groups
+}
+
+/// One office's caseworker lists being written.
+struct OfficeLists<'a> {
+    out: &'a OutputDir,
+    env: &'a minijinja::Environment<'a>,
+    ctx: &'a Context<'a>,
+    kontor: &'a str,
+    /// The office's folder under `lister/`.
+    dir: &'a str,
+}
+
+impl OfficeLists<'_> {
+    /// Every list of the office (CSV, workbook, page); returns its rows of `oversikt.csv`, in
+    /// order.
+    fn write(
+        &mut self,
+        by_veileder: &mut BTreeMap<Option<&str>, Vec<&ListEntry>>,
+        staged: &mut Vec<Staged>,
+    ) -> anyhow::Result<Vec<[String; 8]>> {
+        let (out, env, ctx, kontor, dir) = (self.out, self.env, self.ctx, self.kontor, self.dir);
         let mut names = Names::default();
         // the "uten veileder" list's name is never given to a caseworker
         names.reserve(UTEN_VEILEDER);
@@ -833,14 +885,13 @@ pub fn write_all(out: &OutputDir, entries: &[ListEntry], ctx: &Context) -> anyho
             staged.extend(write_list_files(out, &base, list, ctx)?);
             staged.push(write_html(
                 out,
-                &env,
+                env,
                 &format!("{base}.html"),
                 kontor,
                 &shown,
                 list,
                 ctx,
             )?);
-            lists += 1;
             let n = |p: PaListen| list.iter().filter(|e| e.pa_listen == p).count().to_string();
             rows.push([
                 id_cell(kontor),
@@ -854,17 +905,8 @@ pub fn write_all(out: &OutputDir, entries: &[ListEntry], ctx: &Context) -> anyho
             ]);
         }
         rows.sort();
-        for r in rows {
-            oversikt.write_record(r)?;
-        }
+        Ok(rows)
     }
-    staged.push(done(oversikt, OVERSIKT, lists as u64)?);
-    Ok(Written {
-        staged,
-        counts,
-        left_by_reason,
-        lists,
-    })
 }
 
 #[cfg(test)]
