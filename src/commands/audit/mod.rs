@@ -334,9 +334,6 @@ async fn offer_events(engine: &Engine) -> anyhow::Result<OfferEvents> {
 type GroupTable = Vec<((String, String), Vec<String>)>;
 
 fn group_table(persons: &[Flagged]) -> GroupTable {
-    type K = (String, String, String);
-    let mut cells: BTreeMap<K, u64> = BTreeMap::new();
-    let mut days: BTreeMap<(String, String), Vec<i64>> = BTreeMap::new();
     let cols = [
         "flagget",
         "tilbudt_i_tide",
@@ -352,88 +349,14 @@ fn group_table(persons: &[Flagged]) -> GroupTable {
         .chain(["tilbudt"].iter())
         .copied()
         .collect();
-    let mut groups: std::collections::BTreeSet<(String, String)> =
-        [("totalt".to_string(), "alle".to_string())].into();
-    for p in persons {
-        // kode 6 is counted in no per-office, per-band or per-rule figure: one national line
-        let gs = if p.skjermet {
-            vec![("skjermet".to_string(), "alle".to_string())]
-        } else {
-            let mut gs = vec![
-                ("totalt".to_string(), "alle".to_string()),
-                ("nav_kontor".to_string(), p.nav_kontor.clone()),
-                ("aldersgruppe".to_string(), age_band(p.alder).to_string()),
-                (
-                    "kjonn".to_string(),
-                    crate::output::categories::gender(p.kjonn.as_deref()).to_string(),
-                ),
-            ];
-            gs.extend(p.regler.iter().map(|r| ("regel".to_string(), r.clone())));
-            gs
-        };
-        for g in gs {
-            groups.insert(g.clone());
-            for c in &all_cols {
-                cells
-                    .entry((g.0.clone(), g.1.clone(), c.to_string()))
-                    .or_insert(0);
-            }
-            *cells
-                .get_mut(&(g.0.clone(), g.1.clone(), "flagget".into()))
-                .unwrap() += 1;
-            *cells
-                .get_mut(&(g.0.clone(), g.1.clone(), p.vurdering.as_str().into()))
-                .unwrap() += 1;
-            if let Some(kind) = p.first_event_kind() {
-                for c in [kind, "tilbudt"] {
-                    *cells
-                        .get_mut(&(g.0.clone(), g.1.clone(), c.into()))
-                        .unwrap() += 1;
-                }
-            }
-            if let Some(d) = p.days() {
-                days.entry(g.clone()).or_default().push(d);
-            }
-        }
-    }
+    let (mut cells, days, groups) = count_groups(persons, &all_cols);
     for c in &all_cols {
         cells
             .entry(("totalt".into(), "alle".into(), c.to_string()))
             .or_insert(0);
     }
     let mut t = Table::new(cells);
-    for (dim, val) in &groups {
-        let k = |c: &str| (dim.clone(), val.clone(), c.to_string());
-        t.sum(
-            vec![
-                k("tilbudt_i_tide"),
-                k("tilbudt_for_sent"),
-                k("ikke_tilbudt"),
-            ],
-            k("flagget"),
-        );
-        t.sum(vec![k("tilbudt"), k("ikke_tilbudt")], k("flagget"));
-        t.sum(
-            vec![k("tilbudt_i_tide"), k("tilbudt_for_sent")],
-            k("tilbudt"),
-        );
-        t.sum(vec![k("forst_informert"), k("forst_vurdert")], k("tilbudt"));
-    }
-    for dim in ["nav_kontor", "aldersgruppe", "kjonn"] {
-        let vals: Vec<&String> = groups
-            .iter()
-            .filter(|(d, _)| d == dim)
-            .map(|(_, v)| v)
-            .collect();
-        for c in &all_cols {
-            t.sum(
-                vals.iter()
-                    .map(|v| (dim.to_string(), (*v).clone(), c.to_string()))
-                    .collect(),
-                ("totalt".into(), "alle".into(), c.to_string()),
-            );
-        }
-    }
+    add_sums(&mut t, &groups, &all_cols);
     let shown = t.suppress();
     let mut groups: Vec<(String, String)> = groups.into_iter().collect();
     groups.sort_by_key(|(d, v)| {
@@ -472,6 +395,100 @@ fn group_table(persons: &[Flagged]) -> GroupTable {
             (g, row)
         })
         .collect()
+}
+
+type Cells = BTreeMap<(String, String, String), u64>;
+type Groups = std::collections::BTreeSet<(String, String)>;
+
+/// Per group (dimension, value): each column's count, and the days to an offer of each person
+/// offered. Kode 6 is counted in one national line only.
+fn count_groups(
+    persons: &[Flagged],
+    all_cols: &[&str],
+) -> (Cells, BTreeMap<(String, String), Vec<i64>>, Groups) {
+    let mut cells = Cells::new();
+    let mut days: BTreeMap<(String, String), Vec<i64>> = BTreeMap::new();
+    let mut groups: Groups = [("totalt".to_string(), "alle".to_string())].into();
+    for p in persons {
+        // kode 6 is counted in no per-office, per-band or per-rule figure: one national line
+        let gs = if p.skjermet {
+            vec![("skjermet".to_string(), "alle".to_string())]
+        } else {
+            let mut gs = vec![
+                ("totalt".to_string(), "alle".to_string()),
+                ("nav_kontor".to_string(), p.nav_kontor.clone()),
+                ("aldersgruppe".to_string(), age_band(p.alder).to_string()),
+                (
+                    "kjonn".to_string(),
+                    crate::output::categories::gender(p.kjonn.as_deref()).to_string(),
+                ),
+            ];
+            gs.extend(p.regler.iter().map(|r| ("regel".to_string(), r.clone())));
+            gs
+        };
+        for g in gs {
+            groups.insert(g.clone());
+            for c in all_cols {
+                cells
+                    .entry((g.0.clone(), g.1.clone(), c.to_string()))
+                    .or_insert(0);
+            }
+            *cells
+                .get_mut(&(g.0.clone(), g.1.clone(), "flagget".into()))
+                .unwrap() += 1;
+            *cells
+                .get_mut(&(g.0.clone(), g.1.clone(), p.vurdering.as_str().into()))
+                .unwrap() += 1;
+            if let Some(kind) = p.first_event_kind() {
+                for c in [kind, "tilbudt"] {
+                    *cells
+                        .get_mut(&(g.0.clone(), g.1.clone(), c.into()))
+                        .unwrap() += 1;
+                }
+            }
+            if let Some(d) = p.days() {
+                days.entry(g.clone()).or_default().push(d);
+            }
+        }
+    }
+    (cells, days, groups)
+}
+
+/// The sums suppression must not let reveal a hidden count: the columns within a group, and
+/// the offices, age bands and genders adding up to the total.
+fn add_sums(t: &mut Table<(String, String, String)>, groups: &Groups, all_cols: &[&str]) {
+    for (dim, val) in groups {
+        let k = |c: &str| (dim.clone(), val.clone(), c.to_string());
+        t.sum(
+            vec![
+                k("tilbudt_i_tide"),
+                k("tilbudt_for_sent"),
+                k("ikke_tilbudt"),
+            ],
+            k("flagget"),
+        );
+        t.sum(vec![k("tilbudt"), k("ikke_tilbudt")], k("flagget"));
+        t.sum(
+            vec![k("tilbudt_i_tide"), k("tilbudt_for_sent")],
+            k("tilbudt"),
+        );
+        t.sum(vec![k("forst_informert"), k("forst_vurdert")], k("tilbudt"));
+    }
+    for dim in ["nav_kontor", "aldersgruppe", "kjonn"] {
+        let vals: Vec<&String> = groups
+            .iter()
+            .filter(|(d, _)| d == dim)
+            .map(|(_, v)| v)
+            .collect();
+        for c in all_cols {
+            t.sum(
+                vals.iter()
+                    .map(|v| (dim.to_string(), (*v).clone(), c.to_string()))
+                    .collect(),
+                ("totalt".into(), "alle".into(), c.to_string()),
+            );
+        }
+    }
 }
 
 /// What the summary on stderr needs.
