@@ -115,6 +115,48 @@ pub struct Summary {
     pub kandidater_skjermet_kode6: u64,
 }
 
+impl Summary {
+    /// A scan's counts: persons, per status (all five), per rule (every rule), the undecided
+    /// rules, the data-quality findings and the kode-6 candidates left out of the CSV.
+    pub fn of(
+        stats: &crate::engine::EvalStats,
+        rules: &RuleSet,
+        findings: &[crate::contract::quality::Finding],
+        skjermet: u64,
+    ) -> Summary {
+        let errors = findings
+            .iter()
+            .filter(|f| f.severity() == crate::contract::quality::Severity::Feil)
+            .count() as u64;
+        Summary {
+            personer: stats.persons,
+            per_status: crate::rules::Status::ALL
+                .iter()
+                .map(|s| {
+                    (
+                        s.as_str().to_string(),
+                        stats.per_status.get(s).copied().unwrap_or(0),
+                    )
+                })
+                .collect(),
+            per_regel: rules
+                .rules
+                .iter()
+                .map(|r| {
+                    (
+                        r.id.clone(),
+                        stats.per_rule.get(&r.id).copied().unwrap_or(0),
+                    )
+                })
+                .collect(),
+            uavklarte_regler: stats.undecided_rules.clone(),
+            datakvalitet_feil: errors,
+            datakvalitet_advarsler: findings.len() as u64 - errors,
+            kandidater_skjermet_kode6: skjermet,
+        }
+    }
+}
+
 pub fn rule_entries(rules: &RuleSet, as_of: chrono::NaiveDate) -> RuleSetEntry {
     RuleSetEntry {
         opprinnelse: rules.origin.clone(),

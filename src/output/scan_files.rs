@@ -11,7 +11,6 @@ use chrono::NaiveDate;
 use super::manifest::{self, Provenance, Summary, TableEntry};
 use super::{OutputDir, ReportWriter, Staged, csv_out, parquet_out};
 use crate::contract::Lang;
-use crate::contract::quality::Severity;
 use crate::engine::session::Session;
 use crate::engine::{EngineOptions, EvalStats, Verdict};
 use crate::rules::{RuleSet, Status};
@@ -110,61 +109,8 @@ pub async fn scan_into(
         csv_out::write_datakvalitet(out.temp(csv_out::DATAKVALITET)?, &data.findings, args.lang)?,
     ];
 
-    let errors = data
-        .findings
-        .iter()
-        .filter(|f| f.severity() == Severity::Feil)
-        .count() as u64;
-    let summary = Summary {
-        personer: stats.persons,
-        per_status: Status::ALL
-            .iter()
-            .map(|s| {
-                (
-                    s.as_str().to_string(),
-                    stats.per_status.get(s).copied().unwrap_or(0),
-                )
-            })
-            .collect(),
-        per_regel: rules
-            .rules
-            .iter()
-            .map(|r| {
-                (
-                    r.id.clone(),
-                    stats.per_rule.get(&r.id).copied().unwrap_or(0),
-                )
-            })
-            .collect(),
-        uavklarte_regler: stats.undecided_rules.clone(),
-        datakvalitet_feil: errors,
-        datakvalitet_advarsler: data.findings.len() as u64 - errors,
-        kandidater_skjermet_kode6: skjermet,
-    };
-    let manifest = Provenance {
-        skanningsdato: Some(args.as_of.format("%Y-%m-%d").to_string()),
-        person_id: Some(manifest::person_ids(pseudo.is_some()).to_string()),
-        startet: Some(started_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
-        ferdig: Some(String::new()),
-        regelsett: Some(manifest::rule_entries(rules, args.as_of)),
-        inndata: data.inputs.clone(),
-        tabeller: Some(
-            data.tables
-                .iter()
-                .map(|(k, t)| {
-                    (
-                        k.to_string(),
-                        TableEntry {
-                            finnes: t.present,
-                            rader: t.counts.clone(),
-                        },
-                    )
-                })
-                .collect(),
-        ),
-        oppsummering: Some(summary),
-        ..Provenance::new("kvp-scan", args.lang)
-    };
+    let summary = Summary::of(&stats, rules, &data.findings, skjermet);
+    let manifest = scan_provenance(args, (rules, data), started_at, summary);
     let rules = session.rules;
     Ok(ScanParts {
         rules,
@@ -237,4 +183,38 @@ pub fn summary_text(o: &ScanOutcome, as_of: NaiveDate, lang: Lang) -> String {
     let took = crate::output::numbers::seconds(o.elapsed, lang);
     push(&mut t, lang, Msg::Elapsed, &[&took]);
     t
+}
+
+/// The scan's manifest (its outputs are added when they are all staged).
+fn scan_provenance(
+    args: &ScanArgs,
+    (rules, data): (&RuleSet, &crate::contract::load::Dataset),
+    started_at: chrono::DateTime<chrono::Utc>,
+    summary: Summary,
+) -> Provenance {
+    let pseudo = args.pseudonymize.as_ref();
+    Provenance {
+        skanningsdato: Some(args.as_of.format("%Y-%m-%d").to_string()),
+        person_id: Some(manifest::person_ids(pseudo.is_some()).to_string()),
+        startet: Some(started_at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
+        ferdig: Some(String::new()),
+        regelsett: Some(manifest::rule_entries(rules, args.as_of)),
+        inndata: data.inputs.clone(),
+        tabeller: Some(
+            data.tables
+                .iter()
+                .map(|(k, t)| {
+                    (
+                        k.to_string(),
+                        TableEntry {
+                            finnes: t.present,
+                            rader: t.counts.clone(),
+                        },
+                    )
+                })
+                .collect(),
+        ),
+        oppsummering: Some(summary),
+        ..Provenance::new("kvp-scan", args.lang)
+    }
 }
