@@ -148,20 +148,11 @@ impl Engine {
         opts: &EngineOptions,
     ) -> Result<Engine, EngineError> {
         let as_of = *dates.iter().max().expect("at least one scan date");
-        let config = SessionConfig::new()
-            .with_target_partitions(opts.target_partitions.max(1))
-            .with_information_schema(false)
-            .set_bool("datafusion.sql_parser.collect_spans", true)
-            .set_bool("datafusion.sql_parser.enable_ident_normalization", true);
-        let mut rt = RuntimeEnvBuilder::new();
-        if let Some(limit) = opts.memory_limit {
-            rt = rt.with_memory_pool(Arc::new(FairSpillPool::new(limit)));
-        }
-        let ctx = SessionContext::new_with_config_rt(config, rt.build_arc()?);
-        ctx.register_udf(trekk_maneder_udf());
+        let ctx = new_context(opts)?;
+        let n_parts = opts.target_partitions.max(1);
         for (name, table) in &data.tables {
             let schema = table.spec.schema();
-            let parts = split_partitions(&table.batches, opts.target_partitions.max(1));
+            let parts = split_partitions(&table.batches, n_parts);
             let mem = MemTable::try_new(schema, parts)?;
             ctx.register_table(*name, Arc::new(mem))?;
         }
@@ -176,64 +167,13 @@ impl Engine {
         // on the dates), on a thread of its own while the other facts are computed.
         let payments = data.tables["okonomisk_stonad"].batches.clone();
         let known_dates = dates.to_vec();
-        let threads = opts.target_partitions.max(1);
         let known = tokio::task::spawn_blocking(move || {
             let started = std::time::Instant::now();
-            facts::stonad_kjent(&payments, &known_dates, threads).map(|k| (k, started.elapsed()))
+            facts::stonad_kjent(&payments, &known_dates, n_parts).map(|k| (k, started.elapsed()))
         });
-        // Which vedtak and which KVP event is in force when: one sort each, in Rust.
-        let dmax = days_since_epoch(as_of);
-        let by_event: facts::RankBy = ("hendelse", facts::event_rank);
-        for (name, table, date_col, rank_by) in [
-            (
-                facts::VEDTAK_NESTE,
-                "oppfolgingsvedtak",
-                "vedtak_dato",
-                None,
-            ),
-            (
-                facts::HENDELSER_NESTE,
-                "kvp_hendelser",
-                "dato",
-                Some(by_event),
-            ),
-        ] {
-            let t = &data.tables[table];
-            let (schema, batches) =
-                facts::with_next_date(&t.spec.schema(), &t.batches, date_col, dmax, rank_by)?;
-            let parts = split_partitions(&batches, opts.target_partitions.max(1));
-            ctx.register_table(name, Arc::new(MemTable::try_new(schema, parts)?))?;
-        }
-        // Each fact is computed once and kept in memory: several rules read the same facts,
-        // and none of them re-reads the contract tables to get them. With many dates they grow
-        // with the dates and are computed as read (months with stønad are kept, above).
-        let empty = data.tables.values().all(|t| t.batches.is_empty());
+        register_ranked(&ctx, data, as_of, n_parts)?;
         let views = facts::views();
-        let eager = views.iter().filter(|v| !v.lazy);
-        let computed = futures::future::try_join_all(eager.map(|view| {
-            let ctx = &ctx;
-            async move {
-                let started = std::time::Instant::now();
-                let df = ctx.sql_with_options(&view.sql, sql_options()).await?;
-                let keep = !empty && dates.len() == 1;
-                let table = if keep {
-                    df.cache().await?.into_view()
-                } else {
-                    df.into_view()
-                };
-                debug!(
-                    fact = view.name,
-                    kept = keep,
-                    elapsed_ms = started.elapsed().as_millis() as u64,
-                    "fact computed"
-                );
-                Ok::<_, DataFusionError>((view.name, table))
-            }
-        }))
-        .await?;
-        for (name, table) in computed {
-            ctx.register_table(name, table)?;
-        }
+        register_eager_facts(&ctx, data, dates, &views).await?;
         let (known, known_took) = known
             .await
             .map_err(|e| DataFusionError::External(Box::new(e)))??;
@@ -244,7 +184,7 @@ impl Engine {
             "fact computed"
         );
         let schema = known[0].schema();
-        let parts = split_partitions(&known, opts.target_partitions.max(1));
+        let parts = split_partitions(&known, n_parts);
         ctx.register_table(
             facts::STONAD_KJENT,
             Arc::new(MemTable::try_new(schema, parts)?),
@@ -363,4 +303,94 @@ pub(crate) fn trekk_maneder_udf() -> datafusion::logical_expr::ScalarUDF {
         Volatility::Immutable,
         fun,
     )
+}
+
+/// A DataFusion session with the engine's settings: partitions, spans in SQL errors, the memory
+/// pool when limited, and the `trekk_maneder` function.
+fn new_context(opts: &EngineOptions) -> Result<SessionContext, DataFusionError> {
+    let config = SessionConfig::new()
+        .with_target_partitions(opts.target_partitions.max(1))
+        .with_information_schema(false)
+        .set_bool("datafusion.sql_parser.collect_spans", true)
+        .set_bool("datafusion.sql_parser.enable_ident_normalization", true);
+    let mut rt = RuntimeEnvBuilder::new();
+    if let Some(limit) = opts.memory_limit {
+        rt = rt.with_memory_pool(Arc::new(FairSpillPool::new(limit)));
+    }
+    let ctx = SessionContext::new_with_config_rt(config, rt.build_arc()?);
+    ctx.register_udf(trekk_maneder_udf());
+    Ok(ctx)
+}
+
+/// Which vedtak and which KVP event is in force when: one sort each, in Rust.
+fn register_ranked(
+    ctx: &SessionContext,
+    data: &Dataset,
+    as_of: NaiveDate,
+    parts: usize,
+) -> Result<(), DataFusionError> {
+    let dmax = days_since_epoch(as_of);
+    let by_event: facts::RankBy = ("hendelse", facts::event_rank);
+    for (name, table, date_col, rank_by) in [
+        (
+            facts::VEDTAK_NESTE,
+            "oppfolgingsvedtak",
+            "vedtak_dato",
+            None,
+        ),
+        (
+            facts::HENDELSER_NESTE,
+            "kvp_hendelser",
+            "dato",
+            Some(by_event),
+        ),
+    ] {
+        let t = &data.tables[table];
+        let (schema, batches) =
+            facts::with_next_date(&t.spec.schema(), &t.batches, date_col, dmax, rank_by)?;
+        let parts = split_partitions(&batches, parts);
+        ctx.register_table(name, Arc::new(MemTable::try_new(schema, parts)?))?;
+    }
+    Ok(())
+}
+
+/// The facts computed once and kept in memory: several rules read the same facts, and none of
+/// them re-reads the contract tables to get them. With many dates they grow with the dates and
+/// are computed as read (months with stønad are kept, in `for_dates`).
+async fn register_eager_facts(
+    ctx: &SessionContext,
+    data: &Dataset,
+    dates: &[NaiveDate],
+    views: &[facts::View],
+) -> Result<(), DataFusionError> {
+    // Each fact is computed once and kept in memory: several rules read the same facts,
+    // and none of them re-reads the contract tables to get them. With many dates they grow
+    // with the dates and are computed as read (months with stønad are kept, above).
+    let empty = data.tables.values().all(|t| t.batches.is_empty());
+    let eager = views.iter().filter(|v| !v.lazy);
+    let computed = futures::future::try_join_all(eager.map(|view| {
+        let ctx = &ctx;
+        async move {
+            let started = std::time::Instant::now();
+            let df = ctx.sql_with_options(&view.sql, sql_options()).await?;
+            let keep = !empty && dates.len() == 1;
+            let table = if keep {
+                df.cache().await?.into_view()
+            } else {
+                df.into_view()
+            };
+            debug!(
+                fact = view.name,
+                kept = keep,
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                "fact computed"
+            );
+            Ok::<_, DataFusionError>((view.name, table))
+        }
+    }))
+    .await?;
+    for (name, table) in computed {
+        ctx.register_table(name, table)?;
+    }
+    Ok(())
 }
