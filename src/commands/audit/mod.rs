@@ -1178,6 +1178,53 @@ pub async fn verify(
 ) -> anyhow::Result<VerifyOutcome> {
     let mpath = out.join(MANIFEST);
     let m = read_recorded(&mpath)?;
+    let tmp = tempfile::tempdir()?;
+    let (args, recorded_rules) = recorded_args(&m, &mpath, (data, rules, engine), tmp.path())?;
+    let mut v = Verdicts {
+        lines: Vec::new(),
+        ok: true,
+        lang: m.sprak,
+    };
+    // the inputs first: a changed input explains a changed output
+    v.inputs(&m.inndata, &load_dir(data, args.to)?.inputs);
+    // the folder holds exactly the manifest's outputs (and the manifest)
+    let recorded: std::collections::BTreeSet<String> =
+        m.utdata.iter().map(|o| o.fil.clone()).collect();
+    let mut present = files_below(out)?;
+    present.remove(MANIFEST);
+    for extra in present.difference(&recorded) {
+        v.fail(Msg::VerifyExtra.fill(v.lang, &[extra]));
+    }
+    run(&args).await?;
+    let again = read_recorded(&tmp.path().join("ut").join(MANIFEST))?;
+    if again.regelsett.as_ref().map(|r| &r.sha256) != Some(&recorded_rules) {
+        v.fail(Msg::VerifyRules.text(v.lang).to_string());
+    }
+    for o in again.utdata.iter().filter(|o| !recorded.contains(&o.fil)) {
+        v.fail(Msg::VerifyNotInManifest.fill(v.lang, &[&o.fil]));
+    }
+    for o in &m.utdata {
+        let given = present
+            .contains(&o.fil)
+            .then(|| sha256_of(&out.join(&o.fil)).ok())
+            .flatten();
+        v.output(o, given, again.utdata.iter().find(|x| x.fil == o.fil));
+    }
+    Ok(VerifyOutcome {
+        lines: v.lines,
+        ok: v.ok,
+        lang: v.lang,
+    })
+}
+
+/// The audit the manifest records, to re-run into `tmp`; and its rule set's hash. A manifest
+/// without period, deadline or rule set is not an audit's.
+fn recorded_args(
+    m: &Provenance,
+    mpath: &Path,
+    (data, rules, engine): (&Path, Option<PathBuf>, EngineOptions),
+    tmp: &Path,
+) -> anyhow::Result<(AuditArgs, String)> {
     let (Some(fra), Some(til), Some(frist_dager), Some(recorded_rules)) = (
         m.fra.as_deref(),
         m.til.as_deref(),
@@ -1202,10 +1249,9 @@ pub async fn verify(
             )
         })
     };
-    let tmp = tempfile::tempdir()?;
     let args = AuditArgs {
         data: data.to_path_buf(),
-        out: tmp.path().join("ut"),
+        out: tmp.join("ut"),
         from: date(fra, "fra")?,
         to: date(til, "til")?,
         frist_dager,
@@ -1213,66 +1259,66 @@ pub async fn verify(
         lang: m.sprak,
         engine,
     };
-    let lang = m.sprak;
-    let mut lines = Vec::new();
-    let mut ok = true;
-    let mut fail = |lines: &mut Vec<String>, line: String| {
-        ok = false;
-        lines.push(line);
-    };
-    // the inputs first: a changed input explains a changed output
-    let now = load_dir(data, args.to)?.inputs;
-    for r in &m.inndata {
-        match now.iter().find(|i| i.fil == r.fil) {
-            Some(i) if i.sha256 == r.sha256 => {}
-            Some(_) => fail(&mut lines, Msg::VerifyInputChanged.fill(lang, &[&r.fil])),
-            None => fail(&mut lines, Msg::VerifyInputMissing.fill(lang, &[&r.fil])),
+    Ok((args, recorded_rules.sha256.clone()))
+}
+
+/// What `audit verify` has found so far, in the audit's language.
+struct Verdicts {
+    lines: Vec<String>,
+    ok: bool,
+    lang: Lang,
+}
+
+impl Verdicts {
+    fn fail(&mut self, line: String) {
+        self.ok = false;
+        self.lines.push(line);
+    }
+
+    /// Every recorded input is there unchanged, and none was added.
+    fn inputs(
+        &mut self,
+        recorded: &[crate::contract::load::InputFile],
+        now: &[crate::contract::load::InputFile],
+    ) {
+        let lang = self.lang;
+        for r in recorded {
+            match now.iter().find(|i| i.fil == r.fil) {
+                Some(i) if i.sha256 == r.sha256 => {}
+                Some(_) => self.fail(Msg::VerifyInputChanged.fill(lang, &[&r.fil])),
+                None => self.fail(Msg::VerifyInputMissing.fill(lang, &[&r.fil])),
+            }
+        }
+        for i in now
+            .iter()
+            .filter(|i| !recorded.iter().any(|r| r.fil == i.fil))
+        {
+            self.fail(Msg::VerifyInputAdded.fill(lang, &[&i.fil]));
         }
     }
-    for i in now
-        .iter()
-        .filter(|i| !m.inndata.iter().any(|r| r.fil == i.fil))
-    {
-        fail(&mut lines, Msg::VerifyInputAdded.fill(lang, &[&i.fil]));
-    }
-    // the folder holds exactly the manifest's outputs (and the manifest)
-    let recorded: std::collections::BTreeSet<String> =
-        m.utdata.iter().map(|o| o.fil.clone()).collect();
-    let mut present = files_below(out)?;
-    present.remove(MANIFEST);
-    for extra in present.difference(&recorded) {
-        fail(&mut lines, Msg::VerifyExtra.fill(lang, &[extra]));
-    }
-    run(&args).await?;
-    let re = tmp.path().join("ut");
-    let again = read_recorded(&re.join(MANIFEST))?;
-    if again.regelsett.as_ref().map(|r| &r.sha256) != Some(&recorded_rules.sha256) {
-        fail(&mut lines, Msg::VerifyRules.text(lang).to_string());
-    }
-    for o in again.utdata.iter().filter(|o| !recorded.contains(&o.fil)) {
-        fail(&mut lines, Msg::VerifyNotInManifest.fill(lang, &[&o.fil]));
-    }
-    for o in &m.utdata {
-        let given = present
-            .contains(&o.fil)
-            .then(|| sha256_of(&out.join(&o.fil)).ok())
-            .flatten();
-        let rerun = again.utdata.iter().find(|x| x.fil == o.fil);
+
+    /// One recorded output: present with the recorded hash, and rewritten with it by the re-run.
+    fn output(
+        &mut self,
+        o: &crate::output::manifest::OutputEntry,
+        given: Option<String>,
+        rerun: Option<&crate::output::manifest::OutputEntry>,
+    ) {
+        let lang = self.lang;
         match (given, rerun) {
-            (None, _) => fail(&mut lines, Msg::VerifyMissing.fill(lang, &[&o.fil])),
+            (None, _) => self.fail(Msg::VerifyMissing.fill(lang, &[&o.fil])),
             (Some(g), _) if g != o.sha256 => {
-                fail(&mut lines, Msg::VerifyDiffersManifest.fill(lang, &[&o.fil]))
+                self.fail(Msg::VerifyDiffersManifest.fill(lang, &[&o.fil]))
             }
-            (Some(_), None) => fail(&mut lines, Msg::VerifyNotRewritten.fill(lang, &[&o.fil])),
+            (Some(_), None) => self.fail(Msg::VerifyNotRewritten.fill(lang, &[&o.fil])),
             (Some(_), Some(r)) if r.sha256 != o.sha256 => {
-                fail(&mut lines, Msg::VerifyDiffersRerun.fill(lang, &[&o.fil]))
+                self.fail(Msg::VerifyDiffersRerun.fill(lang, &[&o.fil]))
             }
-            (Some(_), Some(_)) => {
-                lines.push(Msg::VerifyIdentical.fill(lang, &[&o.fil, &short(&o.sha256)]))
-            }
+            (Some(_), Some(_)) => self
+                .lines
+                .push(Msg::VerifyIdentical.fill(lang, &[&o.fil, &short(&o.sha256)])),
         }
     }
-    Ok(VerifyOutcome { lines, ok, lang })
 }
 
 #[derive(Debug, Args)]
