@@ -531,8 +531,37 @@ async fn figures_at(args: &ReportArgs, session: &Session) -> anyhow::Result<Date
         })
         .await?;
     let regi_known = data.tables.get("kvp_tiltak").is_some_and(|t| t.present);
-    let mut regi: HashMap<usize, BTreeSet<&'static str>> = HashMap::new();
+    let regi = measures_regi(&engine, date, &index).await?;
     let mut counts = Counts::default();
+    count_ended(&engine, date, (&persons, &index), &mut counts).await?;
+    count_persons(&persons, &mut counts, true, &regi);
+    let (table, units) = table_of(counts, rules, true);
+    let shown = table.suppress();
+    let raw = raw_cells(&table, args);
+    let office_fylke = office_counties(&persons);
+    info!(
+        date = %date,
+        persons = persons.len(),
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "report figures computed"
+    );
+    Ok(DateFigures {
+        date,
+        shown,
+        units,
+        regi_known,
+        raw,
+        office_fylke,
+    })
+}
+
+/// Each participant's measures by regi on the date (`statlig`, `kommunal`, `annen`).
+async fn measures_regi(
+    engine: &crate::engine::Engine,
+    date: NaiveDate,
+    index: &HashMap<String, usize>,
+) -> anyhow::Result<HashMap<usize, BTreeSet<&'static str>>> {
+    let mut regi: HashMap<usize, BTreeSet<&'static str>> = HashMap::new();
     let d = format!("DATE '{}'", date.format("%Y-%m-%d"));
     let sql = format!(
         "SELECT DISTINCT person_id, regi FROM kvp_tiltak WHERE fom <= {d} AND (tom IS NULL OR tom >= {d})"
@@ -553,7 +582,17 @@ async fn figures_at(args: &ReportArgs, session: &Session) -> anyhow::Result<Date
             }
         }
     }
-    // programmes ended in the 12 months up to the scan date, by outcome
+    Ok(regi)
+}
+
+/// Programmes ended in the 12 months up to the date, by how they ended and the outcome.
+async fn count_ended(
+    engine: &crate::engine::Engine,
+    date: NaiveDate,
+    (persons, index): (&[Person], &HashMap<String, usize>),
+    counts: &mut Counts,
+) -> anyhow::Result<()> {
+    let d = format!("DATE '{}'", date.format("%Y-%m-%d"));
     let from = date
         .checked_sub_months(Months::new(12))
         .expect("a date in range");
@@ -600,25 +639,7 @@ async fn figures_at(args: &ReportArgs, session: &Session) -> anyhow::Result<Date
             }
         }
     }
-    count_persons(&persons, &mut counts, true, &regi);
-    let (table, units) = table_of(counts, rules, true);
-    let shown = table.suppress();
-    let raw = raw_cells(&table, args);
-    let office_fylke = office_counties(&persons);
-    info!(
-        date = %date,
-        persons = persons.len(),
-        elapsed_ms = started.elapsed().as_millis() as u64,
-        "report figures computed"
-    );
-    Ok(DateFigures {
-        date,
-        shown,
-        units,
-        regi_known,
-        raw,
-        office_fylke,
-    })
+    Ok(())
 }
 
 /// The median of some values (the mean of the two middle ones for an even count).
