@@ -971,50 +971,11 @@ fn page_sections(
     let of = |dim: &str| -> Vec<&((String, String), Vec<String>)> {
         groups.iter().filter(|((d, _), _)| d == dim).collect()
     };
-    let mut offices: Vec<PageRow> = of("nav_kontor")
-        .into_iter()
-        .map(|((_, v), r)| row(v.clone(), r))
-        .collect();
-    // worst first: the lowest share offered in time; hidden shares last
-    offices.sort_by(|a, b| {
-        let key = |r: &PageRow| (r.andel_i_tide.is_none(), (r.bredde_i_tide * 1000.0) as i64);
-        key(a).cmp(&key(b)).then_with(|| a.navn.cmp(&b.navn))
-    });
-    let bands: Vec<PageRow> = crate::output::categories::AGE_BANDS
-        .iter()
-        .filter_map(|b| {
-            of("aldersgruppe")
-                .into_iter()
-                .find(|((_, v), _)| v == b)
-                .map(|(_, r)| {
-                    row(
-                        b.replace('_', "–")
-                            .replace("–plus", "+")
-                            .replace("under–", "under "),
-                        r,
-                    )
-                })
-        })
-        .collect();
-    let genders: Vec<PageRow> = ["kvinne", "mann", "ukjent"]
-        .iter()
-        .filter_map(|g| {
-            of("kjonn")
-                .into_iter()
-                .find(|((_, v), _)| v == g)
-                .map(|(_, r)| {
-                    let name = match (*g, nb) {
-                        ("kvinne", true) => "Kvinner",
-                        ("kvinne", false) => "Women",
-                        ("mann", true) => "Menn",
-                        ("mann", false) => "Men",
-                        (_, true) => "Ukjent",
-                        (_, false) => "Unknown",
-                    };
-                    row(name.to_string(), r)
-                })
-        })
-        .collect();
+    let (offices, bands, genders) = (
+        office_rows(&of("nav_kontor"), lang),
+        band_rows(&of("aldersgruppe"), lang),
+        gender_rows(&of("kjonn"), lang),
+    );
     let by_rule: Vec<PageRow> = of("regel")
         .into_iter()
         .map(|((_, v), r)| row(rules.title(v, lang), r))
@@ -1071,6 +1032,58 @@ fn page_sections(
             rader: by_rule,
         },
     ]
+}
+
+type Group = ((String, String), Vec<String>);
+
+/// The offices, the lowest share offered in time first (hidden shares last).
+fn office_rows(groups: &[&Group], lang: Lang) -> Vec<PageRow> {
+    let mut offices: Vec<PageRow> = groups
+        .iter()
+        .map(|((_, v), r)| page_row(v.clone(), r, lang))
+        .collect();
+    offices.sort_by(|a, b| {
+        let key = |r: &PageRow| (r.andel_i_tide.is_none(), (r.bredde_i_tide * 1000.0) as i64);
+        key(a).cmp(&key(b)).then_with(|| a.navn.cmp(&b.navn))
+    });
+    offices
+}
+
+/// The age bands in age order.
+fn band_rows(groups: &[&Group], lang: Lang) -> Vec<PageRow> {
+    crate::output::categories::AGE_BANDS
+        .iter()
+        .filter_map(|b| {
+            groups.iter().find(|((_, v), _)| v == b).map(|(_, r)| {
+                let name = b
+                    .replace('_', "–")
+                    .replace("–plus", "+")
+                    .replace("under–", "under ");
+                page_row(name, r, lang)
+            })
+        })
+        .collect()
+}
+
+/// Women, men, unknown.
+fn gender_rows(groups: &[&Group], lang: Lang) -> Vec<PageRow> {
+    let nb = lang == Lang::Nb;
+    ["kvinne", "mann", "ukjent"]
+        .iter()
+        .filter_map(|g| {
+            groups.iter().find(|((_, v), _)| v == g).map(|(_, r)| {
+                let name = match (*g, nb) {
+                    ("kvinne", true) => "Kvinner",
+                    ("kvinne", false) => "Women",
+                    ("mann", true) => "Menn",
+                    ("mann", false) => "Men",
+                    (_, true) => "Ukjent",
+                    (_, false) => "Unknown",
+                };
+                page_row(name.to_string(), r, lang)
+            })
+        })
+        .collect()
 }
 
 /// The outcome of `audit verify`: one line per output file.
