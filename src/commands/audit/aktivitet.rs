@@ -82,6 +82,16 @@ pub async fn cohort(engine: &Engine, from: NaiveDate, to: NaiveDate) -> anyhow::
            AND fom <= {t} AND (tom IS NULL OR tom >= {f})
          GROUP BY person_id"
     );
+    let mut people = members(engine, &cohort_sql).await?;
+    let period = (cohort_sql.as_str(), to, t.as_str());
+    mark_income(engine, period, &mut people).await?;
+    mark_without_assistance(engine, period, &mut people).await?;
+    mark_programmes(engine, period, &mut people).await?;
+    Ok(people.into_values().collect())
+}
+
+/// The cohort's persons with their office, protection and the condition's first day.
+async fn members(engine: &Engine, cohort_sql: &str) -> anyhow::Result<HashMap<String, Young>> {
     let sql = format!(
         "SELECT v.person_id, v.fom, p.nav_kontor, p.adressebeskyttelse
          FROM ({cohort_sql}) v JOIN personer p ON p.person_id = v.person_id"
@@ -105,7 +115,18 @@ pub async fn cohort(engine: &Engine, from: NaiveDate, to: NaiveDate) -> anyhow::
             );
         }
     }
-    // earned income or a student grant/loan starting after the condition began
+    Ok(people)
+}
+
+/// (the cohort's SQL, the period's last day, that day as a SQL date)
+type Period<'a> = (&'a str, NaiveDate, &'a str);
+
+/// Earned income or a student grant/loan that began after the condition.
+async fn mark_income(
+    engine: &Engine,
+    (cohort_sql, _, t): Period<'_>,
+    people: &mut HashMap<String, Young>,
+) -> anyhow::Result<()> {
     let sql = format!(
         "SELECT DISTINCT y.person_id, y.ytelse FROM ytelser y JOIN ({cohort_sql}) v
            ON v.person_id = y.person_id
@@ -125,7 +146,15 @@ pub async fn cohort(engine: &Engine, from: NaiveDate, to: NaiveDate) -> anyhow::
             }
         }
     }
-    // economic assistance paid in the last three months of the period
+    Ok(())
+}
+
+/// No economic assistance paid in the last three months of the period.
+async fn mark_without_assistance(
+    engine: &Engine,
+    (cohort_sql, to, t): Period<'_>,
+    people: &mut HashMap<String, Young>,
+) -> anyhow::Result<()> {
     let since = to
         .checked_sub_months(chrono::Months::new(3))
         .expect("a date in range");
@@ -146,7 +175,15 @@ pub async fn cohort(engine: &Engine, from: NaiveDate, to: NaiveDate) -> anyhow::
             p.after.insert("uten_stonad_siste_3_mnd");
         }
     }
-    // programmes started or ended after the condition began
+    Ok(())
+}
+
+/// Programmes started, or ended (to work or education), after the condition began.
+async fn mark_programmes(
+    engine: &Engine,
+    (cohort_sql, _, t): Period<'_>,
+    people: &mut HashMap<String, Young>,
+) -> anyhow::Result<()> {
     let sql = format!(
         "SELECT h.person_id, h.hendelse, h.avslutning_situasjon FROM kvp_hendelser h
          JOIN ({cohort_sql}) v ON v.person_id = h.person_id
@@ -182,7 +219,7 @@ pub async fn cohort(engine: &Engine, from: NaiveDate, to: NaiveDate) -> anyhow::
             }
         }
     }
-    Ok(people.into_values().collect())
+    Ok(())
 }
 
 /// The table: (unit label key, unit) → published cells in [`COLUMNS`] order. Units: `totalt`,
