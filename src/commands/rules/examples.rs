@@ -100,19 +100,7 @@ async fn run_case(rules: &RuleSet, rule: &Rule, ex: &Example) -> Result<Observed
     )
     .await
     .map_err(|e| format!("{e:#}"))?;
-    let mut overrides: HashMap<String, BTreeMap<String, ParamValue>> = HashMap::new();
-    let mut mine = BTreeMap::new();
-    for (k, v) in &ex.parametre {
-        let v = match v {
-            toml::Value::Integer(i) => ParamValue::Int(*i),
-            toml::Value::Float(f) => ParamValue::Float(*f),
-            toml::Value::String(s) => ParamValue::Text(s.clone()),
-            toml::Value::Boolean(b) => ParamValue::Bool(*b),
-            _ => return Err(format!("parameter override `{k}` has an unsupported type")),
-        };
-        mine.insert(k.clone(), v);
-    }
-    overrides.insert(rule.id.clone(), mine);
+    let overrides = example_overrides(rule, ex)?;
     let planned = engine
         .plan_rules(rules, &overrides)
         .await
@@ -139,37 +127,7 @@ async fn run_case(rules: &RuleSet, rule: &Rule, ex: &Example) -> Result<Observed
             .map(|n| n.krav.clone())
             .collect();
     }
-    if outcome != ex.forventet {
-        return Err(format!(
-            "expected {}, got {}{}",
-            ex.forventet.as_str(),
-            outcome.as_str(),
-            texts[&Lang::Nb]
-                .as_ref()
-                .map(|t| format!(" («{t}»)"))
-                .unwrap_or_default()
-        ));
-    }
-    if let Some(want) = ex.naer_treff.as_ref().filter(|w| near != [w.to_string()]) {
-        return Err(format!(
-            "expected a near miss on `{want}` alone, got {near:?}"
-        ));
-    }
-    if let Some(want) = &ex.forklaring_inneholder {
-        let got = texts[&Lang::Nb].clone().unwrap_or_default();
-        if !got.contains(want.as_str()) {
-            return Err(format!(
-                "the nb explanation «{got}» does not contain «{want}»"
-            ));
-        }
-    }
-    if outcome == Outcome::Treff
-        && texts
-            .values()
-            .any(|t| t.as_ref().is_none_or(|t| t.trim().is_empty()))
-    {
-        return Err("the rule fired but an explanation (nb or en) is empty".into());
-    }
+    check_expectations(ex, outcome, &near, &texts)?;
     let single = planned
         .iter()
         .find(|p| p.rule.id == rule.id)
@@ -205,6 +163,68 @@ async fn run_case(rules: &RuleSet, rule: &Rule, ex: &Example) -> Result<Observed
         as_of,
         overridden: ex.parametre.keys().cloned().collect(),
     })
+}
+
+type Overrides = HashMap<String, BTreeMap<String, ParamValue>>;
+
+/// The example's parameter overrides, for its own rule.
+fn example_overrides(rule: &Rule, ex: &Example) -> Result<Overrides, String> {
+    let mut overrides = Overrides::new();
+    let mut mine = BTreeMap::new();
+    for (k, v) in &ex.parametre {
+        let v = match v {
+            toml::Value::Integer(i) => ParamValue::Int(*i),
+            toml::Value::Float(f) => ParamValue::Float(*f),
+            toml::Value::String(s) => ParamValue::Text(s.clone()),
+            toml::Value::Boolean(b) => ParamValue::Bool(*b),
+            _ => return Err(format!("parameter override `{k}` has an unsupported type")),
+        };
+        mine.insert(k.clone(), v);
+    }
+    overrides.insert(rule.id.clone(), mine);
+    Ok(overrides)
+}
+
+/// What the example expects: the outcome, a near miss on one condition, words in the nb
+/// explanation, and an explanation in both languages when the rule fires.
+fn check_expectations(
+    ex: &Example,
+    outcome: Outcome,
+    near: &[String],
+    texts: &BTreeMap<Lang, Option<String>>,
+) -> Result<(), String> {
+    if outcome != ex.forventet {
+        return Err(format!(
+            "expected {}, got {}{}",
+            ex.forventet.as_str(),
+            outcome.as_str(),
+            texts[&Lang::Nb]
+                .as_ref()
+                .map(|t| format!(" («{t}»)"))
+                .unwrap_or_default()
+        ));
+    }
+    if let Some(want) = ex.naer_treff.as_ref().filter(|w| near != [w.to_string()]) {
+        return Err(format!(
+            "expected a near miss on `{want}` alone, got {near:?}"
+        ));
+    }
+    if let Some(want) = &ex.forklaring_inneholder {
+        let got = texts[&Lang::Nb].clone().unwrap_or_default();
+        if !got.contains(want.as_str()) {
+            return Err(format!(
+                "the nb explanation «{got}» does not contain «{want}»"
+            ));
+        }
+    }
+    if outcome == Outcome::Treff
+        && texts
+            .values()
+            .any(|t| t.as_ref().is_none_or(|t| t.trim().is_empty()))
+    {
+        return Err("the rule fired but an explanation (nb or en) is empty".into());
+    }
+    Ok(())
 }
 
 /// The rule's rows for the example's date must not change when the session also holds a date a
