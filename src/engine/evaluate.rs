@@ -239,36 +239,13 @@ impl Engine {
                 Ok(busy)
             });
             for batch in &key_facts {
-                let names: Vec<&str> = batch
-                    .schema_ref()
-                    .fields()
-                    .iter()
-                    .map(|f| f.name().as_str())
-                    .collect();
-                assert_eq!(
-                    names,
-                    facts::KEY_FACT_COLUMNS,
-                    "key facts come in KEY_FACTS's order"
+                let rows = (0..batch.num_rows()).filter(|row| wanted(batch, *row));
+                let chunk = self.batch_verdicts(
+                    (rules, &undecided_sentences),
+                    (batch, rows),
+                    (&mut hits, &mut near),
+                    &mut stats,
                 );
-                let mut chunk = Vec::with_capacity(batch.num_rows());
-                for row in 0..batch.num_rows() {
-                    if !wanted(batch, row) {
-                        continue;
-                    }
-                    let facts = self.person_facts(batch, row);
-                    let fired = hits.remove(facts.person_id.as_str()).unwrap_or_default();
-                    let naer = near.remove(facts.person_id.as_str()).unwrap_or_default();
-                    let v = verdict(
-                        rules,
-                        facts,
-                        fired,
-                        naer,
-                        &stats.undecided_rules,
-                        &undecided_sentences,
-                    );
-                    stats.count(&v);
-                    chunk.push(v);
-                }
                 // A closed channel means the writer stopped on an error, returned below.
                 if tx.send(chunk).is_err() {
                     break;
@@ -294,6 +271,44 @@ impl Engine {
             "evaluation done"
         );
         Ok(stats)
+    }
+
+    /// One batch of key facts as verdicts, for the rows wanted, counted into `stats`.
+    fn batch_verdicts(
+        &self,
+        (rules, undecided_sentences): (&RuleSet, &[Explanation]),
+        (batch, rows): (&RecordBatch, impl Iterator<Item = usize>),
+        (hits, near): (&mut Hits, &mut NearMisses),
+        stats: &mut EvalStats,
+    ) -> Vec<Verdict> {
+        let names: Vec<&str> = batch
+            .schema_ref()
+            .fields()
+            .iter()
+            .map(|f| f.name().as_str())
+            .collect();
+        assert_eq!(
+            names,
+            facts::KEY_FACT_COLUMNS,
+            "key facts come in KEY_FACTS's order"
+        );
+        let mut chunk = Vec::with_capacity(batch.num_rows());
+        for row in rows {
+            let facts = self.person_facts(batch, row);
+            let fired = hits.remove(facts.person_id.as_str()).unwrap_or_default();
+            let naer = near.remove(facts.person_id.as_str()).unwrap_or_default();
+            let v = verdict(
+                rules,
+                facts,
+                fired,
+                naer,
+                &stats.undecided_rules,
+                undecided_sentences,
+            );
+            stats.count(&v);
+            chunk.push(v);
+        }
+        chunk
     }
 
     /// For every scan date of the session, every person whose status is not `ikke_treff` (a
