@@ -310,30 +310,9 @@ pub fn sql_diagnostic(rule: &Rule, err: &DataFusionError, known_tables: &[String
         }
     }
     let end_of_sql = at.is_none() && text.contains("found: EOF");
-    // by the error's variant; DataFusion has none for an unknown table, only a plan error
-    let code = match root {
-        DataFusionError::SchemaError(e, _) if matches!(**e, SchemaError::FieldNotFound { .. }) => {
-            Code::UnknownColumn
-        }
-        DataFusionError::SQL(..) => Code::SqlSyntax,
-        DataFusionError::Plan(m) if m.starts_with("table '") && m.ends_with("' not found") => {
-            Code::UnknownTable
-        }
-        _ => Code::Sql,
-    };
+    let code = classify(root);
     if helps.is_empty() {
-        helps.push(match code {
-            Code::UnknownColumn => {
-                if let Some(valid) = text.split("Valid fields are").nth(1) {
-                    format!("valid columns here are{}", valid.trim_end_matches('.'))
-                } else {
-                    "check the column name against the contract (data-contract.md) and the facts (README, \"Facts\")".into()
-                }
-            }
-            Code::UnknownTable => format!("the tables a rule can read are {}", known_tables.join(", ")),
-            Code::SqlSyntax => "the SQL is DataFusion's dialect (https://datafusion.apache.org/user-guide/sql/)".into(),
-            _ => "see the README, \"Rule files\", for what a rule's SQL must return".into(),
-        });
+        helps.push(default_help(code, &text, known_tables));
     }
     // A parameter without a value: point at its first use.
     if let Some(name) = text
@@ -365,7 +344,57 @@ pub fn sql_diagnostic(rule: &Rule, err: &DataFusionError, known_tables: &[String
             known_tables.join(", ")
         ));
     }
-    let span = match at {
+    let span = sql_span(rule, at, end_of_sql);
+    src.diag(
+        Some(span),
+        code,
+        format!("rule `{}`: {}", rule.id, message.trim()),
+    )
+    .with_help(helps.join("; "))
+}
+
+/// The diagnostic's code, by the error's variant (DataFusion has none for an unknown table,
+/// only a plan error).
+fn classify(root: &DataFusionError) -> Code {
+    match root {
+        DataFusionError::SchemaError(e, _) if matches!(**e, SchemaError::FieldNotFound { .. }) => {
+            Code::UnknownColumn
+        }
+        DataFusionError::SQL(..) => Code::SqlSyntax,
+        DataFusionError::Plan(m) if m.starts_with("table '") && m.ends_with("' not found") => {
+            Code::UnknownTable
+        }
+        _ => Code::Sql,
+    }
+}
+
+/// The help when DataFusion gives none: valid columns, the tables a rule can read, the dialect.
+fn default_help(code: Code, text: &str, known_tables: &[String]) -> String {
+    match code {
+        Code::UnknownColumn => {
+            if let Some(valid) = text.split("Valid fields are").nth(1) {
+                format!("valid columns here are{}", valid.trim_end_matches('.'))
+            } else {
+                "check the column name against the contract (data-contract.md) and the facts (README, \"Facts\")".into()
+            }
+        }
+        Code::UnknownTable => format!("the tables a rule can read are {}", known_tables.join(", ")),
+        Code::SqlSyntax => {
+            "the SQL is DataFusion's dialect (https://datafusion.apache.org/user-guide/sql/)".into()
+        }
+        _ => "see the README, \"Rule files\", for what a rule's SQL must return".into(),
+    }
+}
+
+/// Where in the rule file the problem is: DataFusion's line and column in the SQL, just after
+/// a statement that ends too early, or the whole SQL.
+fn sql_span(
+    rule: &Rule,
+    at: Option<(usize, usize, usize)>,
+    end_of_sql: bool,
+) -> std::ops::Range<usize> {
+    let src = &rule.source;
+    match at {
         Some((line, col, width)) => {
             let start = line_col_in_value(&src.text, &src.sql_span, line, col);
             start..start + width
@@ -378,13 +407,7 @@ pub fn sql_diagnostic(rule: &Rule, err: &DataFusionError, known_tables: &[String
             end..end + 1
         }
         None => src.sql_span.clone(),
-    };
-    src.diag(
-        Some(span),
-        code,
-        format!("rule `{}`: {}", rule.id, message.trim()),
-    )
-    .with_help(helps.join("; "))
+    }
 }
 
 /// Finds "Line: 3, Column: 7" (sqlparser's error positions) in a message.
