@@ -119,6 +119,7 @@ pub async fn run(args: &ExplainArgs) -> anyhow::Result<PersonReport> {
     let one_thread = EngineOptions {
         target_partitions: 1,
         memory_limit: None,
+        ..Default::default()
     };
     let session = Session::open(&args.data, args.rules.as_deref(), args.as_of, &one_thread).await?;
     let engine = session.engine().await?;

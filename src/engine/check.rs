@@ -39,6 +39,7 @@ pub async fn check(rules: &RuleSet, date: NaiveDate) -> Result<Vec<Diagnostic>, 
         &EngineOptions {
             target_partitions: 1,
             memory_limit: None,
+            ..Default::default()
         },
     )
     .await?;

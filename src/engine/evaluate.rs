@@ -79,7 +79,7 @@ impl Engine {
         let env = template::environment(lang);
         let works = decidable
             .iter()
-            .map(|p| RuleWork::new(&env, p, lang, self.as_of))
+            .map(|p| RuleWork::new(&env, p, lang, self.as_of, self.short_forms))
             .collect::<Result<Vec<_>, _>>()?;
         let fresh = render_rows(&works, results, &todo, only)?;
         let rendered_at = started.elapsed();

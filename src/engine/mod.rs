@@ -88,6 +88,9 @@ pub struct EngineOptions {
     pub target_partitions: usize,
     /// Memory pool size in bytes; operators spill to disk beyond it.
     pub memory_limit: Option<usize>,
+    /// Render the rule files' short decisive facts (`kort_forklaring`) beside the sentences:
+    /// only the printed worklist (`weekly`) shows them, so other commands do not pay for them.
+    pub short_forms: bool,
 }
 
 impl Default for EngineOptions {
@@ -95,6 +98,7 @@ impl Default for EngineOptions {
         EngineOptions {
             target_partitions: crate::engine::parallel::threads(),
             memory_limit: None,
+            short_forms: false,
         }
     }
 }
@@ -107,6 +111,8 @@ pub struct Engine {
     dates: usize,
     missing: Vec<&'static str>,
     ytelser_present: bool,
+    /// Whether sentences get their short forms (see [`EngineOptions::short_forms`]).
+    short_forms: bool,
     /// What a session that evaluates several rule sets (`compare`) keeps between them.
     memo: Option<std::sync::Mutex<Memory>>,
 }
@@ -199,6 +205,7 @@ impl Engine {
             dates: dates.len(),
             missing: data.missing_tables(),
             ytelser_present: data.tables["ytelser"].present,
+            short_forms: opts.short_forms,
             memo: None,
         })
     }

@@ -91,6 +91,7 @@ impl<'a, 'e> RuleWork<'a, 'e> {
         p: &'a PlannedRule<'a>,
         lang: Lang,
         as_of: NaiveDate,
+        short_forms: bool,
     ) -> Result<Self, EngineError>
     where
         'a: 'e,
@@ -113,6 +114,7 @@ impl<'a, 'e> RuleWork<'a, 'e> {
         let short = p
             .rule
             .short_template(lang)
+            .filter(|_| short_forms)
             .map(|t| env.template_from_str(t))
             .transpose()
             .map_err(template_error)?;

@@ -96,6 +96,7 @@ async fn run_case(rules: &RuleSet, rule: &Rule, ex: &Example) -> Result<Observed
         &EngineOptions {
             target_partitions: 1,
             memory_limit: None,
+            ..Default::default()
         },
     )
     .await
@@ -249,6 +250,7 @@ async fn same_with_other_dates(
         &EngineOptions {
             target_partitions: 1,
             memory_limit: None,
+            ..Default::default()
         },
     )
     .await

@@ -14,6 +14,7 @@ use tracing::info;
 
 use crate::commands::args::{EngineArgs, EvalArgs, key, parse_bounded};
 use crate::contract::Lang;
+use crate::engine::EngineOptions;
 use crate::output::OutputDir;
 use crate::output::scan_files::{ScanArgs, scan_into};
 use clap::Args;
@@ -251,7 +252,11 @@ pub async fn main(cmd: WeeklyCmd, quiet: bool) -> anyhow::Result<()> {
             as_of,
             rules: cmd.eval.rules,
             lang: cmd.eval.lang,
-            engine: cmd.engine.options(),
+            // the printed worklist shows the rule files' short forms
+            engine: EngineOptions {
+                short_forms: true,
+                ..cmd.engine.options()
+            },
             pseudonymize: key(cmd.pseudonymize.as_deref())?,
         },
         state: cmd.state,
