@@ -157,7 +157,6 @@ pub async fn run(args: &ExplainArgs) -> anyhow::Result<PersonReport> {
 
 /// The error for an id the data does not have, with a hint when the id looks damaged.
 fn not_found(id: &str) -> anyhow::Error {
-    let id = id.trim();
     let digits = id.bytes().all(|b| b.is_ascii_digit());
     let hint = if digits && id.len() == 10 {
         crate::tr!(

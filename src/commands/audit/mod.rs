@@ -1193,7 +1193,7 @@ pub async fn verify(
     let m = read_recorded(&mpath)?;
     let tmp = tempfile::tempdir()?;
     let (args, recorded_rules) = recorded_args(&m, &mpath, (data, rules, engine), tmp.path())?;
-    let mut v = Verdicts {
+    let mut v = VerifyLines {
         lines: Vec::new(),
         ok: true,
         lang: m.sprak,
@@ -1276,13 +1276,13 @@ fn recorded_args(
 }
 
 /// What `audit verify` has found so far, in the audit's language.
-struct Verdicts {
+struct VerifyLines {
     lines: Vec<String>,
     ok: bool,
     lang: Lang,
 }
 
-impl Verdicts {
+impl VerifyLines {
     fn fail(&mut self, line: String) {
         self.ok = false;
         self.lines.push(line);
