@@ -109,14 +109,7 @@ impl ChangeKind {
 
     /// The kind in words, for the spreadsheets.
     pub fn label(self, lang: Lang) -> &'static str {
-        match (self, lang) {
-            (ChangeKind::Status, Lang::Nb) => "Status endret",
-            (ChangeKind::Status, Lang::En) => "Status changed",
-            (ChangeKind::Regler, Lang::Nb) => "Bare regler endret",
-            (ChangeKind::Regler, Lang::En) => "Rules changed only",
-            (ChangeKind::Forklaring, Lang::Nb) => "Bare ordlyden endret",
-            (ChangeKind::Forklaring, Lang::En) => "Wording changed only",
-        }
+        crate::i18n::labels::ENDRING.text(self.as_str(), lang)
     }
 }
 
@@ -543,18 +536,7 @@ fn write_parquet(out: &OutputDir, name: &str, changes: &[&Change]) -> anyhow::Re
 }
 
 fn status_label(s: Status, lang: Lang) -> &'static str {
-    match (s, lang) {
-        (Status::Deltaker, Lang::Nb) => "deltaker",
-        (Status::Deltaker, Lang::En) => "participant",
-        (Status::UnderBehandling, Lang::Nb) => "under behandling",
-        (Status::UnderBehandling, Lang::En) => "application pending",
-        (Status::Kandidat, Lang::Nb) => "kandidat",
-        (Status::Kandidat, Lang::En) => "candidate",
-        (Status::Ekskludert, Lang::Nb) => "ekskludert",
-        (Status::Ekskludert, Lang::En) => "excluded",
-        (Status::IkkeTreff, Lang::Nb) => "ikke treff",
-        (Status::IkkeTreff, Lang::En) => "no match",
-    }
+    crate::i18n::labels::STATUS.text(s.as_str(), lang)
 }
 
 fn write_csv(
@@ -716,14 +698,10 @@ fn write_offices(
     let mut rows: Vec<(&Key, &Shown)> = shown.iter().collect();
     rows.sort_by_key(|((l, u, c), _)| (order(l), u.clone(), c != "endret", c.clone()));
     for ((l, u, c), s) in &rows {
-        let level = match (l.as_str(), lang) {
-            ("totalt", Lang::Nb) => "Alle kontorer",
-            ("totalt", Lang::En) => "All offices",
-            ("skjermet", Lang::Nb) => "Strengt fortrolig adresse (kode 6), samlet",
-            ("skjermet", Lang::En) => "Strictly confidential address (kode 6), together",
-            (_, Lang::Nb) => "NAV-kontor",
-            (_, Lang::En) => "NAV office",
-        };
+        let niva = &crate::i18n::labels::ENDRING_NIVA;
+        let level = niva
+            .get(l, lang)
+            .unwrap_or_else(|| niva.text("nav_kontor", lang));
         let office = if l == "nav_kontor" {
             id_cell(u)
         } else {
@@ -807,17 +785,14 @@ fn render_html(
             })
         })
         .collect();
-    let nb = lang == Lang::Nb;
     let diff = cand_b as i64 - cand_a as i64;
     let g = |n: u64| crate::output::numbers::group(n, lang);
     let (ca, cb, d) = (g(cand_a), g(cand_b), g(diff.unsigned_abs()));
-    let headline = match (nb, diff.signum()) {
-        (true, 1) => format!("Med regelsett B blir det {d} flere kandidater ({ca} → {cb})."),
-        (true, -1) => format!("Med regelsett B blir det {d} færre kandidater ({ca} → {cb})."),
-        (true, _) => format!("Regelsett B gir like mange kandidater som A ({ca})."),
-        (false, 1) => format!("Rule set B gives {d} more candidates ({ca} → {cb})."),
-        (false, -1) => format!("Rule set B gives {d} fewer candidates ({ca} → {cb})."),
-        (false, _) => format!("Rule set B gives as many candidates as A ({ca})."),
+    use crate::i18n::pages::Page;
+    let headline = match diff.signum() {
+        1 => Page::EndringFlere.fill(lang, &[&d, &ca, &cb]),
+        -1 => Page::EndringFaerre.fill(lang, &[&d, &ca, &cb]),
+        _ => Page::EndringLike.fill(lang, &[&ca]),
     };
     let mut env = minijinja::Environment::new();
     crate::output::numbers::register(&mut env, lang);
@@ -826,7 +801,7 @@ fn render_html(
     Ok(env
         .get_template("endringer.html")?
         .render(minijinja::context! {
-            nb => nb,
+            t => crate::i18n::pages::ENDRINGER.map(lang),
             dato => args.as_of.to_string(),
             a => format!("{} ({})", rules_a.origin, &rules_a.hash()[..12]),
             b => format!("{} ({})", rules_b.origin, &rules_b.hash()[..12]),

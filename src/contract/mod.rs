@@ -403,85 +403,16 @@ pub use crate::i18n::Lang;
 
 /// A readable name for a code of the contract, in the given language. Unknown codes are
 /// returned as they are.
-/// A text table `(key, bokmål, English)` as a map in one language (page labels).
-pub fn texts_in(
-    pairs: &[(&'static str, &'static str, &'static str)],
-    lang: Lang,
-) -> std::collections::BTreeMap<&'static str, &'static str> {
-    pairs
-        .iter()
-        .map(|(k, nb, en)| (*k, if lang == Lang::Nb { *nb } else { *en }))
-        .collect()
-}
-
 pub fn label(kind: &str, code: &str, lang: Lang) -> String {
-    let nb_en: Option<(&str, &str)> = match (kind, code) {
-        ("ytelse", "AAP") => Some(("arbeidsavklaringspenger", "work assessment allowance (AAP)")),
-        ("ytelse", "DAGPENGER") => Some(("dagpenger", "unemployment benefit (dagpenger)")),
-        ("ytelse", "SYKEPENGER") => Some(("sykepenger", "sickness benefit")),
-        ("ytelse", "UFORETRYGD") => Some(("uføretrygd", "disability benefit")),
-        ("ytelse", "OVERGANGSSTONAD") => Some(("overgangsstønad", "transitional benefit")),
-        ("ytelse", "OMSTILLINGSSTONAD") => Some(("omstillingsstønad", "adjustment benefit")),
-        ("ytelse", "ALDERSPENSJON") => Some(("alderspensjon", "retirement pension")),
-        ("ytelse", "SUPPLERENDE_STONAD") => Some(("supplerende stønad", "supplementary benefit")),
-        ("ytelse", "INTRODUKSJONSSTONAD") => Some(("introduksjonsstønad", "introduction benefit")),
-        ("ytelse", "KVALIFISERINGSSTONAD") => {
-            Some(("kvalifiseringsstønad", "qualification benefit"))
-        }
-        ("ytelse", "ANNEN_TRYGD") => Some(("annen trygdeytelse", "other social security benefit")),
-        ("ytelse", "ARBEIDSINNTEKT") => Some(("arbeidsinntekt", "earned income")),
-        ("ytelse", "TILTAKSPENGER") => Some(("tiltakspenger", "measure allowance (tiltakspenger)")),
-        ("ytelse", "STIPEND_LAN") => Some(("stipend/lån", "student grant/loan")),
-        ("ytelse", "ANNEN_INNTEKT") => Some(("annen inntekt", "other income")),
-        ("ytelse", "BARNETRYGD") => Some(("barnetrygd", "child benefit")),
-        ("ytelse", "BOSTOTTE") => Some(("bostøtte", "housing allowance")),
-        ("innsatsgruppe", "STANDARD_INNSATS") => Some(("standard innsats", "standard support")),
-        ("innsatsgruppe", "SITUASJONSBESTEMT_INNSATS") => {
-            Some(("situasjonsbestemt innsats", "situational support"))
-        }
-        ("innsatsgruppe", "SPESIELT_TILPASSET_INNSATS") => {
-            Some(("spesielt tilpasset innsats", "specially adapted support"))
-        }
-        ("innsatsgruppe", "GRADERT_VARIG_TILPASSET_INNSATS") => Some((
-            "gradert varig tilpasset innsats",
-            "graded permanently adapted support",
-        )),
-        ("innsatsgruppe", "VARIG_TILPASSET_INNSATS") => {
-            Some(("varig tilpasset innsats", "permanently adapted support"))
-        }
-        ("hendelse", "INFORMERT") => Some(("informert om KVP", "informed about KVP")),
-        ("hendelse", "VURDERT") => Some(("vurdert", "assessed")),
-        ("hendelse", "SOKNAD") => Some(("søknad registrert", "application registered")),
-        ("hendelse", "INNVILGET") => Some(("innvilget", "granted")),
-        ("hendelse", "AVSLATT") => Some(("avslått", "refused")),
-        ("hendelse", "BEGYNT") => Some(("begynt i program", "started the programme")),
-        ("hendelse", "PERMISJON") => Some(("permisjon", "on leave")),
-        ("hendelse", "GJENOPPTATT") => Some(("gjenopptatt", "resumed")),
-        ("hendelse", "AVSLUTTET") => Some(("avsluttet", "ended")),
-        ("vilkar", "04") => Some(("skole", "school")),
-        ("vilkar", "06") => Some(("arbeidssøker/jobblogg", "job seeking/job log")),
-        ("vilkar", "07") => Some(("jobbtilbud", "job offer")),
-        ("vilkar", "08") => Some(("veiledningssamtaler", "guidance meetings")),
-        ("vilkar", "10") => Some(("andre økonomiske rettigheter", "other economic rights")),
-        ("vilkar", "14") => Some(("helsetjenester", "health services")),
-        ("vilkar", "15") => Some(("annet", "other")),
-        ("vilkar", "16") => Some(("arbeidstrening/-praksis", "work training/practice")),
-        ("vilkar", "17") => Some(("arbeidsrettede kurs", "work-oriented courses")),
-        ("vilkar", "18") => Some((
-            "realisere formue/redusere boutgifter",
-            "realise assets/reduce housing costs",
-        )),
-        ("vilkar", "19") => Some(("digital aktivitetsplan", "digital activity plan")),
-        ("vilkar", "20") => Some(("norsk-/samiskopplæring", "Norwegian/Sami language training")),
-        _ => None,
+    use crate::i18n::labels;
+    let table = match kind {
+        "ytelse" => &labels::YTELSE,
+        "innsatsgruppe" => &labels::INNSATSGRUPPE,
+        "hendelse" => &labels::HENDELSE,
+        "vilkar" => &labels::VILKAR,
+        _ => return code.to_string(),
     };
-    match nb_en {
-        Some((nb, en)) => match lang {
-            Lang::Nb => nb.to_string(),
-            Lang::En => en.to_string(),
-        },
-        None => code.to_string(),
-    }
+    table.word(code, lang)
 }
 
 #[cfg(test)]

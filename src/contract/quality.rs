@@ -24,12 +24,7 @@ impl Severity {
 
     /// The severity in words: what became of the row.
     pub fn label(self, lang: Lang) -> &'static str {
-        match (self, lang) {
-            (Severity::Feil, Lang::Nb) => "feil (raden er satt til side)",
-            (Severity::Feil, Lang::En) => "error (the row is set aside)",
-            (Severity::Advarsel, Lang::Nb) => "advarsel (raden er brukt)",
-            (Severity::Advarsel, Lang::En) => "warning (the row is used)",
-        }
+        crate::i18n::labels::ALVORLIGHET.text(self.as_str(), lang)
     }
 }
 

@@ -95,46 +95,5 @@ pub fn outcome(code: &str) -> &'static str {
 
 /// A category's label in `lang` (the code itself when it has none).
 pub fn label(code: &str, lang: Lang) -> String {
-    let nb_en = match code {
-        "deltakere" => ("Deltakere", "Participants"),
-        "i_program" => ("– i program", "– in programme"),
-        "permisjon" => ("– i permisjon", "– on leave"),
-        "under_behandling" => ("Søknad under behandling", "Application pending"),
-        "kandidater" => ("Kandidater", "Candidates"),
-        "ekskludert" => ("Ekskludert", "Excluded"),
-        "under_20" => ("Under 20", "Under 20"),
-        "20_24" => ("20–24", "20–24"),
-        "25_29" => ("25–29", "25–29"),
-        "30_39" => ("30–39", "30–39"),
-        "40_49" => ("40–49", "40–49"),
-        "50_66" => ("50–66", "50–66"),
-        "67_plus" => ("67+", "67+"),
-        "mann" => ("Mann", "Men"),
-        "kvinne" => ("Kvinne", "Women"),
-        "ukjent" => ("Ukjent", "Unknown"),
-        "statlig" => ("Statlig", "State"),
-        "kommunal" => ("Kommunal", "Municipal"),
-        "annen" => ("Annen", "Other"),
-        "ingen" => ("Ingen tiltak", "No measure"),
-        "alle" => ("Alle avsluttede", "All ended"),
-        "under_18" => ("Under 18", "Under 18"),
-        "18_24" => ("18–24", "18–24"),
-        "25_pluss" => ("25 og over", "25 and over"),
-        "kun_statlig" => ("Kun statlig regi", "State regi only"),
-        "kun_kommunal" => ("Kun kommunal regi", "Municipal regi only"),
-        "annen_eller_flere" => ("Annen regi eller flere", "Other or several regi"),
-        "ordinaert_arbeid" => ("Ordinært arbeid", "Ordinary work"),
-        "arbeid_med_lonnstilskudd" => ("Arbeid med lønnstilskudd", "Work with wage subsidy"),
-        "skole_utdanning" => ("Skole/utdanning", "School/education"),
-        "uforetrygd" => ("Uføretrygd", "Disability benefit"),
-        "aap" => ("Arbeidsavklaringspenger", "Work assessment allowance"),
-        "okonomisk_stonad" => ("Økonomisk stønad", "Economic assistance"),
-        "annet" => ("Annet/ukjent", "Other/unknown"),
-        "andel" => ("Andel deltakere", "Participant share"),
-        _ => return code.to_string(),
-    };
-    match lang {
-        Lang::Nb => nb_en.0.to_string(),
-        Lang::En => nb_en.1.to_string(),
-    }
+    crate::i18n::labels::KATEGORI.word(code, lang)
 }

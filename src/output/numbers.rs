@@ -70,6 +70,20 @@ pub fn register(env: &mut minijinja::Environment<'_>, lang: Lang) {
             None => cell(&v.to_string(), lang),
         }
     });
+    // a page text from `i18n::pages` (written HTML-ready) with its `{}` filled by the values,
+    // each escaped as `{{ }}` would
+    env.add_filter(
+        "fill",
+        |text: &str, values: minijinja::value::Rest<minijinja::Value>| {
+            let values: Vec<String> = values
+                .iter()
+                .map(|v| minijinja::HtmlEscape(&v.to_string()).to_string())
+                .collect();
+            let values: Vec<&dyn std::fmt::Display> =
+                values.iter().map(|v| v as &dyn std::fmt::Display).collect();
+            minijinja::Value::from_safe_string(crate::i18n::fill(text, &values))
+        },
+    );
 }
 
 #[cfg(test)]

@@ -92,14 +92,7 @@ pub enum Vurdering {
 impl Vurdering {
     /// As people read it.
     pub fn label(self, lang: Lang) -> &'static str {
-        match (self, lang) {
-            (Vurdering::TilbudtITide, Lang::Nb) => "tilbudt i tide",
-            (Vurdering::TilbudtITide, Lang::En) => "offered in time",
-            (Vurdering::TilbudtForSent, Lang::Nb) => "tilbudt for sent",
-            (Vurdering::TilbudtForSent, Lang::En) => "offered late",
-            (Vurdering::IkkeTilbudt, Lang::Nb) => "ikke tilbudt",
-            (Vurdering::IkkeTilbudt, Lang::En) => "not offered",
-        }
+        crate::i18n::labels::VURDERING.text(self.as_str(), lang)
     }
 
     pub fn as_str(self) -> &'static str {
@@ -748,18 +741,8 @@ fn write_groups(
 
 /// A dimension of `revisjon_kontor.csv` as people read it.
 fn dimension_label(dim: &str, lang: Lang) -> &'static str {
-    let (nb, en) = match dim {
-        "totalt" => ("Totalt", "Total"),
-        "nav_kontor" => ("NAV-kontor", "NAV office"),
-        "aldersgruppe" => ("Aldersgruppe", "Age band"),
-        "kjonn" => ("Kjønn", "Gender"),
-        "regel" => ("Regel", "Rule"),
-        _ => (
-            "Strengt fortrolig adresse (kode 6)",
-            "Strictly confidential address (kode 6)",
-        ),
-    };
-    if lang == Lang::Nb { nb } else { en }
+    let t = &crate::i18n::labels::REVISJON_NIVA;
+    t.get(dim, lang).unwrap_or_else(|| t.text("skjermet", lang))
 }
 
 /// A value of a dimension as people read it: offices as text (leading zeros kept in Excel),
@@ -769,7 +752,7 @@ fn value_label(dim: &str, val: &str, rules: &crate::rules::RuleSet, lang: Lang) 
         "nav_kontor" => id_cell(val),
         "regel" => safe(&rules.title(val, lang)),
         "aldersgruppe" | "kjonn" => crate::output::categories::label(val, lang),
-        _ if val == "alle" => if lang == Lang::Nb { "Alle" } else { "All" }.to_string(),
+        _ if val == "alle" => crate::i18n::labels::REVISJON_NIVA.word("alle", lang),
         _ => safe(val),
     }
 }
@@ -823,12 +806,10 @@ fn write_aktivitet(out: &OutputDir, young: &[AktivitetRow], lang: Lang) -> anyho
 type AktivitetRow = ((String, String), Vec<Shown>);
 
 fn aktivitet_unit(level: &str, unit: &str, lang: Lang) -> String {
-    match (level, lang) {
-        ("totalt", Lang::Nb) => "Totalt".into(),
-        ("totalt", Lang::En) => "Total".into(),
-        ("nav_kontor", _) => id_cell(unit),
-        (_, Lang::Nb) => "Strengt fortrolig adresse (kode 6)".into(),
-        (_, Lang::En) => "Strictly confidential address (kode 6)".into(),
+    match level {
+        "nav_kontor" => id_cell(unit),
+        "totalt" => crate::i18n::labels::REVISJON_NIVA.word("totalt", lang),
+        _ => crate::i18n::labels::REVISJON_NIVA.word("skjermet", lang),
     }
 }
 

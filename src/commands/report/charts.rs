@@ -2,7 +2,6 @@
 //! inline SVG (uptake per office, the 12-month trend, age bands). Geometry is computed here; the
 //! template (`rapport.html`, HTML-escaped) only places it.
 
-use std::collections::BTreeMap;
 
 use serde::Serialize;
 
@@ -271,127 +270,6 @@ fn breakdown(
     TableView::new(id, &title, head, rows)
 }
 
-fn texts(lang: Lang) -> BTreeMap<&'static str, &'static str> {
-    let pairs: &[(&'static str, &'static str, &'static str)] = &[
-        ("lang", "nb", "en"),
-        (
-            "tittel",
-            "Tilgang til kvalifiseringsprogrammet",
-            "Access to the qualification programme",
-        ),
-        ("dato", "Skanningsdato", "Scan date"),
-        (
-            "ingress",
-            "Deltakere, søknader under behandling og personer som sannsynligvis fyller vilkårene for KVP (kandidater), per NAV-kontor og kommune. Andel deltakere = deltakere / (deltakere + kandidater).",
-            "Participants, pending applications and people who probably meet the conditions for KVP (candidates), per NAV office and municipality. Participant share = participants / (participants + candidates).",
-        ),
-        (
-            "skjuling",
-            "Antall 1–4 vises som «<5»; «:» er skjult fordi en sum ellers ville avslørt et lite antall. Rapporten inneholder ingen person-ID-er.",
-            "Counts of 1–4 are shown as \"<5\"; \":\" is hidden because a sum would otherwise reveal a small count. The report holds no person ids.",
-        ),
-        (
-            "andel_kontor",
-            "Andel deltakere per NAV-kontor",
-            "Participant share per NAV office",
-        ),
-        (
-            "trend",
-            "Utvikling siste 12 måneder (totalt, ved hvert månedsskifte)",
-            "The last 12 months (total, at each month-end)",
-        ),
-        (
-            "alder",
-            "Kandidater og deltakere etter alder (totalt)",
-            "Candidates and participants by age (total)",
-        ),
-        ("kontor", "Per NAV-kontor", "Per NAV office"),
-        ("kommune", "Per kommune", "Per municipality"),
-        (
-            "fylke",
-            "Per fylke (kommunenummerets to første sifre)",
-            "Per county (the first two digits of the municipality number)",
-        ),
-        ("median", "median for kontorene", "median of the offices"),
-        (
-            "andel_sortert",
-            "Kontorene er sortert med høyeste andel først; den stiplede linjen er medianen for kontorene med kjent andel.",
-            "Offices are sorted with the highest share first; the dashed line is the median of the offices whose share is known.",
-        ),
-        (
-            "totalt",
-            "Totalt (uten personer med strengt fortrolig adresse)",
-            "Total (without persons with strictly confidential address)",
-        ),
-        (
-            "skjermet",
-            "Strengt fortrolig adresse (kode 6), hele landet: telles bare her",
-            "Strictly confidential address (kode 6), nationwide: counted only here",
-        ),
-        ("kjonn", "Etter kjønn (totalt)", "By gender (total)"),
-        (
-            "regel",
-            "Etter kandidatregel (totalt; en person kan treffe flere regler)",
-            "By candidate rule (total; a person can match several rules)",
-        ),
-        (
-            "grunn",
-            "Ekskludert etter grunn (totalt; en person kan ha flere grunner)",
-            "Excluded by reason (total; a person can have several reasons)",
-        ),
-        (
-            "regi",
-            "Deltakere etter tiltakenes regi (totalt; en deltaker kan ha tiltak i flere regier)",
-            "Participants by the regi of their measures (total; a participant can have several)",
-        ),
-        (
-            "regi_ukjent",
-            "kvp_tiltak mangler i uttrekket: regi er ukjent.",
-            "kvp_tiltak is missing from the export: regi is unknown.",
-        ),
-        (
-            "avsluttet",
-            "Avsluttede program siste 12 måneder etter situasjon ved avslutning (totalt; flere situasjoner kan gjelde)",
-            "Programmes ended in the last 12 months by situation at the end (total; several can apply)",
-        ),
-        (
-            "tiltak",
-            "Deltakere etter tiltakenes regi, hver deltaker én gang (totalt)",
-            "Participants by the regi of their measures, each once (total)",
-        ),
-        (
-            "aldersgruppe",
-            "Deltakere 18–24 og 25 år og over (totalt)",
-            "Participants 18–24 and 25 and over (total)",
-        ),
-        ("alle_avsluttet", "Alle avsluttede", "All ended"),
-        (
-            "planmessig",
-            "Planmessig (status 3)",
-            "As planned (status 3)",
-        ),
-        (
-            "avbrudd",
-            "Avbrutt (status 4, 5, 7)",
-            "Interrupted (status 4, 5, 7)",
-        ),
-        (
-            "skjult_her",
-            "Skjulte tall i tabellen: «<5» er 1–4 personer; «:» er skjult fordi en sum ellers ville avslørt et lite antall. Små tall skjules så ingen enkeltperson kan kjennes igjen når rapporten deles.",
-            "Hidden figures in the table: \"<5\" is 1–4 persons; \":\" is hidden because a sum would otherwise reveal a small count. Small counts are hidden so that no one can be recognised when the report is shared.",
-        ),
-        ("kandidater", "Kandidater", "Candidates"),
-        ("deltakere", "Deltakere", "Participants"),
-        ("andel", "Andel deltakere", "Participant share"),
-        ("antall", "Antall", "Count"),
-        (
-            "fotnote",
-            "Laget med kvp-scan fra regelsett",
-            "Made with kvp-scan from rule set",
-        ),
-    ];
-    crate::contract::texts_in(pairs, lang)
-}
 
 pub fn render_html(
     current: &DateFigures,
@@ -399,7 +277,7 @@ pub fn render_html(
     (rules, names): (&RuleSet, &Names),
     lang: Lang,
 ) -> anyhow::Result<String> {
-    let t = texts(lang);
+    let t = crate::i18n::pages::RAPPORT.map(lang);
     let breakdowns = breakdowns(current, rules, lang);
     let status_tables: Vec<TableView> = LEVELS
         .iter()
@@ -461,7 +339,7 @@ pub fn render_html(
 /// The breakdown tables under the key figures: gender, rule, reason for exclusion, regi,
 /// measures, participants' age groups and ended programmes, with a note where regi is unknown.
 fn breakdowns(current: &DateFigures, rules: &RuleSet, lang: Lang) -> Vec<TableView> {
-    let t = texts(lang);
+    let t = crate::i18n::pages::RAPPORT.map(lang);
     let cats = |table: &str| super::category(rules, table);
     // (table, column heading) for the candidate / participant pairs
     let pair = |a: &str| {

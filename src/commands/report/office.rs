@@ -142,58 +142,6 @@ struct Page {
     kommuner: String,
 }
 
-/// The texts of the office page.
-fn texts(lang: Lang) -> BTreeMap<&'static str, &'static str> {
-    let pairs: &[(&'static str, &'static str, &'static str)] = &[
-        ("lang", "nb", "en"),
-        ("tittel", "KVP ved NAV-kontor", "KVP at NAV office"),
-        ("dato", "Skanningsdato", "Scan date"),
-        ("fylke", "Fylke", "County"),
-        ("kontoret", "Kontoret", "The office"),
-        ("kontoret_andel", "Kontoret, andel", "The office, share"),
-        ("fylket", "Fylket", "The county"),
-        ("fylket_andel", "Fylket, andel", "The county, share"),
-        ("landet", "Landet", "Nationwide"),
-        ("landet_andel", "Landet, andel", "Nationwide, share"),
-        ("median", "Median for kontorene", "Median of the offices"),
-        ("status", "Status", "Status"),
-        ("andel", "Andel deltakere", "Participant share"),
-        ("deltakere", "Deltakere", "Participants"),
-        ("kandidater", "Kandidater", "Candidates"),
-        ("maned", "Månedsskifte", "Month-end"),
-        (
-            "trend",
-            "Utvikling ved hvert månedsskifte",
-            "At each month-end",
-        ),
-        (
-            "intern",
-            "Intern side: kontorets egne tall vises uten skjuling. Siden er for kontorets ledelse og skal ikke deles; tall for fylket og landet er skjult som i den delte rapporten.",
-            "Internal page: the office's own counts are shown without suppression. The page is for the office's management and must not be shared; county and national figures are hidden as in the shared report.",
-        ),
-        (
-            "delt",
-            "Delt side: små tall er skjult som i den nasjonale rapporten.",
-            "Shared page: small counts are hidden as in the national report.",
-        ),
-        (
-            "skjult",
-            "Tall som er skjult: «<5» betyr 1–4 personer, «:» er skjult fordi en sum ellers ville avslørt et lite antall. Små tall skjules når tall deles, så ingen enkeltperson kan kjennes igjen. Kontorets ledelse kan se egne tall med «report --kontor ID --intern».",
-            "Hidden figures: \"<5\" means 1–4 persons, \":\" is hidden because a sum would otherwise reveal a small count. Small counts are hidden when figures are shared, so no one can be recognised. The office's management can see its own counts with \"report --kontor ID --intern\".",
-        ),
-        (
-            "andel_forklaring",
-            "Andel deltakere = deltakere / (deltakere + kandidater). «–»: ingen å regne andel av.",
-            "Participant share = participants / (participants + candidates). \"–\": nothing to take a share of.",
-        ),
-        (
-            "fotnote",
-            "Laget med kvp-scan fra regelsett",
-            "Made with kvp-scan from rule set",
-        ),
-    ];
-    crate::contract::texts_in(pairs, lang)
-}
 
 /// A level of `rapport.json` in words.
 pub(super) fn level_label(level: &str, lang: Lang) -> &'static str {
@@ -448,7 +396,7 @@ impl OfficePage<'_> {
     }
 
     fn page(&self) -> Page {
-        let t = texts(self.lang);
+        let t = crate::i18n::pages::RAPPORT_KONTOR.map(self.lang);
         Page {
             office: self.names.label("nav_kontor", self.office),
             fylke: self.names.label("fylke", self.reader().fylke),
@@ -473,7 +421,7 @@ impl OfficePage<'_> {
         let html = env
             .get_template("kontor.html")?
             .render(minijinja::context! {
-                t => texts(self.lang),
+                t => crate::i18n::pages::RAPPORT_KONTOR.map(self.lang),
                 p => self.page(),
                 versjon => env!("CARGO_PKG_VERSION"),
                 regelsett => self.rules.hash()[..12].to_string(),

@@ -36,14 +36,7 @@ impl PaListen {
     }
 
     pub fn label(self, lang: Lang) -> &'static str {
-        match (self, lang) {
-            (PaListen::Ny, Lang::Nb) => "ny",
-            (PaListen::Ny, Lang::En) => "new",
-            (PaListen::Fortsetter, Lang::Nb) => "fortsetter",
-            (PaListen::Fortsetter, Lang::En) => "continuing",
-            (PaListen::Ute, Lang::Nb) => "ute av listen",
-            (PaListen::Ute, Lang::En) => "left the list",
-        }
+        crate::i18n::labels::PA_LISTEN.text(self.as_str(), lang)
     }
 }
 

@@ -420,89 +420,9 @@ struct HtmlSection {
     personer: Vec<HtmlPerson>,
 }
 
-fn labels(lang: Lang) -> BTreeMap<&'static str, &'static str> {
-    let pairs: &[(&'static str, &'static str, &'static str)] = &[
-        ("lang", "nb", "en"),
-        ("tittel", "KVP-kandidater", "KVP candidates"),
-        ("kontor", "NAV-kontor", "NAV office"),
-        ("veileder", "Veileder", "Caseworker"),
-        ("dato", "Skanningsdato", "Scan date"),
-        ("kjoring", "Kjøring", "Run"),
-        (
-            "sammenlignet",
-            "sammenlignet med kjøringen",
-            "compared with the run of",
-        ),
-        (
-            "forste_kjoring",
-            "første registrerte kjøring: alle kandidater er nye",
-            "first recorded run: every candidate is new",
-        ),
-        ("nye", "Nye", "New"),
-        ("fortsetter", "Fortsetter", "Continuing"),
-        ("ute", "Ute av listen", "Left the list"),
-        (
-            "ikke_vedtak",
-            "Listen viser hvem som sannsynligvis fyller vilkårene for kvalifiseringsprogrammet (sosialtjenesteloven § 29), med begrunnelse. Den er ikke et vedtak: snakk med personen og gjør en konkret vurdering.",
-            "The list shows who probably meets the conditions for the qualification programme (Social Services Act § 29), with the reasons. It is not a decision: talk to the person and make a concrete assessment.",
-        ),
-        ("fortrolig", "fortrolig adresse", "confidential address"),
-        ("alder", "Alder", "Age"),
-        ("kommune", "Kommune", "Municipality"),
-        ("forste_gang", "Første gang kandidat", "First a candidate"),
-        ("uker", "Uker på listen", "Weeks on the list"),
-        (
-            "maneder",
-            "Måneder med stønad siste 12",
-            "Months with assistance, last 12",
-        ),
-        ("sist", "sist", "last"),
-        ("innsatsgruppe", "Innsatsgruppe", "Innsatsgruppe"),
-        ("treff", "Regler med treff", "Rules that apply"),
-        ("grunn", "Grunn", "Reason"),
-        (
-            "endringer",
-            "Endret siden forrige kjøring",
-            "Changed since the previous run",
-        ),
-        ("begrunnelse", "Begrunnelse", "Explanation"),
-        ("ingen", "Ingen.", "None."),
-        ("arbeidsliste", "Arbeidsliste", "Worklist"),
-        (
-            "na",
-            "Kan vurderes for KVP nå",
-            "Can be assessed for KVP now",
-        ),
-        ("forst", "Må avklares først", "To be settled first"),
-        (
-            "rekkefolge",
-            "Rekkefølge: regelens prioritet (satt i regelfilene; informert uten vurdering først), så flest uker på listen, så flest regler. Detaljene for hver person følger under.",
-            "Order: the rule's priority (set in the rule files; informed but not assessed first), then most weeks on the list, then most rules. The details of each person follow below.",
-        ),
-        ("nr", "Nr.", "No."),
-        ("person", "Person", "Person"),
-        ("avgjorende", "Det avgjørende", "What decides it"),
-        ("neste", "Neste steg", "Next step"),
-        ("ny_uke", "Ny denne uken", "New this week"),
-        ("regelsett", "regelsett", "rule set"),
-        (
-            "fotnote",
-            "Inneholder personopplysninger: skal ikke deles utenfor tjenesten.",
-            "Contains personal data: not to be shared outside the service.",
-        ),
-    ];
-    crate::contract::texts_in(pairs, lang)
-}
 
 fn section_title(p: PaListen, lang: Lang) -> &'static str {
-    match (p, lang) {
-        (PaListen::Ny, Lang::Nb) => "Nye denne uken",
-        (PaListen::Ny, Lang::En) => "New this week",
-        (PaListen::Fortsetter, Lang::Nb) => "Fortsatt på listen",
-        (PaListen::Fortsetter, Lang::En) => "Still on the list",
-        (PaListen::Ute, Lang::Nb) => "Ute av listen siden forrige kjøring",
-        (PaListen::Ute, Lang::En) => "Left the list since the previous run",
-    }
+    crate::i18n::labels::PA_LISTEN_SEKSJON.text(p.as_str(), lang)
 }
 
 fn html_env() -> minijinja::Environment<'static> {
@@ -576,7 +496,7 @@ fn write_html(
     let (na, forst) = worklist(entries, ctx);
     let tmpl = env.get_template("veileder.html")?;
     let html = tmpl.render(minijinja::context! {
-        t => labels(ctx.lang),
+        t => crate::i18n::pages::UKELISTE.map(ctx.lang),
         arbeidsliste_na => na,
         arbeidsliste_forst => forst,
         kontor => kontor,

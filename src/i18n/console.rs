@@ -1,0 +1,149 @@
+//! The console texts: the summaries on stderr, `history`, `audit verify` and the frame of an
+//! error, each keyed by a [`Msg`] variant with its bokmål and English text. `{}` marks a value,
+//! filled in order by [`Msg::fill`](super::Keyed::fill).
+
+super::keyed! {
+    /// A console text.
+    pub enum Msg {
+        Scanned => (
+            "kvp-scan: skannet {} personer per {} med {} regler",
+            "kvp-scan: scanned {} persons as of {} with {} rules",
+        ),
+        StatusHead => ("  status:", "  status:"),
+        RulesFired => ("  regler som slo til:", "  rules fired:"),
+        NotAssessed => (
+            "  ikke vurdert (tabell mangler): {}",
+            "  not assessed (table missing): {}",
+        ),
+        Kode6Left => (
+            "  kandidater med strengt fortrolig adresse (kode 6), holdt utenfor kandidater.csv: {}",
+            "  candidates with strengt fortrolig address (kode 6), left out of kandidater.csv: {}",
+        ),
+        DataQuality => (
+            "  datakvalitet: {} feil (rader satt til side), {} advarsler; se datakvalitet.csv",
+            "  data quality: {} errors (rows set aside), {} warnings; see datakvalitet.csv",
+        ),
+        Elapsed => ("  tid: {} s", "  elapsed: {} s"),
+        WeeklyRun => ("  ukekjøring {} i {}", "  weekly run {} in {}"),
+        ComparedWith => ("  sammenlignet med kjøring {}", "  compared with run {}"),
+        FirstRun => (
+            "  første registrerte kjøring: alle kandidater er nye på listen",
+            "  first recorded run: every candidate is new on the list",
+        ),
+        Replaced => ("  erstattet kjøring(er): {}", "  replaced run(s): {}"),
+        Pruned => (
+            "  fjernet gamle kjøringer (--keep): {}",
+            "  removed old run(s) (--keep): {}",
+        ),
+        WeeklyCounts => (
+            "  kandidater: {} ({} nye, {} fortsetter); {} gikk ut av listen",
+            "  candidates: {} ({} new, {} continuing); {} left the list",
+        ),
+        Left => ("    ute, {}", "    left, {}"),
+        Lists => (
+            "  {} veilederlister (csv + html + xlsx); {} kandidater uten veileder på «uten veileder»-lister",
+            "  {} caseworker lists (csv + html + xlsx); {} candidates without a caseworker on \"uten veileder\" lists",
+        ),
+        WeeklyProtected => (
+            "  strengt fortrolig (kode 6): {} bare i skjermet-filene; fortrolig (kode 7): {} listet uten adressefelt",
+            "  strengt fortrolig (kode 6): {} in the skjermet files only; fortrolig (kode 7): {} listed without address fields",
+        ),
+        Compared => (
+            "kvp-scan: sammenlignet to regelsett på {} personer på {} s",
+            "kvp-scan: compared two rule sets on {} persons in {} s",
+        ),
+        NoChange => (
+            "  ingen endring: alle har samme status, regler og begrunnelse",
+            "  no change: every person has the same status, rules and explanation",
+        ),
+        Changed => (
+            "  endret: {} status, {} bare regler, {} bare ordlyden i begrunnelsen",
+            "  changed: {} status, {} rules only, {} explanation wording only",
+        ),
+        RuleCounts => ("  regel {}", "  rule {}"),
+        Report => (
+            "kvp-scan: tilgjengelighetsrapport for {} kontorer og {} kommuner over {} datoer i {}",
+            "kvp-scan: availability report for {} offices and {} kommuner over {} dates in {}",
+        ),
+        ReportHidden => (
+            "  {} tall skjult (antall 1–4, og antall en sum ellers ville avslørt)",
+            "  {} figures hidden (counts 1–4, and counts a sum would reveal)",
+        ),
+        Audit => (
+            "kvp-scan: tilsyn over {} mandager fra {} til {}: {} personer flagget",
+            "kvp-scan: audit of {} Mondays from {} to {}: {} persons flagged",
+        ),
+        AuditVerified => (
+            "kvp-scan: tilsynet er bekreftet: hver fil er byte for byte lik en ny kjøring",
+            "kvp-scan: audit verified: every output is byte-identical to a re-run",
+        ),
+        AuditMismatch => (
+            "tilsynet i {} stemmer ikke med en ny kjøring på {}",
+            "the audit in {} does not match a re-run on {}",
+        ),
+        VerifyIdentical => ("{}: identisk ({})", "{}: identical ({})"),
+        VerifyDiffersRerun => (
+            "{}: AVVIKER fra en ny kjøring på disse inndataene",
+            "{}: DIFFERS from a re-run on these inputs",
+        ),
+        VerifyDiffersManifest => (
+            "{}: AVVIKER fra hashen i manifestet (filen er endret)",
+            "{}: DIFFERS from the hash in the manifest (the file was altered)",
+        ),
+        VerifyMissing => (
+            "{}: MANGLER i tilsynsmappen",
+            "{}: MISSING from the audit folder",
+        ),
+        VerifyNotRewritten => (
+            "{}: ikke skrevet av en ny kjøring på disse inndataene",
+            "{}: not written by a re-run on these inputs",
+        ),
+        VerifyNotInManifest => (
+            "{}: skrevet av tilsynet, men mangler i manifestet",
+            "{}: written by the audit but missing from the manifest",
+        ),
+        VerifyExtra => (
+            "{}: i tilsynsmappen, men ikke i manifestet",
+            "{}: in the audit folder but not in the manifest",
+        ),
+        VerifyRules => (
+            "regler: ikke regelsettet tilsynet brukte (oppgi mappen med --rules)",
+            "rules: not the rule set the audit used (give its folder with --rules)",
+        ),
+        VerifyInputChanged => (
+            "inndata {}: endret siden tilsynet",
+            "input {}: changed since the audit",
+        ),
+        VerifyInputMissing => ("inndata {}: mangler", "input {}: missing"),
+        VerifyInputAdded => (
+            "inndata {}: ikke i tilsynets manifest (lagt til siden)",
+            "input {}: not in the audit's manifest (added since)",
+        ),
+        HistoryHead => (
+            "dato|kjøring|personer|kandidat|ekskl.|deltaker|under_b.|ikke_tr.|nye|ute|regler sha256",
+            "date|run id|persons|kandidat|ekskl.|deltaker|under_b.|ikke_tr.|new|left|rules sha256",
+        ),
+        HistoryRemovedHead => (
+            "fjernet av --keep (personopplysninger lagres ikke lenger enn nødvendig):",
+            "removed by --keep (personal data is not kept longer than needed):",
+        ),
+        HistoryRemoved => (
+            "  {}  fjernet av kjøringen {}",
+            "  {}  removed by the run of {}",
+        ),
+        HistoryPseudonymised => (
+            "person-ID-ene i denne mappen er pseudonymer",
+            "person ids in this state are pseudonymised",
+        ),
+        HistoryEmpty => (
+            "{} har ingen registrerte kjøringer ({} mangler)",
+            "{} has no recorded runs ({} missing)",
+        ),
+        Error => ("feil: {}", "error: {}"),
+        CausedBy => ("  årsak: {}", "  caused by: {}"),
+        MemoryHelp => (
+            "hjelp: spørremotoren brukte opp minnet --memory-limit tillater; gi en større grense (operatorer skriver til disk utover den, men noen trenger et minimum; 2g holder til 1,5 millioner personer) eller utelat --memory-limit",
+            "help: the query engine ran out of the memory --memory-limit allows; give a larger limit (operators spill to disk beyond it, but some need a minimum; 2g runs 1.5 million persons) or leave --memory-limit out",
+        ),
+    }
+}

@@ -1,0 +1,305 @@
+//! The labels and sentences of the pages (HTML, print, workbooks): one table per page, read
+//! by its template by key (`t.tittel`), and the sentences pages build with values.
+
+use super::Table;
+
+/// The weekly caseworker list (HTML page and print).
+pub const UKELISTE: Table = Table(&[
+    ("lang", "nb", "en"),
+    ("tittel", "KVP-kandidater", "KVP candidates"),
+    ("kontor", "NAV-kontor", "NAV office"),
+    ("veileder", "Veileder", "Caseworker"),
+    ("dato", "Skanningsdato", "Scan date"),
+    ("kjoring", "Kjøring", "Run"),
+    (
+        "sammenlignet",
+        "sammenlignet med kjøringen",
+        "compared with the run of",
+    ),
+    (
+        "forste_kjoring",
+        "første registrerte kjøring: alle kandidater er nye",
+        "first recorded run: every candidate is new",
+    ),
+    ("nye", "Nye", "New"),
+    ("fortsetter", "Fortsetter", "Continuing"),
+    ("ute", "Ute av listen", "Left the list"),
+    (
+        "ikke_vedtak",
+        "Listen viser hvem som sannsynligvis fyller vilkårene for kvalifiseringsprogrammet (sosialtjenesteloven § 29), med begrunnelse. Den er ikke et vedtak: snakk med personen og gjør en konkret vurdering.",
+        "The list shows who probably meets the conditions for the qualification programme (Social Services Act § 29), with the reasons. It is not a decision: talk to the person and make a concrete assessment.",
+    ),
+    ("fortrolig", "fortrolig adresse", "confidential address"),
+    ("alder", "Alder", "Age"),
+    ("kommune", "Kommune", "Municipality"),
+    ("forste_gang", "Første gang kandidat", "First a candidate"),
+    ("uker", "Uker på listen", "Weeks on the list"),
+    (
+        "maneder",
+        "Måneder med stønad siste 12",
+        "Months with assistance, last 12",
+    ),
+    ("sist", "sist", "last"),
+    ("innsatsgruppe", "Innsatsgruppe", "Innsatsgruppe"),
+    ("treff", "Regler med treff", "Rules that apply"),
+    ("grunn", "Grunn", "Reason"),
+    (
+        "endringer",
+        "Endret siden forrige kjøring",
+        "Changed since the previous run",
+    ),
+    ("begrunnelse", "Begrunnelse", "Explanation"),
+    ("ingen", "Ingen.", "None."),
+    ("arbeidsliste", "Arbeidsliste", "Worklist"),
+    (
+        "na",
+        "Kan vurderes for KVP nå",
+        "Can be assessed for KVP now",
+    ),
+    ("forst", "Må avklares først", "To be settled first"),
+    (
+        "rekkefolge",
+        "Rekkefølge: regelens prioritet (satt i regelfilene; informert uten vurdering først), så flest uker på listen, så flest regler. Detaljene for hver person følger under.",
+        "Order: the rule's priority (set in the rule files; informed but not assessed first), then most weeks on the list, then most rules. The details of each person follow below.",
+    ),
+    ("nr", "Nr.", "No."),
+    ("person", "Person", "Person"),
+    ("avgjorende", "Det avgjørende", "What decides it"),
+    ("neste", "Neste steg", "Next step"),
+    ("ny_uke", "Ny denne uken", "New this week"),
+    ("regelsett", "regelsett", "rule set"),
+    (
+        "fotnote",
+        "Inneholder personopplysninger: skal ikke deles utenfor tjenesten.",
+        "Contains personal data: not to be shared outside the service.",
+    ),
+    ]);
+
+/// The office page of the availability report.
+pub const RAPPORT_KONTOR: Table = Table(&[
+    ("lang", "nb", "en"),
+    ("tittel", "KVP ved NAV-kontor", "KVP at NAV office"),
+    ("dato", "Skanningsdato", "Scan date"),
+    ("fylke", "Fylke", "County"),
+    ("kontoret", "Kontoret", "The office"),
+    ("kontoret_andel", "Kontoret, andel", "The office, share"),
+    ("fylket", "Fylket", "The county"),
+    ("fylket_andel", "Fylket, andel", "The county, share"),
+    ("landet", "Landet", "Nationwide"),
+    ("landet_andel", "Landet, andel", "Nationwide, share"),
+    ("median", "Median for kontorene", "Median of the offices"),
+    ("status", "Status", "Status"),
+    ("andel", "Andel deltakere", "Participant share"),
+    ("deltakere", "Deltakere", "Participants"),
+    ("kandidater", "Kandidater", "Candidates"),
+    ("maned", "Månedsskifte", "Month-end"),
+    (
+        "trend",
+        "Utvikling ved hvert månedsskifte",
+        "At each month-end",
+    ),
+    (
+        "intern",
+        "Intern side: kontorets egne tall vises uten skjuling. Siden er for kontorets ledelse og skal ikke deles; tall for fylket og landet er skjult som i den delte rapporten.",
+        "Internal page: the office's own counts are shown without suppression. The page is for the office's management and must not be shared; county and national figures are hidden as in the shared report.",
+    ),
+    (
+        "delt",
+        "Delt side: små tall er skjult som i den nasjonale rapporten.",
+        "Shared page: small counts are hidden as in the national report.",
+    ),
+    (
+        "skjult",
+        "Tall som er skjult: «<5» betyr 1–4 personer, «:» er skjult fordi en sum ellers ville avslørt et lite antall. Små tall skjules når tall deles, så ingen enkeltperson kan kjennes igjen. Kontorets ledelse kan se egne tall med «report --kontor ID --intern».",
+        "Hidden figures: \"<5\" means 1–4 persons, \":\" is hidden because a sum would otherwise reveal a small count. Small counts are hidden when figures are shared, so no one can be recognised. The office's management can see its own counts with \"report --kontor ID --intern\".",
+    ),
+    (
+        "andel_forklaring",
+        "Andel deltakere = deltakere / (deltakere + kandidater). «–»: ingen å regne andel av.",
+        "Participant share = participants / (participants + candidates). \"–\": nothing to take a share of.",
+    ),
+    (
+        "fotnote",
+        "Laget med kvp-scan fra regelsett",
+        "Made with kvp-scan from rule set",
+    ),
+    ]);
+
+/// The availability report's national page and its charts.
+pub const RAPPORT: Table = Table(&[
+    ("lang", "nb", "en"),
+    (
+        "tittel",
+        "Tilgang til kvalifiseringsprogrammet",
+        "Access to the qualification programme",
+    ),
+    ("dato", "Skanningsdato", "Scan date"),
+    (
+        "ingress",
+        "Deltakere, søknader under behandling og personer som sannsynligvis fyller vilkårene for KVP (kandidater), per NAV-kontor og kommune. Andel deltakere = deltakere / (deltakere + kandidater).",
+        "Participants, pending applications and people who probably meet the conditions for KVP (candidates), per NAV office and municipality. Participant share = participants / (participants + candidates).",
+    ),
+    (
+        "skjuling",
+        "Antall 1–4 vises som «<5»; «:» er skjult fordi en sum ellers ville avslørt et lite antall. Rapporten inneholder ingen person-ID-er.",
+        "Counts of 1–4 are shown as \"<5\"; \":\" is hidden because a sum would otherwise reveal a small count. The report holds no person ids.",
+    ),
+    (
+        "andel_kontor",
+        "Andel deltakere per NAV-kontor",
+        "Participant share per NAV office",
+    ),
+    (
+        "trend",
+        "Utvikling siste 12 måneder (totalt, ved hvert månedsskifte)",
+        "The last 12 months (total, at each month-end)",
+    ),
+    (
+        "alder",
+        "Kandidater og deltakere etter alder (totalt)",
+        "Candidates and participants by age (total)",
+    ),
+    ("kontor", "Per NAV-kontor", "Per NAV office"),
+    ("kommune", "Per kommune", "Per municipality"),
+    (
+        "fylke",
+        "Per fylke (kommunenummerets to første sifre)",
+        "Per county (the first two digits of the municipality number)",
+    ),
+    ("median", "median for kontorene", "median of the offices"),
+    (
+        "andel_sortert",
+        "Kontorene er sortert med høyeste andel først; den stiplede linjen er medianen for kontorene med kjent andel.",
+        "Offices are sorted with the highest share first; the dashed line is the median of the offices whose share is known.",
+    ),
+    (
+        "totalt",
+        "Totalt (uten personer med strengt fortrolig adresse)",
+        "Total (without persons with strictly confidential address)",
+    ),
+    (
+        "skjermet",
+        "Strengt fortrolig adresse (kode 6), hele landet: telles bare her",
+        "Strictly confidential address (kode 6), nationwide: counted only here",
+    ),
+    ("kjonn", "Etter kjønn (totalt)", "By gender (total)"),
+    (
+        "regel",
+        "Etter kandidatregel (totalt; en person kan treffe flere regler)",
+        "By candidate rule (total; a person can match several rules)",
+    ),
+    (
+        "grunn",
+        "Ekskludert etter grunn (totalt; en person kan ha flere grunner)",
+        "Excluded by reason (total; a person can have several reasons)",
+    ),
+    (
+        "regi",
+        "Deltakere etter tiltakenes regi (totalt; en deltaker kan ha tiltak i flere regier)",
+        "Participants by the regi of their measures (total; a participant can have several)",
+    ),
+    (
+        "regi_ukjent",
+        "kvp_tiltak mangler i uttrekket: regi er ukjent.",
+        "kvp_tiltak is missing from the export: regi is unknown.",
+    ),
+    (
+        "avsluttet",
+        "Avsluttede program siste 12 måneder etter situasjon ved avslutning (totalt; flere situasjoner kan gjelde)",
+        "Programmes ended in the last 12 months by situation at the end (total; several can apply)",
+    ),
+    (
+        "tiltak",
+        "Deltakere etter tiltakenes regi, hver deltaker én gang (totalt)",
+        "Participants by the regi of their measures, each once (total)",
+    ),
+    (
+        "aldersgruppe",
+        "Deltakere 18–24 og 25 år og over (totalt)",
+        "Participants 18–24 and 25 and over (total)",
+    ),
+    ("alle_avsluttet", "Alle avsluttede", "All ended"),
+    (
+        "planmessig",
+        "Planmessig (status 3)",
+        "As planned (status 3)",
+    ),
+    (
+        "avbrudd",
+        "Avbrutt (status 4, 5, 7)",
+        "Interrupted (status 4, 5, 7)",
+    ),
+    (
+        "skjult_her",
+        "Skjulte tall i tabellen: «<5» er 1–4 personer; «:» er skjult fordi en sum ellers ville avslørt et lite antall. Små tall skjules så ingen enkeltperson kan kjennes igjen når rapporten deles.",
+        "Hidden figures in the table: \"<5\" is 1–4 persons; \":\" is hidden because a sum would otherwise reveal a small count. Small counts are hidden so that no one can be recognised when the report is shared.",
+    ),
+    ("kandidater", "Kandidater", "Candidates"),
+    ("deltakere", "Deltakere", "Participants"),
+    ("andel", "Andel deltakere", "Participant share"),
+    ("antall", "Antall", "Count"),
+    (
+        "fotnote",
+        "Laget med kvp-scan fra regelsett",
+        "Made with kvp-scan from rule set",
+    ),
+    ]);
+
+/// The rule owner's page of `compare` (`endringer.html`). Written HTML-ready: the template
+/// shows them as they are (`|safe`, or `|fill` with its values escaped).
+pub const ENDRINGER: Table = Table(&[
+    ("lang", "nb", "en"),
+    ("tittel", "Hva endringen gjør", "What the change does"),
+    ("overskrift", "Hva regelendringen gjør", "What the rule change does"),
+    (
+        "grunnlag",
+        "Samme data per {}, vurdert med regelsett A ({}) og B ({})",
+        "The same data as of {}, assessed under rule set A ({}) and B ({})",
+    ),
+    ("satt", ", B med {}", ", B with {}"),
+    (
+        "lesing",
+        ". {} personer får annen status, andre regler eller annen begrunnelse. Antall 1–4 per kontor vises som «&lt;5», «:» er skjult fordi en sum ellers ville avslørt et lite antall. Personer med strengt fortrolig adresse er ikke med her.",
+        ". {} persons get another status, other rules or another explanation. Counts of 1–4 per office are shown as \"&lt;5\", \":\" is hidden because a sum would reveal a small count. Persons with a strictly confidential address are not shown here.",
+    ),
+    ("overganger", "Overganger mellom statuser", "Status transitions"),
+    (
+        "overganger_forklart",
+        "Rader: status med A. Kolonner: status med B.",
+        "Rows: status under A. Columns: status under B.",
+    ),
+    ("kontorer", "Kontorene som berøres mest", "The offices most affected"),
+    (
+        "kontorer_forklart",
+        "Personer med endret status, regler eller begrunnelse (hele tabellen: endringer_kontor.csv)",
+        "Persons whose status, rules or explanation changed (all offices: endringer_kontor.csv)",
+    ),
+    ("personer", "Personer", "Persons"),
+    ("ingen", "Ingen.", "None."),
+    ("eksempler", "Eksempler", "Examples"),
+    ("lagt_til", "lagt til", "added"),
+    ("falt_bort", "falt bort", "dropped"),
+    ("ingen_endringer", "Ingen endringer.", "No changes."),
+    (
+        "fotnote",
+        "per person: endringer.csv (status og regler), endringer.parquet (også de {} som bare fikk en begrunnelse med annen ordlyd); per kontor: endringer_kontor.csv",
+        "per person: endringer.csv (status and rules), endringer.parquet (also the {} whose explanation only changed wording); per office: endringer_kontor.csv",
+    ),
+]);
+super::keyed! {
+    /// A sentence of a page or a workbook, with values (`{}`, filled in order).
+    pub enum Page {
+        EndringFlere => (
+            "Med regelsett B blir det {} flere kandidater ({} → {}).",
+            "Rule set B gives {} more candidates ({} → {}).",
+        ),
+        EndringFaerre => (
+            "Med regelsett B blir det {} færre kandidater ({} → {}).",
+            "Rule set B gives {} fewer candidates ({} → {}).",
+        ),
+        EndringLike => (
+            "Regelsett B gir like mange kandidater som A ({}).",
+            "Rule set B gives as many candidates as A ({}).",
+        ),
+    }
+}
