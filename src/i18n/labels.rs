@@ -162,3 +162,10 @@ pub const ENDRING_NIVA: Table = Table(&[
     ("skjermet", "Strengt fortrolig adresse (kode 6), samlet", "Strictly confidential address (kode 6), together"),
     ("nav_kontor", "NAV-kontor", "NAV office"),
 ]);
+
+/// Genders as a group of people (the audit page's rows), by the report's category code.
+pub const KJONN_GRUPPE: Table = Table(&[
+    ("kvinne", "Kvinner", "Women"),
+    ("mann", "Menn", "Men"),
+    ("ukjent", "Ukjent", "Unknown"),
+]);

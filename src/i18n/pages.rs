@@ -303,3 +303,103 @@ super::keyed! {
         ),
     }
 }
+
+/// The supervisor's page of `audit` (`revisjon.html`), HTML-ready as [`ENDRINGER`].
+pub const REVISJON: Table = Table(&[
+    ("lang", "nb", "en"),
+    ("tittel", "Tilsyn: tilbud om KVP", "Audit: KVP offers"),
+    (
+        "overskrift",
+        "Tilsyn: fikk de som fylte vilkårene tilbud om KVP?",
+        "Audit: were those who met the criteria offered KVP?",
+    ),
+    (
+        "metode",
+        "Reglene er kjørt på nytt for hver mandag fra {} til {} (dataene slik de var da, parameterne som gjaldt da). For hver person som var kandidat minst én gang: første KVP-hendelse (informert, vurdert, søknad, innvilget, avslått, begynt) på eller etter første dato som kandidat. Tilbudt i tide = innen {} dager. Antall 1–4 vises som «&lt;5», «:» er skjult fordi en sum ellers ville avslørt et lite antall; andeler vises bare når antallene vises; median vises bare for minst 5 personer. Stolpen viser andelen tilbudt i tide (grønn) og for sent (oransje).",
+        "The rules were replayed for every Monday from {} to {} (the data as it stood then, the parameters in force then). For every person who was a candidate at least once: the first KVP event (informed, assessed, application, granted, refused, started) on or after the first date as a candidate. Offered in time = within {} days. Counts of 1–4 are shown as \"&lt;5\", \":\" is hidden because a sum would reveal a small count; shares are shown only where the counts are; a median is shown for 5 persons or more. The bar shows the share offered in time (green) and late (orange).",
+    ),
+    (
+        "tabell_forklart",
+        "Flagget, tilbudt i tide, for sent, aldri, median dager til tilbud, andeler",
+        "Flagged, offered in time, late, never, median days to an offer, shares",
+    ),
+    ("flagget", "Flagget", "Flagged"),
+    ("i_tide", "I tide", "In time"),
+    ("for_sent", "For sent", "Late"),
+    ("aldri", "Aldri", "Never"),
+    ("median", "Median dager", "Median days"),
+    ("i_tide_pst", "I tide %", "In time %"),
+    ("aldri_pst", "Aldri %", "Never %"),
+    (
+        "aktivitet",
+        "Unge under 30 med vilkår om aktivitet (§ 20 a): hva skjedde etterpå?",
+        "Under-30s with an activity condition (§ 20 a): what followed?",
+    ),
+    (
+        "vilkar_mangler",
+        "vilkar mangler i uttrekket: hvem som hadde vilkår om aktivitet er ukjent.",
+        "vilkar is missing from the export: who had an activity condition is unknown.",
+    ),
+    (
+        "aktivitet_metode",
+        "Alle med vilkår om aktivitet etter § 20 a som gjaldt en dag i perioden. Etter første dag med vilkåret og til {}: arbeidsinntekt eller stipend/lån (utdanning) som begynte, ingen utbetalt økonomisk stønad de siste tre månedene, KVP begynt eller avsluttet (og om det var til arbeid eller utdanning). En person kan telle i flere kolonner. Antall 1–4 vises som «&lt;5», «:» er skjult fordi en sum ellers ville avslørt et lite antall.",
+        "Everyone with a § 20 a activity condition in force some day of the period. After the condition's first day and up to {}: earned income or a student grant/loan (education) that began, no economic assistance paid in the last three months, KVP started or ended (and whether to work or education). A person can count in several columns. Counts of 1–4 are shown as \"&lt;5\", \":\" is hidden because a sum would reveal a small count.",
+    ),
+    (
+        "ytelser_mangler",
+        " ytelser mangler i uttrekket: arbeidsinntekt og stipend/lån er ukjent (0).",
+        " ytelser is missing from the export: earned income and student grants are unknown (0).",
+    ),
+    (
+        "hendelser_mangler",
+        " kvp_hendelser mangler i uttrekket: KVP er ukjent (0).",
+        " kvp_hendelser is missing from the export: KVP is unknown (0).",
+    ),
+    (
+        "aktivitet_forklart",
+        "Vilkår om aktivitet for unge under 30 og hva som fulgte, per NAV-kontor",
+        "Activity conditions for under-30s and what followed, per NAV office",
+    ),
+    (
+        "fotnote",
+        "per person: revisjon.csv; alle tall: revisjon_kontor.csv, revisjon_aktivitet.csv; kontroll: kvp-scan audit verify",
+        "per person: revisjon.csv; all figures: revisjon_kontor.csv, revisjon_aktivitet.csv; check: kvp-scan audit verify",
+    ),
+    ("totalt", "Totalt", "Total"),
+    (
+        "per_kontor",
+        "Per NAV-kontor (lavest andel tilbudt i tide først)",
+        "Per NAV office (lowest share offered in time first)",
+    ),
+    (
+        "per_alder",
+        "Per aldersgruppe (alder da personen først ble flagget)",
+        "Per age band (age when first flagged)",
+    ),
+    ("per_kjonn", "Per kjønn", "Per gender"),
+    (
+        "per_regel",
+        "Per kandidatregel (en person kan telle under flere)",
+        "Per candidate rule (a person can count under several)",
+    ),
+    ("ark", "Revisjon", "Audit"),
+]);
+
+super::keyed! {
+    /// The first sentence of the audit page, in its parts.
+    pub enum Revisjon {
+        Tilbudt => (
+            "{} av {} som ble flagget ({} %) fikk tilbud om KVP innen {} dager; {} % fikk det aldri.",
+            "{} of {} persons flagged ({} %) were offered KVP within {} days; {} % never were.",
+        ),
+        IngenFlagget => ("Ingen ble flagget i perioden.", "Nobody was flagged in the period."),
+        ForSma => (
+            "Antallene er for små til å vises uten å avsløre enkeltpersoner.",
+            "The counts are too small to show without revealing individuals.",
+        ),
+        ForstInformert => (
+            "{} Av de {} som fikk tilbud, ble {} ({} %) først bare informert; {} ble vurdert, søkte, fikk vedtak eller begynte.",
+            "{} Of the {} offered, {} ({} %) were at first only informed; {} were assessed, applied, got a decision or started.",
+        ),
+    }
+}

@@ -283,30 +283,33 @@ pub fn table(people: &[Young]) -> Vec<((String, String), Vec<Shown>)> {
         .collect()
 }
 
-/// Column headings as people read them.
-pub fn headings(lang: Lang) -> [&'static str; 8] {
-    match lang {
-        Lang::Nb => [
-            "Personer med vilkår om aktivitet",
-            "Fikk arbeidsinntekt",
-            "Fikk stipend/lån (utdanning)",
-            "Ingen økonomisk stønad siste 3 måneder",
-            "Begynte i KVP",
-            "Avsluttet KVP",
-            "Avsluttet KVP til arbeid",
-            "Avsluttet KVP til utdanning",
-        ],
-        Lang::En => [
-            "Persons with an activity condition",
-            "Got earned income",
-            "Got a student grant/loan (education)",
-            "No economic assistance in the last 3 months",
-            "Started KVP",
-            "Ended KVP",
-            "Ended KVP to work",
-            "Ended KVP to education",
-        ],
-    }
+/// Column headings as people read them (the unit column first).
+const HEADINGS: [&str; 9] = [
+    "Enhet",
+    "Personer med vilkår om aktivitet",
+    "Fikk arbeidsinntekt",
+    "Fikk stipend/lån (utdanning)",
+    "Ingen økonomisk stønad siste 3 måneder",
+    "Begynte i KVP",
+    "Avsluttet KVP",
+    "Avsluttet KVP til arbeid",
+    "Avsluttet KVP til utdanning",
+];
+const HEADINGS_EN: [&str; 9] = [
+    "Unit",
+    "Persons with an activity condition",
+    "Got earned income",
+    "Got a student grant/loan (education)",
+    "No economic assistance in the last 3 months",
+    "Started KVP",
+    "Ended KVP",
+    "Ended KVP to work",
+    "Ended KVP to education",
+];
+
+/// Column headings as people read them, the unit column first.
+pub fn headings(lang: Lang) -> Vec<&'static str> {
+    crate::output::csv_out::header(lang, &HEADINGS, &HEADINGS_EN)
 }
 
 #[cfg(test)]

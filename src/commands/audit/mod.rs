@@ -722,11 +722,7 @@ fn write_groups(
     }
     staged.push(done(w, KONTOR, groups.len() as u64)?);
     // the same table as a workbook, dated with the period's end so a re-run gives the same bytes
-    let sheet = if args.lang == Lang::Nb {
-        "Revisjon"
-    } else {
-        "Audit"
-    };
+    let sheet = crate::i18n::pages::REVISJON.text("ark", args.lang);
     staged.push(crate::output::xlsx_out::write(
         out,
         KONTOR_XLSX,
@@ -792,9 +788,7 @@ struct PageSection {
 /// `revisjon_aktivitet.csv`: the § 20 a follow-up per office and in total.
 fn write_aktivitet(out: &OutputDir, young: &[AktivitetRow], lang: Lang) -> anyhow::Result<Staged> {
     let mut w = writer(out.temp(AKTIVITET)?)?;
-    let mut head = vec![if lang == Lang::Nb { "Enhet" } else { "Unit" }];
-    head.extend(aktivitet::headings(lang));
-    w.write_record(&head)?;
+    w.write_record(aktivitet::headings(lang))?;
     for ((level, unit), cells) in young {
         let mut r = vec![aktivitet_unit(level, unit, lang)];
         r.extend(cells.iter().map(|c| c.text()));
@@ -820,7 +814,6 @@ fn render_html(
     (young, known): (&[AktivitetRow], aktivitet::Known),
 ) -> anyhow::Result<String> {
     let lang = args.lang;
-    let nb = lang == Lang::Nb;
     let total = groups
         .iter()
         .find(|((d, _), _)| d == "totalt")
@@ -834,13 +827,13 @@ fn render_html(
     Ok(env
         .get_template("revisjon.html")?
         .render(minijinja::context! {
-            nb => nb,
+            t => crate::i18n::pages::REVISJON.map(lang),
             fra => args.from.to_string(),
             til => args.to.to_string(),
             frist => args.frist_dager,
             overskrift => headline,
             seksjoner => sections,
-            aktivitet_kolonner => aktivitet::headings(lang),
+            aktivitet_kolonner => &aktivitet::headings(lang)[1..],
             aktivitet => young.iter().map(|((level, unit), cells)| {
                 let label = match level.as_str() {
                     "nav_kontor" => unit.clone(),
@@ -888,53 +881,34 @@ fn page_row(name: String, r: &[String], lang: Lang) -> PageRow {
 /// The page's first sentence: how many of the flagged were offered KVP in time, how many never,
 /// and how the offered first heard of it.
 fn headline(total: &[String], frist_dager: i64, lang: Lang) -> String {
-    let nb = lang == Lang::Nb;
+    use crate::i18n::pages::Revisjon;
     let g = |n: u64| crate::output::numbers::group(n, lang);
     let headline = match (
         total.first().and_then(|s| num(s)),
         total.get(1).and_then(|s| num(s)),
         total.get(3).and_then(|s| num(s)),
     ) {
-        (Some(f), Some(t), Some(i)) if f > 0 && nb => format!(
-            "{} av {} som ble flagget ({} %) fikk tilbud om KVP innen {} dager; {} % fikk det aldri.",
-            g(t),
-            g(f),
-            pct(t, f, lang),
-            frist_dager,
-            pct(i, f, lang)
+        (Some(f), Some(t), Some(i)) if f > 0 => Revisjon::Tilbudt.fill(
+            lang,
+            &[
+                &g(t),
+                &g(f),
+                &pct(t, f, lang),
+                &frist_dager,
+                &pct(i, f, lang),
+            ],
         ),
-        (Some(f), Some(t), Some(i)) if f > 0 => format!(
-            "{} of {} persons flagged ({} %) were offered KVP within {} days; {} % never were.",
-            g(t),
-            g(f),
-            pct(t, f, lang),
-            frist_dager,
-            pct(i, f, lang)
-        ),
-        (Some(0), _, _) if nb => "Ingen ble flagget i perioden.".to_string(),
-        (Some(0), _, _) => "Nobody was flagged in the period.".to_string(),
-        _ if nb => "Antallene er for små til å vises uten å avsløre enkeltpersoner.".to_string(),
-        _ => "The counts are too small to show without revealing individuals.".to_string(),
+        (Some(0), _, _) => Revisjon::IngenFlagget.text(lang).to_string(),
+        _ => Revisjon::ForSma.text(lang).to_string(),
     };
     // the offered, split by their first event (informed only, or further)
-
     match (
         total.get(5).and_then(|s| num(s)),
         total.get(6).and_then(|s| num(s)),
     ) {
-        (Some(x), Some(y)) if x + y > 0 && nb => format!(
-            "{headline} Av de {} som fikk tilbud, ble {} ({} %) først bare informert; {} ble vurdert, søkte, fikk vedtak eller begynte.",
-            g(x + y),
-            g(x),
-            pct(x, x + y, lang),
-            g(y)
-        ),
-        (Some(x), Some(y)) if x + y > 0 => format!(
-            "{headline} Of the {} offered, {} ({} %) were at first only informed; {} were assessed, applied, got a decision or started.",
-            g(x + y),
-            g(x),
-            pct(x, x + y, lang),
-            g(y)
+        (Some(x), Some(y)) if x + y > 0 => Revisjon::ForstInformert.fill(
+            lang,
+            &[&headline, &g(x + y), &g(x), &pct(x, x + y, lang), &g(y)],
         ),
         _ => headline,
     }
@@ -947,7 +921,6 @@ fn page_sections(
     rules: &crate::rules::RuleSet,
     lang: Lang,
 ) -> Vec<PageSection> {
-    let nb = lang == Lang::Nb;
     let row = |name: String, r: &Vec<String>| page_row(name, r, lang);
     let of = |dim: &str| -> Vec<&((String, String), Vec<String>)> {
         groups.iter().filter(|((d, _), _)| d == dim).collect()
@@ -961,55 +934,38 @@ fn page_sections(
         .into_iter()
         .map(|((_, v), r)| row(rules.title(v, lang), r))
         .collect();
-    let mut all = vec![page_row(
-        if nb { "Alle".into() } else { "All".into() },
-        total,
-        lang,
-    )];
-    all.extend(of("skjermet").into_iter().map(|(_, r)| {
-        row(
-            if nb {
-                "Strengt fortrolig adresse (kode 6)".into()
-            } else {
-                "Strictly confidential address (kode 6)".into()
-            },
-            r,
-        )
-    }));
-    let t = |n: &'static str, e: &'static str| if nb { n } else { e };
+    let niva = &crate::i18n::labels::REVISJON_NIVA;
+    let mut all = vec![page_row(niva.word("alle", lang), total, lang)];
+    all.extend(
+        of("skjermet")
+            .into_iter()
+            .map(|(_, r)| row(niva.word("skjermet", lang), r)),
+    );
+    let t = |key| crate::i18n::pages::REVISJON.text(key, lang);
     vec![
         PageSection {
             id: "totalt",
-            tittel: t("Totalt", "Total"),
+            tittel: t("totalt"),
             rader: all,
         },
         PageSection {
             id: "kontor",
-            tittel: t(
-                "Per NAV-kontor (lavest andel tilbudt i tide først)",
-                "Per NAV office (lowest share offered in time first)",
-            ),
+            tittel: t("per_kontor"),
             rader: offices,
         },
         PageSection {
             id: "alder",
-            tittel: t(
-                "Per aldersgruppe (alder da personen først ble flagget)",
-                "Per age band (age when first flagged)",
-            ),
+            tittel: t("per_alder"),
             rader: bands,
         },
         PageSection {
             id: "kjonn",
-            tittel: t("Per kjønn", "Per gender"),
+            tittel: t("per_kjonn"),
             rader: genders,
         },
         PageSection {
             id: "regel",
-            tittel: t(
-                "Per kandidatregel (en person kan telle under flere)",
-                "Per candidate rule (a person can count under several)",
-            ),
+            tittel: t("per_regel"),
             rader: by_rule,
         },
     ]
@@ -1048,20 +1004,12 @@ fn band_rows(groups: &[&Group], lang: Lang) -> Vec<PageRow> {
 
 /// Women, men, unknown.
 fn gender_rows(groups: &[&Group], lang: Lang) -> Vec<PageRow> {
-    let nb = lang == Lang::Nb;
     ["kvinne", "mann", "ukjent"]
         .iter()
         .filter_map(|g| {
             groups.iter().find(|((_, v), _)| v == g).map(|(_, r)| {
-                let name = match (*g, nb) {
-                    ("kvinne", true) => "Kvinner",
-                    ("kvinne", false) => "Women",
-                    ("mann", true) => "Menn",
-                    ("mann", false) => "Men",
-                    (_, true) => "Ukjent",
-                    (_, false) => "Unknown",
-                };
-                page_row(name.to_string(), r, lang)
+                let name = crate::i18n::labels::KJONN_GRUPPE.word(g, lang);
+                page_row(name, r, lang)
             })
         })
         .collect()
