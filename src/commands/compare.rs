@@ -539,6 +539,36 @@ fn status_label(s: Status, lang: Lang) -> &'static str {
     crate::i18n::labels::STATUS.text(s.as_str(), lang)
 }
 
+/// The header of `endringer.csv`, codes in the last columns.
+const HEADER: [&str; 12] = [
+    "Person-ID",
+    "NAV-kontor",
+    "Veileder",
+    "Endring",
+    "Status med A",
+    "Status med B",
+    "Regler lagt til",
+    "Regler falt bort",
+    "Begrunnelse med A",
+    "Begrunnelse med B",
+    "endring",
+    "regler_lagt_til",
+];
+const HEADER_EN: [&str; 12] = [
+    "Person ID",
+    "NAV office",
+    "Caseworker",
+    "Change",
+    "Status under A",
+    "Status under B",
+    "Rules added",
+    "Rules dropped",
+    "Explanation under A",
+    "Explanation under B",
+    "change",
+    "rules_added",
+];
+
 fn write_csv(
     out: &OutputDir,
     changes: &[&Change],
@@ -546,36 +576,7 @@ fn write_csv(
     lang: Lang,
 ) -> anyhow::Result<Staged> {
     let mut w = writer(out.temp(CSV)?)?;
-    let head: [&str; 12] = match lang {
-        Lang::Nb => [
-            "Person-ID",
-            "NAV-kontor",
-            "Veileder",
-            "Endring",
-            "Status med A",
-            "Status med B",
-            "Regler lagt til",
-            "Regler falt bort",
-            "Begrunnelse med A",
-            "Begrunnelse med B",
-            "endring",
-            "regler_lagt_til",
-        ],
-        Lang::En => [
-            "Person ID",
-            "NAV office",
-            "Caseworker",
-            "Change",
-            "Status under A",
-            "Status under B",
-            "Rules added",
-            "Rules dropped",
-            "Explanation under A",
-            "Explanation under B",
-            "change",
-            "rules_added",
-        ],
-    };
+    let head = crate::output::csv_out::header(lang, &HEADER, &HEADER_EN);
     w.write_record(head)?;
     for c in changes {
         w.write_record([

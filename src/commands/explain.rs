@@ -1,6 +1,7 @@
 //! `explain`: why one person is or is not a candidate, from the engine's own evaluation (the
 //! same planned rules and the same verdict code as `scan`), with the facts and source rows used.
 
+use crate::i18n::pages::{FORKLARING, Forklaring};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -217,36 +218,18 @@ fn counterfactuals(rules: &RuleSet, v: &Verdict, lang: Lang) -> Vec<String> {
         let ex = &v.eksklusjoner[0];
         let title = rules.get(ex).map(|r| r.title(lang)).unwrap_or(ex);
         let why = v.sentence(ex).unwrap_or("");
-        motfaktisk.push(match lang {
-            Lang::Nb => format!("Ekskludert kun av «{title}»: {why}"),
-            Lang::En => format!("Excluded only by \"{title}\": {why}"),
-        });
+        motfaktisk.push(Forklaring::KunEkskludertAv.fill(lang, &[&title, &why]));
     }
     for n in &v.naer_treff {
         let title = rules.get(&n.rule).map(|r| r.title(lang)).unwrap_or(&n.rule);
-        motfaktisk.push(match lang {
-            Lang::Nb => format!(
-                "«{title}» ville slått til om også dette var oppfylt: {}",
-                n.text
-            ),
-            Lang::En => format!("\"{title}\" would apply if this also held: {}", n.text),
-        });
+        motfaktisk.push(Forklaring::NaerTreff.fill(lang, &[&title, &n.text]));
     }
     for u in &v.uavklart {
         let r = rules
             .get(u)
             .expect("undecided rules come from the rule set");
         if r.kind == Kind::Eksklusjon && v.status.as_str() == "kandidat" {
-            motfaktisk.push(match lang {
-                Lang::Nb => format!(
-                    "«{}» er ikke vurdert fordi data mangler; sjekk dette selv.",
-                    r.title(lang)
-                ),
-                Lang::En => format!(
-                    "\"{}\" was not assessed because data is missing; check it yourself.",
-                    r.title(lang)
-                ),
-            });
+            motfaktisk.push(Forklaring::SjekkSelv.fill(lang, &[&r.title(lang)]));
         }
     }
     motfaktisk
@@ -315,21 +298,16 @@ fn fmt_row(m: &BTreeMap<String, String>, cols: &[&str]) -> String {
         .join(", ")
 }
 
-/// The Norwegian or the English text.
-fn tr(nb: bool, nb_text: &'static str, en_text: &'static str) -> &'static str {
-    if nb { nb_text } else { en_text }
-}
-
 /// The readable report.
 pub fn render_text(e: &PersonReport, lang: Lang) -> String {
-    let nb = lang == Lang::Nb;
+    let tr = |key| FORKLARING.text(key, lang);
     let mut t = String::new();
     let _ = writeln!(
         t,
         "Person {} — status: {} ({} {})",
         e.person_id,
         e.status,
-        tr(nb, "skanningsdato", "scan date"),
+        tr("skanningsdato"),
         e.skanningsdato
     );
     let _ = writeln!(
@@ -337,50 +315,28 @@ pub fn render_text(e: &PersonReport, lang: Lang) -> String {
         "NAV-kontor {}, veileder {}, {} {}",
         e.nav_kontor,
         e.veileder.as_deref().unwrap_or("-"),
-        tr(nb, "alder", "age"),
+        tr("alder"),
         e.alder
     );
-    render_rules(&mut t, &e.regler, nb);
-    render_facts(&mut t, &e.fakta, nb);
+    render_rules(&mut t, &e.regler, lang);
+    render_facts(&mut t, &e.fakta, lang);
     if !e.motfaktisk.is_empty() {
-        let _ = writeln!(
-            t,
-            "\n{}",
-            tr(nb, "Hva som står i veien", "What stands in the way")
-        );
+        let _ = writeln!(t, "\n{}", tr("i_veien"));
         for m in &e.motfaktisk {
             let _ = writeln!(t, "  - {m}");
         }
     }
-    let _ = writeln!(
-        t,
-        "\n{}",
-        tr(
-            nb,
-            "Dette er støtte til veileders egen vurdering, ikke et vedtak.",
-            "This supports the caseworker's own assessment; it is not a decision."
-        )
-    );
+    let _ = writeln!(t, "\n{}", tr("ikke_vedtak"));
     t
 }
 
 /// Every rule by kind: its outcome, sentence, conditions and parameters.
-fn render_rules(t: &mut String, regler: &[RuleOutcome], nb: bool) {
-    for (kind, heading_nb, heading_en) in [
-        ("kandidat", "Kandidatregler", "Candidate rules"),
-        ("eksklusjon", "Eksklusjoner", "Exclusions"),
-        ("hint", "Hint", "Hints"),
-    ] {
-        let _ = writeln!(t, "\n{}", if nb { heading_nb } else { heading_en });
+fn render_rules(t: &mut String, regler: &[RuleOutcome], lang: Lang) {
+    let tr = |key| FORKLARING.text(key, lang);
+    for kind in ["kandidat", "eksklusjon", "hint"] {
+        let _ = writeln!(t, "\n{}", tr(kind));
         for r in regler.iter().filter(|r| r.kind == kind) {
-            let mark = match (r.utfall, nb) {
-                (Outcome::Treff, true) => "[treff]      ",
-                (Outcome::Treff, false) => "[fired]      ",
-                (Outcome::Uavklart, true) => "[ikke vurdert]",
-                (Outcome::Uavklart, false) => "[not assessed]",
-                (Outcome::IkkeTreff, true) => "[ikke treff] ",
-                (Outcome::IkkeTreff, false) => "[not fired]  ",
-            };
+            let mark = tr(r.utfall.as_str());
             let _ = writeln!(t, "  {mark} {} ({})", r.tittel, r.hjemmel);
             if let Some(f) = &r.forklaring {
                 let _ = writeln!(t, "      {f}");
@@ -399,34 +355,20 @@ fn render_rules(t: &mut String, regler: &[RuleOutcome], nb: bool) {
                     .iter()
                     .map(|(k, v)| format!("{k} = {}", serde_json::to_string(v).unwrap_or_default()))
                     .collect();
-                let _ = writeln!(
-                    t,
-                    "      {}: {}",
-                    tr(nb, "parametre", "parameters"),
-                    p.join(", ")
-                );
+                let _ = writeln!(t, "      {}: {}", tr("parametre"), p.join(", "));
             }
         }
     }
 }
 
 /// The facts with their source rows, and the tables missing from the export.
-fn render_facts(t: &mut String, f: &Facts, nb: bool) {
-    let _ = writeln!(t, "\n{}", tr(nb, "Fakta", "Facts"));
-    let _ = writeln!(
-        t,
-        "  {}: {}",
-        tr(
-            nb,
-            "Måneder med stønad siste 12",
-            "Months with assistance, last 12"
-        ),
-        f.stonadsmaneder_siste_12
-    );
-    for (title_nb, title_en, list, cols) in [
+fn render_facts(t: &mut String, f: &Facts, lang: Lang) {
+    let tr = |key| FORKLARING.text(key, lang);
+    let _ = writeln!(t, "\n{}", tr("fakta"));
+    let _ = writeln!(t, "  {}: {}", tr("maneder"), f.stonadsmaneder_siste_12);
+    for (title, list, cols) in [
         (
-            "Utbetalinger siste 12 måneder",
-            "Payments, last 12 months",
+            "utbetalinger",
             &f.utbetalinger_siste_12_maneder,
             &[
                 "utbetalingsdato",
@@ -439,26 +381,22 @@ fn render_facts(t: &mut String, f: &Facts, nb: bool) {
             ][..],
         ),
         (
-            "Innsatsgruppe i kraft",
-            "Support category in force",
+            "innsatsgruppe",
             &f.innsatsgruppe_i_kraft,
             &["innsatsgruppe", "innsatsgruppe_kilde", "vedtak_dato"][..],
         ),
         (
-            "Aktive ytelser",
-            "Active benefits",
+            "ytelser",
             &f.aktive_ytelser,
             &["ytelse", "fom", "tom", "livsopphold"][..],
         ),
         (
-            "Aktive vilkår",
-            "Active conditions",
+            "vilkar",
             &f.aktive_vilkar,
             &["hjemmel", "vilkar_kode", "fom", "tom"][..],
         ),
         (
-            "KVP-hendelser",
-            "KVP events",
+            "hendelser",
             &f.kvp_hendelser,
             &["dato", "hendelse", "status_kode"][..],
         ),
@@ -466,7 +404,7 @@ fn render_facts(t: &mut String, f: &Facts, nb: bool) {
         let _ = writeln!(
             t,
             "  {}:{}",
-            if nb { title_nb } else { title_en },
+            tr(title),
             if list.is_empty() { " -" } else { "" }
         );
         for r in list {
@@ -474,16 +412,7 @@ fn render_facts(t: &mut String, f: &Facts, nb: bool) {
         }
     }
     if !f.mangler_tabeller.is_empty() {
-        let _ = writeln!(
-            t,
-            "  {}: {}",
-            tr(
-                nb,
-                "Mangler i uttrekket (ukjent, ikke usant)",
-                "Missing from the export (unknown, not false)"
-            ),
-            f.mangler_tabeller.join(", ")
-        );
+        let _ = writeln!(t, "  {}: {}", tr("mangler"), f.mangler_tabeller.join(", "));
     }
 }
 

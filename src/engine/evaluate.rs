@@ -160,14 +160,7 @@ impl Engine {
             .collect();
         let tables = template::join_list(&tables, lang);
         let title = p.rule.title(lang);
-        let text = match lang {
-            Lang::Nb => format!(
-                "«{title}» er ikke vurdert: {tables} mangler i uttrekket, så det er ukjent om regelen slår til."
-            ),
-            Lang::En => format!(
-                "\"{title}\" was not assessed: {tables} is missing from the export, so whether it applies is unknown."
-            ),
-        };
+        let text = crate::i18n::pages::Forklaring::IkkeVurdert.fill(lang, &[&title, &tables]);
         Explanation {
             rule: p.rule.id.clone(),
             text: text.into(),

@@ -2,10 +2,13 @@
 //! [`console`] (summaries on stderr, `history`, `audit verify`, the frame of an error),
 //! [`pages`] (the labels and sentences of the HTML pages, workbooks and CSV headers) and
 //! [`labels`] (the words for the codes of the data contract and the outputs). A text is chosen
-//! one way: by its key and a [`Lang`], never by matching on the language where it is used.
-//! Error messages are the one exception, as in thiserror: each is written at its error
-//! variant with [`tr!`](crate::tr), in the language the command was asked to speak
-//! ([`set_lang`], once, at the command line's edge).
+//! one way: by its key and a [`Lang`] ([`Keyed`] texts with values, [`Table`] rows by a string
+//! key), never by matching on the language where it is used. Two kinds of text stay beside
+//! what they describe, each also in one form: a CSV or workbook header is part of its output's
+//! schema (a bokmål and an English column list, chosen by `output::csv_out::header`), and an
+//! error message is written at its error variant (as thiserror does) with [`tr!`](crate::tr),
+//! in the language the command was asked to speak ([`set_lang`], once, at the command line's
+//! edge). Rule texts are data: the rule files carry both languages.
 
 pub mod console;
 pub mod labels;
@@ -211,13 +214,70 @@ mod tests {
         assert_eq!(Msg::Error.fill(Lang::En, &[&"x"]), "error: x");
     }
 
-    /// Both languages of a text take the same values.
+    fn same_marks(what: &str, nb: &str, en: &str) {
+        assert_eq!(nb.matches("{}").count(), en.matches("{}").count(), "{what}");
+        assert_eq!(nb.matches('|').count(), en.matches('|').count(), "{what}");
+    }
+
+    /// Both languages of a keyed text take the same values.
     #[test]
-    fn every_text_has_the_same_marks_in_both_languages() {
-        for m in Msg::ALL.iter().copied() {
-            let (nb, en) = m.pair();
-            assert_eq!(nb.matches("{}").count(), en.matches("{}").count(), "{m:?}");
-            assert_eq!(nb.matches('|').count(), en.matches('|').count(), "{m:?}");
+    fn every_keyed_text_has_the_same_marks_in_both_languages() {
+        fn check<K: Keyed + std::fmt::Debug>(all: &[K]) {
+            for k in all {
+                let (nb, en) = k.pair();
+                same_marks(&format!("{k:?}"), nb, en);
+            }
         }
+        check(Msg::ALL);
+        check(pages::Page::ALL);
+        check(pages::Revisjon::ALL);
+        check(pages::Forklaring::ALL);
+        check(pages::Rapport::ALL);
+    }
+
+    /// Every table has each key once, and the same values in both languages.
+    #[test]
+    fn every_table_has_unique_keys_and_the_same_marks() {
+        use std::collections::BTreeSet;
+        let tables: &[(&str, &Table)] = &[
+            ("YTELSE", &labels::YTELSE),
+            ("INNSATSGRUPPE", &labels::INNSATSGRUPPE),
+            ("HENDELSE", &labels::HENDELSE),
+            ("VILKAR", &labels::VILKAR),
+            ("KATEGORI", &labels::KATEGORI),
+            ("STATUS", &labels::STATUS),
+            ("ENDRING", &labels::ENDRING),
+            ("PA_LISTEN", &labels::PA_LISTEN),
+            ("PA_LISTEN_SEKSJON", &labels::PA_LISTEN_SEKSJON),
+            ("ALVORLIGHET", &labels::ALVORLIGHET),
+            ("VURDERING", &labels::VURDERING),
+            ("REVISJON_NIVA", &labels::REVISJON_NIVA),
+            ("ENDRING_NIVA", &labels::ENDRING_NIVA),
+            ("KJONN_GRUPPE", &labels::KJONN_GRUPPE),
+            ("UTFALL", &labels::UTFALL),
+            ("LOV", &labels::LOV),
+            ("LEDD", &labels::LEDD),
+            ("MANED", &labels::MANED),
+            ("OG", &labels::OG),
+            ("UKELISTE", &pages::UKELISTE),
+            ("UKELISTE_ORD", &pages::UKELISTE_ORD),
+            ("RAPPORT", &pages::RAPPORT),
+            ("RAPPORT_KONTOR", &pages::RAPPORT_KONTOR),
+            ("RAPPORT_NIVA", &pages::RAPPORT_NIVA),
+            ("RAPPORT_TABELL", &pages::RAPPORT_TABELL),
+            ("RAPPORT_ORD", &pages::RAPPORT_ORD),
+            ("ENDRINGER", &pages::ENDRINGER),
+            ("REVISJON", &pages::REVISJON),
+            ("FORKLARING", &pages::FORKLARING),
+        ];
+        for (name, t) in tables {
+            let mut keys = BTreeSet::new();
+            for (k, nb, en) in t.0 {
+                assert!(keys.insert(k), "{name}: key {k} twice");
+                same_marks(&format!("{name}.{k}"), nb, en);
+            }
+        }
+        assert_eq!(labels::STATUS.word("kandidat", Lang::En), "candidate");
+        assert_eq!(labels::STATUS.word("ukjent_kode", Lang::Nb), "ukjent_kode");
     }
 }

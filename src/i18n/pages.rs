@@ -73,7 +73,7 @@ pub const UKELISTE: Table = Table(&[
         "Inneholder personopplysninger: skal ikke deles utenfor tjenesten.",
         "Contains personal data: not to be shared outside the service.",
     ),
-    ]);
+]);
 
 /// The office page of the availability report.
 pub const RAPPORT_KONTOR: Table = Table(&[
@@ -123,7 +123,7 @@ pub const RAPPORT_KONTOR: Table = Table(&[
         "Laget med kvp-scan fra regelsett",
         "Made with kvp-scan from rule set",
     ),
-    ]);
+]);
 
 /// The availability report's national page and its charts.
 pub const RAPPORT: Table = Table(&[
@@ -243,14 +243,18 @@ pub const RAPPORT: Table = Table(&[
         "Laget med kvp-scan fra regelsett",
         "Made with kvp-scan from rule set",
     ),
-    ]);
+]);
 
 /// The rule owner's page of `compare` (`endringer.html`). Written HTML-ready: the template
 /// shows them as they are (`|safe`, or `|fill` with its values escaped).
 pub const ENDRINGER: Table = Table(&[
     ("lang", "nb", "en"),
     ("tittel", "Hva endringen gjør", "What the change does"),
-    ("overskrift", "Hva regelendringen gjør", "What the rule change does"),
+    (
+        "overskrift",
+        "Hva regelendringen gjør",
+        "What the rule change does",
+    ),
     (
         "grunnlag",
         "Samme data per {}, vurdert med regelsett A ({}) og B ({})",
@@ -262,13 +266,21 @@ pub const ENDRINGER: Table = Table(&[
         ". {} personer får annen status, andre regler eller annen begrunnelse. Antall 1–4 per kontor vises som «&lt;5», «:» er skjult fordi en sum ellers ville avslørt et lite antall. Personer med strengt fortrolig adresse er ikke med her.",
         ". {} persons get another status, other rules or another explanation. Counts of 1–4 per office are shown as \"&lt;5\", \":\" is hidden because a sum would reveal a small count. Persons with a strictly confidential address are not shown here.",
     ),
-    ("overganger", "Overganger mellom statuser", "Status transitions"),
+    (
+        "overganger",
+        "Overganger mellom statuser",
+        "Status transitions",
+    ),
     (
         "overganger_forklart",
         "Rader: status med A. Kolonner: status med B.",
         "Rows: status under A. Columns: status under B.",
     ),
-    ("kontorer", "Kontorene som berøres mest", "The offices most affected"),
+    (
+        "kontorer",
+        "Kontorene som berøres mest",
+        "The offices most affected",
+    ),
     (
         "kontorer_forklart",
         "Personer med endret status, regler eller begrunnelse (hele tabellen: endringer_kontor.csv)",
@@ -301,6 +313,8 @@ super::keyed! {
             "Regelsett B gir like mange kandidater som A ({}).",
             "Rule set B gives as many candidates as A ({}).",
         ),
+        Hjemmel => ("{} § {}", "{} section {}"),
+        HjemmelLedd => ("{} § {} {} ledd", "{} section {} subsection {}"),
     }
 }
 
@@ -403,3 +417,184 @@ super::keyed! {
         ),
     }
 }
+
+/// The text report of `explain` (labels by key).
+pub const FORKLARING: Table = Table(&[
+    ("skanningsdato", "skanningsdato", "scan date"),
+    ("alder", "alder", "age"),
+    ("i_veien", "Hva som står i veien", "What stands in the way"),
+    (
+        "ikke_vedtak",
+        "Dette er støtte til veileders egen vurdering, ikke et vedtak.",
+        "This supports the caseworker's own assessment; it is not a decision.",
+    ),
+    ("kandidat", "Kandidatregler", "Candidate rules"),
+    ("eksklusjon", "Eksklusjoner", "Exclusions"),
+    ("hint", "Hint", "Hints"),
+    ("treff", "[treff]      ", "[fired]      "),
+    ("uavklart", "[ikke vurdert]", "[not assessed]"),
+    ("ikke_treff", "[ikke treff] ", "[not fired]  "),
+    ("parametre", "parametre", "parameters"),
+    ("fakta", "Fakta", "Facts"),
+    (
+        "maneder",
+        "Måneder med stønad siste 12",
+        "Months with assistance, last 12",
+    ),
+    (
+        "utbetalinger",
+        "Utbetalinger siste 12 måneder",
+        "Payments, last 12 months",
+    ),
+    (
+        "innsatsgruppe",
+        "Innsatsgruppe i kraft",
+        "Support category in force",
+    ),
+    ("ytelser", "Aktive ytelser", "Active benefits"),
+    ("vilkar", "Aktive vilkår", "Active conditions"),
+    ("hendelser", "KVP-hendelser", "KVP events"),
+    (
+        "mangler",
+        "Mangler i uttrekket (ukjent, ikke usant)",
+        "Missing from the export (unknown, not false)",
+    ),
+]);
+
+super::keyed! {
+    /// The sentences of an explanation that the engine and `explain` write themselves (the
+    /// rest comes from the rule files).
+    pub enum Forklaring {
+        IkkeVurdert => (
+            "«{}» er ikke vurdert: {} mangler i uttrekket, så det er ukjent om regelen slår til.",
+            "\"{}\" was not assessed: {} is missing from the export, so whether it applies is unknown.",
+        ),
+        KunEkskludertAv => ("Ekskludert kun av «{}»: {}", "Excluded only by \"{}\": {}"),
+        NaerTreff => (
+            "«{}» ville slått til om også dette var oppfylt: {}",
+            "\"{}\" would apply if this also held: {}",
+        ),
+        SjekkSelv => (
+            "«{}» er ikke vurdert fordi data mangler; sjekk dette selv.",
+            "\"{}\" was not assessed because data is missing; check it yourself.",
+        ),
+    }
+}
+
+/// The levels of the availability report (`rapport.json`, `rapport.csv`); anything else is the kode-6 level.
+pub const RAPPORT_NIVA: Table = Table(&[
+    ("totalt", "Hele landet", "Whole country"),
+    ("fylke", "Fylke", "County"),
+    ("nav_kontor", "NAV-kontor", "NAV office"),
+    ("kommune", "Kommune", "Municipality"),
+    (
+        "skjermet",
+        "Strengt fortrolig adresse (kode 6), samlet",
+        "Strictly confidential address (kode 6), together",
+    ),
+]);
+
+/// The availability report's tables, by id (the last, `avsluttet_siste_12_mnd`, for any other).
+pub const RAPPORT_TABELL: Table = Table(&[
+    ("status", "Status", "Status"),
+    (
+        "alder_deltakere",
+        "Deltakere etter alder",
+        "Participants by age",
+    ),
+    (
+        "kjonn_deltakere",
+        "Deltakere etter kjønn",
+        "Participants by gender",
+    ),
+    (
+        "regel_deltakere",
+        "Deltakere etter regel de ville truffet (en person kan treffe flere)",
+        "Participants by the rule they would match (a person can match several)",
+    ),
+    (
+        "regi_deltakere",
+        "Deltakere etter tiltakenes regi (en deltaker kan ha flere)",
+        "Participants by the regi of their measures (a participant can have several)",
+    ),
+    (
+        "deltakere_aldersgruppe",
+        "Deltakere etter alder (seed 004: 18–24 og 25+)",
+        "Participants by age (18–24 and 25+)",
+    ),
+    (
+        "deltakere_tiltak",
+        "Deltakere etter tiltakenes regi (hver deltaker én gang)",
+        "Participants by the regi of their measures (each participant once)",
+    ),
+    (
+        "alder_kandidater",
+        "Kandidater etter alder",
+        "Candidates by age",
+    ),
+    (
+        "kjonn_kandidater",
+        "Kandidater etter kjønn",
+        "Candidates by gender",
+    ),
+    (
+        "regel_kandidater",
+        "Kandidater etter regel (en person kan treffe flere)",
+        "Candidates by rule (a person can match several)",
+    ),
+    (
+        "ekskludert_grunn",
+        "Ekskludert etter grunn (en person kan ha flere)",
+        "Excluded by reason (a person can have several)",
+    ),
+    (
+        "avsluttet_planmessig",
+        "Planmessig avsluttet siste 12 måneder (status 3), etter situasjon etterpå",
+        "Completed as planned in the last 12 months (status 3), by situation after",
+    ),
+    (
+        "avsluttet_avbrudd",
+        "Avbrutt siste 12 måneder (status 4, 5, 7), etter situasjon etterpå",
+        "Interrupted in the last 12 months (status 4, 5, 7), by situation after",
+    ),
+    (
+        "avsluttet_siste_12_mnd",
+        "Alle avsluttede siste 12 måneder, etter situasjon etterpå (flere kan gjelde)",
+        "All ended in the last 12 months, by situation after (several can apply)",
+    ),
+]);
+
+/// The availability report's words outside its page tables.
+pub const RAPPORT_ORD: Table = Table(&[
+    ("alle", "Alle", "All"),
+    ("totalt", "Totalt", "Total"),
+    ("skjermet", "Skjermet (kode 6)", "Protected (kode 6)"),
+    ("andel_tabell", "Andel deltakere", "Participant share"),
+    (
+        "andel_kategori",
+        "Deltakere av deltakere og kandidater",
+        "Participants of participants and candidates",
+    ),
+]);
+
+super::keyed! {
+    /// The sentences of the availability report's office page.
+    pub enum Rapport {
+        Overskrift => (
+            "NAV-kontor {} har {} deltakere i KVP og {} kandidater som trolig fyller vilkårene: andel deltakere {} (fylket {}, landet {}).",
+            "NAV office {} has {} KVP participants and {} candidates who probably meet the conditions: participant share {} (county {}, nationwide {}).",
+        ),
+        KommunerUtenDeltakere => (
+            "Kommuner uten deltakere: {} av {} i fylket, {} av {} i landet.",
+            "Municipalities without participants: {} of {} in the county, {} of {} nationwide.",
+        ),
+    }
+}
+
+/// The weekly lists' words outside the page table.
+pub const UKELISTE_ORD: Table = Table(&[
+    ("ja", "ja", "yes"),
+    ("ark", "KVP-kandidater", "KVP candidates"),
+    ("uten_veileder", "uten veileder", "no caseworker"),
+    ("ingen", "ingen", "none"),
+]);

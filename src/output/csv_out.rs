@@ -151,10 +151,7 @@ fn titled<'a>(
 /// A header row in the run's language: `nb` as caseworkers read it, or `en`.
 pub fn header<'a>(lang: Lang, nb: &[&'a str], en: &[&'a str]) -> Vec<&'a str> {
     debug_assert_eq!(nb.len(), en.len());
-    match lang {
-        Lang::Nb => nb.to_vec(),
-        Lang::En => en.to_vec(),
-    }
+    lang.pick((nb, en)).to_vec()
 }
 
 /// The English header of `kandidater.csv` (`--lang en`).
@@ -243,10 +240,7 @@ impl ReportWriter for KandidaterWriter {
         });
         let mut w = writer(tmp)?;
         w.write_record(header(lang, &HEADER, &HEADER_EN))?;
-        let not_assessed = match lang {
-            Lang::Nb => "ikke vurdert",
-            Lang::En => "not assessed",
-        };
+        let not_assessed = crate::i18n::labels::UTFALL.text("uavklart", lang);
         for r in &rows {
             let mut hint = vec![titled(&titles, r.hint.iter())];
             hint.extend(

@@ -152,34 +152,12 @@ pub struct Hjemmel {
 
 impl Hjemmel {
     pub fn render(&self, lang: Lang) -> String {
-        const ORD: [&str; 8] = [
-            "første", "andre", "tredje", "fjerde", "femte", "sjette", "sjuende", "åttende",
-        ];
-        match lang {
-            Lang::Nb => match self.ledd {
-                Some(l) if (1..=8).contains(&l) => format!(
-                    "{} § {} {} ledd",
-                    self.lov,
-                    self.paragraf,
-                    ORD[l as usize - 1]
-                ),
-                _ => format!("{} § {}", self.lov, self.paragraf),
-            },
-            Lang::En => {
-                let law = match self.lov.as_str() {
-                    "sosialtjenesteloven" => "the Social Services Act",
-                    "folketrygdloven" => "the National Insurance Act",
-                    "forskrift om kvalifiseringsprogram" => {
-                        "the Regulations on the Qualification Programme"
-                    }
-                    "NAV-loven" => "the NAV Act",
-                    other => other,
-                };
-                match self.ledd {
-                    Some(l) => format!("{law} section {} subsection {l}", self.paragraf),
-                    None => format!("{law} section {}", self.paragraf),
-                }
-            }
+        use crate::i18n::labels::{LEDD, LOV};
+        use crate::i18n::pages::Page;
+        let law = LOV.word(&self.lov, lang);
+        match self.ledd.and_then(|l| LEDD.get(&l.to_string(), lang)) {
+            Some(ledd) => Page::HjemmelLedd.fill(lang, &[&law, &self.paragraf, &ledd]),
+            None => Page::Hjemmel.fill(lang, &[&law, &self.paragraf]),
         }
     }
 }
@@ -366,10 +344,7 @@ impl Krav {
     }
 
     pub fn text(&self, lang: Lang) -> &str {
-        match lang {
-            Lang::Nb => &self.nb,
-            Lang::En => &self.en,
-        }
+        lang.pick((&self.nb, &self.en))
     }
 }
 
@@ -413,25 +388,16 @@ pub struct ShortForms {
 
 /// The text of a pair in one language.
 pub fn in_lang(pair: &(String, String), lang: Lang) -> &str {
-    match lang {
-        Lang::Nb => &pair.0,
-        Lang::En => &pair.1,
-    }
+    lang.pick((&pair.0, &pair.1))
 }
 
 impl Rule {
     pub fn title(&self, lang: Lang) -> &str {
-        match lang {
-            Lang::Nb => &self.title_nb,
-            Lang::En => &self.title_en,
-        }
+        lang.pick((&self.title_nb, &self.title_en))
     }
 
     pub fn template(&self, lang: Lang) -> &str {
-        match lang {
-            Lang::Nb => &self.template_nb,
-            Lang::En => &self.template_en,
-        }
+        lang.pick((&self.template_nb, &self.template_en))
     }
 
     /// The title in a few words (the full title when the rule file gives none).
@@ -962,6 +928,19 @@ impl RuleParser<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every status and outcome has its words in both languages (a code missing from its
+    /// table would be shown as the bare code).
+    #[test]
+    fn every_status_and_outcome_has_words() {
+        use crate::i18n::labels::{STATUS, UTFALL};
+        for s in Status::ALL {
+            assert!(STATUS.get(s.as_str(), Lang::En).is_some(), "{s:?}");
+        }
+        for o in [Outcome::Treff, Outcome::IkkeTreff, Outcome::Uavklart] {
+            assert!(UTFALL.get(o.as_str(), Lang::En).is_some(), "{o:?}");
+        }
+    }
 
     const MINIMAL: &str = r#"
 id = "test_regel"

@@ -5,35 +5,6 @@ use minijinja::{Environment, UndefinedBehavior, Value};
 
 use crate::contract::{Lang, label};
 
-const MONTHS_NB: [&str; 12] = [
-    "januar",
-    "februar",
-    "mars",
-    "april",
-    "mai",
-    "juni",
-    "juli",
-    "august",
-    "september",
-    "oktober",
-    "november",
-    "desember",
-];
-const MONTHS_EN: [&str; 12] = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-];
-
 /// "2026-11-01" → "november 2026" (nb) or "November 2026" (en).
 pub fn month_name(date: &str, lang: Lang) -> String {
     let mut parts = date.split('-');
@@ -43,22 +14,15 @@ pub fn month_name(date: &str, lang: Lang) -> String {
     ) else {
         return date.to_string();
     };
-    if !(1..=12).contains(&m) {
-        return date.to_string();
+    match crate::i18n::labels::MANED.get(&m.to_string(), lang) {
+        Some(name) => format!("{name} {y}"),
+        None => date.to_string(),
     }
-    let name = match lang {
-        Lang::Nb => MONTHS_NB[m - 1],
-        Lang::En => MONTHS_EN[m - 1],
-    };
-    format!("{name} {y}")
 }
 
 /// Joins items as "a, b og c" (nb) or "a, b and c" (en).
 pub fn join_list(items: &[String], lang: Lang) -> String {
-    let and = match lang {
-        Lang::Nb => " og ",
-        Lang::En => " and ",
-    };
+    let and = crate::i18n::labels::OG.text("og", lang);
     match items {
         [] => String::new(),
         [one] => one.clone(),

@@ -1374,6 +1374,17 @@ pub async fn main(cmd: AuditCmd, quiet: bool) -> anyhow::Result<()> {
 mod tests {
     use super::*;
 
+    #[test]
+    fn every_finding_has_words() {
+        for v in [
+            Vurdering::TilbudtITide,
+            Vurdering::TilbudtForSent,
+            Vurdering::IkkeTilbudt,
+        ] {
+            assert_ne!(v.label(Lang::Nb), v.as_str(), "{v:?}");
+        }
+    }
+
     fn d(s: &str) -> NaiveDate {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
     }

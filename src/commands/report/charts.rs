@@ -2,7 +2,6 @@
 //! inline SVG (uptake per office, the 12-month trend, age bands). Geometry is computed here; the
 //! template (`rapport.html`, HTML-escaped) only places it.
 
-
 use serde::Serialize;
 
 use super::{AGE_BANDS, DateFigures, LEVELS, STATUS, uptake};
@@ -233,11 +232,8 @@ fn status_table(
                 .collect();
             cells.push(pct(uptake(f, level, &u)));
             Row {
-                label: match (level, lang) {
-                    ("totalt", Lang::Nb) => "Totalt".into(),
-                    ("totalt", Lang::En) => "Total".into(),
-                    ("skjermet", Lang::Nb) => "Skjermet (kode 6)".into(),
-                    ("skjermet", Lang::En) => "Protected (kode 6)".into(),
+                label: match level {
+                    "totalt" | "skjermet" => crate::i18n::pages::RAPPORT_ORD.word(level, lang),
                     _ => names.label(level, &u),
                 },
                 cells,
@@ -269,7 +265,6 @@ fn breakdown(
     let id = tables.first().map_or("", |(t, _)| t.as_str());
     TableView::new(id, &title, head, rows)
 }
-
 
 pub fn render_html(
     current: &DateFigures,

@@ -789,13 +789,11 @@ fn write_csv(
                     .andel_deltakere
                     .map(|x| numbers::percent(x, lang))
                     .unwrap_or_else(|| ":".into());
-                let (tabell, kategori) = match lang {
-                    Lang::Nb => ("Andel deltakere", "Deltakere av deltakere og kandidater"),
-                    Lang::En => (
-                        "Participant share",
-                        "Participants of participants and candidates",
-                    ),
-                };
+                let ord = &crate::i18n::pages::RAPPORT_ORD;
+                let (tabell, kategori) = (
+                    ord.text("andel_tabell", lang),
+                    ord.text("andel_kategori", lang),
+                );
                 w.write_record([
                     level,
                     &enhet,

@@ -5,6 +5,7 @@
 //! at each month-end. Shared pages hide small counts like the national report; `--intern` shows
 //! the office its own counts (never another office's), and says so on the page.
 
+use crate::i18n::pages::{RAPPORT_ORD, Rapport};
 use std::collections::BTreeMap;
 
 use serde::Serialize;
@@ -142,80 +143,23 @@ struct Page {
     kommuner: String,
 }
 
-
 /// A level of `rapport.json` in words.
 pub(super) fn level_label(level: &str, lang: Lang) -> &'static str {
-    let (nb, en) = match level {
-        "totalt" => ("Hele landet", "Whole country"),
-        "fylke" => ("Fylke", "County"),
-        "nav_kontor" => ("NAV-kontor", "NAV office"),
-        "kommune" => ("Kommune", "Municipality"),
-        _ => (
-            "Strengt fortrolig adresse (kode 6), samlet",
-            "Strictly confidential address (kode 6), together",
-        ),
-    };
-    match lang {
-        Lang::Nb => nb,
-        Lang::En => en,
-    }
+    let t = &crate::i18n::pages::RAPPORT_NIVA;
+    t.get(level, lang)
+        .unwrap_or_else(|| t.text("skjermet", lang))
 }
 
 /// A table's title and its categories' labels.
 pub(super) fn table_title(table: &str, lang: Lang) -> &'static str {
-    let (nb, en) = match table {
-        "status" => ("Status", "Status"),
-        "alder_deltakere" => ("Deltakere etter alder", "Participants by age"),
-        "kjonn_deltakere" => ("Deltakere etter kjønn", "Participants by gender"),
-        "regel_deltakere" => (
-            "Deltakere etter regel de ville truffet (en person kan treffe flere)",
-            "Participants by the rule they would match (a person can match several)",
-        ),
-        "regi_deltakere" => (
-            "Deltakere etter tiltakenes regi (en deltaker kan ha flere)",
-            "Participants by the regi of their measures (a participant can have several)",
-        ),
-        "deltakere_aldersgruppe" => (
-            "Deltakere etter alder (seed 004: 18–24 og 25+)",
-            "Participants by age (18–24 and 25+)",
-        ),
-        "deltakere_tiltak" => (
-            "Deltakere etter tiltakenes regi (hver deltaker én gang)",
-            "Participants by the regi of their measures (each participant once)",
-        ),
-        "alder_kandidater" => ("Kandidater etter alder", "Candidates by age"),
-        "kjonn_kandidater" => ("Kandidater etter kjønn", "Candidates by gender"),
-        "regel_kandidater" => (
-            "Kandidater etter regel (en person kan treffe flere)",
-            "Candidates by rule (a person can match several)",
-        ),
-        "ekskludert_grunn" => (
-            "Ekskludert etter grunn (en person kan ha flere)",
-            "Excluded by reason (a person can have several)",
-        ),
-        "avsluttet_planmessig" => (
-            "Planmessig avsluttet siste 12 måneder (status 3), etter situasjon etterpå",
-            "Completed as planned in the last 12 months (status 3), by situation after",
-        ),
-        "avsluttet_avbrudd" => (
-            "Avbrutt siste 12 måneder (status 4, 5, 7), etter situasjon etterpå",
-            "Interrupted in the last 12 months (status 4, 5, 7), by situation after",
-        ),
-        _ => (
-            "Alle avsluttede siste 12 måneder, etter situasjon etterpå (flere kan gjelde)",
-            "All ended in the last 12 months, by situation after (several can apply)",
-        ),
-    };
-    match lang {
-        Lang::Nb => nb,
-        Lang::En => en,
-    }
+    let t = &crate::i18n::pages::RAPPORT_TABELL;
+    t.get(table, lang)
+        .unwrap_or_else(|| t.text("avsluttet_siste_12_mnd", lang))
 }
 
 pub(super) fn category_label(table: &str, cat: &str, rules: &RuleSet, lang: Lang) -> String {
-    match (cat, lang) {
-        ("alle", Lang::Nb) => "Alle".into(),
-        ("alle", Lang::En) => "All".into(),
+    match cat {
+        "alle" => RAPPORT_ORD.word("alle", lang),
         _ if table.starts_with("regel_") || table == "ekskludert_grunn" => rules.title(cat, lang),
         _ => crate::output::categories::label(cat, lang),
     }
@@ -360,14 +304,7 @@ impl OfficePage<'_> {
                 in_county += zero as u32;
             }
         }
-        match self.lang {
-            Lang::Nb => format!(
-                "Kommuner uten deltakere: {in_county} av {county} i fylket, {none} av {all} i landet."
-            ),
-            Lang::En => format!(
-                "Municipalities without participants: {in_county} of {county} in the county, {none} of {all} nationwide."
-            ),
-        }
+        Rapport::KommunerUtenDeltakere.fill(self.lang, &[&in_county, &county, &none, &all])
     }
 
     fn headline(&self) -> String {
@@ -383,16 +320,8 @@ impl OfficePage<'_> {
             pct(r.uptake(f, "fylke")),
             pct(r.uptake(f, "totalt")),
         );
-        match self.lang {
-            Lang::Nb => format!(
-                "NAV-kontor {} har {d} deltakere i KVP og {k} kandidater som trolig fyller vilkårene: andel deltakere {own} (fylket {county}, landet {nation}).",
-                self.names.label("nav_kontor", self.office)
-            ),
-            Lang::En => format!(
-                "NAV office {} has {d} KVP participants and {k} candidates who probably meet the conditions: participant share {own} (county {county}, nationwide {nation}).",
-                self.names.label("nav_kontor", self.office)
-            ),
-        }
+        let name = self.names.label("nav_kontor", self.office);
+        Rapport::Overskrift.fill(self.lang, &[&name, &d, &k, &own, &county, &nation])
     }
 
     fn page(&self) -> Page {
@@ -450,10 +379,11 @@ impl OfficePage<'_> {
                 }
             }
         }
-        let head = match self.lang {
-            Lang::Nb => ["Tabell", "Kategori", "Kolonne", "Verdi"],
-            Lang::En => ["Table", "Category", "Column", "Value"],
-        };
+        let head = crate::output::csv_out::header(
+            self.lang,
+            &["Tabell", "Kategori", "Kolonne", "Verdi"],
+            &["Table", "Category", "Column", "Value"],
+        );
         write(
             out,
             name,

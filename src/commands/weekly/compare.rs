@@ -89,10 +89,7 @@ pub enum Grunn {
 fn or_none(v: &Option<String>, lang: Lang, f: impl Fn(&str) -> String) -> String {
     match v {
         Some(s) => f(s),
-        None => match lang {
-            Lang::Nb => "ingen".into(),
-            Lang::En => "none".into(),
-        },
+        None => crate::i18n::pages::UKELISTE_ORD.word("ingen", lang),
     }
 }
 
@@ -574,6 +571,18 @@ impl<'a> ListBuilder<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_list_status_has_words_and_a_section() {
+        use crate::i18n::labels::{PA_LISTEN, PA_LISTEN_SEKSJON};
+        for p in [PaListen::Ny, PaListen::Fortsetter, PaListen::Ute] {
+            assert!(PA_LISTEN.get(p.as_str(), Lang::En).is_some(), "{p:?}");
+            assert!(
+                PA_LISTEN_SEKSJON.get(p.as_str(), Lang::Nb).is_some(),
+                "{p:?}"
+            );
+        }
+    }
     use crate::engine::PersonFacts;
 
     fn d(s: &str) -> NaiveDate {

@@ -65,10 +65,7 @@ fn order(a: &ListEntry, b: &ListEntry) -> std::cmp::Ordering {
 }
 
 fn yes(lang: Lang) -> &'static str {
-    match lang {
-        Lang::Nb => "ja",
-        Lang::En => "yes",
-    }
+    crate::i18n::pages::UKELISTE_ORD.text("ja", lang)
 }
 
 /// The English header of the caseworker lists (`--lang en`).
@@ -206,10 +203,7 @@ fn write_list_files(
         w.write_record(r.iter().map(Cell::csv))?;
     }
     let csv = done(w, &name, entries.len() as u64)?;
-    let sheet = match ctx.lang {
-        Lang::Nb => "KVP-kandidater",
-        Lang::En => "KVP candidates",
-    };
+    let sheet = crate::i18n::pages::UKELISTE_ORD.text("ark", ctx.lang);
     let xlsx = crate::output::xlsx_out::write(
         out,
         &format!("{base}.xlsx"),
@@ -419,7 +413,6 @@ struct HtmlSection {
     merke: &'static str,
     personer: Vec<HtmlPerson>,
 }
-
 
 fn section_title(p: PaListen, lang: Lang) -> &'static str {
     crate::i18n::labels::PA_LISTEN_SEKSJON.text(p.as_str(), lang)
@@ -796,10 +789,7 @@ impl OfficeLists<'_> {
             };
             let base = format!("{LISTER}/{dir}/{stem}");
             let shown = veileder.map_or_else(
-                || match ctx.lang {
-                    Lang::Nb => "uten veileder".to_string(),
-                    Lang::En => "no caseworker".to_string(),
-                },
+                || crate::i18n::pages::UKELISTE_ORD.word("uten_veileder", ctx.lang),
                 str::to_string,
             );
             staged.extend(write_list_files(out, &base, list, ctx)?);

@@ -129,10 +129,7 @@ impl std::fmt::Display for Op {
                 "cannot remove the old run",
             ),
         };
-        f.write_str(match crate::i18n::lang() {
-            crate::contract::Lang::Nb => nb,
-            crate::contract::Lang::En => en,
-        })
+        f.write_str(crate::i18n::lang().pick((nb, en)))
     }
 }
 
