@@ -1,6 +1,6 @@
 //! `manifest.json`: what a run read, which rules and parameter values it used, and what it
 //! wrote, with sha256 hashes, so a supervisor can re-run and compare. One type, [`Provenance`],
-//! for the manifests of `scan`, `weekly`, `audit` and `compare`, written and read back (`audit
+//! for the manifests of `scan`, `weekly`, `report`, `audit` and `compare`, written and read back (`audit
 //! verify`) alike.
 
 use std::collections::BTreeMap;

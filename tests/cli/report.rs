@@ -266,7 +266,36 @@ fn report_files_are_private_and_written_together() {
         })
         .collect();
     names.sort();
-    assert_eq!(names, ["rapport.csv", "rapport.html", "rapport.json"]);
+    assert_eq!(
+        names,
+        ["manifest.json", "rapport.csv", "rapport.html", "rapport.json"]
+    );
+}
+
+/// The report records its provenance as every run does: the scan date, the rule set, every
+/// input and every file written with its sha256 (which match the files).
+#[test]
+fn report_manifest_names_its_inputs_rules_and_outputs_with_hashes() {
+    use sha2::Digest;
+    let (_tmp, out, _) = report("testdata/demo", "1");
+    let m: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(m["verktoy"], "kvp-scan report");
+    assert_eq!(m["skanningsdato"], "2026-11-16");
+    assert_eq!(m["regelsett"]["sha256"].as_str().unwrap().len(), 64);
+    let inputs: Vec<&str> = m["inndata"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["tabell"].as_str().unwrap())
+        .collect();
+    assert!(inputs.contains(&"personer") && inputs.contains(&"okonomisk_stonad"));
+    let outputs = m["utdata"].as_array().unwrap();
+    assert_eq!(outputs.len(), 3);
+    for o in outputs {
+        let bytes = std::fs::read(out.join(o["fil"].as_str().unwrap())).unwrap();
+        assert_eq!(o["sha256"], format!("{:x}", sha2::Sha256::digest(&bytes)));
+    }
 }
 
 #[test]

@@ -904,6 +904,17 @@ pub async fn run(args: ReportArgs) -> anyhow::Result<ReportOutcome> {
         staged.push(page.write_csv(&out, &format!("{stem}.csv"))?);
         staged.push(page.write_xlsx(&out, &format!("{stem}.xlsx"))?);
     }
+    // where the figures come from, as every run records it: what was read, the rules, and the
+    // hash of each file written
+    let utdata = crate::output::manifest::output_entries(&staged)?;
+    let manifest = crate::output::manifest::Provenance {
+        skanningsdato: Some(args.as_of.to_string()),
+        regelsett: Some(crate::output::manifest::rule_entries(rules, args.as_of)),
+        inndata: session.data.inputs.clone(),
+        utdata,
+        ..crate::output::manifest::Provenance::new("kvp-scan report", args.lang)
+    };
+    staged.push(out.stage_json(crate::output::manifest::FILE, &manifest)?);
     out.commit(staged)?;
     Ok(ReportOutcome {
         dates: trend_all.len(),
