@@ -405,20 +405,22 @@ impl Engine {
     }
 
     fn person_facts(&self, b: &RecordBatch, row: usize) -> PersonFacts {
-        // Columns by position: KEY_FACTS's select list (`evaluate` checks each batch's names).
-        let c = |i: usize| b.column(i);
-        let s = |i: usize| -> Option<String> {
-            (!c(i).is_null(row)).then(|| values::string(c(i), row))
+        use facts::KeyFact::{self as K, *};
+        // Columns by name (`KeyFact`, whose positions are KEY_FACTS's select list; each batch's
+        // names are checked against it before any row is read).
+        let c = |k: K| b.column(k as usize);
+        let s = |k: K| -> Option<String> {
+            (!c(k).is_null(row)).then(|| values::string(c(k), row))
         };
-        let i = |i: usize| -> Option<i64> {
-            (!c(i).is_null(row)).then(|| c(i).as_primitive::<Int64Type>().value(row))
+        let i = |k: K| -> Option<i64> {
+            (!c(k).is_null(row)).then(|| c(k).as_primitive::<Int64Type>().value(row))
         };
-        let d = |i: usize| -> Option<NaiveDate> {
-            (!c(i).is_null(row))
-                .then(|| date_from_days(c(i).as_primitive::<Date32Type>().value(row)))
+        let d = |k: K| -> Option<NaiveDate> {
+            (!c(k).is_null(row))
+                .then(|| date_from_days(c(k).as_primitive::<Date32Type>().value(row)))
         };
         let ytelser = {
-            let c = c(12);
+            let c = c(Livsoppholdsytelser);
             if c.is_null(row) {
                 self.ytelser_present.then(Vec::new)
             } else {
@@ -432,21 +434,21 @@ impl Engine {
             }
         };
         PersonFacts {
-            person_id: s(1).unwrap_or_default(),
-            nav_kontor: s(2).unwrap_or_default(),
-            veileder: s(3),
-            kommune_nr: s(4).unwrap_or_default(),
-            kjonn: s(5),
-            adressebeskyttelse: s(6),
-            alder: i(7).unwrap_or_default(),
-            stonadsmaneder_siste_12: i(8).unwrap_or_default(),
-            siste_stonadsmaned: d(9),
-            innsatsgruppe: s(10),
-            vedtak_dato: d(11),
+            person_id: s(PersonId).unwrap_or_default(),
+            nav_kontor: s(NavKontor).unwrap_or_default(),
+            veileder: s(Veileder),
+            kommune_nr: s(KommuneNr).unwrap_or_default(),
+            kjonn: s(Kjonn),
+            adressebeskyttelse: s(Adressebeskyttelse),
+            alder: i(Alder).unwrap_or_default(),
+            stonadsmaneder_siste_12: i(StonadsmanederSiste12).unwrap_or_default(),
+            siste_stonadsmaned: d(SisteStonadsmaned),
+            innsatsgruppe: s(Innsatsgruppe),
+            vedtak_dato: d(VedtakDato),
             livsoppholdsytelser: ytelser,
-            kvp_tilstand: s(13),
-            kvp_siste_hendelse: s(14),
-            kvp_siste_dato: d(15),
+            kvp_tilstand: s(KvpTilstand),
+            kvp_siste_hendelse: s(KvpSisteHendelse),
+            kvp_siste_dato: d(KvpSisteDato),
         }
     }
 }

@@ -552,25 +552,40 @@ pub fn views() -> Vec<View> {
     ]
 }
 
-/// The columns of [`KEY_FACTS`], in order (the engine reads them by position).
-pub const KEY_FACT_COLUMNS: [&str; 16] = [
-    "skanningsdato",
-    "person_id",
-    "nav_kontor",
-    "veileder",
-    "kommune_nr",
-    "kjonn",
-    "adressebeskyttelse",
-    "alder",
-    "stonadsmaneder_siste_12",
-    "siste_stonadsmaned",
-    "innsatsgruppe",
-    "vedtak_dato",
-    "livsoppholdsytelser",
-    "kvp_tilstand",
-    "kvp_siste_hendelse",
-    "kvp_siste_dato",
-];
+/// Declares the columns of [`KEY_FACTS`] once: an enum naming each column (its value is the
+/// column's position) and the list of names in the same order, which `evaluate` checks each
+/// batch against.
+macro_rules! key_fact_columns {
+    ($($col:ident => $name:literal),* $(,)?) => {
+        /// A column of [`KEY_FACTS`], by name; `as usize` is its position.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum KeyFact {
+            $($col),*
+        }
+
+        /// The columns of [`KEY_FACTS`], in order.
+        pub const KEY_FACT_COLUMNS: &[&str] = &[$($name),*];
+    };
+}
+
+key_fact_columns! {
+    Skanningsdato => "skanningsdato",
+    PersonId => "person_id",
+    NavKontor => "nav_kontor",
+    Veileder => "veileder",
+    KommuneNr => "kommune_nr",
+    Kjonn => "kjonn",
+    Adressebeskyttelse => "adressebeskyttelse",
+    Alder => "alder",
+    StonadsmanederSiste12 => "stonadsmaneder_siste_12",
+    SisteStonadsmaned => "siste_stonadsmaned",
+    Innsatsgruppe => "innsatsgruppe",
+    VedtakDato => "vedtak_dato",
+    Livsoppholdsytelser => "livsoppholdsytelser",
+    KvpTilstand => "kvp_tilstand",
+    KvpSisteHendelse => "kvp_siste_hendelse",
+    KvpSisteDato => "kvp_siste_dato",
+}
 
 /// One row per scan date and person with the key facts written to `vurderinger`, sorted for
 /// output.
