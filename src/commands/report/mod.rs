@@ -822,17 +822,10 @@ pub struct ReportOutcome {
     pub elapsed: std::time::Duration,
 }
 
-pub async fn run(args: ReportArgs) -> anyhow::Result<ReportOutcome> {
-    let started = std::time::Instant::now();
-    let names = crate::contract::names::Names::load(
-        args.kontornavn.as_deref(),
-        args.kommunenavn.as_deref(),
-    )?;
-    let session =
-        Session::open(&args.data, args.rules.as_deref(), args.as_of, &args.engine).await?;
-    let current = figures_at(&args, &session).await?;
+/// Every `--kontor` is an office in the data (else the known ones are named).
+fn check_offices(kontor: &[String], current: &DateFigures) -> anyhow::Result<()> {
     let offices = current.units.get("nav_kontor");
-    for office in &args.kontor {
+    for office in kontor {
         if !offices.is_some_and(|o| o.contains(office)) {
             let known: Vec<&String> = offices.into_iter().flatten().take(8).collect();
             let known = known
@@ -849,17 +842,21 @@ pub async fn run(args: ReportArgs) -> anyhow::Result<ReportOutcome> {
             );
         }
     }
-    let trend = trend_figures(&args, &session, &month_ends(args.as_of, args.months)).await?;
-    let rules = &session.rules;
-    // the trend ends with the scan date itself
-    let mut trend_all: Vec<&DateFigures> = trend.iter().collect();
-    trend_all.push(&current);
+    Ok(())
+}
 
-    let out = OutputDir::create(&args.out)?;
-    let report = JsonReport {
+/// `rapport.json`: the figures of the scan date (the last of `trend_all`) and the trend.
+fn json_report(
+    as_of: NaiveDate,
+    rules: &RuleSet,
+    trend_all: &[&DateFigures],
+    names: &Names,
+) -> JsonReport {
+    let current = trend_all.last().expect("the trend ends with the scan date");
+    JsonReport {
         verktoy: "kvp-scan",
         versjon: env!("CARGO_PKG_VERSION"),
-        skanningsdato: args.as_of.to_string(),
+        skanningsdato: as_of.to_string(),
         regelsett_sha256: rules.hash(),
         skjuling: [
             ("under_fem", "<5: antall 1–4"),
@@ -871,15 +868,64 @@ pub async fn run(args: ReportArgs) -> anyhow::Result<ReportOutcome> {
         .into_iter()
         .collect(),
         regi_kjent: current.regi_known,
-        enheter: json_units(&current, &names),
+        enheter: json_units(current, names),
         trend: trend_all
             .iter()
             .map(|f| JsonDate {
                 dato: f.date.to_string(),
-                enheter: json_units(f, &names),
+                enheter: json_units(f, names),
             })
             .collect(),
-    };
+    }
+}
+
+/// Each `--kontor`'s own page, table and workbook (`kontor_<id>.html/.csv/.xlsx`).
+fn write_office_pages(
+    out: &OutputDir,
+    args: &ReportArgs,
+    trend_all: &[&DateFigures],
+    (rules, names): (&RuleSet, &Names),
+) -> anyhow::Result<Vec<Staged>> {
+    let current = trend_all.last().expect("the trend ends with the scan date");
+    let mut files = crate::output::file_name::Names::default();
+    let mut staged = Vec::new();
+    for office in &args.kontor {
+        let page = office::OfficePage {
+            office,
+            current,
+            trend: trend_all,
+            rules,
+            lang: args.lang,
+            intern: args.intern,
+            names,
+        };
+        let stem = files.unique(format!("kontor_{}", file_name::file_stem(office, &[])));
+        let html = page.render_html()?;
+        staged.push(out.stage_bytes(&format!("{stem}.html"), html.as_bytes(), 0)?);
+        staged.push(page.write_csv(out, &format!("{stem}.csv"))?);
+        staged.push(page.write_xlsx(out, &format!("{stem}.xlsx"))?);
+    }
+    Ok(staged)
+}
+
+pub async fn run(args: ReportArgs) -> anyhow::Result<ReportOutcome> {
+    let started = std::time::Instant::now();
+    let names = crate::contract::names::Names::load(
+        args.kontornavn.as_deref(),
+        args.kommunenavn.as_deref(),
+    )?;
+    let session =
+        Session::open(&args.data, args.rules.as_deref(), args.as_of, &args.engine).await?;
+    let current = figures_at(&args, &session).await?;
+    check_offices(&args.kontor, &current)?;
+    let trend = trend_figures(&args, &session, &month_ends(args.as_of, args.months)).await?;
+    let rules = &session.rules;
+    // the trend ends with the scan date itself
+    let mut trend_all: Vec<&DateFigures> = trend.iter().collect();
+    trend_all.push(&current);
+
+    let out = OutputDir::create(&args.out)?;
+    let report = json_report(args.as_of, rules, &trend_all, &names);
     let json = serde_json::to_vec_pretty(&report)?;
     let html = charts::render_html(&current, &trend_all, (rules, &names), args.lang)?;
     let mut staged = vec![
@@ -887,23 +933,7 @@ pub async fn run(args: ReportArgs) -> anyhow::Result<ReportOutcome> {
         write_csv(&out, (&current, &trend), (rules, &names), args.lang)?,
         out.stage_bytes(HTML, html.as_bytes(), 0)?,
     ];
-    let mut files = crate::output::file_name::Names::default();
-    for office in &args.kontor {
-        let page = office::OfficePage {
-            office,
-            current: &current,
-            trend: &trend_all,
-            rules,
-            lang: args.lang,
-            intern: args.intern,
-            names: &names,
-        };
-        let stem = files.unique(format!("kontor_{}", file_name::file_stem(office, &[])));
-        let html = page.render_html()?;
-        staged.push(out.stage_bytes(&format!("{stem}.html"), html.as_bytes(), 0)?);
-        staged.push(page.write_csv(&out, &format!("{stem}.csv"))?);
-        staged.push(page.write_xlsx(&out, &format!("{stem}.xlsx"))?);
-    }
+    staged.extend(write_office_pages(&out, &args, &trend_all, (rules, &names))?);
     // where the figures come from, as every run records it: what was read, the rules, and the
     // hash of each file written
     let utdata = crate::output::manifest::output_entries(&staged)?;
