@@ -163,60 +163,8 @@ impl<'a, 'e> RuleWork<'a, 'e> {
         (work, cache): (usize, &mut RenderCache),
     ) -> Result<Vec<(Arc<str>, Rendered)>, EngineError> {
         let rule = self.planned.rule;
-        let schema = batch.schema();
-        let names: Vec<&String> = schema.fields().iter().map(|f| f.name()).collect();
-        let context = Arc::new(values::BatchContext {
-            batch: batch.clone(),
-            base: self.base.clone(),
-        });
-        // For each template, the columns it reads: their values are its cache key.
-        let key_cols: Vec<Vec<usize>> = self
-            .reads
-            .iter()
-            .map(|vars| {
-                (0..names.len())
-                    .filter(|c| vars.contains(names[*c].as_str()))
-                    .collect()
-            })
-            .collect();
-        let keys: Vec<Keys> = key_cols.iter().map(|c| Keys::of(batch, c)).collect();
-        let mut text = |t: usize, row: usize| -> Result<Arc<str>, EngineError> {
-            let memo = cache.entry((work, t)).or_default();
-            let key = keys[t].get(row).filter(|_| memo.worth_it());
-            if let Some(k) = key {
-                if let Some(s) = memo.texts.get(k) {
-                    memo.hits += 1;
-                    return Ok(s.clone());
-                }
-                memo.misses += 1;
-            }
-            let ctx = values::row_context(&context, row);
-            let template = match t {
-                0 => &self.tmpl,
-                t if t <= self.krav.len() => &self.krav[t - 1],
-                _ => self.short.as_ref().expect("a short form"),
-            };
-            let s: Arc<str> = template
-                .render(&ctx)
-                .map_err(|e| self.template_error(e))?
-                .trim()
-                .into();
-            if let Some(k) = key {
-                memo.texts.insert(k.into(), s.clone());
-            }
-            Ok(s)
-        };
-        let krav_cols: Vec<(usize, usize)> = rule
-            .krav
-            .iter()
-            .enumerate()
-            .filter_map(|(k, kr)| {
-                names
-                    .iter()
-                    .position(|n| **n == kr.column())
-                    .map(|c| (k, c))
-            })
-            .collect();
+        let mut texts = BatchTexts::new(self, batch, work, cache);
+        let krav_cols = self.krav_columns(batch);
         let ids = batch
             .column_by_name("person_id")
             .expect("checked when planned");
@@ -232,14 +180,7 @@ impl<'a, 'e> RuleWork<'a, 'e> {
             if only.is_some_and(|o| o != id) {
                 continue;
             }
-            let failed: Vec<usize> = krav_cols
-                .iter()
-                .filter(|(_, c)| {
-                    let a = batch.column(*c).as_boolean();
-                    a.is_null(row) || !a.value(row)
-                })
-                .map(|(k, _)| *k)
-                .collect();
+            let failed = failed_krav(batch, row, &krav_cols);
             // Rows missed by more than one condition need no text at all.
             if only.is_none() && failed.len() > 1 {
                 continue;
@@ -253,7 +194,7 @@ impl<'a, 'e> RuleWork<'a, 'e> {
             };
             let id: Arc<str> = id.into();
             for k in keep {
-                let text = text(1 + k, row)?.to_string();
+                let text = texts.text(1 + k, row)?.to_string();
                 out.push((
                     Arc::clone(&id),
                     Rendered::Krav(Arc::new(KravCheck {
@@ -268,15 +209,124 @@ impl<'a, 'e> RuleWork<'a, 'e> {
                 continue;
             }
             let kort = match self.short {
-                Some(_) => Some(text(1 + self.krav.len(), row)?),
+                Some(_) => Some(texts.text(1 + self.krav.len(), row)?),
                 None => None,
             };
             let sentence = Sentence {
-                text: text(0, row)?,
+                text: texts.text(0, row)?,
                 kort,
             };
             out.push((id, Rendered::Hit(sentence)));
         }
         Ok(out)
+    }
+
+    /// The rule's conditions whose boolean columns the batch has: (condition, column).
+    fn krav_columns(&self, batch: &RecordBatch) -> Vec<(usize, usize)> {
+        let schema = batch.schema();
+        self.planned
+            .rule
+            .krav
+            .iter()
+            .enumerate()
+            .filter_map(|(k, kr)| {
+                schema
+                    .fields()
+                    .iter()
+                    .position(|f| *f.name() == kr.column())
+                    .map(|c| (k, c))
+            })
+            .collect()
+    }
+
+    /// The template `t`: 0 the sentence, 1 + k the k-th condition, then the short form.
+    fn template(&self, t: usize) -> &minijinja::Template<'e, 'e> {
+        match t {
+            0 => &self.tmpl,
+            t if t <= self.krav.len() => &self.krav[t - 1],
+            _ => self.short.as_ref().expect("a short form"),
+        }
+    }
+}
+
+/// The conditions (by index) a row does not meet (false or unknown).
+fn failed_krav(batch: &RecordBatch, row: usize, krav_cols: &[(usize, usize)]) -> Vec<usize> {
+    krav_cols
+        .iter()
+        .filter(|(_, c)| {
+            let a = batch.column(*c).as_boolean();
+            a.is_null(row) || !a.value(row)
+        })
+        .map(|(k, _)| *k)
+        .collect()
+}
+
+/// The texts of one batch's rows: rendered from the row's values, or taken from the thread's
+/// cache when another row with the same values a template reads was rendered before.
+struct BatchTexts<'r, 'a, 'e> {
+    work: &'r RuleWork<'a, 'e>,
+    context: Arc<values::BatchContext>,
+    /// Per template, each row's cache key (the values of the columns it reads).
+    keys: Vec<Keys>,
+    index: usize,
+    cache: &'r mut RenderCache,
+}
+
+impl<'r, 'a, 'e> BatchTexts<'r, 'a, 'e> {
+    fn new(
+        work: &'r RuleWork<'a, 'e>,
+        batch: &RecordBatch,
+        index: usize,
+        cache: &'r mut RenderCache,
+    ) -> Self {
+        let schema = batch.schema();
+        let names: Vec<&String> = schema.fields().iter().map(|f| f.name()).collect();
+        // For each template, the columns it reads: their values are its cache key.
+        let keys = work
+            .reads
+            .iter()
+            .map(|vars| {
+                let cols: Vec<usize> = (0..names.len())
+                    .filter(|c| vars.contains(names[*c].as_str()))
+                    .collect();
+                Keys::of(batch, &cols)
+            })
+            .collect();
+        let context = Arc::new(values::BatchContext {
+            batch: batch.clone(),
+            base: work.base.clone(),
+        });
+        BatchTexts {
+            work,
+            context,
+            keys,
+            index,
+            cache,
+        }
+    }
+
+    /// Template `t`'s text for `row`.
+    fn text(&mut self, t: usize, row: usize) -> Result<Arc<str>, EngineError> {
+        let memo = self.cache.entry((self.index, t)).or_default();
+        let key = self.keys[t].get(row).filter(|_| memo.worth_it());
+        if let Some(k) = key {
+            if let Some(s) = memo.texts.get(k) {
+                memo.hits += 1;
+                return Ok(s.clone());
+            }
+            memo.misses += 1;
+        }
+        let ctx = values::row_context(&self.context, row);
+        let s: Arc<str> = self
+            .work
+            .template(t)
+            .render(&ctx)
+            .map_err(|e| self.work.template_error(e))?
+            .trim()
+            .into();
+        if let Some(k) = key {
+            memo.texts.insert(k.into(), s.clone());
+        }
+        Ok(s)
     }
 }
