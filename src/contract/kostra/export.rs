@@ -171,72 +171,20 @@ fn head(l: &mut Line, id: &str, p: &Person, year: i32, journal: usize) {
     }
 }
 
-/// The 11F record of a person's year, when they had stønad in it.
-fn record_11f(id: &str, p: &Person, year: i32, journal: usize) -> Option<String> {
-    let months = p.months.get(&year)?;
-    let mut l = Line::new(Kind::F11);
-    head(&mut l, id, p, year, journal);
-    if id.len() == 12 {
-        l.put(f11::PERSON_DUF, id);
-    }
-    l.put(f11::KJONN, &p.kjonn);
-    // the fields the import does not read, with valid codes
-    l.put(
-        Field {
-            name: "EKTSTAT",
-            from: 49,
-            size: 1,
-        },
-        "1",
-    );
-    l.put(
-        Field {
-            name: "BU18",
-            from: 50,
-            size: 1,
-        },
-        "2",
-    );
-    l.put(
-        Field {
-            name: "ARBSIT",
-            from: 56,
-            size: 2,
-        },
-        "04",
-    );
-    l.put(
-        Field {
-            name: "GITT_OKONOMIRAD",
-            from: 264,
-            size: 1,
-        },
-        "2",
-    );
-    l.put(
-        Field {
-            name: "FAAT_INDIVIDUELL_PLAN",
-            from: 265,
-            size: 1,
-        },
-        "2",
-    );
-    l.put(
-        Field {
-            name: "BOSIT",
-            from: 276,
-            size: 1,
-        },
-        "1",
-    );
-    l.put(
-        Field {
-            name: "VILKARSAMEKT",
-            from: 278,
-            size: 1,
-        },
-        "2",
-    );
+/// Fields of the 11F record the import does not read, filled with valid codes: (name, first
+/// position, width, value).
+const UNREAD_11F: [(&str, usize, usize, &str); 7] = [
+    ("EKTSTAT", 49, 1, "1"),
+    ("BU18", 50, 1, "2"),
+    ("ARBSIT", 56, 2, "04"),
+    ("GITT_OKONOMIRAD", 264, 1, "2"),
+    ("FAAT_INDIVIDUELL_PLAN", 265, 1, "2"),
+    ("BOSIT", 276, 1, "1"),
+    ("VILKARSAMEKT", 278, 1, "2"),
+];
+
+/// The months with stønad and their amounts (bidrag, lån), and the year's sums.
+fn put_months(l: &mut Line, months: &BTreeMap<u32, (i64, i64)>) {
     let (mut bidrag, mut laan) = (0, 0);
     for (&m, &(b, ln)) in months {
         l.put(f11::stmnd(m as usize), &format!("{m:02}"));
@@ -248,7 +196,15 @@ fn record_11f(id: &str, p: &Person, year: i32, journal: usize) -> Option<String>
     }
     l.num(f11::BIDRAG, bidrag);
     l.num(f11::LAAN, laan);
-    // income at last contact: what was running at the end of the last month with stønad
+}
+
+/// Income at last contact (VKLO, TRYGDESIT): what was running at the end of the last month
+/// with stønad.
+fn income_codes(
+    p: &Person,
+    year: i32,
+    months: &BTreeMap<u32, (i64, i64)>,
+) -> Option<(&'static str, &'static str)> {
     let last = *months.keys().last()?;
     let end = NaiveDate::from_ymd_opt(year, last, 1)?
         .checked_add_months(chrono::Months::new(1))?
@@ -268,12 +224,11 @@ fn record_11f(id: &str, p: &Person, year: i32, journal: usize) -> Option<String>
         .find(|(_, y)| y.is_some_and(|y| running.contains(&y)))
         .map(|(c, _)| *c)
         .unwrap_or(if trygd == "12" { "5" } else { "3" });
-    l.put(f11::VKLO, vklo);
-    l.put(f11::TRYGDESIT, trygd);
-    if let Some(v) = &p.veileder {
-        l.put(f11::SAKSBEHANDLER, v);
-    }
-    // the newest conditions set in the year
+    Some((vklo, trygd))
+}
+
+/// The newest § 20 a conditions set in the year: VILKARSOSLOV, their dates and codes.
+fn put_conditions(l: &mut Line, p: &Person, year: i32) {
     let newest = p
         .vilkar
         .iter()
@@ -295,6 +250,29 @@ fn record_11f(id: &str, p: &Person, year: i32, journal: usize) -> Option<String>
         }
         None => l.put(f11::VILKARSOSLOV, "2"),
     }
+}
+
+/// The 11F record of a person's year, when they had stønad in it.
+fn record_11f(id: &str, p: &Person, year: i32, journal: usize) -> Option<String> {
+    let months = p.months.get(&year)?;
+    let mut l = Line::new(Kind::F11);
+    head(&mut l, id, p, year, journal);
+    if id.len() == 12 {
+        l.put(f11::PERSON_DUF, id);
+    }
+    l.put(f11::KJONN, &p.kjonn);
+    // the fields the import does not read, with valid codes
+    for (name, from, size, value) in UNREAD_11F {
+        l.put(Field { name, from, size }, value);
+    }
+    put_months(&mut l, months);
+    let (vklo, trygd) = income_codes(p, year, months)?;
+    l.put(f11::VKLO, vklo);
+    l.put(f11::TRYGDESIT, trygd);
+    if let Some(v) = &p.veileder {
+        l.put(f11::SAKSBEHANDLER, v);
+    }
+    put_conditions(&mut l, p, year);
     Some(l.text())
 }
 
