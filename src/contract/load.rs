@@ -522,39 +522,8 @@ impl Validator {
                 let p = Problem::UnknownProtection { value };
                 self.push(spec, file, row, "adressebeskyttelse", p);
             }
-            if ids.is_valid(i) {
-                let id = ids.value(i);
-                if let Some(&(first, first_level)) = self.first_row.get(id) {
-                    self.push(
-                        spec,
-                        file,
-                        row,
-                        "person_id",
-                        Problem::DuplicatePerson { first_row: first },
-                    );
-                    ok[i] = false;
-                    // fail closed: the strictest protection among a person's rows applies
-                    let known = self.stricter.get(id).copied().unwrap_or(first_level);
-                    if level > known {
-                        self.stricter.insert(id.to_string(), level);
-                        let p = Problem::StricterProtectionInDuplicate { first_row: first };
-                        self.push(spec, file, row, "adressebeskyttelse", p);
-                    }
-                } else {
-                    self.first_row.insert(id.to_string(), (row, level));
-                }
-                match fnr::check(id) {
-                    Some(Err(fnr::FnrProblem::CheckDigit)) => {
-                        self.push(spec, file, row, "person_id", Problem::FnrCheck)
-                    }
-                    Some(Err(fnr::FnrProblem::InvalidDate)) => {
-                        self.push(spec, file, row, "person_id", Problem::FnrDate)
-                    }
-                    Some(Err(fnr::FnrProblem::NotDigits)) => {
-                        self.push(spec, file, row, "person_id", Problem::FnrNotDigits)
-                    }
-                    _ => {}
-                }
+            if ids.is_valid(i) && !self.check_person_id(spec, file, row, ids.value(i), level) {
+                ok[i] = false;
             }
             if born.is_valid(i) {
                 let b = date_from_days(born.value(i));
@@ -563,25 +532,80 @@ impl Validator {
                     self.push(spec, file, row, "fodselsdato", problem);
                 }
             }
-            if kommune.is_valid(i) {
-                let k = kommune.value(i);
-                if k.len() != 4 || !k.bytes().all(|b| b.is_ascii_digit()) {
-                    self.push(spec, file, row, "kommune_nr", Problem::KommuneNr);
-                }
-            }
-            if bydel.is_valid(i) {
-                let b = bydel.value(i);
-                let oslo = kommune.is_valid(i) && kommune.value(i) == "0301";
-                let in_range = b.len() == 2 && matches!(b.parse::<u8>(), Ok(1..=15));
-                if !oslo || !in_range {
-                    self.push(spec, file, row, "bydel_nr", Problem::BydelNr);
-                }
-            }
+            let k = kommune.is_valid(i).then(|| kommune.value(i));
+            let b = bydel.is_valid(i).then(|| bydel.value(i));
+            self.check_place(spec, file, row, k, b);
             if veileder.is_valid(i) && veileder.value(i).chars().count() > 10 {
                 self.push(spec, file, row, "veileder", Problem::VeilederTooLong);
             }
             if ok[i] {
                 Arc::make_mut(&mut self.persons).insert(ids.value(i).to_string());
+            }
+        }
+    }
+
+    /// A person row's id: the first row of the id (a later one is set aside, and a stricter
+    /// protection in it is kept and reported) and a valid fødselsnummer when it is one.
+    /// Returns whether the row is kept.
+    fn check_person_id(
+        &mut self,
+        spec: &TableSpec,
+        file: &str,
+        row: u64,
+        id: &str,
+        level: Adressebeskyttelse,
+    ) -> bool {
+        let mut kept = true;
+        if let Some(&(first, first_level)) = self.first_row.get(id) {
+            self.push(
+                spec,
+                file,
+                row,
+                "person_id",
+                Problem::DuplicatePerson { first_row: first },
+            );
+            kept = false;
+            // fail closed: the strictest protection among a person's rows applies
+            let known = self.stricter.get(id).copied().unwrap_or(first_level);
+            if level > known {
+                self.stricter.insert(id.to_string(), level);
+                let p = Problem::StricterProtectionInDuplicate { first_row: first };
+                self.push(spec, file, row, "adressebeskyttelse", p);
+            }
+        } else {
+            self.first_row.insert(id.to_string(), (row, level));
+        }
+        let problem = match fnr::check(id) {
+            Some(Err(fnr::FnrProblem::CheckDigit)) => Some(Problem::FnrCheck),
+            Some(Err(fnr::FnrProblem::InvalidDate)) => Some(Problem::FnrDate),
+            Some(Err(fnr::FnrProblem::NotDigits)) => Some(Problem::FnrNotDigits),
+            _ => None,
+        };
+        if let Some(p) = problem {
+            self.push(spec, file, row, "person_id", p);
+        }
+        kept
+    }
+
+    /// A person row's kommune number (four digits) and bydel (01–15, in Oslo only).
+    fn check_place(
+        &mut self,
+        spec: &TableSpec,
+        file: &str,
+        row: u64,
+        kommune: Option<&str>,
+        bydel: Option<&str>,
+    ) {
+        if let Some(k) = kommune
+            && (k.len() != 4 || !k.bytes().all(|b| b.is_ascii_digit()))
+        {
+            self.push(spec, file, row, "kommune_nr", Problem::KommuneNr);
+        }
+        if let Some(b) = bydel {
+            let oslo = kommune == Some("0301");
+            let in_range = b.len() == 2 && matches!(b.parse::<u8>(), Ok(1..=15));
+            if !oslo || !in_range {
+                self.push(spec, file, row, "bydel_nr", Problem::BydelNr);
             }
         }
     }

@@ -17,19 +17,7 @@ pub fn batch_from_rows(
     rows: &[toml::Table],
     defaults: &[(&str, toml::Value)],
 ) -> Result<RecordBatch, String> {
-    for (i, row) in rows.iter().enumerate() {
-        for key in row.keys() {
-            if spec.column(key).is_none() {
-                let cols: Vec<&str> = spec.columns.iter().map(|c| c.name).collect();
-                return Err(format!(
-                    "row {} of `{}`: unknown column `{key}`; the table has {}",
-                    i + 1,
-                    spec.name,
-                    cols.join(", ")
-                ));
-            }
-        }
-    }
+    check_columns(spec, rows)?;
     let value = |row: &toml::Table, name: &str| -> Option<toml::Value> {
         row.get(name).cloned().or_else(|| {
             defaults
@@ -50,66 +38,92 @@ pub fn batch_from_rows(
                 c.name
             )
         };
-        let arr: ArrayRef = match c.ty {
-            ColType::Str => {
-                let mut out = Vec::new();
-                for (i, v) in values.iter().enumerate() {
-                    out.push(match v {
-                        None => None,
-                        Some(toml::Value::String(s)) => Some(s.clone()),
-                        Some(toml::Value::Integer(n)) => Some(n.to_string()),
-                        Some(_) => return Err(bad(i, "a string")),
-                    });
-                }
-                Arc::new(StringArray::from(out))
-            }
-            ColType::Int => {
-                let mut out = Vec::new();
-                for (i, v) in values.iter().enumerate() {
-                    out.push(match v {
-                        None => None,
-                        Some(toml::Value::Integer(n)) => Some(*n),
-                        Some(_) => return Err(bad(i, "an integer")),
-                    });
-                }
-                Arc::new(Int64Array::from(out))
-            }
-            ColType::Date => {
-                let mut out = Vec::new();
-                for (i, v) in values.iter().enumerate() {
-                    out.push(match v {
-                        None => None,
-                        Some(v) => Some(days_since_epoch(
-                            parse_date(v).ok_or_else(|| bad(i, "a date (YYYY-MM-DD)"))?,
-                        )),
-                    });
-                }
-                Arc::new(Date32Array::from(out))
-            }
-            ColType::StrList => {
-                let mut b = ListBuilder::new(StringBuilder::new());
-                for (i, v) in values.iter().enumerate() {
-                    match v {
-                        None => b.append_null(),
-                        Some(toml::Value::Array(items)) => {
-                            for item in items {
-                                match item {
-                                    toml::Value::String(s) => b.values().append_value(s),
-                                    _ => return Err(bad(i, "a list of strings")),
-                                }
-                            }
-                            b.append(true);
-                        }
-                        Some(_) => return Err(bad(i, "a list of strings")),
-                    }
-                }
-                Arc::new(b.finish())
-            }
-        };
         fields.push(Field::new(c.name, c.ty.canonical(), true));
-        cols.push(arr);
+        cols.push(column(c.ty, &values, bad)?);
     }
     RecordBatch::try_new(Arc::new(Schema::new(fields)), cols).map_err(|e| e.to_string())
+}
+
+/// Every key of every row is a column of the table.
+fn check_columns(spec: &TableSpec, rows: &[toml::Table]) -> Result<(), String> {
+    for (i, row) in rows.iter().enumerate() {
+        for key in row.keys() {
+            if spec.column(key).is_none() {
+                let cols: Vec<&str> = spec.columns.iter().map(|c| c.name).collect();
+                return Err(format!(
+                    "row {} of `{}`: unknown column `{key}`; the table has {}",
+                    i + 1,
+                    spec.name,
+                    cols.join(", ")
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// One column's values as an Arrow array of its type; `bad(row, expected)` words an error.
+fn column(
+    ty: ColType,
+    values: &[Option<toml::Value>],
+    bad: impl Fn(usize, &str) -> String,
+) -> Result<ArrayRef, String> {
+    Ok(match ty {
+        ColType::Str => {
+            let mut out = Vec::new();
+            for (i, v) in values.iter().enumerate() {
+                out.push(match v {
+                    None => None,
+                    Some(toml::Value::String(s)) => Some(s.clone()),
+                    Some(toml::Value::Integer(n)) => Some(n.to_string()),
+                    Some(_) => return Err(bad(i, "a string")),
+                });
+            }
+            Arc::new(StringArray::from(out))
+        }
+        ColType::Int => {
+            let mut out = Vec::new();
+            for (i, v) in values.iter().enumerate() {
+                out.push(match v {
+                    None => None,
+                    Some(toml::Value::Integer(n)) => Some(*n),
+                    Some(_) => return Err(bad(i, "an integer")),
+                });
+            }
+            Arc::new(Int64Array::from(out))
+        }
+        ColType::Date => {
+            let mut out = Vec::new();
+            for (i, v) in values.iter().enumerate() {
+                out.push(match v {
+                    None => None,
+                    Some(v) => Some(days_since_epoch(
+                        parse_date(v).ok_or_else(|| bad(i, "a date (YYYY-MM-DD)"))?,
+                    )),
+                });
+            }
+            Arc::new(Date32Array::from(out))
+        }
+        ColType::StrList => {
+            let mut b = ListBuilder::new(StringBuilder::new());
+            for (i, v) in values.iter().enumerate() {
+                match v {
+                    None => b.append_null(),
+                    Some(toml::Value::Array(items)) => {
+                        for item in items {
+                            match item {
+                                toml::Value::String(s) => b.values().append_value(s),
+                                _ => return Err(bad(i, "a list of strings")),
+                            }
+                        }
+                        b.append(true);
+                    }
+                    Some(_) => return Err(bad(i, "a list of strings")),
+                }
+            }
+            Arc::new(b.finish())
+        }
+    })
 }
 
 /// A TOML date (`2026-11-16`) or an ISO date string.
