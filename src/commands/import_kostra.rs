@@ -314,100 +314,54 @@ fn write_findings(out: &OutputDir, findings: &[Finding], lang: Lang) -> anyhow::
 
 /// The summary printed on stderr.
 pub fn summary_text(o: &ImportOutcome, out: &Path) -> String {
+    use crate::i18n::{Msg, push};
     use std::fmt::Write as _;
+    let lang = crate::i18n::lang();
     let mut t = String::new();
-    let took = crate::output::numbers::seconds(o.elapsed, crate::i18n::lang());
-    let _ = writeln!(
-        t,
-        "{}",
-        crate::tr!(
-            "kvp-scan: leste inn {} KOSTRA-fil(er) til {} på {took} s",
-            "kvp-scan: imported {} KOSTRA file(s) into {} in {took} s",
-            o.inputs.len(),
-            out.display()
-        )
-    );
+    let took = crate::output::numbers::seconds(o.elapsed, lang);
+    let n = o.inputs.len();
+    push(&mut t, lang, Msg::Imported, &[&n, &out.display(), &took]);
     for i in &o.inputs {
         let years: Vec<String> = i.rapporteringsar.iter().map(|y| y.to_string()).collect();
-        let _ = writeln!(
-            t,
-            "{}",
-            crate::tr!(
-                "  {} ({}, {}, {}): {} linjer, {} lest inn, {} satt til side",
-                "  {} ({}, {}, {}): {} lines, {} imported, {} set aside",
-                i.fil,
-                i.kind.as_str(),
-                if years.is_empty() {
-                    "-".into()
-                } else {
-                    years.join(", ")
-                },
-                match i.koding {
-                    Encoding::Utf8 => "UTF-8",
-                    Encoding::Latin1 => "ISO-8859-1",
-                },
-                i.linjer,
-                i.importert,
-                i.satt_til_side
-            )
-        );
+        let years = if years.is_empty() {
+            "-".into()
+        } else {
+            years.join(", ")
+        };
+        let koding = match i.koding {
+            Encoding::Utf8 => "UTF-8",
+            Encoding::Latin1 => "ISO-8859-1",
+        };
+        let values: [&dyn std::fmt::Display; 7] = [
+            &i.fil,
+            &i.kind.as_str(),
+            &years,
+            &koding,
+            &i.linjer,
+            &i.importert,
+            &i.satt_til_side,
+        ];
+        push(&mut t, lang, Msg::ImportedFile, &values);
     }
-    let _ = writeln!(
-        t,
-        "{}",
-        crate::tr!("  poster lest inn:", "  records imported:")
-    );
+    push(&mut t, lang, Msg::ImportedRecords, &[]);
     for ((kind, year), n) in &o.records {
         let _ = writeln!(t, "    {:<5} {year}  {n:>8}", kind.as_str());
     }
-    let _ = writeln!(
-        t,
-        "{}",
-        crate::tr!("  tabeller skrevet:", "  tables written:")
-    );
+    push(&mut t, lang, Msg::ImportedTables, &[]);
     for (table, n) in &o.tables {
-        let rows = crate::tr!("{n:>10} rader", "{n:>10} rows");
+        let rows = Msg::ImportedRows.fill(lang, &[&format!("{n:>10}")]);
         let _ = writeln!(t, "    {table:<20}{rows}");
     }
-    let (errors, warnings) = (o.errors, o.warnings);
-    let _ = writeln!(
-        t,
-        "{}",
-        crate::tr!(
-            "  datakvalitet: {errors} feil (poster satt til side), {warnings} advarsler; se {DATAKVALITET}",
-            "  data quality: {errors} errors (records set aside), {warnings} warnings; see {DATAKVALITET}"
-        )
-    );
+    let quality: [&dyn std::fmt::Display; 3] = [&o.errors, &o.warnings, &DATAKVALITET];
+    push(&mut t, lang, Msg::ImportQuality, &quality);
     let events = if tables_has(&o.tables, "kvp_hendelser") {
-        String::new()
+        ""
     } else {
-        crate::tr!(
-            ", KVP-hendelser (ingen 11CF-fil oppgitt)",
-            ", KVP events (no 11CF file given)"
-        )
+        Msg::ImportNoEvents.text(lang)
     };
-    let _ = writeln!(
-        t,
-        "{}",
-        crate::tr!(
-            "  KOSTRA kan ikke si: innsatsgruppen etter § 14 a (ingen oppfolgingsvedtak), \
-             KVP-tiltak (ingen kvp_tiltak){events}; regler som trenger dem, rapporteres som \
-             ikke vurdert (uavklart)",
-            "  KOSTRA cannot tell: the § 14 a innsatsgruppe (no oppfolgingsvedtak), KVP measures \
-             (no kvp_tiltak){events}; rules that need them are reported as not assessed (uavklart)"
-        )
-    );
+    push(&mut t, lang, Msg::ImportCannotTell, &[&events]);
     if !o.protection_given {
-        let _ = writeln!(
-            t,
-            "{}",
-            crate::tr!(
-                "  adressebeskyttelse finnes ikke i KOSTRA: uten --adressebeskyttelse behandles \
-                 ingen som kode 6 eller 7; oppgi den før lister deles",
-                "  address protection is not in KOSTRA: without --adressebeskyttelse no person is \
-                 treated as kode 6 or 7; give it before lists are shared"
-            )
-        );
+        push(&mut t, lang, Msg::ImportNoProtection, &[]);
     }
     t
 }

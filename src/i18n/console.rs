@@ -139,6 +139,33 @@ super::keyed! {
             "{} har ingen registrerte kjøringer ({} mangler)",
             "{} has no recorded runs ({} missing)",
         ),
+        Imported => (
+            "kvp-scan: leste inn {} KOSTRA-fil(er) til {} på {} s",
+            "kvp-scan: imported {} KOSTRA file(s) into {} in {} s",
+        ),
+        ImportedFile => (
+            "  {} ({}, {}, {}): {} linjer, {} lest inn, {} satt til side",
+            "  {} ({}, {}, {}): {} lines, {} imported, {} set aside",
+        ),
+        ImportedRecords => ("  poster lest inn:", "  records imported:"),
+        ImportedTables => ("  tabeller skrevet:", "  tables written:"),
+        ImportedRows => ("{} rader", "{} rows"),
+        ImportQuality => (
+            "  datakvalitet: {} feil (poster satt til side), {} advarsler; se {}",
+            "  data quality: {} errors (records set aside), {} warnings; see {}",
+        ),
+        ImportNoEvents => (
+            ", KVP-hendelser (ingen 11CF-fil oppgitt)",
+            ", KVP events (no 11CF file given)",
+        ),
+        ImportCannotTell => (
+            "  KOSTRA kan ikke si: innsatsgruppen etter § 14 a (ingen oppfolgingsvedtak), KVP-tiltak (ingen kvp_tiltak){}; regler som trenger dem, rapporteres som ikke vurdert (uavklart)",
+            "  KOSTRA cannot tell: the § 14 a innsatsgruppe (no oppfolgingsvedtak), KVP measures (no kvp_tiltak){}; rules that need them are reported as not assessed (uavklart)",
+        ),
+        ImportNoProtection => (
+            "  adressebeskyttelse finnes ikke i KOSTRA: uten --adressebeskyttelse behandles ingen som kode 6 eller 7; oppgi den før lister deles",
+            "  address protection is not in KOSTRA: without --adressebeskyttelse no person is treated as kode 6 or 7; give it before lists are shared",
+        ),
         Error => ("feil: {}", "error: {}"),
         CausedBy => ("  årsak: {}", "  caused by: {}"),
         MemoryHelp => (

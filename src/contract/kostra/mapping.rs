@@ -303,35 +303,37 @@ impl Tables {
             )?,
         ));
         if self.has_11cf {
-            let h: Vec<_> = self.hendelser.iter().collect();
-            let mut situasjon = ListBuilder::new(StringBuilder::new());
-            for (_, e) in &h {
-                match &e.situasjon {
-                    Some(v) => {
-                        for c in v {
-                            situasjon.values().append_value(c);
-                        }
-                        situasjon.append(true);
-                    }
-                    None => situasjon.append(false),
-                }
-            }
-            out.push((
-                &contract::KVP_HENDELSER,
-                batch(
-                    &contract::KVP_HENDELSER,
-                    vec![
-                        strs(h.iter().map(|(k, _)| Some(k.0.as_str()))),
-                        dates(h.iter().map(|(k, _)| Some(k.1))),
-                        strs(h.iter().map(|(k, _)| Some(k.2))),
-                        strs(h.iter().map(|(_, e)| e.status_kode)),
-                        Arc::new(situasjon.finish()),
-                        strs(h.iter().map(|(_, e)| e.viktigste.as_deref())),
-                    ],
-                )?,
-            ));
+            out.push((&contract::KVP_HENDELSER, self.hendelser_batch()?));
         }
         Ok(out)
+    }
+
+    /// `kvp_hendelser`, from the 11CF records.
+    fn hendelser_batch(&self) -> anyhow::Result<RecordBatch> {
+        let h: Vec<_> = self.hendelser.iter().collect();
+        let mut situasjon = ListBuilder::new(StringBuilder::new());
+        for (_, e) in &h {
+            match &e.situasjon {
+                Some(v) => {
+                    for c in v {
+                        situasjon.values().append_value(c);
+                    }
+                    situasjon.append(true);
+                }
+                None => situasjon.append(false),
+            }
+        }
+        batch(
+            &contract::KVP_HENDELSER,
+            vec![
+                strs(h.iter().map(|(k, _)| Some(k.0.as_str()))),
+                dates(h.iter().map(|(k, _)| Some(k.1))),
+                strs(h.iter().map(|(k, _)| Some(k.2))),
+                strs(h.iter().map(|(_, e)| e.status_kode)),
+                Arc::new(situasjon.finish()),
+                strs(h.iter().map(|(_, e)| e.viktigste.as_deref())),
+            ],
+        )
     }
 }
 
