@@ -4,6 +4,7 @@
 //! Deterministic: the same arguments give byte-identical files. Every person id is a synthetic
 //! fødselsnummer (month + 80, valid check digits), so it can never be a real person's.
 
+use crate::i18n::Msg;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -863,7 +864,7 @@ pub fn main(cmd: GenerateCmd, quiet: bool) -> anyhow::Result<()> {
         let files = crate::contract::kostra::export::write(&args.out, args.as_of, dir)?;
         if !quiet {
             for (f, n) in files {
-                let records = crate::tr!("{n:>10} poster", "{n:>10} records");
+                let records = Msg::GeneratedRecords.fill(cmd.lang, &[&format!("{n:>10}")]);
                 eprintln!("  {}/{f:<14}{records}", dir.display());
             }
         }
@@ -871,15 +872,9 @@ pub fn main(cmd: GenerateCmd, quiet: bool) -> anyhow::Result<()> {
     if !quiet {
         let took = crate::output::numbers::seconds(started.elapsed(), cmd.lang);
         let persons = args.persons;
-        eprintln!(
-            "{}",
-            crate::tr!(
-                "kvp-scan: laget {persons} personer på {took} s",
-                "kvp-scan: generated {persons} persons in {took} s"
-            )
-        );
+        eprintln!("{}", Msg::Generated.fill(cmd.lang, &[&persons, &took]));
         for (table, rows) in stats {
-            let rows = crate::tr!("{rows:>12} rader", "{rows:>12} rows");
+            let rows = Msg::GeneratedRows.fill(cmd.lang, &[&format!("{rows:>12}")]);
             eprintln!("  {table:<20}{rows}");
         }
     }

@@ -409,9 +409,8 @@ impl Engine {
         // Columns by name (`KeyFact`, whose positions are KEY_FACTS's select list; each batch's
         // names are checked against it before any row is read).
         let c = |k: K| b.column(k as usize);
-        let s = |k: K| -> Option<String> {
-            (!c(k).is_null(row)).then(|| values::string(c(k), row))
-        };
+        let s =
+            |k: K| -> Option<String> { (!c(k).is_null(row)).then(|| values::string(c(k), row)) };
         let i = |k: K| -> Option<i64> {
             (!c(k).is_null(row)).then(|| c(k).as_primitive::<Int64Type>().value(row))
         };

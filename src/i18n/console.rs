@@ -166,6 +166,18 @@ super::keyed! {
             "  adressebeskyttelse finnes ikke i KOSTRA: uten --adressebeskyttelse behandles ingen som kode 6 eller 7; oppgi den før lister deles",
             "  address protection is not in KOSTRA: without --adressebeskyttelse no person is treated as kode 6 or 7; give it before lists are shared",
         ),
+        RulesChecked => (
+            "{} regler sjekket ({}): ingen problemer",
+            "{} rules checked ({}): no problems",
+        ),
+        RulesTally => ("{} bestått, {} feilet", "{} passed, {} failed"),
+        RulesWithoutExamples => ("regler uten eksempler: {}", "rules without example cases: {}"),
+        Generated => (
+            "kvp-scan: laget {} personer på {} s",
+            "kvp-scan: generated {} persons in {} s",
+        ),
+        GeneratedRecords => ("{} poster", "{} records"),
+        GeneratedRows => ("{} rader", "{} rows"),
         Error => ("feil: {}", "error: {}"),
         CausedBy => ("  årsak: {}", "  caused by: {}"),
         MemoryHelp => (

@@ -268,7 +268,12 @@ fn report_files_are_private_and_written_together() {
     names.sort();
     assert_eq!(
         names,
-        ["manifest.json", "rapport.csv", "rapport.html", "rapport.json"]
+        [
+            "manifest.json",
+            "rapport.csv",
+            "rapport.html",
+            "rapport.json"
+        ]
     );
 }
 

@@ -933,7 +933,12 @@ pub async fn run(args: ReportArgs) -> anyhow::Result<ReportOutcome> {
         write_csv(&out, (&current, &trend), (rules, &names), args.lang)?,
         out.stage_bytes(HTML, html.as_bytes(), 0)?,
     ];
-    staged.extend(write_office_pages(&out, &args, &trend_all, (rules, &names))?);
+    staged.extend(write_office_pages(
+        &out,
+        &args,
+        &trend_all,
+        (rules, &names),
+    )?);
     // where the figures come from, as every run records it: what was read, the rules, and the
     // hash of each file written
     let utdata = crate::output::manifest::output_entries(&staged)?;

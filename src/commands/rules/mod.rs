@@ -2,6 +2,7 @@
 //! example cases run through the engine with what they exercise (`--coverage`), and the rules
 //! with the parameters in force.
 
+use crate::i18n::Msg;
 use std::path::PathBuf;
 
 use chrono::NaiveDate;
@@ -83,15 +84,9 @@ async fn check_main(rules: Option<PathBuf>, quiet: bool) -> anyhow::Result<()> {
         return Err(RuleErrors(diags).into());
     }
     if !quiet {
-        eprintln!(
-            "{}",
-            crate::tr!(
-                "{} regler sjekket ({}): ingen problemer",
-                "{} rules checked ({}): no problems",
-                set.rules.len(),
-                set.origin
-            )
-        );
+        let n = set.rules.len();
+        let lang = crate::i18n::lang();
+        eprintln!("{}", Msg::RulesChecked.fill(lang, &[&n, &set.origin]));
     }
     Ok(())
 }
@@ -106,10 +101,7 @@ async fn test_main(
     let results = examples::run_all(&set).await;
     let failed = results.iter().filter(|r| r.failure.is_some()).count();
     let passed = results.len() - failed;
-    let tally = crate::tr!(
-        "{passed} bestått, {failed} feilet",
-        "{passed} passed, {failed} failed"
-    );
+    let tally = Msg::RulesTally.fill(crate::i18n::lang(), &[&passed, &failed]);
     for r in &results {
         match &r.failure {
             None => println!("ok    {} :: {}", r.rule, r.name),
@@ -128,13 +120,8 @@ async fn test_main(
         .collect::<Vec<_>>();
     if !rules_without.is_empty() {
         let list = rules_without.join(", ");
-        println!(
-            "{}",
-            crate::tr!(
-                "regler uten eksempler: {list}",
-                "rules without example cases: {list}"
-            )
-        );
+        let lang = crate::i18n::lang();
+        println!("{}", Msg::RulesWithoutExamples.fill(lang, &[&list]));
     }
     if coverage {
         let c = coverage::coverage(&set, &results);
