@@ -174,7 +174,7 @@ impl Engine {
         planned: &[PlannedRule<'_>],
         lang: Lang,
         persons: Persons<'_>,
-        mut sink: impl FnMut(Verdict) -> anyhow::Result<()> + Send,
+        sink: impl FnMut(Verdict) -> anyhow::Result<()> + Send,
     ) -> anyhow::Result<EvalStats> {
         anyhow::ensure!(
             self.dates == 1,
@@ -185,11 +185,7 @@ impl Engine {
         // Every person's key facts, queried while the rules run and render (once per session
         // when it evaluates several rule sets).
         let memo = self.memo.as_ref().filter(|_| only.is_none());
-        let kept = memo.and_then(|m| m.lock().expect("memo lock").key_facts.clone());
-        let key_facts = match kept {
-            Some(batches) => tokio::spawn(async move { Ok(batches) }),
-            None => tokio::spawn(self.key_facts(only).await?.collect()),
-        };
+        let key_facts = self.spawn_key_facts(only, memo).await?;
         let RuleHits {
             mut hits,
             mut near,
@@ -201,11 +197,6 @@ impl Engine {
         if let Some(m) = memo {
             m.lock().expect("memo lock").key_facts = Some(key_facts.clone());
         }
-        let wanted = |batch: &RecordBatch, row: usize| {
-            touched
-                .as_ref()
-                .is_none_or(|t| t.contains(values::string(batch.column(1), row).as_str()))
-        };
         let undecided: Vec<&PlannedRule> = planned.iter().filter(|p| p.frame.is_none()).collect();
         let mut stats = EvalStats {
             undecided_rules: undecided.iter().map(|p| p.rule.id.clone()).collect(),
@@ -216,37 +207,15 @@ impl Engine {
             .map(|p| self.undecided_sentence(p, lang))
             .collect();
 
-        // Verdicts are made here and written by the sink on another thread, a batch at a time.
         let verdicts_started = std::time::Instant::now();
-        let sink_busy = std::thread::scope(|scope| -> anyhow::Result<std::time::Duration> {
-            let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Verdict>>(4);
-            let writer = scope.spawn(move || -> anyhow::Result<std::time::Duration> {
-                let mut busy = std::time::Duration::ZERO;
-                for chunk in rx {
-                    let t = std::time::Instant::now();
-                    for v in chunk {
-                        sink(v)?;
-                    }
-                    busy += t.elapsed();
-                }
-                Ok(busy)
-            });
-            for batch in &key_facts {
-                let rows = (0..batch.num_rows()).filter(|row| wanted(batch, *row));
-                let chunk = self.batch_verdicts(
-                    (rules, &undecided_sentences),
-                    (batch, rows),
-                    (&mut hits, &mut near),
-                    &mut stats,
-                );
-                // A closed channel means the writer stopped on an error, returned below.
-                if tx.send(chunk).is_err() {
-                    break;
-                }
-            }
-            drop(tx);
-            writer.join().expect("the writer thread does not panic")
-        })?;
+        let sink_busy = self.write_verdicts(
+            &key_facts,
+            touched.as_ref(),
+            (rules, &undecided_sentences),
+            (&mut hits, &mut near),
+            &mut stats,
+            sink,
+        )?;
         debug!(
             verdicts_ms = verdicts_started.elapsed().as_millis() as u64,
             sink_ms = sink_busy.as_millis() as u64,
@@ -264,6 +233,66 @@ impl Engine {
             "evaluation done"
         );
         Ok(stats)
+    }
+
+    /// Every person's key facts (one person's with `only`), queried on a task of their own
+    /// so they come while the rules run and render; taken from the session's memo when an
+    /// earlier evaluation kept them.
+    async fn spawn_key_facts(
+        &self,
+        only: Option<&str>,
+        memo: Option<&std::sync::Mutex<Memory>>,
+    ) -> anyhow::Result<tokio::task::JoinHandle<Result<Vec<RecordBatch>, DataFusionError>>> {
+        let kept = memo.and_then(|m| m.lock().expect("memo lock").key_facts.clone());
+        Ok(match kept {
+            Some(batches) => tokio::spawn(async move { Ok(batches) }),
+            None => tokio::spawn(self.key_facts(only).await?.collect()),
+        })
+    }
+
+    /// The verdicts of every person in `key_facts` (those `touched`, when given), made here a
+    /// batch at a time and handed to `sink` on another thread; returns the time the sink took.
+    fn write_verdicts(
+        &self,
+        key_facts: &[RecordBatch],
+        touched: Option<&rustc_hash::FxHashSet<Arc<str>>>,
+        (rules, undecided_sentences): (&RuleSet, &[Explanation]),
+        (hits, near): (&mut Hits, &mut NearMisses),
+        stats: &mut EvalStats,
+        mut sink: impl FnMut(Verdict) -> anyhow::Result<()> + Send,
+    ) -> anyhow::Result<std::time::Duration> {
+        let wanted = |batch: &RecordBatch, row: usize| {
+            touched.is_none_or(|t| t.contains(values::string(batch.column(1), row).as_str()))
+        };
+        std::thread::scope(|scope| -> anyhow::Result<std::time::Duration> {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Verdict>>(4);
+            let writer = scope.spawn(move || -> anyhow::Result<std::time::Duration> {
+                let mut busy = std::time::Duration::ZERO;
+                for chunk in rx {
+                    let t = std::time::Instant::now();
+                    for v in chunk {
+                        sink(v)?;
+                    }
+                    busy += t.elapsed();
+                }
+                Ok(busy)
+            });
+            for batch in key_facts {
+                let rows = (0..batch.num_rows()).filter(|row| wanted(batch, *row));
+                let chunk = self.batch_verdicts(
+                    (rules, undecided_sentences),
+                    (batch, rows),
+                    (&mut *hits, &mut *near),
+                    stats,
+                );
+                // A closed channel means the writer stopped on an error, returned below.
+                if tx.send(chunk).is_err() {
+                    break;
+                }
+            }
+            drop(tx);
+            writer.join().expect("the writer thread does not panic")
+        })
     }
 
     /// One batch of key facts as verdicts, for the rows wanted, counted into `stats`.
