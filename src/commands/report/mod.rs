@@ -413,6 +413,54 @@ pub fn month_ends(as_of: NaiveDate, n: u32) -> Vec<NaiveDate> {
         .collect()
 }
 
+/// Each person's office, municipality and whether they are kode 6 (`skjermet`).
+async fn read_homes(engine: &crate::engine::Engine) -> anyhow::Result<HashMap<String, Home>> {
+    let mut homes = HashMap::new();
+    let sql = "SELECT person_id, nav_kontor, kommune_nr, adressebeskyttelse FROM personer";
+    let mut stream = engine.query(sql).await?;
+    while let Some(b) = stream.next().await {
+        let b = b?;
+        let (ids, kontor, kommune, vern) = (
+            b.column(0).as_string::<i32>(),
+            b.column(1).as_string::<i32>(),
+            b.column(2).as_string::<i32>(),
+            b.column(3).as_string::<i32>(),
+        );
+        for i in 0..b.num_rows() {
+            let raw = vern.is_valid(i).then(|| vern.value(i));
+            homes.insert(
+                ids.value(i).to_string(),
+                (
+                    kontor.value(i).to_string(),
+                    kommune.value(i).to_string(),
+                    crate::contract::Adressebeskyttelse::is_skjermet(raw),
+                ),
+            );
+        }
+    }
+    Ok(homes)
+}
+
+/// The (scan date in days, person) pairs of the participants on leave.
+async fn on_leave(
+    engine: &crate::engine::Engine,
+) -> anyhow::Result<std::collections::HashSet<(i32, String)>> {
+    let mut on_leave = std::collections::HashSet::new();
+    let sql = "SELECT skanningsdato, person_id FROM kvp_status WHERE tilstand = 'permisjon'";
+    let mut stream = engine.query(sql).await?;
+    while let Some(b) = stream.next().await {
+        let b = b?;
+        let days = b
+            .column(0)
+            .as_primitive::<datafusion::arrow::datatypes::Date32Type>();
+        let ids = b.column(1).as_string::<i32>();
+        for i in 0..b.num_rows() {
+            on_leave.insert((days.value(i), ids.value(i).to_string()));
+        }
+    }
+    Ok(on_leave)
+}
+
 /// The status figures at each trend date, in one pass over the data as of the scan date (every
 /// date a column of the facts; a separate pass only where the parameters in force differ), the
 /// same statuses a scan on each date gives.
@@ -429,42 +477,9 @@ async fn trend_figures(
         let (engine, statuses) = session.statuses(&group).await?;
         if homes.is_empty() {
             // offices and municipalities do not depend on the date
-            let sql = "SELECT person_id, nav_kontor, kommune_nr, adressebeskyttelse FROM personer";
-            let mut stream = engine.query(sql).await?;
-            while let Some(b) = stream.next().await {
-                let b = b?;
-                let (ids, kontor, kommune, vern) = (
-                    b.column(0).as_string::<i32>(),
-                    b.column(1).as_string::<i32>(),
-                    b.column(2).as_string::<i32>(),
-                    b.column(3).as_string::<i32>(),
-                );
-                for i in 0..b.num_rows() {
-                    let raw = vern.is_valid(i).then(|| vern.value(i));
-                    homes.insert(
-                        ids.value(i).to_string(),
-                        (
-                            kontor.value(i).to_string(),
-                            kommune.value(i).to_string(),
-                            crate::contract::Adressebeskyttelse::is_skjermet(raw),
-                        ),
-                    );
-                }
-            }
+            homes = read_homes(&engine).await?;
         }
-        let mut on_leave: std::collections::HashSet<(i32, String)> = Default::default();
-        let sql = "SELECT skanningsdato, person_id FROM kvp_status WHERE tilstand = 'permisjon'";
-        let mut stream = engine.query(sql).await?;
-        while let Some(b) = stream.next().await {
-            let b = b?;
-            let days = b
-                .column(0)
-                .as_primitive::<datafusion::arrow::datatypes::Date32Type>();
-            let ids = b.column(1).as_string::<i32>();
-            for i in 0..b.num_rows() {
-                on_leave.insert((days.value(i), ids.value(i).to_string()));
-            }
-        }
+        let on_leave = on_leave(&engine).await?;
         for s in &statuses.rows {
             let id = &statuses.persons[s.person as usize];
             // a rule may return ids that are not in personer; the scan does not use them either
