@@ -336,17 +336,9 @@ pub fn weeks_on_list(first: NaiveDate, as_of: NaiveDate) -> i64 {
     (as_of - first).num_days().max(0) / 7 + 1
 }
 
-/// What moved between the previous run's facts and this verdict.
-pub fn changes(prev: Option<&VurderingRow>, v: &Verdict, had_previous_run: bool) -> Vec<Change> {
-    let Some(p) = prev else {
-        return if had_previous_run {
-            vec![Change::NyIUttrekket]
-        } else {
-            Vec::new()
-        };
-    };
+/// The rules that started or stopped firing since the previous run, and the new hints.
+fn rule_changes(p: &VurderingRow, v: &Verdict) -> Vec<Change> {
     let mut c = Vec::new();
-    let f = &v.facts;
     for r in v.treff.iter().filter(|r| !p.treff.contains(r)) {
         c.push(Change::RegelBegynte(r.clone()));
     }
@@ -370,6 +362,38 @@ pub fn changes(prev: Option<&VurderingRow>, v: &Verdict, had_previous_run: bool)
     for r in v.hint.iter().filter(|r| !p.hint.contains(r)) {
         c.push(Change::HintNy(r.clone()));
     }
+    c
+}
+
+/// The months count moves every week; it is the decisive fact only when a candidate rule
+/// started or stopped and no benefit, vedtak or KVP event among `c` explains it.
+fn months_decide(c: &[Change]) -> bool {
+    let rule_moved = c
+        .iter()
+        .any(|x| matches!(x, Change::RegelBegynte(_) | Change::RegelSluttet(_)));
+    let explained = c.iter().any(|x| {
+        matches!(
+            x,
+            Change::Innsatsgruppe { .. }
+                | Change::YtelseNy(_)
+                | Change::YtelseSluttet(_)
+                | Change::KvpHendelse { .. }
+        )
+    });
+    rule_moved && !explained
+}
+
+/// What moved between the previous run's facts and this verdict.
+pub fn changes(prev: Option<&VurderingRow>, v: &Verdict, had_previous_run: bool) -> Vec<Change> {
+    let Some(p) = prev else {
+        return if had_previous_run {
+            vec![Change::NyIUttrekket]
+        } else {
+            Vec::new()
+        };
+    };
+    let mut c = rule_changes(p, v);
+    let f = &v.facts;
     let months_changed = p.stonadsmaneder_siste_12 != f.stonadsmaneder_siste_12;
     if p.innsatsgruppe != f.innsatsgruppe {
         c.push(Change::Innsatsgruppe {
@@ -393,21 +417,7 @@ pub fn changes(prev: Option<&VurderingRow>, v: &Verdict, had_previous_run: bool)
             dato: f.kvp_siste_dato,
         });
     }
-    // The months count moves every week; it is the decisive fact only when a candidate rule
-    // started or stopped and no benefit, vedtak or KVP event explains it.
-    let rule_moved = c
-        .iter()
-        .any(|x| matches!(x, Change::RegelBegynte(_) | Change::RegelSluttet(_)));
-    let explained = c.iter().any(|x| {
-        matches!(
-            x,
-            Change::Innsatsgruppe { .. }
-                | Change::YtelseNy(_)
-                | Change::YtelseSluttet(_)
-                | Change::KvpHendelse { .. }
-        )
-    });
-    if months_changed && rule_moved && !explained {
+    if months_changed && months_decide(&c) {
         c.push(Change::Stonadsmaneder {
             fra: p.stonadsmaneder_siste_12,
             til: f.stonadsmaneder_siste_12,
