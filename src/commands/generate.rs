@@ -724,6 +724,66 @@ fn payment(c: &mut Ctx, t: &mut Tables, id: &str, month: NaiveDate, status: Opti
     ]);
 }
 
+impl Tables {
+    /// One buffered Parquet writer per contract table, into temporary files in `out`.
+    fn new(out: &OutputDir) -> anyhow::Result<Tables> {
+        let spec = |n| contract::table(n).expect("contract table");
+        Ok(Tables {
+            personer: TableBuf::new(spec("personer"), out.temp("personer.parquet")?)?,
+            stonad: TableBuf::new(
+                spec("okonomisk_stonad"),
+                out.temp("okonomisk_stonad.parquet")?,
+            )?,
+            ytelser: TableBuf::new(spec("ytelser"), out.temp("ytelser.parquet")?)?,
+            vedtak: TableBuf::new(
+                spec("oppfolgingsvedtak"),
+                out.temp("oppfolgingsvedtak.parquet")?,
+            )?,
+            vilkar: TableBuf::new(spec("vilkar"), out.temp("vilkar.parquet")?)?,
+            hendelser: TableBuf::new(spec("kvp_hendelser"), out.temp("kvp_hendelser.parquet")?)?,
+            tiltak: TableBuf::new(spec("kvp_tiltak"), out.temp("kvp_tiltak.parquet")?)?,
+        })
+    }
+
+    /// The finished files, staged, and each table's rows.
+    fn finish(self) -> anyhow::Result<(Vec<crate::output::Staged>, GenerateStats)> {
+        let mut staged = Vec::new();
+        let mut stats = Vec::new();
+        for tb in [
+            self.personer,
+            self.stonad,
+            self.ytelser,
+            self.vedtak,
+            self.vilkar,
+            self.hendelser,
+            self.tiltak,
+        ] {
+            stats.push((tb.spec.name, tb.rows));
+            let tmp = tb.writer.into_inner()?;
+            staged.push(crate::output::Staged::new(
+                format!("{}.parquet", tb.spec.name),
+                tmp,
+                tb.rows,
+            ));
+        }
+        Ok((staged, stats))
+    }
+}
+
+/// The progress bar on stderr (hidden with `--quiet`).
+fn progress_bar(args: &GenerateArgs) -> indicatif::ProgressBar {
+    if !args.progress {
+        return indicatif::ProgressBar::hidden();
+    }
+    let b = indicatif::ProgressBar::new(args.persons);
+    b.set_style(
+        indicatif::ProgressStyle::with_template(Msg::GenerateProgress.text(crate::i18n::lang()))
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    b
+}
+
 /// Generates every contract table for `persons` persons into `out`.
 pub fn run(args: &GenerateArgs) -> anyhow::Result<GenerateStats> {
     anyhow::ensure!(
@@ -740,22 +800,7 @@ pub fn run(args: &GenerateArgs) -> anyhow::Result<GenerateStats> {
         )
     );
     let out = OutputDir::create(&args.out)?;
-    let spec = |n| contract::table(n).expect("contract table");
-    let mut t = Tables {
-        personer: TableBuf::new(spec("personer"), out.temp("personer.parquet")?)?,
-        stonad: TableBuf::new(
-            spec("okonomisk_stonad"),
-            out.temp("okonomisk_stonad.parquet")?,
-        )?,
-        ytelser: TableBuf::new(spec("ytelser"), out.temp("ytelser.parquet")?)?,
-        vedtak: TableBuf::new(
-            spec("oppfolgingsvedtak"),
-            out.temp("oppfolgingsvedtak.parquet")?,
-        )?,
-        vilkar: TableBuf::new(spec("vilkar"), out.temp("vilkar.parquet")?)?,
-        hendelser: TableBuf::new(spec("kvp_hendelser"), out.temp("kvp_hendelser.parquet")?)?,
-        tiltak: TableBuf::new(spec("kvp_tiltak"), out.temp("kvp_tiltak.parquet")?)?,
-    };
+    let mut t = Tables::new(&out)?;
     let (offices, shares) = geography(args.persons);
     let first_day = NaiveDate::from_ymd_opt(args.as_of.year() - args.years as i32 + 1, 1, 1)
         .with_context(|| {
@@ -772,20 +817,7 @@ pub fn run(args: &GenerateArgs) -> anyhow::Result<GenerateStats> {
         shares: &shares,
         used_ids: HashMap::new(),
     };
-    let bar = if args.progress {
-        let b = indicatif::ProgressBar::new(args.persons);
-        b.set_style(
-            indicatif::ProgressStyle::with_template(&crate::tr!(
-                "{{spinner}} lager {{pos}}/{{len}} personer [{{bar:40}}] {{eta}}",
-                "{{spinner}} generating {{pos}}/{{len}} persons [{{bar:40}}] {{eta}}"
-            ))
-            .expect("valid template")
-            .progress_chars("=> "),
-        );
-        b
-    } else {
-        indicatif::ProgressBar::hidden()
-    };
+    let bar = progress_bar(args);
     let mut done = 0;
     while done < args.persons {
         let n = CHUNK.min(args.persons - done);
@@ -799,25 +831,7 @@ pub fn run(args: &GenerateArgs) -> anyhow::Result<GenerateStats> {
         bar.set_position(done);
     }
     bar.finish_and_clear();
-    let mut staged = Vec::new();
-    let mut stats = Vec::new();
-    for tb in [
-        t.personer,
-        t.stonad,
-        t.ytelser,
-        t.vedtak,
-        t.vilkar,
-        t.hendelser,
-        t.tiltak,
-    ] {
-        stats.push((tb.spec.name, tb.rows));
-        let tmp = tb.writer.into_inner()?;
-        staged.push(crate::output::Staged::new(
-            format!("{}.parquet", tb.spec.name),
-            tmp,
-            tb.rows,
-        ));
-    }
+    let (staged, stats) = t.finish()?;
     out.commit(staged)?;
     Ok(stats)
 }

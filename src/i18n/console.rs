@@ -176,6 +176,10 @@ super::keyed! {
             "kvp-scan: laget {} personer på {} s",
             "kvp-scan: generated {} persons in {} s",
         ),
+        GenerateProgress => (
+            "{spinner} lager {pos}/{len} personer [{bar:40}] {eta}",
+            "{spinner} generating {pos}/{len} persons [{bar:40}] {eta}",
+        ),
         GeneratedRecords => ("{} poster", "{} records"),
         GeneratedRows => ("{} rader", "{} rows"),
         Error => ("feil: {}", "error: {}"),
