@@ -609,68 +609,15 @@ fn kvp_history(
     // KVP is mostly for situasjonsbestemt / spesielt tilpasset innsats; the boost averages 1.
     let boost = if fits { 1.5 } else { 0.36 };
     let x = c.rng.f64() / boost;
-    let ev = |t: &mut Tables, dato: NaiveDate, h: &str| {
-        t.hendelser
-            .row(&[V::S(id), V::D(dato), V::S(h), V::N, V::N, V::N]);
-    };
+    let ev = |t: &mut Tables, dato: NaiveDate, h: &str| event(t, id, dato, h);
     if x < P_KVP_NOW {
-        let begynt = c.date_between(add_months(as_of, -18), as_of);
-        ev(t, add_months(begynt, -2), "INFORMERT");
-        ev(t, add_months(begynt, -1), "SOKNAD");
-        ev(t, begynt - chrono::Duration::days(14), "INNVILGET");
-        ev(t, begynt, "BEGYNT");
-        if c.rng.f64() < 0.05 {
-            ev(t, c.date_between(begynt, as_of), "PERMISJON");
-        }
-        let regi = pick(
-            &mut c.rng,
-            &[
-                (0.56, Some("STATLIG")),
-                (0.24, Some("KOMMUNAL")),
-                (0.07, Some("ANNEN")),
-                (0.13, None),
-            ],
-        );
-        if let Some(regi) = regi {
-            let tom = add_months(begynt, 6).max(as_of + chrono::Duration::days(30));
-            t.tiltak
-                .row(&[V::S(id), V::D(begynt), V::D(tom), V::S(regi)]);
-        }
+        kvp_now(c, t, id);
     } else if x < P_KVP_NOW + P_KVP_PENDING {
         let soknad = c.date_between(as_of - chrono::Duration::days(42), as_of);
         ev(t, add_months(soknad, -1), "INFORMERT");
         ev(t, soknad, "SOKNAD");
     } else if x < P_KVP_NOW + P_KVP_PENDING + P_KVP_ENDED {
-        let begynt = c.date_between(c.first_day, add_months(as_of, -13));
-        let slutt = c.date_between(
-            add_months(begynt, 6),
-            add_months(begynt, 12).min(as_of - chrono::Duration::days(1)),
-        );
-        ev(t, add_months(begynt, -1), "SOKNAD");
-        ev(t, begynt, "BEGYNT");
-        // outcomes as in seed 004: 41 work, 6 with wage subsidy, 15 school, 40 uføre/AAP, 16 stønad, rest other
-        let outcome = pick(
-            &mut c.rng,
-            &[
-                (0.31, "01"),
-                (0.045, "11"),
-                (0.11, "04"),
-                (0.15, "13"),
-                (0.15, "14"),
-                (0.12, "16"),
-                (0.115, "10"),
-            ],
-        );
-        let status = if c.rng.f64() < 0.8 { "3" } else { "4" };
-        let situasjon = [outcome];
-        t.hendelser.row(&[
-            V::S(id),
-            V::D(slutt),
-            V::S("AVSLUTTET"),
-            V::S(status),
-            V::L(&situasjon),
-            V::S(outcome),
-        ]);
+        kvp_ended(c, t, id);
     } else if x < P_KVP_NOW + P_KVP_PENDING + P_KVP_ENDED + 0.03 {
         let dato = c.date_between(add_months(as_of, -12), as_of);
         ev(t, dato, "INFORMERT");
@@ -686,6 +633,77 @@ fn kvp_history(
             },
         );
     }
+}
+
+/// One KVP event of a person.
+fn event(t: &mut Tables, id: &str, dato: NaiveDate, h: &str) {
+    t.hendelser
+        .row(&[V::S(id), V::D(dato), V::S(h), V::N, V::N, V::N]);
+}
+
+/// A participant now: informed, applied, granted, begun (perhaps on leave), with the regi of
+/// their measure.
+fn kvp_now(c: &mut Ctx, t: &mut Tables, id: &str) {
+    let as_of = c.as_of;
+    let ev = |t: &mut Tables, dato: NaiveDate, h: &str| event(t, id, dato, h);
+    let begynt = c.date_between(add_months(as_of, -18), as_of);
+    ev(t, add_months(begynt, -2), "INFORMERT");
+    ev(t, add_months(begynt, -1), "SOKNAD");
+    ev(t, begynt - chrono::Duration::days(14), "INNVILGET");
+    ev(t, begynt, "BEGYNT");
+    if c.rng.f64() < 0.05 {
+        ev(t, c.date_between(begynt, as_of), "PERMISJON");
+    }
+    let regi = pick(
+        &mut c.rng,
+        &[
+            (0.56, Some("STATLIG")),
+            (0.24, Some("KOMMUNAL")),
+            (0.07, Some("ANNEN")),
+            (0.13, None),
+        ],
+    );
+    if let Some(regi) = regi {
+        let tom = add_months(begynt, 6).max(as_of + chrono::Duration::days(30));
+        t.tiltak
+            .row(&[V::S(id), V::D(begynt), V::D(tom), V::S(regi)]);
+    }
+}
+
+/// A programme ended before the last 12 months, with its status and the situation after.
+fn kvp_ended(c: &mut Ctx, t: &mut Tables, id: &str) {
+    let as_of = c.as_of;
+    let ev = |t: &mut Tables, dato: NaiveDate, h: &str| event(t, id, dato, h);
+    let begynt = c.date_between(c.first_day, add_months(as_of, -13));
+    let slutt = c.date_between(
+        add_months(begynt, 6),
+        add_months(begynt, 12).min(as_of - chrono::Duration::days(1)),
+    );
+    ev(t, add_months(begynt, -1), "SOKNAD");
+    ev(t, begynt, "BEGYNT");
+    // outcomes as in seed 004: 41 work, 6 with wage subsidy, 15 school, 40 uføre/AAP, 16 stønad, rest other
+    let outcome = pick(
+        &mut c.rng,
+        &[
+            (0.31, "01"),
+            (0.045, "11"),
+            (0.11, "04"),
+            (0.15, "13"),
+            (0.15, "14"),
+            (0.12, "16"),
+            (0.115, "10"),
+        ],
+    );
+    let status = if c.rng.f64() < 0.8 { "3" } else { "4" };
+    let situasjon = [outcome];
+    t.hendelser.row(&[
+        V::S(id),
+        V::D(slutt),
+        V::S("AVSLUTTET"),
+        V::S(status),
+        V::L(&situasjon),
+        V::S(outcome),
+    ]);
 }
 
 fn payment(c: &mut Ctx, t: &mut Tables, id: &str, month: NaiveDate, status: Option<&str>) {
