@@ -344,9 +344,7 @@ impl Engine {
         planned: &[PlannedRule<'_>],
     ) -> Result<DatedStatuses, EngineError> {
         let started = std::time::Instant::now();
-        let mut index: HashMap<String, u32> = HashMap::new();
-        let mut ids: Vec<String> = Vec::new();
-        let mut fired: HashMap<(i32, u32), Vec<usize>> = HashMap::new();
+        let mut fired = DatedFired::default();
         let opens = |p: &&PlannedRule| {
             p.rule.kind == Kind::Kandidat
                 || (p.rule.kind == Kind::Eksklusjon && p.rule.gir_status.is_some())
@@ -375,32 +373,12 @@ impl Engine {
                         continue;
                     }
                     rows += 1;
-                    let id = pids.value(row);
-                    let entry = if opens_pair {
-                        let n = match index.get(id) {
-                            Some(n) => *n,
-                            None => {
-                                ids.push(id.to_string());
-                                index.insert(id.to_string(), ids.len() as u32 - 1);
-                                ids.len() as u32 - 1
-                            }
-                        };
-                        fired.entry((dates.value(row), n)).or_default()
-                    } else {
-                        match index
-                            .get(id)
-                            .and_then(|n| fired.get_mut(&(dates.value(row), *n)))
-                        {
-                            Some(e) => e,
-                            None => continue,
-                        }
-                    };
-                    if entry.last() == Some(&p.index) {
+                    let (day, id) = (dates.value(row), pids.value(row));
+                    if !fired.add(day, id, opens_pair, p.index) {
                         return Err(EngineError::DuplicatePerson {
                             rule: p.rule.id.clone(),
                         });
                     }
-                    entry.push(p.index);
                 }
             }
             debug!(
@@ -410,27 +388,14 @@ impl Engine {
                 "rule evaluated for all dates"
             );
         }
-        let mut rows: Vec<DatedStatus> = fired
-            .into_iter()
-            .map(|((d, person), mut idx)| {
-                let status = status_of(rules, idx.iter().copied());
-                idx.retain(|i| rules.rules[*i].kind == Kind::Kandidat);
-                DatedStatus {
-                    dato: date_from_days(d),
-                    person,
-                    status,
-                    treff: idx,
-                }
-            })
-            .collect();
-        rows.sort_unstable_by_key(|r| (r.dato, r.person));
+        let statuses = fired.statuses(rules);
         info!(
             dates = self.dates,
-            pairs = rows.len(),
+            pairs = statuses.rows.len(),
             elapsed_ms = started.elapsed().as_millis() as u64,
             "statuses for all dates"
         );
-        Ok(DatedStatuses { persons: ids, rows })
+        Ok(statuses)
     }
 
     fn person_facts(&self, b: &RecordBatch, row: usize) -> PersonFacts {
@@ -621,4 +586,68 @@ fn merge_rows(
         debug!(rule = %work.planned.rule.id, hits = n, "rule evaluated");
     }
     Ok((hits, near))
+}
+
+/// The rules that fired per (scan date, person), persons numbered in the order first seen.
+#[derive(Default)]
+struct DatedFired {
+    index: HashMap<String, u32>,
+    ids: Vec<String>,
+    fired: HashMap<(i32, u32), Vec<usize>>,
+}
+
+impl DatedFired {
+    /// Rule `rule` fired for `id` on `day`. A rule that can open a pair (a candidate rule, or
+    /// an exclusion that gives a status) adds it; any other only joins a pair already open.
+    /// False when the rule already fired for the pair (it returned the person twice).
+    fn add(&mut self, day: i32, id: &str, opens: bool, rule: usize) -> bool {
+        let entry = if opens {
+            let n = match self.index.get(id) {
+                Some(n) => *n,
+                None => {
+                    self.ids.push(id.to_string());
+                    self.index.insert(id.to_string(), self.ids.len() as u32 - 1);
+                    self.ids.len() as u32 - 1
+                }
+            };
+            self.fired.entry((day, n)).or_default()
+        } else {
+            match self
+                .index
+                .get(id)
+                .and_then(|n| self.fired.get_mut(&(day, *n)))
+            {
+                Some(e) => e,
+                None => return true,
+            }
+        };
+        if entry.last() == Some(&rule) {
+            return false;
+        }
+        entry.push(rule);
+        true
+    }
+
+    /// Each pair's status and candidate rules, by date and person.
+    fn statuses(self, rules: &RuleSet) -> DatedStatuses {
+        let mut rows: Vec<DatedStatus> = self
+            .fired
+            .into_iter()
+            .map(|((d, person), mut idx)| {
+                let status = status_of(rules, idx.iter().copied());
+                idx.retain(|i| rules.rules[*i].kind == Kind::Kandidat);
+                DatedStatus {
+                    dato: date_from_days(d),
+                    person,
+                    status,
+                    treff: idx,
+                }
+            })
+            .collect();
+        rows.sort_unstable_by_key(|r| (r.dato, r.person));
+        DatedStatuses {
+            persons: self.ids,
+            rows,
+        }
+    }
 }
