@@ -11,7 +11,6 @@ use anyhow::Context;
 use chrono::NaiveDate;
 use datafusion::arrow::array::{ArrayRef, RecordBatch, StringArray, StringBuilder};
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
-use datafusion::parquet::arrow::ArrowWriter;
 use serde::Serialize;
 
 use crate::commands::args::{EngineArgs, key, parse_date, today};
@@ -523,16 +522,9 @@ fn write_parquet(out: &OutputDir, name: &str, changes: &[&Change]) -> anyhow::Re
         strs(&|c| Some(c.a.explanation())),
         strs(&|c| Some(c.b.explanation())),
     ];
-    let batch = RecordBatch::try_new(schema.clone(), cols)?;
-    let mut w = ArrowWriter::try_new(
-        out.temp(name)?,
-        schema,
-        Some(crate::output::parquet_out::writer_properties()),
-    )?;
-    w.write(&batch)?;
-    let tmp = w.into_inner()?;
-    tmp.as_file().sync_all()?;
-    Ok(Staged::new(name.into(), tmp, changes.len() as u64))
+    let batch = RecordBatch::try_new(schema, cols)?;
+    let props = crate::output::parquet_out::writer_properties();
+    crate::output::parquet_out::stage_batch(out, name, &batch, props)
 }
 
 fn status_label(s: Status, lang: Lang) -> &'static str {

@@ -7,7 +7,6 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::parquet::basic::Compression;
 use datafusion::parquet::file::properties::WriterProperties;
 use serde::Serialize;
@@ -117,11 +116,7 @@ fn parquet(
     let props = WriterProperties::builder()
         .set_compression(Compression::SNAPPY)
         .build();
-    let mut w = ArrowWriter::try_new(out.temp(&name)?, b.schema(), Some(props))?;
-    w.write(b)?;
-    let tmp = w.into_inner()?;
-    tmp.as_file().sync_all()?;
-    Ok(Staged::new(name, tmp, b.num_rows() as u64))
+    crate::output::parquet_out::stage_batch(out, &name, b, props)
 }
 
 /// Reads every file (fatal problems stop before anything is written), maps the records and

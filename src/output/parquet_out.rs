@@ -227,6 +227,24 @@ pub fn writer_properties() -> WriterProperties {
         .build()
 }
 
+/// One batch as a Parquet file `name` in `out`, staged (its rows counted for the manifest).
+pub fn stage_batch(
+    out: &super::OutputDir,
+    name: &str,
+    batch: &RecordBatch,
+    props: WriterProperties,
+) -> anyhow::Result<super::Staged> {
+    let mut w = ArrowWriter::try_new(out.temp(name)?, batch.schema(), Some(props))?;
+    w.write(batch)?;
+    let tmp = w.into_inner()?;
+    tmp.as_file().sync_all()?;
+    Ok(super::Staged::new(
+        name.to_string(),
+        tmp,
+        batch.num_rows() as u64,
+    ))
+}
+
 impl VurderingerWriter {
     /// A writer of `vurderinger.parquet`.
     pub fn new(tmp: NamedTempFile, as_of: NaiveDate) -> anyhow::Result<Self> {

@@ -11,7 +11,6 @@ use datafusion::arrow::array::{
     ArrayRef, BooleanBuilder, Date32Builder, Int64Builder, ListBuilder, RecordBatch, StringBuilder,
 };
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
-use datafusion::parquet::arrow::ArrowWriter;
 use serde::Serialize;
 
 use super::compare::{ListEntry, PaListen};
@@ -544,12 +543,8 @@ pub fn read_liste(path: &std::path::Path) -> anyhow::Result<Vec<ListeRow>> {
     Ok(out)
 }
 
-fn write_liste_parquet(
-    out: &OutputDir,
-    name: &str,
-    entries: &[&ListEntry],
-    ctx: &Context,
-) -> anyhow::Result<Staged> {
+/// The schema of `liste.parquet` (read back by [`ListeRow`]'s reader).
+fn liste_schema() -> Arc<Schema> {
     let list = |n: &str| {
         Field::new(
             n,
@@ -557,7 +552,7 @@ fn write_liste_parquet(
             false,
         )
     };
-    let schema = Arc::new(Schema::new(vec![
+    Arc::new(Schema::new(vec![
         Field::new("person_id", DataType::Utf8, false),
         Field::new("pa_listen", DataType::Utf8, false),
         Field::new("ny_denne_uken", DataType::Boolean, false),
@@ -572,7 +567,16 @@ fn write_liste_parquet(
         Field::new("grunn", DataType::Utf8, true),
         Field::new("grunn_tekst", DataType::Utf8, true),
         Field::new("skanningsdato", DataType::Date32, false),
-    ]));
+    ]))
+}
+
+fn write_liste_parquet(
+    out: &OutputDir,
+    name: &str,
+    entries: &[&ListEntry],
+    ctx: &Context,
+) -> anyhow::Result<Staged> {
+    let schema = liste_schema();
     let mut id = StringBuilder::new();
     let mut pa = StringBuilder::new();
     let mut ny = BooleanBuilder::new();
@@ -626,17 +630,9 @@ fn write_liste_parquet(
         Arc::new(grunn_t.finish()),
         Arc::new(dato.finish()),
     ];
-    let batch = RecordBatch::try_new(schema.clone(), cols)?;
-    let tmp = out.temp(name)?;
-    let mut w = ArrowWriter::try_new(
-        tmp,
-        schema,
-        Some(crate::output::parquet_out::writer_properties()),
-    )?;
-    w.write(&batch)?;
-    let tmp = w.into_inner()?;
-    tmp.as_file().sync_all()?;
-    Ok(Staged::new(name.into(), tmp, entries.len() as u64))
+    let batch = RecordBatch::try_new(schema, cols)?;
+    let props = crate::output::parquet_out::writer_properties();
+    crate::output::parquet_out::stage_batch(out, name, &batch, props)
 }
 
 /// Writes every weekly output for `entries` into `out` (staged, not yet renamed into place).
