@@ -312,7 +312,21 @@ fn first_sentence(text: &str) -> String {
 /// list, then most rules, then id. Persons with a rule marked `forutsetning` (e.g. no § 14 a
 /// assessment yet) come in a list of their own: something must be done before KVP is offered.
 fn worklist(entries: &[&ListEntry], ctx: &Context) -> (Vec<WorkRow>, Vec<WorkRow>) {
-    let lang = ctx.lang;
+    let ranked = ranked(entries, ctx);
+    let (first, now): (Vec<_>, Vec<_>) = ranked.iter().partition(|(f, _, _)| *f);
+    let number = |v: Vec<&(bool, i64, &ListEntry)>| {
+        v.into_iter()
+            .enumerate()
+            .map(|(i, (first, _, e))| work_row(i + 1, *first, e, ctx))
+            .collect()
+    };
+    (number(now), number(first))
+}
+
+/// The persons still on the list, each with whether a precondition must be settled first and
+/// their highest rule priority, in the worklist's order: preconditions last, then priority,
+/// weeks on the list, number of rules and id.
+fn ranked<'e>(entries: &[&'e ListEntry], ctx: &Context) -> Vec<(bool, i64, &'e ListEntry)> {
     let mut ranked: Vec<(bool, i64, &ListEntry)> = entries
         .iter()
         .filter(|e| e.pa_listen != PaListen::Ute)
@@ -343,66 +357,62 @@ fn worklist(entries: &[&ListEntry], ctx: &Context) -> (Vec<WorkRow>, Vec<WorkRow
                 &b.2.person_id,
             ))
     });
-    let row = |(i, (first, _, e)): (usize, &(bool, i64, &ListEntry))| {
-        let mut rules: Vec<&crate::rules::Rule> = e
-            .treff
-            .iter()
-            .chain(&e.hint)
-            .filter_map(|r| ctx.rules.get(r))
-            .collect();
-        // the rule that decides the step: a precondition first, else the highest priority
-        rules.sort_by_key(|r| (!(r.forutsetning && *first), -r.prioritet));
-        let top = rules.iter().find(|r| r.neste_steg.is_some());
-        let step = top
-            .and_then(|r| r.neste_steg.as_ref())
-            .map(|p| in_lang(p, lang).to_string())
-            .unwrap_or_default();
-        let short_step = top
-            .and_then(|r| r.kort.neste_steg.as_ref())
-            .map_or_else(|| step.clone(), |p| in_lang(p, lang).to_string());
-        let sentence = rules
-            .iter()
-            .find_map(|r| e.begrunnelse.iter().find(|b| b.rule == r.id));
-        let decisive = sentence
-            .map(|b| first_sentence(&b.text))
-            .unwrap_or_default();
-        let short_decisive = sentence
-            .and_then(|b| b.kort.as_deref())
-            .map_or_else(|| decisive.clone(), str::to_string);
-        let short_titles = e
-            .treff
-            .iter()
-            .map(|r| {
-                ctx.rules
-                    .get(r)
-                    .map_or(r.as_str(), |r| r.short_title(lang))
-                    .to_string()
-            })
-            .collect();
-        WorkRow {
-            rang: i + 1,
-            person_id: e.person_id.clone(),
-            alder: e.alder,
-            regler: e.treff.iter().map(|r| ctx.rules.title(r, lang)).collect(),
-            uker_pa_listen: e.uker_pa_listen,
-            ny: e.pa_listen == PaListen::Ny,
-            avgjorende: decisive,
-            neste_steg: step,
-            kort: ShortRow {
-                regler: short_titles,
-                avgjorende: short_decisive,
-                neste_steg: short_step,
-            },
-        }
-    };
-    let (first, now): (Vec<_>, Vec<_>) = ranked.iter().partition(|(f, _, _)| *f);
-    let number = |v: Vec<&(bool, i64, &ListEntry)>| {
-        v.into_iter()
-            .enumerate()
-            .map(|(i, x)| row((i, x)))
-            .collect()
-    };
-    (number(now), number(first))
+    ranked
+}
+
+/// One person's worklist row, ranked `rang`: the decisive sentence and the next step of the
+/// rule that decides the step (a precondition first, else the highest priority).
+fn work_row(rang: usize, first: bool, e: &ListEntry, ctx: &Context) -> WorkRow {
+    let lang = ctx.lang;
+    let mut rules: Vec<&crate::rules::Rule> = e
+        .treff
+        .iter()
+        .chain(&e.hint)
+        .filter_map(|r| ctx.rules.get(r))
+        .collect();
+    rules.sort_by_key(|r| (!(r.forutsetning && first), -r.prioritet));
+    let top = rules.iter().find(|r| r.neste_steg.is_some());
+    let step = top
+        .and_then(|r| r.neste_steg.as_ref())
+        .map(|p| in_lang(p, lang).to_string())
+        .unwrap_or_default();
+    let short_step = top
+        .and_then(|r| r.kort.neste_steg.as_ref())
+        .map_or_else(|| step.clone(), |p| in_lang(p, lang).to_string());
+    let sentence = rules
+        .iter()
+        .find_map(|r| e.begrunnelse.iter().find(|b| b.rule == r.id));
+    let decisive = sentence
+        .map(|b| first_sentence(&b.text))
+        .unwrap_or_default();
+    let short_decisive = sentence
+        .and_then(|b| b.kort.as_deref())
+        .map_or_else(|| decisive.clone(), str::to_string);
+    let short_titles = e
+        .treff
+        .iter()
+        .map(|r| {
+            ctx.rules
+                .get(r)
+                .map_or(r.as_str(), |r| r.short_title(lang))
+                .to_string()
+        })
+        .collect();
+    WorkRow {
+        rang,
+        person_id: e.person_id.clone(),
+        alder: e.alder,
+        regler: e.treff.iter().map(|r| ctx.rules.title(r, lang)).collect(),
+        uker_pa_listen: e.uker_pa_listen,
+        ny: e.pa_listen == PaListen::Ny,
+        avgjorende: decisive,
+        neste_steg: step,
+        kort: ShortRow {
+            regler: short_titles,
+            avgjorende: short_decisive,
+            neste_steg: short_step,
+        },
+    }
 }
 
 #[derive(Serialize)]
