@@ -714,6 +714,47 @@ fn write_offices(
     done(w, KONTOR, rows.len() as u64)
 }
 
+/// The ten offices with the most persons changed (as published: hidden counts by their
+/// text), most first.
+fn most_affected(offices: &BTreeMap<Key, Shown>) -> Vec<(String, String, u64)> {
+    let mut affected: Vec<(String, String, u64)> = offices
+        .iter()
+        .filter(|((l, _, c), _)| l == "nav_kontor" && c == "endret")
+        .map(|((_, u, _), s)| (u.clone(), s.text(), s.value().unwrap_or(0)))
+        .filter(|(_, text, _)| text != "0")
+        .collect();
+    affected.sort_by(|x, y| y.2.cmp(&x.2).then_with(|| x.0.cmp(&y.0)));
+    affected.truncate(10);
+    affected
+}
+
+/// Up to three example persons per transition (status changes first), with both
+/// explanations.
+fn examples(changes: &[&Change], lang: Lang) -> Vec<serde_json::Value> {
+    let mut examples: BTreeMap<(ChangeKind, &str, &str), Vec<&Change>> = BTreeMap::new();
+    for c in changes {
+        let v = examples
+            .entry((c.kind, c.a.status.as_str(), c.b.status.as_str()))
+            .or_default();
+        if v.len() < 3 {
+            v.push(c);
+        }
+    }
+    examples
+        .into_iter()
+        .map(|((kind, _, _), cs)| {
+            serde_json::json!({
+                "tittel": format!("{}: {} → {}", kind.as_str(), status_label(cs[0].a.status, lang), status_label(cs[0].b.status, lang)),
+                "personer": cs.iter().map(|c| serde_json::json!({
+                    "id": c.person_id, "kontor": c.home.kontor,
+                    "lagt_til": c.gained().join(", "), "falt_bort": c.lost().join(", "),
+                    "a": c.a.explanation(), "b": c.b.explanation(),
+                })).collect::<Vec<_>>(),
+            })
+        })
+        .collect()
+}
+
 /// The rule owner's page: the headline, the transition matrix, the offices most affected and
 /// a few example persons per transition with both explanations.
 fn render_html(
@@ -747,37 +788,8 @@ fn render_html(
             )
         })
         .collect();
-    let mut affected: Vec<(String, String, u64)> = offices
-        .iter()
-        .filter(|((l, _, c), _)| l == "nav_kontor" && c == "endret")
-        .map(|((_, u, _), s)| (u.clone(), s.text(), s.value().unwrap_or(0)))
-        .filter(|(_, text, _)| text != "0")
-        .collect();
-    affected.sort_by(|x, y| y.2.cmp(&x.2).then_with(|| x.0.cmp(&y.0)));
-    affected.truncate(10);
-    // up to three example persons per transition (status changes first)
-    let mut examples: BTreeMap<(ChangeKind, &str, &str), Vec<&Change>> = BTreeMap::new();
-    for c in changes {
-        let v = examples
-            .entry((c.kind, c.a.status.as_str(), c.b.status.as_str()))
-            .or_default();
-        if v.len() < 3 {
-            v.push(c);
-        }
-    }
-    let examples: Vec<serde_json::Value> = examples
-        .into_iter()
-        .map(|((kind, _, _), cs)| {
-            serde_json::json!({
-                "tittel": format!("{}: {} → {}", kind.as_str(), status_label(cs[0].a.status, lang), status_label(cs[0].b.status, lang)),
-                "personer": cs.iter().map(|c| serde_json::json!({
-                    "id": c.person_id, "kontor": c.home.kontor,
-                    "lagt_til": c.gained().join(", "), "falt_bort": c.lost().join(", "),
-                    "a": c.a.explanation(), "b": c.b.explanation(),
-                })).collect::<Vec<_>>(),
-            })
-        })
-        .collect();
+    let affected = most_affected(offices);
+    let examples = examples(changes, lang);
     let diff = cand_b as i64 - cand_a as i64;
     let g = |n: u64| crate::output::numbers::group(n, lang);
     let (ca, cb, d) = (g(cand_a), g(cand_b), g(diff.unsigned_abs()));
