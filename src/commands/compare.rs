@@ -321,28 +321,17 @@ pub async fn run(args: &CompareArgs) -> anyhow::Result<CompareOutcome> {
     })
 }
 
-/// Every person under both rule sets on one engine: the persons whose outcome differs, the
-/// tallies of both, and how many persons there are. B's verdicts are made only for the persons
-/// a changed rule fired for (everyone else's outcome is the same under both).
-async fn diff(
+/// Every person's outcome under rule set A with their home, in the verdicts' order, and the
+/// persons a rule that differs in B fired for (or would have, by one condition).
+async fn outcomes_a(
     engine: &Engine,
-    (rules_a, planned_a): (&RuleSet, &[PlannedRule<'_>]),
-    (rules_b, planned_b): (&RuleSet, &[PlannedRule<'_>]),
-    args: &CompareArgs,
-) -> anyhow::Result<(Vec<Change>, Tally, u64)> {
-    let changed = changed_rules(planned_a, planned_b);
-    let changed_ids: BTreeSet<&str> = changed
-        .iter()
-        .flatten()
-        .map(|i| rules_b.rules[*i].id.as_str())
-        .collect();
-    // verdicts come in the same order (office, caseworker, person) under both rule sets
+    set_a: (&RuleSet, &[PlannedRule<'_>]),
+    changed_ids: &BTreeSet<&str>,
+    lang: Lang,
+) -> anyhow::Result<(Vec<(String, Home, Outcome)>, rustc_hash::FxHashSet<String>)> {
     let mut a: Vec<(String, Home, Outcome)> = Vec::new();
-    // persons a changed rule fired for under A
     let mut touched_a = rustc_hash::FxHashSet::default();
-    let pseudo = args.pseudonymize.as_ref();
-    let set_a = (rules_a, planned_a);
-    outcomes(engine, set_a, Persons::All, args.lang, |v, o| {
+    outcomes(engine, set_a, Persons::All, lang, |v, o| {
         let fired = v.treff.iter().chain(&v.eksklusjoner).chain(&v.hint);
         if fired
             .chain(&o.rules)
@@ -359,6 +348,41 @@ async fn diff(
         Ok(())
     })
     .await?;
+    Ok((a, touched_a))
+}
+
+/// How a person's outcome changed from A to B, if it did: status first, then rules, then
+/// only the explanation's wording.
+fn change_kind(a: &Outcome, b: &Outcome) -> Option<ChangeKind> {
+    if a.status != b.status {
+        Some(ChangeKind::Status)
+    } else if a.rules != b.rules {
+        Some(ChangeKind::Regler)
+    } else if a.sentences != b.sentences {
+        Some(ChangeKind::Forklaring)
+    } else {
+        None
+    }
+}
+
+/// Every person under both rule sets on one engine: the persons whose outcome differs, the
+/// tallies of both, and how many persons there are. B's verdicts are made only for the persons
+/// a changed rule fired for (everyone else's outcome is the same under both).
+async fn diff(
+    engine: &Engine,
+    (rules_a, planned_a): (&RuleSet, &[PlannedRule<'_>]),
+    (rules_b, planned_b): (&RuleSet, &[PlannedRule<'_>]),
+    args: &CompareArgs,
+) -> anyhow::Result<(Vec<Change>, Tally, u64)> {
+    let changed = changed_rules(planned_a, planned_b);
+    let changed_ids: BTreeSet<&str> = changed
+        .iter()
+        .flatten()
+        .map(|i| rules_b.rules[*i].id.as_str())
+        .collect();
+    // verdicts come in the same order (office, caseworker, person) under both rule sets
+    let pseudo = args.pseudonymize.as_ref();
+    let (a, touched_a) = outcomes_a(engine, (rules_a, planned_a), &changed_ids, args.lang).await?;
     let mut changes = Vec::new();
     let mut tally = Tally::default();
     for (_, _, o) in &a {
@@ -392,13 +416,7 @@ async fn diff(
             tally.add(person.1, &person.2, &person.2);
         };
         tally.add(home.clone(), &a, &b);
-        let kind = if a.status != b.status {
-            ChangeKind::Status
-        } else if a.rules != b.rules {
-            ChangeKind::Regler
-        } else if a.sentences != b.sentences {
-            ChangeKind::Forklaring
-        } else {
+        let Some(kind) = change_kind(&a, &b) else {
             return Ok(());
         };
         changes.push(Change {
