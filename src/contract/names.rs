@@ -127,8 +127,8 @@ fn bundled_kommune(nr: &str) -> Option<&'static str> {
         .map(|(_, n)| n)
 }
 
-/// A `key;navn` CSV (`;` or `,`, UTF-8 with or without BOM): every row a number and a name.
-fn read(path: &Path, key: &'static str) -> Result<BTreeMap<String, String>, NamesError> {
+/// The file as UTF-8 text, at most `MAX_BYTES`.
+fn read_text(path: &Path) -> Result<String, NamesError> {
     use std::io::Read;
     let file = std::fs::File::open(path).map_err(|source| NamesError::Read {
         path: path.into(),
@@ -144,7 +144,7 @@ fn read(path: &Path, key: &'static str) -> Result<BTreeMap<String, String>, Name
     if bytes.len() as u64 > MAX_BYTES {
         return Err(NamesError::TooLarge { path: path.into() });
     }
-    let text = String::from_utf8(bytes).map_err(|e| NamesError::Row {
+    String::from_utf8(bytes).map_err(|e| NamesError::Row {
         path: path.into(),
         line: 1,
         message: crate::tr!(
@@ -152,7 +152,30 @@ fn read(path: &Path, key: &'static str) -> Result<BTreeMap<String, String>, Name
             "not UTF-8 text (byte {})",
             e.utf8_error().valid_up_to()
         ),
-    })?;
+    })
+}
+
+/// A row's number (letters or digits, at most 64) and name (1–120 characters).
+fn check_name(key: &str, nr: &str, name: &str) -> Result<(), String> {
+    if nr.is_empty() || nr.len() > 64 || !nr.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return Err(crate::tr!(
+            "`{key}` må være et nummer på høyst 64 bokstaver eller sifre, fant `{}`",
+            "`{key}` must be a number of at most 64 letters or digits, found `{}`",
+            nr.chars().take(70).collect::<String>()
+        ));
+    }
+    if name.is_empty() || name.chars().count() > 120 {
+        return Err(crate::tr!(
+            "`navn` for {nr} må ha 1–120 tegn",
+            "`navn` of {nr} must be 1–120 characters"
+        ));
+    }
+    Ok(())
+}
+
+/// A `key;navn` CSV (`;` or `,`, UTF-8 with or without BOM): every row a number and a name.
+fn read(path: &Path, key: &'static str) -> Result<BTreeMap<String, String>, NamesError> {
+    let text = read_text(path)?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
     let first = text.lines().next().unwrap_or_default();
     let delimiter = if first.contains(';') { b';' } else { b',' };
@@ -193,19 +216,7 @@ fn read(path: &Path, key: &'static str) -> Result<BTreeMap<String, String>, Name
             message,
         };
         let (nr, name) = (row[k].trim(), row[n].trim());
-        if nr.is_empty() || nr.len() > 64 || !nr.bytes().all(|b| b.is_ascii_alphanumeric()) {
-            return Err(err(crate::tr!(
-                "`{key}` må være et nummer på høyst 64 bokstaver eller sifre, fant `{}`",
-                "`{key}` must be a number of at most 64 letters or digits, found `{}`",
-                nr.chars().take(70).collect::<String>()
-            )));
-        }
-        if name.is_empty() || name.chars().count() > 120 {
-            return Err(err(crate::tr!(
-                "`navn` for {nr} må ha 1–120 tegn",
-                "`navn` of {nr} must be 1–120 characters"
-            )));
-        }
+        check_name(key, nr, name).map_err(err)?;
         match out.get(nr) {
             Some(earlier) if earlier != name => {
                 return Err(err(crate::tr!(
