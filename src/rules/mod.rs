@@ -588,6 +588,28 @@ fn is_identifier(s: &str) -> bool {
     matches!(c.next(), Some('a'..='z')) && c.all(|c| matches!(c, 'a'..='z' | '0'..='9' | '_'))
 }
 
+/// Every template of a rule with its name and place in the file: the explanation, each
+/// condition and the short explanation, each in bokmål and English (for `check_templates`).
+fn every_template(
+    (nb, en, spans): (&str, &str, &[Range<usize>; 2]),
+    (krav, krav_spans): (&[Krav], &[Range<usize>]),
+    (kort, kort_span): (&Option<(String, String)>, &Option<Range<usize>>),
+) -> Vec<(String, String, Range<usize>)> {
+    let mut templates = vec![
+        ("forklaring.nb".to_string(), nb.to_string(), spans[0].clone()),
+        ("forklaring.en".to_string(), en.to_string(), spans[1].clone()),
+    ];
+    for (k, span) in krav.iter().zip(krav_spans) {
+        templates.push((format!("krav.{}.nb", k.name), k.nb.clone(), span.clone()));
+        templates.push((format!("krav.{}.en", k.name), k.en.clone(), span.clone()));
+    }
+    if let (Some((nb, en)), Some(span)) = (kort, kort_span) {
+        templates.push(("kort_forklaring.nb".into(), nb.clone(), span.clone()));
+        templates.push(("kort_forklaring.en".into(), en.clone(), span.clone()));
+    }
+    templates
+}
+
 /// Reads one rule file: every problem is collected (each at its place in the file) before any
 /// is returned, so one run of `rules check` shows them all.
 fn parse_rule(path: &str, text: String) -> Result<Rule, Vec<Diagnostic>> {
@@ -608,41 +630,16 @@ fn parse_rule(path: &str, text: String) -> Result<Rule, Vec<Diagnostic>> {
     };
     let kort_span = raw.kort_forklaring.as_ref().map(|t| t.span());
     let (template_nb, template_en, template_spans) = p.texts(&raw.forklaring, "forklaring");
-    let mut krav = Vec::new();
-    let mut krav_spans = Vec::new();
-    for (name, t) in &raw.krav {
-        let (nb, en, _) = p.texts(t, &format!("krav.{name}"));
-        krav.push(Krav {
-            name: name.clone(),
-            nb,
-            en,
-        });
-        krav_spans.push(t.span());
-    }
+    let (krav, krav_spans) = p.krav(&raw.krav);
     let krever = p.krever(&raw.krever);
     let params = p.params(&raw.parametre);
     p.check_gir_status(&raw);
     p.check_examples(&raw);
-    let mut templates = vec![
-        (
-            "forklaring.nb".to_string(),
-            template_nb.clone(),
-            template_spans[0].clone(),
-        ),
-        (
-            "forklaring.en".to_string(),
-            template_en.clone(),
-            template_spans[1].clone(),
-        ),
-    ];
-    for (k, span) in krav.iter().zip(&krav_spans) {
-        templates.push((format!("krav.{}.nb", k.name), k.nb.clone(), span.clone()));
-        templates.push((format!("krav.{}.en", k.name), k.en.clone(), span.clone()));
-    }
-    if let (Some((nb, en)), Some(span)) = (&kort.forklaring, &kort_span) {
-        templates.push(("kort_forklaring.nb".into(), nb.clone(), span.clone()));
-        templates.push(("kort_forklaring.en".into(), en.clone(), span.clone()));
-    }
+    let templates = every_template(
+        (&template_nb, &template_en, &template_spans),
+        (&krav, &krav_spans),
+        (&kort.forklaring, &kort_span),
+    );
     p.check_templates(&templates);
     if !p.diags.is_empty() {
         return Err(p.diags);
@@ -756,6 +753,22 @@ impl RuleParser<'_> {
     }
 
     /// The optional tables the rule needs (`krever`).
+    /// The conditions (`krav.<name>`), each with its place in the file.
+    fn krav(&mut self, raw: &BTreeMap<String, Spanned<Texts>>) -> (Vec<Krav>, Vec<Range<usize>>) {
+        let mut krav = Vec::new();
+        let mut spans = Vec::new();
+        for (name, t) in raw {
+            let (nb, en, _) = self.texts(t, &format!("krav.{name}"));
+            krav.push(Krav {
+                name: name.clone(),
+                nb,
+                en,
+            });
+            spans.push(t.span());
+        }
+        (krav, spans)
+    }
+
     fn krever(&mut self, krever: &[Spanned<String>]) -> Vec<&'static str> {
         let mut out = Vec::new();
         for k in krever {
