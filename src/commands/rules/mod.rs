@@ -91,6 +91,46 @@ async fn check_main(rules: Option<PathBuf>, quiet: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The coverage table (and its JSON with `--coverage-json`); an error when the lowest
+/// coverage is under `--min` (the tally printed first).
+fn report_coverage(
+    set: &RuleSet,
+    results: &[examples::CaseResult],
+    (min, coverage_json): (Option<usize>, Option<&std::path::Path>),
+    tally: &str,
+) -> anyhow::Result<()> {
+    let c = coverage::coverage(set, results);
+    print!("{}", c.table());
+    if let Some(path) = coverage_json {
+        let mut bytes = serde_json::to_vec_pretty(&c)?;
+        bytes.push(b'\n');
+        std::fs::write(path, bytes).map_err(|e| {
+            anyhow::anyhow!(
+                "{}",
+                crate::tr!(
+                    "kan ikke skrive {}: {e}",
+                    "cannot write {}: {e}",
+                    path.display()
+                )
+            )
+        })?;
+    }
+    if let Some(min) = min
+        && c.lowest() < min as f64
+    {
+        println!("{tally}");
+        let lowest = c.lowest();
+        anyhow::bail!(
+            "{}",
+            crate::tr!(
+                "dekningen {lowest:.1} % er under --min {min} %: legg til eksempler for de utestede punktene over",
+                "coverage {lowest:.1}% is below --min {min}%: add examples for the untested items above"
+            )
+        );
+    }
+    Ok(())
+}
+
 async fn test_main(
     rules: Option<PathBuf>,
     coverage: bool,
@@ -124,35 +164,7 @@ async fn test_main(
         println!("{}", Msg::RulesWithoutExamples.fill(lang, &[&list]));
     }
     if coverage {
-        let c = coverage::coverage(&set, &results);
-        print!("{}", c.table());
-        if let Some(path) = &coverage_json {
-            let mut bytes = serde_json::to_vec_pretty(&c)?;
-            bytes.push(b'\n');
-            std::fs::write(path, bytes).map_err(|e| {
-                anyhow::anyhow!(
-                    "{}",
-                    crate::tr!(
-                        "kan ikke skrive {}: {e}",
-                        "cannot write {}: {e}",
-                        path.display()
-                    )
-                )
-            })?;
-        }
-        if let Some(min) = min
-            && c.lowest() < min as f64
-        {
-            println!("{tally}");
-            let lowest = c.lowest();
-            anyhow::bail!(
-                "{}",
-                crate::tr!(
-                    "dekningen {lowest:.1} % er under --min {min} %: legg til eksempler for de utestede punktene over",
-                    "coverage {lowest:.1}% is below --min {min}%: add examples for the untested items above"
-                )
-            );
-        }
+        report_coverage(&set, &results, (min, coverage_json.as_deref()), &tally)?;
     }
     println!("{tally}");
     if failed > 0 || !rules_without.is_empty() {
