@@ -228,6 +228,43 @@ fn check_expectations(
     Ok(())
 }
 
+/// Every rule's parameters on `as_of`, with the example's overrides.
+fn params_on(
+    rules: &RuleSet,
+    as_of: chrono::NaiveDate,
+    overrides: &HashMap<String, BTreeMap<String, ParamValue>>,
+) -> HashMap<String, BTreeMap<String, ParamValue>> {
+    let mut fixed: HashMap<String, BTreeMap<String, ParamValue>> = rules
+        .rules
+        .iter()
+        .map(|r| (r.id.clone(), r.params_at(as_of)))
+        .collect();
+    for (id, o) in overrides {
+        fixed
+            .entry(id.clone())
+            .or_default()
+            .extend(o.iter().map(|(k, v)| (k.clone(), v.clone())));
+    }
+    fixed
+}
+
+/// A rule's rows sorted by person, as one batch.
+async fn sorted_rows(
+    df: datafusion::prelude::DataFrame,
+) -> Result<RecordBatch, datafusion::error::DataFusionError> {
+    use datafusion::prelude::col;
+    let batches = df
+        .sort(vec![col("person_id").sort(true, true)])?
+        .collect()
+        .await?;
+    let schema = batches
+        .first()
+        .map(|b| b.schema())
+        .unwrap_or_else(|| std::sync::Arc::new(datafusion::arrow::datatypes::Schema::empty()));
+    datafusion::arrow::compute::concat_batches(&schema, &batches)
+        .map_err(datafusion::error::DataFusionError::from)
+}
+
 /// The rule's rows for the example's date must not change when the session also holds a date a
 /// year before and a year after it (with the data known by then), as in `audit`: a rule that
 /// joins facts without `skanningsdato`, or reads a contract table without keeping the rows
@@ -256,17 +293,7 @@ async fn same_with_other_dates(
     .await
     .map_err(|e| format!("{e:#}"))?;
     // the parameters in force on the example's date, not on the later one
-    let mut fixed: HashMap<String, BTreeMap<String, ParamValue>> = rules
-        .rules
-        .iter()
-        .map(|r| (r.id.clone(), r.params_at(as_of)))
-        .collect();
-    for (id, o) in overrides {
-        fixed
-            .entry(id.clone())
-            .or_default()
-            .extend(o.iter().map(|(k, v)| (k.clone(), v.clone())));
-    }
+    let fixed = params_on(rules, as_of, overrides);
     let planned = engine
         .plan_rules(rules, &fixed)
         .await
@@ -279,21 +306,9 @@ async fn same_with_other_dates(
         return Ok(());
     };
     let day = datafusion::scalar::ScalarValue::Date32(Some(load::days_since_epoch(as_of)));
-    let rows = |df: datafusion::prelude::DataFrame| async move {
-        let batches = df
-            .sort(vec![col("person_id").sort(true, true)])?
-            .collect()
-            .await?;
-        let schema = batches
-            .first()
-            .map(|b| b.schema())
-            .unwrap_or_else(|| std::sync::Arc::new(datafusion::arrow::datatypes::Schema::empty()));
-        datafusion::arrow::compute::concat_batches(&schema, &batches)
-            .map_err(datafusion::error::DataFusionError::from)
-    };
     let fail = |e: datafusion::error::DataFusionError| format!("{e:#}");
-    let one = rows(single).await.map_err(fail)?;
-    let many = rows(
+    let one = sorted_rows(single).await.map_err(fail)?;
+    let many = sorted_rows(
         multi
             .filter(col("skanningsdato").eq(lit(day)))
             .map_err(fail)?,
