@@ -72,6 +72,55 @@ struct Person {
     events: Vec<(NaiveDate, String, Option<String>, Vec<String>)>,
 }
 
+/// A paid payment (a positive amount) into its person's month: bidrag or lån.
+fn add_payment(p: &mut BTreeMap<String, Person>, b: &RecordBatch, i: usize) {
+    let belop = b
+        .column_by_name("belop")
+        .map(|a| a.as_primitive::<Int64Type>().value(i))
+        .unwrap_or(0);
+    if s(b, "status", i).as_deref() != Some("UTBETALT") || belop <= 0 {
+        return;
+    }
+    let Some(e) = p.get_mut(&s(b, "person_id", i).unwrap_or_default()) else {
+        return;
+    };
+    let day = d(b, "fom", i)
+        .or(d(b, "utbetalingsdato", i))
+        .expect("a date");
+    let m = e
+        .months
+        .entry(day.year())
+        .or_default()
+        .entry(day.month())
+        .or_default();
+    if s(b, "stonadstype", i).as_deref() == Some("LAAN") {
+        m.1 += belop;
+    } else {
+        m.0 += belop;
+    }
+}
+
+/// A KVP event with the situation after an ended programme.
+fn add_event(p: &mut BTreeMap<String, Person>, b: &RecordBatch, i: usize) {
+    let situasjon = b
+        .column_by_name("avslutning_situasjon")
+        .map(|a| a.as_list::<i32>())
+        .filter(|l| l.is_valid(i))
+        .map(|l| {
+            let v = l.value(i);
+            let v = v.as_string::<i32>();
+            v.iter().flatten().map(str::to_string).collect()
+        })
+        .unwrap_or_default();
+    if let (Some(e), Some(h), Some(dato)) = (
+        p.get_mut(&s(b, "person_id", i).unwrap_or_default()),
+        s(b, "hendelse", i),
+        d(b, "dato", i),
+    ) {
+        e.events.push((dato, h, s(b, "status_kode", i), situasjon));
+    }
+}
+
 fn collect(data: &Dataset) -> BTreeMap<String, Person> {
     let mut p: BTreeMap<String, Person> = BTreeMap::new();
     rows(data, "personer", |b, i| {
@@ -84,32 +133,7 @@ fn collect(data: &Dataset) -> BTreeMap<String, Person> {
         e.bydel = s(b, "bydel_nr", i);
         e.veileder = s(b, "veileder", i);
     });
-    rows(data, "okonomisk_stonad", |b, i| {
-        let belop = b
-            .column_by_name("belop")
-            .map(|a| a.as_primitive::<Int64Type>().value(i))
-            .unwrap_or(0);
-        if s(b, "status", i).as_deref() != Some("UTBETALT") || belop <= 0 {
-            return;
-        }
-        let Some(e) = p.get_mut(&s(b, "person_id", i).unwrap_or_default()) else {
-            return;
-        };
-        let day = d(b, "fom", i)
-            .or(d(b, "utbetalingsdato", i))
-            .expect("a date");
-        let m = e
-            .months
-            .entry(day.year())
-            .or_default()
-            .entry(day.month())
-            .or_default();
-        if s(b, "stonadstype", i).as_deref() == Some("LAAN") {
-            m.1 += belop;
-        } else {
-            m.0 += belop;
-        }
-    });
+    rows(data, "okonomisk_stonad", |b, i| add_payment(&mut p, b, i));
     rows(data, "ytelser", |b, i| {
         if let (Some(e), Some(y), Some(fom)) = (
             p.get_mut(&s(b, "person_id", i).unwrap_or_default()),
@@ -131,25 +155,7 @@ fn collect(data: &Dataset) -> BTreeMap<String, Person> {
             e.vilkar.push((k, fom, d(b, "tom", i)));
         }
     });
-    rows(data, "kvp_hendelser", |b, i| {
-        let situasjon = b
-            .column_by_name("avslutning_situasjon")
-            .map(|a| a.as_list::<i32>())
-            .filter(|l| l.is_valid(i))
-            .map(|l| {
-                let v = l.value(i);
-                let v = v.as_string::<i32>();
-                v.iter().flatten().map(str::to_string).collect()
-            })
-            .unwrap_or_default();
-        if let (Some(e), Some(h), Some(dato)) = (
-            p.get_mut(&s(b, "person_id", i).unwrap_or_default()),
-            s(b, "hendelse", i),
-            d(b, "dato", i),
-        ) {
-            e.events.push((dato, h, s(b, "status_kode", i), situasjon));
-        }
-    });
+    rows(data, "kvp_hendelser", |b, i| add_event(&mut p, b, i));
     for e in p.values_mut() {
         e.events.sort();
     }
