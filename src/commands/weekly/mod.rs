@@ -46,6 +46,22 @@ pub struct WeeklyOutcome {
     pub scan: crate::output::scan_files::ScanOutcome,
 }
 
+/// The previous run this one is compared with, read back from the state folder.
+fn previous_run(state: &State, plan: &state::Plan) -> anyhow::Result<Option<Previous>> {
+    let Some(p) = &plan.previous else {
+        return Ok(None);
+    };
+    let dir = state.run_dir(&p.run_id);
+    let previous = Previous::load(&dir, p.date()).with_context(|| {
+        crate::tr!(
+            "kan ikke lese den forrige kjøringen {}",
+            "cannot read the previous run {}",
+            dir.display()
+        )
+    })?;
+    Ok(Some(previous))
+}
+
 pub async fn run(args: WeeklyArgs) -> anyhow::Result<WeeklyOutcome> {
     let as_of = args.scan.as_of;
     let mut state = State::open(&args.state)?;
@@ -53,19 +69,7 @@ pub async fn run(args: WeeklyArgs) -> anyhow::Result<WeeklyOutcome> {
     state.check_key(key_check.as_deref())?;
     state.clean_leftovers()?;
     let plan = state.plan(as_of, args.replace_history)?;
-    let previous = match &plan.previous {
-        Some(p) => {
-            let dir = state.run_dir(&p.run_id);
-            Some(Previous::load(&dir, p.date()).with_context(|| {
-                crate::tr!(
-                    "kan ikke lese den forrige kjøringen {}",
-                    "cannot read the previous run {}",
-                    dir.display()
-                )
-            })?)
-        }
-        None => None,
-    };
+    let previous = previous_run(&state, &plan)?;
     info!(
         run = %plan.run_id,
         previous = plan.previous.as_ref().map(|p| p.run_id.as_str()).unwrap_or("-"),
@@ -97,10 +101,6 @@ pub async fn run(args: WeeklyArgs) -> anyhow::Result<WeeklyOutcome> {
     let m = parts.manifest();
     let manifest_status = m.oppsummering.as_ref().map(|s| s.per_status.clone());
     let rules_hash = m.regelsett.as_ref().map(|r| r.sha256.clone());
-    let (manifest_status, rules_hash) = (
-        manifest_status.unwrap_or_default(),
-        rules_hash.unwrap_or_default(),
-    );
     let (scan_outcome, staged) = parts.finish(&out, written.staged)?;
     out.commit(staged)?;
     failpoint("filer_skrevet");
@@ -110,8 +110,8 @@ pub async fn run(args: WeeklyArgs) -> anyhow::Result<WeeklyOutcome> {
         skanningsdato: as_of.format("%Y-%m-%d").to_string(),
         opprettet: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
         personer: scan_outcome.summary.personer,
-        per_status: manifest_status,
-        regelsett_sha256: rules_hash,
+        per_status: manifest_status.unwrap_or_default(),
+        regelsett_sha256: rules_hash.unwrap_or_default(),
         liste: written.counts.clone(),
     };
     let pruned = state.commit(&plan, entry, key_check, args.keep)?;
