@@ -333,78 +333,91 @@ pub fn render_html(
 
 /// The breakdown tables under the key figures: gender, rule, reason for exclusion, regi,
 /// measures, participants' age groups and ended programmes, with a note where regi is unknown.
+/// How a breakdown names its categories: in words, or by the rule's title.
+#[derive(Clone, Copy)]
+enum Naming {
+    Words,
+    RuleTitle,
+}
+
+/// The national page's breakdowns: the title's key, the table whose categories are the rows,
+/// the columns as (table, heading key), and how the categories are named.
+const BREAKDOWNS: [(&str, &str, &[(&str, &str)], Naming); 7] = [
+    (
+        "kjonn",
+        "kjonn_kandidater",
+        &[
+            ("kjonn_kandidater", "kandidater"),
+            ("kjonn_deltakere", "deltakere"),
+        ],
+        Naming::Words,
+    ),
+    (
+        "regel",
+        "regel_kandidater",
+        &[
+            ("regel_kandidater", "kandidater"),
+            ("regel_deltakere", "deltakere"),
+        ],
+        Naming::RuleTitle,
+    ),
+    (
+        "grunn",
+        "ekskludert_grunn",
+        &[("ekskludert_grunn", "antall")],
+        Naming::RuleTitle,
+    ),
+    (
+        "regi",
+        "regi_deltakere",
+        &[("regi_deltakere", "deltakere")],
+        Naming::Words,
+    ),
+    (
+        "tiltak",
+        "deltakere_tiltak",
+        &[("deltakere_tiltak", "deltakere")],
+        Naming::Words,
+    ),
+    (
+        "aldersgruppe",
+        "deltakere_aldersgruppe",
+        &[("deltakere_aldersgruppe", "deltakere")],
+        Naming::Words,
+    ),
+    (
+        "avsluttet",
+        "avsluttet_siste_12_mnd",
+        &[
+            ("avsluttet_siste_12_mnd", "alle_avsluttet"),
+            ("avsluttet_planmessig", "planmessig"),
+            ("avsluttet_avbrudd", "avbrudd"),
+        ],
+        Naming::Words,
+    ),
+];
+
 fn breakdowns(current: &DateFigures, rules: &RuleSet, lang: Lang) -> Vec<TableView> {
     let t = crate::i18n::pages::RAPPORT.map(lang);
-    let cats = |table: &str| super::category(rules, table);
-    // (table, column heading) for the candidate / participant pairs
-    let pair = |a: &str| {
-        vec![
-            (format!("{a}_kandidater"), t["kandidater"].to_string()),
-            (format!("{a}_deltakere"), t["deltakere"].to_string()),
-        ]
-    };
-    let one = |table: &str, head: &str| vec![(table.to_string(), t[head].to_string())];
-    let mut breakdowns = vec![
-        breakdown(
-            current,
-            t["kjonn"].into(),
-            &cats("kjonn_kandidater"),
-            &pair("kjonn"),
-            |c| label(c, lang),
-        ),
-        breakdown(
-            current,
-            t["regel"].into(),
-            &cats("regel_kandidater"),
-            &pair("regel"),
-            |c| rules.title(c, lang),
-        ),
-        breakdown(
-            current,
-            t["grunn"].into(),
-            &cats("ekskludert_grunn"),
-            &one("ekskludert_grunn", "antall"),
-            |c| rules.title(c, lang),
-        ),
-        breakdown(
-            current,
-            t["regi"].into(),
-            &cats("regi_deltakere"),
-            &one("regi_deltakere", "deltakere"),
-            |c| label(c, lang),
-        ),
-        breakdown(
-            current,
-            t["tiltak"].into(),
-            &cats("deltakere_tiltak"),
-            &one("deltakere_tiltak", "deltakere"),
-            |c| label(c, lang),
-        ),
-        breakdown(
-            current,
-            t["aldersgruppe"].into(),
-            &cats("deltakere_aldersgruppe"),
-            &one("deltakere_aldersgruppe", "deltakere"),
-            |c| label(c, lang),
-        ),
-        breakdown(
-            current,
-            t["avsluttet"].into(),
-            &cats("avsluttet_siste_12_mnd"),
-            &[
-                (
-                    "avsluttet_siste_12_mnd".to_string(),
-                    t["alle_avsluttet"].to_string(),
-                ),
-                (
-                    "avsluttet_planmessig".to_string(),
-                    t["planmessig"].to_string(),
-                ),
-                ("avsluttet_avbrudd".to_string(), t["avbrudd"].to_string()),
-            ],
-            |c| label(c, lang),
-        ),
-    ];
+    let mut breakdowns: Vec<TableView> = BREAKDOWNS
+        .iter()
+        .map(|(title, rows, columns, naming)| {
+            let columns: Vec<(String, String)> = columns
+                .iter()
+                .map(|(table, head)| (table.to_string(), t[head].to_string()))
+                .collect();
+            breakdown(
+                current,
+                t[title].into(),
+                &super::category(rules, rows),
+                &columns,
+                |c| match naming {
+                    Naming::Words => label(c, lang),
+                    Naming::RuleTitle => rules.title(c, lang),
+                },
+            )
+        })
+        .collect();
     if !current.regi_known {
         for b in breakdowns
             .iter_mut()
