@@ -557,19 +557,8 @@ fn write_persons(
 /// Writes the audit into `args.out`. Outputs carry no timestamps, so a re-run on the same
 /// inputs gives the same bytes.
 pub async fn run(args: &AuditArgs) -> anyhow::Result<AuditOutcome> {
-    check_period(args)?;
+    let weeks = check_period(args)?;
     let started = std::time::Instant::now();
-    let weeks = mondays(args.from, args.to);
-    anyhow::ensure!(
-        !weeks.is_empty(),
-        "{}",
-        crate::tr!(
-            "det er ingen mandag fra {} til {}",
-            "there is no Monday from {} to {}",
-            args.from,
-            args.to
-        )
-    );
     // the data as of --to, loaded once: every Monday is evaluated on it (each fact keeps the
     // rows dated on or before its Monday), and the manifest records its inputs
     let session = Session::open(&args.data, args.rules.as_deref(), args.to, &args.engine).await?;
@@ -638,8 +627,8 @@ pub async fn run(args: &AuditArgs) -> anyhow::Result<AuditOutcome> {
     })
 }
 
-/// The period must run forwards, be at most five years, and hold a Monday.
-fn check_period(args: &AuditArgs) -> anyhow::Result<()> {
+/// The period must run forwards, be at most five years, and hold a Monday: its Mondays.
+fn check_period(args: &AuditArgs) -> anyhow::Result<Vec<NaiveDate>> {
     anyhow::ensure!(
         args.from <= args.to,
         "{}",
@@ -663,7 +652,18 @@ fn check_period(args: &AuditArgs) -> anyhow::Result<()> {
             MAX_PERIOD_DAYS
         )
     );
-    Ok(())
+    let weeks = mondays(args.from, args.to);
+    anyhow::ensure!(
+        !weeks.is_empty(),
+        "{}",
+        crate::tr!(
+            "det er ingen mandag fra {} til {}",
+            "there is no Monday from {} to {}",
+            args.from,
+            args.to
+        )
+    );
+    Ok(weeks)
 }
 
 /// `revisjon_kontor.csv` and `.xlsx`: the groups (office, age band, rule, gender) in words.
