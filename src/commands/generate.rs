@@ -1042,7 +1042,7 @@ mod tests {
     }
 
     #[test]
-    fn ages_incomes_and_kvp_match_the_public_figures() {
+    fn ages_and_geography_match_the_public_figures() {
         let months = stonad_months();
         let recent = as_of().year() as i64 * 12 + as_of().month0() as i64 - 11;
         let recipients: HashSet<String> = months
@@ -1083,8 +1083,11 @@ mod tests {
             "about 356 municipalities, got {}",
             kommune.len()
         );
+    }
 
-        // only income: no other income or benefit active on the scan date
+    /// Only income: no other income or benefit active on the scan date.
+    #[test]
+    fn the_share_with_only_okonomisk_stonad_matches_the_public_figure() {
         let d = days_since_epoch(as_of());
         let mut other_income = HashSet::new();
         for b in read(&sample().path, "ytelser") {
@@ -1105,8 +1108,12 @@ mod tests {
             P_ONLY_STONAD,
             0.03,
         );
+    }
 
-        // KVP: participants on the scan date and starts in the last year
+    /// KVP: participants on the scan date and starts in the last year.
+    #[test]
+    fn kvp_participants_and_starts_match_the_public_figures() {
+        let d = days_since_epoch(as_of());
         let mut last: BTreeMap<String, (i32, String)> = BTreeMap::new();
         let mut started_last_year = 0;
         for b in read(&sample().path, "kvp_hendelser") {

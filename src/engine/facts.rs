@@ -647,10 +647,40 @@ mod tests {
         }
     }
 
-    #[test]
-    fn months_known_are_the_same_in_any_row_order() {
+    /// Payments: (id, paid, fom, tom, belop, status).
+    type PaymentRow = (
+        &'static str,
+        &'static str,
+        Option<&'static str>,
+        Option<&'static str>,
+        i64,
+        Option<&'static str>,
+    );
+
+    const PAYMENTS: [PaymentRow; 7] = [
+        ("a", "2026-03-05", None, None, 100, Some("UTBETALT")),
+        (
+            "a",
+            "2026-02-20",
+            Some("2026-03-01"),
+            Some("2026-04-30"),
+            100,
+            Some("UTBETALT"),
+        ),
+        ("b", "2026-03-05", None, None, 0, Some("UTBETALT")),
+        ("b", "2026-04-05", None, None, 100, Some("ANNULLERT")),
+        ("b", "2026-05-05", None, None, 100, None),
+        ("b", "2026-06-05", None, None, 100, Some("UTBETALT")),
+        ("c", "2027-01-05", None, None, 100, Some("UTBETALT")),
+    ];
+
+    fn day(s: &str) -> i32 {
+        days_since_epoch(NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap())
+    }
+
+    /// [`PAYMENTS`] in the given order, as one batch of `okonomisk_stonad`.
+    fn payments(order: &[usize]) -> RecordBatch {
         use datafusion::arrow::array::{Int64Array, StringArray};
-        let d = |s: &str| days_since_epoch(NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap());
         let schema = Arc::new(Schema::new(vec![
             Field::new("person_id", DataType::Utf8, false),
             Field::new("utbetalingsdato", DataType::Date32, false),
@@ -659,71 +689,58 @@ mod tests {
             Field::new("belop", DataType::Int64, false),
             Field::new("status", DataType::Utf8, true),
         ]));
-        // (id, paid, fom, tom, belop, status)
-        let rows = [
-            ("a", "2026-03-05", None, None, 100, Some("UTBETALT")),
-            (
-                "a",
-                "2026-02-20",
-                Some("2026-03-01"),
-                Some("2026-04-30"),
-                100,
-                Some("UTBETALT"),
-            ),
-            ("b", "2026-03-05", None, None, 0, Some("UTBETALT")),
-            ("b", "2026-04-05", None, None, 100, Some("ANNULLERT")),
-            ("b", "2026-05-05", None, None, 100, None),
-            ("b", "2026-06-05", None, None, 100, Some("UTBETALT")),
-            ("c", "2027-01-05", None, None, 100, Some("UTBETALT")),
-        ];
-        let batch = |order: &[usize]| {
-            let r: Vec<_> = order.iter().map(|i| rows[*i]).collect();
-            RecordBatch::try_new(
-                schema.clone(),
-                vec![
-                    Arc::new(StringArray::from_iter_values(r.iter().map(|x| x.0))),
-                    Arc::new(Date32Array::from_iter_values(r.iter().map(|x| d(x.1)))),
-                    Arc::new(r.iter().map(|x| x.2.map(d)).collect::<Date32Array>()),
-                    Arc::new(r.iter().map(|x| x.3.map(d)).collect::<Date32Array>()),
-                    Arc::new(Int64Array::from_iter_values(r.iter().map(|x| x.4))),
-                    Arc::new(r.iter().map(|x| x.5).collect::<StringArray>()),
-                ],
-            )
-            .unwrap()
-        };
+        let r: Vec<_> = order.iter().map(|i| PAYMENTS[*i]).collect();
+        RecordBatch::try_new(
+            schema,
+            vec![
+                Arc::new(StringArray::from_iter_values(r.iter().map(|x| x.0))),
+                Arc::new(Date32Array::from_iter_values(r.iter().map(|x| day(x.1)))),
+                Arc::new(r.iter().map(|x| x.2.map(day)).collect::<Date32Array>()),
+                Arc::new(r.iter().map(|x| x.3.map(day)).collect::<Date32Array>()),
+                Arc::new(Int64Array::from_iter_values(r.iter().map(|x| x.4))),
+                Arc::new(r.iter().map(|x| x.5).collect::<StringArray>()),
+            ],
+        )
+        .unwrap()
+    }
+
+    /// The months known per person on 2026-11-16, worked on by `threads` threads, sorted.
+    fn months_known(batches: &[RecordBatch], threads: usize) -> Vec<(String, i64, i32)> {
         let scan = [NaiveDate::from_ymd_opt(2026, 11, 16).unwrap()];
-        let sorted_in = |batches: &[RecordBatch], threads: usize| {
-            let t = stonad_kjent(batches, &scan, threads).unwrap();
-            let t = datafusion::arrow::compute::concat_batches(&t[0].schema(), &t).unwrap();
-            let ids = t.column(0).as_string_view();
-            let m = t.column(1).as_primitive::<Int64Type>();
-            let k = t
-                .column(2)
-                .as_primitive::<datafusion::arrow::datatypes::Date32Type>();
-            let mut v: Vec<(String, i64, i32)> = (0..t.num_rows())
-                .map(|i| (ids.value(i).to_string(), m.value(i), k.value(i)))
-                .collect();
-            v.sort();
-            v
-        };
-        let sorted = |b: RecordBatch| sorted_in(&[b], 1);
-        let together = sorted(batch(&[0, 1, 2, 3, 4, 5, 6]));
+        let t = stonad_kjent(batches, &scan, threads).unwrap();
+        let t = datafusion::arrow::compute::concat_batches(&t[0].schema(), &t).unwrap();
+        let ids = t.column(0).as_string_view();
+        let m = t.column(1).as_primitive::<Int64Type>();
+        let k = t
+            .column(2)
+            .as_primitive::<datafusion::arrow::datatypes::Date32Type>();
+        let mut v: Vec<(String, i64, i32)> = (0..t.num_rows())
+            .map(|i| (ids.value(i).to_string(), m.value(i), k.value(i)))
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn months_known_are_the_same_in_any_row_order() {
+        let sorted = |b: RecordBatch| months_known(&[b], 1);
+        let together = sorted(payments(&[0, 1, 2, 3, 4, 5, 6]));
         let mar = month_index(NaiveDate::from_ymd_opt(2026, 3, 1).unwrap());
         assert_eq!(
             together,
             vec![
                 // March known from the earlier of the two payments covering it
-                ("a".to_string(), mar, d("2026-02-20")),
-                ("a".to_string(), mar + 1, d("2026-02-20")),
-                ("b".to_string(), mar + 3, d("2026-06-05")),
+                ("a".to_string(), mar, day("2026-02-20")),
+                ("a".to_string(), mar + 1, day("2026-02-20")),
+                ("b".to_string(), mar + 3, day("2026-06-05")),
             ]
         );
         // a's payments in two stretches take the other path and give the same rows
-        assert_eq!(sorted(batch(&[0, 2, 1, 3, 4, 5, 6])), together);
+        assert_eq!(sorted(payments(&[0, 2, 1, 3, 4, 5, 6])), together);
         // one row per batch, worked on by several threads: a person cut between two threads'
         // stretches is put together (a), and one found in two stretches apart falls back (b)
         let one_each = |order: &[usize]| -> Vec<RecordBatch> {
-            let b = batch(order);
+            let b = payments(order);
             (0..b.num_rows()).map(|i| b.slice(i, 1)).collect()
         };
         let orders: [&[usize]; 4] = [
@@ -734,7 +751,11 @@ mod tests {
         ];
         for threads in [2, 3, 7] {
             for order in orders {
-                assert_eq!(sorted_in(&one_each(order), threads), together, "{order:?}");
+                assert_eq!(
+                    months_known(&one_each(order), threads),
+                    together,
+                    "{order:?}"
+                );
             }
         }
     }

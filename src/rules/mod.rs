@@ -596,8 +596,16 @@ fn every_template(
     (kort, kort_span): (&Option<(String, String)>, &Option<Range<usize>>),
 ) -> Vec<(String, String, Range<usize>)> {
     let mut templates = vec![
-        ("forklaring.nb".to_string(), nb.to_string(), spans[0].clone()),
-        ("forklaring.en".to_string(), en.to_string(), spans[1].clone()),
+        (
+            "forklaring.nb".to_string(),
+            nb.to_string(),
+            spans[0].clone(),
+        ),
+        (
+            "forklaring.en".to_string(),
+            en.to_string(),
+            spans[1].clone(),
+        ),
     ];
     for (k, span) in krav.iter().zip(krav_spans) {
         templates.push((format!("krav.{}.nb", k.name), k.nb.clone(), span.clone()));
