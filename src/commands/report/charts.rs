@@ -340,78 +340,86 @@ enum Naming {
     RuleTitle,
 }
 
-/// The national page's breakdowns: the title's key, the table whose categories are the rows,
-/// the columns as (table, heading key), and how the categories are named.
-const BREAKDOWNS: [(&str, &str, &[(&str, &str)], Naming); 7] = [
-    (
-        "kjonn",
-        "kjonn_kandidater",
-        &[
+/// A breakdown of the national page: the title's key, the table whose categories are the
+/// rows, the columns as (table, heading key), and how the categories are named.
+struct Breakdown {
+    title: &'static str,
+    rows: &'static str,
+    columns: &'static [(&'static str, &'static str)],
+    naming: Naming,
+}
+
+const BREAKDOWNS: [Breakdown; 7] = [
+    Breakdown {
+        title: "kjonn",
+        rows: "kjonn_kandidater",
+        columns: &[
             ("kjonn_kandidater", "kandidater"),
             ("kjonn_deltakere", "deltakere"),
         ],
-        Naming::Words,
-    ),
-    (
-        "regel",
-        "regel_kandidater",
-        &[
+        naming: Naming::Words,
+    },
+    Breakdown {
+        title: "regel",
+        rows: "regel_kandidater",
+        columns: &[
             ("regel_kandidater", "kandidater"),
             ("regel_deltakere", "deltakere"),
         ],
-        Naming::RuleTitle,
-    ),
-    (
-        "grunn",
-        "ekskludert_grunn",
-        &[("ekskludert_grunn", "antall")],
-        Naming::RuleTitle,
-    ),
-    (
-        "regi",
-        "regi_deltakere",
-        &[("regi_deltakere", "deltakere")],
-        Naming::Words,
-    ),
-    (
-        "tiltak",
-        "deltakere_tiltak",
-        &[("deltakere_tiltak", "deltakere")],
-        Naming::Words,
-    ),
-    (
-        "aldersgruppe",
-        "deltakere_aldersgruppe",
-        &[("deltakere_aldersgruppe", "deltakere")],
-        Naming::Words,
-    ),
-    (
-        "avsluttet",
-        "avsluttet_siste_12_mnd",
-        &[
+        naming: Naming::RuleTitle,
+    },
+    Breakdown {
+        title: "grunn",
+        rows: "ekskludert_grunn",
+        columns: &[("ekskludert_grunn", "antall")],
+        naming: Naming::RuleTitle,
+    },
+    Breakdown {
+        title: "regi",
+        rows: "regi_deltakere",
+        columns: &[("regi_deltakere", "deltakere")],
+        naming: Naming::Words,
+    },
+    Breakdown {
+        title: "tiltak",
+        rows: "deltakere_tiltak",
+        columns: &[("deltakere_tiltak", "deltakere")],
+        naming: Naming::Words,
+    },
+    Breakdown {
+        title: "aldersgruppe",
+        rows: "deltakere_aldersgruppe",
+        columns: &[("deltakere_aldersgruppe", "deltakere")],
+        naming: Naming::Words,
+    },
+    Breakdown {
+        title: "avsluttet",
+        rows: "avsluttet_siste_12_mnd",
+        columns: &[
             ("avsluttet_siste_12_mnd", "alle_avsluttet"),
             ("avsluttet_planmessig", "planmessig"),
             ("avsluttet_avbrudd", "avbrudd"),
         ],
-        Naming::Words,
-    ),
+        naming: Naming::Words,
+    },
 ];
 
 fn breakdowns(current: &DateFigures, rules: &RuleSet, lang: Lang) -> Vec<TableView> {
     let t = crate::i18n::pages::RAPPORT.map(lang);
     let mut breakdowns: Vec<TableView> = BREAKDOWNS
         .iter()
-        .map(|(title, rows, columns, naming)| {
-            let columns: Vec<(String, String)> = columns
+        .map(|b| {
+            let columns: Vec<(String, String)> = b
+                .columns
                 .iter()
                 .map(|(table, head)| (table.to_string(), t[head].to_string()))
                 .collect();
             breakdown(
                 current,
-                t[title].into(),
-                &super::category(rules, rows),
+                t[b.title].into(),
+                &super::category(rules, b.rows),
                 &columns,
-                |c| match naming {
+                |c| match b.naming {
                     Naming::Words => label(c, lang),
                     Naming::RuleTitle => rules.title(c, lang),
                 },
