@@ -1,5 +1,6 @@
-//! Criterion benches: the full scan and the 52-week offer audit at 10 000 persons and at
-//! national scale (150 000 persons, 5 years), the scan floor (reading the columns once),
+//! Criterion benches: the full scan, a second weekly run (lists compared with last week's),
+//! the availability report with its 12 month-ends and the 52-week offer audit at 10 000
+//! persons and at national scale (150 000 persons, 5 years), the scan floor (reading the columns once),
 //! loading + planning the rule set alone, `compare` with one threshold lowered, and
 //! `import kostra` of one reporting year's 11F and 11CF files of the same population. Data is generated in setup (not timed).
 //!
@@ -130,6 +131,51 @@ fn benches(c: &mut Criterion) {
                     lang: Lang::Nb,
                 };
                 kvp_scan::commands::import_kostra::run(&args).unwrap()
+            })
+        });
+        // a second weekly run: this week's lists against last week's (replacing this week's
+        // run each time, so every iteration compares with the same previous run)
+        let state = tmp.path().join(format!("state_{persons}"));
+        let weekly_args = |as_of: NaiveDate| kvp_scan::commands::weekly::WeeklyArgs {
+            scan: ScanArgs {
+                data: data.clone(),
+                out: PathBuf::new(),
+                as_of,
+                rules: None,
+                lang: Lang::Nb,
+                engine: EngineOptions::default(),
+                pseudonymize: None,
+            },
+            state: state.clone(),
+            replace_history: true,
+            keep: 10,
+        };
+        let last_week = as_of() - chrono::Duration::days(7);
+        rt.block_on(kvp_scan::commands::weekly::run(weekly_args(last_week)))
+            .expect("first weekly run");
+        g.bench_function(format!("weekly_second_run_{persons}"), |b| {
+            b.iter(|| {
+                rt.block_on(kvp_scan::commands::weekly::run(weekly_args(as_of())))
+                    .unwrap()
+            })
+        });
+        // the availability report: the scan date in full, 12 month-ends' statuses
+        g.bench_function(format!("report_12_months_{persons}"), |b| {
+            b.iter(|| {
+                let args = kvp_scan::commands::report::ReportArgs {
+                    data: data.clone(),
+                    out: tmp.path().join(format!("report_{persons}")),
+                    as_of: as_of(),
+                    rules: None,
+                    lang: Lang::Nb,
+                    engine: EngineOptions::default(),
+                    months: 12,
+                    kontor: Vec::new(),
+                    intern: false,
+                    kontornavn: None,
+                    kommunenavn: None,
+                };
+                rt.block_on(kvp_scan::commands::report::run(args)).unwrap()
             })
         });
         // 53 Mondays, every one a column of the facts

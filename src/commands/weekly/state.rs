@@ -474,12 +474,14 @@ impl State {
             .tempfile_in(&self.dir)
             .map_err(io(Op::CreateTemp, &self.dir))?;
         let index_path = self.dir.join(INDEX);
-        serde_json::to_writer_pretty(&mut tmp, &next).map_err(|e| StateError::Io {
+        // serialised first and written in one piece, not a token at a time
+        let mut bytes = serde_json::to_vec_pretty(&next).map_err(|e| StateError::Io {
             op: Op::Write,
             path: index_path.clone(),
             source: e.into(),
         })?;
-        tmp.write_all(b"\n")
+        bytes.push(b'\n');
+        tmp.write_all(&bytes)
             .and_then(|_| tmp.as_file().sync_all())
             .map_err(io(Op::Write, &index_path))?;
         tmp.persist(&index_path)
