@@ -94,6 +94,9 @@ struct Person {
     kjonn: Option<String>,
     treff: Vec<String>,
     eksklusjoner: Vec<String>,
+    /// How many persons this one stands for: 1, or in the trend the persons of one office and
+    /// municipality with the same status and leave (they count alike).
+    weight: u64,
 }
 
 impl Person {
@@ -108,6 +111,7 @@ impl Person {
             kjonn: v.facts.kjonn.clone(),
             treff: v.treff.clone(),
             eksklusjoner: v.eksklusjoner.clone(),
+            weight: 1,
         }
     }
 
@@ -124,6 +128,7 @@ impl Person {
             kjonn: None,
             treff: Vec::new(),
             eksklusjoner: Vec::new(),
+            weight: 1,
         }
     }
 
@@ -265,7 +270,7 @@ fn count_persons(
         for (level, unit) in p.units() {
             // registers the unit even when nobody in it counts anywhere (zeros are published)
             counts.add(level, unit, "status", "deltakere", 0);
-            let mut add = |table: &str, cat: &str| counts.add(level, unit, table, cat, 1);
+            let mut add = |table: &str, cat: &str| counts.add(level, unit, table, cat, p.weight);
             match p.status {
                 Status::Deltaker => {
                     add("status", "deltakere");
@@ -471,8 +476,8 @@ async fn trend_figures(
 ) -> anyhow::Result<Vec<DateFigures>> {
     let (rules, data) = (&session.rules, &session.data);
     let started = std::time::Instant::now();
-    let mut per_date: BTreeMap<NaiveDate, Vec<Person>> = BTreeMap::new();
     let mut homes: HashMap<String, Home> = HashMap::new();
+    let mut passes = Vec::new();
     for group in session.passes(dates) {
         let (engine, statuses) = session.statuses(&group).await?;
         if homes.is_empty() {
@@ -480,21 +485,26 @@ async fn trend_figures(
             homes = read_homes(&engine).await?;
         }
         let on_leave = on_leave(&engine).await?;
+        passes.push((statuses, on_leave));
+    }
+    // persons of one home with the same status and leave count alike: counted once, weighted
+    let mut per_date: BTreeMap<NaiveDate, HashMap<(&Home, Status, bool), u64>> = BTreeMap::new();
+    for (statuses, on_leave) in &passes {
         for s in &statuses.rows {
             let id = &statuses.persons[s.person as usize];
             // a rule may return ids that are not in personer; the scan does not use them either
             let Some(home) = homes.get(id) else {
                 continue;
             };
-            let mut p = Person::at_home(home, s.status);
             // leave only splits the participants
-            if s.status == Status::Deltaker {
-                let day = crate::contract::load::days_since_epoch(s.dato);
-                if on_leave.contains(&(day, id.clone())) {
-                    p.tilstand = Some("permisjon".to_string());
-                }
-            }
-            per_date.entry(s.dato).or_default().push(p);
+            let leave = s.status == Status::Deltaker
+                && on_leave
+                    .contains(&(crate::contract::load::days_since_epoch(s.dato), id.clone()));
+            *per_date
+                .entry(s.dato)
+                .or_default()
+                .entry((home, s.status, leave))
+                .or_insert(0) += 1;
         }
     }
     // every unit is published at every date, zeros included (an office or municipality only
@@ -503,7 +513,17 @@ async fn trend_figures(
     let regi_known = data.tables.get("kvp_tiltak").is_some_and(|t| t.present);
     let mut out = Vec::new();
     for d in dates {
-        let mut persons = per_date.remove(d).unwrap_or_default();
+        let mut persons: Vec<Person> = per_date
+            .remove(d)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|((home, status, leave), n)| {
+                let mut p = Person::at_home(home, status);
+                p.tilstand = leave.then(|| "permisjon".to_string());
+                p.weight = n;
+                p
+            })
+            .collect();
         persons.extend(
             units
                 .iter()
