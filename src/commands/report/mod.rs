@@ -258,19 +258,26 @@ fn office_counties(persons: &[Person]) -> BTreeMap<String, String> {
     best.into_iter().map(|(k, (_, f))| (k, f)).collect()
 }
 
-fn count_persons(
-    persons: &[Person],
+fn count_persons<'a>(
+    persons: &'a [Person],
     counts: &mut Counts,
     full: bool,
     regi: &HashMap<usize, BTreeSet<&'static str>>,
 ) {
+    // summed under borrowed keys first, so each distinct cell is allocated once
+    let mut cells: rustc_hash::FxHashMap<(&'static str, &'a str, &'static str, &'a str), u64> =
+        Default::default();
     for (i, p) in persons.iter().enumerate() {
         let deltaker = p.status == Status::Deltaker;
         let kandidat = p.status == Status::Kandidat;
         for (level, unit) in p.units() {
             // registers the unit even when nobody in it counts anywhere (zeros are published)
-            counts.add(level, unit, "status", "deltakere", 0);
-            let mut add = |table: &str, cat: &str| counts.add(level, unit, table, cat, p.weight);
+            *cells
+                .entry((level, unit, "status", "deltakere"))
+                .or_insert(0) += 0;
+            let mut add = |table: &'static str, cat: &'a str| {
+                *cells.entry((level, unit, table, cat)).or_insert(0) += p.weight;
+            };
             match p.status {
                 Status::Deltaker => {
                     add("status", "deltakere");
@@ -328,6 +335,9 @@ fn count_persons(
                 }
             }
         }
+    }
+    for ((level, unit, table, cat), n) in cells {
+        counts.add(level, unit, table, cat, n);
     }
 }
 
