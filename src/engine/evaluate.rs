@@ -591,9 +591,9 @@ fn merge_rows(
 /// The rules that fired per (scan date, person), persons numbered in the order first seen.
 #[derive(Default)]
 struct DatedFired {
-    index: HashMap<String, u32>,
+    index: rustc_hash::FxHashMap<String, u32>,
     ids: Vec<String>,
-    fired: HashMap<(i32, u32), Vec<usize>>,
+    fired: rustc_hash::FxHashMap<(i32, u32), Vec<usize>>,
 }
 
 impl DatedFired {
