@@ -690,17 +690,34 @@ pub fn write_all(out: &OutputDir, entries: &[ListEntry], ctx: &Context) -> anyho
             "Left the list",
         ],
     ))?;
+    // the offices' folder names first (each unique), then the offices' lists written on
+    // every core, gathered back in office order (the manifest lists the files in that order)
+    let work: Vec<(&str, String, &mut BTreeMap<Option<&str>, Vec<&ListEntry>>)> = groups
+        .iter_mut()
+        .map(|(kontor, by_veileder)| (*kontor, offices.unique(file_stem(kontor)), by_veileder))
+        .collect();
+    let written: Vec<anyhow::Result<(Vec<Staged>, Vec<[String; 8]>)>> = {
+        use rayon::prelude::*;
+        work.into_par_iter()
+            .map(|(kontor, dir, by_veileder)| {
+                let mut office = OfficeLists {
+                    out,
+                    env: &env,
+                    ctx,
+                    kontor,
+                    dir: &dir,
+                };
+                let mut files = Vec::new();
+                let rows = office.write(by_veileder, &mut files)?;
+                Ok((files, rows))
+            })
+            .collect()
+    };
     let mut lists = 0;
-    for (kontor, by_veileder) in &mut groups {
-        let dir = offices.unique(file_stem(kontor));
-        let mut office = OfficeLists {
-            out,
-            env: &env,
-            ctx,
-            kontor,
-            dir: &dir,
-        };
-        for r in office.write(by_veileder, &mut staged)? {
+    for office in written {
+        let (files, rows) = office?;
+        staged.extend(files);
+        for r in rows {
             oversikt.write_record(r)?;
             lists += 1;
         }
