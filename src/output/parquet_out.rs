@@ -82,14 +82,22 @@ pub struct VurderingRow {
     pub kvp_siste_dato: Option<NaiveDate>,
 }
 
-/// Every row of a `vurderinger.parquet` or `skjermet.parquet` kvp-scan wrote.
-pub fn read(path: &Path) -> anyhow::Result<Vec<VurderingRow>> {
+/// Every row of a `vurderinger.parquet` or `skjermet.parquet` kvp-scan wrote; the
+/// explanations (`begrunnelse`, the bulk of the file) only of the persons `with_texts` names,
+/// empty for the others.
+pub fn read(path: &Path, with_texts: &dyn Fn(&str) -> bool) -> anyhow::Result<Vec<VurderingRow>> {
     let mut out = Vec::new();
     for b in columns::batches(path)? {
         let c = columns::Cols(&b, path);
         for row in 0..b.num_rows() {
+            let person_id = c.str("person_id", row)?.unwrap_or_default();
+            let begrunnelse = if with_texts(&person_id) {
+                c.list("begrunnelse", row)?.unwrap_or_default()
+            } else {
+                Vec::new()
+            };
             out.push(VurderingRow {
-                person_id: c.str("person_id", row)?.unwrap_or_default(),
+                person_id,
                 nav_kontor: c.str("nav_kontor", row)?.unwrap_or_default(),
                 veileder: c.str("veileder", row)?,
                 kommune_nr: c.str("kommune_nr", row)?.unwrap_or_default(),
@@ -110,7 +118,7 @@ pub fn read(path: &Path) -> anyhow::Result<Vec<VurderingRow>> {
                 treff: c.list("treff", row)?.unwrap_or_default(),
                 eksklusjoner: c.list("eksklusjoner", row)?.unwrap_or_default(),
                 hint: c.list("hint", row)?.unwrap_or_default(),
-                begrunnelse: c.list("begrunnelse", row)?.unwrap_or_default(),
+                begrunnelse,
                 stonadsmaneder_siste_12: c.i64("stonadsmaneder_siste_12", row)?.unwrap_or_default(),
                 siste_stonadsmaned: c.date("siste_stonadsmaned", row)?,
                 innsatsgruppe: c.str("innsatsgruppe", row)?,

@@ -261,13 +261,8 @@ impl Previous {
         };
         use super::lists::{LISTE, SKJERMET_LISTE};
         use crate::output::parquet_out::{FILE, SKJERMET};
-        for name in [FILE, SKJERMET] {
-            let path = dir.join(name);
-            if name == SKJERMET && !path.exists() {
-                continue;
-            }
-            p.load_facts(&path)?;
-        }
+        // the list first: only those on it need last week's explanations (shown when they
+        // leave the list), so the others' are not read
         for name in [LISTE, SKJERMET_LISTE] {
             let path = dir.join(name);
             if name == SKJERMET_LISTE && !path.exists() {
@@ -275,11 +270,20 @@ impl Previous {
             }
             p.load_listed(&path)?;
         }
+        for name in [FILE, SKJERMET] {
+            let path = dir.join(name);
+            if name == SKJERMET && !path.exists() {
+                continue;
+            }
+            p.load_facts(&path)?;
+        }
         Ok(p)
     }
 
     fn load_facts(&mut self, path: &Path) -> anyhow::Result<()> {
-        for r in crate::output::parquet_out::read(path)? {
+        let listed = &self.listed;
+        let rows = crate::output::parquet_out::read(path, &|id| listed.contains_key(id))?;
+        for r in rows {
             self.facts.insert(r.person_id.clone(), r);
         }
         Ok(())
