@@ -692,11 +692,11 @@ pub fn write_all(out: &OutputDir, entries: &[ListEntry], ctx: &Context) -> anyho
     ))?;
     // the offices' folder names first (each unique), then the offices' lists written on
     // every core, gathered back in office order (the manifest lists the files in that order)
-    let work: Vec<(&str, String, &mut BTreeMap<Option<&str>, Vec<&ListEntry>>)> = groups
+    let work: Vec<(&str, String, &mut ByVeileder)> = groups
         .iter_mut()
         .map(|(kontor, by_veileder)| (*kontor, offices.unique(file_stem(kontor)), by_veileder))
         .collect();
-    let written: Vec<anyhow::Result<(Vec<Staged>, Vec<[String; 8]>)>> = {
+    let written: Vec<anyhow::Result<OfficeFiles>> = {
         use rayon::prelude::*;
         work.into_par_iter()
             .map(|(kontor, dir, by_veileder)| {
@@ -764,7 +764,13 @@ fn count_entries(entries: &[ListEntry]) -> (ListCounts, BTreeMap<String, u64>) {
 }
 
 /// Office → caseworker (None = without one) → the office's entries, kode 6 left out.
-type Groups<'e> = BTreeMap<&'e str, BTreeMap<Option<&'e str>, Vec<&'e ListEntry>>>;
+type Groups<'e> = BTreeMap<&'e str, ByVeileder<'e>>;
+
+/// One office's lists: by caseworker (none: the "uten veileder" list).
+type ByVeileder<'e> = BTreeMap<Option<&'e str>, Vec<&'e ListEntry>>;
+
+/// One office's written files and its rows of `oversikt.csv`.
+type OfficeFiles = (Vec<Staged>, Vec<[String; 8]>);
 
 fn by_caseworker(entries: &[ListEntry]) -> Groups<'_> {
     let mut groups = Groups::new();
@@ -795,7 +801,7 @@ impl OfficeLists<'_> {
     /// order.
     fn write(
         &mut self,
-        by_veileder: &mut BTreeMap<Option<&str>, Vec<&ListEntry>>,
+        by_veileder: &mut ByVeileder,
         staged: &mut Vec<Staged>,
     ) -> anyhow::Result<Vec<[String; 8]>> {
         let (out, env, ctx, kontor, dir) = (self.out, self.env, self.ctx, self.kontor, self.dir);
