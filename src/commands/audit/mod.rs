@@ -21,7 +21,7 @@ use tracing::info;
 
 use crate::commands::args::{EngineArgs, parse_date};
 use crate::contract::Lang;
-use crate::contract::load::{date_from_days, load_dir};
+use crate::contract::load::date_from_days;
 use crate::engine::session::Session;
 use crate::engine::{Engine, EngineOptions};
 use crate::output::categories::age_band;
@@ -1127,8 +1127,11 @@ pub async fn verify(
         ok: true,
         lang: m.sprak,
     };
+    // the re-run, whose manifest records the inputs as they are now (read once, by the run)
+    run(&args).await?;
+    let again = read_recorded(&tmp.path().join("ut").join(MANIFEST))?;
     // the inputs first: a changed input explains a changed output
-    v.inputs(&m.inndata, &load_dir(data, args.to)?.inputs);
+    v.inputs(&m.inndata, &again.inndata);
     // the folder holds exactly the manifest's outputs (and the manifest)
     let recorded: std::collections::BTreeSet<String> =
         m.utdata.iter().map(|o| o.fil.clone()).collect();
@@ -1137,8 +1140,6 @@ pub async fn verify(
     for extra in present.difference(&recorded) {
         v.fail(Msg::VerifyExtra.fill(v.lang, &[extra]));
     }
-    run(&args).await?;
-    let again = read_recorded(&tmp.path().join("ut").join(MANIFEST))?;
     if again.regelsett.as_ref().map(|r| &r.sha256) != Some(&recorded_rules) {
         v.fail(Msg::VerifyRules.text(v.lang).to_string());
     }
