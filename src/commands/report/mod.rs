@@ -739,33 +739,42 @@ struct JsonReport {
 }
 
 fn json_units(f: &DateFigures, names: &Names) -> Vec<JsonUnit> {
+    // every unit's published figures, gathered in one pass over the cells
+    type Tall = BTreeMap<String, BTreeMap<String, serde_json::Value>>;
+    let mut by_unit: HashMap<(&str, &str), Tall> = HashMap::new();
+    for ((l, un, t, c), s) in &f.shown {
+        by_unit
+            .entry((l.as_str(), un.as_str()))
+            .or_default()
+            .entry(t.clone())
+            .or_default()
+            .insert(c.clone(), s.json());
+    }
     let mut out = Vec::new();
     for level in LEVELS {
-        let units: Vec<String> = if single_unit(level) {
-            vec!["alle".into()]
+        let units: Vec<&str> = if single_unit(level) {
+            vec!["alle"]
         } else {
-            f.units.get(level).into_iter().flatten().cloned().collect()
+            f.units
+                .get(level)
+                .into_iter()
+                .flatten()
+                .map(String::as_str)
+                .collect()
         };
         for u in units {
-            let mut tall: BTreeMap<String, BTreeMap<String, serde_json::Value>> = BTreeMap::new();
-            for ((l, un, t, c), s) in &f.shown {
-                if l == level && *un == u {
-                    tall.entry(t.clone())
-                        .or_default()
-                        .insert(c.clone(), s.json());
-                }
-            }
+            let tall = by_unit.remove(&(level, u)).unwrap_or_default();
             let navn = match level {
-                "nav_kontor" => names.kontor(&u),
-                "kommune" => names.kommune(&u),
-                "fylke" => names.fylke(&u),
+                "nav_kontor" => names.kontor(u),
+                "kommune" => names.kommune(u),
+                "fylke" => names.fylke(u),
                 _ => None,
             };
             out.push(JsonUnit {
                 navn: navn.map(str::to_string),
                 niva: level.into(),
-                andel_deltakere: uptake(f, level, &u).map(|x| (x * 1000.0).round() / 1000.0),
-                enhet: u,
+                andel_deltakere: uptake(f, level, u).map(|x| (x * 1000.0).round() / 1000.0),
+                enhet: u.to_string(),
                 tall,
             });
         }
