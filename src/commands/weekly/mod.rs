@@ -69,7 +69,12 @@ pub async fn run(args: WeeklyArgs) -> anyhow::Result<WeeklyOutcome> {
     state.check_key(key_check.as_deref())?;
     state.clean_leftovers()?;
     let plan = state.plan(as_of, args.replace_history)?;
+    let started = std::time::Instant::now();
     let previous = previous_run(&state, &plan)?;
+    tracing::debug!(
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "previous run read"
+    );
     info!(
         run = %plan.run_id,
         previous = plan.previous.as_ref().map(|p| p.run_id.as_str()).unwrap_or("-"),
@@ -86,6 +91,7 @@ pub async fn run(args: WeeklyArgs) -> anyhow::Result<WeeklyOutcome> {
     })
     .await?;
     let entries = builder.finish();
+    let lists_started = std::time::Instant::now();
     let written = lists::write_all(
         &out,
         &entries,
@@ -97,12 +103,22 @@ pub async fn run(args: WeeklyArgs) -> anyhow::Result<WeeklyOutcome> {
             previous: plan.previous.as_ref().map(|p| p.skanningsdato.clone()),
         },
     )?;
+    tracing::debug!(
+        lists = written.lists,
+        elapsed_ms = lists_started.elapsed().as_millis() as u64,
+        "lists written"
+    );
     failpoint("under_skriving");
     let m = parts.manifest();
     let manifest_status = m.oppsummering.as_ref().map(|s| s.per_status.clone());
     let rules_hash = m.regelsett.as_ref().map(|r| r.sha256.clone());
+    let finish_started = std::time::Instant::now();
     let (scan_outcome, staged) = parts.finish(&out, written.staged)?;
     out.commit(staged)?;
+    tracing::debug!(
+        elapsed_ms = finish_started.elapsed().as_millis() as u64,
+        "files hashed, manifest written, renamed into place"
+    );
     failpoint("filer_skrevet");
 
     let entry = RunEntry {
@@ -114,7 +130,12 @@ pub async fn run(args: WeeklyArgs) -> anyhow::Result<WeeklyOutcome> {
         regelsett_sha256: rules_hash.unwrap_or_default(),
         liste: written.counts.clone(),
     };
+    let state_started = std::time::Instant::now();
     let pruned = state.commit(&plan, entry, key_check, args.keep)?;
+    tracing::debug!(
+        elapsed_ms = state_started.elapsed().as_millis() as u64,
+        "state switched, old runs removed"
+    );
     Ok(WeeklyOutcome {
         run_dir: state.run_dir(&plan.run_id),
         run_id: plan.run_id,
