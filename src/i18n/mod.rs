@@ -118,11 +118,6 @@ impl Lang {
             Lang::En => en,
         }
     }
-
-    /// The language's code (`nb`, `en`), as pages declare it.
-    pub fn code(self) -> &'static str {
-        self.pick(("nb", "en"))
-    }
 }
 
 /// A table of texts keyed by a string: the labels a page template reads by name, or the

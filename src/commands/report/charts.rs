@@ -439,6 +439,19 @@ fn breakdowns(current: &DateFigures, rules: &RuleSet, lang: Lang) -> Vec<TableVi
 
 #[cfg(test)]
 mod tests {
+    /// Every title and column heading of the breakdowns is a key of the page's table (the
+    /// page looks them up by index).
+    #[test]
+    fn every_breakdown_label_is_in_the_page_table() {
+        use crate::i18n::{Lang, pages::RAPPORT};
+        for b in super::BREAKDOWNS {
+            let keys = std::iter::once(b.title).chain(b.columns.iter().map(|(_, h)| *h));
+            for key in keys.chain(["regi", "tiltak", "regi_ukjent"]) {
+                assert!(RAPPORT.get(key, Lang::En).is_some(), "{key}");
+            }
+        }
+    }
+
     /// WCAG relative luminance of `#rrggbb` or `#rgb`.
     fn luminance(hex: &str) -> f64 {
         let h: String = if hex.len() == 3 {

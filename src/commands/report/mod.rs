@@ -272,9 +272,9 @@ fn count_persons<'a>(
         let kandidat = p.status == Status::Kandidat;
         for (level, unit) in p.units() {
             // registers the unit even when nobody in it counts anywhere (zeros are published)
-            *cells
+            cells
                 .entry((level, unit, "status", "deltakere"))
-                .or_insert(0) += 0;
+                .or_insert(0);
             let mut add = |table: &'static str, cat: &'a str| {
                 *cells.entry((level, unit, table, cat)).or_insert(0) += p.weight;
             };
