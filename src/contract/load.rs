@@ -299,6 +299,10 @@ impl Validator {
         }
         let keep = self.count(spec, batch, &ok, counts);
         let out = normalise(spec, batch, kilde, row_offset);
+        // most batches keep every row: no copy then
+        if keep.iter().all(|k| *k) {
+            return out;
+        }
         filter_record_batch(&out, &BooleanArray::from(keep)).expect("mask has the batch's length")
     }
 
@@ -692,12 +696,17 @@ fn normalise(spec: &TableSpec, batch: &RecordBatch, kilde: i32, row_offset: u64)
 }
 
 fn fill_null(arr: &ArrayRef, value: &str) -> ArrayRef {
+    if arr.null_count() == 0 {
+        return Arc::clone(arr);
+    }
     let s = arr.as_string::<i32>();
-    Arc::new(
-        s.iter()
-            .map(|v| Some(v.unwrap_or(value)))
-            .collect::<StringArray>(),
-    )
+    // sized up front: a column of millions of rows is not regrown as it fills
+    let bytes = s.values().len() + s.null_count() * value.len();
+    let mut b = datafusion::arrow::array::StringBuilder::with_capacity(s.len(), bytes);
+    for v in s.iter() {
+        b.append_value(v.unwrap_or(value));
+    }
+    Arc::new(b.finish())
 }
 
 /// Casts the contract columns of a batch to their canonical types, dropping other columns.

@@ -100,14 +100,35 @@ pub async fn scan_into(
         })
         .await?;
     drop(planned);
+    let finishing = Instant::now();
     let skjermet = kandidater.skjermet;
-    let staged = vec![
-        Box::new(vurderinger).finish()?,
-        Box::new(skjermede).finish()?,
-        Box::new(kandidater).finish()?,
-        Box::new(naer_treff).finish()?,
-        csv_out::write_datakvalitet(out.temp(csv_out::DATAKVALITET)?, &data.findings, args.lang)?,
+    // the files completed on every core (sorting, the last row group, flushing), kept in
+    // this order
+    let writers: Vec<Box<dyn ReportWriter + Send>> = vec![
+        Box::new(vurderinger),
+        Box::new(skjermede),
+        Box::new(kandidater),
+        Box::new(naer_treff),
     ];
+    let (staged, datakvalitet) = rayon::join(
+        || {
+            use rayon::prelude::*;
+            writers
+                .into_par_iter()
+                .map(|w| w.finish())
+                .collect::<anyhow::Result<Vec<Staged>>>()
+        },
+        || {
+            let tmp = out.temp(csv_out::DATAKVALITET)?;
+            csv_out::write_datakvalitet(tmp, &data.findings, args.lang)
+        },
+    );
+    let mut staged = staged?;
+    staged.push(datakvalitet?);
+    tracing::debug!(
+        elapsed_ms = finishing.elapsed().as_millis() as u64,
+        "scan files finished"
+    );
 
     let summary = Summary::of(&stats, rules, &data.findings, skjermet);
     let manifest = scan_provenance(args, (rules, data), started_at, summary);
