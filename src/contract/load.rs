@@ -949,9 +949,12 @@ pub fn load_dir(dir: &Path, as_of: NaiveDate) -> Result<Dataset, LoadError> {
     let mut tables = BTreeMap::new();
     let mut inputs = Vec::new();
     let mut kilde = 0i32;
-    // `personer` (first in TABLES) is read here, on this thread: the other tables check their
-    // ids against it. Theirs are read afterwards, in parts.
+    // `personer` (first in TABLES) is checked on this thread while the other tables' parts are
+    // read on the other cores; their ids are checked against it afterwards.
+    let mut personer = None;
     let mut parts = Vec::new();
+    // a part that cannot be set up: reported after `personer`, as if read in table order
+    let mut parts_error = None;
     for spec in super::TABLES {
         let Some(files) = builders.remove(spec.name) else {
             info!(
@@ -961,27 +964,55 @@ pub fn load_dir(dir: &Path, as_of: NaiveDate) -> Result<Dataset, LoadError> {
             tables.insert(spec.name, empty_table(spec));
             continue;
         };
-        if spec.name != "personer" {
-            for (path, builder) in files {
-                parts.extend(parts_of(spec, dir, (path, builder), kilde)?);
-                kilde += 1;
-            }
+        if spec.name == "personer" {
+            let n = files.len() as i32;
+            personer = Some((spec, files, kilde));
+            kilde += n;
             continue;
         }
+        for (path, builder) in files {
+            if parts_error.is_none() {
+                match parts_of(spec, dir, (path, builder), kilde) {
+                    Ok(p) => parts.extend(p),
+                    Err(e) => parts_error = Some(e),
+                }
+            }
+            kilde += 1;
+        }
+    }
+    let load_personer = || -> Result<(), LoadError> {
+        let Some((spec, files, first_kilde)) = personer else {
+            return Ok(());
+        };
         let sources = person_sources(spec, dir, files, &mut inputs)?;
-        let n = sources.len() as i32;
-        let mut t = v.load_table(spec, sources, kilde)?;
+        let mut t = v.load_table(spec, sources, first_kilde)?;
         apply_stricter(&mut t, &v.stricter);
-        kilde += n;
         log_table(&t);
         tables.insert(spec.name, t);
+        Ok(())
+    };
+    let read_parts = || -> Vec<Result<Decoded, LoadError>> {
+        use rayon::prelude::*;
+        if parts_error.is_some() {
+            return Vec::new();
+        }
+        parts.par_iter().map(decode_part).collect()
+    };
+    let (checked, decoded) = rayon::join(load_personer, read_parts);
+    checked?;
+    if let Some(e) = parts_error {
+        return Err(e);
     }
 
-    // The other tables in parts (a row group each), on every core; results are put together
-    // in table, file and row order, so findings and rows come out as if read in one go.
+    // The other tables' parts checked on every core; results are put together in table, file
+    // and row order, so findings and rows come out as if read in one go.
     let outputs: Vec<_> = {
         use rayon::prelude::*;
-        parts.par_iter().map(|part| read_part(&v, part)).collect()
+        parts
+            .par_iter()
+            .zip(decoded)
+            .map(|(part, d)| validate_part(&v, part, d?))
+            .collect()
     };
     gather_parts(&parts, outputs, &mut v, &mut inputs, &mut tables)?;
     info!(
@@ -1184,7 +1215,13 @@ struct PartOut {
     sha256: Option<String>,
 }
 
-fn read_part(v: &Validator, part: &Part) -> Result<PartOut, LoadError> {
+/// A part's rows as canonical batches, and the file's hash when it is the file's first part.
+struct Decoded {
+    batches: Vec<RecordBatch>,
+    sha256: Option<String>,
+}
+
+fn decode_part(part: &Part) -> Result<Decoded, LoadError> {
     let sha256 = if part.first {
         Some(sha256_file(&part.path)?)
     } else {
@@ -1201,12 +1238,19 @@ fn read_part(v: &Validator, part: &Part) -> Result<PartOut, LoadError> {
         path: part.path.clone(),
         source,
     };
+    let batches = reader
+        .map(|b| canonicalise(part.spec, &b.map_err(arrow_err)?).map_err(arrow_err))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Decoded { batches, sha256 })
+}
+
+/// A part's decoded rows validated (each raw batch let go once checked).
+fn validate_part(v: &Validator, part: &Part, decoded: Decoded) -> Result<PartOut, LoadError> {
     let mut w = v.worker();
     let mut counts = RowCounts::default();
     let mut batches = Vec::new();
     let mut row_offset = part.row_offset;
-    for b in reader {
-        let b = canonicalise(part.spec, &b.map_err(arrow_err)?).map_err(arrow_err)?;
+    for b in decoded.batches {
         let clean = w.validate_batch(
             part.spec,
             &part.name,
@@ -1224,7 +1268,7 @@ fn read_part(v: &Validator, part: &Part) -> Result<PartOut, LoadError> {
         batches,
         findings: w.into_findings(),
         counts,
-        sha256,
+        sha256: decoded.sha256,
     })
 }
 
