@@ -2,23 +2,31 @@
 //! office order streamed to a sink, and every person's status on many dates in one pass.
 
 use super::plan::fired_only;
-use super::render::{RenderCache, Rendered, RuleWork};
+use super::render::{PersonIndex, RenderCache, Rendered, RuleWork, Slot};
 use super::verdict::{Sentence, verdict};
 use super::*;
 
-/// Per person, the rules that fired (positions in the rule set) with their sentences. Texts are
-/// shared, not copied: many persons get the same sentence, and a session that evaluates two
-/// rule sets (`compare`) reuses a rule's rows.
-pub(crate) type Hits = rustc_hash::FxHashMap<Arc<str>, Vec<(usize, Sentence)>>;
-
-pub(crate) type NearMisses = rustc_hash::FxHashMap<Arc<str>, Vec<Arc<KravCheck>>>;
-
-/// What the rules gave, for the persons an evaluation makes verdicts for.
+/// What the rules gave, per person by position in the key facts (the verdicts' order): the
+/// rules that fired (positions in the rule set) with their sentences, and the near misses.
+/// Texts are shared, not copied: many persons get the same sentence, and a session that
+/// evaluates two rule sets (`compare`) reuses a rule's rows.
 pub(crate) struct RuleHits {
-    pub(crate) hits: Hits,
-    pub(crate) near: NearMisses,
-    /// With [`Persons::Touched`], those persons.
-    pub(crate) touched: Option<rustc_hash::FxHashSet<Arc<str>>>,
+    pub(crate) hits: Vec<Vec<(usize, Sentence)>>,
+    pub(crate) near: Vec<Vec<Arc<KravCheck>>>,
+    /// How many ids not in `personer` a rule fired for (they get no verdict).
+    pub(crate) unknown: usize,
+    /// With [`Persons::Touched`], which persons (by position) get a verdict.
+    pub(crate) touched: Option<Vec<bool>>,
+}
+
+/// The rule queries of one evaluation: rows rendered before (by this session) or fresh rows.
+struct Queried<'p, 'a> {
+    decidable: Vec<&'p PlannedRule<'a>>,
+    remembered: Vec<Option<RuleRows>>,
+    todo: Vec<usize>,
+    results: Vec<Vec<RecordBatch>>,
+    started: std::time::Instant,
+    queried: std::time::Duration,
 }
 
 /// Which persons an evaluation gives verdicts for (always in the order nav_kontor, veileder,
@@ -48,15 +56,14 @@ impl<'a> Persons<'a> {
 }
 
 impl Engine {
-    /// Runs every decidable rule and renders its explanation for each person it fires for.
-    /// The rules' queries run concurrently; their rows are then rendered on every core and
-    /// put together in rule order, so the result does not depend on the threads.
-    async fn rule_hits(
+    /// Runs every decidable rule not remembered from an earlier evaluation of this session;
+    /// the queries run concurrently.
+    async fn rule_queries<'p, 'a>(
         &self,
-        planned: &[PlannedRule<'_>],
+        planned: &'p [PlannedRule<'a>],
         lang: Lang,
         persons: Persons<'_>,
-    ) -> Result<RuleHits, EngineError> {
+    ) -> Result<Queried<'p, 'a>, EngineError> {
         let started = std::time::Instant::now();
         let only = persons.one();
         let decidable: Vec<&PlannedRule> = planned.iter().filter(|p| p.frame.is_some()).collect();
@@ -74,14 +81,42 @@ impl Engine {
             .filter(|w| remembered[*w].is_none())
             .collect();
         let results = query_rules(&decidable, &todo, only).await?;
-        let queried = started.elapsed();
+        Ok(Queried {
+            decidable,
+            remembered,
+            todo,
+            results,
+            started,
+            queried: started.elapsed(),
+        })
+    }
 
+    /// The queried rules' rows rendered into explanations for each person they fire for (on
+    /// every core, put together in rule order, so the result does not depend on the threads)
+    /// and gathered per person.
+    fn rule_hits(
+        &self,
+        q: Queried<'_, '_>,
+        lang: Lang,
+        persons: Persons<'_>,
+        index: &PersonIndex<'_>,
+    ) -> Result<RuleHits, EngineError> {
+        let Queried {
+            decidable,
+            remembered,
+            todo,
+            results,
+            started,
+            queried,
+        } = q;
+        let only = persons.one();
+        let memo = self.memo.as_ref().filter(|_| only.is_none());
         let env = template::environment(lang);
         let works = decidable
             .iter()
             .map(|p| RuleWork::new(&env, p, lang, self.as_of, self.short_forms))
             .collect::<Result<Vec<_>, _>>()?;
-        let fresh = render_rows(&works, results, &todo, only)?;
+        let fresh = render_rows(&works, results, &todo, (only, index))?;
         let rendered_at = started.elapsed();
         let all: Vec<RuleRows> = fresh
             .into_iter()
@@ -99,19 +134,15 @@ impl Engine {
                 (None, None) => Arc::new(rows),
             })
             .collect();
-        let touched = touched_persons(persons, &all, &works);
-        let (hits, near) = merge_rows(all, &works, touched.as_ref())?;
+        let touched = touched_persons(persons, &all, &works, index);
+        let hits = merge_rows(all, &works, touched.as_deref(), index.len())?;
         debug!(
             query_ms = queried.as_millis() as u64,
             render_ms = (rendered_at - queried).as_millis() as u64,
             merge_ms = (started.elapsed() - rendered_at).as_millis() as u64,
             "rules evaluated"
         );
-        Ok(RuleHits {
-            hits,
-            near,
-            touched,
-        })
+        Ok(RuleHits { touched, ..hits })
     }
 
     /// Evaluates every rule for every person (or one person) and hands each verdict to `sink`,
@@ -186,17 +217,22 @@ impl Engine {
         // when it evaluates several rule sets).
         let memo = self.memo.as_ref().filter(|_| only.is_none());
         let key_facts = self.spawn_key_facts(only, memo).await?;
-        let RuleHits {
-            mut hits,
-            mut near,
-            touched,
-        } = self.rule_hits(planned, lang, persons).await?;
+        let queried = self.rule_queries(planned, lang, persons).await?;
         let key_facts = key_facts
             .await
             .map_err(|e| anyhow::anyhow!("key facts query stopped: {e}"))??;
         if let Some(m) = memo {
             m.lock().expect("memo lock").key_facts = Some(key_facts.clone());
         }
+        // every person by position in the key facts: the rules' rows are gathered by it
+        let index = PersonIndex::of(&key_facts, facts::KeyFact::PersonId as usize)?;
+        let RuleHits {
+            mut hits,
+            mut near,
+            unknown,
+            touched,
+        } = self.rule_hits(queried, lang, persons, &index)?;
+        drop(index);
         let undecided: Vec<&PlannedRule> = planned.iter().filter(|p| p.frame.is_none()).collect();
         let mut stats = EvalStats {
             undecided_rules: undecided.iter().map(|p| p.rule.id.clone()).collect(),
@@ -210,7 +246,7 @@ impl Engine {
         let verdicts_started = std::time::Instant::now();
         let sink_busy = self.write_verdicts(
             &key_facts,
-            touched.as_ref(),
+            touched.as_deref(),
             (rules, &undecided_sentences),
             (&mut hits, &mut near),
             &mut stats,
@@ -221,9 +257,9 @@ impl Engine {
             sink_ms = sink_busy.as_millis() as u64,
             "verdicts written"
         );
-        if !hits.is_empty() {
+        if unknown > 0 {
             tracing::warn!(
-                count = hits.len(),
+                count = unknown,
                 "rules returned ids that are not in personer; they were not used"
             );
         }
@@ -252,18 +288,16 @@ impl Engine {
 
     /// The verdicts of every person in `key_facts` (those `touched`, when given), made here a
     /// batch at a time and handed to `sink` on another thread; returns the time the sink took.
+    #[allow(clippy::type_complexity)]
     fn write_verdicts(
         &self,
         key_facts: &[RecordBatch],
-        touched: Option<&rustc_hash::FxHashSet<Arc<str>>>,
+        touched: Option<&[bool]>,
         (rules, undecided_sentences): (&RuleSet, &[Explanation]),
-        (hits, near): (&mut Hits, &mut NearMisses),
+        (hits, near): (&mut [Vec<(usize, Sentence)>], &mut [Vec<Arc<KravCheck>>]),
         stats: &mut EvalStats,
         mut sink: impl FnMut(Verdict) -> anyhow::Result<()> + Send,
     ) -> anyhow::Result<std::time::Duration> {
-        let wanted = |batch: &RecordBatch, row: usize| {
-            touched.is_none_or(|t| t.contains(values::string(batch.column(1), row).as_str()))
-        };
         std::thread::scope(|scope| -> anyhow::Result<std::time::Duration> {
             let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Verdict>>(4);
             let writer = scope.spawn(move || -> anyhow::Result<std::time::Duration> {
@@ -277,14 +311,19 @@ impl Engine {
                 }
                 Ok(busy)
             });
+            // the persons' positions: key facts rows in order
+            let mut first = 0usize;
             for batch in key_facts {
-                let rows = (0..batch.num_rows()).filter(|row| wanted(batch, *row));
+                let rows = (0..batch.num_rows())
+                    .filter(|row| touched.is_none_or(|t| t[first + row]))
+                    .map(|row| (row, first + row));
                 let chunk = self.batch_verdicts(
                     (rules, undecided_sentences),
                     (batch, rows),
                     (&mut *hits, &mut *near),
                     stats,
                 );
+                first += batch.num_rows();
                 // A closed channel means the writer stopped on an error, returned below.
                 if tx.send(chunk).is_err() {
                     break;
@@ -295,12 +334,14 @@ impl Engine {
         })
     }
 
-    /// One batch of key facts as verdicts, for the rows wanted, counted into `stats`.
+    /// One batch of key facts as verdicts, for the rows wanted (row, the person's position),
+    /// counted into `stats`.
+    #[allow(clippy::type_complexity)]
     fn batch_verdicts(
         &self,
         (rules, undecided_sentences): (&RuleSet, &[Explanation]),
-        (batch, rows): (&RecordBatch, impl Iterator<Item = usize>),
-        (hits, near): (&mut Hits, &mut NearMisses),
+        (batch, rows): (&RecordBatch, impl Iterator<Item = (usize, usize)>),
+        (hits, near): (&mut [Vec<(usize, Sentence)>], &mut [Vec<Arc<KravCheck>>]),
         stats: &mut EvalStats,
     ) -> Vec<Verdict> {
         let names: Vec<&str> = batch
@@ -315,15 +356,13 @@ impl Engine {
             "key facts come in KEY_FACTS's order"
         );
         let mut chunk = Vec::with_capacity(batch.num_rows());
-        for row in rows {
+        for (row, at) in rows {
             let facts = self.person_facts(batch, row);
-            let fired = hits.remove(facts.person_id.as_str()).unwrap_or_default();
-            let naer = near.remove(facts.person_id.as_str()).unwrap_or_default();
             let v = verdict(
                 rules,
                 facts,
-                fired,
-                naer,
+                std::mem::take(&mut hits[at]),
+                std::mem::take(&mut near[at]),
                 &stats.undecided_rules,
                 undecided_sentences,
             );
@@ -485,8 +524,8 @@ fn render_rows(
     works: &[RuleWork<'_, '_>],
     results: Vec<Vec<RecordBatch>>,
     todo: &[usize],
-    only: Option<&str>,
-) -> Result<Vec<Vec<(Arc<str>, Rendered)>>, EngineError> {
+    (only, index): (Option<&str>, &PersonIndex<'_>),
+) -> Result<Vec<Vec<(Slot, Rendered)>>, EngineError> {
     let items: Vec<(usize, &RecordBatch)> = results
         .iter()
         .zip(todo)
@@ -498,7 +537,7 @@ fn render_rows(
         items
             .par_iter()
             .map_init(RenderCache::default, |cache, (w, batch)| {
-                works[*w].render(batch, only, (*w, cache))
+                works[*w].render(batch, (only, index), (*w, cache))
             })
             .collect()
     };
@@ -507,30 +546,34 @@ fn render_rows(
     drop(items);
     drop(results);
     // each rule's rows in batch order: fresh, or as this session rendered them before
-    let mut fresh: Vec<Vec<(Arc<str>, Rendered)>> = (0..works.len()).map(|_| Vec::new()).collect();
+    let mut fresh: Vec<Vec<(Slot, Rendered)>> = (0..works.len()).map(|_| Vec::new()).collect();
     for (w, out) in batch_rules.iter().zip(rendered) {
         fresh[*w].extend(out?);
     }
     Ok(fresh)
 }
 
-/// With [`Persons::Touched`]: the persons listed and every person one of its rules fired for.
+/// With [`Persons::Touched`]: the persons listed and every person one of its rules fired for,
+/// by position (true: gets a verdict).
 fn touched_persons(
     persons: Persons<'_>,
     all: &[RuleRows],
     works: &[RuleWork<'_, '_>],
-) -> Option<rustc_hash::FxHashSet<Arc<str>>> {
+    index: &PersonIndex<'_>,
+) -> Option<Vec<bool>> {
     match persons {
         Persons::Touched { ids, rules } => {
-            let mut set: rustc_hash::FxHashSet<Arc<str>> =
-                ids.iter().map(|id| Arc::from(id.as_str())).collect();
+            let mut set = vec![false; index.len()];
+            for n in ids.iter().filter_map(|id| index.position(id)) {
+                set[n as usize] = true;
+            }
             for (rows, work) in all.iter().zip(works) {
                 if rules.contains(&work.planned.index) {
-                    set.extend(
-                        rows.iter()
-                            .filter(|(_, r)| matches!(r, Rendered::Hit(_)))
-                            .map(|(id, _)| Arc::clone(id)),
-                    );
+                    for (slot, r) in rows.iter() {
+                        if let (Slot::Person(n), Rendered::Hit(_)) = (slot, r) {
+                            set[*n as usize] = true;
+                        }
+                    }
                 }
             }
             Some(set)
@@ -539,45 +582,64 @@ fn touched_persons(
     }
 }
 
-/// The rendered rows per person: the rules that fired with their sentences, and the near
-/// misses; a rule that returns one person twice is an error.
+/// The rendered rows per person (by position): the rules that fired with their sentences, and
+/// the near misses; a rule that returns one person twice is an error. Rows of ids not in
+/// `personer` are only counted.
 fn merge_rows(
     all: Vec<RuleRows>,
     works: &[RuleWork<'_, '_>],
-    touched: Option<&rustc_hash::FxHashSet<Arc<str>>>,
-) -> Result<(Hits, NearMisses), EngineError> {
-    let mut hits = Hits::default();
-    let mut near = NearMisses::default();
+    touched: Option<&[bool]>,
+    persons: usize,
+) -> Result<RuleHits, EngineError> {
+    let mut hits: Vec<Vec<(usize, Sentence)>> = (0..persons).map(|_| Vec::new()).collect();
+    let mut near: Vec<Vec<Arc<KravCheck>>> = (0..persons).map(|_| Vec::new()).collect();
+    // ids not in personer, with the rules that fired for them
+    let mut unknown: rustc_hash::FxHashMap<Arc<str>, Vec<usize>> = Default::default();
     let mut per_rule = vec![0u64; works.len()];
     for (w, rows) in all.into_iter().enumerate() {
         let work = &works[w];
-        let mut add = |id: Arc<str>, row: Rendered| -> Result<(), EngineError> {
-            match row {
-                Rendered::Krav(k) => near.entry(id).or_default().push(k),
-                Rendered::Hit(sentence) => {
-                    let entry = hits.entry(id).or_default();
-                    if entry.iter().any(|(r, _)| *r == work.planned.index) {
-                        return Err(EngineError::DuplicatePerson {
-                            rule: work.planned.rule.id.clone(),
-                        });
+        let rule = work.planned.index;
+        let duplicate = || EngineError::DuplicatePerson {
+            rule: work.planned.rule.id.clone(),
+        };
+        let mut add = |slot: &Slot, row: Rendered| -> Result<(), EngineError> {
+            match (slot, row) {
+                (Slot::Person(n), Rendered::Krav(k)) => near[*n as usize].push(k),
+                (Slot::Person(n), Rendered::Hit(sentence)) => {
+                    let entry = &mut hits[*n as usize];
+                    if entry.iter().any(|(r, _)| *r == rule) {
+                        return Err(duplicate());
                     }
-                    entry.push((work.planned.index, sentence));
+                    entry.push((rule, sentence));
+                    per_rule[w] += 1;
+                }
+                (Slot::Unknown(_), Rendered::Krav(_)) => {}
+                (Slot::Unknown(id), Rendered::Hit(_)) => {
+                    let entry = unknown.entry(Arc::clone(id)).or_default();
+                    if entry.contains(&rule) {
+                        return Err(duplicate());
+                    }
+                    entry.push(rule);
                     per_rule[w] += 1;
                 }
             }
             Ok(())
         };
-        let wanted = |id: &str| touched.is_none_or(|t| t.contains(id));
+        // an id not in personer is always counted (and checked for duplicates)
+        let wanted = |slot: &Slot| match (slot, touched) {
+            (Slot::Person(n), Some(t)) => t[*n as usize],
+            _ => true,
+        };
         // rows no one else holds are moved; rows the session keeps are shared
         match Arc::try_unwrap(rows) {
             Ok(rows) => {
-                for (id, row) in rows.into_iter().filter(|(id, _)| wanted(id)) {
-                    add(id, row)?;
+                for (slot, row) in rows.into_iter().filter(|(s, _)| wanted(s)) {
+                    add(&slot, row)?;
                 }
             }
             Err(shared) => {
-                for (id, row) in shared.iter().filter(|(id, _)| wanted(id)) {
-                    add(Arc::clone(id), row.clone())?;
+                for (slot, row) in shared.iter().filter(|(s, _)| wanted(s)) {
+                    add(slot, row.clone())?;
                 }
             }
         }
@@ -585,7 +647,12 @@ fn merge_rows(
     for (work, n) in works.iter().zip(per_rule) {
         debug!(rule = %work.planned.rule.id, hits = n, "rule evaluated");
     }
-    Ok((hits, near))
+    Ok(RuleHits {
+        hits,
+        near,
+        unknown: unknown.len(),
+        touched: None,
+    })
 }
 
 /// The rules that fired per (scan date, person), persons numbered in the order first seen.

@@ -4,8 +4,71 @@
 use super::verdict::Sentence;
 use super::*;
 
-/// A rule's rendered rows (person id, row), kept for reuse.
-pub(crate) type RuleRows = Arc<Vec<(Arc<str>, Rendered)>>;
+/// A rule's rendered rows (whose, row), kept for reuse.
+pub(crate) type RuleRows = Arc<Vec<(Slot, Rendered)>>;
+
+/// Whose row it is: a person's position in the evaluation's key facts (the order verdicts are
+/// made in), or an id that is not in `personer` (kept only to be counted and checked for
+/// duplicates).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum Slot {
+    Person(u32),
+    Unknown(Arc<str>),
+}
+
+/// The persons of an evaluation by id: their positions in its key facts (whose ids it
+/// borrows).
+pub(crate) struct PersonIndex<'k> {
+    positions: rustc_hash::FxHashMap<&'k str, u32>,
+    len: usize,
+}
+
+impl<'k> PersonIndex<'k> {
+    /// The persons of `key_facts` (id in column `id_column`), numbered in order.
+    pub(crate) fn of(key_facts: &'k [RecordBatch], id_column: usize) -> Result<Self, EngineError> {
+        let len: usize = key_facts.iter().map(|b| b.num_rows()).sum();
+        let mut positions = rustc_hash::FxHashMap::default();
+        positions.reserve(len);
+        let mut n = 0u32;
+        for b in key_facts {
+            let ids = b.column(id_column);
+            let mut add = |id: Option<&'k str>| {
+                if let Some(id) = id {
+                    positions.insert(id, n);
+                }
+                n += 1;
+            };
+            match ids.data_type() {
+                DataType::Utf8 => ids.as_string::<i32>().iter().for_each(&mut add),
+                DataType::LargeUtf8 => ids.as_string::<i64>().iter().for_each(&mut add),
+                DataType::Utf8View => ids.as_string_view().iter().for_each(&mut add),
+                other => {
+                    return Err(DataFusionError::Internal(format!(
+                        "person ids of type {other} in the key facts"
+                    ))
+                    .into());
+                }
+            }
+        }
+        Ok(PersonIndex { positions, len })
+    }
+
+    /// How many persons (positions run from 0 to this).
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    pub(crate) fn position(&self, id: &str) -> Option<u32> {
+        self.positions.get(id).copied()
+    }
+
+    fn slot(&self, id: &str) -> Slot {
+        match self.position(id) {
+            Some(n) => Slot::Person(n),
+            None => Slot::Unknown(id.into()),
+        }
+    }
+}
 
 /// What one row of a rule's result gave: a fired rule's sentence or a condition's text.
 #[derive(Clone)]
@@ -159,9 +222,9 @@ impl<'a, 'e> RuleWork<'a, 'e> {
     pub(crate) fn render(
         &self,
         batch: &RecordBatch,
-        only: Option<&str>,
+        (only, persons): (Option<&str>, &PersonIndex<'_>),
         (work, cache): (usize, &mut RenderCache),
-    ) -> Result<Vec<(Arc<str>, Rendered)>, EngineError> {
+    ) -> Result<Vec<(Slot, Rendered)>, EngineError> {
         let rule = self.planned.rule;
         let mut texts = BatchTexts::new(self, batch, work, cache);
         let krav_cols = self.krav_columns(batch);
@@ -192,11 +255,11 @@ impl<'a, 'e> RuleWork<'a, 'e> {
                 (None, [k]) => vec![*k],
                 _ => Vec::new(),
             };
-            let id: Arc<str> = id.into();
+            let slot = persons.slot(id);
             for k in keep {
                 let text = texts.text(1 + k, row)?.to_string();
                 out.push((
-                    Arc::clone(&id),
+                    slot.clone(),
                     Rendered::Krav(Arc::new(KravCheck {
                         rule: rule.id.clone(),
                         krav: rule.krav[k].name.clone(),
@@ -216,7 +279,7 @@ impl<'a, 'e> RuleWork<'a, 'e> {
                 text: texts.text(0, row)?,
                 kort,
             };
-            out.push((id, Rendered::Hit(sentence)));
+            out.push((slot, Rendered::Hit(sentence)));
         }
         Ok(out)
     }
