@@ -19,9 +19,9 @@ const BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// Every CSV this tool writes goes through this writer: each cell is guarded against formula
 /// injection ([`guard`]) whatever the caller passed, so no output can forget it.
-pub(crate) struct CsvWriter(csv::Writer<NamedTempFile>);
+pub(crate) struct CsvWriter<W: Write = NamedTempFile>(csv::Writer<W>);
 
-impl CsvWriter {
+impl<W: Write> CsvWriter<W> {
     pub fn write_record<I, T>(&mut self, cells: I) -> anyhow::Result<()>
     where
         I: IntoIterator<Item = T>,
@@ -35,14 +35,41 @@ impl CsvWriter {
     }
 }
 
+impl CsvWriter<NamedTempFile> {
+    /// Records formatted elsewhere (by [`CsvWriter::in_memory`]) appended as they are.
+    fn append(self, records: &[u8]) -> anyhow::Result<Self> {
+        let mut file = self
+            .0
+            .into_inner()
+            .map_err(|e| anyhow::anyhow!("{}", e.error()))?;
+        file.write_all(records)?;
+        Ok(CsvWriter(builder().from_writer(file)))
+    }
+}
+
+impl CsvWriter<Vec<u8>> {
+    /// A writer of records into memory, with the files' settings (no BOM, no header): a long
+    /// file's rows can be formatted in stretches on every core and appended in order.
+    fn in_memory() -> Self {
+        CsvWriter(builder().from_writer(Vec::new()))
+    }
+
+    fn into_bytes(self) -> anyhow::Result<Vec<u8>> {
+        self.0
+            .into_inner()
+            .map_err(|e| anyhow::anyhow!("{}", e.error()))
+    }
+}
+
+fn builder() -> csv::WriterBuilder {
+    let mut b = csv::WriterBuilder::new();
+    b.delimiter(b';').terminator(csv::Terminator::CRLF);
+    b
+}
+
 pub(crate) fn writer(mut tmp: NamedTempFile) -> anyhow::Result<CsvWriter> {
     tmp.write_all(BOM)?;
-    Ok(CsvWriter(
-        csv::WriterBuilder::new()
-            .delimiter(b';')
-            .terminator(csv::Terminator::CRLF)
-            .from_writer(tmp),
-    ))
+    Ok(CsvWriter(builder().from_writer(tmp)))
 }
 
 pub(crate) fn done(w: CsvWriter, name: &str, rows: u64) -> anyhow::Result<Staged> {
@@ -241,29 +268,53 @@ impl ReportWriter for KandidaterWriter {
         let mut w = writer(tmp)?;
         w.write_record(header(lang, &HEADER, &HEADER_EN))?;
         let not_assessed = crate::i18n::labels::UTFALL.text("uavklart", lang);
-        for r in &rows {
-            let mut hint = vec![titled(&titles, r.hint.iter())];
-            hint.extend(
-                r.uavklart
-                    .iter()
-                    .map(|u| format!("{not_assessed}: {}", titled(&titles, std::iter::once(u)))),
-            );
-            hint.retain(|h| !h.is_empty());
-            w.write_record([
-                id_cell(&r.nav_kontor),
-                r.veileder.as_deref().map(safe).unwrap_or_default(),
-                id_cell(&r.person_id),
-                r.alder.to_string(),
-                titled(&titles, r.treff.iter()),
-                r.treff.len().to_string(),
-                r.maneder.to_string(),
-                r.siste.clone(),
-                r.innsatsgruppe.clone(),
-                hint.join("; "),
-                safe(&r.begrunnelse),
-            ])?;
+        // the rows formatted in stretches on every core, appended in order
+        let stretches: Vec<anyhow::Result<Vec<u8>>> = {
+            use rayon::prelude::*;
+            rows.par_chunks(4096)
+                .map(|stretch| {
+                    let mut b = CsvWriter::in_memory();
+                    for r in stretch {
+                        b.write_record(r.cells(&titles, not_assessed))?;
+                    }
+                    b.into_bytes()
+                })
+                .collect()
+        };
+        for s in stretches {
+            w = w.append(&s?)?;
         }
         done(w, KANDIDATER, rows.len() as u64)
+    }
+}
+
+impl Row {
+    /// The row's cells in `kandidater.csv`.
+    fn cells(
+        &self,
+        titles: &std::collections::HashMap<String, String>,
+        not_assessed: &str,
+    ) -> [String; 11] {
+        let mut hint = vec![titled(titles, self.hint.iter())];
+        hint.extend(
+            self.uavklart
+                .iter()
+                .map(|u| format!("{not_assessed}: {}", titled(titles, std::iter::once(u)))),
+        );
+        hint.retain(|h| !h.is_empty());
+        [
+            id_cell(&self.nav_kontor),
+            self.veileder.as_deref().map(safe).unwrap_or_default(),
+            id_cell(&self.person_id),
+            self.alder.to_string(),
+            titled(titles, self.treff.iter()),
+            self.treff.len().to_string(),
+            self.maneder.to_string(),
+            self.siste.clone(),
+            self.innsatsgruppe.clone(),
+            hint.join("; "),
+            safe(&self.begrunnelse),
+        ]
     }
 }
 
