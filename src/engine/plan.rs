@@ -130,3 +130,95 @@ impl Engine {
         Ok(planned)
     }
 }
+
+/// Contract tables the engine reads only while it is built: the payments' months with stønad
+/// are computed then (`facts::stonad_kjent`), and no fact view reads `okonomisk_stonad` after.
+const READ_WHEN_BUILT: &[&str] = &["okonomisk_stonad"];
+
+impl Engine {
+    /// Lets go of each table of [`READ_WHEN_BUILT`] that no planned rule reads: deregistered
+    /// from the session and its rows dropped from `data` (its counts stay, for the manifest).
+    /// The payments are most of the rows held, and a scan's memory peaks later, while the
+    /// verdicts are made. Only for a session whose rules are all planned (no second rule set
+    /// or date group comes after). Returns the tables let go.
+    pub fn release_unread(
+        &self,
+        planned: &[PlannedRule<'_>],
+        data: &mut Dataset,
+    ) -> Result<Vec<&'static str>, EngineError> {
+        let mut released = Vec::new();
+        for name in READ_WHEN_BUILT {
+            let read = planned
+                .iter()
+                .filter_map(|p| p.frame.as_ref())
+                .any(|df| scans(df.logical_plan(), name));
+            if read {
+                continue;
+            }
+            self.ctx.deregister_table(*name)?;
+            if let Some(t) = data.tables.get_mut(name) {
+                t.batches = Vec::new();
+            }
+            released.push(*name);
+        }
+        debug!(tables = ?released, "tables no rule reads let go");
+        Ok(released)
+    }
+}
+
+/// Whether `plan` (its subqueries included) reads the table `table`.
+fn scans(plan: &datafusion::logical_expr::LogicalPlan, table: &str) -> bool {
+    use datafusion::common::tree_node::TreeNodeRecursion;
+    use datafusion::logical_expr::LogicalPlan;
+    let mut found = false;
+    // the closure never fails
+    let _ = plan.apply_with_subqueries(|p| {
+        if let LogicalPlan::TableScan(s) = p
+            && s.table_name.table() == table
+        {
+            found = true;
+            return Ok(TreeNodeRecursion::Stop);
+        }
+        Ok(TreeNodeRecursion::Continue)
+    });
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use datafusion::arrow::datatypes::{Field, Schema};
+
+    #[test]
+    fn a_table_read_in_a_subquery_counts_as_read() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let ctx = SessionContext::new();
+            let schema = Arc::new(Schema::new(vec![Field::new(
+                "person_id",
+                DataType::Utf8,
+                true,
+            )]));
+            for t in ["okonomisk_stonad", "personer"] {
+                let mem = MemTable::try_new(Arc::clone(&schema), vec![vec![]]).unwrap();
+                ctx.register_table(t, Arc::new(mem)).unwrap();
+            }
+            let plan = |sql: &'static str| {
+                let ctx = ctx.clone();
+                async move { ctx.sql(sql).await.unwrap().logical_plan().clone() }
+            };
+            let direct = plan("SELECT person_id FROM okonomisk_stonad").await;
+            let nested = plan(
+                "SELECT person_id FROM personer WHERE person_id IN \
+                 (SELECT person_id FROM okonomisk_stonad)",
+            )
+            .await;
+            let other = plan("SELECT person_id FROM personer").await;
+            assert!(scans(&direct, "okonomisk_stonad"));
+            assert!(scans(&nested, "okonomisk_stonad"));
+            assert!(!scans(&other, "okonomisk_stonad"));
+        });
+    }
+}

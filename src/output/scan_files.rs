@@ -55,10 +55,14 @@ pub async fn scan_into(
 ) -> anyhow::Result<ScanParts> {
     let started = Instant::now();
     let started_at = chrono::Utc::now();
-    let session =
+    let mut session =
         Session::open(&args.data, args.rules.as_deref(), args.as_of, &args.engine).await?;
     let engine = session.engine().await?;
-    let planned = session.plan(&engine).await?;
+    // planned on the rule set's field alone, so the data can let go of what no rule reads
+    let planned = engine
+        .plan_rules(&session.rules, &Default::default())
+        .await?;
+    engine.release_unread(&planned, &mut session.data)?;
     let (rules, data) = (&session.rules, &session.data);
 
     let mut vurderinger =

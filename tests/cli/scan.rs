@@ -642,3 +642,39 @@ fn too_small_memory_limit_is_a_clear_error() {
     );
     assert!(!out.exists(), "no partial output folder");
 }
+
+/// The scan lets go of the payments once their months with stønad are computed, unless a rule
+/// reads `okonomisk_stonad` itself: such a rule still gets every payment up to the scan date.
+#[test]
+fn a_rule_that_reads_the_payments_keeps_them() {
+    use datafusion::arrow::array::{Array, AsArray};
+    use datafusion::arrow::datatypes::{Date32Type, Int64Type};
+    let s = scan("testdata/demo", &["--rules", "testdata/regler_utbetaling"]);
+    let got: BTreeSet<String> = vurderinger(&s.out)
+        .into_iter()
+        .filter(|(_, r)| r.hint.contains("stor_utbetaling"))
+        .map(|(id, _)| id)
+        .collect();
+    // the persons with a payment of 15 000 or more paid on or before the scan date
+    let as_of = chrono::NaiveDate::parse_from_str(AS_OF, "%Y-%m-%d").unwrap();
+    let as_of = (as_of - chrono::NaiveDate::from_ymd_opt(1970, 1, 1).unwrap()).num_days() as i32;
+    let mut want = BTreeSet::new();
+    for b in read_batches(&root().join("testdata/demo/okonomisk_stonad.parquet")) {
+        let ids = b.column_by_name("person_id").unwrap().as_string::<i32>();
+        let belop = b
+            .column_by_name("belop")
+            .unwrap()
+            .as_primitive::<Int64Type>();
+        let paid = b
+            .column_by_name("utbetalingsdato")
+            .unwrap()
+            .as_primitive::<Date32Type>();
+        for i in 0..b.num_rows() {
+            if belop.is_valid(i) && belop.value(i) >= 15_000 && paid.value(i) <= as_of {
+                want.insert(ids.value(i).to_string());
+            }
+        }
+    }
+    assert!(want.len() > 10, "the demo data has large payments");
+    assert_eq!(got, want);
+}
