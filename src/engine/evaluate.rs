@@ -114,7 +114,15 @@ impl Engine {
         let env = template::environment(lang);
         let works = decidable
             .iter()
-            .map(|p| RuleWork::new(&env, p, lang, self.as_of, self.short_forms))
+            .map(|p| {
+                RuleWork::new(
+                    &env,
+                    p,
+                    lang,
+                    self.as_of,
+                    (self.short_forms, self.explanations),
+                )
+            })
             .collect::<Result<Vec<_>, _>>()?;
         let fresh = render_rows(&works, results, &todo, (only, index))?;
         let rendered_at = started.elapsed();
@@ -716,5 +724,64 @@ impl DatedFired {
             persons: self.ids,
             rows,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::session::Session;
+
+    /// Every verdict of the demo data as (id, status, rules fired, explanation texts).
+    async fn verdicts(explanations: bool) -> Vec<(String, Status, Vec<String>, Vec<String>)> {
+        let as_of = NaiveDate::from_ymd_opt(2026, 11, 16).unwrap();
+        let opts = EngineOptions {
+            target_partitions: 2,
+            explanations,
+            ..Default::default()
+        };
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/demo");
+        let session = Session::open(&path, None, as_of, &opts).await.unwrap();
+        let engine = session.engine().await.unwrap();
+        let planned = session.plan(&engine).await.unwrap();
+        let mut out = Vec::new();
+        engine
+            .evaluate(&session.rules, &planned, Lang::Nb, None, |v| {
+                let fired = [&v.treff, &v.eksklusjoner, &v.hint]
+                    .into_iter()
+                    .flatten()
+                    .cloned()
+                    .collect();
+                let texts = v.begrunnelse.iter().map(|e| e.text.to_string()).collect();
+                out.push((v.facts.person_id.clone(), v.status, fired, texts));
+                Ok(())
+            })
+            .await
+            .unwrap();
+        out
+    }
+
+    #[test]
+    fn without_explanations_the_same_rules_fire_and_no_text_is_rendered() {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .build()
+            .unwrap();
+        let with = rt.block_on(verdicts(true));
+        let without = rt.block_on(verdicts(false));
+        assert_eq!(with.len(), without.len());
+        assert!(with.iter().any(|(_, _, fired, _)| !fired.is_empty()));
+        for (w, wo) in with.iter().zip(&without) {
+            assert_eq!((&w.0, w.1, &w.2), (&wo.0, wo.1, &wo.2), "same verdict");
+            assert_eq!(w.3.len(), wo.3.len(), "one text per rule fired");
+        }
+        let rendered = |v: &[(String, Status, Vec<String>, Vec<String>)]| {
+            v.iter()
+                .flat_map(|r| &r.3)
+                .filter(|t| !t.is_empty())
+                .count()
+        };
+        assert!(rendered(&with) > 100, "the demo data's hits have sentences");
+        assert_eq!(rendered(&without), 0, "no template rendered");
     }
 }

@@ -91,6 +91,10 @@ pub struct EngineOptions {
     /// Render the rule files' short decisive facts (`kort_forklaring`) beside the sentences:
     /// only the printed worklist (`weekly`) shows them, so other commands do not pay for them.
     pub short_forms: bool,
+    /// Render the explanations at all. A command that shows no sentence (`report` counts
+    /// statuses and rules) turns this off: the rules' rows are still read (which rules fired,
+    /// which conditions failed), their texts are left empty.
+    pub explanations: bool,
 }
 
 impl Default for EngineOptions {
@@ -99,6 +103,7 @@ impl Default for EngineOptions {
             target_partitions: crate::engine::parallel::threads(),
             memory_limit: None,
             short_forms: false,
+            explanations: true,
         }
     }
 }
@@ -113,6 +118,8 @@ pub struct Engine {
     ytelser_present: bool,
     /// Whether sentences get their short forms (see [`EngineOptions::short_forms`]).
     short_forms: bool,
+    /// Whether sentences are rendered at all (see [`EngineOptions::explanations`]).
+    explanations: bool,
     /// What a session that evaluates several rule sets (`compare`) keeps between them.
     memo: Option<std::sync::Mutex<Memory>>,
 }
@@ -206,6 +213,7 @@ impl Engine {
             missing: data.missing_tables(),
             ytelser_present: data.tables["ytelser"].present,
             short_forms: opts.short_forms,
+            explanations: opts.explanations,
             memo: None,
         })
     }

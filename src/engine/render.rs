@@ -146,6 +146,8 @@ pub(crate) struct RuleWork<'a, 'e> {
     /// The variables each template reads: the sentence's, each condition's, the short form's.
     pub(crate) reads: Vec<std::collections::HashSet<String>>,
     pub(crate) base: minijinja::Value,
+    /// False: no text is rendered, every one is empty ([`EngineOptions::explanations`]).
+    pub(crate) texts: bool,
 }
 
 impl<'a, 'e> RuleWork<'a, 'e> {
@@ -154,7 +156,7 @@ impl<'a, 'e> RuleWork<'a, 'e> {
         p: &'a PlannedRule<'a>,
         lang: Lang,
         as_of: NaiveDate,
-        short_forms: bool,
+        (short_forms, texts): (bool, bool),
     ) -> Result<Self, EngineError>
     where
         'a: 'e,
@@ -205,6 +207,7 @@ impl<'a, 'e> RuleWork<'a, 'e> {
             short,
             reads,
             base: minijinja::Value::from(base),
+            texts,
         })
     }
 
@@ -333,6 +336,8 @@ struct BatchTexts<'r, 'a, 'e> {
     keys: Vec<Keys>,
     index: usize,
     cache: &'r mut RenderCache,
+    /// The text of every template when none is rendered.
+    empty: Arc<str>,
 }
 
 impl<'r, 'a, 'e> BatchTexts<'r, 'a, 'e> {
@@ -344,10 +349,12 @@ impl<'r, 'a, 'e> BatchTexts<'r, 'a, 'e> {
     ) -> Self {
         let schema = batch.schema();
         let names: Vec<&String> = schema.fields().iter().map(|f| f.name()).collect();
-        // For each template, the columns it reads: their values are its cache key.
+        // For each template, the columns it reads: their values are its cache key (none when
+        // no text is rendered).
         let keys = work
             .reads
             .iter()
+            .filter(|_| work.texts)
             .map(|vars| {
                 let cols: Vec<usize> = (0..names.len())
                     .filter(|c| vars.contains(names[*c].as_str()))
@@ -365,11 +372,15 @@ impl<'r, 'a, 'e> BatchTexts<'r, 'a, 'e> {
             keys,
             index,
             cache,
+            empty: Arc::from(""),
         }
     }
 
     /// Template `t`'s text for `row`.
     fn text(&mut self, t: usize, row: usize) -> Result<Arc<str>, EngineError> {
+        if !self.work.texts {
+            return Ok(Arc::clone(&self.empty));
+        }
         let memo = self.cache.entry((self.index, t)).or_default();
         let key = self.keys[t].get(row).filter(|_| memo.worth_it());
         if let Some(k) = key {

@@ -968,8 +968,12 @@ pub async fn run(args: ReportArgs) -> anyhow::Result<ReportOutcome> {
         args.kontornavn.as_deref(),
         args.kommunenavn.as_deref(),
     )?;
-    let session =
-        Session::open(&args.data, args.rules.as_deref(), args.as_of, &args.engine).await?;
+    // the report counts statuses and rules: it shows no explanation, so none is rendered
+    let engine = EngineOptions {
+        explanations: false,
+        ..args.engine.clone()
+    };
+    let session = Session::open(&args.data, args.rules.as_deref(), args.as_of, &engine).await?;
     let current = figures_at(&args, &session).await?;
     check_offices(&args.kontor, &current)?;
     let trend = trend_figures(&args, &session, &month_ends(args.as_of, args.months)).await?;
