@@ -948,38 +948,13 @@ pub fn load_dir(dir: &Path, as_of: NaiveDate) -> Result<Dataset, LoadError> {
     }
     let mut tables = BTreeMap::new();
     let mut inputs = Vec::new();
-    let mut kilde = 0i32;
     // `personer` (first in TABLES) is checked on this thread while the other tables' parts are
     // read on the other cores; their ids are checked against it afterwards.
-    let mut personer = None;
-    let mut parts = Vec::new();
-    // a part that cannot be set up: reported after `personer`, as if read in table order
-    let mut parts_error = None;
-    for spec in super::TABLES {
-        let Some(files) = builders.remove(spec.name) else {
-            info!(
-                table = spec.name,
-                "optional table not in the export: its facts are unknown"
-            );
-            tables.insert(spec.name, empty_table(spec));
-            continue;
-        };
-        if spec.name == "personer" {
-            let n = files.len() as i32;
-            personer = Some((spec, files, kilde));
-            kilde += n;
-            continue;
-        }
-        for (path, builder) in files {
-            if parts_error.is_none() {
-                match parts_of(spec, dir, (path, builder), kilde) {
-                    Ok(p) => parts.extend(p),
-                    Err(e) => parts_error = Some(e),
-                }
-            }
-            kilde += 1;
-        }
-    }
+    let Sources {
+        personer,
+        parts,
+        parts_error,
+    } = sources(dir, &mut builders, &mut tables);
     let load_personer = || -> Result<(), LoadError> {
         let Some((spec, files, first_kilde)) = personer else {
             return Ok(());
@@ -1024,6 +999,64 @@ pub fn load_dir(dir: &Path, as_of: NaiveDate) -> Result<Dataset, LoadError> {
         findings: v.into_findings(),
         inputs,
     })
+}
+
+/// What `load_dir` reads: `personer`'s files (with its first `_kilde`), the other tables in
+/// parts, and the first part that could not be set up.
+struct Sources {
+    personer: Option<PersonFiles>,
+    parts: Vec<Part>,
+    /// Reported after `personer`, as if the tables were read in order.
+    parts_error: Option<LoadError>,
+}
+
+type PersonFiles = (
+    &'static TableSpec,
+    Vec<(PathBuf, ParquetRecordBatchReaderBuilder<File>)>,
+    i32,
+);
+
+/// The files of every table in contract order, numbered (`_kilde`) in that order; a table not
+/// in the export is entered in `tables` as absent.
+fn sources(
+    dir: &Path,
+    builders: &mut Builders,
+    tables: &mut BTreeMap<&'static str, LoadedTable>,
+) -> Sources {
+    let mut kilde = 0i32;
+    let mut personer = None;
+    let mut parts = Vec::new();
+    let mut parts_error = None;
+    for spec in super::TABLES {
+        let Some(files) = builders.remove(spec.name) else {
+            info!(
+                table = spec.name,
+                "optional table not in the export: its facts are unknown"
+            );
+            tables.insert(spec.name, empty_table(spec));
+            continue;
+        };
+        if spec.name == "personer" {
+            let n = files.len() as i32;
+            personer = Some((*spec, files, kilde));
+            kilde += n;
+            continue;
+        }
+        for (path, builder) in files {
+            if parts_error.is_none() {
+                match parts_of(spec, dir, (path, builder), kilde) {
+                    Ok(p) => parts.extend(p),
+                    Err(e) => parts_error = Some(e),
+                }
+            }
+            kilde += 1;
+        }
+    }
+    Sources {
+        personer,
+        parts,
+        parts_error,
+    }
 }
 
 /// Every required table is there; else the error names what the folder holds instead.

@@ -104,35 +104,14 @@ pub async fn scan_into(
         })
         .await?;
     drop(planned);
-    let finishing = Instant::now();
     let skjermet = kandidater.skjermet;
-    // the files completed on every core (sorting, the last row group, flushing), kept in
-    // this order
     let writers: Vec<Box<dyn ReportWriter + Send>> = vec![
         Box::new(vurderinger),
         Box::new(skjermede),
         Box::new(kandidater),
         Box::new(naer_treff),
     ];
-    let (staged, datakvalitet) = rayon::join(
-        || {
-            use rayon::prelude::*;
-            writers
-                .into_par_iter()
-                .map(|w| w.finish())
-                .collect::<anyhow::Result<Vec<Staged>>>()
-        },
-        || {
-            let tmp = out.temp(csv_out::DATAKVALITET)?;
-            csv_out::write_datakvalitet(tmp, &data.findings, args.lang)
-        },
-    );
-    let mut staged = staged?;
-    staged.push(datakvalitet?);
-    tracing::debug!(
-        elapsed_ms = finishing.elapsed().as_millis() as u64,
-        "scan files finished"
-    );
+    let staged = finish_files(writers, out, &data.findings, args.lang)?;
 
     let summary = Summary::of(&stats, rules, &data.findings, skjermet);
     let manifest = scan_provenance(args, (rules, data), started_at, summary);
@@ -144,6 +123,37 @@ pub async fn scan_into(
         manifest,
         started,
     })
+}
+
+/// The writers' files completed on every core (sorting, the last row group, flushing), and
+/// `datakvalitet.csv` beside them; staged in this order.
+fn finish_files(
+    writers: Vec<Box<dyn ReportWriter + Send>>,
+    out: &OutputDir,
+    findings: &[crate::contract::quality::Finding],
+    lang: Lang,
+) -> anyhow::Result<Vec<Staged>> {
+    let finishing = Instant::now();
+    let (staged, datakvalitet) = rayon::join(
+        || {
+            use rayon::prelude::*;
+            writers
+                .into_par_iter()
+                .map(|w| w.finish())
+                .collect::<anyhow::Result<Vec<Staged>>>()
+        },
+        || {
+            let tmp = out.temp(csv_out::DATAKVALITET)?;
+            csv_out::write_datakvalitet(tmp, findings, lang)
+        },
+    );
+    let mut staged = staged?;
+    staged.push(datakvalitet?);
+    tracing::debug!(
+        elapsed_ms = finishing.elapsed().as_millis() as u64,
+        "scan files finished"
+    );
+    Ok(staged)
 }
 
 impl ScanParts {
