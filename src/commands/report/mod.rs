@@ -312,21 +312,10 @@ fn count_persons<'a>(
                 for r in &p.treff {
                     add("regel_deltakere", r);
                 }
-                let set = regi.get(&i).filter(|set| !set.is_empty());
-                match set {
-                    Some(set) => {
-                        for r in set {
-                            add("regi_deltakere", r);
-                        }
-                    }
-                    None => add("regi_deltakere", "ingen"),
+                let (regier, tiltak) = regi_categories(regi.get(&i));
+                for r in regier {
+                    add("regi_deltakere", r);
                 }
-                let tiltak = match set.map(|s| s.iter().copied().collect::<Vec<_>>()) {
-                    None => "ingen",
-                    Some(v) if v == ["statlig"] => "kun_statlig",
-                    Some(v) if v == ["kommunal"] => "kun_kommunal",
-                    Some(_) => "annen_eller_flere",
-                };
                 add("deltakere_tiltak", tiltak);
             }
             if p.status == Status::Ekskludert {
@@ -339,6 +328,23 @@ fn count_persons<'a>(
     for ((level, unit, table, cat), n) in cells {
         counts.add(level, unit, table, cat, n);
     }
+}
+
+/// A participant's categories of `regi_deltakere` (each regi of their measures, or `ingen`)
+/// and of `deltakere_tiltak`.
+fn regi_categories(set: Option<&BTreeSet<&'static str>>) -> (Vec<&'static str>, &'static str) {
+    let set = set.filter(|set| !set.is_empty());
+    let regier = match set {
+        Some(set) => set.iter().copied().collect(),
+        None => vec!["ingen"],
+    };
+    let tiltak = match set.map(|s| s.iter().copied().collect::<Vec<_>>()) {
+        None => "ingen",
+        Some(v) if v == ["statlig"] => "kun_statlig",
+        Some(v) if v == ["kommunal"] => "kun_kommunal",
+        Some(_) => "annen_eller_flere",
+    };
+    (regier, tiltak)
 }
 
 /// Fills in zero cells so every unit has every category, and declares the sums.

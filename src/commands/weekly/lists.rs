@@ -646,6 +646,30 @@ fn write_liste_parquet(
 }
 
 /// Writes every weekly output for `entries` into `out` (staged, not yet renamed into place).
+/// The header row of the lists' overview (`oversikt.csv`), as caseworkers read it.
+const OVERSIKT_HEADER: [&str; 8] = [
+    "NAV-kontor",
+    "Veileder",
+    "Liste (CSV)",
+    "Liste (HTML)",
+    "Liste (Excel)",
+    "Nye",
+    "Fortsetter",
+    "Ute av listen",
+];
+
+/// The overview's English header (`--lang en`).
+const OVERSIKT_HEADER_EN: [&str; 8] = [
+    "NAV office",
+    "Caseworker",
+    "List (CSV)",
+    "List (HTML)",
+    "List (Excel)",
+    "New",
+    "Continuing",
+    "Left the list",
+];
+
 pub fn write_all(out: &OutputDir, entries: &[ListEntry], ctx: &Context) -> anyhow::Result<Written> {
     let (counts, left_by_reason) = count_entries(entries);
     // kode 6 only in `skjermet*` files: their list rows (with office and caseworker, which
@@ -667,29 +691,7 @@ pub fn write_all(out: &OutputDir, entries: &[ListEntry], ctx: &Context) -> anyho
     let env = html_env();
     let mut offices = Names::default();
     let mut oversikt = writer(out.temp(OVERSIKT)?)?;
-    oversikt.write_record(header(
-        ctx.lang,
-        &[
-            "NAV-kontor",
-            "Veileder",
-            "Liste (CSV)",
-            "Liste (HTML)",
-            "Liste (Excel)",
-            "Nye",
-            "Fortsetter",
-            "Ute av listen",
-        ],
-        &[
-            "NAV office",
-            "Caseworker",
-            "List (CSV)",
-            "List (HTML)",
-            "List (Excel)",
-            "New",
-            "Continuing",
-            "Left the list",
-        ],
-    ))?;
+    oversikt.write_record(header(ctx.lang, &OVERSIKT_HEADER, &OVERSIKT_HEADER_EN))?;
     // the offices' folder names first (each unique), then the offices' lists written on
     // every core, gathered back in office order (the manifest lists the files in that order)
     let work: Vec<(&str, String, &mut ByVeileder)> = groups

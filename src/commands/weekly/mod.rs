@@ -109,27 +109,13 @@ pub async fn run(args: WeeklyArgs) -> anyhow::Result<WeeklyOutcome> {
         "lists written"
     );
     failpoint("under_skriving");
-    let m = parts.manifest();
-    let manifest_status = m.oppsummering.as_ref().map(|s| s.per_status.clone());
-    let rules_hash = m.regelsett.as_ref().map(|r| r.sha256.clone());
-    let finish_started = std::time::Instant::now();
-    let (scan_outcome, staged) = parts.finish(&out, written.staged)?;
-    out.commit(staged)?;
-    tracing::debug!(
-        elapsed_ms = finish_started.elapsed().as_millis() as u64,
-        "files hashed, manifest written, renamed into place"
-    );
+    let (scan_outcome, entry) = commit_files(
+        parts,
+        (&out, written.staged),
+        (&plan, as_of, &written.counts),
+    )?;
     failpoint("filer_skrevet");
 
-    let entry = RunEntry {
-        run_id: plan.run_id.clone(),
-        skanningsdato: as_of.format("%Y-%m-%d").to_string(),
-        opprettet: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-        personer: scan_outcome.summary.personer,
-        per_status: manifest_status.unwrap_or_default(),
-        regelsett_sha256: rules_hash.unwrap_or_default(),
-        liste: written.counts.clone(),
-    };
     let state_started = std::time::Instant::now();
     let pruned = state.commit(&plan, entry, key_check, args.keep)?;
     tracing::debug!(
@@ -148,6 +134,35 @@ pub async fn run(args: WeeklyArgs) -> anyhow::Result<WeeklyOutcome> {
         lists: written.lists,
         scan: scan_outcome,
     })
+}
+
+/// The scan's and the lists' files hashed into the manifest and renamed into place; and the
+/// run's entry for the state index.
+fn commit_files(
+    parts: crate::output::scan_files::ScanParts,
+    (out, lists): (&OutputDir, Vec<crate::output::Staged>),
+    (plan, as_of, counts): (&state::Plan, NaiveDate, &ListCounts),
+) -> anyhow::Result<(crate::output::scan_files::ScanOutcome, RunEntry)> {
+    let m = parts.manifest();
+    let manifest_status = m.oppsummering.as_ref().map(|s| s.per_status.clone());
+    let rules_hash = m.regelsett.as_ref().map(|r| r.sha256.clone());
+    let finish_started = std::time::Instant::now();
+    let (scan_outcome, staged) = parts.finish(out, lists)?;
+    out.commit(staged)?;
+    tracing::debug!(
+        elapsed_ms = finish_started.elapsed().as_millis() as u64,
+        "files hashed, manifest written, renamed into place"
+    );
+    let entry = RunEntry {
+        run_id: plan.run_id.clone(),
+        skanningsdato: as_of.format("%Y-%m-%d").to_string(),
+        opprettet: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        personer: scan_outcome.summary.personer,
+        per_status: manifest_status.unwrap_or_default(),
+        regelsett_sha256: rules_hash.unwrap_or_default(),
+        liste: counts.clone(),
+    };
+    Ok((scan_outcome, entry))
 }
 
 /// The summary printed on stderr after a weekly run.
