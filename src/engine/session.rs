@@ -71,10 +71,30 @@ impl Session {
     /// [`Session::passes`]) in one pass over the same data, with the engine over those dates
     /// for further read-only queries.
     pub async fn statuses(&self, dates: &[NaiveDate]) -> anyhow::Result<(Engine, DatedStatuses)> {
-        let engine = Engine::for_dates(&self.data, dates, &self.opts).await?;
-        let planned = self.plan(&engine).await?;
-        let statuses = engine.dated_statuses(&self.rules, &planned).await?;
-        drop(planned);
+        let engine = self.dated_engine(dates).await?;
+        let statuses = self.statuses_on(&engine).await?;
         Ok((engine, statuses))
+    }
+
+    /// The engine over `dates` (which must share the rules' parameters, see
+    /// [`Session::passes`]), for [`Session::statuses_on`] and read-only queries.
+    pub async fn dated_engine(&self, dates: &[NaiveDate]) -> anyhow::Result<Engine> {
+        Ok(Engine::for_dates(&self.data, dates, &self.opts).await?)
+    }
+
+    /// Every person's status on each of `engine`'s dates, in one pass.
+    pub async fn statuses_on(&self, engine: &Engine) -> anyhow::Result<DatedStatuses> {
+        let planned = self.plan(engine).await?;
+        Ok(engine.dated_statuses(&self.rules, &planned).await?)
+    }
+
+    /// As [`Session::statuses_on`], for the session's last engine once every other query on it
+    /// has run: the tables only the facts read (the payments) are let go first when no rule
+    /// reads them ([`Engine::release_unread`]), so the statuses are computed in less memory.
+    pub async fn last_statuses_on(&mut self, engine: &Engine) -> anyhow::Result<DatedStatuses> {
+        // planned on the rule set's field alone, so the data can let go of what no rule reads
+        let planned = engine.plan_rules(&self.rules, &HashMap::new()).await?;
+        engine.release_unread(&planned, &mut self.data)?;
+        Ok(engine.dated_statuses(&self.rules, &planned).await?)
     }
 }

@@ -170,16 +170,26 @@ fn median(mut v: Vec<i64>) -> Option<f64> {
 /// Also returns the offer events of the data as of `--to`, per person, oldest first.
 async fn flagged_persons(
     args: &AuditArgs,
-    session: &Session,
+    session: &mut Session,
 ) -> anyhow::Result<(Vec<Flagged>, OfferEvents, Vec<aktivitet::Young>)> {
-    let rules = &session.rules;
     let passes = session.passes(&mondays(args.from, args.to));
     let mut first: BTreeMap<String, Flagged> = BTreeMap::new();
     let mut events = None;
     let mut young = Vec::new();
-    for dates in &passes {
+    for (k, dates) in passes.iter().enumerate() {
         let started = std::time::Instant::now();
-        let (engine, statuses) = session.statuses(dates).await?;
+        let engine = session.dated_engine(dates).await?;
+        if events.is_none() {
+            // read first: the last pass lets the payments go, and the cohort reads them
+            events = Some(offer_events(&engine).await?);
+            young = aktivitet::cohort(&engine, args.from, args.to).await?;
+        }
+        let statuses = if k + 1 == passes.len() {
+            session.last_statuses_on(&engine).await?
+        } else {
+            session.statuses_on(&engine).await?
+        };
+        let rules = &session.rules;
         // statuses come sorted by date, so the first kandidat row per person is the first flag
         let mut new: Vec<Flagged> = Vec::new();
         let mut seen = vec![false; statuses.persons.len()];
@@ -210,10 +220,6 @@ async fn flagged_persons(
         );
         for f in new {
             first.insert(f.person_id.clone(), f);
-        }
-        if events.is_none() {
-            events = Some(offer_events(&engine).await?);
-            young = aktivitet::cohort(&engine, args.from, args.to).await?;
         }
     }
     Ok((
@@ -561,8 +567,9 @@ pub async fn run(args: &AuditArgs) -> anyhow::Result<AuditOutcome> {
     let started = std::time::Instant::now();
     // the data as of --to, loaded once: every Monday is evaluated on it (each fact keeps the
     // rows dated on or before its Monday), and the manifest records its inputs
-    let session = Session::open(&args.data, args.rules.as_deref(), args.to, &args.engine).await?;
-    let (mut persons, events, young) = flagged_persons(args, &session).await?;
+    let mut session =
+        Session::open(&args.data, args.rules.as_deref(), args.to, &args.engine).await?;
+    let (mut persons, events, young) = flagged_persons(args, &mut session).await?;
     let (rules, at_to) = (&session.rules, &session.data);
     let known = aktivitet::Known::of(at_to);
     let young = aktivitet::table(&young);
