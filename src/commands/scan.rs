@@ -11,15 +11,8 @@ use std::path::PathBuf;
 pub async fn run(args: ScanArgs) -> anyhow::Result<ScanOutcome> {
     let out = OutputDir::create(&args.out)?;
     let parts = scan_into(&args, &out, |_, _| Ok(())).await?;
-    let t = std::time::Instant::now();
     let (outcome, staged) = parts.finish(&out, Vec::new())?;
-    let m = t.elapsed();
     out.commit(staged)?;
-    tracing::debug!(
-        manifest_ms = m.as_millis() as u64,
-        commit_ms = (t.elapsed() - m).as_millis() as u64,
-        "scan committed"
-    );
     Ok(outcome)
 }
 

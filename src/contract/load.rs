@@ -986,7 +986,7 @@ pub fn load_dir(dir: &Path, as_of: NaiveDate) -> Result<Dataset, LoadError> {
         parts
             .par_iter()
             .zip(decoded)
-            .map(|(part, d)| validate_part(&v, part, d?))
+            .map(|(part, d)| d.map(|d| validate_part(&v, part, d)))
             .collect()
     };
     gather_parts(&parts, outputs, &mut v, &mut inputs, &mut tables)?;
@@ -1278,7 +1278,7 @@ fn decode_part(part: &Part) -> Result<Decoded, LoadError> {
 }
 
 /// A part's decoded rows validated (each raw batch let go once checked).
-fn validate_part(v: &Validator, part: &Part, decoded: Decoded) -> Result<PartOut, LoadError> {
+fn validate_part(v: &Validator, part: &Part, decoded: Decoded) -> PartOut {
     let mut w = v.worker();
     let mut counts = RowCounts::default();
     let mut batches = Vec::new();
@@ -1297,12 +1297,12 @@ fn validate_part(v: &Validator, part: &Part, decoded: Decoded) -> Result<PartOut
             batches.push(clean);
         }
     }
-    Ok(PartOut {
+    PartOut {
         batches,
         findings: w.into_findings(),
         counts,
         sha256: decoded.sha256,
-    })
+    }
 }
 
 pub fn empty_table(spec: &'static TableSpec) -> LoadedTable {

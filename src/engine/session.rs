@@ -92,9 +92,21 @@ impl Session {
     /// has run: the tables only the facts read (the payments) are let go first when no rule
     /// reads them ([`Engine::release_unread`]), so the statuses are computed in less memory.
     pub async fn last_statuses_on(&mut self, engine: &Engine) -> anyhow::Result<DatedStatuses> {
-        // planned on the rule set's field alone, so the data can let go of what no rule reads
-        let planned = engine.plan_rules(&self.rules, &HashMap::new()).await?;
-        engine.release_unread(&planned, &mut self.data)?;
+        let planned = plan_releasing(engine, &self.rules, &mut self.data).await?;
         Ok(engine.dated_statuses(&self.rules, &planned).await?)
     }
+}
+
+/// Every rule of `rules` planned on `engine` (as [`Session::plan`]), then the tables only the
+/// facts read let go from `data` when no planned rule reads them ([`Engine::release_unread`]):
+/// for the last engine a session builds. Takes the session's two fields apart, so the plans
+/// (which borrow the rules) can live while the data is changed.
+pub async fn plan_releasing<'a>(
+    engine: &Engine,
+    rules: &'a RuleSet,
+    data: &mut Dataset,
+) -> anyhow::Result<Vec<PlannedRule<'a>>> {
+    let planned = engine.plan_rules(rules, &HashMap::new()).await?;
+    engine.release_unread(&planned, data)?;
+    Ok(planned)
 }

@@ -11,7 +11,7 @@ use chrono::NaiveDate;
 use super::manifest::{self, Provenance, Summary, TableEntry};
 use super::{OutputDir, ReportWriter, Staged, csv_out, parquet_out};
 use crate::contract::Lang;
-use crate::engine::session::Session;
+use crate::engine::session::{Session, plan_releasing};
 use crate::engine::{EngineOptions, EvalStats, Verdict};
 use crate::rules::{RuleSet, Status};
 
@@ -58,11 +58,8 @@ pub async fn scan_into(
     let mut session =
         Session::open(&args.data, args.rules.as_deref(), args.as_of, &args.engine).await?;
     let engine = session.engine().await?;
-    // planned on the rule set's field alone, so the data can let go of what no rule reads
-    let planned = engine
-        .plan_rules(&session.rules, &Default::default())
-        .await?;
-    engine.release_unread(&planned, &mut session.data)?;
+    // one engine for the whole scan: the payments can go once the rules are planned
+    let planned = plan_releasing(&engine, &session.rules, &mut session.data).await?;
     let (rules, data) = (&session.rules, &session.data);
 
     let mut vurderinger =
