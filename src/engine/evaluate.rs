@@ -216,7 +216,7 @@ impl Engine {
         sink: impl FnMut(Verdict) -> anyhow::Result<()> + Send,
     ) -> anyhow::Result<EvalStats> {
         anyhow::ensure!(
-            self.dates == 1,
+            self.days.len() == 1,
             "a full evaluation needs a session with one scan date"
         );
         let started = std::time::Instant::now();
@@ -391,7 +391,7 @@ impl Engine {
         planned: &[PlannedRule<'_>],
     ) -> Result<DatedStatuses, EngineError> {
         let started = std::time::Instant::now();
-        let mut fired = DatedFired::default();
+        let mut fired = DatedFired::new(&self.days, rules.rules.len());
         let opens = |p: &&PlannedRule| {
             p.rule.kind == Kind::Kandidat
                 || (p.rule.kind == Kind::Eksklusjon && p.rule.gir_status.is_some())
@@ -421,10 +421,18 @@ impl Engine {
                     }
                     rows += 1;
                     let (day, id) = (dates.value(row), pids.value(row));
-                    if !fired.add(day, id, opens_pair, p.index) {
-                        return Err(EngineError::DuplicatePerson {
-                            rule: p.rule.id.clone(),
-                        });
+                    match fired.add(day, id, opens_pair, p.index) {
+                        Ok(true) => {}
+                        Ok(false) => {
+                            return Err(EngineError::NoScanDate {
+                                rule: p.rule.id.clone(),
+                            });
+                        }
+                        Err(()) => {
+                            return Err(EngineError::DuplicatePerson {
+                                rule: p.rule.id.clone(),
+                            });
+                        }
                     }
                 }
             }
@@ -437,7 +445,7 @@ impl Engine {
         }
         let statuses = fired.statuses(rules);
         info!(
-            dates = self.dates,
+            dates = self.days.len(),
             pairs = statuses.rows.len(),
             elapsed_ms = started.elapsed().as_millis() as u64,
             "statuses for all dates"
@@ -663,63 +671,92 @@ fn merge_rows(
     })
 }
 
-/// The rules that fired per (scan date, person), persons numbered in the order first seen.
-#[derive(Default)]
+/// The rules that fired per (scan date, person), persons numbered in the order first seen: one
+/// bit per rule of the set for every (person, date), in words of 64 (a pair is open when any
+/// of its bits is set). Dense, so a million pairs cost no hash map entry or list each.
 struct DatedFired {
     index: rustc_hash::FxHashMap<String, u32>,
     ids: Vec<String>,
-    fired: rustc_hash::FxHashMap<(i32, u32), Vec<usize>>,
+    /// The scan dates (days since 1970-01-01), ascending.
+    days: Vec<i32>,
+    /// Words per (person, date).
+    words: usize,
+    /// Per person, per date, `words` words of rule bits.
+    bits: Vec<u64>,
 }
 
 impl DatedFired {
+    fn new(days: &[i32], rules: usize) -> Self {
+        let mut days = days.to_vec();
+        days.sort_unstable();
+        days.dedup();
+        DatedFired {
+            index: Default::default(),
+            ids: Vec::new(),
+            days,
+            words: rules.div_ceil(64).max(1),
+            bits: Vec::new(),
+        }
+    }
+
     /// Rule `rule` fired for `id` on `day`. A rule that can open a pair (a candidate rule, or
     /// an exclusion that gives a status) adds it; any other only joins a pair already open.
-    /// False when the rule already fired for the pair (it returned the person twice).
-    fn add(&mut self, day: i32, id: &str, opens: bool, rule: usize) -> bool {
-        let entry = if opens {
-            let n = match self.index.get(id) {
-                Some(n) => *n,
-                None => {
-                    self.ids.push(id.to_string());
-                    self.index.insert(id.to_string(), self.ids.len() as u32 - 1);
-                    self.ids.len() as u32 - 1
-                }
-            };
-            self.fired.entry((day, n)).or_default()
-        } else {
-            match self
-                .index
-                .get(id)
-                .and_then(|n| self.fired.get_mut(&(day, *n)))
-            {
-                Some(e) => e,
-                None => return true,
-            }
+    /// `Err(())` when the rule already fired for the pair (it returned the person twice),
+    /// `Ok(false)` when `day` is not one of the scan dates.
+    fn add(&mut self, day: i32, id: &str, opens: bool, rule: usize) -> Result<bool, ()> {
+        let Ok(d) = self.days.binary_search(&day) else {
+            return Ok(false);
         };
-        if entry.last() == Some(&rule) {
-            return false;
+        let per_person = self.days.len() * self.words;
+        let n = match self.index.get(id) {
+            Some(n) => *n as usize,
+            None if opens => {
+                let n = self.ids.len();
+                self.ids.push(id.to_string());
+                self.index.insert(id.to_string(), n as u32);
+                self.bits.resize(self.bits.len() + per_person, 0);
+                n
+            }
+            None => return Ok(true),
+        };
+        let pair = &mut self.bits[n * per_person + d * self.words..][..self.words];
+        if !opens && pair.iter().all(|w| *w == 0) {
+            return Ok(true);
         }
-        entry.push(rule);
-        true
+        let (word, bit) = (rule / 64, 1u64 << (rule % 64));
+        if pair[word] & bit != 0 {
+            return Err(());
+        }
+        pair[word] |= bit;
+        Ok(true)
     }
 
     /// Each pair's status and candidate rules, by date and person.
     fn statuses(self, rules: &RuleSet) -> DatedStatuses {
-        let mut rows: Vec<DatedStatus> = self
-            .fired
-            .into_iter()
-            .map(|((d, person), mut idx)| {
-                let status = status_of(rules, idx.iter().copied());
-                idx.retain(|i| rules.rules[*i].kind == Kind::Kandidat);
-                DatedStatus {
-                    dato: date_from_days(d),
-                    person,
-                    status,
-                    treff: idx,
+        let per_person = self.days.len() * self.words;
+        let mut rows = Vec::new();
+        for (d, day) in self.days.iter().enumerate() {
+            for person in 0..self.ids.len() {
+                let pair = &self.bits[person * per_person + d * self.words..][..self.words];
+                if pair.iter().all(|w| *w == 0) {
+                    continue;
                 }
-            })
-            .collect();
-        rows.sort_unstable_by_key(|r| (r.dato, r.person));
+                let fired: Vec<usize> = (0..rules.rules.len())
+                    .filter(|i| pair[i / 64] & (1u64 << (i % 64)) != 0)
+                    .collect();
+                let status = status_of(rules, fired.iter().copied());
+                let treff = fired
+                    .into_iter()
+                    .filter(|i| rules.rules[*i].kind == Kind::Kandidat)
+                    .collect();
+                rows.push(DatedStatus {
+                    dato: date_from_days(*day),
+                    person: person as u32,
+                    status,
+                    treff,
+                });
+            }
+        }
         DatedStatuses {
             persons: self.ids,
             rows,
@@ -731,6 +768,52 @@ impl DatedFired {
 mod tests {
     use super::*;
     use crate::engine::session::Session;
+
+    #[test]
+    fn dated_pairs_open_by_opening_rules_and_keep_rule_set_order() {
+        let rules = RuleSet::embedded().unwrap();
+        let at = |id: &str| rules.rules.iter().position(|r| r.id == id).unwrap();
+        let (lang, under_30) = (at("langtidsmottaker"), at("under_30_aktivitetsvilkar"));
+        let hint = rules
+            .rules
+            .iter()
+            .position(|r| r.kind == Kind::Hint)
+            .expect("the embedded set has a hint");
+        let mut f = DatedFired::new(&[20_000, 19_993], rules.rules.len());
+        // A later rule first: the pair's rules still come out in rule-set order.
+        assert_eq!(f.add(20_000, "b", true, under_30), Ok(true));
+        assert_eq!(f.add(20_000, "b", true, lang), Ok(true));
+        assert_eq!(f.add(19_993, "a", true, lang), Ok(true));
+        // A hint joins an open pair only.
+        assert_eq!(f.add(20_000, "a", false, hint), Ok(true));
+        assert_eq!(f.add(19_993, "a", false, hint), Ok(true));
+        assert_eq!(f.add(20_000, "c", false, hint), Ok(true));
+        // Twice for one pair is an error; a day that is no scan date is refused.
+        assert_eq!(f.add(20_000, "b", true, lang), Err(()));
+        assert_eq!(f.add(20_001, "b", true, lang), Ok(false));
+        let s = f.statuses(&rules);
+        assert_eq!(s.persons, ["b", "a"]);
+        let rows: Vec<_> = s
+            .rows
+            .iter()
+            .map(|r| {
+                (
+                    r.dato,
+                    s.persons[r.person as usize].as_str(),
+                    r.treff.clone(),
+                )
+            })
+            .collect();
+        let (d0, d1) = (date_from_days(19_993), date_from_days(20_000));
+        assert_eq!(
+            rows,
+            [
+                (d0, "a", vec![lang]),
+                (d1, "b", vec![lang.min(under_30), lang.max(under_30)])
+            ]
+        );
+        assert!(s.rows.iter().all(|r| r.status == Status::Kandidat));
+    }
 
     /// Every verdict of the demo data as (id, status, rules fired, explanation texts).
     async fn verdicts(explanations: bool) -> Vec<(String, Status, Vec<String>, Vec<String>)> {

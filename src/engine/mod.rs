@@ -112,8 +112,8 @@ pub struct Engine {
     ctx: SessionContext,
     /// The latest scan date: the parameters in force.
     as_of: NaiveDate,
-    /// How many scan dates the fact views hold.
-    dates: usize,
+    /// The scan dates the fact views hold (days since 1970-01-01).
+    days: Vec<i32>,
     missing: Vec<&'static str>,
     ytelser_present: bool,
     /// Whether sentences get their short forms (see [`EngineOptions::short_forms`]).
@@ -209,7 +209,10 @@ impl Engine {
         Ok(Engine {
             ctx,
             as_of,
-            dates: dates.len(),
+            days: dates
+                .iter()
+                .map(|d| crate::contract::load::days_since_epoch(*d))
+                .collect(),
             missing: data.missing_tables(),
             ytelser_present: data.tables["ytelser"].present,
             short_forms: opts.short_forms,
