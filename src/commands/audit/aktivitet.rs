@@ -226,26 +226,30 @@ async fn mark_programmes(
 /// each office, and the national `skjermet` line.
 pub fn table(people: &[Young]) -> Vec<((String, String), Vec<Shown>)> {
     type K = (String, String, &'static str);
-    let mut cells: BTreeMap<K, u64> = BTreeMap::new();
-    let mut units: BTreeSet<(String, String)> = [("totalt".into(), "alle".into())].into();
+    // counted per unit on borrowed keys, one counter per column; cells made once per unit
+    let mut counted: BTreeMap<(&str, &str), [u64; COLUMNS.len()]> = BTreeMap::new();
     for p in people {
-        let unit = if p.skjermet {
-            vec![("skjermet".to_string(), "alle".to_string())]
+        let unit: &[(&str, &str)] = if p.skjermet {
+            &[("skjermet", "alle")]
         } else {
-            vec![
-                ("totalt".to_string(), "alle".to_string()),
-                ("nav_kontor".to_string(), p.nav_kontor.clone()),
-            ]
+            &[("totalt", "alle"), ("nav_kontor", p.nav_kontor.as_str())]
         };
         for u in unit {
-            units.insert(u.clone());
-            for c in COLUMNS {
-                let n = cells.entry((u.0.clone(), u.1.clone(), c)).or_insert(0);
+            let counts = counted.entry(*u).or_default();
+            for (n, c) in counts.iter_mut().zip(COLUMNS) {
                 if c == "personer" || p.after.contains(c) {
                     *n += 1;
                 }
             }
         }
+    }
+    let mut cells: BTreeMap<K, u64> = BTreeMap::new();
+    let mut units: BTreeSet<(String, String)> = [("totalt".into(), "alle".into())].into();
+    for ((dim, val), counts) in counted {
+        for (c, n) in COLUMNS.into_iter().zip(counts) {
+            cells.insert((dim.to_string(), val.to_string(), c), n);
+        }
+        units.insert((dim.to_string(), val.to_string()));
     }
     for c in COLUMNS {
         cells

@@ -405,50 +405,57 @@ fn count_groups(
     persons: &[Flagged],
     all_cols: &[&str],
 ) -> (Cells, BTreeMap<(String, String), Vec<i64>>, Groups) {
-    let mut cells = Cells::new();
-    let mut days: BTreeMap<(String, String), Vec<i64>> = BTreeMap::new();
-    let mut groups: Groups = [("totalt".to_string(), "alle".to_string())].into();
+    // Counted per group on borrowed keys, one counter per column; the cells are made once per
+    // group at the end.
+    type Counted = (Vec<u64>, Vec<i64>);
+    let mut counted: BTreeMap<(&str, &str), Counted> = BTreeMap::new();
+    counted.insert(("totalt", "alle"), (vec![0; all_cols.len()], Vec::new()));
+    let col = |c: &str| all_cols.iter().position(|x| *x == c);
     for p in persons {
         // kode 6 is counted in no per-office, per-band or per-rule figure: one national line
-        let gs = if p.skjermet {
-            vec![("skjermet".to_string(), "alle".to_string())]
+        let gs: Vec<(&str, &str)> = if p.skjermet {
+            vec![("skjermet", "alle")]
         } else {
             let mut gs = vec![
-                ("totalt".to_string(), "alle".to_string()),
-                ("nav_kontor".to_string(), p.nav_kontor.clone()),
-                ("aldersgruppe".to_string(), age_band(p.alder).to_string()),
+                ("totalt", "alle"),
+                ("nav_kontor", p.nav_kontor.as_str()),
+                ("aldersgruppe", age_band(p.alder)),
                 (
-                    "kjonn".to_string(),
-                    crate::output::categories::gender(p.kjonn.as_deref()).to_string(),
+                    "kjonn",
+                    crate::output::categories::gender(p.kjonn.as_deref()),
                 ),
             ];
-            gs.extend(p.regler.iter().map(|r| ("regel".to_string(), r.clone())));
+            gs.extend(p.regler.iter().map(|r| ("regel", r.as_str())));
             gs
         };
+        let mut hits = vec!["flagget", p.vurdering.as_str()];
+        if let Some(kind) = p.first_event_kind() {
+            hits.extend([kind, "tilbudt"]);
+        }
         for g in gs {
-            groups.insert(g.clone());
-            for c in all_cols {
-                cells
-                    .entry((g.0.clone(), g.1.clone(), c.to_string()))
-                    .or_insert(0);
-            }
-            *cells
-                .get_mut(&(g.0.clone(), g.1.clone(), "flagget".into()))
-                .unwrap() += 1;
-            *cells
-                .get_mut(&(g.0.clone(), g.1.clone(), p.vurdering.as_str().into()))
-                .unwrap() += 1;
-            if let Some(kind) = p.first_event_kind() {
-                for c in [kind, "tilbudt"] {
-                    *cells
-                        .get_mut(&(g.0.clone(), g.1.clone(), c.into()))
-                        .unwrap() += 1;
-                }
+            let (counts, days) = counted
+                .entry(g)
+                .or_insert_with(|| (vec![0; all_cols.len()], Vec::new()));
+            for c in hits.iter().filter_map(|c| col(c)) {
+                counts[c] += 1;
             }
             if let Some(d) = p.days() {
-                days.entry(g.clone()).or_default().push(d);
+                days.push(d);
             }
         }
+    }
+    let mut cells = Cells::new();
+    let mut days = BTreeMap::new();
+    let mut groups = Groups::new();
+    for ((dim, val), (counts, offered)) in counted {
+        let g = (dim.to_string(), val.to_string());
+        for (c, n) in all_cols.iter().zip(counts) {
+            cells.insert((g.0.clone(), g.1.clone(), c.to_string()), n);
+        }
+        if !offered.is_empty() {
+            days.insert(g.clone(), offered);
+        }
+        groups.insert(g);
     }
     (cells, days, groups)
 }
