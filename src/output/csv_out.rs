@@ -80,7 +80,6 @@ pub(crate) fn done(w: CsvWriter, name: &str, rows: u64) -> anyhow::Result<Staged
             crate::tr!("kan ikke fullføre {name}: {e}", "cannot finish {name}: {e}")
         )
     })?;
-    tmp.as_file().sync_all()?;
     Ok(Staged::new(name.into(), tmp, rows))
 }
 

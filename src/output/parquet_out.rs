@@ -245,7 +245,6 @@ pub fn stage_batch(
     let mut w = ArrowWriter::try_new(out.temp(name)?, batch.schema(), Some(props))?;
     w.write(batch)?;
     let tmp = w.into_inner()?;
-    tmp.as_file().sync_all()?;
     Ok(super::Staged::new(
         name.to_string(),
         tmp,
@@ -358,7 +357,6 @@ impl ReportWriter for VurderingerWriter {
     fn finish(mut self: Box<Self>) -> anyhow::Result<Staged> {
         self.flush()?;
         let tmp = self.writer.finish()?.into_inner()?;
-        tmp.as_file().sync_all()?;
         Ok(Staged::new(self.name.into(), tmp, self.rows))
     }
 }

@@ -513,7 +513,6 @@ fn write_html(
     })?;
     let mut tmp = out.temp(name)?;
     tmp.write_all(html.as_bytes())?;
-    tmp.as_file().sync_all()?;
     Ok(Staged::new(name.to_string(), tmp, entries.len() as u64))
 }
 
