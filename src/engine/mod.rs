@@ -197,11 +197,20 @@ impl Engine {
             "fact computed"
         );
         let schema = known[0].schema();
-        let parts = split_partitions(&known, n_parts);
-        ctx.register_table(
-            facts::STONAD_KJENT,
-            Arc::new(MemTable::try_new(schema, parts)?),
-        )?;
+        // one date: the months are few per person and the hash table small, and a sort would
+        // cost more than it saves (benches/RESULTS.md, "Tenth session")
+        let table = if dates.len() > 1 {
+            let started = std::time::Instant::now();
+            let parts = facts::in_person_order(known, n_parts)?;
+            debug!(
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                "months with stønad sorted by person"
+            );
+            MemTable::try_new(schema, parts)?.with_sort_order(vec![facts::stonad_kjent_order()])
+        } else {
+            MemTable::try_new(schema, split_partitions(&known, n_parts))?
+        };
+        ctx.register_table(facts::STONAD_KJENT, Arc::new(table))?;
         for view in views.iter().filter(|v| v.lazy) {
             let df = ctx.sql_with_options(&view.sql, sql_options()).await?;
             ctx.register_table(view.name, df.into_view())?;
