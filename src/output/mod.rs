@@ -41,6 +41,8 @@ pub trait ReportWriter {
 /// The output folder: files are staged there and renamed into place by [`OutputDir::commit`].
 pub struct OutputDir {
     dir: PathBuf,
+    /// False for a scratch folder ([`OutputDir::scratch`]): committed without syncing.
+    durable: bool,
     /// Set when staging a file created the folder; a run that then fails removes it again.
     created: std::sync::atomic::AtomicBool,
     committed: std::sync::atomic::AtomicBool,
@@ -69,9 +71,18 @@ impl OutputDir {
         remove_leftovers(dir)?;
         Ok(OutputDir {
             dir: dir.to_path_buf(),
+            durable: true,
             created: false.into(),
             committed: false.into(),
         })
+    }
+
+    /// As [`OutputDir::create`], for files that are read once and thrown away (`audit
+    /// verify`'s re-run, which only compares hashes): nothing is synced to disk on commit.
+    pub fn scratch(dir: &Path) -> anyhow::Result<OutputDir> {
+        let mut out = OutputDir::create(dir)?;
+        out.durable = false;
+        Ok(out)
     }
 
     /// A new temporary file in the output folder, readable and writable by the owner only.
@@ -121,7 +132,9 @@ impl OutputDir {
         self.committed
             .store(true, std::sync::atomic::Ordering::Relaxed);
         // the files' contents are on disk before any name points at them
-        sync_staged(&self.dir, &staged)?;
+        if self.durable {
+            sync_staged(&self.dir, &staged)?;
+        }
         for s in staged {
             let target = self.dir.join(&s.name);
             if let Some(parent) = target.parent() {
@@ -138,7 +151,10 @@ impl OutputDir {
             })?;
         }
         // the renames are durable only once the folder itself is synced
-        sync_dir(&self.dir)
+        if self.durable {
+            sync_dir(&self.dir)?;
+        }
+        Ok(())
     }
 }
 

@@ -570,6 +570,11 @@ fn write_persons(
 /// Writes the audit into `args.out`. Outputs carry no timestamps, so a re-run on the same
 /// inputs gives the same bytes.
 pub async fn run(args: &AuditArgs) -> anyhow::Result<AuditOutcome> {
+    run_into(args, OutputDir::create(&args.out)?).await
+}
+
+/// [`run`] into `out` (a scratch folder for `audit verify`'s re-run).
+async fn run_into(args: &AuditArgs, out: OutputDir) -> anyhow::Result<AuditOutcome> {
     let weeks = check_period(args)?;
     let started = std::time::Instant::now();
     // the data as of --to, loaded once: every Monday is evaluated on it (each fact keeps the
@@ -599,7 +604,6 @@ pub async fn run(args: &AuditArgs) -> anyhow::Result<AuditOutcome> {
         ))
     });
 
-    let out = OutputDir::create(&args.out)?;
     let (skjermet, listed): (Vec<&Flagged>, Vec<&Flagged>) =
         persons.iter().partition(|p| p.skjermet);
     let mut staged = vec![
@@ -1141,8 +1145,23 @@ pub async fn verify(
         ok: true,
         lang: m.sprak,
     };
-    // the re-run, whose manifest records the inputs as they are now (read once, by the run)
-    run(&args).await?;
+    // the outputs as given, hashed while the audit runs again
+    let given = {
+        let (out, names) = (out.to_path_buf(), m.utdata.iter().map(|o| o.fil.clone()));
+        let names: Vec<String> = names.collect();
+        tokio::task::spawn_blocking(move || -> anyhow::Result<HashMap<String, String>> {
+            let present = files_below(&out)?;
+            Ok(names
+                .into_iter()
+                .filter(|n| present.contains(n))
+                .filter_map(|n| sha256_of(&out.join(&n)).ok().map(|h| (n, h)))
+                .collect())
+        })
+    };
+    // the re-run, whose manifest records the inputs as they are now (read once, by the run);
+    // its files are only hashed, so nothing of it is synced to disk
+    run_into(&args, OutputDir::scratch(&args.out)?).await?;
+    let given = given.await??;
     let again = read_recorded(&tmp.path().join("ut").join(MANIFEST))?;
     // the inputs first: a changed input explains a changed output
     v.inputs(&m.inndata, &again.inndata);
@@ -1161,10 +1180,7 @@ pub async fn verify(
         v.fail(Msg::VerifyNotInManifest.fill(v.lang, &[&o.fil]));
     }
     for o in &m.utdata {
-        let given = present
-            .contains(&o.fil)
-            .then(|| sha256_of(&out.join(&o.fil)).ok())
-            .flatten();
+        let given = given.get(&o.fil).cloned();
         v.output(o, given, again.utdata.iter().find(|x| x.fil == o.fil));
     }
     Ok(VerifyOutcome {
