@@ -6,7 +6,9 @@ use std::path::Path;
 
 use anyhow::Context;
 use chrono::NaiveDate;
-use datafusion::arrow::array::{Array, AsArray, RecordBatch};
+use datafusion::arrow::array::{
+    Array, AsArray, ListArray, PrimitiveArray, RecordBatch, StringArray,
+};
 use datafusion::arrow::datatypes::{Date32Type, Int64Type};
 use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
@@ -54,42 +56,90 @@ impl<'a> Cols<'a> {
                 )
             })
     }
-    pub fn str(&self, name: &str, row: usize) -> anyhow::Result<Option<String>> {
+    /// A string column, its type checked once (for reading every row).
+    pub fn strs(&self, name: &str) -> anyhow::Result<StrCol<'a>> {
         let c = self
             .col(name)?
             .as_string_opt::<i32>()
             .with_context(|| self.wrong(name, "Utf8"))?;
-        Ok((!c.is_null(row)).then(|| c.value(row).to_string()))
+        Ok(StrCol(c))
     }
-    pub fn i64(&self, name: &str, row: usize) -> anyhow::Result<Option<i64>> {
+    pub fn i64s(&self, name: &str) -> anyhow::Result<I64Col<'a>> {
         let c = self
             .col(name)?
             .as_primitive_opt::<Int64Type>()
             .with_context(|| self.wrong(name, "Int64"))?;
-        Ok((!c.is_null(row)).then(|| c.value(row)))
+        Ok(I64Col(c))
     }
-    pub fn date(&self, name: &str, row: usize) -> anyhow::Result<Option<NaiveDate>> {
+    pub fn dates(&self, name: &str) -> anyhow::Result<DateCol<'a>> {
         let c = self
             .col(name)?
             .as_primitive_opt::<Date32Type>()
             .with_context(|| self.wrong(name, "Date32"))?;
-        Ok((!c.is_null(row)).then(|| date_from_days(c.value(row))))
+        Ok(DateCol(c))
     }
-    pub fn list(&self, name: &str, row: usize) -> anyhow::Result<Option<Vec<String>>> {
+    pub fn lists(&self, name: &str) -> anyhow::Result<ListCol<'a>> {
         let c = self
             .col(name)?
             .as_list_opt::<i32>()
             .with_context(|| self.wrong(name, "List"))?;
-        if c.is_null(row) {
-            return Ok(None);
+        Ok(ListCol(c))
+    }
+    pub fn str(&self, name: &str, row: usize) -> anyhow::Result<Option<String>> {
+        Ok(self.strs(name)?.get(row))
+    }
+    pub fn i64(&self, name: &str, row: usize) -> anyhow::Result<Option<i64>> {
+        Ok(self.i64s(name)?.get(row))
+    }
+    pub fn date(&self, name: &str, row: usize) -> anyhow::Result<Option<NaiveDate>> {
+        Ok(self.dates(name)?.get(row))
+    }
+    pub fn list(&self, name: &str, row: usize) -> anyhow::Result<Option<Vec<String>>> {
+        Ok(self.lists(name)?.get(row))
+    }
+}
+
+/// A string column of a batch, by row.
+pub struct StrCol<'a>(&'a StringArray);
+/// An Int64 column of a batch, by row.
+pub struct I64Col<'a>(&'a PrimitiveArray<Int64Type>);
+/// A Date32 column of a batch, by row.
+pub struct DateCol<'a>(&'a PrimitiveArray<Date32Type>);
+/// A list-of-strings column of a batch, by row.
+pub struct ListCol<'a>(&'a ListArray);
+
+impl StrCol<'_> {
+    pub fn get(&self, row: usize) -> Option<String> {
+        self.0.is_valid(row).then(|| self.0.value(row).to_string())
+    }
+}
+
+impl I64Col<'_> {
+    pub fn get(&self, row: usize) -> Option<i64> {
+        self.0.is_valid(row).then(|| self.0.value(row))
+    }
+}
+
+impl DateCol<'_> {
+    pub fn get(&self, row: usize) -> Option<NaiveDate> {
+        self.0
+            .is_valid(row)
+            .then(|| date_from_days(self.0.value(row)))
+    }
+}
+
+impl ListCol<'_> {
+    pub fn get(&self, row: usize) -> Option<Vec<String>> {
+        if self.0.is_null(row) {
+            return None;
         }
-        let v = c.value(row);
+        let v = self.0.value(row);
         let s = v.as_string::<i32>();
-        Ok(Some(
+        Some(
             (0..s.len())
                 .filter(|i| !s.is_null(*i))
                 .map(|i| s.value(i).to_string())
                 .collect(),
-        ))
+        )
     }
 }

@@ -86,25 +86,52 @@ pub struct VurderingRow {
 /// explanations (`begrunnelse`, the bulk of the file) only of the persons `with_texts` names,
 /// empty for the others.
 pub fn read(path: &Path, with_texts: &dyn Fn(&str) -> bool) -> anyhow::Result<Vec<VurderingRow>> {
-    let mut out = Vec::new();
-    for b in columns::batches(path)? {
-        let c = columns::Cols(&b, path);
+    let batches = columns::batches(path)?;
+    let mut out = Vec::with_capacity(batches.iter().map(|b| b.num_rows()).sum());
+    for b in &batches {
+        let c = columns::Cols(b, path);
+        // each column's type checked once per batch, not once per row
+        let (person_id, nav_kontor, veileder, kommune_nr, vern) = (
+            c.strs("person_id")?,
+            c.strs("nav_kontor")?,
+            c.strs("veileder")?,
+            c.strs("kommune_nr")?,
+            c.strs("adressebeskyttelse")?,
+        );
+        let (alder, status, innsatsgruppe, hendelse) = (
+            c.i64s("alder")?,
+            c.strs("status")?,
+            c.strs("innsatsgruppe")?,
+            c.strs("kvp_siste_hendelse")?,
+        );
+        let (treff, eksklusjoner, hint, begrunnelse, ytelser) = (
+            c.lists("treff")?,
+            c.lists("eksklusjoner")?,
+            c.lists("hint")?,
+            c.lists("begrunnelse")?,
+            c.lists("livsoppholdsytelser")?,
+        );
+        let (maneder, siste, kvp_dato) = (
+            c.i64s("stonadsmaneder_siste_12")?,
+            c.dates("siste_stonadsmaned")?,
+            c.dates("kvp_siste_dato")?,
+        );
         for row in 0..b.num_rows() {
-            let person_id = c.str("person_id", row)?.unwrap_or_default();
+            let person_id = person_id.get(row).unwrap_or_default();
             let begrunnelse = if with_texts(&person_id) {
-                c.list("begrunnelse", row)?.unwrap_or_default()
+                begrunnelse.get(row).unwrap_or_default()
             } else {
                 Vec::new()
             };
             out.push(VurderingRow {
                 person_id,
-                nav_kontor: c.str("nav_kontor", row)?.unwrap_or_default(),
-                veileder: c.str("veileder", row)?,
-                kommune_nr: c.str("kommune_nr", row)?.unwrap_or_default(),
-                adressebeskyttelse: c.str("adressebeskyttelse", row)?,
-                alder: c.i64("alder", row)?.unwrap_or_default(),
-                status: c
-                    .str("status", row)?
+                nav_kontor: nav_kontor.get(row).unwrap_or_default(),
+                veileder: veileder.get(row),
+                kommune_nr: kommune_nr.get(row).unwrap_or_default(),
+                adressebeskyttelse: vern.get(row),
+                alder: alder.get(row).unwrap_or_default(),
+                status: status
+                    .get(row)
                     .as_deref()
                     .and_then(Status::from_code)
                     .with_context(|| {
@@ -115,16 +142,16 @@ pub fn read(path: &Path, with_texts: &dyn Fn(&str) -> bool) -> anyhow::Result<Ve
                             row + 1
                         )
                     })?,
-                treff: c.list("treff", row)?.unwrap_or_default(),
-                eksklusjoner: c.list("eksklusjoner", row)?.unwrap_or_default(),
-                hint: c.list("hint", row)?.unwrap_or_default(),
+                treff: treff.get(row).unwrap_or_default(),
+                eksklusjoner: eksklusjoner.get(row).unwrap_or_default(),
+                hint: hint.get(row).unwrap_or_default(),
                 begrunnelse,
-                stonadsmaneder_siste_12: c.i64("stonadsmaneder_siste_12", row)?.unwrap_or_default(),
-                siste_stonadsmaned: c.date("siste_stonadsmaned", row)?,
-                innsatsgruppe: c.str("innsatsgruppe", row)?,
-                livsoppholdsytelser: c.list("livsoppholdsytelser", row)?,
-                kvp_siste_hendelse: c.str("kvp_siste_hendelse", row)?,
-                kvp_siste_dato: c.date("kvp_siste_dato", row)?,
+                stonadsmaneder_siste_12: maneder.get(row).unwrap_or_default(),
+                siste_stonadsmaned: siste.get(row),
+                innsatsgruppe: innsatsgruppe.get(row),
+                livsoppholdsytelser: ytelser.get(row),
+                kvp_siste_hendelse: hendelse.get(row),
+                kvp_siste_dato: kvp_dato.get(row),
             });
         }
     }

@@ -283,6 +283,7 @@ impl Previous {
     fn load_facts(&mut self, path: &Path) -> anyhow::Result<()> {
         let listed = &self.listed;
         let rows = crate::output::parquet_out::read(path, &|id| listed.contains_key(id))?;
+        self.facts.reserve(rows.len());
         for r in rows {
             self.facts.insert(r.person_id.clone(), r);
         }
