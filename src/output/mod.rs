@@ -133,7 +133,13 @@ impl OutputDir {
             .store(true, std::sync::atomic::Ordering::Relaxed);
         // the files' contents are on disk before any name points at them
         if self.durable {
+            let started = std::time::Instant::now();
             sync_staged(&self.dir, &staged)?;
+            tracing::debug!(
+                files = staged.len(),
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                "staged files synced"
+            );
         }
         for s in staged {
             let target = self.dir.join(&s.name);
