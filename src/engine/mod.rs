@@ -197,9 +197,9 @@ impl Engine {
             "fact computed"
         );
         let schema = known[0].schema();
-        // one date: the months are few per person and the hash table small, and a sort would
-        // cost more than it saves (benches/RESULTS.md, "Tenth session")
-        let table = if dates.len() > 1 {
+        // few dates: the hash tables stay small and the sort (and the order-keeping
+        // repartition) costs more than it saves (benches/RESULTS.md, "Tenth session")
+        let table = if dates.len() >= facts::PERSON_ORDER_FROM_DATES {
             let started = std::time::Instant::now();
             let parts = facts::in_person_order(known, n_parts)?;
             debug!(
