@@ -290,7 +290,43 @@ pub fn sha256_of(path: &Path) -> anyhow::Result<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::is_leftover;
+    use super::*;
+
+    /// Both kinds of folder end with every staged file in place under its name, with its
+    /// bytes, and no temporary file left; both kinds sync the contents before the names
+    /// (durable) or not at all (scratch), which a test cannot observe, so the files are what
+    /// is checked, through both paths of `commit`.
+    #[test]
+    fn committed_files_are_in_place_in_durable_and_scratch_folders() {
+        for scratch in [false, true] {
+            let root = tempfile::tempdir().unwrap();
+            let dir = root.path().join("ut");
+            let out = if scratch {
+                OutputDir::scratch(&dir).unwrap()
+            } else {
+                OutputDir::create(&dir).unwrap()
+            };
+            let staged = vec![
+                out.stage_bytes("a.csv", b"x;y\n", 1).unwrap(),
+                out.stage_bytes("lister/0301/b.html", b"<p>b</p>", 1)
+                    .unwrap(),
+            ];
+            let hashes: Vec<String> = staged.iter().map(|s| s.sha256().unwrap()).collect();
+            out.commit(staged).unwrap();
+            assert_eq!(std::fs::read(dir.join("a.csv")).unwrap(), b"x;y\n");
+            assert_eq!(
+                std::fs::read(dir.join("lister/0301/b.html")).unwrap(),
+                b"<p>b</p>"
+            );
+            assert_eq!(hashes[0], sha256_of(&dir.join("a.csv")).unwrap());
+            let left: Vec<_> = std::fs::read_dir(&dir)
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .filter(|n| is_leftover(n))
+                .collect();
+            assert!(left.is_empty(), "scratch={scratch}: {left:?}");
+        }
+    }
 
     #[test]
     fn only_our_temporary_files_are_leftovers() {
