@@ -422,13 +422,13 @@ impl Engine {
                     rows += 1;
                     let (day, id) = (dates.value(row), pids.value(row));
                     match fired.add(day, id, opens_pair, p.index) {
-                        Ok(true) => {}
-                        Ok(false) => {
+                        Added::Done => {}
+                        Added::NotAScanDate => {
                             return Err(EngineError::NoScanDate {
                                 rule: p.rule.id.clone(),
                             });
                         }
-                        Err(()) => {
+                        Added::Twice => {
                             return Err(EngineError::DuplicatePerson {
                                 rule: p.rule.id.clone(),
                             });
@@ -671,6 +671,17 @@ fn merge_rows(
     })
 }
 
+/// What [`DatedFired::add`] made of one rule row.
+#[derive(Debug, PartialEq, Eq)]
+enum Added {
+    /// Recorded, or left out as it should be (a rule that opens no pair, for a pair not open).
+    Done,
+    /// The rule already fired for the pair: it returned the person twice for the date.
+    Twice,
+    /// The row's date is none of the scan dates.
+    NotAScanDate,
+}
+
 /// The rules that fired per (scan date, person), persons numbered in the order first seen: one
 /// bit per rule of the set for every (person, date), in words of 64 (a pair is open when any
 /// of its bits is set). Dense, so a million pairs cost no hash map entry or list each.
@@ -701,11 +712,9 @@ impl DatedFired {
 
     /// Rule `rule` fired for `id` on `day`. A rule that can open a pair (a candidate rule, or
     /// an exclusion that gives a status) adds it; any other only joins a pair already open.
-    /// `Err(())` when the rule already fired for the pair (it returned the person twice),
-    /// `Ok(false)` when `day` is not one of the scan dates.
-    fn add(&mut self, day: i32, id: &str, opens: bool, rule: usize) -> Result<bool, ()> {
+    fn add(&mut self, day: i32, id: &str, opens: bool, rule: usize) -> Added {
         let Ok(d) = self.days.binary_search(&day) else {
-            return Ok(false);
+            return Added::NotAScanDate;
         };
         let per_person = self.days.len() * self.words;
         let n = match self.index.get(id) {
@@ -717,18 +726,18 @@ impl DatedFired {
                 self.bits.resize(self.bits.len() + per_person, 0);
                 n
             }
-            None => return Ok(true),
+            None => return Added::Done,
         };
         let pair = &mut self.bits[n * per_person + d * self.words..][..self.words];
         if !opens && pair.iter().all(|w| *w == 0) {
-            return Ok(true);
+            return Added::Done;
         }
         let (word, bit) = (rule / 64, 1u64 << (rule % 64));
         if pair[word] & bit != 0 {
-            return Err(());
+            return Added::Twice;
         }
         pair[word] |= bit;
-        Ok(true)
+        Added::Done
     }
 
     /// Each pair's status and candidate rules, by date and person.
@@ -781,16 +790,16 @@ mod tests {
             .expect("the embedded set has a hint");
         let mut f = DatedFired::new(&[20_000, 19_993], rules.rules.len());
         // A later rule first: the pair's rules still come out in rule-set order.
-        assert_eq!(f.add(20_000, "b", true, under_30), Ok(true));
-        assert_eq!(f.add(20_000, "b", true, lang), Ok(true));
-        assert_eq!(f.add(19_993, "a", true, lang), Ok(true));
+        assert_eq!(f.add(20_000, "b", true, under_30), Added::Done);
+        assert_eq!(f.add(20_000, "b", true, lang), Added::Done);
+        assert_eq!(f.add(19_993, "a", true, lang), Added::Done);
         // A hint joins an open pair only.
-        assert_eq!(f.add(20_000, "a", false, hint), Ok(true));
-        assert_eq!(f.add(19_993, "a", false, hint), Ok(true));
-        assert_eq!(f.add(20_000, "c", false, hint), Ok(true));
+        assert_eq!(f.add(20_000, "a", false, hint), Added::Done);
+        assert_eq!(f.add(19_993, "a", false, hint), Added::Done);
+        assert_eq!(f.add(20_000, "c", false, hint), Added::Done);
         // Twice for one pair is an error; a day that is no scan date is refused.
-        assert_eq!(f.add(20_000, "b", true, lang), Err(()));
-        assert_eq!(f.add(20_001, "b", true, lang), Ok(false));
+        assert_eq!(f.add(20_000, "b", true, lang), Added::Twice);
+        assert_eq!(f.add(20_001, "b", true, lang), Added::NotAScanDate);
         let s = f.statuses(&rules);
         assert_eq!(s.persons, ["b", "a"]);
         let rows: Vec<_> = s
