@@ -716,19 +716,20 @@ impl DatedFired {
         let Ok(d) = self.days.binary_search(&day) else {
             return Added::NotAScanDate;
         };
-        let per_person = self.days.len() * self.words;
         let n = match self.index.get(id) {
             Some(n) => *n as usize,
             None if opens => {
                 let n = self.ids.len();
                 self.ids.push(id.to_string());
                 self.index.insert(id.to_string(), n as u32);
-                self.bits.resize(self.bits.len() + per_person, 0);
+                self.bits
+                    .resize(self.bits.len() + self.days.len() * self.words, 0);
                 n
             }
             None => return Added::Done,
         };
-        let pair = &mut self.bits[n * per_person + d * self.words..][..self.words];
+        let at = self.pair(n, d);
+        let pair = &mut self.bits[at];
         if !opens && pair.iter().all(|w| *w == 0) {
             return Added::Done;
         }
@@ -740,13 +741,18 @@ impl DatedFired {
         Added::Done
     }
 
+    /// Where the words of (person `n`, date `d`) are in `bits`.
+    fn pair(&self, n: usize, d: usize) -> std::ops::Range<usize> {
+        let start = (n * self.days.len() + d) * self.words;
+        start..start + self.words
+    }
+
     /// Each pair's status and candidate rules, by date and person.
     fn statuses(self, rules: &RuleSet) -> DatedStatuses {
-        let per_person = self.days.len() * self.words;
         let mut rows = Vec::new();
         for (d, day) in self.days.iter().enumerate() {
             for person in 0..self.ids.len() {
-                let pair = &self.bits[person * per_person + d * self.words..][..self.words];
+                let pair = &self.bits[self.pair(person, d)];
                 if pair.iter().all(|w| *w == 0) {
                     continue;
                 }

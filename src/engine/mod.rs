@@ -206,7 +206,8 @@ impl Engine {
                 elapsed_ms = started.elapsed().as_millis() as u64,
                 "months with stønad sorted by person"
             );
-            MemTable::try_new(schema, parts)?.with_sort_order(vec![facts::stonad_kjent_order()])
+            MemTable::try_new(schema, split_partitions(&parts, n_parts))?
+                .with_sort_order(vec![facts::stonad_kjent_order()])
         } else {
             MemTable::try_new(schema, split_partitions(&known, n_parts))?
         };

@@ -432,12 +432,13 @@ fn count_groups(
         if let Some(kind) = p.first_event_kind() {
             hits.extend([kind, "tilbudt"]);
         }
+        let hits: Vec<usize> = hits.into_iter().filter_map(col).collect();
         for g in gs {
             let (counts, days) = counted
                 .entry(g)
                 .or_insert_with(|| (vec![0; all_cols.len()], Vec::new()));
-            for c in hits.iter().filter_map(|c| col(c)) {
-                counts[c] += 1;
+            for c in &hits {
+                counts[*c] += 1;
             }
             if let Some(d) = p.days() {
                 days.push(d);
@@ -1146,29 +1147,32 @@ pub async fn verify(
         lang: m.sprak,
     };
     // the outputs as given, hashed while the audit runs again
+    let mut present = files_below(out)?;
     let given = {
-        let (out, names) = (out.to_path_buf(), m.utdata.iter().map(|o| o.fil.clone()));
-        let names: Vec<String> = names.collect();
-        tokio::task::spawn_blocking(move || -> anyhow::Result<HashMap<String, String>> {
-            let present = files_below(&out)?;
-            Ok(names
+        let out = out.to_path_buf();
+        let names: Vec<String> = m
+            .utdata
+            .iter()
+            .filter(|o| present.contains(&o.fil))
+            .map(|o| o.fil.clone())
+            .collect();
+        tokio::task::spawn_blocking(move || -> HashMap<String, String> {
+            names
                 .into_iter()
-                .filter(|n| present.contains(n))
                 .filter_map(|n| sha256_of(&out.join(&n)).ok().map(|h| (n, h)))
-                .collect())
+                .collect()
         })
     };
     // the re-run, whose manifest records the inputs as they are now (read once, by the run);
     // its files are only hashed, so nothing of it is synced to disk
     run_into(&args, OutputDir::scratch(&args.out)?).await?;
-    let given = given.await??;
+    let given = given.await?;
     let again = read_recorded(&tmp.path().join("ut").join(MANIFEST))?;
     // the inputs first: a changed input explains a changed output
     v.inputs(&m.inndata, &again.inndata);
     // the folder holds exactly the manifest's outputs (and the manifest)
     let recorded: std::collections::BTreeSet<String> =
         m.utdata.iter().map(|o| o.fil.clone()).collect();
-    let mut present = files_below(out)?;
     present.remove(MANIFEST);
     for extra in present.difference(&recorded) {
         v.fail(Msg::VerifyExtra.fill(v.lang, &[extra]));
