@@ -246,9 +246,7 @@ impl Validator {
                 let clean =
                     self.validate_batch(spec, &source.name, &batch, kilde, row_offset, &mut counts);
                 row_offset += n;
-                if clean.num_rows() > 0 {
-                    out.push(clean);
-                }
+                out.extend(clean);
             }
         }
         Ok(LoadedTable {
@@ -279,7 +277,7 @@ impl Validator {
         kilde: i32,
         row_offset: u64,
         counts: &mut RowCounts,
-    ) -> RecordBatch {
+    ) -> Vec<RecordBatch> {
         let n = batch.num_rows();
         let mut ok = vec![true; n];
         let at = Rows {
@@ -298,12 +296,7 @@ impl Validator {
             self.check_person_ids(&at, batch, &mut ok);
         }
         let keep = self.count(spec, batch, &ok, counts);
-        let out = normalise(spec, batch, kilde, row_offset);
-        // most batches keep every row: no copy then
-        if keep.iter().all(|k| *k) {
-            return out;
-        }
-        filter_record_batch(&out, &BooleanArray::from(keep)).expect("mask has the batch's length")
+        kept_rows(normalise(spec, batch, kilde, row_offset), &keep)
     }
 
     /// One column's values: nulls where none are allowed, codes outside the list, ids that are
@@ -612,6 +605,41 @@ impl Validator {
                 self.push(spec, file, row, "bydel_nr", Problem::BydelNr);
             }
         }
+    }
+}
+
+/// Most stretches of rows a batch's kept rows are handed on as (zero-copy slices of the batch);
+/// with more, the kept rows are copied into one batch.
+const MAX_KEPT_SLICES: usize = 8;
+
+/// The rows of `batch` whose `keep` is true, in order and without empty batches: the batch
+/// itself when every row is kept; slices of it when the kept rows lie in a few stretches (as
+/// when a few payments are dated after the scan date: no copy of the batch); else one filtered
+/// copy.
+fn kept_rows(batch: RecordBatch, keep: &[bool]) -> Vec<RecordBatch> {
+    let mut runs: Vec<(usize, usize)> = Vec::new();
+    for (i, k) in keep.iter().enumerate() {
+        if !*k {
+            continue;
+        }
+        if let Some((start, len)) = runs.last_mut()
+            && *start + *len == i
+        {
+            *len += 1;
+        } else if runs.len() == MAX_KEPT_SLICES {
+            let mask = BooleanArray::from(keep.to_vec());
+            let kept = filter_record_batch(&batch, &mask).expect("mask has the batch's length");
+            return vec![kept];
+        } else {
+            runs.push((i, 1));
+        }
+    }
+    match runs[..] {
+        [(0, len)] if len == batch.num_rows() => vec![batch],
+        _ => runs
+            .into_iter()
+            .map(|(start, len)| batch.slice(start, len))
+            .collect(),
     }
 }
 
@@ -1293,9 +1321,7 @@ fn validate_part(v: &Validator, part: &Part, decoded: Decoded) -> PartOut {
             &mut counts,
         );
         row_offset += b.num_rows() as u64;
-        if clean.num_rows() > 0 {
-            batches.push(clean);
-        }
+        batches.extend(clean);
     }
     PartOut {
         batches,
@@ -1450,5 +1476,54 @@ mod tests {
         let path = dir.path().join("okonomisk_stonad.parquet");
         let parses = FOOTER_PARSES.lock().unwrap().get(&path).copied();
         assert_eq!(parses, Some(1), "100 row groups, one footer parse");
+    }
+
+    #[test]
+    fn kept_rows_are_the_batch_its_slices_or_one_copy_in_order() {
+        let batch = RecordBatch::try_from_iter([(
+            "n",
+            Arc::new(Int64Array::from_iter_values(0..40)) as ArrayRef,
+        )])
+        .unwrap();
+        let values = |bs: &[RecordBatch]| -> Vec<i64> {
+            bs.iter()
+                .flat_map(|b| b.column(0).as_primitive::<Int64Type>().values().to_vec())
+                .collect()
+        };
+        let all = vec![true; 40];
+        let out = kept_rows(batch.clone(), &all);
+        assert_eq!(out.len(), 1);
+        assert!(
+            out[0]
+                .column(0)
+                .to_data()
+                .ptr_eq(&batch.column(0).to_data())
+        );
+        // four stretches (12, 25 and 38 left out): four slices sharing the batch's buffer
+        let few: Vec<bool> = (0..40).map(|i| i % 13 != 12).collect();
+        let out = kept_rows(batch.clone(), &few);
+        assert_eq!(out.len(), 4);
+        let want: Vec<i64> = (0..40).filter(|i| i % 13 != 12).collect();
+        assert_eq!(values(&out), want);
+        let base = batch
+            .column(0)
+            .as_primitive::<Int64Type>()
+            .values()
+            .as_ptr();
+        assert_eq!(
+            out[0]
+                .column(0)
+                .as_primitive::<Int64Type>()
+                .values()
+                .as_ptr(),
+            base
+        );
+        // many stretches: one copy
+        let many: Vec<bool> = (0..40).map(|i| i % 2 == 0).collect();
+        let out = kept_rows(batch.clone(), &many);
+        assert_eq!(out.len(), 1);
+        assert_eq!(values(&out), (0..40).step_by(2).collect::<Vec<_>>());
+        // none kept: no batch
+        assert!(kept_rows(batch, &[false; 40]).is_empty());
     }
 }
