@@ -152,9 +152,11 @@ pub fn stonad_kjent(
     Ok(match stitch(parts) {
         Some(batches) => batches,
         None => {
-            let (ids, months, days) = known_any_order(payments, lo, hi, dmax);
             // in pieces, so the joins on it still run on every core
-            pieces(&known_batch((&ids, &months, &days)), threads)
+            pieces(
+                &known_batch(known_any_order(payments, lo, hi, dmax)),
+                threads,
+            )
         }
     })
 }
@@ -213,6 +215,35 @@ pub fn stonad_kjent_order() -> Vec<datafusion::logical_expr::SortExpr> {
     vec![datafusion::prelude::col("person_id").sort(true, false)]
 }
 
+/// The month index of every day from the first day of a month to a last day, looked up instead
+/// of computed ([`month_index_of_days`] for days outside it).
+struct MonthTable {
+    first_day: i32,
+    months: Vec<i64>,
+}
+
+impl MonthTable {
+    /// Days from the first day of month `lo` to day `last` (none when `last` is before it).
+    fn new(lo: i64, last: i32) -> Self {
+        let first =
+            NaiveDate::from_ymd_opt(lo.div_euclid(12) as i32, lo.rem_euclid(12) as u32 + 1, 1)
+                .map(days_since_epoch)
+                .unwrap_or(last + 1);
+        let months = (first..=last).map(month_index_of_days).collect();
+        MonthTable {
+            first_day: first,
+            months,
+        }
+    }
+
+    fn of(&self, day: i32) -> i64 {
+        usize::try_from(day.wrapping_sub(self.first_day))
+            .ok()
+            .and_then(|i| self.months.get(i).copied())
+            .unwrap_or_else(|| month_index_of_days(day))
+    }
+}
+
 /// (person_id, first month, last month, payment day) of every payment that gives months with
 /// stønad, its months clipped to `lo..=hi`.
 fn payment_months(
@@ -223,7 +254,9 @@ fn payment_months(
 ) -> impl Iterator<Item = (&str, i64, i64, i32)> {
     use datafusion::arrow::array::{Array, AsArray};
     use datafusion::arrow::datatypes::{Date32Type, Int64Type};
+    let months = Arc::new(MonthTable::new(lo, dmax));
     payments.iter().flat_map(move |b| {
+        let months = Arc::clone(&months);
         let col = |name: &str| {
             b.column_by_name(name)
                 .unwrap_or_else(|| panic!("validated payments have `{name}`"))
@@ -235,6 +268,7 @@ fn payment_months(
         let belop = col("belop").as_primitive::<Int64Type>();
         let status = col("status").as_string::<i32>();
         (0..b.num_rows()).filter_map(move |i| {
+            let month_of = |d: i32| months.of(d);
             if ids.is_null(i)
                 || paid.is_null(i)
                 || belop.is_null(i)
@@ -247,14 +281,14 @@ fn payment_months(
             }
             let day = paid.value(i);
             let (fra, til) = if fom.is_null(i) {
-                let m = month_index_of_days(day);
+                let m = month_of(day);
                 (m, m)
             } else {
-                let f = month_index_of_days(fom.value(i));
+                let f = month_of(fom.value(i));
                 let t = if tom.is_null(i) {
                     f
                 } else {
-                    month_index_of_days(tom.value(i))
+                    month_of(tom.value(i))
                 };
                 (f, t)
             };
@@ -430,19 +464,16 @@ fn stitch(parts: Vec<(Known<'_>, Vec<&str>)>) -> Option<Vec<RecordBatch>> {
         flush(x, &mut pairs, &mut merged);
     }
     let mut batches: Vec<_> = parts
-        .par_iter()
+        .into_par_iter()
         .zip(bounds)
-        .map(|((known, _), (start, end))| {
-            let (ids, months, days) = known;
-            known_batch((&ids[start..end], &months[start..end], &days[start..end]))
-        })
+        .map(|((known, _), (start, end))| known_batch(known).slice(start, end - start))
         .collect();
-    batches.push(known_batch((&merged.0, &merged.1, &merged.2)));
+    batches.push(known_batch(merged));
     Some(batches)
 }
 
-/// `_stonad_kjent` rows as a batch.
-fn known_batch((ids, months, days): (&[&str], &[i64], &[i32])) -> RecordBatch {
+/// `_stonad_kjent` rows as a batch (the months and days taken over without a copy).
+fn known_batch((ids, months, days): Known<'_>) -> RecordBatch {
     let schema = Arc::new(Schema::new(vec![
         Field::new("person_id", DataType::Utf8View, false),
         Field::new("maned_nr", DataType::Int64, false),
@@ -452,10 +483,10 @@ fn known_batch((ids, months, days): (&[&str], &[i64], &[i32])) -> RecordBatch {
         schema,
         vec![
             Arc::new(datafusion::arrow::array::StringViewArray::from_iter_values(
-                ids.iter(),
+                ids,
             )),
-            Arc::new(Int64Array::from(months.to_vec())),
-            Arc::new(Date32Array::from(days.to_vec())),
+            Arc::new(Int64Array::from(months)),
+            Arc::new(Date32Array::from(days)),
         ],
     )
     .expect("columns match the schema")
@@ -685,6 +716,25 @@ mod tests {
     }
 
     #[test]
+    fn the_month_table_gives_the_computed_month_inside_and_outside_its_days() {
+        let last = days_since_epoch(NaiveDate::from_ymd_opt(2026, 11, 16).unwrap());
+        let lo = month_index(NaiveDate::from_ymd_opt(2016, 12, 1).unwrap());
+        let table = MonthTable::new(lo, last);
+        assert_eq!(
+            table.first_day,
+            days_since_epoch(NaiveDate::from_ymd_opt(2016, 12, 1).unwrap())
+        );
+        assert_eq!(table.months.len() as i32, last - table.first_day + 1);
+        for day in (table.first_day - 800..=last + 800).chain([i32::MIN, i32::MAX, -1, 0]) {
+            assert_eq!(table.of(day), month_index_of_days(day), "day {day}");
+        }
+        // a last day before the first month: an empty table, every day computed
+        let empty = MonthTable::new(lo, table.first_day - 1);
+        assert!(empty.months.is_empty());
+        assert_eq!(empty.of(last), month_index_of_days(last));
+    }
+
+    #[test]
     fn month_index_of_days_agrees_with_chrono() {
         let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap();
         for days in (-80_000..40_000)
@@ -874,9 +924,9 @@ mod tests {
         use datafusion::arrow::datatypes::{Date32Type, Int64Type};
         // as `stonad_kjent` gives them: one run per person, the stitched persons last
         let batches = vec![
-            known_batch((&["c", "c", "a"], &[5, 6, 1], &[50, 60, 10])),
-            known_batch((&["d", "b", "b"], &[7, 2, 3], &[70, 20, 30])),
-            known_batch((&["aa"], &[4], &[40])),
+            known_batch((vec!["c", "c", "a"], vec![5, 6, 1], vec![50, 60, 10])),
+            known_batch((vec!["d", "b", "b"], vec![7, 2, 3], vec![70, 20, 30])),
+            known_batch((vec!["aa"], vec![4], vec![40])),
         ];
         for parts in 1..5 {
             let out = in_person_order(batches.clone(), parts).unwrap();
