@@ -326,6 +326,9 @@ impl Validator {
         if !needs_rows {
             return;
         }
+        if c.ty == ColType::Str && !too_long && !nulls_bad && c.codes.is_some() {
+            return self.check_codes(at, c, arr.as_string::<i32>(), ok);
+        }
         for i in 0..n {
             if arr.is_null(i) {
                 if !c.nullable {
@@ -380,6 +383,29 @@ impl Validator {
                 }
                 ColType::Int => {}
             }
+        }
+    }
+
+    /// A code column's values, where that is all there is to check: a value equal to the row
+    /// before's (as most are) was already found among the codes.
+    fn check_codes(&mut self, at: &Rows, c: &ColumnSpec, arr: &StringArray, ok: &mut [bool]) {
+        let codes = c.codes.expect("a code column");
+        let mut last_known: Option<&str> = None;
+        for (i, v) in arr.iter().enumerate() {
+            let Some(v) = v else { continue };
+            if last_known == Some(v) {
+                continue;
+            }
+            if codes.contains(&v) {
+                last_known = Some(v);
+                continue;
+            }
+            let p = Problem::UnknownCode {
+                value: truncate(v),
+                allowed: codes,
+            };
+            self.push(at.spec, at.file, at.row(i), c.name, p);
+            ok[i] = false;
         }
     }
 
@@ -1525,5 +1551,45 @@ mod tests {
         assert_eq!(values(&out), (0..40).step_by(2).collect::<Vec<_>>());
         // none kept: no batch
         assert!(kept_rows(batch, &[false; 40]).is_empty());
+    }
+
+    #[test]
+    fn every_unknown_code_is_found_however_many_known_values_repeat_around_it() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), &super::super::PERSONER, &rows(PERSONS), 3);
+        let pay = |status: &str| {
+            format!(
+                r#"{{ person_id = "A", utbetalingsdato = 2026-10-05, belop = 1, stonadstype = "BIDRAG"{status} }}"#
+            )
+        };
+        let statuses = [
+            ", status = \"UTBETALT\"",
+            ", status = \"UTBETALT\"",
+            ", status = \"utbetalt\"",
+            ", status = \"UTBETALT\"",
+            "",
+            ", status = \"UTBETALT\"",
+            ", status = \"UTBETALT \"",
+            ", status = \"UTBETALT \"",
+        ];
+        let text = format!(
+            "rad = [{}]",
+            statuses
+                .iter()
+                .map(|s| pay(s))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        write(dir.path(), &super::super::OKONOMISK_STONAD, &rows(&text), 3);
+        let data = load_dir(dir.path(), d("2026-11-16")).unwrap();
+        let bad: Vec<u64> = data
+            .findings
+            .iter()
+            .filter(|f| f.table == "okonomisk_stonad" && f.column == "status")
+            .inspect(|f| assert!(matches!(f.problem, Problem::UnknownCode { .. })))
+            .map(|f| f.row)
+            .collect();
+        assert_eq!(bad, vec![3, 7, 8]);
+        assert_eq!(data.tables["okonomisk_stonad"].counts.brukt, 5);
     }
 }
