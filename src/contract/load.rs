@@ -311,22 +311,11 @@ impl Validator {
         let too_long = c.ty == ColType::Str
             && c.codes.is_none()
             && longest_bytes(arr.as_string::<i32>()) > MAX_ID_BYTES;
-        let needs_rows = match c.ty {
-            ColType::Str => nulls_bad || c.codes.is_some() || too_long,
-            ColType::StrList => nulls_bad || c.codes.is_some(),
-            ColType::Int => nulls_bad,
-            ColType::Date => {
-                let d = arr.as_primitive::<Date32Type>();
-                let (lo, hi) = (min(d), max(d));
-                nulls_bad
-                    || lo.is_some_and(|v| v < self.min_days)
-                    || hi.is_some_and(|v| v > self.max_days)
-            }
-        };
-        if !needs_rows {
+        if !(nulls_bad || too_long || c.codes.is_some() || self.dates_out_of_range(c, arr)) {
             return;
         }
-        if c.ty == ColType::Str && !too_long && !nulls_bad && c.codes.is_some() {
+        // (a code column is never checked for length)
+        if c.ty == ColType::Str && c.codes.is_some() && !nulls_bad {
             return self.check_codes(at, c, arr.as_string::<i32>(), ok);
         }
         for i in 0..n {
@@ -384,6 +373,16 @@ impl Validator {
                 ColType::Int => {}
             }
         }
+    }
+
+    /// Whether a date column has a value outside the contract's range (from its minimum and
+    /// maximum).
+    fn dates_out_of_range(&self, c: &ColumnSpec, arr: &ArrayRef) -> bool {
+        if c.ty != ColType::Date {
+            return false;
+        }
+        let d = arr.as_primitive::<Date32Type>();
+        min(d).is_some_and(|v| v < self.min_days) || max(d).is_some_and(|v| v > self.max_days)
     }
 
     /// A code column's values, where that is all there is to check: a value equal to the row

@@ -9,6 +9,7 @@ pub mod load;
 pub mod names;
 pub mod quality;
 pub mod rows;
+pub mod stonad;
 
 use std::sync::Arc;
 

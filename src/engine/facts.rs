@@ -15,6 +15,7 @@ use datafusion::error::Result;
 use rayon::prelude::*;
 
 use crate::contract::load::days_since_epoch;
+use crate::contract::stonad;
 
 /// How far back `stonadsmaneder` reaches, in months including the scan month.
 pub const HORIZON_MONTHS: i64 = 120;
@@ -108,25 +109,21 @@ pub fn person_sql(dates: &str) -> String {
 /// Internal: each month with stønad per person and the first day it was known.
 pub const STONAD_KJENT: &str = "_stonad_kjent";
 
-/// Month index of a day number (days since 1970-01-01), by Hinnant's civil-from-days.
-pub fn month_index_of_days(days: i32) -> i64 {
-    let z = days as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 }; // 1..=12
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    y * 12 + m - 1
+/// The months `_stonad_kjent` holds for `dates`: the `HORIZON_MONTHS` up to the latest date's
+/// month, from payments paid on or before it.
+pub fn months_window(dates: &[NaiveDate]) -> stonad::Window {
+    let first = *dates.iter().min().expect("at least one scan date");
+    let last = *dates.iter().max().expect("at least one scan date");
+    stonad::Window {
+        lo: month_index(first) - (HORIZON_MONTHS - 1),
+        hi: month_index(last),
+        dmax: days_since_epoch(last),
+    }
 }
 
-/// `_stonad_kjent` in one pass over the validated payments: for each person and month with
-/// stønad (data contract: `UTBETALT`, `belop > 0`; the months `fom..tom`, or the payment month
-/// when `fom` is null, `tom` null meaning the `fom` month) within the `HORIZON_MONTHS` before the
-/// dates, the first day it was known — the earliest `utbetalingsdato` among the payments covering
-/// it. Payments after the latest date are not read. Columns: `person_id`, `maned_nr`,
-/// `kjent_fra`; `stonadsmaneder` joins it onto the dates.
+/// `_stonad_kjent` in one pass over the validated payments: each month with stønad per person
+/// ([`stonad`]) in the window of `dates` ([`months_window`]), with the first day it was known.
+/// Columns: `person_id`, `maned_nr`, `kjent_fra`; `stonadsmaneder` joins it onto the dates.
 ///
 /// The payments are split into `threads` stretches of batches worked on at once, each giving
 /// its own batch; a person whose payments cross a stretch's end is put together again.
@@ -135,30 +132,45 @@ pub fn stonad_kjent(
     dates: &[NaiveDate],
     threads: usize,
 ) -> Result<Vec<RecordBatch>> {
-    let first = *dates.iter().min().expect("at least one scan date");
-    let last = *dates.iter().max().expect("at least one scan date");
-    let (lo, hi) = (month_index(first) - (HORIZON_MONTHS - 1), month_index(last));
-    let dmax = days_since_epoch(last);
-    let stretches = stretches(payments, threads.max(1));
+    let window = months_window(dates);
     let t0 = std::time::Instant::now();
-    let parts: Vec<_> = stretches
+    let parts: Vec<_> = stretches(payments, threads.max(1))
         .par_iter()
-        .map(|b| known_clustered(b, lo, hi, dmax))
+        .map(|b| stonad::stretch_months(b, window))
         .collect();
     tracing::debug!(
         elapsed_ms = t0.elapsed().as_millis() as u64,
         "months with stønad per stretch"
     );
-    Ok(match stitch(parts) {
-        Some(batches) => batches,
-        None => {
-            // in pieces, so the joins on it still run on every core
-            pieces(
-                &known_batch(known_any_order(payments, lo, hi, dmax)),
-                threads,
-            )
+    Ok(in_pieces(stonad::put_together(parts), threads))
+}
+
+/// Months put together, with one batch (payments not listed person by person) cut in
+/// `threads` pieces, so the joins on it still run on every core.
+pub fn in_pieces(known: Vec<RecordBatch>, threads: usize) -> Vec<RecordBatch> {
+    match &known[..] {
+        [one] => pieces(one, threads),
+        _ => known,
+    }
+}
+
+/// Batches split into at most `n` runs of about equal rows, in order.
+fn stretches(batches: &[RecordBatch], n: usize) -> Vec<&[RecordBatch]> {
+    let total: usize = batches.iter().map(|b| b.num_rows()).sum();
+    let target = total.div_ceil(n).max(1);
+    let mut out = Vec::new();
+    let (mut start, mut rows) = (0, 0);
+    for (i, b) in batches.iter().enumerate() {
+        rows += b.num_rows();
+        if rows >= target && out.len() + 1 < n {
+            out.push(&batches[start..=i]);
+            (start, rows) = (i + 1, 0);
         }
-    })
+    }
+    if start < batches.len() || out.is_empty() {
+        out.push(&batches[start..]);
+    }
+    out
 }
 
 /// From how many scan dates `_stonad_kjent` is put in person order ([`in_person_order`]).
@@ -213,89 +225,6 @@ pub fn in_person_order(known: Vec<RecordBatch>, parts: usize) -> Result<Vec<Reco
 /// The order [`in_person_order`] gives, as the table declares it.
 pub fn stonad_kjent_order() -> Vec<datafusion::logical_expr::SortExpr> {
     vec![datafusion::prelude::col("person_id").sort(true, false)]
-}
-
-/// The month index of every day from the first day of a month to a last day, looked up instead
-/// of computed ([`month_index_of_days`] for days outside it).
-struct MonthTable {
-    first_day: i32,
-    months: Vec<i64>,
-}
-
-impl MonthTable {
-    /// Days from the first day of month `lo` to day `last` (none when `last` is before it).
-    fn new(lo: i64, last: i32) -> Self {
-        let first =
-            NaiveDate::from_ymd_opt(lo.div_euclid(12) as i32, lo.rem_euclid(12) as u32 + 1, 1)
-                .map(days_since_epoch)
-                .unwrap_or(last + 1);
-        let months = (first..=last).map(month_index_of_days).collect();
-        MonthTable {
-            first_day: first,
-            months,
-        }
-    }
-
-    fn of(&self, day: i32) -> i64 {
-        usize::try_from(day.wrapping_sub(self.first_day))
-            .ok()
-            .and_then(|i| self.months.get(i).copied())
-            .unwrap_or_else(|| month_index_of_days(day))
-    }
-}
-
-/// (person_id, first month, last month, payment day) of every payment that gives months with
-/// stønad, its months clipped to `lo..=hi`.
-fn payment_months(
-    payments: &[RecordBatch],
-    lo: i64,
-    hi: i64,
-    dmax: i32,
-) -> impl Iterator<Item = (&str, i64, i64, i32)> {
-    use datafusion::arrow::array::{Array, AsArray};
-    use datafusion::arrow::datatypes::{Date32Type, Int64Type};
-    let months = Arc::new(MonthTable::new(lo, dmax));
-    payments.iter().flat_map(move |b| {
-        let months = Arc::clone(&months);
-        let col = |name: &str| {
-            b.column_by_name(name)
-                .unwrap_or_else(|| panic!("validated payments have `{name}`"))
-        };
-        let ids = col("person_id").as_string::<i32>();
-        let paid = col("utbetalingsdato").as_primitive::<Date32Type>();
-        let fom = col("fom").as_primitive::<Date32Type>();
-        let tom = col("tom").as_primitive::<Date32Type>();
-        let belop = col("belop").as_primitive::<Int64Type>();
-        let status = col("status").as_string::<i32>();
-        (0..b.num_rows()).filter_map(move |i| {
-            let month_of = |d: i32| months.of(d);
-            if ids.is_null(i)
-                || paid.is_null(i)
-                || belop.is_null(i)
-                || belop.value(i) <= 0
-                || status.is_null(i)
-                || status.value(i) != "UTBETALT"
-                || paid.value(i) > dmax
-            {
-                return None;
-            }
-            let day = paid.value(i);
-            let (fra, til) = if fom.is_null(i) {
-                let m = month_of(day);
-                (m, m)
-            } else {
-                let f = month_of(fom.value(i));
-                let t = if tom.is_null(i) {
-                    f
-                } else {
-                    month_of(tom.value(i))
-                };
-                (f, t)
-            };
-            let (fra, til) = (fra.max(lo), til.min(hi));
-            (fra <= til).then(|| (ids.value(i), fra, til, day))
-        })
-    })
 }
 
 /// Internal: `oppfolgingsvedtak` with `_neste`, the date of the person's next vedtak.
@@ -391,171 +320,6 @@ pub fn with_next_date(
         .collect::<Result<Vec<_>>>()?;
     Ok((out_schema, out))
 }
-
-type Known<'a> = (Vec<&'a str>, Vec<i64>, Vec<i32>);
-
-/// Batches split into at most `n` runs of about equal rows, in order.
-fn stretches(batches: &[RecordBatch], n: usize) -> Vec<&[RecordBatch]> {
-    let total: usize = batches.iter().map(|b| b.num_rows()).sum();
-    let target = total.div_ceil(n).max(1);
-    let mut out = Vec::new();
-    let (mut start, mut rows) = (0, 0);
-    for (i, b) in batches.iter().enumerate() {
-        rows += b.num_rows();
-        if rows >= target && out.len() + 1 < n {
-            out.push(&batches[start..=i]);
-            (start, rows) = (i + 1, 0);
-        }
-    }
-    if start < batches.len() || out.is_empty() {
-        out.push(&batches[start..]);
-    }
-    out
-}
-
-/// The stretches' months as batches: each stretch's own rows, and one small batch for the
-/// persons whose payments cross from one stretch into the next (their rows merged). None when
-/// some person's payments are not all together (then [`known_any_order`] is needed).
-fn stitch(parts: Vec<(Known<'_>, Vec<&str>)>) -> Option<Vec<RecordBatch>> {
-    // Every person in one run, or one continued from the end of a stretch into the next.
-    let mut seen: rustc_hash::FxHashSet<&str> = rustc_hash::FxHashSet::default();
-    let mut last: Option<&str> = None;
-    for (_, persons) in &parts {
-        for (i, p) in persons.iter().enumerate() {
-            let continued = i == 0 && last == Some(*p);
-            if !continued && !seen.insert(*p) {
-                return None;
-            }
-        }
-        last = persons.last().copied().or(last);
-    }
-    // Each stretch's rows between the persons it shares with its neighbours.
-    let mut bounds = Vec::with_capacity(parts.len());
-    let mut merged: Known = (Vec::new(), Vec::new(), Vec::new());
-    let mut open: Option<(&str, Vec<(i64, i32)>)> = None;
-    for (j, ((ids, months, days), _)) in parts.iter().enumerate() {
-        let mut start = 0;
-        if let Some((x, pairs)) = &mut open {
-            while ids.get(start) == Some(x) {
-                pairs.push((months[start], days[start]));
-                start += 1;
-            }
-            if start < ids.len()
-                && let Some((x, mut pairs)) = open.take()
-            {
-                flush(x, &mut pairs, &mut merged);
-            }
-        }
-        let mut end = ids.len();
-        // the next stretch with rows (a stretch whose payments all give no month has none)
-        let next_first = parts[j + 1..].iter().find_map(|(k, _)| k.0.first());
-        if start < end && next_first.is_some() && next_first == ids.last() {
-            let y = ids[end - 1];
-            let mut pairs = Vec::new();
-            while end > start && ids[end - 1] == y {
-                end -= 1;
-                pairs.push((months[end], days[end]));
-            }
-            open = Some((y, pairs));
-        }
-        bounds.push((start, end));
-    }
-    if let Some((x, mut pairs)) = open {
-        flush(x, &mut pairs, &mut merged);
-    }
-    let mut batches: Vec<_> = parts
-        .into_par_iter()
-        .zip(bounds)
-        .map(|((known, _), (start, end))| known_batch(known).slice(start, end - start))
-        .collect();
-    batches.push(known_batch(merged));
-    Some(batches)
-}
-
-/// `_stonad_kjent` rows as a batch (the months and days taken over without a copy).
-fn known_batch((ids, months, days): Known<'_>) -> RecordBatch {
-    let schema = Arc::new(Schema::new(vec![
-        Field::new("person_id", DataType::Utf8View, false),
-        Field::new("maned_nr", DataType::Int64, false),
-        Field::new("kjent_fra", DataType::Date32, false),
-    ]));
-    RecordBatch::try_new(
-        schema,
-        vec![
-            Arc::new(datafusion::arrow::array::StringViewArray::from_iter_values(
-                ids,
-            )),
-            Arc::new(Int64Array::from(months)),
-            Arc::new(Date32Array::from(days)),
-        ],
-    )
-    .expect("columns match the schema")
-}
-
-/// Appends one person's (month, day) pairs, the earliest day per month, in month order.
-fn flush<'a>(id: &'a str, pairs: &mut Vec<(i64, i32)>, out: &mut Known<'a>) {
-    pairs.sort_unstable();
-    pairs.dedup_by_key(|(m, _)| *m);
-    for (m, d) in pairs.drain(..) {
-        out.0.push(id);
-        out.1.push(m);
-        out.2.push(d);
-    }
-}
-
-/// The fast path for exports that list each person's payments together: one person at a time,
-/// no per-person storage. Also gives the persons in run order (a person whose payments come in
-/// more than one run appears more than once: [`stitch`] then falls back).
-fn known_clustered(
-    payments: &[RecordBatch],
-    lo: i64,
-    hi: i64,
-    dmax: i32,
-) -> (Known<'_>, Vec<&str>) {
-    // About one month per payment: reserve once instead of growing.
-    let rows: usize = payments.iter().map(|b| b.num_rows()).sum();
-    let mut out: Known = (
-        Vec::with_capacity(rows),
-        Vec::with_capacity(rows),
-        Vec::with_capacity(rows),
-    );
-    let mut runs: Vec<&str> = Vec::new();
-    let mut pairs: Vec<(i64, i32)> = Vec::new();
-    for (id, fra, til, day) in payment_months(payments, lo, hi, dmax) {
-        if runs.last() != Some(&id) {
-            if let Some(c) = runs.last() {
-                flush(c, &mut pairs, &mut out);
-            }
-            runs.push(id);
-        }
-        pairs.extend((fra..=til).map(|m| (m, day)));
-    }
-    if let Some(c) = runs.last() {
-        flush(c, &mut pairs, &mut out);
-    }
-    (out, runs)
-}
-
-/// Any row order: person ids interned, (month, day) pairs kept per person.
-fn known_any_order(payments: &[RecordBatch], lo: i64, hi: i64, dmax: i32) -> Known<'_> {
-    let mut index: rustc_hash::FxHashMap<&str, u32> = rustc_hash::FxHashMap::default();
-    let mut ids_seen: Vec<&str> = Vec::new();
-    let mut months: Vec<Vec<(i64, i32)>> = Vec::new();
-    for (id, fra, til, day) in payment_months(payments, lo, hi, dmax) {
-        let n = *index.entry(id).or_insert_with(|| {
-            ids_seen.push(id);
-            months.push(Vec::new());
-            (ids_seen.len() - 1) as u32
-        });
-        months[n as usize].extend((fra..=til).map(|m| (m, day)));
-    }
-    let mut out: Known = (Vec::new(), Vec::new(), Vec::new());
-    for (id, mut pairs) in ids_seen.into_iter().zip(months) {
-        flush(id, &mut pairs, &mut out);
-    }
-    out
-}
-
 /// A fact view: its name, its SQL, and whether it is kept in memory. With one scan date every
 /// view but the lazy ones is kept; with many dates none is (they grow with the dates).
 pub struct View {
@@ -713,37 +477,6 @@ mod tests {
         let jan = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
         let dec = NaiveDate::from_ymd_opt(2025, 12, 31).unwrap();
         assert_eq!(month_index(jan) - month_index(dec), 1);
-    }
-
-    #[test]
-    fn the_month_table_gives_the_computed_month_inside_and_outside_its_days() {
-        let last = days_since_epoch(NaiveDate::from_ymd_opt(2026, 11, 16).unwrap());
-        let lo = month_index(NaiveDate::from_ymd_opt(2016, 12, 1).unwrap());
-        let table = MonthTable::new(lo, last);
-        assert_eq!(
-            table.first_day,
-            days_since_epoch(NaiveDate::from_ymd_opt(2016, 12, 1).unwrap())
-        );
-        assert_eq!(table.months.len() as i32, last - table.first_day + 1);
-        for day in (table.first_day - 800..=last + 800).chain([i32::MIN, i32::MAX, -1, 0]) {
-            assert_eq!(table.of(day), month_index_of_days(day), "day {day}");
-        }
-        // a last day before the first month: an empty table, every day computed
-        let empty = MonthTable::new(lo, table.first_day - 1);
-        assert!(empty.months.is_empty());
-        assert_eq!(empty.of(last), month_index_of_days(last));
-    }
-
-    #[test]
-    fn month_index_of_days_agrees_with_chrono() {
-        let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap();
-        for days in (-80_000..40_000)
-            .step_by(7)
-            .chain([-1, 0, 59, 60, 365, 366, 20_774])
-        {
-            let d = epoch + chrono::Duration::days(days as i64);
-            assert_eq!(month_index_of_days(days), month_index(d), "{d}");
-        }
     }
 
     /// Payments: (id, paid, fom, tom, belop, status).
@@ -918,15 +651,29 @@ mod tests {
         );
     }
 
+    /// `_stonad_kjent` rows as a batch.
+    fn known(ids: &[&str], months: &[i64], days: &[i32]) -> RecordBatch {
+        use datafusion::arrow::array::{Int64Array, StringViewArray};
+        RecordBatch::try_new(
+            stonad::schema(),
+            vec![
+                Arc::new(StringViewArray::from_iter_values(ids)),
+                Arc::new(Int64Array::from(months.to_vec())),
+                Arc::new(Date32Array::from(days.to_vec())),
+            ],
+        )
+        .unwrap()
+    }
+
     #[test]
     fn months_in_person_order_keep_every_row_and_each_persons_months_in_order() {
         use datafusion::arrow::array::AsArray;
         use datafusion::arrow::datatypes::{Date32Type, Int64Type};
         // as `stonad_kjent` gives them: one run per person, the stitched persons last
         let batches = vec![
-            known_batch((vec!["c", "c", "a"], vec![5, 6, 1], vec![50, 60, 10])),
-            known_batch((vec!["d", "b", "b"], vec![7, 2, 3], vec![70, 20, 30])),
-            known_batch((vec!["aa"], vec![4], vec![40])),
+            known(&["c", "c", "a"], &[5, 6, 1], &[50, 60, 10]),
+            known(&["d", "b", "b"], &[7, 2, 3], &[70, 20, 30]),
+            known(&["aa"], &[4], &[40]),
         ];
         for parts in 1..5 {
             let out = in_person_order(batches.clone(), parts).unwrap();

@@ -1,0 +1,338 @@
+//! Months with stønad as the data contract defines them: for each person and month, the first
+//! day it was known — the earliest `utbetalingsdato` among the payments covering it (status
+//! `UTBETALT`, `belop > 0`; the months `fom..tom`, or the payment month when `fom` is null, `tom`
+//! null meaning the `fom` month). Computed a stretch of validated payments at a time, in file
+//! order ([`stretch_months`]), and the stretches put together ([`put_together`]): the loader
+//! reduces each part of the payments file as it is read, the engine stretches of the loaded
+//! payments.
+
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use datafusion::arrow::array::{
+    Array, AsArray, Date32Array, Int64Array, RecordBatch, StringViewArray,
+};
+use datafusion::arrow::datatypes::{DataType, Date32Type, Field, Int64Type, Schema, SchemaRef};
+use rustc_hash::{FxHashMap, FxHashSet};
+
+use super::load::days_since_epoch;
+
+/// The months a computation gives: month indexes `lo..=hi` (a payment's months are clipped to
+/// them), from payments paid on or before day `dmax` (days since 1970-01-01).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    pub lo: i64,
+    pub hi: i64,
+    pub dmax: i32,
+}
+
+/// Month index of a day number (days since 1970-01-01), by Hinnant's civil-from-days.
+pub fn month_index_of_days(days: i32) -> i64 {
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 }; // 1..=12
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    y * 12 + m - 1
+}
+
+/// The month index of every day from the first day of a month to a last day, looked up instead
+/// of computed ([`month_index_of_days`] for days outside it).
+struct MonthTable {
+    first_day: i32,
+    months: Vec<i64>,
+}
+
+impl MonthTable {
+    /// Days from the first day of month `lo` to day `last` (none when `last` is before it).
+    fn new(lo: i64, last: i32) -> Self {
+        let first =
+            NaiveDate::from_ymd_opt(lo.div_euclid(12) as i32, lo.rem_euclid(12) as u32 + 1, 1)
+                .map(days_since_epoch)
+                .unwrap_or(last + 1);
+        let months = (first..=last).map(month_index_of_days).collect();
+        MonthTable {
+            first_day: first,
+            months,
+        }
+    }
+
+    fn of(&self, day: i32) -> i64 {
+        usize::try_from(day.wrapping_sub(self.first_day))
+            .ok()
+            .and_then(|i| self.months.get(i).copied())
+            .unwrap_or_else(|| month_index_of_days(day))
+    }
+}
+
+/// (person_id, first month, last month, payment day) of every payment that gives months with
+/// stønad, its months clipped to the window's.
+fn payment_months(
+    payments: &[RecordBatch],
+    Window { lo, hi, dmax }: Window,
+) -> impl Iterator<Item = (&str, i64, i64, i32)> {
+    let months = Arc::new(MonthTable::new(lo, dmax));
+    payments.iter().flat_map(move |b| {
+        let months = Arc::clone(&months);
+        let col = |name: &str| {
+            b.column_by_name(name)
+                .unwrap_or_else(|| panic!("validated payments have `{name}`"))
+        };
+        let ids = col("person_id").as_string::<i32>();
+        let paid = col("utbetalingsdato").as_primitive::<Date32Type>();
+        let fom = col("fom").as_primitive::<Date32Type>();
+        let tom = col("tom").as_primitive::<Date32Type>();
+        let belop = col("belop").as_primitive::<Int64Type>();
+        let status = col("status").as_string::<i32>();
+        (0..b.num_rows()).filter_map(move |i| {
+            let month_of = |d: i32| months.of(d);
+            if ids.is_null(i)
+                || paid.is_null(i)
+                || belop.is_null(i)
+                || belop.value(i) <= 0
+                || status.is_null(i)
+                || status.value(i) != "UTBETALT"
+                || paid.value(i) > dmax
+            {
+                return None;
+            }
+            let day = paid.value(i);
+            let (fra, til) = if fom.is_null(i) {
+                let m = month_of(day);
+                (m, m)
+            } else {
+                let f = month_of(fom.value(i));
+                let t = if tom.is_null(i) {
+                    f
+                } else {
+                    month_of(tom.value(i))
+                };
+                (f, t)
+            };
+            let (fra, til) = (fra.max(lo), til.min(hi));
+            (fra <= til).then(|| (ids.value(i), fra, til, day))
+        })
+    })
+}
+
+type Known<'a> = (Vec<&'a str>, Vec<i64>, Vec<i32>);
+
+/// The months of consecutive stretches ([`stretch_months`], in file order) as one table's
+/// batches: each stretch's own rows, and one small batch for the persons whose payments cross
+/// from one stretch into the next (their rows merged); when some person's payments are not all
+/// together, every person's rows regrouped into one batch.
+pub fn put_together(parts: Vec<RecordBatch>) -> Vec<RecordBatch> {
+    match stitch(&parts) {
+        Some(batches) => batches,
+        None => vec![regroup(&parts)],
+    }
+}
+
+/// A months batch's columns: person ids, month indexes, first days known.
+fn columns(b: &RecordBatch) -> (&StringViewArray, &[i64], &[i32]) {
+    (
+        b.column(0).as_string_view(),
+        b.column(1).as_primitive::<Int64Type>().values(),
+        b.column(2).as_primitive::<Date32Type>().values(),
+    )
+}
+
+/// [`put_together`] when every person's payments are together: None when they are not.
+fn stitch(parts: &[RecordBatch]) -> Option<Vec<RecordBatch>> {
+    // Every person in one run, or one continued from the end of a stretch into the next.
+    let mut seen: FxHashSet<&str> = FxHashSet::default();
+    let mut last: Option<&str> = None;
+    for part in parts {
+        let ids = columns(part).0;
+        for i in 0..ids.len() {
+            let id = ids.value(i);
+            if i > 0 && ids.value(i - 1) == id {
+                continue;
+            }
+            let continued = i == 0 && last == Some(id);
+            if !continued && !seen.insert(id) {
+                return None;
+            }
+        }
+        if !ids.is_empty() {
+            last = Some(ids.value(ids.len() - 1));
+        }
+    }
+    // Each stretch's rows between the persons it shares with its neighbours.
+    let mut bounds = Vec::with_capacity(parts.len());
+    let mut merged: Known = (Vec::new(), Vec::new(), Vec::new());
+    let mut open: Option<(&str, Vec<(i64, i32)>)> = None;
+    for (j, part) in parts.iter().enumerate() {
+        let (ids, months, days) = columns(part);
+        let n = part.num_rows();
+        let mut start = 0;
+        if let Some((x, pairs)) = &mut open {
+            while start < n && ids.value(start) == *x {
+                pairs.push((months[start], days[start]));
+                start += 1;
+            }
+            if start < n
+                && let Some((x, mut pairs)) = open.take()
+            {
+                flush(x, &mut pairs, &mut merged);
+            }
+        }
+        let mut end = n;
+        // the next stretch with rows (a stretch whose payments all give no month has none)
+        let next_first = parts[j + 1..]
+            .iter()
+            .find(|p| p.num_rows() > 0)
+            .map(|p| columns(p).0.value(0));
+        if start < end && next_first.is_some() && next_first == Some(ids.value(end - 1)) {
+            let y = ids.value(end - 1);
+            let mut pairs = Vec::new();
+            while end > start && ids.value(end - 1) == y {
+                end -= 1;
+                pairs.push((months[end], days[end]));
+            }
+            open = Some((y, pairs));
+        }
+        bounds.push((start, end));
+    }
+    if let Some((x, mut pairs)) = open {
+        flush(x, &mut pairs, &mut merged);
+    }
+    let mut batches: Vec<_> = parts
+        .iter()
+        .zip(bounds)
+        .map(|(part, (start, end))| part.slice(start, end - start))
+        .collect();
+    batches.push(known_batch(merged));
+    Some(batches)
+}
+
+/// The months' columns: `person_id`, `maned_nr` (month index), `kjent_fra`.
+pub fn schema() -> SchemaRef {
+    Arc::new(Schema::new(vec![
+        Field::new("person_id", DataType::Utf8View, false),
+        Field::new("maned_nr", DataType::Int64, false),
+        Field::new("kjent_fra", DataType::Date32, false),
+    ]))
+}
+
+/// Months as a batch (the months and days taken over without a copy).
+fn known_batch((ids, months, days): Known<'_>) -> RecordBatch {
+    RecordBatch::try_new(
+        schema(),
+        vec![
+            Arc::new(StringViewArray::from_iter_values(ids)),
+            Arc::new(Int64Array::from(months)),
+            Arc::new(Date32Array::from(days)),
+        ],
+    )
+    .expect("columns match the schema")
+}
+
+/// Appends one person's (month, day) pairs, the earliest day per month, in month order.
+fn flush<'a>(id: &'a str, pairs: &mut Vec<(i64, i32)>, out: &mut Known<'a>) {
+    pairs.sort_unstable();
+    pairs.dedup_by_key(|(m, _)| *m);
+    for (m, d) in pairs.drain(..) {
+        out.0.push(id);
+        out.1.push(m);
+        out.2.push(d);
+    }
+}
+
+/// One stretch of payments (in file order) as its months: each run of one person's payments
+/// gives that person's months in month order, and the runs come in order (a person whose
+/// payments come in two runs has two, and [`put_together`] then regroups). One person at a
+/// time: no per-person storage.
+pub fn stretch_months(payments: &[RecordBatch], window: Window) -> RecordBatch {
+    // About one month per payment: reserve once instead of growing.
+    let rows: usize = payments.iter().map(|b| b.num_rows()).sum();
+    let mut out: Known = (
+        Vec::with_capacity(rows),
+        Vec::with_capacity(rows),
+        Vec::with_capacity(rows),
+    );
+    let mut current: Option<&str> = None;
+    let mut pairs: Vec<(i64, i32)> = Vec::new();
+    for (id, fra, til, day) in payment_months(payments, window) {
+        if current != Some(id) {
+            if let Some(c) = current {
+                flush(c, &mut pairs, &mut out);
+            }
+            current = Some(id);
+        }
+        pairs.extend((fra..=til).map(|m| (m, day)));
+    }
+    if let Some(c) = current {
+        flush(c, &mut pairs, &mut out);
+    }
+    known_batch(out)
+}
+
+/// Months of stretches in any order: every person's rows gathered (persons in the order
+/// they first appear) and each month's earliest day kept.
+fn regroup(parts: &[RecordBatch]) -> RecordBatch {
+    let mut index: FxHashMap<&str, u32> = FxHashMap::default();
+    let mut ids_seen: Vec<&str> = Vec::new();
+    let mut months: Vec<Vec<(i64, i32)>> = Vec::new();
+    for part in parts {
+        let (ids, m, d) = columns(part);
+        for i in 0..part.num_rows() {
+            let id = ids.value(i);
+            let n = *index.entry(id).or_insert_with(|| {
+                ids_seen.push(id);
+                months.push(Vec::new());
+                (ids_seen.len() - 1) as u32
+            });
+            months[n as usize].push((m[i], d[i]));
+        }
+    }
+    let mut out: Known = (Vec::new(), Vec::new(), Vec::new());
+    for (id, mut pairs) in ids_seen.into_iter().zip(months) {
+        flush(id, &mut pairs, &mut out);
+    }
+    known_batch(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::Datelike;
+
+    #[test]
+    fn the_month_table_gives_the_computed_month_inside_and_outside_its_days() {
+        let last = days_since_epoch(NaiveDate::from_ymd_opt(2026, 11, 16).unwrap());
+        let lo = 2016 * 12 + 11;
+        let table = MonthTable::new(lo, last);
+        assert_eq!(
+            table.first_day,
+            days_since_epoch(NaiveDate::from_ymd_opt(2016, 12, 1).unwrap())
+        );
+        assert_eq!(table.months.len() as i32, last - table.first_day + 1);
+        for day in (table.first_day - 800..=last + 800).chain([i32::MIN, i32::MAX, -1, 0]) {
+            assert_eq!(table.of(day), month_index_of_days(day), "day {day}");
+        }
+        // a last day before the first month: an empty table, every day computed
+        let empty = MonthTable::new(lo, table.first_day - 1);
+        assert!(empty.months.is_empty());
+        assert_eq!(empty.of(last), month_index_of_days(last));
+    }
+
+    #[test]
+    fn month_index_of_days_agrees_with_chrono() {
+        let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap();
+        for days in (-80_000..40_000)
+            .step_by(7)
+            .chain([-1, 0, 59, 60, 365, 366, 20_774])
+        {
+            let d = epoch + chrono::Duration::days(days as i64);
+            assert_eq!(
+                month_index_of_days(days),
+                (d.year() as i64 * 12 + d.month0() as i64),
+                "{d}"
+            );
+        }
+    }
+}
