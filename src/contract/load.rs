@@ -17,6 +17,7 @@ use datafusion::parquet::arrow::ProjectionMask;
 use datafusion::parquet::arrow::arrow_reader::{
     ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
 };
+use rayon::prelude::*;
 use rustc_hash::{FxHashMap, FxHashSet};
 use sha2::{Digest, Sha256};
 use thiserror::Error;
@@ -24,7 +25,7 @@ use tracing::{debug, info, warn};
 
 use super::quality::MAX_ID_BYTES;
 use super::quality::{Finding, Problem, RowCounts};
-use super::{Adressebeskyttelse, ColType, ColumnSpec, TableSpec, fnr};
+use super::{Adressebeskyttelse, ColType, ColumnSpec, TableSpec, fnr, stonad};
 
 /// A fatal problem with the input: the run stops and nothing is written.
 #[derive(Debug, Error)]
@@ -127,6 +128,33 @@ pub struct Dataset {
     pub tables: BTreeMap<&'static str, LoadedTable>,
     pub findings: Vec<Finding>,
     pub inputs: Vec<InputFile>,
+    /// The payments' months with stønad, when only those were kept
+    /// ([`LoadOptions::payment_months`]): `okonomisk_stonad` then has its counts but no rows.
+    pub stonad_maneder: Option<Months>,
+}
+
+/// The payments' months with stønad in a window ([`stonad`]), as the loader kept them.
+#[derive(Debug, Clone)]
+pub struct Months {
+    pub window: stonad::Window,
+    pub batches: Vec<RecordBatch>,
+}
+
+/// What the loader keeps besides the validated rows.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LoadOptions {
+    /// Keep the payments only as their months with stønad in this window: each part of the
+    /// payments file is read, checked and reduced to its months in one go, so no payment row
+    /// is held (for a session where nothing reads the payments themselves).
+    pub payment_months: Option<stonad::Window>,
+}
+
+impl LoadOptions {
+    /// The window a table's rows are reduced to months in, if they are.
+    fn months_of(&self, spec: &TableSpec) -> Option<stonad::Window> {
+        self.payment_months
+            .filter(|_| spec.name == super::OKONOMISK_STONAD.name)
+    }
 }
 
 impl Dataset {
@@ -983,6 +1011,15 @@ fn type_name(dt: &DataType) -> String {
 /// Loads a data directory as of a scan date. Fatal problems return `Err`; row problems become
 /// findings in the returned dataset.
 pub fn load_dir(dir: &Path, as_of: NaiveDate) -> Result<Dataset, LoadError> {
+    load_dir_with(dir, as_of, LoadOptions::default())
+}
+
+/// As [`load_dir`], keeping what `opts` says.
+pub fn load_dir_with(
+    dir: &Path,
+    as_of: NaiveDate,
+    opts: LoadOptions,
+) -> Result<Dataset, LoadError> {
     let started = std::time::Instant::now();
     let layout = discover(dir)?;
     check_required(dir, &layout)?;
@@ -991,13 +1028,7 @@ pub fn load_dir(dir: &Path, as_of: NaiveDate) -> Result<Dataset, LoadError> {
     for path in &layout.unknown {
         warn!("ignoring an unknown file in the data directory");
         debug!(path = %path.display(), "unknown file");
-        v.finding(Finding {
-            table: String::new(),
-            file: rel(dir, path),
-            row: 0,
-            column: String::new(),
-            problem: Problem::UnknownFile,
-        });
+        v.finding(Finding::unknown_file(rel(dir, path)));
     }
     let mut tables = BTreeMap::new();
     let mut inputs = Vec::new();
@@ -1019,12 +1050,16 @@ pub fn load_dir(dir: &Path, as_of: NaiveDate) -> Result<Dataset, LoadError> {
         tables.insert(spec.name, t);
         Ok(())
     };
-    let read_parts = || -> Vec<Result<Decoded, LoadError>> {
-        use rayon::prelude::*;
+    // the payments reduced to months are read only when they are checked, a part at a time
+    let months_of = |p: &Part| opts.months_of(p.spec);
+    let read_parts = || -> Vec<Option<Result<Decoded, LoadError>>> {
         if parts_error.is_some() {
             return Vec::new();
         }
-        parts.par_iter().map(decode_part).collect()
+        parts
+            .par_iter()
+            .map(|p| months_of(p).is_none().then(|| decode_part(p)))
+            .collect()
     };
     let (checked, decoded) = rayon::join(load_personer, read_parts);
     checked?;
@@ -1034,15 +1069,19 @@ pub fn load_dir(dir: &Path, as_of: NaiveDate) -> Result<Dataset, LoadError> {
 
     // The other tables' parts checked on every core; results are put together in table, file
     // and row order, so findings and rows come out as if read in one go.
-    let outputs: Vec<_> = {
-        use rayon::prelude::*;
-        parts
-            .par_iter()
-            .zip(decoded)
-            .map(|(part, d)| d.map(|d| validate_part(&v, part, d)))
-            .collect()
-    };
-    gather_parts(&parts, outputs, &mut v, &mut inputs, &mut tables)?;
+    let outputs: Vec<_> = parts
+        .par_iter()
+        .zip(decoded)
+        .map(|(part, d)| {
+            d.unwrap_or_else(|| decode_part(part))
+                .map(|d| validate_part(&v, part, d, months_of(part)))
+        })
+        .collect();
+    let months =
+        gather_parts(&parts, outputs, &mut v, &mut inputs, &mut tables)?.map(|batches| Months {
+            window: opts.payment_months.expect("months only when asked for"),
+            batches,
+        });
     info!(
         elapsed_ms = started.elapsed().as_millis() as u64,
         "data loaded"
@@ -1051,6 +1090,7 @@ pub fn load_dir(dir: &Path, as_of: NaiveDate) -> Result<Dataset, LoadError> {
         tables,
         findings: v.into_findings(),
         inputs,
+        stonad_maneder: months,
     })
 }
 
@@ -1228,17 +1268,20 @@ fn person_sources(
     Ok(sources)
 }
 
-/// The parts read in parallel, put together in table, file and row order.
+/// The parts read in parallel, put together in table, file and row order; and the payments'
+/// months with stønad when their parts were reduced to them ([`LoadOptions::payment_months`]).
 fn gather_parts(
     parts: &[Part],
     outputs: Vec<Result<PartOut, LoadError>>,
     v: &mut Validator,
     inputs: &mut Vec<InputFile>,
     tables: &mut BTreeMap<&'static str, LoadedTable>,
-) -> Result<(), LoadError> {
+) -> Result<Option<Vec<RecordBatch>>, LoadError> {
     let mut by_table: BTreeMap<&'static str, LoadedTable> = BTreeMap::new();
+    let mut months = Vec::new();
     for (part, out) in parts.iter().zip(outputs) {
         let out = out?;
+        months.extend(out.months);
         let t = by_table
             .entry(part.spec.name)
             .or_insert_with(|| LoadedTable {
@@ -1263,7 +1306,8 @@ fn gather_parts(
         log_table(&t);
         tables.insert(name, t);
     }
-    Ok(())
+    // the payments' parts reduced to months, put together
+    Ok((!months.is_empty()).then(|| stonad::put_together(months)))
 }
 
 fn log_table(t: &LoadedTable) {
@@ -1296,6 +1340,8 @@ struct Part {
 
 struct PartOut {
     batches: Vec<RecordBatch>,
+    /// The part's months with stønad instead of its rows ([`LoadOptions::payment_months`]).
+    months: Option<RecordBatch>,
     findings: Vec<Finding>,
     counts: RowCounts,
     sha256: Option<String>,
@@ -1330,8 +1376,14 @@ fn decode_part(part: &Part) -> Result<Decoded, LoadError> {
     Ok(Decoded { batches, sha256 })
 }
 
-/// A part's decoded rows validated (each raw batch let go once checked).
-fn validate_part(v: &Validator, part: &Part, decoded: Decoded) -> PartOut {
+/// A part's decoded rows validated (each raw batch let go once checked), or only their months
+/// with stønad in `months` (then the rows are let go too).
+fn validate_part(
+    v: &Validator,
+    part: &Part,
+    decoded: Decoded,
+    months: Option<stonad::Window>,
+) -> PartOut {
     let mut w = v.worker();
     let mut counts = RowCounts::default();
     let mut batches = Vec::new();
@@ -1348,8 +1400,10 @@ fn validate_part(v: &Validator, part: &Part, decoded: Decoded) -> PartOut {
         row_offset += b.num_rows() as u64;
         batches.extend(clean);
     }
+    let months = months.map(|w| stonad::stretch_months(&std::mem::take(&mut batches), w));
     PartOut {
         batches,
+        months,
         findings: w.into_findings(),
         counts,
         sha256: decoded.sha256,
@@ -1590,5 +1644,101 @@ mod tests {
             .collect();
         assert_eq!(bad, vec![3, 7, 8]);
         assert_eq!(data.tables["okonomisk_stonad"].counts.brukt, 5);
+    }
+
+    /// Every (person, month, first day known) of a months batch list, sorted.
+    fn month_rows(batches: &[RecordBatch]) -> Vec<(String, i64, i32)> {
+        let mut out = Vec::new();
+        for b in batches {
+            let ids = b.column(0).as_string_view();
+            let m = b.column(1).as_primitive::<Int64Type>();
+            let d = b.column(2).as_primitive::<Date32Type>();
+            for i in 0..b.num_rows() {
+                out.push((ids.value(i).to_string(), m.value(i), d.value(i)));
+            }
+        }
+        out.sort();
+        out
+    }
+
+    #[test]
+    fn payments_kept_as_months_give_the_months_of_their_rows_and_no_rows() {
+        let as_of = d("2026-11-16");
+        let window = stonad::Window {
+            lo: 2016 * 12 + 11,
+            hi: 2026 * 12 + 10,
+            dmax: days_since_epoch(as_of),
+        };
+        let pay = |id: &str, paid: &str| {
+            format!(
+                r#"{{ person_id = "{id}", utbetalingsdato = {paid}, belop = 1, stonadstype = "BIDRAG" }}"#
+            )
+        };
+        // in two-row row groups: persons cross from one part into the next (A over three
+        // parts); in the second order A's payments are apart (regrouped)
+        let together = [
+            ("A", "2026-01-05"),
+            ("A", "2026-02-05"),
+            ("A", "2026-03-05"),
+            ("A", "2026-03-20"),
+            ("A", "2026-04-05"),
+            ("E", "2026-05-05"),
+            ("E", "2026-06-05"),
+            ("F", "2026-07-05"),
+            ("X", "2026-07-05"),
+            ("F", "2026-12-05"),
+        ];
+        let apart = [
+            ("A", "2026-01-05"),
+            ("E", "2026-05-05"),
+            ("A", "2026-03-20"),
+            ("F", "2026-07-05"),
+            ("A", "2026-03-05"),
+        ];
+        for rows_in_order in [&together[..], &apart[..]] {
+            let dir = tempfile::tempdir().unwrap();
+            write(dir.path(), &super::super::PERSONER, &rows(PERSONS), 3);
+            let text = format!(
+                "rad = [{}]",
+                rows_in_order
+                    .iter()
+                    .map(|(i, p)| pay(i, p))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            write(dir.path(), &super::super::OKONOMISK_STONAD, &rows(&text), 2);
+            let plain = load_dir(dir.path(), as_of).unwrap();
+            let opts = LoadOptions {
+                payment_months: Some(window),
+            };
+            let kept = load_dir_with(dir.path(), as_of, opts).unwrap();
+            let payments = &plain.tables["okonomisk_stonad"];
+            let one_stretch = stonad::stretch_months(&payments.batches, window);
+            let want = month_rows(&stonad::put_together(vec![one_stretch]));
+            assert!(want.len() >= 3, "{want:?}");
+            let months = kept.stonad_maneder.as_ref().expect("months kept");
+            assert_eq!(months.window, window);
+            assert_eq!(month_rows(&months.batches), want);
+            // no payment row held, the counts and findings as without (X is not a person,
+            // F's December payment is after the scan date)
+            let t = &kept.tables["okonomisk_stonad"];
+            assert!(t.batches.is_empty());
+            assert_eq!(
+                (
+                    t.counts.lest,
+                    t.counts.brukt,
+                    t.counts.satt_til_side,
+                    t.counts.etter_skanningsdato
+                ),
+                (
+                    payments.counts.lest,
+                    payments.counts.brukt,
+                    payments.counts.satt_til_side,
+                    payments.counts.etter_skanningsdato
+                )
+            );
+            assert_eq!(kept.findings.len(), plain.findings.len());
+            assert!(plain.stonad_maneder.is_none());
+        }
     }
 }

@@ -205,6 +205,17 @@ pub struct Finding {
 }
 
 impl Finding {
+    /// A file in the data directory that is no table of the contract.
+    pub fn unknown_file(file: String) -> Finding {
+        Finding {
+            table: String::new(),
+            file,
+            row: 0,
+            column: String::new(),
+            problem: Problem::UnknownFile,
+        }
+    }
+
     pub fn severity(&self) -> Severity {
         self.problem.severity()
     }

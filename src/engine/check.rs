@@ -28,11 +28,22 @@ pub fn empty_dataset() -> load::Dataset {
         tables,
         findings: Vec::new(),
         inputs: Vec::new(),
+        stonad_maneder: None,
     }
 }
 
 /// Checks a loaded rule set; an empty result means every rule plans and renders.
 pub async fn check(rules: &RuleSet, date: NaiveDate) -> Result<Vec<Diagnostic>, EngineError> {
+    Ok(check_reading(rules, date).await?.0)
+}
+
+/// As [`check`], and whether any rule's plan reads the payments (`okonomisk_stonad`) itself:
+/// when none does, a scan needs only their months with stønad.
+pub async fn check_reading(
+    rules: &RuleSet,
+    date: NaiveDate,
+) -> Result<(Vec<Diagnostic>, bool), EngineError> {
+    let mut payments_read = false;
     let engine = Engine::new(
         &empty_dataset(),
         date,
@@ -50,15 +61,10 @@ pub async fn check(rules: &RuleSet, date: NaiveDate) -> Result<Vec<Diagnostic>, 
         .collect();
     known.extend(facts::fact_names().iter().map(|s| s.to_string()));
     for rule in &rules.rules {
-        let mut params = rule.params_at(date);
-        // A parameter whose first value starts after the check date is planned with that value.
-        for p in &rule.params {
-            if !params.contains_key(&p.name) {
-                params.insert(p.name.clone(), p.values[0].1.clone());
-            }
-        }
+        let params = params_planned(rule, date);
         match engine.plan_sql(rule, &params).await {
             Ok(df) => {
+                payments_read |= super::plan::scans(df.logical_plan(), "okonomisk_stonad");
                 let columns: HashSet<String> = df
                     .schema()
                     .fields()
@@ -107,7 +113,19 @@ pub async fn check(rules: &RuleSet, date: NaiveDate) -> Result<Vec<Diagnostic>, 
         known.push(rule.view_name());
         check_examples(rule, &mut diags);
     }
-    Ok(diags)
+    Ok((diags, payments_read))
+}
+
+/// The parameters a rule is checked with on `date`: those in force, and a parameter whose first
+/// value starts after the date with that value.
+fn params_planned(rule: &Rule, date: NaiveDate) -> BTreeMap<String, crate::rules::ParamValue> {
+    let mut params = rule.params_at(date);
+    for p in &rule.params {
+        if !params.contains_key(&p.name) {
+            params.insert(p.name.clone(), p.values[0].1.clone());
+        }
+    }
+    params
 }
 
 /// Every `krav_<name>` column is boolean and has a `[krav.<name>]` text, and every text has a column.
@@ -432,6 +450,24 @@ fn parse_line_col(msg: &str) -> Option<(usize, usize)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_check_tells_whether_a_rule_reads_the_payments() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let date = NaiveDate::from_ymd_opt(2026, 11, 16).unwrap();
+        let read = |dir: Option<&str>| {
+            let rules = RuleSet::load(dir.map(std::path::Path::new)).unwrap();
+            let (diags, read) = rt.block_on(check_reading(&rules, date)).unwrap();
+            assert!(diags.is_empty());
+            read
+        };
+        // the bundled rules read the months with stønad, never the payments
+        assert!(!read(None));
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/testdata/regler_utbetaling");
+        assert!(read(Some(dir)));
+    }
 
     #[test]
     fn finds_sqlparser_positions() {

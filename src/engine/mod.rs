@@ -164,6 +164,10 @@ impl Engine {
         let ctx = new_context(opts)?;
         let n_parts = opts.target_partitions.max(1);
         for (name, table) in &data.tables {
+            if *name == "okonomisk_stonad" && data.stonad_maneder.is_some() {
+                // only the payments' months were kept: nothing may read the payments
+                continue;
+            }
             let schema = table.spec.schema();
             let parts = split_partitions(&table.batches, n_parts);
             let mem = MemTable::try_new(schema, parts)?;
@@ -176,14 +180,7 @@ impl Engine {
             let mem = MemTable::try_new(batch.schema(), vec![vec![batch]])?;
             ctx.register_table(name, Arc::new(mem))?;
         }
-        // Months with stønad: one pass over the payments in Rust (the part that does not depend
-        // on the dates), on a thread of its own while the other facts are computed.
-        let payments = data.tables["okonomisk_stonad"].batches.clone();
-        let known_dates = dates.to_vec();
-        let known = tokio::task::spawn_blocking(move || {
-            let started = std::time::Instant::now();
-            facts::stonad_kjent(&payments, &known_dates, n_parts).map(|k| (k, started.elapsed()))
-        });
+        let known = spawn_months(data, dates, n_parts)?;
         register_ranked(&ctx, data, as_of, n_parts)?;
         let views = facts::views();
         register_eager_facts(&ctx, data, dates, &views).await?;
@@ -280,6 +277,39 @@ impl Engine {
         self.ctx.deregister_table(name)?;
         Ok(())
     }
+}
+
+/// Months with stønad for `dates` (`_stonad_kjent`), in `n_parts` pieces or more, on a thread of
+/// its own while the other facts are computed: kept by the loader, or one pass over the
+/// payments in Rust.
+#[allow(clippy::type_complexity)]
+fn spawn_months(
+    data: &Dataset,
+    dates: &[NaiveDate],
+    n_parts: usize,
+) -> Result<
+    tokio::task::JoinHandle<Result<(Vec<RecordBatch>, std::time::Duration), DataFusionError>>,
+    EngineError,
+> {
+    let payments = data.tables["okonomisk_stonad"].batches.clone();
+    let known_dates = dates.to_vec();
+    let loaded = data.stonad_maneder.clone();
+    if let Some(m) = &loaded
+        && m.window != facts::months_window(dates)
+    {
+        return Err(DataFusionError::Internal(
+            "the payments' months were kept for other scan dates".into(),
+        )
+        .into());
+    }
+    Ok(tokio::task::spawn_blocking(move || {
+        let started = std::time::Instant::now();
+        match loaded {
+            Some(m) => Ok(facts::in_pieces(m.batches, n_parts)),
+            None => facts::stonad_kjent(&payments, &known_dates, n_parts),
+        }
+        .map(|k| (k, started.elapsed()))
+    }))
 }
 
 /// Splits batches into `n` partitions for parallel scans.

@@ -167,7 +167,7 @@ impl Engine {
 }
 
 /// Whether `plan` (its subqueries included) reads the table `table`.
-fn scans(plan: &datafusion::logical_expr::LogicalPlan, table: &str) -> bool {
+pub(crate) fn scans(plan: &datafusion::logical_expr::LogicalPlan, table: &str) -> bool {
     use datafusion::common::tree_node::TreeNodeRecursion;
     use datafusion::logical_expr::LogicalPlan;
     let mut found = false;

@@ -8,20 +8,29 @@ use std::path::Path;
 
 use chrono::NaiveDate;
 
-use super::{DatedStatuses, Engine, EngineOptions, PlannedRule, check};
-use crate::contract::load::{Dataset, load_dir};
+use super::{DatedStatuses, Engine, EngineOptions, PlannedRule, check, facts};
+use crate::contract::load::{Dataset, LoadOptions, load_dir, load_dir_with};
 use crate::rules::RuleSet;
 use crate::rules::diagnostic::RuleErrors;
 
 /// Loads the rule set from `dir` (the embedded one without) and checks it as of `date`: every
 /// rule parses, plans against the contract schema and renders. Problems are [`RuleErrors`].
 pub async fn load_rules(dir: Option<&Path>, date: NaiveDate) -> anyhow::Result<RuleSet> {
+    Ok(load_rules_reading(dir, date).await?.0)
+}
+
+/// As [`load_rules`], and whether any rule reads the payments themselves
+/// ([`check::check_reading`]).
+async fn load_rules_reading(
+    dir: Option<&Path>,
+    date: NaiveDate,
+) -> anyhow::Result<(RuleSet, bool)> {
     let rules = RuleSet::load(dir).map_err(RuleErrors)?;
-    let diags = check::check(&rules, date).await?;
+    let (diags, payments_read) = check::check_reading(&rules, date).await?;
     if !diags.is_empty() {
         return Err(RuleErrors(diags).into());
     }
-    Ok(rules)
+    Ok((rules, payments_read))
 }
 
 /// A checked rule set and the data as of a date, ready to evaluate.
@@ -43,6 +52,29 @@ impl Session {
     ) -> anyhow::Result<Session> {
         let rules = load_rules(rules, as_of).await?;
         let data = load_dir(data, as_of)?;
+        Ok(Session {
+            rules,
+            data,
+            as_of,
+            opts: opts.clone(),
+        })
+    }
+
+    /// As [`Session::open`], for a session with one engine, on `as_of`, whose rules are all
+    /// planned on it (a scan): when no rule reads the payments themselves, the loader keeps
+    /// only their months with stønad for `as_of`, reducing each part of the file as it is
+    /// read, so no payment row is ever held ([`LoadOptions::payment_months`]).
+    pub async fn open_for_scan(
+        data: &Path,
+        rules: Option<&Path>,
+        as_of: NaiveDate,
+        opts: &EngineOptions,
+    ) -> anyhow::Result<Session> {
+        let (rules, payments_read) = load_rules_reading(rules, as_of).await?;
+        let load = LoadOptions {
+            payment_months: (!payments_read).then(|| facts::months_window(&[as_of])),
+        };
+        let data = load_dir_with(data, as_of, load)?;
         Ok(Session {
             rules,
             data,

@@ -56,7 +56,7 @@ pub async fn scan_into(
     let started = Instant::now();
     let started_at = chrono::Utc::now();
     let mut session =
-        Session::open(&args.data, args.rules.as_deref(), args.as_of, &args.engine).await?;
+        Session::open_for_scan(&args.data, args.rules.as_deref(), args.as_of, &args.engine).await?;
     let engine = session.engine().await?;
     // one engine for the whole scan: the payments can go once the rules are planned
     let planned = plan_releasing(&engine, &session.rules, &mut session.data).await?;

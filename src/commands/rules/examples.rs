@@ -84,6 +84,7 @@ pub fn example_dataset(ex: &Example, as_of: chrono::NaiveDate) -> Result<Dataset
         tables,
         findings,
         inputs: Vec::new(),
+        stonad_maneder: None,
     })
 }
 
