@@ -158,6 +158,16 @@ impl LoadOptions {
 }
 
 impl Dataset {
+    /// Lets go of every table's rows (and the payments' months), keeping what the outputs
+    /// report of them: counts, findings, inputs. For a caller whose engine holds the rows
+    /// from here on.
+    pub fn drop_rows(&mut self) {
+        for t in self.tables.values_mut() {
+            t.batches = Vec::new();
+        }
+        self.stonad_maneder = None;
+    }
+
     pub fn missing_tables(&self) -> Vec<&'static str> {
         self.tables
             .values()

@@ -219,6 +219,7 @@ impl Engine {
             self.days.len() == 1,
             "a full evaluation needs a session with one scan date"
         );
+        self.check_not_released()?;
         let started = std::time::Instant::now();
         let only = persons.one();
         // Every person's key facts, queried while the rules run and render (once per session
@@ -232,6 +233,8 @@ impl Engine {
         if let Some(m) = memo {
             m.lock().expect("memo lock").key_facts = Some(key_facts.clone());
         }
+        // every query of the evaluation has run: a one-off engine lets the tables' rows go
+        self.release_if_asked().await?;
         // every person by position in the key facts: the rules' rows are gathered by it
         let index = PersonIndex::of(&key_facts, facts::KeyFact::PersonId as usize)?;
         let RuleHits {
@@ -830,8 +833,17 @@ mod tests {
         assert!(s.rows.iter().all(|r| r.status == Status::Kandidat));
     }
 
+    type Verdicts = Vec<(String, Status, Vec<String>, Vec<String>)>;
+
     /// Every verdict of the demo data as (id, status, rules fired, explanation texts).
-    async fn verdicts(explanations: bool) -> Vec<(String, Status, Vec<String>, Vec<String>)> {
+    async fn verdicts(explanations: bool) -> Verdicts {
+        verdicts_of(explanations, false).await.0
+    }
+
+    /// As [`verdicts`]; `as_scan`: the session a scan opens (payments kept as months, the
+    /// dataset's rows dropped, the engine's let go after its queries), and then whether the
+    /// engine refuses a query and a second evaluation.
+    async fn verdicts_of(explanations: bool, as_scan: bool) -> (Verdicts, bool) {
         let as_of = NaiveDate::from_ymd_opt(2026, 11, 16).unwrap();
         let opts = EngineOptions {
             target_partitions: 2,
@@ -839,8 +851,19 @@ mod tests {
             ..Default::default()
         };
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/demo");
-        let session = Session::open(&path, None, as_of, &opts).await.unwrap();
-        let engine = session.engine().await.unwrap();
+        let (session, engine) = if as_scan {
+            let mut session = Session::open_for_scan(&path, None, as_of, &opts)
+                .await
+                .unwrap();
+            assert!(session.data.stonad_maneder.is_some());
+            let engine = session.engine().await.unwrap().releasing_rows();
+            session.data.drop_rows();
+            (session, engine)
+        } else {
+            let session = Session::open(&path, None, as_of, &opts).await.unwrap();
+            let engine = session.engine().await.unwrap();
+            (session, engine)
+        };
         let planned = session.plan(&engine).await.unwrap();
         let mut out = Vec::new();
         engine
@@ -856,7 +879,31 @@ mod tests {
             })
             .await
             .unwrap();
-        out
+        let refused = matches!(
+            engine.query("SELECT count(*) FROM personer").await,
+            Err(EngineError::Released)
+        ) && engine
+            .evaluate(&session.rules, &planned, Lang::Nb, None, |_| Ok(()))
+            .await
+            .is_err();
+        (out, refused)
+    }
+
+    #[test]
+    fn a_scans_session_gives_the_same_verdicts_and_refuses_queries_once_its_rows_are_gone() {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .build()
+            .unwrap();
+        let (plain, plain_refused) = rt.block_on(verdicts_of(true, false));
+        let (scan, scan_refused) = rt.block_on(verdicts_of(true, true));
+        assert!(plain.len() > 100);
+        assert_eq!(plain, scan);
+        assert!(
+            !plain_refused,
+            "an ordinary engine answers queries after an evaluation"
+        );
+        assert!(scan_refused, "a released engine refuses them");
     }
 
     #[test]

@@ -80,6 +80,11 @@ pub enum EngineError {
         lang: Lang,
         message: String,
     },
+    #[error("{}", crate::tr!(
+        "intern feil: spørring etter at tabellenes rader er sluppet",
+        "internal error: a query after the tables' rows were let go"
+    ))]
+    Released,
 }
 
 /// Session settings.
@@ -122,6 +127,10 @@ pub struct Engine {
     explanations: bool,
     /// What a session that evaluates several rule sets (`compare`) keeps between them.
     memo: Option<std::sync::Mutex<Memory>>,
+    /// Let every table's rows go once an evaluation has collected what it reads
+    /// ([`Engine::releasing_rows`]); set once they are.
+    release_rows: bool,
+    released: std::sync::atomic::AtomicBool,
 }
 
 /// Kept between evaluations of one session: a rule unchanged between two rule sets is not run
@@ -225,6 +234,8 @@ impl Engine {
             short_forms: opts.short_forms,
             explanations: opts.explanations,
             memo: None,
+            release_rows: false,
+            released: false.into(),
         })
     }
 
@@ -234,6 +245,59 @@ impl Engine {
     pub fn with_rule_memo(mut self) -> Engine {
         self.memo = Some(Default::default());
         self
+    }
+
+    /// For an engine that evaluates once and is then dropped (a scan): once the evaluation has
+    /// collected the rules' rows and the persons' key facts, the rows of every table in the
+    /// session (contract tables, months with stønad, kept facts) are let go, so explanations
+    /// and verdicts are made in less memory. A query or evaluation after that is an error
+    /// ([`EngineError::Released`]). The caller lets go of its own copies of the loaded rows
+    /// ([`Dataset::drop_rows`](crate::contract::load::Dataset::drop_rows)).
+    pub fn releasing_rows(mut self) -> Engine {
+        self.release_rows = true;
+        self
+    }
+
+    /// Lets go of every table's rows when [`Engine::releasing_rows`] asked for it: each
+    /// in-memory table of the session is emptied (the plans that read it hold the table, not
+    /// its rows).
+    pub(crate) async fn release_if_asked(&self) -> Result<(), EngineError> {
+        if !self.release_rows {
+            return Ok(());
+        }
+        self.released
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        let state = self.ctx.state();
+        let names = &state.config().options().catalog;
+        let Some(schema) = self
+            .ctx
+            .catalog(&names.default_catalog)
+            .and_then(|c| c.schema(&names.default_schema))
+        else {
+            return Ok(());
+        };
+        let mut emptied = 0;
+        for name in schema.table_names() {
+            let Some(table) = schema.table(&name).await? else {
+                continue;
+            };
+            if let Some(mem) = table.downcast_ref::<MemTable>() {
+                for part in &mem.batches {
+                    part.write().await.clear();
+                }
+                emptied += 1;
+            }
+        }
+        debug!(tables = emptied, "tables' rows let go");
+        Ok(())
+    }
+
+    /// An error once the tables' rows are let go ([`Engine::releasing_rows`]).
+    pub(crate) fn check_not_released(&self) -> Result<(), EngineError> {
+        if self.released.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(EngineError::Released);
+        }
+        Ok(())
     }
 
     /// The session itself, for the rule checks of this module.
@@ -247,6 +311,7 @@ impl Engine {
         &self,
         sql: &str,
     ) -> Result<datafusion::physical_plan::SendableRecordBatchStream, EngineError> {
+        self.check_not_released()?;
         let df = self.ctx.sql_with_options(sql, sql_options()).await?;
         Ok(df.execute_stream().await?)
     }
@@ -257,6 +322,7 @@ impl Engine {
         sql: &str,
         params: Vec<(&str, ScalarValue)>,
     ) -> Result<Vec<RecordBatch>, EngineError> {
+        self.check_not_released()?;
         let df = self.ctx.sql_with_options(sql, sql_options()).await?;
         Ok(df
             .with_param_values(ParamValues::from(params))?

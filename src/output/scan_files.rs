@@ -57,9 +57,12 @@ pub async fn scan_into(
     let started_at = chrono::Utc::now();
     let mut session =
         Session::open_for_scan(&args.data, args.rules.as_deref(), args.as_of, &args.engine).await?;
-    let engine = session.engine().await?;
-    // one engine for the whole scan: the payments can go once the rules are planned
+    // one engine for the whole scan, used once: the payments can go once the rules are
+    // planned, every table's rows once the evaluation has queried them (the engine holds them
+    // from here on)
+    let engine = session.engine().await?.releasing_rows();
     let planned = plan_releasing(&engine, &session.rules, &mut session.data).await?;
+    session.data.drop_rows();
     let (rules, data) = (&session.rules, &session.data);
 
     let mut vurderinger =
