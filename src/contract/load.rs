@@ -1661,10 +1661,12 @@ mod tests {
         let mut out = Vec::new();
         for b in batches {
             let ids = b.column(0).as_string_view();
-            let m = b.column(1).as_primitive::<Int64Type>();
+            let m = b
+                .column(1)
+                .as_primitive::<datafusion::arrow::datatypes::Int32Type>();
             let d = b.column(2).as_primitive::<Date32Type>();
             for i in 0..b.num_rows() {
-                out.push((ids.value(i).to_string(), m.value(i), d.value(i)));
+                out.push((ids.value(i).to_string(), i64::from(m.value(i)), d.value(i)));
             }
         }
         out.sort();

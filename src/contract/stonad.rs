@@ -10,9 +10,11 @@ use std::sync::Arc;
 
 use chrono::NaiveDate;
 use datafusion::arrow::array::{
-    Array, AsArray, Date32Array, Int64Array, RecordBatch, StringViewArray,
+    Array, AsArray, Date32Array, Int32Array, RecordBatch, StringViewArray,
 };
-use datafusion::arrow::datatypes::{DataType, Date32Type, Field, Int64Type, Schema, SchemaRef};
+use datafusion::arrow::datatypes::{
+    DataType, Date32Type, Field, Int32Type, Int64Type, Schema, SchemaRef,
+};
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::load::days_since_epoch;
@@ -118,7 +120,8 @@ fn payment_months(
     })
 }
 
-type Known<'a> = (Vec<&'a str>, Vec<i64>, Vec<i32>);
+/// Person ids, month indexes (as `i32`: 4 bytes a row in the largest table held), first days.
+type Known<'a> = (Vec<&'a str>, Vec<i32>, Vec<i32>);
 
 /// The months of consecutive stretches ([`stretch_months`], in file order) as one table's
 /// batches: each stretch's own rows, and one small batch for the persons whose payments cross
@@ -132,10 +135,10 @@ pub fn put_together(parts: Vec<RecordBatch>) -> Vec<RecordBatch> {
 }
 
 /// A months batch's columns: person ids, month indexes, first days known.
-fn columns(b: &RecordBatch) -> (&StringViewArray, &[i64], &[i32]) {
+fn columns(b: &RecordBatch) -> (&StringViewArray, &[i32], &[i32]) {
     (
         b.column(0).as_string_view(),
-        b.column(1).as_primitive::<Int64Type>().values(),
+        b.column(1).as_primitive::<Int32Type>().values(),
         b.column(2).as_primitive::<Date32Type>().values(),
     )
 }
@@ -171,7 +174,7 @@ fn stitch(parts: &[RecordBatch]) -> Option<Vec<RecordBatch>> {
         let mut start = 0;
         if let Some((x, pairs)) = &mut open {
             while start < n && ids.value(start) == *x {
-                pairs.push((months[start], days[start]));
+                pairs.push((i64::from(months[start]), days[start]));
                 start += 1;
             }
             if start < n
@@ -191,7 +194,7 @@ fn stitch(parts: &[RecordBatch]) -> Option<Vec<RecordBatch>> {
             let mut pairs = Vec::new();
             while end > start && ids.value(end - 1) == y {
                 end -= 1;
-                pairs.push((months[end], days[end]));
+                pairs.push((i64::from(months[end]), days[end]));
             }
             open = Some((y, pairs));
         }
@@ -213,7 +216,7 @@ fn stitch(parts: &[RecordBatch]) -> Option<Vec<RecordBatch>> {
 pub fn schema() -> SchemaRef {
     Arc::new(Schema::new(vec![
         Field::new("person_id", DataType::Utf8View, false),
-        Field::new("maned_nr", DataType::Int64, false),
+        Field::new("maned_nr", DataType::Int32, false),
         Field::new("kjent_fra", DataType::Date32, false),
     ]))
 }
@@ -224,7 +227,7 @@ fn known_batch((ids, months, days): Known<'_>) -> RecordBatch {
         schema(),
         vec![
             Arc::new(StringViewArray::from_iter_values(ids)),
-            Arc::new(Int64Array::from(months)),
+            Arc::new(Int32Array::from(months)),
             Arc::new(Date32Array::from(days)),
         ],
     )
@@ -237,7 +240,7 @@ fn flush<'a>(id: &'a str, pairs: &mut Vec<(i64, i32)>, out: &mut Known<'a>) {
     pairs.dedup_by_key(|(m, _)| *m);
     for (m, d) in pairs.drain(..) {
         out.0.push(id);
-        out.1.push(m);
+        out.1.push(m as i32);
         out.2.push(d);
     }
 }
@@ -286,7 +289,7 @@ fn regroup(parts: &[RecordBatch]) -> RecordBatch {
                 months.push(Vec::new());
                 (ids_seen.len() - 1) as u32
             });
-            months[n as usize].push((m[i], d[i]));
+            months[n as usize].push((i64::from(m[i]), d[i]));
         }
     }
     let mut out: Known = (Vec::new(), Vec::new(), Vec::new());

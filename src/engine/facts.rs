@@ -9,7 +9,7 @@
 use std::sync::Arc;
 
 use chrono::{Datelike, NaiveDate};
-use datafusion::arrow::array::{Date32Array, Int64Array, RecordBatch};
+use datafusion::arrow::array::{Date32Array, Int32Array, Int64Array, RecordBatch};
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::error::Result;
 use rayon::prelude::*;
@@ -73,7 +73,7 @@ pub fn dates_batch(dates: &[NaiveDate]) -> Result<RecordBatch> {
 pub fn date_months_batch(dates: &[NaiveDate]) -> Result<RecordBatch> {
     let schema = Arc::new(Schema::new(vec![
         Field::new("skanningsdato", DataType::Date32, false),
-        Field::new("maned_nr", DataType::Int64, false),
+        Field::new("maned_nr", DataType::Int32, false),
         Field::new("maneder_siden", DataType::Int64, false),
     ]));
     let rows: Vec<(i32, i64, i64)> = dates
@@ -87,7 +87,9 @@ pub fn date_months_batch(dates: &[NaiveDate]) -> Result<RecordBatch> {
         schema,
         vec![
             Arc::new(Date32Array::from_iter_values(rows.iter().map(|r| r.0))),
-            Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| r.1))),
+            Arc::new(Int32Array::from_iter_values(
+                rows.iter().map(|r| r.1 as i32),
+            )),
             Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| r.2))),
         ],
     )?)
@@ -345,7 +347,7 @@ pub fn views() -> Vec<View> {
         },
         View {
             name: "stonadsmaneder",
-            sql: "SELECT s.skanningsdato, k.person_id, k.maned_nr, s.maneder_siden,
+            sql: "SELECT s.skanningsdato, k.person_id, CAST(k.maned_nr AS BIGINT) AS maned_nr, s.maneder_siden,
                    make_date(CAST(k.maned_nr / 12 AS INT), CAST(k.maned_nr % 12 + 1 AS INT), 1) AS maned
                  FROM _skanningsmaneder s JOIN _stonad_kjent k ON k.maned_nr = s.maned_nr
                  WHERE k.kjent_fra <= s.skanningsdato"
@@ -542,12 +544,14 @@ mod tests {
         let t = stonad_kjent(batches, &scan, threads).unwrap();
         let t = datafusion::arrow::compute::concat_batches(&t[0].schema(), &t).unwrap();
         let ids = t.column(0).as_string_view();
-        let m = t.column(1).as_primitive::<Int64Type>();
+        let m = t
+            .column(1)
+            .as_primitive::<datafusion::arrow::datatypes::Int32Type>();
         let k = t
             .column(2)
             .as_primitive::<datafusion::arrow::datatypes::Date32Type>();
         let mut v: Vec<(String, i64, i32)> = (0..t.num_rows())
-            .map(|i| (ids.value(i).to_string(), m.value(i), k.value(i)))
+            .map(|i| (ids.value(i).to_string(), i64::from(m.value(i)), k.value(i)))
             .collect();
         v.sort();
         v
@@ -652,13 +656,13 @@ mod tests {
     }
 
     /// `_stonad_kjent` rows as a batch.
-    fn known(ids: &[&str], months: &[i64], days: &[i32]) -> RecordBatch {
-        use datafusion::arrow::array::{Int64Array, StringViewArray};
+    fn known(ids: &[&str], months: &[i32], days: &[i32]) -> RecordBatch {
+        use datafusion::arrow::array::StringViewArray;
         RecordBatch::try_new(
             stonad::schema(),
             vec![
                 Arc::new(StringViewArray::from_iter_values(ids)),
-                Arc::new(Int64Array::from(months.to_vec())),
+                Arc::new(Int32Array::from(months.to_vec())),
                 Arc::new(Date32Array::from(days.to_vec())),
             ],
         )
@@ -668,7 +672,7 @@ mod tests {
     #[test]
     fn months_in_person_order_keep_every_row_and_each_persons_months_in_order() {
         use datafusion::arrow::array::AsArray;
-        use datafusion::arrow::datatypes::{Date32Type, Int64Type};
+        use datafusion::arrow::datatypes::{Date32Type, Int32Type};
         // as `stonad_kjent` gives them: one run per person, the stitched persons last
         let batches = vec![
             known(&["c", "c", "a"], &[5, 6, 1], &[50, 60, 10]),
@@ -678,11 +682,11 @@ mod tests {
         for parts in 1..5 {
             let out = in_person_order(batches.clone(), parts).unwrap();
             assert!(!out.is_empty() && out.len() <= parts);
-            let rows: Vec<(String, i64, i32)> = out
+            let rows: Vec<(String, i32, i32)> = out
                 .iter()
                 .flat_map(|b| {
                     let ids = b.column(0).as_string_view();
-                    let m = b.column(1).as_primitive::<Int64Type>();
+                    let m = b.column(1).as_primitive::<Int32Type>();
                     let d = b.column(2).as_primitive::<Date32Type>();
                     (0..b.num_rows())
                         .map(|i| (ids.value(i).to_string(), m.value(i), d.value(i)))
@@ -733,12 +737,14 @@ mod tests {
         let b = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
         let t = date_months_batch(&[a, b]).unwrap();
         assert_eq!(t.num_rows(), 2 * HORIZON_MONTHS as usize);
-        let m = t.column(1).as_primitive::<Int64Type>();
+        let m = t
+            .column(1)
+            .as_primitive::<datafusion::arrow::datatypes::Int32Type>();
         let back = t.column(2).as_primitive::<Int64Type>();
-        assert_eq!(m.value(0), month_index(a));
+        assert_eq!(i64::from(m.value(0)), month_index(a));
         assert_eq!(back.value(0), 0);
         let last = HORIZON_MONTHS as usize - 1;
-        assert_eq!(m.value(last), month_index(a) - last as i64);
+        assert_eq!(i64::from(m.value(last)), month_index(a) - last as i64);
         assert_eq!(back.value(last), last as i64);
         let d = dates_batch(&[a]).unwrap();
         assert_eq!(d.column(3).as_primitive::<Int64Type>().value(0), 1116);

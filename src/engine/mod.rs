@@ -131,6 +131,9 @@ pub struct Engine {
     /// ([`Engine::releasing_rows`]); set once they are.
     release_rows: bool,
     released: std::sync::atomic::AtomicBool,
+    /// Whether the fact views (all but the lazy ones) are computed once and kept in memory:
+    /// with one scan date and rows to compute them from.
+    facts_kept: bool,
 }
 
 /// Kept between evaluations of one session: a rule unchanged between two rule sets is not run
@@ -192,7 +195,8 @@ impl Engine {
         let known = spawn_months(data, dates, n_parts)?;
         register_ranked(&ctx, data, as_of, n_parts)?;
         let views = facts::views();
-        register_eager_facts(&ctx, data, dates, &views).await?;
+        let facts_kept = dates.len() == 1 && !data.tables.values().all(|t| t.batches.is_empty());
+        register_eager_facts(&ctx, &views, facts_kept).await?;
         let (known, known_took) = known
             .await
             .map_err(|e| DataFusionError::External(Box::new(e)))??;
@@ -236,6 +240,7 @@ impl Engine {
             memo: None,
             release_rows: false,
             released: false.into(),
+            facts_kept,
         })
     }
 
@@ -483,21 +488,19 @@ fn register_ranked(
 /// are computed as read (months with stønad are kept, in `for_dates`).
 async fn register_eager_facts(
     ctx: &SessionContext,
-    data: &Dataset,
-    dates: &[NaiveDate],
     views: &[facts::View],
+    keep: bool,
 ) -> Result<(), DataFusionError> {
-    // Each fact is computed once and kept in memory: several rules read the same facts,
-    // and none of them re-reads the contract tables to get them. With many dates they grow
-    // with the dates and are computed as read (months with stønad are kept, above).
-    let empty = data.tables.values().all(|t| t.batches.is_empty());
+    // Each fact is computed once and kept in memory (`keep`: one date): several rules read
+    // the same facts, and none of them re-reads the contract tables to get them. With many
+    // dates they grow with the dates and are computed as read (months with stønad are kept,
+    // above).
     let eager = views.iter().filter(|v| !v.lazy);
     let computed = futures::future::try_join_all(eager.map(|view| {
         let ctx = &ctx;
         async move {
             let started = std::time::Instant::now();
             let df = ctx.sql_with_options(&view.sql, sql_options()).await?;
-            let keep = !empty && dates.len() == 1;
             let table = if keep {
                 df.cache().await?.into_view()
             } else {

@@ -141,13 +141,27 @@ impl Engine {
     /// The payments are most of the rows held, and a scan's memory peaks later, while the
     /// verdicts are made. Only for a session whose rules are all planned (no second rule set
     /// or date group comes after). Returns the tables let go.
+    ///
+    /// An engine used once ([`Engine::releasing_rows`]) whose facts are kept (one scan date)
+    /// lets go of every contract table and internal copy no planned rule reads: the kept facts
+    /// and the evaluation's own query read only the facts and the months with stønad.
     pub fn release_unread(
         &self,
         planned: &[PlannedRule<'_>],
         data: &mut Dataset,
     ) -> Result<Vec<&'static str>, EngineError> {
         let mut released = Vec::new();
-        for name in READ_WHEN_BUILT {
+        let all: Vec<&'static str> = data
+            .tables
+            .keys()
+            .copied()
+            .chain([facts::VEDTAK_NESTE, facts::HENDELSER_NESTE])
+            .collect();
+        let names = match self.release_rows && self.facts_kept {
+            true => &all[..],
+            false => READ_WHEN_BUILT,
+        };
+        for name in names {
             let read = planned
                 .iter()
                 .filter_map(|p| p.frame.as_ref())
