@@ -10,7 +10,8 @@ use std::sync::Arc;
 
 use chrono::NaiveDate;
 use datafusion::arrow::array::{
-    Array, AsArray, Date32Array, Int32Array, RecordBatch, StringViewArray,
+    Array, ArrayRef, AsArray, Date32Array, DictionaryArray, Int32Array, RecordBatch,
+    StringViewArray,
 };
 use datafusion::arrow::datatypes::{
     DataType, Date32Type, Field, Int32Type, Int64Type, Schema, SchemaRef,
@@ -134,10 +135,68 @@ pub fn put_together(parts: Vec<RecordBatch>) -> Vec<RecordBatch> {
     }
 }
 
+/// How a months batch holds its person ids.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdForm {
+    /// A 16-byte view per row, which DataFusion joins and groups on as it is.
+    View,
+    /// A 4-byte key per row into the ids of the batch's runs (each person's months are
+    /// together): a quarter of the memory of the largest table a scan holds, unpacked into
+    /// views as it is read.
+    Keyed,
+}
+
+impl IdForm {
+    fn of(b: &RecordBatch) -> IdForm {
+        match b.column(0).data_type() {
+            DataType::Utf8View => IdForm::View,
+            _ => IdForm::Keyed,
+        }
+    }
+
+    fn data_type(self) -> DataType {
+        match self {
+            IdForm::View => DataType::Utf8View,
+            IdForm::Keyed => {
+                DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8View))
+            }
+        }
+    }
+}
+
+/// A months batch's person ids, in either form.
+enum Ids<'a> {
+    View(&'a StringViewArray),
+    Keyed(&'a [i32], &'a StringViewArray),
+}
+
+impl<'a> Ids<'a> {
+    fn value(&self, i: usize) -> &'a str {
+        match self {
+            Ids::View(v) => v.value(i),
+            Ids::Keyed(keys, values) => values.value(keys[i] as usize),
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Ids::View(v) => v.len(),
+            Ids::Keyed(keys, _) => keys.len(),
+        }
+    }
+}
+
 /// A months batch's columns: person ids, month indexes, first days known.
-fn columns(b: &RecordBatch) -> (&StringViewArray, &[i32], &[i32]) {
+fn columns(b: &RecordBatch) -> (Ids<'_>, &[i32], &[i32]) {
+    let ids = match IdForm::of(b) {
+        IdForm::View => Ids::View(b.column(0).as_string_view()),
+        IdForm::Keyed => {
+            let d = b.column(0).as_dictionary::<Int32Type>();
+            Ids::Keyed(d.keys().values(), d.values().as_string_view())
+        }
+    };
     (
-        b.column(0).as_string_view(),
+        ids,
         b.column(1).as_primitive::<Int32Type>().values(),
         b.column(2).as_primitive::<Date32Type>().values(),
     )
@@ -160,7 +219,7 @@ fn stitch(parts: &[RecordBatch]) -> Option<Vec<RecordBatch>> {
                 return None;
             }
         }
-        if !ids.is_empty() {
+        if ids.len() > 0 {
             last = Some(ids.value(ids.len() - 1));
         }
     }
@@ -208,25 +267,47 @@ fn stitch(parts: &[RecordBatch]) -> Option<Vec<RecordBatch>> {
         .zip(bounds)
         .map(|(part, (start, end))| part.slice(start, end - start))
         .collect();
-    batches.push(known_batch(merged));
+    batches.push(known_batch(
+        merged,
+        parts.first().map_or(IdForm::View, IdForm::of),
+    ));
     Some(batches)
 }
 
-/// The months' columns: `person_id`, `maned_nr` (month index), `kjent_fra`.
-pub fn schema() -> SchemaRef {
+/// The months' columns: `person_id` (in `form`), `maned_nr` (month index), `kjent_fra`.
+pub fn schema(form: IdForm) -> SchemaRef {
     Arc::new(Schema::new(vec![
-        Field::new("person_id", DataType::Utf8View, false),
+        Field::new("person_id", form.data_type(), false),
         Field::new("maned_nr", DataType::Int32, false),
         Field::new("kjent_fra", DataType::Date32, false),
     ]))
 }
 
-/// Months as a batch (the months and days taken over without a copy).
-fn known_batch((ids, months, days): Known<'_>) -> RecordBatch {
+/// Months as a batch, the ids in `form` (the months and days taken over without a copy).
+fn known_batch((ids, months, days): Known<'_>, form: IdForm) -> RecordBatch {
+    let ids: ArrayRef = match form {
+        IdForm::View => Arc::new(StringViewArray::from_iter_values(ids)),
+        IdForm::Keyed => {
+            // one value per run of one person
+            let mut values: Vec<&str> = Vec::new();
+            let keys: Int32Array = ids
+                .iter()
+                .map(|id| {
+                    if values.last() != Some(id) {
+                        values.push(id);
+                    }
+                    (values.len() - 1) as i32
+                })
+                .collect();
+            drop(ids);
+            let values = Arc::new(StringViewArray::from_iter_values(values));
+            Arc::new(DictionaryArray::try_new(keys, values).expect("keys within the values"))
+        }
+    };
     RecordBatch::try_new(
-        schema(),
+        schema(form),
         vec![
-            Arc::new(StringViewArray::from_iter_values(ids)),
+            ids,
             Arc::new(Int32Array::from(months)),
             Arc::new(Date32Array::from(days)),
         ],
@@ -249,7 +330,7 @@ fn flush<'a>(id: &'a str, pairs: &mut Vec<(i64, i32)>, out: &mut Known<'a>) {
 /// gives that person's months in month order, and the runs come in order (a person whose
 /// payments come in two runs has two, and [`put_together`] then regroups). One person at a
 /// time: no per-person storage.
-pub fn stretch_months(payments: &[RecordBatch], window: Window) -> RecordBatch {
+pub fn stretch_months(payments: &[RecordBatch], window: Window, form: IdForm) -> RecordBatch {
     // About one month per payment: reserve once instead of growing.
     let rows: usize = payments.iter().map(|b| b.num_rows()).sum();
     let mut out: Known = (
@@ -271,7 +352,7 @@ pub fn stretch_months(payments: &[RecordBatch], window: Window) -> RecordBatch {
     if let Some(c) = current {
         flush(c, &mut pairs, &mut out);
     }
-    known_batch(out)
+    known_batch(out, form)
 }
 
 /// Months of stretches in any order: every person's rows gathered (persons in the order
@@ -296,7 +377,7 @@ fn regroup(parts: &[RecordBatch]) -> RecordBatch {
     for (id, mut pairs) in ids_seen.into_iter().zip(months) {
         flush(id, &mut pairs, &mut out);
     }
-    known_batch(out)
+    known_batch(out, parts.first().map_or(IdForm::View, IdForm::of))
 }
 
 #[cfg(test)]

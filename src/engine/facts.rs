@@ -138,7 +138,7 @@ pub fn stonad_kjent(
     let t0 = std::time::Instant::now();
     let parts: Vec<_> = stretches(payments, threads.max(1))
         .par_iter()
-        .map(|b| stonad::stretch_months(b, window))
+        .map(|b| stonad::stretch_months(b, window, stonad::IdForm::View))
         .collect();
     tracing::debug!(
         elapsed_ms = t0.elapsed().as_millis() as u64,
@@ -347,7 +347,7 @@ pub fn views() -> Vec<View> {
         },
         View {
             name: "stonadsmaneder",
-            sql: "SELECT s.skanningsdato, k.person_id, CAST(k.maned_nr AS BIGINT) AS maned_nr, s.maneder_siden,
+            sql: "SELECT s.skanningsdato, CAST(k.person_id AS VARCHAR) AS person_id, CAST(k.maned_nr AS BIGINT) AS maned_nr, s.maneder_siden,
                    make_date(CAST(k.maned_nr / 12 AS INT), CAST(k.maned_nr % 12 + 1 AS INT), 1) AS maned
                  FROM _skanningsmaneder s JOIN _stonad_kjent k ON k.maned_nr = s.maned_nr
                  WHERE k.kjent_fra <= s.skanningsdato"
@@ -659,7 +659,7 @@ mod tests {
     fn known(ids: &[&str], months: &[i32], days: &[i32]) -> RecordBatch {
         use datafusion::arrow::array::StringViewArray;
         RecordBatch::try_new(
-            stonad::schema(),
+            stonad::schema(stonad::IdForm::View),
             vec![
                 Arc::new(StringViewArray::from_iter_values(ids)),
                 Arc::new(Int32Array::from(months.to_vec())),
