@@ -140,6 +140,11 @@ pub struct Months {
     pub batches: Vec<RecordBatch>,
 }
 
+/// How many of a file's first rows are read while `personer` is checked even when the file's
+/// rows are reduced as they are checked ([`LoadOptions::payment_months`]): enough to keep the
+/// other core busy, few enough that the memory held does not grow with the file.
+const READ_AHEAD_ROWS: u64 = 1_000_000;
+
 /// What the loader keeps besides the validated rows.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct LoadOptions {
@@ -1060,16 +1065,10 @@ pub fn load_dir_with(
         tables.insert(spec.name, t);
         Ok(())
     };
-    // the payments reduced to months are read only when they are checked, a part at a time
     let months_of = |p: &Part| opts.months_of(p.spec);
-    let read_parts = || -> Vec<Option<Result<Decoded, LoadError>>> {
-        if parts_error.is_some() {
-            return Vec::new();
-        }
-        parts
-            .par_iter()
-            .map(|p| months_of(p).is_none().then(|| decode_part(p)))
-            .collect()
+    let read_parts = || match parts_error {
+        Some(_) => Vec::new(),
+        None => read_first(&parts, opts),
     };
     let (checked, decoded) = rayon::join(load_personer, read_parts);
     checked?;
@@ -1102,6 +1101,19 @@ pub fn load_dir_with(
         inputs,
         stonad_maneder: months,
     })
+}
+
+/// The parts read while `personer` is checked: all of them, but of a table reduced as it is
+/// checked ([`LoadOptions::payment_months`]) only those of its files' first rows (read ahead);
+/// the others are read when they are checked, a part at a time.
+fn read_first(parts: &[Part], opts: LoadOptions) -> Vec<Option<Result<Decoded, LoadError>>> {
+    parts
+        .par_iter()
+        .map(|p| {
+            let now = opts.months_of(p.spec).is_none() || p.row_offset < READ_AHEAD_ROWS;
+            now.then(|| decode_part(p))
+        })
+        .collect()
 }
 
 /// What `load_dir` reads: `personer`'s files (with its first `_kilde`), the other tables in
