@@ -184,6 +184,19 @@ impl<'a> Ids<'a> {
             Ids::Keyed(keys, _) => keys.len(),
         }
     }
+
+    /// The person of each run of rows, in order (of a batch as [`known_batch`] made it: keyed,
+    /// those are its values).
+    fn runs(&self) -> Box<dyn Iterator<Item = &'a str> + 'a> {
+        match *self {
+            Ids::View(v) => Box::new(
+                (0..v.len())
+                    .filter(move |i| *i == 0 || v.value(i - 1) != v.value(*i))
+                    .map(move |i| v.value(i)),
+            ),
+            Ids::Keyed(_, values) => Box::new(values.iter().flatten()),
+        }
+    }
 }
 
 /// A months batch's columns: person ids, month indexes, first days known.
@@ -207,13 +220,10 @@ fn stitch(parts: &[RecordBatch]) -> Option<Vec<RecordBatch>> {
     // Every person in one run, or one continued from the end of a stretch into the next.
     let mut seen: FxHashSet<&str> = FxHashSet::default();
     let mut last: Option<&str> = None;
+    seen.reserve(parts.iter().map(|p| p.num_rows() / 8).sum());
     for part in parts {
         let ids = columns(part).0;
-        for i in 0..ids.len() {
-            let id = ids.value(i);
-            if i > 0 && ids.value(i - 1) == id {
-                continue;
-            }
+        for (i, id) in ids.runs().enumerate() {
             let continued = i == 0 && last == Some(id);
             if !continued && !seen.insert(id) {
                 return None;
