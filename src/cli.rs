@@ -112,7 +112,15 @@ fn lang_in_args() -> Lang {
 }
 
 /// Entry point: returns the process exit code (0 success, 2 any failure).
-pub fn main() -> ExitCode {
+/// Runs the command line; returns the exit code (0 or 2).
+pub fn main() -> u8 {
+    match main_code() {
+        c if c == ExitCode::SUCCESS => 0,
+        _ => 2,
+    }
+}
+
+fn main_code() -> ExitCode {
     crate::i18n::set_lang(lang_in_args());
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,

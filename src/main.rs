@@ -6,9 +6,30 @@
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-fn main() -> std::process::ExitCode {
+fn main() {
     no_huge_pages();
-    kvp_scan::cli::main()
+    let code = kvp_scan::cli::main();
+    exit_now(code)
+}
+
+/// Ends the process with `code` once everything is done (every output written and renamed,
+/// every temporary folder removed, the runtime shut down): stdout and stderr flushed, then
+/// `_exit`, which skips the allocator's exit handler. mimalloc gives its arenas back to the
+/// kernel page by page there — ~40 ms after a national scan, for memory the kernel frees at
+/// exit anyway (benches/RESULTS.md, "Eleventh session").
+#[cfg(unix)]
+fn exit_now(code: u8) -> ! {
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+    let _ = std::io::stderr().flush();
+    // SAFETY: `_exit` ends the process; nothing of ours is left to run (all our values were
+    // dropped when `cli::main` returned, and the streams are flushed above).
+    unsafe { libc::_exit(code.into()) }
+}
+
+#[cfg(not(unix))]
+fn exit_now(code: u8) -> ! {
+    std::process::exit(code.into())
 }
 
 /// Transparent huge pages off for this process. mimalloc asks for them on its arenas, and then
