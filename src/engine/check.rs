@@ -64,7 +64,7 @@ pub async fn check_reading(
         let params = params_planned(rule, date);
         match engine.plan_sql(rule, &params).await {
             Ok(df) => {
-                payments_read |= super::plan::scans(df.logical_plan(), "okonomisk_stonad");
+                payments_read |= super::plan::scans(df.logical_plan(), contract::OKONOMISK_STONAD.name);
                 let columns: HashSet<String> = df
                     .schema()
                     .fields()

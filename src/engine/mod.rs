@@ -176,7 +176,7 @@ impl Engine {
         let ctx = new_context(opts)?;
         let n_parts = opts.target_partitions.max(1);
         for (name, table) in &data.tables {
-            if *name == "okonomisk_stonad" && data.stonad_maneder.is_some() {
+            if *name == crate::contract::OKONOMISK_STONAD.name && data.stonad_maneder.is_some() {
                 // only the payments' months were kept: nothing may read the payments
                 continue;
             }
