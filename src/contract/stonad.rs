@@ -29,6 +29,47 @@ pub struct Window {
     pub dmax: i32,
 }
 
+impl Window {
+    /// Whether this window's months hold every month `other` gives: each of its months, known
+    /// by its first day, is among them (a month known by `other.dmax` is known by `self.dmax`).
+    pub fn covers(&self, other: &Window) -> bool {
+        self.lo <= other.lo && self.hi >= other.hi && self.dmax >= other.dmax
+    }
+}
+
+/// The months of `batches` (for window `kept`) that window `want` gives, which `kept` covers:
+/// those within its months and known by its last day — the first day a month was known is the
+/// earliest payment covering it, so it is the same for both windows or after `want.dmax`. With
+/// `views`, the ids as views whatever their form.
+pub fn within(
+    batches: &[RecordBatch],
+    kept: Window,
+    want: Window,
+    views: bool,
+) -> Result<Vec<RecordBatch>, datafusion::arrow::error::ArrowError> {
+    use datafusion::arrow::compute::{cast, filter_record_batch};
+    debug_assert!(kept.covers(&want));
+    batches
+        .iter()
+        .map(|b| {
+            let (_, months, days) = columns(b);
+            let keep: datafusion::arrow::array::BooleanArray = months
+                .iter()
+                .zip(days)
+                .map(|(m, d)| Some((want.lo..=want.hi).contains(&i64::from(*m)) && *d <= want.dmax))
+                .collect();
+            let b = filter_record_batch(b, &keep)?;
+            if !views || IdForm::of(&b) == IdForm::View {
+                return Ok(b);
+            }
+            let ids = cast(b.column(0), &DataType::Utf8View)?;
+            let mut cols = b.columns().to_vec();
+            cols[0] = ids;
+            RecordBatch::try_new(schema(IdForm::View), cols)
+        })
+        .collect()
+}
+
 /// Month index of a day number (days since 1970-01-01), by Hinnant's civil-from-days.
 pub fn month_index_of_days(days: i32) -> i64 {
     let z = days as i64 + 719_468;

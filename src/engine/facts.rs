@@ -558,6 +558,50 @@ mod tests {
     }
 
     #[test]
+    fn months_kept_for_a_wider_window_give_those_of_a_narrower_one() {
+        let d = |s: &str| NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+        let batch = payments(&[0, 1, 2, 3, 4, 5, 6]);
+        let (mid, late) = (d("2026-05-15"), d("2026-11-16"));
+        let wide = months_window(&[mid, late]);
+        let want = months_window(&[mid]);
+        assert!(wide.covers(&want) && !want.covers(&wide));
+        let kept = stonad::put_together(vec![stonad::stretch_months(
+            std::slice::from_ref(&batch),
+            wide,
+            stonad::IdForm::Keyed,
+        )]);
+        let rows = |bs: &[RecordBatch]| {
+            let mut v: Vec<(String, i32, i32)> = Vec::new();
+            for b in bs {
+                let ids =
+                    datafusion::arrow::compute::cast(b.column(0), &DataType::Utf8View).unwrap();
+                let m = b
+                    .column(1)
+                    .as_primitive::<datafusion::arrow::datatypes::Int32Type>();
+                let k = b
+                    .column(2)
+                    .as_primitive::<datafusion::arrow::datatypes::Date32Type>();
+                for i in 0..b.num_rows() {
+                    let id = ids.as_string_view().value(i).to_string();
+                    v.push((id, m.value(i), k.value(i)));
+                }
+            }
+            v.sort();
+            v
+        };
+        let direct = rows(&stonad_kjent(&[batch], &[mid], 1).unwrap());
+        // a's March and April (known from February); not b's June, paid after mid-May
+        assert_eq!(direct.len(), 2);
+        for views in [false, true] {
+            let taken = stonad::within(&kept, wide, want, views).unwrap();
+            assert_eq!(rows(&taken), direct);
+            let keyed = matches!(taken[0].column(0).data_type(), DataType::Dictionary(..));
+            assert_eq!(keyed, !views, "views on request");
+        }
+        assert!(rows(&kept).len() > direct.len());
+    }
+
+    #[test]
     fn months_known_are_the_same_in_any_row_order() {
         let sorted = |b: RecordBatch| months_known(&[b], 1);
         let together = sorted(payments(&[0, 1, 2, 3, 4, 5, 6]));

@@ -351,8 +351,8 @@ impl Engine {
 }
 
 /// Months with stønad for `dates` (`_stonad_kjent`), in `n_parts` pieces or more, on a thread of
-/// its own while the other facts are computed: kept by the loader, or one pass over the
-/// payments in Rust.
+/// its own while the other facts are computed: kept by the loader (for these dates, or a wider
+/// window they are taken from), or one pass over the payments in Rust.
 #[allow(clippy::type_complexity)]
 fn spawn_months(
     data: &Dataset,
@@ -365,18 +365,24 @@ fn spawn_months(
     let payments = data.tables["okonomisk_stonad"].batches.clone();
     let known_dates = dates.to_vec();
     let loaded = data.stonad_maneder.clone();
+    let window = facts::months_window(dates);
     if let Some(m) = &loaded
-        && m.window != facts::months_window(dates)
+        && !m.window.covers(&window)
     {
         return Err(DataFusionError::Internal(
             "the payments' months were kept for other scan dates".into(),
         )
         .into());
     }
+    // the person order (many dates) sorts the ids as views
+    let views = dates.len() >= facts::PERSON_ORDER_FROM_DATES;
     Ok(tokio::task::spawn_blocking(move || {
         let started = std::time::Instant::now();
         match loaded {
-            Some(m) => Ok(facts::in_pieces(m.batches, n_parts)),
+            Some(m) if m.window == window && !views => Ok(facts::in_pieces(m.batches, n_parts)),
+            Some(m) => crate::contract::stonad::within(&m.batches, m.window, window, views)
+                .map(|b| facts::in_pieces(b, n_parts))
+                .map_err(DataFusionError::from),
             None => facts::stonad_kjent(&payments, &known_dates, n_parts),
         }
         .map(|k| (k, started.elapsed()))

@@ -70,9 +70,23 @@ impl Session {
         as_of: NaiveDate,
         opts: &EngineOptions,
     ) -> anyhow::Result<Session> {
+        Session::open_for_dates(data, rules, as_of, opts, &[as_of]).await
+    }
+
+    /// As [`Session::open_for_scan`], for a session whose engines (any number) are on `dates`
+    /// and `as_of` and which queries no payment itself (the report): the months are kept for
+    /// all of them, and each engine takes those of its own dates.
+    pub async fn open_for_dates(
+        data: &Path,
+        rules: Option<&Path>,
+        as_of: NaiveDate,
+        opts: &EngineOptions,
+        dates: &[NaiveDate],
+    ) -> anyhow::Result<Session> {
         let (rules, payments_read) = load_rules_reading(rules, as_of).await?;
+        let all: Vec<NaiveDate> = dates.iter().copied().chain([as_of]).collect();
         let load = LoadOptions {
-            payment_months: (!payments_read).then(|| facts::months_window(&[as_of])),
+            payment_months: (!payments_read).then(|| facts::months_window(&all)),
         };
         let data = load_dir_with(data, as_of, load)?;
         Ok(Session {

@@ -979,10 +979,19 @@ pub async fn run(args: ReportArgs) -> anyhow::Result<ReportOutcome> {
         explanations: false,
         ..args.engine.clone()
     };
-    let session = Session::open(&args.data, args.rules.as_deref(), args.as_of, &engine).await?;
+    // the payments kept only as their months with stønad for the scan date and the month-ends
+    let ends = month_ends(args.as_of, args.months);
+    let session = Session::open_for_dates(
+        &args.data,
+        args.rules.as_deref(),
+        args.as_of,
+        &engine,
+        &ends,
+    )
+    .await?;
     let current = figures_at(&args, &session).await?;
     check_offices(&args.kontor, &current)?;
-    let trend = trend_figures(&args, &session, &month_ends(args.as_of, args.months)).await?;
+    let trend = trend_figures(&args, &session, &ends).await?;
     let rules = &session.rules;
     // the trend ends with the scan date itself
     let mut trend_all: Vec<&DateFigures> = trend.iter().collect();
