@@ -117,14 +117,20 @@ impl Names {
 /// The 357 municipalities from 1 January 2024 (SSB, classification 131), `kommune_nr;navn`.
 const KOMMUNER_2024: &str = include_str!("kommuner_2024.csv");
 
+/// The bundled 2024 list by number, read once (the report looks a name up for every unit and
+/// date).
+static BUNDLED_KOMMUNER: std::sync::LazyLock<std::collections::HashMap<&str, &str>> =
+    std::sync::LazyLock::new(|| {
+        KOMMUNER_2024
+            .lines()
+            .skip(1)
+            .filter_map(|l| l.split_once(';'))
+            .collect()
+    });
+
 /// A municipality's name in the bundled 2024 list.
 fn bundled_kommune(nr: &str) -> Option<&'static str> {
-    KOMMUNER_2024
-        .lines()
-        .skip(1)
-        .filter_map(|l| l.split_once(';'))
-        .find(|(k, _)| *k == nr)
-        .map(|(_, n)| n)
+    BUNDLED_KOMMUNER.get(nr).copied()
 }
 
 /// The file as UTF-8 text, at most `MAX_BYTES`.
