@@ -1086,10 +1086,13 @@ pub fn load_dir_with(
                 .map(|d| validate_part(&v, part, d, months_of(part)))
         })
         .collect();
-    let months =
-        gather_parts(&parts, outputs, &mut v, &mut inputs, &mut tables)?.map(|batches| Months {
-            window: opts.payment_months.expect("months only when asked for"),
-            batches,
+    let months = gather_parts(&parts, outputs, &mut v, &mut inputs, &mut tables)?;
+    let months = opts
+        .payment_months
+        .filter(|_| !months.is_empty())
+        .map(|window| Months {
+            window,
+            batches: stonad::put_together(months),
         });
     info!(
         elapsed_ms = started.elapsed().as_millis() as u64,
@@ -1290,15 +1293,16 @@ fn person_sources(
     Ok(sources)
 }
 
-/// The parts read in parallel, put together in table, file and row order; and the payments'
-/// months with stønad when their parts were reduced to them ([`LoadOptions::payment_months`]).
+/// The parts read in parallel, put together in table, file and row order; returns the months
+/// with stønad of the payments' parts, in order, when they were reduced to them
+/// ([`LoadOptions::payment_months`]; none otherwise).
 fn gather_parts(
     parts: &[Part],
     outputs: Vec<Result<PartOut, LoadError>>,
     v: &mut Validator,
     inputs: &mut Vec<InputFile>,
     tables: &mut BTreeMap<&'static str, LoadedTable>,
-) -> Result<Option<Vec<RecordBatch>>, LoadError> {
+) -> Result<Vec<RecordBatch>, LoadError> {
     let mut by_table: BTreeMap<&'static str, LoadedTable> = BTreeMap::new();
     let mut months = Vec::new();
     for (part, out) in parts.iter().zip(outputs) {
@@ -1328,8 +1332,7 @@ fn gather_parts(
         log_table(&t);
         tables.insert(name, t);
     }
-    // the payments' parts reduced to months, put together
-    Ok((!months.is_empty()).then(|| stonad::put_together(months)))
+    Ok(months)
 }
 
 fn log_table(t: &LoadedTable) {
@@ -1669,25 +1672,6 @@ mod tests {
         assert_eq!(data.tables["okonomisk_stonad"].counts.brukt, 5);
     }
 
-    /// Every (person, month, first day known) of a months batch list, sorted.
-    fn month_rows(batches: &[RecordBatch]) -> Vec<(String, i64, i32)> {
-        let mut out = Vec::new();
-        for b in batches {
-            // person ids in either form (stonad::IdForm)
-            let ids = cast(b.column(0), &DataType::Utf8View).unwrap();
-            let ids = ids.as_string_view();
-            let m = b
-                .column(1)
-                .as_primitive::<datafusion::arrow::datatypes::Int32Type>();
-            let d = b.column(2).as_primitive::<Date32Type>();
-            for i in 0..b.num_rows() {
-                out.push((ids.value(i).to_string(), i64::from(m.value(i)), d.value(i)));
-            }
-        }
-        out.sort();
-        out
-    }
-
     #[test]
     fn payments_kept_as_months_give_the_months_of_their_rows_and_no_rows() {
         let as_of = d("2026-11-16");
@@ -1742,7 +1726,7 @@ mod tests {
             let payments = &plain.tables["okonomisk_stonad"];
             let one_stretch =
                 stonad::stretch_months(&payments.batches, window, stonad::IdForm::View);
-            let want = month_rows(&stonad::put_together(vec![one_stretch]));
+            let want = stonad::sorted_rows(&stonad::put_together(vec![one_stretch]));
             assert!(want.len() >= 3, "{want:?}");
             let months = kept.stonad_maneder.as_ref().expect("months kept");
             assert_eq!(months.window, window);
@@ -1751,7 +1735,7 @@ mod tests {
                 months.batches[0].column(0).data_type(),
                 DataType::Dictionary(..)
             ));
-            assert_eq!(month_rows(&months.batches), want);
+            assert_eq!(stonad::sorted_rows(&months.batches), want);
             // no payment row held, the counts and findings as without (X is not a person,
             // F's December payment is after the scan date)
             let t = &kept.tables["okonomisk_stonad"];

@@ -70,6 +70,21 @@ pub fn within(
         .collect()
 }
 
+/// Every (person, month, first day known) of months batches in either id form, sorted: for
+/// tests comparing months however they were computed.
+#[cfg(test)]
+pub(crate) fn sorted_rows(batches: &[RecordBatch]) -> Vec<(String, i64, i32)> {
+    let mut out = Vec::new();
+    for b in batches {
+        let (ids, months, days) = columns(b);
+        for i in 0..b.num_rows() {
+            out.push((ids.value(i).to_string(), i64::from(months[i]), days[i]));
+        }
+    }
+    out.sort();
+    out
+}
+
 /// Month index of a day number (days since 1970-01-01), by Hinnant's civil-from-days.
 pub fn month_index_of_days(days: i32) -> i64 {
     let z = days as i64 + 719_468;

@@ -541,20 +541,7 @@ mod tests {
     /// The months known per person on 2026-11-16, worked on by `threads` threads, sorted.
     fn months_known(batches: &[RecordBatch], threads: usize) -> Vec<(String, i64, i32)> {
         let scan = [NaiveDate::from_ymd_opt(2026, 11, 16).unwrap()];
-        let t = stonad_kjent(batches, &scan, threads).unwrap();
-        let t = datafusion::arrow::compute::concat_batches(&t[0].schema(), &t).unwrap();
-        let ids = t.column(0).as_string_view();
-        let m = t
-            .column(1)
-            .as_primitive::<datafusion::arrow::datatypes::Int32Type>();
-        let k = t
-            .column(2)
-            .as_primitive::<datafusion::arrow::datatypes::Date32Type>();
-        let mut v: Vec<(String, i64, i32)> = (0..t.num_rows())
-            .map(|i| (ids.value(i).to_string(), i64::from(m.value(i)), k.value(i)))
-            .collect();
-        v.sort();
-        v
+        stonad::sorted_rows(&stonad_kjent(batches, &scan, threads).unwrap())
     }
 
     #[test]
@@ -570,25 +557,7 @@ mod tests {
             wide,
             stonad::IdForm::Keyed,
         )]);
-        let rows = |bs: &[RecordBatch]| {
-            let mut v: Vec<(String, i32, i32)> = Vec::new();
-            for b in bs {
-                let ids =
-                    datafusion::arrow::compute::cast(b.column(0), &DataType::Utf8View).unwrap();
-                let m = b
-                    .column(1)
-                    .as_primitive::<datafusion::arrow::datatypes::Int32Type>();
-                let k = b
-                    .column(2)
-                    .as_primitive::<datafusion::arrow::datatypes::Date32Type>();
-                for i in 0..b.num_rows() {
-                    let id = ids.as_string_view().value(i).to_string();
-                    v.push((id, m.value(i), k.value(i)));
-                }
-            }
-            v.sort();
-            v
-        };
+        let rows = stonad::sorted_rows;
         let direct = rows(&stonad_kjent(&[batch], &[mid], 1).unwrap());
         // a's March and April (known from February); not b's June, paid after mid-May
         assert_eq!(direct.len(), 2);

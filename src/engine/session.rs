@@ -9,7 +9,7 @@ use std::path::Path;
 use chrono::NaiveDate;
 
 use super::{DatedStatuses, Engine, EngineOptions, PlannedRule, check, facts};
-use crate::contract::load::{Dataset, LoadOptions, load_dir, load_dir_with};
+use crate::contract::load::{Dataset, LoadOptions, load_dir_with};
 use crate::rules::RuleSet;
 use crate::rules::diagnostic::RuleErrors;
 
@@ -50,14 +50,7 @@ impl Session {
         as_of: NaiveDate,
         opts: &EngineOptions,
     ) -> anyhow::Result<Session> {
-        let rules = load_rules(rules, as_of).await?;
-        let data = load_dir(data, as_of)?;
-        Ok(Session {
-            rules,
-            data,
-            as_of,
-            opts: opts.clone(),
-        })
+        Session::open_with(data, rules, as_of, opts, None).await
     }
 
     /// As [`Session::open`], for a session with one engine, on `as_of`, whose rules are all
@@ -83,12 +76,24 @@ impl Session {
         opts: &EngineOptions,
         dates: &[NaiveDate],
     ) -> anyhow::Result<Session> {
+        Session::open_with(data, rules, as_of, opts, Some(dates)).await
+    }
+
+    /// The rules checked and the data loaded as of `as_of`; with `months_for`, the payments
+    /// kept only as their months for those dates and `as_of` when no rule reads them.
+    async fn open_with(
+        data: &Path,
+        rules: Option<&Path>,
+        as_of: NaiveDate,
+        opts: &EngineOptions,
+        months_for: Option<&[NaiveDate]>,
+    ) -> anyhow::Result<Session> {
         let (rules, payments_read) = load_rules_reading(rules, as_of).await?;
-        let all: Vec<NaiveDate> = dates.iter().copied().chain([as_of]).collect();
-        let load = LoadOptions {
-            payment_months: (!payments_read).then(|| facts::months_window(&all)),
-        };
-        let data = load_dir_with(data, as_of, load)?;
+        let payment_months = months_for.filter(|_| !payments_read).map(|dates| {
+            let all: Vec<NaiveDate> = dates.iter().copied().chain([as_of]).collect();
+            facts::months_window(&all)
+        });
+        let data = load_dir_with(data, as_of, LoadOptions { payment_months })?;
         Ok(Session {
             rules,
             data,

@@ -85,18 +85,6 @@ impl<'a> Cols<'a> {
             .with_context(|| self.wrong(name, "List"))?;
         Ok(ListCol(c))
     }
-    pub fn str(&self, name: &str, row: usize) -> anyhow::Result<Option<String>> {
-        Ok(self.strs(name)?.get(row))
-    }
-    pub fn i64(&self, name: &str, row: usize) -> anyhow::Result<Option<i64>> {
-        Ok(self.i64s(name)?.get(row))
-    }
-    pub fn date(&self, name: &str, row: usize) -> anyhow::Result<Option<NaiveDate>> {
-        Ok(self.dates(name)?.get(row))
-    }
-    pub fn list(&self, name: &str, row: usize) -> anyhow::Result<Option<Vec<String>>> {
-        Ok(self.lists(name)?.get(row))
-    }
 }
 
 /// A string column of a batch, by row.

@@ -530,6 +530,11 @@ pub fn read_liste(path: &std::path::Path) -> anyhow::Result<Vec<ListeRow>> {
     let mut out = Vec::new();
     for b in batches(path)? {
         let c = Cols(&b, path);
+        let (codes, ids, first) = (
+            c.strs("pa_listen")?,
+            c.strs("person_id")?,
+            c.dates("forste_gang_kandidat")?,
+        );
         for row in 0..b.num_rows() {
             let missing = |col: &str| {
                 crate::tr!(
@@ -539,12 +544,12 @@ pub fn read_liste(path: &std::path::Path) -> anyhow::Result<Vec<ListeRow>> {
                     row + 1
                 )
             };
-            let code = c.str("pa_listen", row)?.unwrap_or_default();
+            let code = codes.get(row).unwrap_or_default();
             out.push(ListeRow {
-                person_id: c.str("person_id", row)?.unwrap_or_default(),
+                person_id: ids.get(row).unwrap_or_default(),
                 pa_listen: PaListen::from_code(&code).with_context(|| missing("pa_listen"))?,
-                forste_gang_kandidat: c
-                    .date("forste_gang_kandidat", row)?
+                forste_gang_kandidat: first
+                    .get(row)
                     .with_context(|| missing("forste_gang_kandidat"))?,
             });
         }
