@@ -78,12 +78,17 @@ impl<'a> Cols<'a> {
             .with_context(|| self.wrong(name, "Date32"))?;
         Ok(DateCol(c))
     }
+    /// A list-of-strings column, its type and its values' type checked once.
     pub fn lists(&self, name: &str) -> anyhow::Result<ListCol<'a>> {
         let c = self
             .col(name)?
             .as_list_opt::<i32>()
             .with_context(|| self.wrong(name, "List"))?;
-        Ok(ListCol(c))
+        let values = c
+            .values()
+            .as_string_opt::<i32>()
+            .with_context(|| self.wrong(name, "List(Utf8)"))?;
+        Ok(ListCol(c, values))
     }
 }
 
@@ -93,8 +98,9 @@ pub struct StrCol<'a>(&'a StringArray);
 pub struct I64Col<'a>(&'a PrimitiveArray<Int64Type>);
 /// A Date32 column of a batch, by row.
 pub struct DateCol<'a>(&'a PrimitiveArray<Date32Type>);
-/// A list-of-strings column of a batch, by row.
-pub struct ListCol<'a>(&'a ListArray);
+/// A list-of-strings column of a batch, by row: the lists and their values, so a row is read
+/// through the offsets without slicing the array.
+pub struct ListCol<'a>(&'a ListArray, &'a StringArray);
 
 impl StrCol<'_> {
     pub fn get(&self, row: usize) -> Option<String> {
@@ -121,13 +127,70 @@ impl ListCol<'_> {
         if self.0.is_null(row) {
             return None;
         }
-        let v = self.0.value(row);
-        let s = v.as_string::<i32>();
+        let offsets = self.0.value_offsets();
+        let (start, end) = (offsets[row] as usize, offsets[row + 1] as usize);
+        let s = self.1;
         Some(
-            (0..s.len())
+            (start..end)
                 .filter(|i| !s.is_null(*i))
                 .map(|i| s.value(i).to_string())
                 .collect(),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use datafusion::arrow::array::{Int64Builder, ListBuilder, StringBuilder};
+    use std::sync::Arc;
+
+    fn batch(list: Arc<dyn Array>) -> RecordBatch {
+        RecordBatch::try_from_iter([("l", list)]).unwrap()
+    }
+
+    /// Rows are read through the offsets: nulls in and of lists, empty lists, and a sliced
+    /// array (whose offsets point into the whole values array) give each row's own values.
+    #[test]
+    fn list_rows_are_each_rows_own_values() {
+        let mut b = ListBuilder::new(StringBuilder::new());
+        b.values().append_value("a");
+        b.values().append_value("b");
+        b.append(true);
+        b.append(false);
+        b.append(true);
+        b.values().append_value("c");
+        b.values().append_null();
+        b.values().append_value("d");
+        b.append(true);
+        let whole: Arc<dyn Array> = Arc::new(b.finish());
+        let p = Path::new("x.parquet");
+        let v = |s: &[&str]| Some(s.iter().map(|x| x.to_string()).collect::<Vec<_>>());
+        let rb = batch(whole.clone());
+        let c = Cols(&rb, p).lists("l").unwrap();
+        assert_eq!(c.get(0), v(&["a", "b"]));
+        assert_eq!(c.get(1), None);
+        assert_eq!(c.get(2), v(&[]));
+        assert_eq!(c.get(3), v(&["c", "d"]));
+        let sliced = batch(whole.slice(2, 2));
+        let c = Cols(&sliced, p).lists("l").unwrap();
+        assert_eq!(c.get(0), v(&[]));
+        assert_eq!(c.get(1), v(&["c", "d"]));
+    }
+
+    /// A list of something other than strings is an error naming the file and column, not a
+    /// panic.
+    #[test]
+    fn a_list_of_numbers_is_an_error() {
+        let mut b = ListBuilder::new(Int64Builder::new());
+        b.values().append_value(1);
+        b.append(true);
+        let rb = batch(Arc::new(b.finish()));
+        let err = Cols(&rb, Path::new("x.parquet"))
+            .lists("l")
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(err.contains("x.parquet") && err.contains("`l`"), "{err}");
     }
 }

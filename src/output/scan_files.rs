@@ -45,13 +45,13 @@ pub struct ScanParts {
     started: Instant,
 }
 
-/// Runs the scan: every verdict goes to the scan's own writers and then to `extra` (with the
-/// rule set it was made with). With
+/// Runs the scan: every verdict goes to the scan's own writers and then, to keep, to `extra`
+/// (with the rule set it was made with). With
 /// `args.pseudonymize`, person ids are replaced before any writer sees them.
 pub async fn scan_into(
     args: &ScanArgs,
     out: &OutputDir,
-    mut extra: impl FnMut(&Verdict, &RuleSet) -> anyhow::Result<()> + Send,
+    mut extra: impl FnMut(Verdict, &RuleSet) -> anyhow::Result<()> + Send,
 ) -> anyhow::Result<ScanParts> {
     let started = Instant::now();
     let started_at = chrono::Utc::now();
@@ -100,7 +100,7 @@ pub async fn scan_into(
             }
             naer_treff.verdict(&v)?;
             kandidater.verdict(&v)?;
-            extra(&v, rules)
+            extra(v, rules)
         })
         .await?;
     drop(planned);

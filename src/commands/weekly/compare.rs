@@ -477,15 +477,15 @@ pub fn reason(v: &Verdict, rules: &RuleSet) -> Grunn {
 }
 
 /// Collects list entries while verdicts stream past.
-pub struct ListBuilder<'a> {
-    prev: Option<&'a Previous>,
+pub struct ListBuilder {
+    prev: Option<Previous>,
     as_of: NaiveDate,
     seen: rustc_hash::FxHashSet<String>,
     entries: Vec<ListEntry>,
 }
 
-impl<'a> ListBuilder<'a> {
-    pub fn new(prev: Option<&'a Previous>, as_of: NaiveDate) -> Self {
+impl ListBuilder {
+    pub fn new(prev: Option<Previous>, as_of: NaiveDate) -> Self {
         ListBuilder {
             prev,
             as_of,
@@ -494,50 +494,55 @@ impl<'a> ListBuilder<'a> {
         }
     }
 
-    pub fn verdict(&mut self, v: &Verdict, rules: &RuleSet) {
-        let id = &v.facts.person_id;
-        let listed = self.prev.and_then(|p| p.listed.get(id));
-        if listed.is_some() {
-            self.seen.insert(id.clone());
-        }
+    /// Takes a verdict; an entry moves the verdict's texts and facts instead of copying them.
+    pub fn verdict(&mut self, v: Verdict, rules: &RuleSet) {
+        let prev = self.prev.as_ref();
+        let listed = prev
+            .and_then(|p| p.listed.get(&v.facts.person_id))
+            .map(|l| l.forste_gang_kandidat);
         let pa_listen = match (v.status == Status::Kandidat, listed) {
             (true, None) => PaListen::Ny,
             (true, Some(_)) => PaListen::Fortsetter,
             (false, Some(_)) => PaListen::Ute,
             (false, None) => return,
         };
-        let prev_facts = self.prev.and_then(|p| p.facts.get(id));
-        let forste = listed.map_or(self.as_of, |l| l.forste_gang_kandidat);
-        let f = &v.facts;
+        let prev_facts = prev.and_then(|p| p.facts.get(&v.facts.person_id));
+        let forste = listed.unwrap_or(self.as_of);
         // A person who left was on the list up to the previous run.
         let until = match pa_listen {
-            PaListen::Ute => self.prev.and_then(|p| p.date).unwrap_or(self.as_of),
+            PaListen::Ute => prev.and_then(|p| p.date).unwrap_or(self.as_of),
             _ => self.as_of,
         };
+        let endringer = changes(prev_facts, &v, prev.is_some());
+        let grunn = (pa_listen == PaListen::Ute).then(|| reason(&v, rules));
+        let f = v.facts;
+        if listed.is_some() {
+            self.seen.insert(f.person_id.clone());
+        }
         self.entries.push(ListEntry {
             pa_listen,
-            person_id: id.clone(),
-            nav_kontor: f.nav_kontor.clone(),
-            veileder: f.veileder.clone(),
-            kommune_nr: f.kommune_nr.clone(),
-            adressebeskyttelse: f.adressebeskyttelse.clone(),
+            person_id: f.person_id,
+            nav_kontor: f.nav_kontor,
+            veileder: f.veileder,
+            kommune_nr: f.kommune_nr,
+            adressebeskyttelse: f.adressebeskyttelse,
             alder: f.alder,
             forste_gang_kandidat: forste,
             uker_pa_listen: weeks_on_list(forste, until),
-            treff: v.treff.clone(),
-            hint: v.hint.clone(),
+            treff: v.treff,
+            hint: v.hint,
             maneder: f.stonadsmaneder_siste_12,
             siste: f.siste_stonadsmaned,
-            innsatsgruppe: f.innsatsgruppe.clone(),
-            begrunnelse: v.begrunnelse.clone(),
-            endringer: changes(prev_facts, v, self.prev.is_some()),
-            grunn: (pa_listen == PaListen::Ute).then(|| reason(v, rules)),
+            innsatsgruppe: f.innsatsgruppe,
+            begrunnelse: v.begrunnelse,
+            endringer,
+            grunn,
         });
     }
 
     /// The entries, plus last week's candidates who are no longer in the data.
     pub fn finish(mut self) -> Vec<ListEntry> {
-        if let Some(prev) = self.prev {
+        if let Some(prev) = &self.prev {
             let mut gone: Vec<(&String, &PrevListed)> = prev
                 .listed
                 .iter()

@@ -46,20 +46,75 @@ pub struct WeeklyOutcome {
     pub scan: crate::output::scan_files::ScanOutcome,
 }
 
-/// The previous run this one is compared with, read back from the state folder.
-fn previous_run(state: &State, plan: &state::Plan) -> anyhow::Result<Option<Previous>> {
-    let Some(p) = &plan.previous else {
-        return Ok(None);
-    };
-    let dir = state.run_dir(&p.run_id);
-    let previous = Previous::load(&dir, p.date()).with_context(|| {
-        crate::tr!(
-            "kan ikke lese den forrige kjøringen {}",
-            "cannot read the previous run {}",
-            dir.display()
-        )
-    })?;
-    Ok(Some(previous))
+/// The previous run this one is compared with, read back from the state folder on a blocking
+/// thread while this run's data is loaded and evaluated (the list needs it only once verdicts
+/// arrive).
+struct PreviousRun(std::sync::mpsc::Receiver<anyhow::Result<Option<Previous>>>);
+
+impl PreviousRun {
+    fn start(state: &State, plan: &state::Plan) -> PreviousRun {
+        let run = plan
+            .previous
+            .as_ref()
+            .map(|p| (state.run_dir(&p.run_id), p.date()));
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        tokio::task::spawn_blocking(move || {
+            let started = std::time::Instant::now();
+            let read = run
+                .map(|(dir, date)| {
+                    Previous::load(&dir, date).with_context(|| {
+                        crate::tr!(
+                            "kan ikke lese den forrige kjøringen {}",
+                            "cannot read the previous run {}",
+                            dir.display()
+                        )
+                    })
+                })
+                .transpose();
+            tracing::debug!(
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                "previous run read"
+            );
+            // the receiver is gone only when the run already failed
+            let _ = tx.send(read);
+        });
+        PreviousRun(rx)
+    }
+
+    /// The previous run (none on a first run), once read.
+    fn wait(&self) -> anyhow::Result<Option<Previous>> {
+        self.0.recv().map_err(|_| {
+            anyhow::anyhow!(crate::tr!(
+                "lesingen av den forrige kjøringen stoppet uten svar",
+                "reading the previous run stopped without an answer"
+            ))
+        })?
+    }
+}
+
+/// This week's list, built as verdicts stream past once the previous run is read.
+struct Lists {
+    previous: PreviousRun,
+    as_of: NaiveDate,
+    builder: Option<ListBuilder>,
+}
+
+impl Lists {
+    fn builder(&mut self) -> anyhow::Result<&mut ListBuilder> {
+        let b = match self.builder.take() {
+            Some(b) => b,
+            None => ListBuilder::new(self.previous.wait()?, self.as_of),
+        };
+        Ok(self.builder.insert(b))
+    }
+
+    fn finish(self) -> anyhow::Result<Vec<compare::ListEntry>> {
+        let b = match self.builder {
+            Some(b) => b,
+            None => ListBuilder::new(self.previous.wait()?, self.as_of),
+        };
+        Ok(b.finish())
+    }
 }
 
 pub async fn run(args: WeeklyArgs) -> anyhow::Result<WeeklyOutcome> {
@@ -69,12 +124,11 @@ pub async fn run(args: WeeklyArgs) -> anyhow::Result<WeeklyOutcome> {
     state.check_key(key_check.as_deref())?;
     state.clean_leftovers()?;
     let plan = state.plan(as_of, args.replace_history)?;
-    let started = std::time::Instant::now();
-    let previous = previous_run(&state, &plan)?;
-    tracing::debug!(
-        elapsed_ms = started.elapsed().as_millis() as u64,
-        "previous run read"
-    );
+    let mut lists = Lists {
+        previous: PreviousRun::start(&state, &plan),
+        as_of,
+        builder: None,
+    };
     info!(
         run = %plan.run_id,
         previous = plan.previous.as_ref().map(|p| p.run_id.as_str()).unwrap_or("-"),
@@ -84,13 +138,12 @@ pub async fn run(args: WeeklyArgs) -> anyhow::Result<WeeklyOutcome> {
 
     let staging = state.staging(&plan.run_id)?;
     let out = OutputDir::create(&staging)?;
-    let mut builder = ListBuilder::new(previous.as_ref(), as_of);
     let parts = scan_into(&args.scan, &out, |v, rules| {
-        builder.verdict(v, rules);
+        lists.builder()?.verdict(v, rules);
         Ok(())
     })
     .await?;
-    let entries = builder.finish();
+    let entries = lists.finish()?;
     let lists_started = std::time::Instant::now();
     let written = lists::write_all(
         &out,
