@@ -989,9 +989,13 @@ pub async fn run(args: ReportArgs) -> anyhow::Result<ReportOutcome> {
         &ends,
     )
     .await?;
-    let current = figures_at(&args, &session).await?;
+    // the scan date's full evaluation and the month-ends' statuses read the same session and
+    // run side by side, so neither leaves a core idle while it waits on one thread
+    let (current, trend) = futures::try_join!(
+        figures_at(&args, &session),
+        trend_figures(&args, &session, &ends)
+    )?;
     check_offices(&args.kontor, &current)?;
-    let trend = trend_figures(&args, &session, &ends).await?;
     let rules = &session.rules;
     // the trend ends with the scan date itself
     let mut trend_all: Vec<&DateFigures> = trend.iter().collect();
