@@ -14,14 +14,15 @@ pub fn check(id: &str) -> Option<Result<(), FnrProblem>> {
     if id.len() != 11 {
         return None;
     }
-    let digits: Vec<u32> = match id
-        .chars()
-        .map(|c| c.to_digit(10))
-        .collect::<Option<Vec<_>>>()
-    {
-        Some(d) => d,
-        None => return Some(Err(FnrProblem::NotDigits)),
-    };
+    // 11 bytes that are all ASCII digits are 11 digits; any other byte (a letter, or part of
+    // a character of several bytes) is not a digit
+    let mut digits = [0u32; 11];
+    for (d, b) in digits.iter_mut().zip(id.bytes()) {
+        if !b.is_ascii_digit() {
+            return Some(Err(FnrProblem::NotDigits));
+        }
+        *d = u32::from(b - b'0');
+    }
     Some(check_digits(&digits))
 }
 
@@ -102,6 +103,31 @@ mod tests {
         assert_eq!(check("P-000123"), None);
         assert_eq!(check("1234567890X"), Some(Err(FnrProblem::NotDigits)));
         assert_eq!(check("32139012345"), Some(Err(FnrProblem::InvalidDate)));
+    }
+
+    #[test]
+    fn characters_of_several_bytes_are_not_digits() {
+        // 11 bytes, 10 characters
+        assert_eq!(check("123456789é"), Some(Err(FnrProblem::NotDigits)));
+        // an Arabic-Indic digit three is two bytes and not an ASCII digit
+        assert_eq!(check("12345678\u{663}1"), Some(Err(FnrProblem::NotDigits)));
+    }
+
+    /// The definition by characters (11 bytes, each character a decimal digit) that the byte
+    /// loop replaces, for any id.
+    fn by_chars(id: &str) -> Option<Result<(), FnrProblem>> {
+        if id.len() != 11 {
+            return None;
+        }
+        let d: Option<Vec<u32>> = id.chars().map(|c| c.to_digit(10)).collect();
+        Some(d.map_or(Err(FnrProblem::NotDigits), |d| check_digits(&d)))
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn bytes_and_characters_agree(id in "[0-9a-zé\u{663}]{0,12}|[0-9]{11}") {
+            proptest::prop_assert_eq!(check(&id), by_chars(&id));
+        }
     }
 
     #[test]

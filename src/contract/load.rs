@@ -18,7 +18,7 @@ use datafusion::parquet::arrow::arrow_reader::{
     ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
 };
 use rayon::prelude::*;
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashMap;
 use sha2::{Digest, Sha256};
 use thiserror::Error;
 use tracing::{debug, info, warn};
@@ -193,10 +193,9 @@ pub struct Source {
 pub struct Validator {
     as_of: NaiveDate,
     as_of_days: i32,
-    /// Filled while `personer` is read, then shared read-only by the workers of the other tables.
-    persons: Arc<FxHashSet<String>>,
-    /// First row and protection of every person id seen in `personer`.
-    first_row: FxHashMap<String, (u64, Adressebeskyttelse)>,
+    /// Every person id seen in `personer`, with its first row: filled while `personer` is read,
+    /// then shared read-only by the workers of the other tables (which look up the kept ones).
+    persons: Arc<FxHashMap<String, PersonRow>>,
     /// Persons whose duplicate rows carry a stricter protection than the row used.
     stricter: FxHashMap<String, Adressebeskyttelse>,
     findings: Vec<Finding>,
@@ -239,8 +238,7 @@ impl Validator {
         Validator {
             as_of,
             as_of_days: days(as_of),
-            persons: Arc::new(FxHashSet::default()),
-            first_row: FxHashMap::default(),
+            persons: Arc::new(FxHashMap::default()),
             stricter: FxHashMap::default(),
             findings: Vec::new(),
             min_days: days(NaiveDate::from_ymd_opt(1900, 1, 1).unwrap()),
@@ -256,6 +254,13 @@ impl Validator {
         self.findings
     }
 
+    /// Room in the person map for the rows the `personer` files' footers give (so it is not
+    /// rebuilt as it grows); at most [`MAX_PERSONS_RESERVED`], as a footer is only a claim.
+    fn expect_persons(&mut self, rows: i64) {
+        let n = usize::try_from(rows).unwrap_or(0).min(MAX_PERSONS_RESERVED);
+        Arc::make_mut(&mut self.persons).reserve(n);
+    }
+
     /// A validator for a part of a table other than `personer`, run on another thread: it
     /// shares the person set and collects its own findings.
     fn worker(&self) -> Validator {
@@ -263,7 +268,6 @@ impl Validator {
             as_of: self.as_of,
             as_of_days: self.as_of_days,
             persons: Arc::clone(&self.persons),
-            first_row: FxHashMap::default(),
             stricter: FxHashMap::default(),
             findings: Vec::new(),
             min_days: self.min_days,
@@ -509,7 +513,7 @@ impl Validator {
             if last_known == Some(id) {
                 continue;
             }
-            if self.persons.contains(id) {
+            if self.persons.get(id).is_some_and(|p| p.kept) {
                 last_known = Some(id);
             } else {
                 self.push(spec, file, rowno(i), "person_id", Problem::UnknownPerson);
@@ -587,7 +591,8 @@ impl Validator {
                 let p = Problem::UnknownProtection { value };
                 self.push(spec, file, row, "adressebeskyttelse", p);
             }
-            if ids.is_valid(i) && !self.check_person_id(spec, file, row, ids.value(i), level) {
+            if ids.is_valid(i) && !self.check_person_id(spec, file, row, ids.value(i), level, ok[i])
+            {
                 ok[i] = false;
             }
             if born.is_valid(i) {
@@ -603,15 +608,13 @@ impl Validator {
             if veileder.is_valid(i) && veileder.value(i).chars().count() > 10 {
                 self.push(spec, file, row, "veileder", Problem::VeilederTooLong);
             }
-            if ok[i] {
-                Arc::make_mut(&mut self.persons).insert(ids.value(i).to_string());
-            }
         }
     }
 
     /// A person row's id: the first row of the id (a later one is set aside, and a stricter
-    /// protection in it is kept and reported) and a valid fødselsnummer when it is one.
-    /// Returns whether the row is kept.
+    /// protection in it is kept and reported) and a valid fødselsnummer when it is one. `ok`
+    /// says whether the row passed its other checks (a first row that did not is recorded, but
+    /// its person is not kept). Returns whether the row is kept.
     fn check_person_id(
         &mut self,
         spec: &TableSpec,
@@ -619,9 +622,11 @@ impl Validator {
         row: u64,
         id: &str,
         level: Adressebeskyttelse,
+        ok: bool,
     ) -> bool {
         let mut kept = true;
-        if let Some(&(first, first_level)) = self.first_row.get(id) {
+        let seen = self.persons.get(id).map(|p| (p.row, p.level));
+        if let Some((first, first_level)) = seen {
             self.push(
                 spec,
                 file,
@@ -638,7 +643,12 @@ impl Validator {
                 self.push(spec, file, row, "adressebeskyttelse", p);
             }
         } else {
-            self.first_row.insert(id.to_string(), (row, level));
+            let person = PersonRow {
+                row,
+                level,
+                kept: ok,
+            };
+            Arc::make_mut(&mut self.persons).insert(id.to_string(), person);
         }
         let problem = match fnr::check(id) {
             Some(Err(fnr::FnrProblem::CheckDigit)) => Some(Problem::FnrCheck),
@@ -675,6 +685,20 @@ impl Validator {
         }
     }
 }
+
+/// A person id's first row in `personer`: where it is, its protection, and whether the person
+/// is kept (the row passed its checks; the other tables' rows of a person not kept are set
+/// aside as unknown).
+#[derive(Clone, Copy)]
+struct PersonRow {
+    row: u64,
+    level: Adressebeskyttelse,
+    kept: bool,
+}
+
+/// The most person rows room is made for up front ([`Validator::expect_persons`]): Norway's
+/// population, twice over.
+const MAX_PERSONS_RESERVED: usize = 12_000_000;
 
 /// Most stretches of rows a batch's kept rows are handed on as (zero-copy slices of the batch);
 /// with more, the kept rows are copied into one batch.
@@ -1058,6 +1082,11 @@ pub fn load_dir_with(
         let Some((spec, files, first_kilde)) = personer else {
             return Ok(());
         };
+        let rows: i64 = files
+            .iter()
+            .map(|(_, b)| b.metadata().file_metadata().num_rows())
+            .sum();
+        v.expect_persons(rows);
         let sources = person_sources(spec, dir, files, &mut inputs)?;
         let mut t = v.load_table(spec, sources, first_kilde)?;
         apply_stricter(&mut t, &v.stricter);
