@@ -855,3 +855,39 @@ fn the_worklist_prints_on_two_a4_pages() {
         "{rows} rows print on {pages} pages"
     );
 }
+
+/// A run that fails (here: last week's list is not Parquet) exits with 2, names the run it
+/// could not read, records nothing and leaves no folder of its own behind; the history is as
+/// before.
+#[test]
+fn a_failed_run_leaves_no_folder_behind() {
+    let tmp = tempfile::tempdir().unwrap();
+    let state = tmp.path().join("state");
+    weekly(&state, 0, &[]);
+    let first = newest_run(&state);
+    std::fs::write(first.join("liste.parquet"), b"not parquet").unwrap();
+    let before: Vec<String> = {
+        let mut v: Vec<String> = std::fs::read_dir(&state)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    };
+    let (date, data) = WEEKS[1];
+    let out = kvp()
+        .args(["weekly", "--data", data, "--as-of", date, "--state"])
+        .arg(&state)
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(stderr.contains("2026-10-26-r1"), "{stderr}");
+    assert!(stderr.contains("liste.parquet"), "{stderr}");
+    let mut after: Vec<String> = std::fs::read_dir(&state)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    after.sort();
+    assert_eq!(after, before, "the state folder changed");
+    assert_eq!(run_ids(&state), ["2026-10-26-r1"]);
+}

@@ -124,7 +124,7 @@ pub async fn run(args: WeeklyArgs) -> anyhow::Result<WeeklyOutcome> {
     state.check_key(key_check.as_deref())?;
     state.clean_leftovers()?;
     let plan = state.plan(as_of, args.replace_history)?;
-    let mut lists = Lists {
+    let lists = Lists {
         previous: PreviousRun::start(&state, &plan),
         as_of,
         builder: None,
@@ -137,7 +137,25 @@ pub async fn run(args: WeeklyArgs) -> anyhow::Result<WeeklyOutcome> {
     );
 
     let staging = state.staging(&plan.run_id)?;
-    let out = OutputDir::create(&staging)?;
+    let outcome = record_run(&args, &mut state, plan, &staging, lists, key_check).await;
+    if outcome.is_err() {
+        // a run that fails leaves no folder behind (one that is killed is removed by the next)
+        let _ = std::fs::remove_dir_all(&staging);
+    }
+    outcome
+}
+
+/// The run written into its staging folder, then recorded in the state.
+async fn record_run(
+    args: &WeeklyArgs,
+    state: &mut State,
+    plan: state::Plan,
+    staging: &std::path::Path,
+    mut lists: Lists,
+    key_check: Option<String>,
+) -> anyhow::Result<WeeklyOutcome> {
+    let as_of = args.scan.as_of;
+    let out = OutputDir::create(staging)?;
     let parts = scan_into(&args.scan, &out, |v, rules| {
         lists.builder()?.verdict(v, rules);
         Ok(())
