@@ -50,6 +50,27 @@ fn weekly(state: &Path, week: usize, extra: &[&str]) -> String {
     String::from_utf8(a.get_output().stderr.clone()).unwrap()
 }
 
+/// A weekly run of `week` that must fail with exit code 2; its stderr.
+fn weekly_fails(state: &Path, week: usize) -> String {
+    let (date, data) = WEEKS[week];
+    let a = kvp()
+        .args(["weekly", "--data", data, "--as-of", date, "--state"])
+        .arg(state)
+        .assert()
+        .code(2);
+    String::from_utf8_lossy(&a.get_output().stderr).into_owned()
+}
+
+/// The names in a folder, sorted.
+fn names_in(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
 /// The folder of the newest recorded run.
 fn newest_run(state: &Path) -> PathBuf {
     let index: serde_json::Value =
@@ -419,13 +440,7 @@ fn same_date_replaces_and_earlier_dates_need_replace_history() {
         format!("{after:?}").replace("r2", "r3")
     );
 
-    let (date, data) = WEEKS[0];
-    let a = kvp()
-        .args(["weekly", "--data", data, "--as-of", date, "--state"])
-        .arg(&state)
-        .assert()
-        .code(2);
-    let err = String::from_utf8(a.get_output().stderr.clone()).unwrap();
+    let err = weekly_fails(&state, 0);
     assert!(
         err.contains("tidligere enn den nyeste registrerte kjøringen (2026-11-02)")
             && err.contains("--replace-history"),
@@ -506,13 +521,10 @@ fn a_killed_run_leaves_a_readable_history(#[case] point: &str, #[case] recorded:
 
     // the next run works, cleans up, and gives the same lists as an uninterrupted run
     weekly(&state, 1, &[]);
-    let names: Vec<String> = std::fs::read_dir(&state)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+    let names: Vec<String> = names_in(&state)
+        .into_iter()
         .filter(|n| !n.starts_with(".lock"))
         .collect();
-    let mut names = names;
-    names.sort();
     let ids = run_ids(&state);
     let mut want: Vec<String> = ids.clone();
     want.push("kvp-scan-state.json".into());
@@ -866,28 +878,11 @@ fn a_failed_run_leaves_no_folder_behind() {
     weekly(&state, 0, &[]);
     let first = newest_run(&state);
     std::fs::write(first.join("liste.parquet"), b"not parquet").unwrap();
-    let before: Vec<String> = {
-        let mut v: Vec<String> = std::fs::read_dir(&state)
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        v.sort();
-        v
-    };
-    let (date, data) = WEEKS[1];
-    let out = kvp()
-        .args(["weekly", "--data", data, "--as-of", date, "--state"])
-        .arg(&state)
-        .assert()
-        .code(2);
-    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    let before = names_in(&state);
+    let stderr = weekly_fails(&state, 1);
     assert!(stderr.contains("2026-10-26-r1"), "{stderr}");
     assert!(stderr.contains("liste.parquet"), "{stderr}");
-    let mut after: Vec<String> = std::fs::read_dir(&state)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    after.sort();
+    let after = names_in(&state);
     assert_eq!(after, before, "the state folder changed");
     assert_eq!(run_ids(&state), ["2026-10-26-r1"]);
 }
