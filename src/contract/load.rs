@@ -2,6 +2,7 @@
 //! contract's canonical types, validating every row and setting bad rows aside with a finding.
 
 use std::collections::BTreeMap;
+use std::collections::hash_map::Entry;
 use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -625,7 +626,18 @@ impl Validator {
         ok: bool,
     ) -> bool {
         let mut kept = true;
-        let seen = self.persons.get(id).map(|p| (p.row, p.level));
+        // one lookup: a first row is recorded where the id is looked up
+        let seen = match Arc::make_mut(&mut self.persons).entry(id.to_string()) {
+            Entry::Occupied(e) => Some((e.get().row, e.get().level)),
+            Entry::Vacant(e) => {
+                e.insert(PersonRow {
+                    row,
+                    level,
+                    kept: ok,
+                });
+                None
+            }
+        };
         if let Some((first, first_level)) = seen {
             self.push(
                 spec,
@@ -642,13 +654,6 @@ impl Validator {
                 let p = Problem::StricterProtectionInDuplicate { first_row: first };
                 self.push(spec, file, row, "adressebeskyttelse", p);
             }
-        } else {
-            let person = PersonRow {
-                row,
-                level,
-                kept: ok,
-            };
-            Arc::make_mut(&mut self.persons).insert(id.to_string(), person);
         }
         let problem = match fnr::check(id) {
             Some(Err(fnr::FnrProblem::CheckDigit)) => Some(Problem::FnrCheck),

@@ -100,20 +100,21 @@ struct Lists {
 }
 
 impl Lists {
+    /// The builder, made (once the previous run is read) when first asked for.
+    fn take(&mut self) -> anyhow::Result<ListBuilder> {
+        match self.builder.take() {
+            Some(b) => Ok(b),
+            None => Ok(ListBuilder::new(self.previous.wait()?, self.as_of)),
+        }
+    }
+
     fn builder(&mut self) -> anyhow::Result<&mut ListBuilder> {
-        let b = match self.builder.take() {
-            Some(b) => b,
-            None => ListBuilder::new(self.previous.wait()?, self.as_of),
-        };
+        let b = self.take()?;
         Ok(self.builder.insert(b))
     }
 
-    fn finish(self) -> anyhow::Result<Vec<compare::ListEntry>> {
-        let b = match self.builder {
-            Some(b) => b,
-            None => ListBuilder::new(self.previous.wait()?, self.as_of),
-        };
-        Ok(b.finish())
+    fn finish(mut self) -> anyhow::Result<Vec<compare::ListEntry>> {
+        Ok(self.take()?.finish())
     }
 }
 
