@@ -267,7 +267,7 @@ pub fn with_next_date(
     use datafusion::arrow::compute::filter_record_batch;
     use datafusion::arrow::datatypes::{Date32Type, Int32Type, Int64Type};
     // (person, date, rank, kilde, rad, batch, row) of every row kept
-    let mut rows: Vec<(&str, i32, u8, i32, i64, u32, u32)> = Vec::new();
+    let mut rows: Vec<(IdKey<'_>, i32, u8, i32, i64, u32, u32)> = Vec::new();
     let mut kept: Vec<Vec<bool>> = Vec::with_capacity(batches.len());
     for (bi, b) in batches.iter().enumerate() {
         let col = |name: &str| {
@@ -287,7 +287,7 @@ pub fn with_next_date(
             }
             *k = true;
             rows.push((
-                ids.value(i),
+                IdKey::of(ids.value(i)),
                 dates.value(i),
                 rank(i),
                 kilde.value(i),
@@ -298,11 +298,16 @@ pub fn with_next_date(
         }
         kept.push(keep);
     }
-    rows.sort_unstable_by(|a, b| (a.0, a.1, a.2, a.3, a.4).cmp(&(b.0, b.1, b.2, b.3, b.4)));
+    // each person's rows together, in (date, rank, kilde, rad) order: which person comes first
+    // does not matter, only the row after each
+    rows.par_sort_unstable_by(|a, b| {
+        a.0.cmp(&b.0)
+            .then_with(|| (a.1, a.2, a.3, a.4).cmp(&(b.1, b.2, b.3, b.4)))
+    });
     let mut next: Vec<Vec<Option<i32>>> =
         batches.iter().map(|b| vec![None; b.num_rows()]).collect();
     for w in rows.windows(2) {
-        if w[0].0 == w[1].0 {
+        if w[0].0.cmp(&w[1].0).is_eq() {
             next[w[0].5 as usize][w[0].6 as usize] = Some(w[1].1);
         }
     }
@@ -322,6 +327,44 @@ pub fn with_next_date(
         .collect::<Result<Vec<_>>>()?;
     Ok((out_schema, out))
 }
+
+/// A person id as a sort key that mostly needs no pointer followed: its first 16 bytes inline
+/// (big-endian, so equal ids give equal keys) and its length; the id itself is compared only
+/// when both are longer than 16 bytes and agree so far. Orders ids consistently (not as
+/// strings): enough to bring each person's rows together.
+#[derive(Clone, Copy)]
+struct IdKey<'a> {
+    head: u128,
+    len: usize,
+    id: &'a str,
+}
+
+impl<'a> IdKey<'a> {
+    fn of(id: &'a str) -> Self {
+        let mut head = [0u8; 16];
+        let n = id.len().min(16);
+        head[..n].copy_from_slice(&id.as_bytes()[..n]);
+        IdKey {
+            head: u128::from_be_bytes(head),
+            len: id.len(),
+            id,
+        }
+    }
+
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.head
+            .cmp(&other.head)
+            .then(self.len.cmp(&other.len))
+            .then_with(|| {
+                if self.len > 16 {
+                    self.id.cmp(other.id)
+                } else {
+                    std::cmp::Ordering::Equal
+                }
+            })
+    }
+}
+
 /// A fact view: its name, its SQL, and whether it is kept in memory. With one scan date every
 /// view but the lazy ones is kept; with many dates none is (they grow with the dates).
 pub struct View {
@@ -611,6 +654,19 @@ mod tests {
 
     #[test]
     fn next_date_is_the_persons_next_row_in_date_rank_and_row_order() {
+        // short ids, ids longer than the sort key's 16 inline bytes that agree in them, and
+        // ids that differ only in length
+        for (a, b) in [
+            ("a", "b"),
+            ("pseudonym-0000000000-a", "pseudonym-0000000000-b"),
+            ("0101901234", "01019012345"),
+        ] {
+            next_dates_for(a, b);
+        }
+    }
+
+    fn next_dates_for(id_a: &str, id_b: &str) {
+        let (a, b) = (id_a, id_b);
         use datafusion::arrow::array::{Array, Int32Array, StringArray};
         use datafusion::arrow::datatypes::Date32Type;
         let schema = Arc::new(Schema::new(vec![
@@ -623,12 +679,12 @@ mod tests {
         // (person, day, event, row): b's rows out of order, a same-day pair in process order
         // (VURDERT before BEGYNT), one row after dmax (dropped)
         let rows = [
-            ("b", 30, "VURDERT", 1),
-            ("a", 10, "BEGYNT", 2),
-            ("b", 20, "VURDERT", 3),
-            ("a", 10, "VURDERT", 4),
-            ("a", 40, "VURDERT", 5),
-            ("a", 99, "VURDERT", 6),
+            (b, 30, "VURDERT", 1),
+            (a, 10, "BEGYNT", 2),
+            (b, 20, "VURDERT", 3),
+            (a, 10, "VURDERT", 4),
+            (a, 40, "VURDERT", 5),
+            (a, 99, "VURDERT", 6),
         ];
         let batch = RecordBatch::try_new(
             schema,
@@ -664,7 +720,8 @@ mod tests {
                 (3, Some(30)), // b at day 20: next is day 30
                 (4, Some(10)), // a's VURDERT at day 10: next is BEGYNT the same day
                 (5, None),     // a's last on or before dmax
-            ]
+            ],
+            "ids {id_a} and {id_b}"
         );
     }
 

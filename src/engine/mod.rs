@@ -466,7 +466,7 @@ fn register_ranked(
 ) -> Result<(), DataFusionError> {
     let dmax = days_since_epoch(as_of);
     let by_event: facts::RankBy = ("hendelse", facts::event_rank);
-    for (name, table, date_col, rank_by) in [
+    let tables = [
         (
             facts::VEDTAK_NESTE,
             "oppfolgingsvedtak",
@@ -479,10 +479,18 @@ fn register_ranked(
             "dato",
             Some(by_event),
         ),
-    ] {
-        let t = &data.tables[table];
-        let (schema, batches) =
-            facts::with_next_date(&t.spec.schema(), &t.batches, date_col, dmax, rank_by)?;
+    ];
+    // the two sorts side by side (each sorts on rayon's pool as well)
+    use rayon::prelude::*;
+    let ranked = tables
+        .par_iter()
+        .map(|(name, table, date_col, rank_by)| {
+            let t = &data.tables[*table];
+            facts::with_next_date(&t.spec.schema(), &t.batches, date_col, dmax, *rank_by)
+                .map(|r| (*name, r))
+        })
+        .collect::<Result<Vec<_>, DataFusionError>>()?;
+    for (name, (schema, batches)) in ranked {
         let parts = split_partitions(&batches, parts);
         ctx.register_table(name, Arc::new(MemTable::try_new(schema, parts)?))?;
     }
