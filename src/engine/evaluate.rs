@@ -536,7 +536,7 @@ async fn query_rules(
     Ok(results)
 }
 
-/// Each rule's rendered rows in batch order (rules not queried get none), rendered on rayon's
+/// Each rule's rendered rows in person order (rules not queried get none), rendered on rayon's
 /// pool with a text cache per job.
 #[allow(clippy::type_complexity)]
 fn render_rows(
@@ -564,12 +564,29 @@ fn render_rows(
     let batch_rules: Vec<usize> = items.iter().map(|(w, _)| *w).collect();
     drop(items);
     drop(results);
-    // each rule's rows in batch order: fresh, or as this session rendered them before
-    let mut fresh: Vec<Vec<(Slot, Rendered)>> = (0..works.len()).map(|_| Vec::new()).collect();
+    // each rule's rows by person position (ids not in personer last, each rule's rows of one
+    // person in batch order), put together and sorted on every core: gathering them per
+    // person then walks the persons in order instead of at random
+    let mut parts: Vec<Vec<Vec<(Slot, Rendered)>>> = (0..works.len()).map(|_| Vec::new()).collect();
     for (w, out) in batch_rules.iter().zip(rendered) {
-        fresh[*w].extend(out?);
+        parts[*w].push(out?);
     }
-    Ok(fresh)
+    use rayon::prelude::*;
+    Ok(parts
+        .into_par_iter()
+        .map(|batches| {
+            let mut rows: Vec<(Slot, Rendered)> =
+                Vec::with_capacity(batches.iter().map(Vec::len).sum());
+            for b in batches {
+                rows.extend(b);
+            }
+            rows.sort_by_key(|(slot, _)| match slot {
+                Slot::Person(n) => *n,
+                Slot::Unknown(_) => u32::MAX,
+            });
+            rows
+        })
+        .collect())
 }
 
 /// With [`Persons::Touched`]: the persons listed and every person one of its rules fired for,
