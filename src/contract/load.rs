@@ -252,6 +252,10 @@ impl Validator {
     }
 
     pub fn into_findings(self) -> Vec<Finding> {
+        // the person map (a string per person) is let go on rayon's pool, not on the way
+        // from the load to the engine
+        let persons = self.persons;
+        rayon::spawn(move || drop(persons));
         self.findings
     }
 
