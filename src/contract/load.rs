@@ -146,6 +146,11 @@ pub struct Months {
 /// other core busy, few enough that the memory held does not grow with the file.
 const READ_AHEAD_ROWS: u64 = 1_000_000;
 
+/// How many of such a file's first rows are read at most while `personer` is still being
+/// checked: past [`READ_AHEAD_ROWS`], parts are read only until `personer` is done (with ten
+/// times the national persons that takes a second, which the other core otherwise idled).
+const READ_AHEAD_MAX_ROWS: u64 = 6_000_000;
+
 /// What the loader keeps besides the validated rows.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct LoadOptions {
@@ -1087,6 +1092,7 @@ pub fn load_dir_with(
         parts,
         parts_error,
     } = sources(dir, &mut builders, &mut tables);
+    let personer_done = std::sync::atomic::AtomicBool::new(false);
     let load_personer = || -> Result<(), LoadError> {
         let Some((spec, files, first_kilde)) = personer else {
             return Ok(());
@@ -1097,7 +1103,9 @@ pub fn load_dir_with(
             .sum();
         v.expect_persons(rows);
         let sources = person_sources(spec, dir, files, &mut inputs)?;
-        let mut t = v.load_table(spec, sources, first_kilde)?;
+        let t = v.load_table(spec, sources, first_kilde);
+        personer_done.store(true, std::sync::atomic::Ordering::Relaxed);
+        let mut t = t?;
         apply_stricter(&mut t, &v.stricter);
         log_table(&t);
         tables.insert(spec.name, t);
@@ -1106,7 +1114,7 @@ pub fn load_dir_with(
     let months_of = |p: &Part| opts.months_of(p.spec);
     let read_parts = || match parts_error {
         Some(_) => Vec::new(),
-        None => read_first(&parts, opts),
+        None => read_first(&parts, opts, &personer_done),
     };
     let (checked, decoded) = rayon::join(load_personer, read_parts);
     checked?;
@@ -1145,13 +1153,22 @@ pub fn load_dir_with(
 }
 
 /// The parts read while `personer` is checked: all of them, but of a table reduced as it is
-/// checked ([`LoadOptions::payment_months`]) only those of its files' first rows (read ahead);
-/// the others are read when they are checked, a part at a time.
-fn read_first(parts: &[Part], opts: LoadOptions) -> Vec<Option<Result<Decoded, LoadError>>> {
+/// checked ([`LoadOptions::payment_months`]) only those of its files' first rows (read ahead),
+/// and further ones up to [`READ_AHEAD_MAX_ROWS`] while `personer` is not done; the others
+/// are read when they are checked, a part at a time.
+fn read_first(
+    parts: &[Part],
+    opts: LoadOptions,
+    personer_done: &std::sync::atomic::AtomicBool,
+) -> Vec<Option<Result<Decoded, LoadError>>> {
     parts
         .par_iter()
         .map(|p| {
-            let now = opts.months_of(p.spec).is_none() || p.row_offset < READ_AHEAD_ROWS;
+            let still = || {
+                p.row_offset < READ_AHEAD_MAX_ROWS
+                    && !personer_done.load(std::sync::atomic::Ordering::Relaxed)
+            };
+            let now = opts.months_of(p.spec).is_none() || p.row_offset < READ_AHEAD_ROWS || still();
             now.then(|| decode_part(p))
         })
         .collect()
