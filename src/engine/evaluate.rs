@@ -620,29 +620,104 @@ fn touched_persons(
 
 /// The rendered rows per person (by position): the rules that fired with their sentences, and
 /// the near misses; a rule that returns one person twice is an error. Rows of ids not in
-/// `personer` are only counted.
+/// `personer` are only counted. Each rule's rows come sorted by person ([`render_rows`]), so
+/// the persons are gathered in two halves at once, each half's rows cut from every rule's.
 fn merge_rows(
     all: Vec<RuleRows>,
     works: &[RuleWork<'_, '_>],
     touched: Option<&[bool]>,
     persons: usize,
 ) -> Result<RuleHits, EngineError> {
-    let mut hits: Vec<Vec<(usize, Sentence)>> = (0..persons).map(|_| Vec::new()).collect();
-    let mut near: Vec<Vec<Arc<KravCheck>>> = (0..persons).map(|_| Vec::new()).collect();
+    let mid = persons / 2;
+    let (mut lo, mut hi) = (Vec::with_capacity(all.len()), Vec::with_capacity(all.len()));
+    for rows in all {
+        let cut = |r: &[(Slot, Rendered)]| {
+            debug_assert!(r.is_sorted_by_key(|(s, _)| match s {
+                Slot::Person(n) => *n,
+                Slot::Unknown(_) => u32::MAX,
+            }));
+            r.partition_point(|(s, _)| matches!(s, Slot::Person(n) if (*n as usize) < mid))
+        };
+        // rows no one else holds are moved; rows the session keeps are shared
+        match Arc::try_unwrap(rows) {
+            Ok(mut rows) => {
+                let upper = rows.split_off(cut(&rows));
+                lo.push(Half::Owned(rows));
+                hi.push(Half::Owned(upper));
+            }
+            Err(shared) => {
+                let k = cut(&shared);
+                lo.push(Half::Shared(Arc::clone(&shared), 0..k));
+                hi.push(Half::Shared(Arc::clone(&shared), k..shared.len()));
+            }
+        }
+    }
+    let (lo, hi) = rayon::join(
+        || gather(lo, works, touched, (0, mid)),
+        || gather(hi, works, touched, (mid, persons - mid)),
+    );
+    // the first rule (in rule set order) that returned a person twice, as one pass would find
+    let (mut lo, hi) = match (lo, hi) {
+        (Ok(lo), Ok(hi)) => (lo, hi),
+        (Err((_, e)), Ok(_)) | (Ok(_), Err((_, e))) => return Err(e),
+        (Err(l), Err(h)) => return Err(if l.0 <= h.0 { l.1 } else { h.1 }),
+    };
+    lo.hits.extend(hi.hits);
+    lo.near.extend(hi.near);
+    for (work, (a, b)) in works.iter().zip(lo.per_rule.iter().zip(&hi.per_rule)) {
+        debug!(rule = %work.planned.rule.id, hits = a + b, "rule evaluated");
+    }
+    Ok(RuleHits {
+        hits: lo.hits,
+        near: lo.near,
+        unknown: lo.unknown + hi.unknown,
+        touched: None,
+    })
+}
+
+/// One rule's rows of a range of persons: owned (moved on) or the session's (cloned).
+enum Half {
+    Owned(Vec<(Slot, Rendered)>),
+    Shared(RuleRows, std::ops::Range<usize>),
+}
+
+/// What [`gather`] made of a range of persons.
+struct Gathered {
+    hits: Vec<Vec<(usize, Sentence)>>,
+    near: Vec<Vec<Arc<KravCheck>>>,
+    unknown: usize,
+    per_rule: Vec<u64>,
+}
+
+/// The rows of the persons `first..first + len` (and of ids not in `personer`, in the half
+/// that holds them), rule by rule in rule set order; an error carries its rule's place.
+fn gather(
+    halves: Vec<Half>,
+    works: &[RuleWork<'_, '_>],
+    touched: Option<&[bool]>,
+    (first, len): (usize, usize),
+) -> Result<Gathered, (usize, EngineError)> {
+    let mut hits: Vec<Vec<(usize, Sentence)>> = (0..len).map(|_| Vec::new()).collect();
+    let mut near: Vec<Vec<Arc<KravCheck>>> = (0..len).map(|_| Vec::new()).collect();
     // ids not in personer, with the rules that fired for them
     let mut unknown: rustc_hash::FxHashMap<Arc<str>, Vec<usize>> = Default::default();
     let mut per_rule = vec![0u64; works.len()];
-    for (w, rows) in all.into_iter().enumerate() {
+    for (w, rows) in halves.into_iter().enumerate() {
         let work = &works[w];
         let rule = work.planned.index;
-        let duplicate = || EngineError::DuplicatePerson {
-            rule: work.planned.rule.id.clone(),
+        let duplicate = || {
+            (
+                w,
+                EngineError::DuplicatePerson {
+                    rule: work.planned.rule.id.clone(),
+                },
+            )
         };
-        let mut add = |slot: &Slot, row: Rendered| -> Result<(), EngineError> {
+        let mut add = |slot: &Slot, row: Rendered| -> Result<(), (usize, EngineError)> {
             match (slot, row) {
-                (Slot::Person(n), Rendered::Krav(k)) => near[*n as usize].push(k),
+                (Slot::Person(n), Rendered::Krav(k)) => near[*n as usize - first].push(k),
                 (Slot::Person(n), Rendered::Hit(sentence)) => {
-                    let entry = &mut hits[*n as usize];
+                    let entry = &mut hits[*n as usize - first];
                     if entry.iter().any(|(r, _)| *r == rule) {
                         return Err(duplicate());
                     }
@@ -666,28 +741,24 @@ fn merge_rows(
             (Slot::Person(n), Some(t)) => t[*n as usize],
             _ => true,
         };
-        // rows no one else holds are moved; rows the session keeps are shared
-        match Arc::try_unwrap(rows) {
-            Ok(rows) => {
+        match rows {
+            Half::Owned(rows) => {
                 for (slot, row) in rows.into_iter().filter(|(s, _)| wanted(s)) {
                     add(&slot, row)?;
                 }
             }
-            Err(shared) => {
-                for (slot, row) in shared.iter().filter(|(s, _)| wanted(s)) {
+            Half::Shared(shared, range) => {
+                for (slot, row) in shared[range].iter().filter(|(s, _)| wanted(s)) {
                     add(slot, row.clone())?;
                 }
             }
         }
     }
-    for (work, n) in works.iter().zip(per_rule) {
-        debug!(rule = %work.planned.rule.id, hits = n, "rule evaluated");
-    }
-    Ok(RuleHits {
+    Ok(Gathered {
         hits,
         near,
         unknown: unknown.len(),
-        touched: None,
+        per_rule,
     })
 }
 

@@ -678,3 +678,38 @@ fn a_rule_that_reads_the_payments_keeps_them() {
     assert!(want.len() > 10, "the demo data has large payments");
     assert_eq!(got, want);
 }
+
+/// A rule whose SQL returns a person twice for the scan date is an error naming the rule (the
+/// persons are gathered in two halves at once: a duplicate in either half is found), and the
+/// scan leaves no output folder behind.
+#[test]
+fn a_rule_that_returns_a_person_twice_is_an_error_naming_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let rules = tmp.path().join("regler");
+    std::fs::create_dir(&rules).unwrap();
+    for e in std::fs::read_dir(root().join("rules")).unwrap() {
+        let p = e.unwrap().path();
+        let mut text = std::fs::read_to_string(&p).unwrap();
+        if p.file_name().unwrap() == "deltar_i_kvp.toml" {
+            let select = "SELECT skanningsdato, person_id, tilstand, hendelse, dato\nFROM kvp_status\nWHERE tilstand IN ('i_program', 'permisjon')\n";
+            assert!(text.contains(select));
+            text = text.replace(select, &format!("{select}UNION ALL\n{select}"));
+        }
+        std::fs::write(rules.join(p.file_name().unwrap()), text).unwrap();
+    }
+    let out = tmp.path().join("ut");
+    let a = kvp()
+        .args(["scan", "--data", "testdata/demo", "--as-of", "2026-11-16"])
+        .arg("--rules")
+        .arg(&rules)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .code(2);
+    let err = String::from_utf8_lossy(&a.get_output().stderr);
+    assert!(
+        err.contains("regel `deltar_i_kvp`: ga samme person mer enn én gang"),
+        "{err}"
+    );
+    assert!(!out.exists(), "no output folder");
+}
