@@ -1093,23 +1093,14 @@ pub fn load_dir_with(
         parts_error,
     } = sources(dir, &mut builders, &mut tables);
     let personer_done = std::sync::atomic::AtomicBool::new(false);
-    let load_personer = || -> Result<(), LoadError> {
-        let Some((spec, files, first_kilde)) = personer else {
-            return Ok(());
-        };
-        let rows: i64 = files
-            .iter()
-            .map(|(_, b)| b.metadata().file_metadata().num_rows())
-            .sum();
-        v.expect_persons(rows);
-        let sources = person_sources(spec, dir, files, &mut inputs)?;
-        let t = v.load_table(spec, sources, first_kilde);
-        personer_done.store(true, std::sync::atomic::Ordering::Relaxed);
-        let mut t = t?;
-        apply_stricter(&mut t, &v.stricter);
-        log_table(&t);
-        tables.insert(spec.name, t);
-        Ok(())
+    let load_personer = || {
+        load_personer(
+            &mut v,
+            dir,
+            personer,
+            (&mut inputs, &mut tables),
+            &personer_done,
+        )
     };
     let months_of = |p: &Part| opts.months_of(p.spec);
     let read_parts = || match parts_error {
@@ -1150,6 +1141,37 @@ pub fn load_dir_with(
         inputs,
         stonad_maneder: months,
     })
+}
+
+/// Checks `personer` (its files, if any) into `tables`, filling the validator's person map;
+/// `done` is set once its rows are checked (the parts read meanwhile look at it).
+fn load_personer(
+    v: &mut Validator,
+    dir: &Path,
+    personer: Option<PersonFiles>,
+    (inputs, tables): (
+        &mut Vec<InputFile>,
+        &mut BTreeMap<&'static str, LoadedTable>,
+    ),
+    done: &std::sync::atomic::AtomicBool,
+) -> Result<(), LoadError> {
+    let Some((spec, files, first_kilde)) = personer else {
+        done.store(true, std::sync::atomic::Ordering::Relaxed);
+        return Ok(());
+    };
+    let rows: i64 = files
+        .iter()
+        .map(|(_, b)| b.metadata().file_metadata().num_rows())
+        .sum();
+    v.expect_persons(rows);
+    let sources = person_sources(spec, dir, files, inputs)?;
+    let t = v.load_table(spec, sources, first_kilde);
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    let mut t = t?;
+    apply_stricter(&mut t, &v.stricter);
+    log_table(&t);
+    tables.insert(spec.name, t);
+    Ok(())
 }
 
 /// The parts read while `personer` is checked: all of them, but of a table reduced as it is
