@@ -329,7 +329,7 @@ pub fn with_next_date(
 }
 
 /// A person id as a sort key that mostly needs no pointer followed: its first 16 bytes inline
-/// (big-endian, so equal ids give equal keys) and its length; the id itself is compared only
+/// (zero-padded) and its length; the id itself is compared only
 /// when both are longer than 16 bytes and agree so far. Orders ids consistently (not as
 /// strings): enough to bring each person's rows together.
 #[derive(Clone, Copy)]
