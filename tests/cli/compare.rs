@@ -3,11 +3,11 @@
 //! counted apart; bad `--set` values are refused.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use datafusion::arrow::array::AsArray;
 
-use super::{AS_OF, kvp, list, read_batches, root, vurderinger};
+use super::{AS_OF, kvp, list, read_batches, rules_with, vurderinger};
 
 fn compare(out: &Path, extra: &[&str]) -> (i32, String) {
     let a = kvp()
@@ -29,23 +29,6 @@ fn compare(out: &Path, extra: &[&str]) -> (i32, String) {
         o.status.code().unwrap(),
         String::from_utf8(o.stderr.clone()).unwrap(),
     )
-}
-
-/// A copy of the shipped rules with one file edited.
-fn rules_with(dir: &Path, file: &str, edit: impl Fn(&str) -> String) -> PathBuf {
-    let to = dir.join("regler");
-    std::fs::create_dir_all(&to).unwrap();
-    for e in std::fs::read_dir(root().join("rules")).unwrap() {
-        let p = e.unwrap().path();
-        let mut text = std::fs::read_to_string(&p).unwrap();
-        if p.file_name().unwrap() == file {
-            let edited = edit(&text);
-            assert_ne!(edited, text, "the edit changed nothing");
-            text = edited;
-        }
-        std::fs::write(to.join(p.file_name().unwrap()), text).unwrap();
-    }
-    to
 }
 
 /// person → (kind, status A, status B, rules added, rules dropped) from endringer.parquet.

@@ -198,3 +198,20 @@ pub(crate) fn filter_summary(s: &str) -> String {
         .collect::<Vec<_>>()
         .join("\n")
 }
+
+/// A copy of the shipped rules with one file edited.
+pub(crate) fn rules_with(dir: &Path, file: &str, edit: impl Fn(&str) -> String) -> PathBuf {
+    let to = dir.join("regler");
+    std::fs::create_dir_all(&to).unwrap();
+    for e in std::fs::read_dir(root().join("rules")).unwrap() {
+        let p = e.unwrap().path();
+        let mut text = std::fs::read_to_string(&p).unwrap();
+        if p.file_name().unwrap() == file {
+            let edited = edit(&text);
+            assert_ne!(edited, text, "the edit changed nothing");
+            text = edited;
+        }
+        std::fs::write(to.join(p.file_name().unwrap()), text).unwrap();
+    }
+    to
+}

@@ -109,18 +109,12 @@ fn scan_reports_rule_errors_like_rules_check() {
 fn parameters_replay_the_value_in_force_on_the_scan_date() {
     // A copy of the shipped rules where min_maneder drops from 6 to 5 on 2026-11-01.
     let tmp = tempfile::tempdir().unwrap();
-    let rules = tmp.path().join("regler");
-    std::fs::create_dir(&rules).unwrap();
-    for e in std::fs::read_dir(root().join("rules")).unwrap() {
-        let p = e.unwrap().path();
-        std::fs::copy(&p, rules.join(p.file_name().unwrap())).unwrap();
-    }
-    let lt = rules.join("langtidsmottaker.toml");
-    let text = std::fs::read_to_string(&lt).unwrap().replace(
-        "verdi = 6\n",
-        "verdier = [{ fra = 2010-01-01, verdi = 6 }, { fra = 2026-11-01, verdi = 5 }]\n",
-    );
-    std::fs::write(&lt, text).unwrap();
+    let rules = rules_with(tmp.path(), "langtidsmottaker.toml", |text| {
+        text.replace(
+            "verdi = 6\n",
+            "verdier = [{ fra = 2010-01-01, verdi = 6 }, { fra = 2026-11-01, verdi = 5 }]\n",
+        )
+    });
     let rules = rules.to_str().unwrap();
     let person = expected()
         .into_iter()

@@ -685,18 +685,11 @@ fn a_rule_that_reads_the_payments_keeps_them() {
 #[test]
 fn a_rule_that_returns_a_person_twice_is_an_error_naming_it() {
     let tmp = tempfile::tempdir().unwrap();
-    let rules = tmp.path().join("regler");
-    std::fs::create_dir(&rules).unwrap();
-    for e in std::fs::read_dir(root().join("rules")).unwrap() {
-        let p = e.unwrap().path();
-        let mut text = std::fs::read_to_string(&p).unwrap();
-        if p.file_name().unwrap() == "deltar_i_kvp.toml" {
-            let select = "SELECT skanningsdato, person_id, tilstand, hendelse, dato\nFROM kvp_status\nWHERE tilstand IN ('i_program', 'permisjon')\n";
-            assert!(text.contains(select));
-            text = text.replace(select, &format!("{select}UNION ALL\n{select}"));
-        }
-        std::fs::write(rules.join(p.file_name().unwrap()), text).unwrap();
-    }
+    let select = "SELECT skanningsdato, person_id, tilstand, hendelse, dato\nFROM kvp_status\nWHERE tilstand IN ('i_program', 'permisjon')\n";
+    let rules = rules_with(tmp.path(), "deltar_i_kvp.toml", |text| {
+        assert!(text.contains(select));
+        text.replace(select, &format!("{select}UNION ALL\n{select}"))
+    });
     let out = tmp.path().join("ut");
     let a = kvp()
         .args(["scan", "--data", "testdata/demo", "--as-of", "2026-11-16"])
