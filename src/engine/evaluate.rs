@@ -577,10 +577,7 @@ fn render_rows(
             for b in batches {
                 rows.extend(b);
             }
-            rows.sort_by_key(|(slot, _)| match slot {
-                Slot::Person(n) => *n,
-                Slot::Unknown(_) => u32::MAX,
-            });
+            rows.sort_by_key(|(slot, _)| slot.order());
             rows
         })
         .collect())
@@ -629,11 +626,8 @@ fn merge_rows(
     let (mut lo, mut hi) = (Vec::with_capacity(all.len()), Vec::with_capacity(all.len()));
     for rows in all {
         let cut = |r: &[(Slot, Rendered)]| {
-            debug_assert!(r.is_sorted_by_key(|(s, _)| match s {
-                Slot::Person(n) => *n,
-                Slot::Unknown(_) => u32::MAX,
-            }));
-            r.partition_point(|(s, _)| matches!(s, Slot::Person(n) if (*n as usize) < mid))
+            debug_assert!(r.is_sorted_by_key(|(s, _)| s.order()));
+            r.partition_point(|(s, _)| (s.order() as usize) < mid)
         };
         // rows no one else holds are moved; rows the session keeps are shared
         match Arc::try_unwrap(rows) {

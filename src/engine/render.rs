@@ -16,6 +16,16 @@ pub(crate) enum Slot {
     Unknown(Arc<str>),
 }
 
+impl Slot {
+    /// The order rows are gathered in: by person position, ids not in `personer` last.
+    pub(crate) fn order(&self) -> u32 {
+        match self {
+            Slot::Person(n) => *n,
+            Slot::Unknown(_) => u32::MAX,
+        }
+    }
+}
+
 /// The persons of an evaluation by id: their positions in its key facts (whose ids it
 /// borrows).
 pub(crate) struct PersonIndex<'k> {
