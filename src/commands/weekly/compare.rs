@@ -584,7 +584,16 @@ impl ListBuilder {
                 });
             }
         }
-        self.entries
+        // Last week's facts and this week's ids (a hash table of 150 000 rows each nationally)
+        // are freed on rayon's pool: on this thread it took ~0.15 s with the other core idle.
+        let ListBuilder {
+            prev,
+            seen,
+            entries,
+            ..
+        } = self;
+        rayon::spawn(move || drop((prev, seen)));
+        entries
     }
 }
 
