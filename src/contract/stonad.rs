@@ -70,6 +70,69 @@ pub fn within(
         .collect()
 }
 
+/// Per person, the months of `batches` that window `want` gives (within its months, known by
+/// its last day): how many, and the latest month index; persons with none are left out. Each
+/// person's rows must come together in the batches' order, as [`put_together`] leaves them (in
+/// pieces or not, filtered or not): one pass over the runs on every core instead of grouping by
+/// id, and a person whose rows run from one batch into the next is counted once.
+pub fn months_per_person(batches: &[RecordBatch], want: Window) -> Vec<(&str, i64, i32)> {
+    use rayon::prelude::*;
+    let parts: Vec<Vec<(&str, i64, i32)>> = batches
+        .par_iter()
+        .map(|b| batch_months_per_person(b, want))
+        .collect();
+    let mut out: Vec<(&str, i64, i32)> = Vec::with_capacity(parts.iter().map(Vec::len).sum());
+    for part in parts {
+        let mut rest = part.into_iter();
+        if let (Some(last), Some(first)) = (out.last_mut(), rest.as_slice().first())
+            && last.0 == first.0
+        {
+            last.1 += first.1;
+            last.2 = last.2.max(first.2);
+            rest.next();
+        }
+        out.extend(rest);
+    }
+    out
+}
+
+/// [`months_per_person`] of one batch: a new person starts where the id changes (for keyed
+/// ids, where the key does: one key per run).
+fn batch_months_per_person(b: &RecordBatch, want: Window) -> Vec<(&str, i64, i32)> {
+    let (ids, months, days) = columns(b);
+    let keys: Option<&[i32]> = match ids {
+        Ids::Keyed(keys, _) => Some(keys),
+        Ids::View(_) => None,
+    };
+    let same = |i: usize, j: usize| match keys {
+        Some(k) => k[i] == k[j],
+        None => ids.value(i) == ids.value(j),
+    };
+    let mut out: Vec<(&str, i64, i32)> = Vec::new();
+    // the row where the current person's run started, and whether it has a month yet
+    let mut run_start = 0usize;
+    let mut counted = false;
+    for i in 0..b.num_rows() {
+        if i > 0 && !same(run_start, i) {
+            run_start = i;
+            counted = false;
+        }
+        let m = months[i];
+        if !((want.lo..=want.hi).contains(&i64::from(m)) && days[i] <= want.dmax) {
+            continue;
+        }
+        if counted {
+            let last = out.last_mut().expect("counted");
+            last.1 += 1;
+            last.2 = last.2.max(m);
+        } else {
+            out.push((ids.value(i), 1, m));
+            counted = true;
+        }
+    }
+    out
+}
+
 /// Every (person, month, first day known) of months batches in either id form, sorted: for
 /// tests comparing months however they were computed.
 #[cfg(test)]
@@ -483,6 +546,65 @@ mod tests {
                 (d.year() as i64 * 12 + d.month0() as i64),
                 "{d}"
             );
+        }
+    }
+
+    /// The months per person counted the plain way: every row looked at, grouped by id.
+    fn counted_by_id(rows: &[(String, i32, i32)], want: Window) -> Vec<(String, i64, i32)> {
+        let mut by_id: std::collections::BTreeMap<&str, (i64, i32)> = Default::default();
+        for (id, m, d) in rows {
+            if (want.lo..=want.hi).contains(&i64::from(*m)) && *d <= want.dmax {
+                let e = by_id.entry(id).or_insert((0, i32::MIN));
+                e.0 += 1;
+                e.1 = e.1.max(*m);
+            }
+        }
+        by_id
+            .into_iter()
+            .map(|(id, (n, m))| (id.to_string(), n, m))
+            .collect()
+    }
+
+    proptest::proptest! {
+        /// Months per person from the runs, in either id form and cut into pieces anywhere (a
+        /// person's rows split over two or three pieces), are those of grouping every row by
+        /// id; persons without a month in the window are left out.
+        #[test]
+        fn months_per_person_are_those_grouped_by_id(
+            persons in proptest::collection::vec(
+                proptest::collection::vec((0i32..30, 0i32..40), 0..8), 0..12),
+            cuts in proptest::collection::vec(0usize..60, 0..5),
+            (lo, span, dmax) in (0i64..25, 0i64..12, 0i32..45),
+            keyed: bool,
+        ) {
+            let ids: Vec<String> = (0..persons.len()).map(|p| format!("{:011}", p * 7919)).collect();
+            let mut rows: Vec<(String, i32, i32)> = Vec::new();
+            for (p, months) in persons.iter().enumerate() {
+                for (m, d) in months {
+                    rows.push((ids[p].clone(), *m, *d));
+                }
+            }
+            let want = Window { lo, hi: lo + span, dmax };
+            let form = if keyed { IdForm::Keyed } else { IdForm::View };
+            let known: Known = (
+                rows.iter().map(|r| r.0.as_str()).collect(),
+                rows.iter().map(|r| r.1).collect(),
+                rows.iter().map(|r| r.2).collect(),
+            );
+            let whole = known_batch(known, form);
+            let mut cuts: Vec<usize> = cuts.into_iter().map(|c| c.min(rows.len())).collect();
+            cuts.sort_unstable();
+            let mut pieces = Vec::new();
+            let mut start = 0;
+            for c in cuts.into_iter().chain([rows.len()]) {
+                pieces.push(whole.slice(start, c - start));
+                start = c;
+            }
+            let got: Vec<(String, i64, i32)> = months_per_person(&pieces, want)
+                .into_iter()
+                .map(|(id, n, m)| (id.to_string(), n, m))
+                .collect();
+            proptest::prop_assert_eq!(got, counted_by_id(&rows, want));
         }
     }
 }

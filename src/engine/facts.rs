@@ -147,6 +147,48 @@ pub fn stonad_kjent(
     Ok(in_pieces(stonad::put_together(parts), threads))
 }
 
+/// Internal: per person with stønad in the 12 months up to the scan month (one scan date),
+/// how many of those months (`maneder`) and the latest (`siste_maned`, its first day): the key
+/// facts' stønad columns, counted from `_stonad_kjent`'s runs in Rust instead of a `GROUP BY`
+/// over every month (at 10x, ~15 million months and a third of the key facts' time).
+pub const STONAD_SISTE_12: &str = "_stonad_siste_12";
+
+/// The `_stonad_siste_12` table for scan date `date` from the months `_stonad_kjent` holds
+/// (each person's rows together, as [`stonad_kjent`] and the loader leave them). Columns:
+/// `skanningsdato`, `person_id`, `maneder`, `siste_maned`.
+pub fn stonad_siste_12(known: &[RecordBatch], date: NaiveDate) -> Result<RecordBatch> {
+    use datafusion::arrow::array::StringViewArray;
+    let month = month_index(date);
+    let want = stonad::Window {
+        lo: month - 11,
+        hi: month,
+        dmax: days_since_epoch(date),
+    };
+    let rows = stonad::months_per_person(known, want);
+    let first_day = |m: i32| {
+        let m = i64::from(m);
+        NaiveDate::from_ymd_opt(m.div_euclid(12) as i32, m.rem_euclid(12) as u32 + 1, 1)
+            .map(days_since_epoch)
+    };
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("skanningsdato", DataType::Date32, false),
+        Field::new("person_id", DataType::Utf8View, false),
+        Field::new("maneder", DataType::Int64, false),
+        Field::new("siste_maned", DataType::Date32, true),
+    ]));
+    Ok(RecordBatch::try_new(
+        schema,
+        vec![
+            Arc::new(Date32Array::from_iter_values(
+                rows.iter().map(|_| days_since_epoch(date)),
+            )),
+            Arc::new(StringViewArray::from_iter_values(rows.iter().map(|r| r.0))),
+            Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| r.1))),
+            Arc::new(rows.iter().map(|r| first_day(r.2)).collect::<Date32Array>()),
+        ],
+    )?)
+}
+
 /// Months put together, with one batch (payments not listed person by person) cut in
 /// `threads` pieces, so the joins on it still run on every core.
 pub fn in_pieces(known: Vec<RecordBatch>, threads: usize) -> Vec<RecordBatch> {
@@ -485,8 +527,7 @@ SELECT p.skanningsdato, p.person_id, p.nav_kontor, p.veileder, p.kommune_nr, p.k
        y.livsoppholdsytelser,
        k.tilstand AS kvp_tilstand, k.hendelse AS kvp_siste_hendelse, k.dato AS kvp_siste_dato
 FROM person p
-LEFT JOIN (SELECT skanningsdato, person_id, count(*) AS maneder, max(maned) AS siste_maned
-           FROM stonadsmaneder WHERE maneder_siden < 12 GROUP BY skanningsdato, person_id) s
+LEFT JOIN _stonad_siste_12 s
        ON s.person_id = p.person_id AND s.skanningsdato = p.skanningsdato
 LEFT JOIN innsatsgruppe_gjeldende v ON v.person_id = p.person_id AND v.skanningsdato = p.skanningsdato
 LEFT JOIN (SELECT skanningsdato, person_id, array_sort(array_agg(DISTINCT ytelse)) AS livsoppholdsytelser

@@ -197,15 +197,24 @@ impl Engine {
         let views = facts::views();
         let facts_kept = dates.len() == 1 && !data.tables.values().all(|t| t.batches.is_empty());
         register_eager_facts(&ctx, &views, facts_kept).await?;
-        let (known, known_took) = known
+        let StonadMonths {
+            known,
+            latest,
+            took,
+        } = known
             .await
             .map_err(|e| DataFusionError::External(Box::new(e)))??;
         debug!(
             fact = facts::STONAD_KJENT,
             rows = known.iter().map(|b| b.num_rows()).sum::<usize>(),
-            elapsed_ms = known_took.as_millis() as u64,
+            elapsed_ms = took.as_millis() as u64,
             "fact computed"
         );
+        if let Some(latest) = latest {
+            let parts = facts::in_pieces(vec![latest], n_parts);
+            let table = MemTable::try_new(parts[0].schema(), split_partitions(&parts, n_parts))?;
+            ctx.register_table(facts::STONAD_SISTE_12, Arc::new(table))?;
+        }
         let schema = known[0].schema();
         // few dates: the hash tables stay small and the sort (and the order-keeping
         // repartition) costs more than it saves (benches/RESULTS.md, "Tenth session")
@@ -350,18 +359,24 @@ impl Engine {
     }
 }
 
-/// Months with stønad for `dates` (`_stonad_kjent`), in `n_parts` pieces or more, on a thread of
-/// its own while the other facts are computed: kept by the loader (for these dates, or a wider
-/// window they are taken from), or one pass over the payments in Rust.
-#[allow(clippy::type_complexity)]
+/// Months with stønad as the session holds them.
+struct StonadMonths {
+    /// `_stonad_kjent`, in pieces.
+    known: Vec<RecordBatch>,
+    /// `_stonad_siste_12`, with one scan date.
+    latest: Option<RecordBatch>,
+    took: std::time::Duration,
+}
+
+/// Months with stønad for `dates` (`_stonad_kjent`, and with one date `_stonad_siste_12`), in
+/// `n_parts` pieces or more, on a thread of its own while the other facts are computed: kept by
+/// the loader (for these dates, or a wider window they are taken from), or one pass over the
+/// payments in Rust.
 fn spawn_months(
     data: &Dataset,
     dates: &[NaiveDate],
     n_parts: usize,
-) -> Result<
-    tokio::task::JoinHandle<Result<(Vec<RecordBatch>, std::time::Duration), DataFusionError>>,
-    EngineError,
-> {
+) -> Result<tokio::task::JoinHandle<Result<StonadMonths, DataFusionError>>, EngineError> {
     let payments = data.tables["okonomisk_stonad"].batches.clone();
     let known_dates = dates.to_vec();
     let loaded = data.stonad_maneder.clone();
@@ -385,7 +400,19 @@ fn spawn_months(
                 .map_err(DataFusionError::from),
             None => facts::stonad_kjent(&payments, &known_dates, n_parts),
         }
-        .map(|k| (k, started.elapsed()))
+        .and_then(|k| {
+            // one scan date (a full evaluation): the key facts' months per person, here
+            // beside the other facts rather than as a GROUP BY in the key-fact query
+            let latest = match known_dates[..] {
+                [date] => Some(facts::stonad_siste_12(&k, date)?),
+                _ => None,
+            };
+            Ok(StonadMonths {
+                known: k,
+                latest,
+                took: started.elapsed(),
+            })
+        })
     }))
 }
 
