@@ -256,7 +256,7 @@ impl Engine {
         let sink_busy = self.write_verdicts(
             &key_facts,
             touched.as_deref(),
-            (rules, &undecided_sentences),
+            (rules, &undecided_sentences, only.is_some()),
             (&mut hits, &mut near),
             &mut stats,
             sink,
@@ -301,7 +301,7 @@ impl Engine {
         &self,
         key_facts: &[RecordBatch],
         touched: Option<&[bool]>,
-        (rules, undecided_sentences): (&RuleSet, &[Explanation]),
+        (rules, undecided_sentences, keep_checks): (&RuleSet, &[Explanation], bool),
         (hits, near): (&mut [Vec<(usize, Sentence)>], &mut [Vec<Arc<KravCheck>>]),
         stats: &mut EvalStats,
         mut sink: impl FnMut(Verdict) -> anyhow::Result<()> + Send,
@@ -326,7 +326,7 @@ impl Engine {
                     .filter(|row| touched.is_none_or(|t| t[first + row]))
                     .map(|row| (row, first + row));
                 let chunk = self.batch_verdicts(
-                    (rules, undecided_sentences),
+                    (rules, undecided_sentences, keep_checks),
                     (batch, rows),
                     (&mut *hits, &mut *near),
                     stats,
@@ -343,11 +343,11 @@ impl Engine {
     }
 
     /// One batch of key facts as verdicts, for the rows wanted (row, the person's position),
-    /// counted into `stats`.
+    /// counted into `stats`; every condition checked kept with `keep_checks` (one person).
     #[allow(clippy::type_complexity)]
     fn batch_verdicts(
         &self,
-        (rules, undecided_sentences): (&RuleSet, &[Explanation]),
+        (rules, undecided_sentences, keep_checks): (&RuleSet, &[Explanation], bool),
         (batch, rows): (&RecordBatch, impl Iterator<Item = (usize, usize)>),
         (hits, near): (&mut [Vec<(usize, Sentence)>], &mut [Vec<Arc<KravCheck>>]),
         stats: &mut EvalStats,
@@ -370,7 +370,7 @@ impl Engine {
                 rules,
                 facts,
                 std::mem::take(&mut hits[at]),
-                std::mem::take(&mut near[at]),
+                (std::mem::take(&mut near[at]), keep_checks),
                 &stats.undecided_rules,
                 undecided_sentences,
             );

@@ -167,13 +167,20 @@ pub(crate) fn verdict(
     rules: &RuleSet,
     facts: PersonFacts,
     mut fired: Vec<(usize, Sentence)>,
-    krav: Vec<Arc<KravCheck>>,
+    (krav, keep_checks): (Vec<Arc<KravCheck>>, bool),
     undecided: &[String],
     undecided_sentences: &[Explanation],
 ) -> Verdict {
     fired.sort_by_key(|(i, _)| *i);
     // a check no other verdict shares is moved, not copied
     let krav: Vec<KravCheck> = krav.into_iter().map(Arc::unwrap_or_clone).collect();
+    // Every condition is kept for one person's explanation (`keep_checks`); otherwise the
+    // near misses are all that is used, and their texts are moved out of the checks.
+    let (naer_treff, krav) = if keep_checks {
+        (near_misses(&krav), krav)
+    } else {
+        (into_near_misses(krav), Vec::new())
+    };
     let mut v = Verdict {
         facts,
         status: Status::IkkeTreff,
@@ -182,7 +189,7 @@ pub(crate) fn verdict(
         hint: Vec::new(),
         uavklart: undecided.to_vec(),
         begrunnelse: Vec::new(),
-        naer_treff: near_misses(&krav),
+        naer_treff,
         krav,
     };
     let status = status_of(rules, fired.iter().map(|(i, _)| *i));
@@ -246,6 +253,38 @@ pub(crate) fn near_misses(checks: &[KravCheck]) -> Vec<NearMiss> {
                 _ => None,
             },
         )
+        .collect()
+}
+
+/// [`near_misses`] of checks no longer needed: the same near misses, in the same order, with
+/// the checks' strings moved instead of copied.
+fn into_near_misses(mut checks: Vec<KravCheck>) -> Vec<NearMiss> {
+    // stable: a rule's checks keep their order, as in `near_misses`' map of lists
+    checks.sort_by(|a, b| a.rule.cmp(&b.rule));
+    let mut take = vec![false; checks.len()];
+    let mut start = 0;
+    while start < checks.len() {
+        let rule = &checks[start].rule;
+        let end = start
+            + checks[start..]
+                .iter()
+                .take_while(|c| c.rule == *rule)
+                .count();
+        let mut failed = (start..end).filter(|i| !checks[*i].oppfylt);
+        if let (Some(i), None) = (failed.next(), failed.next()) {
+            take[i] = true;
+        }
+        start = end;
+    }
+    checks
+        .into_iter()
+        .zip(take)
+        .filter(|(_, t)| *t)
+        .map(|(c, _)| NearMiss {
+            rule: c.rule,
+            krav: c.krav,
+            text: c.text,
+        })
         .collect()
 }
 
@@ -314,14 +353,20 @@ mod tests {
             check("c", "x", true),
         ];
         let checks: Vec<KravCheck> = checks.iter().map(|c| (**c).clone()).collect();
-        assert_eq!(
-            near_misses(&checks),
-            vec![NearMiss {
-                rule: "a".into(),
-                krav: "y".into(),
-                text: "a.y".into()
-            }]
-        );
+        let want = vec![NearMiss {
+            rule: "a".into(),
+            krav: "y".into(),
+            text: "a.y".into(),
+        }];
+        assert_eq!(near_misses(&checks), want);
+        assert_eq!(into_near_misses(checks.clone()), want);
+        // the moving form in any order of the checks: the rules' order, as the map gives it
+        let mut mixed = checks.clone();
+        mixed.reverse();
+        mixed.push(check("0", "z", false).as_ref().clone());
+        mixed.push(check("d", "z", false).as_ref().clone());
+        assert_eq!(into_near_misses(mixed.clone()), near_misses(&mixed));
+        assert_eq!(near_misses(&mixed).len(), 3, "0, a and d");
     }
 
     /// A verdict lists the fired rules by kind in rule-set order with their sentences (the
@@ -348,7 +393,7 @@ mod tests {
             &rules,
             PersonFacts::default(),
             fired,
-            vec![check("standard_innsats", "x", false)],
+            (vec![check("standard_innsats", "x", false)], true),
             &undecided,
             &undecided_text,
         );
