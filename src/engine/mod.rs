@@ -197,40 +197,10 @@ impl Engine {
         let views = facts::views();
         let facts_kept = dates.len() == 1 && !data.tables.values().all(|t| t.batches.is_empty());
         register_eager_facts(&ctx, &views, facts_kept).await?;
-        let StonadMonths {
-            known,
-            latest,
-            took,
-        } = known
+        let months = known
             .await
             .map_err(|e| DataFusionError::External(Box::new(e)))??;
-        debug!(
-            fact = facts::STONAD_KJENT,
-            rows = known.iter().map(|b| b.num_rows()).sum::<usize>(),
-            elapsed_ms = took.as_millis() as u64,
-            "fact computed"
-        );
-        if let Some(latest) = latest {
-            let parts = facts::in_pieces(vec![latest], n_parts);
-            let table = MemTable::try_new(parts[0].schema(), split_partitions(&parts, n_parts))?;
-            ctx.register_table(facts::STONAD_SISTE_12, Arc::new(table))?;
-        }
-        let schema = known[0].schema();
-        // few dates: the hash tables stay small and the sort (and the order-keeping
-        // repartition) costs more than it saves (benches/RESULTS.md, "Tenth session")
-        let table = if dates.len() >= facts::PERSON_ORDER_FROM_DATES {
-            let started = std::time::Instant::now();
-            let parts = facts::in_person_order(known, n_parts)?;
-            debug!(
-                elapsed_ms = started.elapsed().as_millis() as u64,
-                "months with stønad sorted by person"
-            );
-            MemTable::try_new(schema, split_partitions(&parts, n_parts))?
-                .with_sort_order(vec![facts::stonad_kjent_order()])
-        } else {
-            MemTable::try_new(schema, split_partitions(&known, n_parts))?
-        };
-        ctx.register_table(facts::STONAD_KJENT, Arc::new(table))?;
+        register_months(&ctx, months, dates.len(), n_parts)?;
         for view in views.iter().filter(|v| v.lazy) {
             let df = ctx.sql_with_options(&view.sql, sql_options()).await?;
             ctx.register_table(view.name, df.into_view())?;
@@ -357,6 +327,49 @@ impl Engine {
         self.ctx.deregister_table(name)?;
         Ok(())
     }
+}
+
+/// Registers `_stonad_kjent` (in person order with many dates) and, with one date,
+/// `_stonad_siste_12`.
+fn register_months(
+    ctx: &SessionContext,
+    months: StonadMonths,
+    n_dates: usize,
+    n_parts: usize,
+) -> Result<(), EngineError> {
+    let StonadMonths {
+        known,
+        latest,
+        took,
+    } = months;
+    debug!(
+        fact = facts::STONAD_KJENT,
+        rows = known.iter().map(|b| b.num_rows()).sum::<usize>(),
+        elapsed_ms = took.as_millis() as u64,
+        "fact computed"
+    );
+    if let Some(latest) = latest {
+        let parts = facts::in_pieces(vec![latest], n_parts);
+        let table = MemTable::try_new(parts[0].schema(), split_partitions(&parts, n_parts))?;
+        ctx.register_table(facts::STONAD_SISTE_12, Arc::new(table))?;
+    }
+    let schema = known[0].schema();
+    // few dates: the hash tables stay small and the sort (and the order-keeping
+    // repartition) costs more than it saves (benches/RESULTS.md, "Tenth session")
+    let table = if n_dates >= facts::PERSON_ORDER_FROM_DATES {
+        let started = std::time::Instant::now();
+        let parts = facts::in_person_order(known, n_parts)?;
+        debug!(
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "months with stønad sorted by person"
+        );
+        MemTable::try_new(schema, split_partitions(&parts, n_parts))?
+            .with_sort_order(vec![facts::stonad_kjent_order()])
+    } else {
+        MemTable::try_new(schema, split_partitions(&known, n_parts))?
+    };
+    ctx.register_table(facts::STONAD_KJENT, Arc::new(table))?;
+    Ok(())
 }
 
 /// Months with stønad as the session holds them.
