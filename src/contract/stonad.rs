@@ -161,6 +161,13 @@ pub fn month_index_of_days(days: i32) -> i64 {
     y * 12 + m - 1
 }
 
+/// The first day of month index `m` (year * 12 + month - 1) as days since 1970-01-01; none
+/// outside chrono's years.
+pub fn first_day_of_month(m: i64) -> Option<i32> {
+    let year = i32::try_from(m.div_euclid(12)).ok()?;
+    NaiveDate::from_ymd_opt(year, m.rem_euclid(12) as u32 + 1, 1).map(days_since_epoch)
+}
+
 /// The month index of every day from the first day of a month to a last day, looked up instead
 /// of computed ([`month_index_of_days`] for days outside it).
 struct MonthTable {
@@ -171,10 +178,7 @@ struct MonthTable {
 impl MonthTable {
     /// Days from the first day of month `lo` to day `last` (none when `last` is before it).
     fn new(lo: i64, last: i32) -> Self {
-        let first =
-            NaiveDate::from_ymd_opt(lo.div_euclid(12) as i32, lo.rem_euclid(12) as u32 + 1, 1)
-                .map(days_since_epoch)
-                .unwrap_or(last + 1);
+        let first = first_day_of_month(lo).unwrap_or(last + 1);
         let months = (first..=last).map(month_index_of_days).collect();
         MonthTable {
             first_day: first,
@@ -555,6 +559,16 @@ mod tests {
         let empty = MonthTable::new(lo, table.first_day - 1);
         assert!(empty.months.is_empty());
         assert_eq!(empty.of(last), month_index_of_days(last));
+    }
+
+    #[test]
+    fn first_day_of_month_is_the_first_day_with_that_month_index() {
+        for m in [0, 1, 11, 12, 1970 * 12, 2026 * 12 + 10, 2028 * 12 + 1] {
+            let d = first_day_of_month(m).unwrap();
+            assert_eq!(month_index_of_days(d), m);
+            assert_eq!(month_index_of_days(d - 1), m - 1);
+        }
+        assert_eq!(first_day_of_month(i64::MAX), None);
     }
 
     #[test]

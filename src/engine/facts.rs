@@ -165,11 +165,6 @@ pub fn stonad_siste_12(known: &[RecordBatch], date: NaiveDate) -> Result<RecordB
         dmax: days_since_epoch(date),
     };
     let rows = stonad::months_per_person(known, want);
-    let first_day = |m: i32| {
-        let m = i64::from(m);
-        NaiveDate::from_ymd_opt(m.div_euclid(12) as i32, m.rem_euclid(12) as u32 + 1, 1)
-            .map(days_since_epoch)
-    };
     let schema = Arc::new(Schema::new(vec![
         Field::new("skanningsdato", DataType::Date32, false),
         Field::new("person_id", DataType::Utf8View, false),
@@ -180,11 +175,15 @@ pub fn stonad_siste_12(known: &[RecordBatch], date: NaiveDate) -> Result<RecordB
         schema,
         vec![
             Arc::new(Date32Array::from_iter_values(
-                rows.iter().map(|_| days_since_epoch(date)),
+                rows.iter().map(|_| want.dmax),
             )),
             Arc::new(StringViewArray::from_iter_values(rows.iter().map(|r| r.0))),
             Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| r.1))),
-            Arc::new(rows.iter().map(|r| first_day(r.2)).collect::<Date32Array>()),
+            Arc::new(
+                rows.iter()
+                    .map(|r| stonad::first_day_of_month(i64::from(r.2)))
+                    .collect::<Date32Array>(),
+            ),
         ],
     )?)
 }
