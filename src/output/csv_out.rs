@@ -17,9 +17,14 @@ pub const NAER_TREFF: &str = "naer_treff.csv";
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
+/// `kandidater.csv`'s rows are formatted in stretches of this many rows, on every core ...
+const STRETCH: usize = 2048;
+/// ... a window of this many stretches at a time, while the window before is written.
+const WINDOW_STRETCHES: usize = 8;
+
 /// Every CSV this tool writes goes through this writer: each cell is guarded against formula
 /// injection ([`guard`]) whatever the caller passed, so no output can forget it.
-pub(crate) struct CsvWriter<W: Write = NamedTempFile>(csv::Writer<W>);
+pub(crate) struct CsvWriter<W: Write = super::HashedFile>(csv::Writer<W>);
 
 impl<W: Write> CsvWriter<W> {
     pub fn write_record<I, T>(&mut self, cells: I) -> anyhow::Result<()>
@@ -32,18 +37,6 @@ impl<W: Write> CsvWriter<W> {
         }
         self.0.write_record(None::<&[u8]>)?;
         Ok(())
-    }
-}
-
-impl CsvWriter<NamedTempFile> {
-    /// Records formatted elsewhere (by [`CsvWriter::in_memory`]) appended as they are.
-    fn append(self, records: &[u8]) -> anyhow::Result<Self> {
-        let mut file = self
-            .0
-            .into_inner()
-            .map_err(|e| anyhow::anyhow!("{}", e.error()))?;
-        file.write_all(records)?;
-        Ok(CsvWriter(builder().from_writer(file)))
     }
 }
 
@@ -67,9 +60,11 @@ fn builder() -> csv::WriterBuilder {
     b
 }
 
-pub(crate) fn writer(mut tmp: NamedTempFile) -> anyhow::Result<CsvWriter> {
-    tmp.write_all(BOM)?;
-    Ok(CsvWriter(builder().from_writer(tmp)))
+/// A CSV file written (and hashed) into `tmp`, its BOM first.
+pub(crate) fn writer(tmp: NamedTempFile) -> anyhow::Result<CsvWriter> {
+    let mut file = super::HashedFile::new(tmp);
+    file.write_all(BOM)?;
+    Ok(CsvWriter(builder().from_writer(file)))
 }
 
 pub(crate) fn done(w: CsvWriter, name: &str, rows: u64) -> anyhow::Result<Staged> {
@@ -80,7 +75,7 @@ pub(crate) fn done(w: CsvWriter, name: &str, rows: u64) -> anyhow::Result<Staged
             crate::tr!("kan ikke fullføre {name}: {e}", "cannot finish {name}: {e}")
         )
     })?;
-    Ok(Staged::new(name.into(), tmp, rows))
+    Ok(tmp.staged(name.into(), rows))
 }
 
 /// Text that Excel would read as a formula gets a leading apostrophe (CSV injection guard):
@@ -266,28 +261,49 @@ impl ReportWriter for KandidaterWriter {
                 .then_with(|| b.maneder.cmp(&a.maneder))
                 .then_with(|| a.person_id.cmp(&b.person_id))
         });
-        let mut w = writer(tmp)?;
-        w.write_record(header(lang, &HEADER, &HEADER_EN))?;
-        let not_assessed = crate::i18n::labels::UTFALL.text("uavklart", lang);
-        // the rows formatted in stretches on every core, appended in order
-        let stretches: Vec<anyhow::Result<Vec<u8>>> = {
-            rows.par_chunks(4096)
-                .map(|stretch| {
-                    let mut b = CsvWriter::in_memory();
-                    for r in stretch {
-                        b.write_record(r.cells(&titles, not_assessed))?;
-                    }
-                    b.into_bytes()
-                })
-                .collect()
-        };
-        for s in stretches {
-            w = w.append(&s?)?;
-        }
         let n = rows.len() as u64;
-        // a row holds a dozen strings: let them go on every core
-        rows.into_par_iter().for_each(drop);
-        done(w, KANDIDATER, n)
+        let mut file = super::HashedFile::new(tmp);
+        let mut head = CsvWriter::in_memory();
+        head.write_record(header(lang, &HEADER, &HEADER_EN))?;
+        file.write_all(BOM)?;
+        file.write_all(&head.into_bytes()?)?;
+        let not_assessed = crate::i18n::labels::UTFALL.text("uavklart", lang);
+        let format = |stretch: &[Row]| -> anyhow::Result<Vec<u8>> {
+            let mut b = CsvWriter::in_memory();
+            for r in stretch {
+                b.write_record(r.cells(&titles, not_assessed))?;
+            }
+            b.into_bytes()
+        };
+        // The rows formatted in stretches on every core a window at a time, while the window
+        // before is written (and hashed) in order and its rows let go.
+        let mut rest = rows.into_iter();
+        let mut formatted: Option<(Vec<Row>, Vec<Vec<u8>>)> = None;
+        loop {
+            let window: Vec<Row> = rest.by_ref().take(STRETCH * WINDOW_STRETCHES).collect();
+            let (written, next) = rayon::join(
+                || -> anyhow::Result<()> {
+                    if let Some((_rows, stretches)) = formatted.take() {
+                        for s in &stretches {
+                            file.write_all(s)?;
+                        }
+                    }
+                    Ok(())
+                },
+                || {
+                    window
+                        .par_chunks(STRETCH)
+                        .map(format)
+                        .collect::<anyhow::Result<Vec<_>>>()
+                },
+            );
+            written?;
+            if window.is_empty() {
+                break;
+            }
+            formatted = Some((window, next?));
+        }
+        Ok(file.staged(KANDIDATER.into(), n))
     }
 }
 

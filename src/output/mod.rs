@@ -28,6 +28,44 @@ pub struct Staged {
     pub name: String,
     pub tmp: TempPath,
     pub rows: u64,
+    /// The file's SHA-256 when it was computed as the file was written ([`HashedFile`]).
+    sha256: Option<String>,
+}
+
+/// A temporary file written through SHA-256, so its hash is known once it is written and the
+/// manifest need not read it back.
+pub struct HashedFile {
+    tmp: NamedTempFile,
+    hash: Sha256,
+}
+
+impl HashedFile {
+    pub fn new(tmp: NamedTempFile) -> HashedFile {
+        HashedFile {
+            tmp,
+            hash: Sha256::new(),
+        }
+    }
+
+    /// The written file, staged with its hash.
+    pub fn staged(self, name: String, rows: u64) -> Staged {
+        let mut s = Staged::new(name, self.tmp, rows);
+        s.sha256 = Some(format!("{:x}", self.hash.finalize()));
+        s
+    }
+}
+
+impl std::io::Write for HashedFile {
+    /// Hashes exactly the bytes the file took.
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        let n = self.tmp.write(bytes)?;
+        self.hash.update(&bytes[..n]);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.tmp.flush()
+    }
 }
 
 /// An output written while verdicts stream past.
@@ -111,12 +149,12 @@ impl OutputDir {
             })
     }
 
-    /// A complete file staged from bytes (HTML, JSON).
+    /// A complete file staged from bytes (HTML, JSON), hashed as written.
     pub fn stage_bytes(&self, name: &str, bytes: &[u8], rows: u64) -> anyhow::Result<Staged> {
         use std::io::Write;
-        let mut tmp = self.temp(name)?;
-        tmp.write_all(bytes)?;
-        Ok(Staged::new(name.into(), tmp, rows))
+        let mut file = HashedFile::new(self.temp(name)?);
+        file.write_all(bytes)?;
+        Ok(file.staged(name.into(), rows))
     }
 
     /// A JSON file (a manifest) staged pretty-printed, with a final newline.
@@ -263,11 +301,16 @@ impl Staged {
             name,
             tmp: tmp.into_temp_path(),
             rows,
+            sha256: None,
         }
     }
 
+    /// The file's SHA-256: computed as it was written, or read from the file.
     pub fn sha256(&self) -> anyhow::Result<String> {
-        sha256_of(&self.tmp)
+        match &self.sha256 {
+            Some(h) => Ok(h.clone()),
+            None => sha256_of(&self.tmp),
+        }
     }
 }
 
@@ -326,6 +369,28 @@ mod tests {
                 .collect();
             assert!(left.is_empty(), "scratch={scratch}: {left:?}");
         }
+    }
+
+    /// A file hashed as it is written carries the hash of the bytes it holds, written in
+    /// pieces of any size (an empty one too), and keeps it after the rename.
+    #[test]
+    fn a_file_hashed_as_written_has_the_hash_of_its_bytes() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("ut");
+        let out = OutputDir::create(&dir).unwrap();
+        let pieces: [&[u8]; 4] = [b"\xEF\xBB\xBFa;b\r\n", b"", &[7u8; 100_000], b"1;2\r\n"];
+        use std::io::Write;
+        let mut f = HashedFile::new(out.temp("k.csv").unwrap());
+        for p in pieces {
+            f.write_all(p).unwrap();
+        }
+        let staged = f.staged("k.csv".into(), 2);
+        let hash = staged.sha256().unwrap();
+        assert_eq!(hash, sha256_of(&staged.tmp).unwrap());
+        assert_eq!(hash, format!("{:x}", Sha256::digest(pieces.concat())));
+        out.commit(vec![staged]).unwrap();
+        assert_eq!(std::fs::read(dir.join("k.csv")).unwrap(), pieces.concat());
+        assert_eq!(hash, sha256_of(&dir.join("k.csv")).unwrap());
     }
 
     #[test]

@@ -198,11 +198,11 @@ fn date(d: Option<NaiveDate>) -> Option<i32> {
 /// Encodes and compresses batches on a thread of its own while verdicts keep coming.
 struct Encoder {
     tx: Option<std::sync::mpsc::SyncSender<RecordBatch>>,
-    thread: Option<std::thread::JoinHandle<anyhow::Result<ArrowWriter<NamedTempFile>>>>,
+    thread: Option<std::thread::JoinHandle<anyhow::Result<ArrowWriter<super::HashedFile>>>>,
 }
 
 impl Encoder {
-    fn start(mut writer: ArrowWriter<NamedTempFile>) -> Encoder {
+    fn start(mut writer: ArrowWriter<super::HashedFile>) -> Encoder {
         let (tx, rx) = std::sync::mpsc::sync_channel::<RecordBatch>(2);
         let thread = std::thread::spawn(move || {
             for batch in rx {
@@ -223,7 +223,7 @@ impl Encoder {
         }
     }
 
-    fn finish(mut self) -> anyhow::Result<ArrowWriter<NamedTempFile>> {
+    fn finish(mut self) -> anyhow::Result<ArrowWriter<super::HashedFile>> {
         drop(self.tx.take());
         self.thread
             .take()
@@ -269,14 +269,11 @@ pub fn stage_batch(
     batch: &RecordBatch,
     props: WriterProperties,
 ) -> anyhow::Result<super::Staged> {
-    let mut w = ArrowWriter::try_new(out.temp(name)?, batch.schema(), Some(props))?;
+    let file = super::HashedFile::new(out.temp(name)?);
+    let mut w = ArrowWriter::try_new(file, batch.schema(), Some(props))?;
     w.write(batch)?;
-    let tmp = w.into_inner()?;
-    Ok(super::Staged::new(
-        name.to_string(),
-        tmp,
-        batch.num_rows() as u64,
-    ))
+    Ok(w.into_inner()?
+        .staged(name.to_string(), batch.num_rows() as u64))
 }
 
 impl VurderingerWriter {
@@ -294,7 +291,7 @@ impl VurderingerWriter {
             .set_statistics_enabled(EnabledStatistics::Chunk)
             .set_column_dictionary_enabled("person_id".into(), false)
             .build();
-        let writer = ArrowWriter::try_new(tmp, schema(), Some(props))?;
+        let writer = ArrowWriter::try_new(super::HashedFile::new(tmp), schema(), Some(props))?;
         Ok(VurderingerWriter {
             name,
             writer: Encoder::start(writer),
@@ -383,7 +380,7 @@ impl ReportWriter for VurderingerWriter {
 
     fn finish(mut self: Box<Self>) -> anyhow::Result<Staged> {
         self.flush()?;
-        let tmp = self.writer.finish()?.into_inner()?;
-        Ok(Staged::new(self.name.into(), tmp, self.rows))
+        let file = self.writer.finish()?.into_inner()?;
+        Ok(file.staged(self.name.into(), self.rows))
     }
 }

@@ -3,7 +3,6 @@
 //! `liste.parquet`, the run's list as the next week reads it.
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::sync::Arc;
 
 use chrono::NaiveDate;
@@ -511,9 +510,7 @@ fn write_html(
         versjon => env!("CARGO_PKG_VERSION"),
         regelsett => ctx.rules.hash()[..12].to_string(),
     })?;
-    let mut tmp = out.temp(name)?;
-    tmp.write_all(html.as_bytes())?;
-    Ok(Staged::new(name.to_string(), tmp, entries.len() as u64))
+    out.stage_bytes(name, html.as_bytes(), entries.len() as u64)
 }
 
 /// One row of `liste.parquet` as read back: who was on the list, how, and since when.
