@@ -308,7 +308,9 @@ pub fn with_next_date(
     use datafusion::arrow::compute::filter_record_batch;
     use datafusion::arrow::datatypes::{Date32Type, Int32Type, Int64Type};
     // (person, date, rank, kilde, rad, batch, row) of every row kept
-    let mut rows: Vec<(IdKey<'_>, i32, u8, i32, i64, u32, u32)> = Vec::new();
+    // sized once: grown by doubling it was copied and its new pages touched again each time
+    let mut rows: Vec<(IdKey<'_>, i32, u8, i32, i64, u32, u32)> =
+        Vec::with_capacity(batches.iter().map(|b| b.num_rows()).sum());
     let mut kept: Vec<Vec<bool>> = Vec::with_capacity(batches.len());
     for (bi, b) in batches.iter().enumerate() {
         let col = |name: &str| {

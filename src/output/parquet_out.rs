@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use chrono::NaiveDate;
 use datafusion::arrow::array::{
-    ArrayRef, Date32Builder, Int64Builder, ListBuilder, RecordBatch, StringBuilder,
+    ArrayBuilder, ArrayRef, Date32Builder, Int64Builder, ListBuilder, RecordBatch, StringBuilder,
 };
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::parquet::arrow::ArrowWriter;
@@ -184,6 +184,25 @@ struct Builders {
     len: usize,
 }
 
+/// A string column's array; its builder starts again sized as this chunk was (builders start
+/// empty after `finish`, and a chunk's explanations were otherwise regrown, copied and their
+/// pages touched again, several times per chunk).
+fn finish_sized(b: &mut StringBuilder) -> ArrayRef {
+    let (items, bytes) = (b.len(), b.values_slice().len());
+    let a = b.finish();
+    *b = StringBuilder::with_capacity(items, bytes);
+    Arc::new(a)
+}
+
+/// A list column's array, its builder sized again as [`finish_sized`]'s.
+fn finish_list_sized(b: &mut ListBuilder<StringBuilder>) -> ArrayRef {
+    let lists = b.len();
+    let (items, bytes) = (b.values_ref().len(), b.values_ref().values_slice().len());
+    let a = b.finish();
+    *b = ListBuilder::with_capacity(StringBuilder::with_capacity(items, bytes), lists);
+    Arc::new(a)
+}
+
 fn push_list<'a>(b: &mut ListBuilder<StringBuilder>, items: impl IntoIterator<Item = &'a str>) {
     for i in items {
         b.values().append_value(i);
@@ -307,25 +326,25 @@ impl VurderingerWriter {
         }
         let b = &mut self.b;
         let cols: Vec<ArrayRef> = vec![
-            Arc::new(b.person_id.finish()),
-            Arc::new(b.nav_kontor.finish()),
-            Arc::new(b.veileder.finish()),
-            Arc::new(b.kommune_nr.finish()),
-            Arc::new(b.adressebeskyttelse.finish()),
+            finish_sized(&mut b.person_id),
+            finish_sized(&mut b.nav_kontor),
+            finish_sized(&mut b.veileder),
+            finish_sized(&mut b.kommune_nr),
+            finish_sized(&mut b.adressebeskyttelse),
             Arc::new(b.alder.finish()),
-            Arc::new(b.status.finish()),
-            Arc::new(b.treff.finish()),
-            Arc::new(b.eksklusjoner.finish()),
-            Arc::new(b.hint.finish()),
-            Arc::new(b.uavklart.finish()),
-            Arc::new(b.begrunnelse.finish()),
+            finish_sized(&mut b.status),
+            finish_list_sized(&mut b.treff),
+            finish_list_sized(&mut b.eksklusjoner),
+            finish_list_sized(&mut b.hint),
+            finish_list_sized(&mut b.uavklart),
+            finish_list_sized(&mut b.begrunnelse),
             Arc::new(b.stonadsmaneder.finish()),
             Arc::new(b.siste_stonadsmaned.finish()),
-            Arc::new(b.innsatsgruppe.finish()),
+            finish_sized(&mut b.innsatsgruppe),
             Arc::new(b.vedtak_dato.finish()),
-            Arc::new(b.livsoppholdsytelser.finish()),
-            Arc::new(b.kvp_tilstand.finish()),
-            Arc::new(b.kvp_siste_hendelse.finish()),
+            finish_list_sized(&mut b.livsoppholdsytelser),
+            finish_sized(&mut b.kvp_tilstand),
+            finish_sized(&mut b.kvp_siste_hendelse),
             Arc::new(b.kvp_siste_dato.finish()),
             Arc::new(b.skanningsdato.finish()),
         ];
