@@ -10,7 +10,12 @@ use std::path::PathBuf;
 /// Scans `args.data` into `args.out`: every file is written, or none.
 pub async fn run(args: ScanArgs) -> anyhow::Result<ScanOutcome> {
     let out = OutputDir::create(&args.out)?;
-    let parts = scan_into(&args, &out, |_, _| Ok(())).await?;
+    let mut done = crate::engine::Graveyard::default();
+    let parts = scan_into(&args, &out, |v, _| {
+        done.bury(v);
+        Ok(())
+    })
+    .await?;
     let (outcome, staged) = parts.finish(&out, Vec::new())?;
     out.commit(staged)?;
     Ok(outcome)

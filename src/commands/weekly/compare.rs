@@ -498,6 +498,9 @@ pub struct ListBuilder {
     as_of: NaiveDate,
     seen: rustc_hash::FxHashSet<String>,
     entries: Vec<ListEntry>,
+    /// Verdicts of those not on the list, let go on rayon's pool
+    /// (see [`crate::engine::Graveyard`]).
+    unlisted: crate::engine::Graveyard<Verdict>,
 }
 
 impl ListBuilder {
@@ -507,6 +510,7 @@ impl ListBuilder {
             as_of,
             seen: Default::default(),
             entries: Vec::new(),
+            unlisted: Default::default(),
         }
     }
 
@@ -520,7 +524,7 @@ impl ListBuilder {
             (true, None) => PaListen::Ny,
             (true, Some(_)) => PaListen::Fortsetter,
             (false, Some(_)) => PaListen::Ute,
-            (false, None) => return,
+            (false, None) => return self.unlisted.bury(v),
         };
         let prev_facts = prev.and_then(|p| p.facts(&v.facts.person_id));
         let forste = listed.unwrap_or(self.as_of);
