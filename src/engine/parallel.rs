@@ -64,3 +64,41 @@ impl<T: Send + 'static> Drop for Graveyard<T> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::mpsc::{Sender, channel};
+    use std::time::Duration;
+
+    /// Says on a channel when it is let go.
+    struct Told(usize, Sender<usize>);
+    impl Drop for Told {
+        fn drop(&mut self) {
+            let _ = self.1.send(self.0);
+        }
+    }
+
+    /// A full batch is let go while the graveyard is still in use, the rest when it is
+    /// dropped: every value exactly once.
+    #[test]
+    fn every_buried_value_is_let_go_once() {
+        let (tx, rx) = channel();
+        let mut g = Graveyard::default();
+        let n = GRAVEYARD_BATCH + 10;
+        for i in 0..n {
+            g.bury(Told(i, tx.clone()));
+        }
+        let wait = Duration::from_secs(60);
+        let mut first: Vec<usize> = (0..GRAVEYARD_BATCH)
+            .map(|_| rx.recv_timeout(wait).expect("a full batch is let go"))
+            .collect();
+        first.sort_unstable();
+        assert_eq!(first, (0..GRAVEYARD_BATCH).collect::<Vec<_>>());
+        drop(g);
+        drop(tx);
+        let mut rest: Vec<usize> = rx.iter().collect();
+        rest.sort_unstable();
+        assert_eq!(rest, (GRAVEYARD_BATCH..n).collect::<Vec<_>>());
+    }
+}
