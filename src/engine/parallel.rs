@@ -26,6 +26,12 @@ pub fn threads() -> usize {
     }
 }
 
+/// Lets `v` go on rayon's pool: a large value (a hash table of strings) is freed there instead
+/// of on a thread that has more to do.
+pub fn let_go<T: Send + 'static>(v: T) {
+    rayon::spawn(move || drop(v));
+}
+
 /// Values let go in batches on rayon's pool instead of where they were used: a verdict holds a
 /// dozen strings, and freeing 150 000 of them on the thread that writes the outputs (the
 /// slowest of the verdict phase) kept the other threads waiting. Whatever is left when it is
@@ -50,17 +56,15 @@ impl<T: Send + 'static> Graveyard<T> {
         }
         self.batch.push(v);
         if self.batch.len() >= GRAVEYARD_BATCH {
-            let batch = std::mem::take(&mut self.batch);
-            rayon::spawn(move || drop(batch));
+            let_go(std::mem::take(&mut self.batch));
         }
     }
 }
 
 impl<T: Send + 'static> Drop for Graveyard<T> {
     fn drop(&mut self) {
-        let batch = std::mem::take(&mut self.batch);
-        if !batch.is_empty() {
-            rayon::spawn(move || drop(batch));
+        if !self.batch.is_empty() {
+            let_go(std::mem::take(&mut self.batch));
         }
     }
 }

@@ -38,6 +38,13 @@ impl<W: Write> CsvWriter<W> {
         self.0.write_record(None::<&[u8]>)?;
         Ok(())
     }
+
+    /// What the records were written into, every record flushed to it.
+    fn into_inner(self) -> anyhow::Result<W> {
+        self.0
+            .into_inner()
+            .map_err(|e| anyhow::anyhow!("{}", e.error()))
+    }
 }
 
 impl CsvWriter<Vec<u8>> {
@@ -45,12 +52,6 @@ impl CsvWriter<Vec<u8>> {
     /// file's rows can be formatted in stretches on every core and appended in order.
     fn in_memory() -> Self {
         CsvWriter(builder().from_writer(Vec::new()))
-    }
-
-    fn into_bytes(self) -> anyhow::Result<Vec<u8>> {
-        self.0
-            .into_inner()
-            .map_err(|e| anyhow::anyhow!("{}", e.error()))
     }
 }
 
@@ -68,8 +69,7 @@ pub(crate) fn writer(tmp: NamedTempFile) -> anyhow::Result<CsvWriter> {
 }
 
 pub(crate) fn done(w: CsvWriter, name: &str, rows: u64) -> anyhow::Result<Staged> {
-    let tmp = w.0.into_inner().map_err(|e| {
-        let e = e.error();
+    let tmp = w.into_inner().map_err(|e| {
         anyhow::anyhow!(
             "{}",
             crate::tr!("kan ikke fullføre {name}: {e}", "cannot finish {name}: {e}")
@@ -262,18 +262,17 @@ impl ReportWriter for KandidaterWriter {
                 .then_with(|| a.person_id.cmp(&b.person_id))
         });
         let n = rows.len() as u64;
-        let mut file = super::HashedFile::new(tmp);
-        let mut head = CsvWriter::in_memory();
-        head.write_record(header(lang, &HEADER, &HEADER_EN))?;
-        file.write_all(BOM)?;
-        file.write_all(&head.into_bytes()?)?;
+        let mut w = writer(tmp)?;
+        w.write_record(header(lang, &HEADER, &HEADER_EN))?;
+        // the rows are appended to the file as formatted below
+        let mut file = w.into_inner()?;
         let not_assessed = crate::i18n::labels::UTFALL.text("uavklart", lang);
         let format = |stretch: &[Row]| -> anyhow::Result<Vec<u8>> {
             let mut b = CsvWriter::in_memory();
             for r in stretch {
                 b.write_record(r.cells(&titles, not_assessed))?;
             }
-            b.into_bytes()
+            b.into_inner()
         };
         // The rows formatted in stretches on every core a window at a time, while the window
         // before is written (and hashed) in order and its rows let go.

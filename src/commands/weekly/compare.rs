@@ -612,7 +612,7 @@ impl ListBuilder {
             entries,
             ..
         } = self;
-        rayon::spawn(move || drop((prev, seen)));
+        crate::engine::parallel::let_go((prev, seen));
         entries
     }
 }
