@@ -10,6 +10,7 @@ pub mod names;
 pub mod quality;
 pub mod rows;
 pub mod stonad;
+pub mod strs;
 
 use std::sync::Arc;
 

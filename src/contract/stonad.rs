@@ -19,6 +19,7 @@ use datafusion::arrow::datatypes::{
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::load::days_since_epoch;
+use super::strs::Strs;
 
 /// The months a computation gives: month indexes `lo..=hi` (a payment's months are clipped to
 /// them), from payments paid on or before day `dmax` (days since 1970-01-01).
@@ -195,32 +196,51 @@ impl MonthTable {
 }
 
 /// (person_id, first month, last month, payment day) of every payment that gives months with
-/// stønad, its months clipped to the window's.
-fn payment_months(
-    payments: &[RecordBatch],
+/// stønad, its months clipped to the window's: of payments validated (with `keep`, the rows
+/// the loader keeps; without, every row), their strings plain or dictionary-encoded, a null
+/// status meaning `UTBETALT` as the contract says.
+fn payment_months<'a>(
+    payments: impl Iterator<Item = (&'a RecordBatch, Option<&'a [bool]>)>,
     Window { lo, hi, dmax }: Window,
-) -> impl Iterator<Item = (&str, i64, i64, i32)> {
+) -> impl Iterator<Item = (&'a str, i64, i64, i32)> {
     let months = Arc::new(MonthTable::new(lo, dmax));
-    payments.iter().flat_map(move |b| {
+    payments.flat_map(move |(b, keep)| {
         let months = Arc::clone(&months);
         let col = |name: &str| {
             b.column_by_name(name)
                 .unwrap_or_else(|| panic!("validated payments have `{name}`"))
         };
-        let ids = col("person_id").as_string::<i32>();
+        let strings =
+            |name: &str| Strs::of(col(name)).expect("validated payments' strings are Utf8");
+        let ids = strings("person_id");
         let paid = col("utbetalingsdato").as_primitive::<Date32Type>();
         let fom = col("fom").as_primitive::<Date32Type>();
         let tom = col("tom").as_primitive::<Date32Type>();
         let belop = col("belop").as_primitive::<Int64Type>();
-        let status = col("status").as_string::<i32>();
+        let status = strings("status");
+        // of a dictionary, whether each distinct status is `UTBETALT`
+        let paid_out: Option<Vec<bool>> = match &status {
+            Strs::Dict { values, .. } => Some(
+                values
+                    .iter()
+                    .map(|v| v.is_none_or(|v| v == "UTBETALT"))
+                    .collect(),
+            ),
+            Strs::Plain(_) => None,
+        };
         (0..b.num_rows()).filter_map(move |i| {
             let month_of = |d: i32| months.of(d);
-            if ids.is_null(i)
+            let utbetalt = status.is_null(i)
+                || match (&paid_out, status.key(i)) {
+                    (Some(flags), Some(k)) => flags[k],
+                    _ => status.value(i) == "UTBETALT",
+                };
+            if keep.is_some_and(|k| !k[i])
+                || ids.is_null(i)
                 || paid.is_null(i)
                 || belop.is_null(i)
                 || belop.value(i) <= 0
-                || status.is_null(i)
-                || status.value(i) != "UTBETALT"
+                || !utbetalt
                 || paid.value(i) > dmax
             {
                 return None;
@@ -488,8 +508,29 @@ fn flush<'a>(id: &'a str, pairs: &mut Vec<(i64, i32)>, out: &mut Known<'a>) {
 /// payments come in two runs has two, and [`put_together`] then regroups). One person at a
 /// time: no per-person storage.
 pub fn stretch_months(payments: &[RecordBatch], window: Window, form: IdForm) -> RecordBatch {
-    // About one month per payment: reserve once instead of growing.
     let rows: usize = payments.iter().map(|b| b.num_rows()).sum();
+    months_of_stretch(payments.iter().map(|b| (b, None)), rows, window, form)
+}
+
+/// [`stretch_months`] of payments as the loader checked them (strings plain or as the file's
+/// dictionaries, status as read), each batch with the rows it keeps.
+pub fn stretch_months_kept(
+    payments: &[(RecordBatch, Vec<bool>)],
+    window: Window,
+    form: IdForm,
+) -> RecordBatch {
+    let rows: usize = payments.iter().map(|(b, _)| b.num_rows()).sum();
+    let stretch = payments.iter().map(|(b, keep)| (b, Some(&keep[..])));
+    months_of_stretch(stretch, rows, window, form)
+}
+
+fn months_of_stretch<'a>(
+    payments: impl Iterator<Item = (&'a RecordBatch, Option<&'a [bool]>)>,
+    rows: usize,
+    window: Window,
+    form: IdForm,
+) -> RecordBatch {
+    // About one month per payment: reserve once instead of growing.
     let mut out: Known = (
         Vec::with_capacity(rows),
         Vec::with_capacity(rows),
@@ -497,8 +538,10 @@ pub fn stretch_months(payments: &[RecordBatch], window: Window, form: IdForm) ->
     );
     let mut current: Option<&str> = None;
     let mut pairs: Vec<(i64, i32)> = Vec::new();
+    // the same id read from a dictionary is the same slice: no bytes compared
+    let same = |a: &str, b: &str| std::ptr::eq(a, b) || a == b;
     for (id, fra, til, day) in payment_months(payments, window) {
-        if current != Some(id) {
+        if !current.is_some_and(|c| same(c, id)) {
             if let Some(c) = current {
                 flush(c, &mut pairs, &mut out);
             }
