@@ -470,16 +470,11 @@ impl Validator {
         min(d).is_some_and(|v| v < self.min_days) || max(d).is_some_and(|v| v > self.max_days)
     }
 
-    /// A code column's values, where that is all there is to check: a value equal to the row
-    /// before's (as most are) was already found among the codes.
-    #[allow(clippy::needless_range_loop)]
+    /// A code column's values, where that is all there is to check: each distinct value (or
+    /// one equal to the row before's) looked up among the codes once.
     fn check_codes(&mut self, at: &Rows, c: &ColumnSpec, strs: &Strs, ok: &mut [bool]) {
         let codes = c.codes.expect("a code column");
-        let mut known = strs.remembered();
-        for i in 0..strs.len() {
-            if strs.is_null(i) || known.test(strs, i, |v| codes.contains(&v)) {
-                continue;
-            }
+        for i in strs.failing(|v| codes.contains(&v)) {
             let p = Problem::UnknownCode {
                 value: truncate(strs.value(i)),
                 allowed: codes,
@@ -530,21 +525,16 @@ impl Validator {
     }
 
     /// Every row's person must be in `personer`.
-    #[allow(clippy::needless_range_loop)]
     fn check_person_ids(&mut self, at: &Rows, batch: &RecordBatch, ok: &mut [bool]) {
-        let (spec, file, n) = (at.spec, at.file, batch.num_rows());
+        let (spec, file) = (at.spec, at.file);
         let rowno = |i: usize| at.row(i);
         let ids = column(batch, "person_id");
         let ids = Strs::of(&ids).expect("a canonical string column");
         // Exports list a person's rows together: a row with the previous row's id (or, in a
         // dictionary, an id already looked up) needs no lookup in the person set.
-        let mut known = ids.remembered();
         let persons = Arc::clone(&self.persons);
-        for i in 0..n {
-            if !ok[i] || ids.is_null(i) {
-                continue;
-            }
-            if !known.test(&ids, i, |id| persons.get(id).is_some_and(|p| p.kept)) {
+        for i in ids.failing(|id| persons.get(id).is_some_and(|p| p.kept)) {
+            if ok[i] {
                 self.push(spec, file, rowno(i), "person_id", Problem::UnknownPerson);
                 ok[i] = false;
             }

@@ -195,73 +195,75 @@ impl MonthTable {
     }
 }
 
-/// (person_id, first month, last month, payment day) of every payment that gives months with
-/// stønad, its months clipped to the window's: of payments validated (with `keep`, the rows
-/// the loader keeps; without, every row), their strings plain or dictionary-encoded, a null
-/// status meaning `UTBETALT` as the contract says.
+/// Calls `emit(person_id, first month, last month, payment day)` for every payment of a batch
+/// that gives months with stønad, its months clipped to the window's: of payments validated
+/// (with `keep`, the rows the loader keeps; without, every row), their strings plain or
+/// dictionary-encoded, a null status meaning `UTBETALT` as the contract says.
 fn payment_months<'a>(
-    payments: impl Iterator<Item = (&'a RecordBatch, Option<&'a [bool]>)>,
+    b: &'a RecordBatch,
+    keep: Option<&[bool]>,
     Window { lo, hi, dmax }: Window,
-) -> impl Iterator<Item = (&'a str, i64, i64, i32)> {
-    let months = Arc::new(MonthTable::new(lo, dmax));
-    payments.flat_map(move |(b, keep)| {
-        let months = Arc::clone(&months);
-        let col = |name: &str| {
-            b.column_by_name(name)
-                .unwrap_or_else(|| panic!("validated payments have `{name}`"))
-        };
-        let strings =
-            |name: &str| Strs::of(col(name)).expect("validated payments' strings are Utf8");
-        let ids = strings("person_id");
-        let paid = col("utbetalingsdato").as_primitive::<Date32Type>();
-        let fom = col("fom").as_primitive::<Date32Type>();
-        let tom = col("tom").as_primitive::<Date32Type>();
-        let belop = col("belop").as_primitive::<Int64Type>();
-        let status = strings("status");
-        // of a dictionary, whether each distinct status is `UTBETALT`
-        let paid_out: Option<Vec<bool>> = match &status {
-            Strs::Dict { values, .. } => Some(
-                values
-                    .iter()
-                    .map(|v| v.is_none_or(|v| v == "UTBETALT"))
-                    .collect(),
-            ),
-            Strs::Plain(_) => None,
-        };
-        (0..b.num_rows()).filter_map(move |i| {
-            let month_of = |d: i32| months.of(d);
-            let utbetalt = status.is_null(i)
-                || match (&paid_out, status.key(i)) {
-                    (Some(flags), Some(k)) => flags[k],
-                    _ => status.value(i) == "UTBETALT",
-                };
-            if keep.is_some_and(|k| !k[i])
-                || ids.is_null(i)
-                || paid.is_null(i)
-                || belop.is_null(i)
-                || belop.value(i) <= 0
-                || !utbetalt
-                || paid.value(i) > dmax
-            {
-                return None;
-            }
-            let day = paid.value(i);
-            let (fra, til) = if fom.is_null(i) {
-                let m = month_of(day);
-                (m, m)
-            } else {
-                let f = month_of(fom.value(i));
-                let t = if tom.is_null(i) {
-                    f
-                } else {
-                    month_of(tom.value(i))
-                };
-                (f, t)
+    months: &MonthTable,
+    mut emit: impl FnMut(&'a str, i64, i64, i32),
+) {
+    let col = |name: &str| {
+        b.column_by_name(name)
+            .unwrap_or_else(|| panic!("validated payments have `{name}`"))
+    };
+    let strings = |name: &str| Strs::of(col(name)).expect("validated payments' strings are Utf8");
+    let ids = strings("person_id");
+    let paid = col("utbetalingsdato").as_primitive::<Date32Type>();
+    let fom = col("fom").as_primitive::<Date32Type>();
+    let tom = col("tom").as_primitive::<Date32Type>();
+    let belop = col("belop").as_primitive::<Int64Type>();
+    let status = strings("status");
+    // of a dictionary, whether each distinct status is `UTBETALT`
+    let paid_out: Option<Vec<bool>> = match &status {
+        Strs::Dict { values, .. } => Some(
+            values
+                .iter()
+                .map(|v| v.is_none_or(|v| v == "UTBETALT"))
+                .collect(),
+        ),
+        Strs::Plain(_) => None,
+    };
+    let (paid_days, belop_values) = (paid.values(), belop.values());
+    for i in 0..b.num_rows() {
+        if keep.is_some_and(|k| !k[i])
+            || paid_days[i] > dmax
+            || belop_values[i] <= 0
+            || paid.is_null(i)
+            || belop.is_null(i)
+            || ids.is_null(i)
+        {
+            continue;
+        }
+        let utbetalt = status.is_null(i)
+            || match (&paid_out, status.key(i)) {
+                (Some(flags), Some(k)) => flags[k],
+                _ => status.value(i) == "UTBETALT",
             };
-            let (fra, til) = (fra.max(lo), til.min(hi));
-            (fra <= til).then(|| (ids.value(i), fra, til, day))
-        })
-    })
+        if !utbetalt {
+            continue;
+        }
+        let day = paid_days[i];
+        let (fra, til) = if fom.is_null(i) {
+            let m = months.of(day);
+            (m, m)
+        } else {
+            let f = months.of(fom.value(i));
+            let t = if tom.is_null(i) {
+                f
+            } else {
+                months.of(tom.value(i))
+            };
+            (f, t)
+        };
+        let (fra, til) = (fra.max(lo), til.min(hi));
+        if fra <= til {
+            emit(ids.value(i), fra, til, day);
+        }
+    }
 }
 
 /// Person ids, month indexes (as `i32`: 4 bytes a row in the largest table held), first days.
@@ -538,16 +540,18 @@ fn months_of_stretch<'a>(
     );
     let mut current: Option<&str> = None;
     let mut pairs: Vec<(i64, i32)> = Vec::new();
-    // the same id read from a dictionary is the same slice: no bytes compared
-    let same = |a: &str, b: &str| std::ptr::eq(a, b) || a == b;
-    for (id, fra, til, day) in payment_months(payments, window) {
-        if !current.is_some_and(|c| same(c, id)) {
-            if let Some(c) = current {
-                flush(c, &mut pairs, &mut out);
+    let months = MonthTable::new(window.lo, window.dmax);
+    for (b, keep) in payments {
+        payment_months(b, keep, window, &months, |id, fra, til, day| {
+            // the same id read from a dictionary is the same slice: no bytes compared
+            if !current.is_some_and(|c| std::ptr::eq(c, id) || c == id) {
+                if let Some(c) = current {
+                    flush(c, &mut pairs, &mut out);
+                }
+                current = Some(id);
             }
-            current = Some(id);
-        }
-        pairs.extend((fra..=til).map(|m| (m, day)));
+            pairs.extend((fra..=til).map(|m| (m, day)));
+        });
     }
     if let Some(c) = current {
         flush(c, &mut pairs, &mut out);

@@ -57,13 +57,15 @@ impl<'a> Strs<'a> {
     pub fn is_null(&self, i: usize) -> bool {
         match self {
             Strs::Plain(a) => a.is_null(i),
+            // a null row's key may point anywhere, also past an empty dictionary
             Strs::Dict { keys, values } => {
-                keys.is_null(i) || values.is_null(keys.value(i) as usize)
+                let k = keys.value(i) as usize;
+                keys.is_null(i) || k >= values.len() || values.is_null(k)
             }
         }
     }
 
-    /// Row `i`'s value (its bytes, whatever they are, when it is null).
+    /// Row `i`'s value; the row must not be null.
     pub fn value(&self, i: usize) -> &'a str {
         match self {
             Strs::Plain(a) => a.value(i),
@@ -75,7 +77,9 @@ impl<'a> Strs<'a> {
     pub fn null_count(&self) -> usize {
         match self {
             Strs::Plain(a) => a.null_count(),
-            Strs::Dict { keys, values } if values.null_count() == 0 => keys.null_count(),
+            Strs::Dict { keys, values } if values.null_count() == 0 && !values.is_empty() => {
+                keys.null_count()
+            }
             Strs::Dict { .. } => (0..self.len()).filter(|i| self.is_null(*i)).count(),
         }
     }
@@ -94,50 +98,56 @@ impl<'a> Strs<'a> {
             .unwrap_or(0)
     }
 
-    /// A cache of a test of this column's values (see [`Remembered`]).
-    pub fn remembered(&self) -> Remembered<'a> {
-        Remembered {
-            by_key: match self {
-                Strs::Plain(_) => Vec::new(),
-                Strs::Dict { values, .. } => vec![0; values.len()],
-            },
-            last: None,
-        }
-    }
-}
-
-/// The outcomes of a test of a column's values that depends on the value alone: of a dictionary
-/// each distinct value tested once; of a plain column the row before's outcome reused when the
-/// value is the same (exports list a person's or a code's rows together).
-pub struct Remembered<'a> {
-    /// Per distinct value: 0 not tested, 1 passed, 2 failed.
-    by_key: Vec<u8>,
-    last: Option<(&'a str, bool)>,
-}
-
-impl<'a> Remembered<'a> {
-    /// `test` of row `i`'s value (which must not be null).
-    pub fn test(&mut self, strs: &Strs<'a>, i: usize, test: impl FnOnce(&str) -> bool) -> bool {
-        match strs.key(i) {
-            Some(k) => match self.by_key[k] {
-                1 => true,
-                2 => false,
-                _ => {
-                    let passed = test(strs.value(i));
-                    self.by_key[k] = if passed { 1 } else { 2 };
-                    passed
+    /// The rows (in order) whose value fails `test`, a test of the value alone; null rows are
+    /// not tested. Of a dictionary each value a row uses is tested once, and the rows are
+    /// looked at again only when one failed; of a plain column the row before's outcome is
+    /// reused when its value is the same (exports list a person's or a code's rows together).
+    pub fn failing(&self, mut test: impl FnMut(&str) -> bool) -> Vec<usize> {
+        match self {
+            Strs::Plain(a) => {
+                let mut last: Option<(&str, bool)> = None;
+                let mut out = Vec::new();
+                for i in 0..a.len() {
+                    if a.is_null(i) {
+                        continue;
+                    }
+                    let v = a.value(i);
+                    let passed = match last {
+                        Some((l, passed)) if l == v => passed,
+                        _ => {
+                            let passed = test(v);
+                            last = Some((v, passed));
+                            passed
+                        }
+                    };
+                    if !passed {
+                        out.push(i);
+                    }
                 }
-            },
-            None => {
-                let v = strs.value(i);
-                if let Some((last, passed)) = self.last
-                    && last == v
-                {
-                    return passed;
+                out
+            }
+            Strs::Dict { keys, values } => {
+                // 1: used by a row, 2: used and failed (a null row's key is tested too: the
+                // test has no other effect, and that row is left out below)
+                let mut state = vec![0u8; values.len()];
+                for k in keys.values() {
+                    if let Some(s) = state.get_mut(*k as usize) {
+                        *s = 1;
+                    }
                 }
-                let passed = test(v);
-                self.last = Some((v, passed));
-                passed
+                let mut failed = false;
+                for (k, s) in state.iter_mut().enumerate() {
+                    if *s == 1 && !test(values.value(k)) {
+                        *s = 2;
+                        failed = true;
+                    }
+                }
+                if !failed {
+                    return Vec::new();
+                }
+                (0..keys.len())
+                    .filter(|i| !self.is_null(*i) && state[keys.value(*i) as usize] == 2)
+                    .collect()
             }
         }
     }
@@ -166,24 +176,28 @@ mod tests {
                 .collect();
             assert_eq!(read, rows);
             let mut tested = Vec::new();
-            let mut r = s.remembered();
-            let passed: Vec<bool> = (0..6)
-                .filter(|i| !s.is_null(*i))
-                .map(|i| {
-                    r.test(&s, i, |v| {
-                        tested.push(v.to_string());
-                        v != "b"
-                    })
-                })
-                .collect();
-            assert_eq!(passed, [true, false, false, true, true]);
+            let failing = s.failing(|v| {
+                tested.push(v.to_string());
+                v != "b"
+            });
+            assert_eq!(failing, [1, 3]);
             match s {
                 Strs::Dict { .. } => assert_eq!(tested, ["a", "b", "c"]),
                 Strs::Plain(_) => assert_eq!(tested, ["a", "b", "a", "c"]),
             }
+            assert!(s.failing(|v| v != "x").is_empty());
         }
         assert_eq!(Strs::of(&plain).unwrap().longest_bytes(), 1);
         assert_eq!(Strs::of(&dict).unwrap().longest_bytes(), 7);
+        // a column of nulls only: an empty dictionary, the keys pointing past it
+        let keys = Int32Array::from(vec![None, None]);
+        let empty: ArrayRef = Arc::new(
+            DictionaryArray::try_new(keys, Arc::new(StringArray::from(Vec::<&str>::new())))
+                .unwrap(),
+        );
+        let s = Strs::of(&empty).unwrap();
+        assert_eq!(s.null_count(), 2);
+        assert!(s.failing(|_| false).is_empty());
         let ints: ArrayRef = Arc::new(Int32Array::from(vec![1]));
         assert!(Strs::of(&ints).is_none());
     }
