@@ -1,5 +1,6 @@
 //! Rendering a rule's rows into its sentences and condition texts, with a cache keyed by the
-//! values each template reads (most persons share them).
+//! values each template reads (most persons share them); a value a template only prints (a
+//! date, say) is left out of the key and put into the cached text where it is printed.
 
 use super::verdict::Sentence;
 use super::*;
@@ -91,13 +92,15 @@ pub(crate) enum Rendered {
 /// sentence, 1 + k the rule's k-th condition.
 pub(crate) type RenderCache = rustc_hash::FxHashMap<(usize, usize), Memo>;
 
-/// One template's texts by the values of the columns it reads (in Arrow's row format). A
-/// template's text depends only on those values and the rule's shared ones, and many persons
-/// share them (9 of 12 months, last in november), so most rows need no rendering at all. A
-/// template whose values are seldom shared (dates, lists) stops being remembered.
+/// One template's texts by the values of the columns it reads (in Arrow's row format), but for
+/// those it only prints ([`template::printed_only`]). A template's text depends only on those
+/// values and the rule's shared ones, and many persons share them (9 of 12 months, last in
+/// november), so most rows need no rendering at all: a printed value (a date, seldom shared)
+/// is put into its places in the remembered text. A template whose values are seldom shared
+/// (lists of dates) stops being remembered.
 #[derive(Default)]
 pub(crate) struct Memo {
-    pub(crate) texts: rustc_hash::FxHashMap<Box<[u8]>, Arc<str>>,
+    pub(crate) texts: rustc_hash::FxHashMap<Box<[u8]>, Cached>,
     pub(crate) hits: u64,
     pub(crate) misses: u64,
 }
@@ -108,6 +111,83 @@ impl Memo {
     fn worth_it(&self) -> bool {
         self.misses < 2_000 || self.hits * 3 >= self.misses
     }
+}
+
+/// A remembered text: whole, or in pieces around the places of the values printed as they are.
+#[derive(Clone)]
+pub(crate) enum Cached {
+    Whole(Arc<str>),
+    Pieces(Arc<[Piece]>),
+}
+
+#[derive(Debug, PartialEq)]
+pub(crate) enum Piece {
+    Text(Box<str>),
+    /// The k-th printed value of the template.
+    Value(usize),
+}
+
+impl Cached {
+    /// The text with `values` (the printed values of a row) in their places.
+    fn text(&self, values: &[String]) -> Arc<str> {
+        match self {
+            Cached::Whole(s) => Arc::clone(s),
+            Cached::Pieces(pieces) => {
+                let mut out = String::new();
+                for p in pieces.iter() {
+                    match p {
+                        Piece::Text(t) => out.push_str(t),
+                        Piece::Value(k) => out.push_str(&values[*k]),
+                    }
+                }
+                out.into()
+            }
+        }
+    }
+}
+
+/// What the `k`-th printed value is rendered as in a text to remember: a string no data can
+/// hold (a number drawn at random once per process between private-use characters).
+fn stand_in(k: usize) -> String {
+    static NONCE: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    let nonce = NONCE.get_or_init(|| {
+        use std::hash::BuildHasher;
+        std::collections::hash_map::RandomState::new().hash_one(0u64)
+    });
+    format!("{STAND_IN_OPEN}{nonce:016x}:{k}{STAND_IN_CLOSE}")
+}
+
+const STAND_IN_OPEN: char = '\u{E000}';
+const STAND_IN_CLOSE: char = '\u{E001}';
+
+/// A text rendered with stand-ins ([`stand_in`]) for `n` printed values, in pieces; none if a
+/// stand-in is not whole (then the text is not remembered).
+fn pieces(text: &str, n: usize) -> Option<Vec<Piece>> {
+    let prefix = stand_in(0);
+    let prefix = &prefix[..prefix.find(':')? + 1];
+    let mut out = Vec::new();
+    let mut rest = text;
+    while let Some(at) = rest.find(prefix) {
+        if at > 0 {
+            out.push(Piece::Text(rest[..at].into()));
+        }
+        let after = &rest[at + prefix.len()..];
+        let end = after.find(STAND_IN_CLOSE)?;
+        let k: usize = after[..end].parse().ok()?;
+        if k >= n {
+            return None;
+        }
+        out.push(Piece::Value(k));
+        rest = &after[end + STAND_IN_CLOSE.len_utf8()..];
+    }
+    if !rest.is_empty() {
+        out.push(Piece::Text(rest.into()));
+    }
+    // a stray stand-in character means the text is not what it seems
+    let stray = out
+        .iter()
+        .any(|p| matches!(p, Piece::Text(t) if t.contains([STAND_IN_OPEN, STAND_IN_CLOSE])));
+    (!stray).then_some(out)
 }
 
 /// The cache keys of one template over a batch.
@@ -155,6 +235,8 @@ pub(crate) struct RuleWork<'a, 'e> {
     pub(crate) short: Option<minijinja::Template<'e, 'e>>,
     /// The variables each template reads: the sentence's, each condition's, the short form's.
     pub(crate) reads: Vec<std::collections::HashSet<String>>,
+    /// Of those, the ones each template only prints as they are ([`template::printed_only`]).
+    pub(crate) printed: Vec<std::collections::HashSet<String>>,
     pub(crate) base: minijinja::Value,
     /// False: no text is rendered, every one is empty ([`EngineOptions::explanations`]).
     pub(crate) texts: bool,
@@ -209,6 +291,11 @@ impl<'a, 'e> RuleWork<'a, 'e> {
             .chain(&short)
             .map(|t| t.undeclared_variables(false))
             .collect();
+        let printed = std::iter::once(p.rule.template(lang))
+            .chain(p.rule.krav.iter().map(|k| k.text(lang)))
+            .chain(short.as_ref().and(p.rule.short_template(lang)))
+            .map(template::printed_only)
+            .collect();
         Ok(RuleWork {
             planned: p,
             lang,
@@ -216,6 +303,7 @@ impl<'a, 'e> RuleWork<'a, 'e> {
             krav,
             short,
             reads,
+            printed,
             base: minijinja::Value::from(base),
             texts,
         })
@@ -342,8 +430,10 @@ fn failed_krav(batch: &RecordBatch, row: usize, krav_cols: &[(usize, usize)]) ->
 struct BatchTexts<'r, 'a, 'e> {
     work: &'r RuleWork<'a, 'e>,
     context: Arc<values::BatchContext>,
-    /// Per template, each row's cache key (the values of the columns it reads).
+    /// Per template, each row's cache key (the values of the columns it reads but only prints).
     keys: Vec<Keys>,
+    /// Per template, the columns it only prints, put into its remembered texts.
+    printed: Vec<Vec<usize>>,
     index: usize,
     cache: &'r mut RenderCache,
     /// The text of every template when none is rendered.
@@ -361,17 +451,18 @@ impl<'r, 'a, 'e> BatchTexts<'r, 'a, 'e> {
         let names: Vec<&String> = schema.fields().iter().map(|f| f.name()).collect();
         // For each template, the columns it reads: their values are its cache key (none when
         // no text is rendered).
-        let keys = work
+        let (keys, printed) = work
             .reads
             .iter()
+            .zip(&work.printed)
             .filter(|_| work.texts)
-            .map(|vars| {
-                let cols: Vec<usize> = (0..names.len())
+            .map(|(vars, printed)| {
+                let (shown, keyed): (Vec<usize>, Vec<usize>) = (0..names.len())
                     .filter(|c| vars.contains(names[*c].as_str()))
-                    .collect();
-                Keys::of(batch, &cols)
+                    .partition(|c| printed.contains(names[*c].as_str()));
+                (Keys::of(batch, &keyed), shown)
             })
-            .collect();
+            .unzip();
         let context = Arc::new(values::BatchContext {
             batch: batch.clone(),
             base: work.base.clone(),
@@ -380,6 +471,7 @@ impl<'r, 'a, 'e> BatchTexts<'r, 'a, 'e> {
             work,
             context,
             keys,
+            printed,
             index,
             cache,
             empty: Arc::from(""),
@@ -393,24 +485,145 @@ impl<'r, 'a, 'e> BatchTexts<'r, 'a, 'e> {
         }
         let memo = self.cache.entry((self.index, t)).or_default();
         let key = self.keys[t].get(row).filter(|_| memo.worth_it());
-        if let Some(k) = key {
-            if let Some(s) = memo.texts.get(k) {
-                memo.hits += 1;
-                return Ok(s.clone());
-            }
-            memo.misses += 1;
+        // the row's printed values as the template prints them; one that is empty or begins
+        // or ends in white space could change what trimming the text takes: such a row is
+        // rendered whole
+        let printed = &self.printed[t];
+        let values: Option<Vec<String>> = printed
+            .iter()
+            .map(|c| {
+                let v = values::cell(self.context.batch.column(*c), row).to_string();
+                (!v.is_empty() && v.trim().len() == v.len()).then_some(v)
+            })
+            .collect();
+        let (Some(k), Some(values)) = (key, values) else {
+            return self.render(t, row, &[]);
+        };
+        if let Some(c) = memo.texts.get(k) {
+            memo.hits += 1;
+            return Ok(c.text(&values));
         }
-        let ctx = values::row_context(&self.context, row);
-        let s: Arc<str> = self
+        memo.misses += 1;
+        let cached = if printed.is_empty() {
+            Cached::Whole(self.render(t, row, &[])?)
+        } else {
+            let stand_ins: Vec<(usize, minijinja::Value)> = printed
+                .iter()
+                .enumerate()
+                .map(|(k, c)| (*c, minijinja::Value::from(stand_in(k))))
+                .collect();
+            let text = self.render(t, row, &stand_ins)?;
+            match pieces(&text, printed.len()) {
+                Some(p) => Cached::Pieces(p.into()),
+                None => return self.render(t, row, &[]),
+            }
+        };
+        let text = cached.text(&values);
+        // (the cache entry may have gone: re-borrowed after rendering)
+        let memo = self.cache.entry((self.index, t)).or_default();
+        memo.texts.insert(k.into(), cached);
+        Ok(text)
+    }
+
+    /// Template `t` rendered for `row`, trimmed; the columns in `stand_ins` given those values.
+    fn render(
+        &self,
+        t: usize,
+        row: usize,
+        stand_ins: &[(usize, minijinja::Value)],
+    ) -> Result<Arc<str>, EngineError> {
+        let ctx = values::row_context_with(&self.context, row, stand_ins);
+        Ok(self
             .work
             .template(t)
             .render(&ctx)
             .map_err(|e| self.work.template_error(e))?
             .trim()
-            .into();
-        if let Some(k) = key {
-            memo.texts.insert(k.into(), s.clone());
-        }
-        Ok(s)
+            .into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::session::Session;
+
+    #[test]
+    fn a_text_put_together_from_stand_ins_is_the_text_rendered() {
+        let (a, b) = (stand_in(0), stand_in(1));
+        let text = format!("{a} til {b}, {a}.");
+        let p = pieces(&text, 2).unwrap();
+        assert_eq!(
+            p,
+            [
+                Piece::Value(0),
+                Piece::Text(" til ".into()),
+                Piece::Value(1),
+                Piece::Text(", ".into()),
+                Piece::Value(0),
+                Piece::Text(".".into()),
+            ]
+        );
+        let values = ["2026-01-01".to_string(), "none".to_string()];
+        assert_eq!(
+            &*Cached::Pieces(p.into()).text(&values),
+            "2026-01-01 til none, 2026-01-01."
+        );
+        // a stand-in out of range, cut short or a stray stand-in character: not remembered
+        assert!(pieces(&text, 1).is_none());
+        assert!(pieces(&a[..a.len() - 3], 1).is_none());
+        assert!(pieces("x\u{E000}y", 1).is_none());
+    }
+
+    /// Every text of every rule's rows on the demo data (sentence, conditions, short form, in
+    /// both languages) as the cache gives it equals the template rendered for the row alone.
+    #[test]
+    fn remembered_texts_are_the_texts_rendered_row_by_row() {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let as_of = NaiveDate::from_ymd_opt(2026, 11, 16).unwrap();
+            let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/demo");
+            let opts = EngineOptions::default();
+            let session = Session::open(&path, None, as_of, &opts).await.unwrap();
+            let engine = session.engine().await.unwrap();
+            let planned = session.plan(&engine).await.unwrap();
+            let (mut checked, mut pieced) = (0, 0);
+            for lang in [Lang::Nb, Lang::En] {
+                let env = template::environment(lang);
+                for p in planned.iter().filter(|p| p.frame.is_some()) {
+                    let work = RuleWork::new(&env, p, lang, as_of, (true, true)).unwrap();
+                    let batches = p.frame.clone().unwrap().collect().await.unwrap();
+                    let mut cache = RenderCache::default();
+                    for batch in &batches {
+                        let mut texts = BatchTexts::new(&work, batch, 0, &mut cache);
+                        let context = Arc::new(values::BatchContext {
+                            batch: batch.clone(),
+                            base: work.base.clone(),
+                        });
+                        for t in 0..work.reads.len() {
+                            for row in 0..batch.num_rows() {
+                                let want = work
+                                    .template(t)
+                                    .render(values::row_context(&context, row))
+                                    .unwrap();
+                                assert_eq!(&*texts.text(t, row).unwrap(), want.trim());
+                                checked += 1;
+                            }
+                        }
+                    }
+                    pieced += cache
+                        .values()
+                        .flat_map(|m| m.texts.values())
+                        .filter(|c| matches!(c, Cached::Pieces(_)))
+                        .count();
+                }
+            }
+            assert!(checked > 1000, "{checked}");
+            // dates printed as they are: remembered in pieces
+            assert!(pieced > 10, "{pieced}");
+        });
     }
 }

@@ -99,13 +99,18 @@ pub struct BatchContext {
 struct RowContext {
     batch: Arc<BatchContext>,
     row: usize,
+    /// Columns given another value than the row's (stand-ins for printed values).
+    stand_ins: Vec<(usize, Value)>,
 }
 
 impl Object for RowContext {
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
         let name = key.as_str()?;
         match self.batch.batch.schema_ref().index_of(name) {
-            Ok(i) => Some(cell(self.batch.batch.column(i), self.row)),
+            Ok(i) => Some(match self.stand_ins.iter().find(|(c, _)| *c == i) {
+                Some((_, v)) => v.clone(),
+                None => cell(self.batch.batch.column(i), self.row),
+            }),
             Err(_) => self
                 .batch
                 .base
@@ -118,9 +123,19 @@ impl Object for RowContext {
 
 /// The template context of one row: its columns over the batch's shared values.
 pub fn row_context(batch: &Arc<BatchContext>, row: usize) -> Value {
+    row_context_with(batch, row, &[])
+}
+
+/// [`row_context`], the columns of `stand_ins` (by position) given those values instead.
+pub fn row_context_with(
+    batch: &Arc<BatchContext>,
+    row: usize,
+    stand_ins: &[(usize, Value)],
+) -> Value {
     Value::from_object(RowContext {
         batch: Arc::clone(batch),
         row,
+        stand_ins: stand_ins.to_vec(),
     })
 }
 

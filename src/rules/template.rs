@@ -60,9 +60,95 @@ pub fn variables(source: &str) -> std::collections::HashSet<String> {
         .unwrap_or_default()
 }
 
+/// The variables a template only ever prints as they are (`{{ name }}`): never filtered,
+/// tested, looped over, assigned or named anywhere else in a tag. Such a variable's value
+/// shows in the text exactly where it is printed and nowhere else, so a text rendered with a
+/// stand-in for it becomes the row's text by putting the value where the stand-in is. A
+/// template with a `raw` block has none (its `{{ name }}` may be literal text).
+pub fn printed_only(source: &str) -> std::collections::HashSet<String> {
+    let mut printed = std::collections::HashSet::new();
+    let mut other: Vec<&str> = Vec::new();
+    let mut rest = source;
+    while let Some(start) = rest.find(['{']) {
+        let after = &rest[start..];
+        let close = match after.get(..2) {
+            Some("{{") => "}}",
+            Some("{%") => "%}",
+            Some("{#") => "#}",
+            _ => {
+                rest = &after[1..];
+                continue;
+            }
+        };
+        let Some(end) = after[2..].find(close) else {
+            // an unclosed tag: the template does not parse; nothing is printed only
+            return std::collections::HashSet::new();
+        };
+        let body = &after[2..2 + end];
+        let inner = body.trim_matches(|c: char| c == '-' || c == '+').trim();
+        let keyword = [
+            "none", "true", "false", "None", "True", "False", "loop", "self",
+        ];
+        if close == "}}" && is_identifier(inner) && !keyword.contains(&inner) {
+            printed.insert(inner.to_string());
+        } else {
+            other.push(body);
+        }
+        rest = &after[2 + end + 2..];
+    }
+    if other.iter().any(|b| identifiers(b).any(|w| w == "raw")) {
+        return std::collections::HashSet::new();
+    }
+    printed.retain(|name| !other.iter().any(|b| identifiers(b).any(|w| w == name)));
+    printed
+}
+
+fn is_identifier(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// Every word of a tag's text made of identifier characters (also inside its string literals
+/// and after a dot: a name found there counts as used otherwise).
+fn identifiers(body: &str) -> impl Iterator<Item = &str> {
+    body.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .filter(|w| !w.is_empty())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn variables_printed_only_as_they_are() {
+        let names = |s: &str| {
+            let mut v: Vec<String> = printed_only(s).into_iter().collect();
+            v.sort();
+            v
+        };
+        assert_eq!(
+            names("Fra {{ fom }} til {{- tom -}}, {{ fom }} igjen ({{ hjemmel }})."),
+            ["fom", "hjemmel", "tom"]
+        );
+        // filtered, tested, looped over, assigned, an attribute or a string elsewhere
+        assert_eq!(names("{{ a }} {{ a | maned }}"), Vec::<String>::new());
+        assert_eq!(names("{{ a }}{% if a %}x{% endif %}"), Vec::<String>::new());
+        assert_eq!(
+            names("{% for a in l %}{{ a }}{% endfor %}"),
+            Vec::<String>::new()
+        );
+        assert_eq!(names("{{ none }}{{ loop }}"), Vec::<String>::new());
+        assert_eq!(names("{% set a = 1 %}{{ a }}"), Vec::<String>::new());
+        assert_eq!(names("{{ a }}{{ y.a }}{{ b ~ 'a' }}"), Vec::<String>::new());
+        assert_eq!(names("{{ a }} {{ b - 1 }}"), ["a"]);
+        assert_eq!(names("{% raw %}{{ a }}{% endraw %}"), Vec::<String>::new());
+        assert_eq!(names("{{ a }} {# a #}"), Vec::<String>::new());
+        assert_eq!(names("{{ a }} {{ b"), Vec::<String>::new());
+        assert_eq!(names("{ {{a}} }"), ["a"]);
+    }
 
     #[test]
     fn months_and_lists_in_both_languages() {
