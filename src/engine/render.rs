@@ -133,7 +133,14 @@ impl Cached {
         match self {
             Cached::Whole(s) => Arc::clone(s),
             Cached::Pieces(pieces) => {
-                let mut out = String::new();
+                let len = pieces
+                    .iter()
+                    .map(|p| match p {
+                        Piece::Text(t) => t.len(),
+                        Piece::Value(k) => values[*k].len(),
+                    })
+                    .sum();
+                let mut out = String::with_capacity(len);
                 for p in pieces.iter() {
                     match p {
                         Piece::Text(t) => out.push_str(t),
@@ -492,7 +499,7 @@ impl<'r, 'a, 'e> BatchTexts<'r, 'a, 'e> {
         let values: Option<Vec<String>> = printed
             .iter()
             .map(|c| {
-                let v = values::cell(self.context.batch.column(*c), row).to_string();
+                let v = values::printed(self.context.batch.column(*c), row);
                 (!v.is_empty() && v.trim().len() == v.len()).then_some(v)
             })
             .collect();

@@ -78,6 +78,17 @@ fn scalar(s: ScalarValue) -> Value {
     }
 }
 
+/// A cell as a template prints it (`{{ name }}`): the [`cell`]'s value shown, a date's
+/// ISO string made without a template value in between.
+pub fn printed(arr: &ArrayRef, row: usize) -> String {
+    match arr.data_type() {
+        DataType::Date32 if arr.is_valid(row) => {
+            iso_date(arr.as_primitive::<Date32Type>().value(row))
+        }
+        _ => cell(arr, row).to_string(),
+    }
+}
+
 /// `2026-03-01` for a day number, without a format string to parse.
 fn iso_date(days: i32) -> String {
     use chrono::Datelike;
@@ -106,12 +117,20 @@ struct RowContext {
 impl Object for RowContext {
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
         let name = key.as_str()?;
-        match self.batch.batch.schema_ref().index_of(name) {
-            Ok(i) => Some(match self.stand_ins.iter().find(|(c, _)| *c == i) {
+        // (not `index_of`: its error for a shared value's name formats every column's name)
+        match self
+            .batch
+            .batch
+            .schema_ref()
+            .fields()
+            .find(name)
+            .map(|(i, _)| i)
+        {
+            Some(i) => Some(match self.stand_ins.iter().find(|(c, _)| *c == i) {
                 Some((_, v)) => v.clone(),
                 None => cell(self.batch.batch.column(i), self.row),
             }),
-            Err(_) => self
+            None => self
                 .batch
                 .base
                 .get_attr(name)
@@ -159,6 +178,8 @@ mod tests {
     fn dates_become_iso_strings_and_lists_sequences() {
         let d: ArrayRef = Arc::new(Date32Array::from(vec![Some(20513), None]));
         assert_eq!(cell(&d, 0).to_string(), "2026-03-01");
+        assert_eq!(printed(&d, 0), "2026-03-01");
+        assert_eq!(printed(&d, 1), cell(&d, 1).to_string());
         assert!(cell(&d, 1).is_none());
         let i: ArrayRef = Arc::new(Int32Array::from(vec![7]));
         assert_eq!(cell(&i, 0), Value::from(7i64));
