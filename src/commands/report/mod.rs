@@ -503,19 +503,40 @@ async fn trend_figures(
         let on_leave = on_leave(&engine).await?;
         passes.push((statuses, on_leave));
     }
-    // persons of one home with the same status and leave count alike: counted once, weighted
-    let mut per_date: BTreeMap<NaiveDate, HashMap<(&Home, Status, bool), u64>> = BTreeMap::new();
+    // persons of one home with the same status and leave count alike: counted once, weighted;
+    // each distinct home numbered once, and each pass's persons given theirs once, so the
+    // ~50 000 rows a date has are counted by number, not by hashing their home's texts
+    let mut distinct: rustc_hash::FxHashMap<&Home, usize> = rustc_hash::FxHashMap::default();
+    let mut numbered: Vec<&Home> = Vec::new();
+    let home_no: HashMap<&str, usize> = homes
+        .iter()
+        .map(|(id, home)| {
+            let n = *distinct.entry(home).or_insert_with(|| {
+                numbered.push(home);
+                numbered.len() - 1
+            });
+            (id.as_str(), n)
+        })
+        .collect();
+    type Weights = rustc_hash::FxHashMap<(usize, Status, bool), u64>;
+    let mut per_date: BTreeMap<NaiveDate, Weights> = BTreeMap::new();
     for (statuses, on_leave) in &passes {
+        let home_of: Vec<Option<usize>> = statuses
+            .persons
+            .iter()
+            .map(|id| home_no.get(id.as_str()).copied())
+            .collect();
         for s in &statuses.rows {
-            let id = &statuses.persons[s.person as usize];
             // a rule may return ids that are not in personer; the scan does not use them either
-            let Some(home) = homes.get(id) else {
+            let Some(home) = home_of[s.person as usize] else {
                 continue;
             };
             // leave only splits the participants
             let leave = s.status == Status::Deltaker
-                && on_leave
-                    .contains(&(crate::contract::load::days_since_epoch(s.dato), id.clone()));
+                && on_leave.contains(&(
+                    crate::contract::load::days_since_epoch(s.dato),
+                    statuses.persons[s.person as usize].clone(),
+                ));
             *per_date
                 .entry(s.dato)
                 .or_default()
@@ -534,7 +555,7 @@ async fn trend_figures(
             .unwrap_or_default()
             .into_iter()
             .map(|((home, status, leave), n)| {
-                let mut p = Person::at_home(home, status);
+                let mut p = Person::at_home(numbered[home], status);
                 p.tilstand = leave.then(|| "permisjon".to_string());
                 p.weight = n;
                 p
