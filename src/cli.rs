@@ -133,6 +133,8 @@ fn main_code() -> ExitCode {
         Command::Weekly(w) => w.engine.options().target_partitions,
         Command::Report(r) => r.engine.options().target_partitions,
         Command::Compare(c) => c.engine.options().target_partitions,
+        // `audit verify` re-runs the audit with the default options, as many partitions
+        Command::Audit(a) => a.engine.options().target_partitions,
         _ => 1,
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
