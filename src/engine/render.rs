@@ -93,10 +93,10 @@ pub(crate) enum Rendered {
 pub(crate) type RenderCache = rustc_hash::FxHashMap<(usize, usize), Memo>;
 
 /// One template's texts by the values of the columns it reads (in Arrow's row format), but for
-/// those it only prints ([`template::printed_only`]). A template's text depends only on those
-/// values and the rule's shared ones, and many persons share them (9 of 12 months, last in
-/// november), so most rows need no rendering at all: a printed value (a date, seldom shared)
-/// is put into its places in the remembered text. A template whose values are seldom shared
+/// the dates it only prints ([`template::printed_only`]). A template's text depends only on
+/// those values and the rule's shared ones, and many persons share them (9 of 12 months, last
+/// in november), so most rows need no rendering at all: a printed date (seldom shared) is put
+/// into its places in the remembered text. A template whose values are seldom shared
 /// (lists of dates) stops being remembered.
 #[derive(Default)]
 pub(crate) struct Memo {
@@ -464,9 +464,14 @@ impl<'r, 'a, 'e> BatchTexts<'r, 'a, 'e> {
             .zip(&work.printed)
             .filter(|_| work.texts)
             .map(|(vars, printed)| {
+                // only dates are put in: a count or an age is shared by many persons, who
+                // then share one text (put together, each row's would be a text of its own)
                 let (shown, keyed): (Vec<usize>, Vec<usize>) = (0..names.len())
                     .filter(|c| vars.contains(names[*c].as_str()))
-                    .partition(|c| printed.contains(names[*c].as_str()));
+                    .partition(|c| {
+                        printed.contains(names[*c].as_str())
+                            && schema.field(*c).data_type() == &DataType::Date32
+                    });
                 (Keys::of(batch, &keyed), shown)
             })
             .unzip();
