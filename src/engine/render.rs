@@ -28,24 +28,42 @@ impl Slot {
 }
 
 /// The persons of an evaluation by id: their positions in its key facts (whose ids it
-/// borrows).
+/// borrows). An id of digits only (a fødselsnummer) is looked up by its number: no pointer to
+/// its bytes followed and no bytes compared, which at 10x (1.5 million persons, looked up at
+/// random for every rule row) was a third of the render phase.
 pub(crate) struct PersonIndex<'k> {
+    numbers: rustc_hash::FxHashMap<u64, u32>,
     positions: rustc_hash::FxHashMap<&'k str, u32>,
     len: usize,
+}
+
+/// An id of 1 to 17 ASCII digits as one number that also holds its length (so `0123` and
+/// `123` differ); none for any other id.
+fn number_key(id: &str) -> Option<u64> {
+    let b = id.as_bytes();
+    if b.is_empty() || b.len() > 17 || !b.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let v = b.iter().fold(0u64, |v, d| v * 10 + u64::from(d - b'0'));
+    Some(v * 32 + b.len() as u64)
 }
 
 impl<'k> PersonIndex<'k> {
     /// The persons of `key_facts` (id in column `id_column`), numbered in order.
     pub(crate) fn of(key_facts: &'k [RecordBatch], id_column: usize) -> Result<Self, EngineError> {
         let len: usize = key_facts.iter().map(|b| b.num_rows()).sum();
+        let mut numbers = rustc_hash::FxHashMap::default();
+        numbers.reserve(len);
         let mut positions = rustc_hash::FxHashMap::default();
-        positions.reserve(len);
         let mut n = 0u32;
         for b in key_facts {
             let ids = b.column(id_column);
             let mut add = |id: Option<&'k str>| {
                 if let Some(id) = id {
-                    positions.insert(id, n);
+                    match number_key(id) {
+                        Some(k) => numbers.insert(k, n),
+                        None => positions.insert(id, n),
+                    };
                 }
                 n += 1;
             };
@@ -61,7 +79,11 @@ impl<'k> PersonIndex<'k> {
                 }
             }
         }
-        Ok(PersonIndex { positions, len })
+        Ok(PersonIndex {
+            numbers,
+            positions,
+            len,
+        })
     }
 
     /// How many persons (positions run from 0 to this).
@@ -70,7 +92,10 @@ impl<'k> PersonIndex<'k> {
     }
 
     pub(crate) fn position(&self, id: &str) -> Option<u32> {
-        self.positions.get(id).copied()
+        match number_key(id) {
+            Some(k) => self.numbers.get(&k).copied(),
+            None => self.positions.get(id).copied(),
+        }
     }
 
     fn slot(&self, id: &str) -> Slot {
@@ -559,6 +584,38 @@ impl<'r, 'a, 'e> BatchTexts<'r, 'a, 'e> {
 mod tests {
     use super::*;
     use crate::engine::session::Session;
+
+    #[test]
+    fn persons_are_found_by_number_or_by_text() {
+        use datafusion::arrow::array::StringArray;
+        let ids = [
+            "12345678901",
+            "0123",
+            "123",
+            "AB-1",
+            "99999999999999999",
+            "999999999999999999",
+        ];
+        let batch = |ids: &[&str]| {
+            let schema = Arc::new(datafusion::arrow::datatypes::Schema::new(vec![
+                datafusion::arrow::datatypes::Field::new("person_id", DataType::Utf8, true),
+            ]));
+            let col: ArrayRef = Arc::new(StringArray::from(ids.to_vec()));
+            RecordBatch::try_new(schema, vec![col]).unwrap()
+        };
+        let batches = [batch(&ids[..3]), batch(&ids[3..])];
+        let index = PersonIndex::of(&batches, 0).unwrap();
+        assert_eq!(index.len(), 6);
+        for (n, id) in ids.iter().enumerate() {
+            assert_eq!(index.position(id), Some(n as u32), "{id}");
+        }
+        // same digits, another length; never seen
+        for id in ["00123", "23", "12345678902", "ab-1", ""] {
+            assert_eq!(index.position(id), None, "{id}");
+        }
+        assert_ne!(number_key("0123"), number_key("123"));
+        assert!(number_key("999999999999999999").is_none());
+    }
 
     #[test]
     fn a_text_put_together_from_stand_ins_is_the_text_rendered() {
