@@ -64,12 +64,13 @@ pub fn variables(source: &str) -> std::collections::HashSet<String> {
 /// tested, looped over, assigned or named anywhere else in a tag. Such a variable's value
 /// shows in the text exactly where it is printed and nowhere else, so a text rendered with a
 /// stand-in for it becomes the row's text by putting the value where the stand-in is. A
-/// template with a `raw` block has none (its `{{ name }}` may be literal text).
+/// template with a block other than `if` and `for` has none (a `raw` block's `{{ name }}` is
+/// literal text; a `filter` or `set` block could change or measure what it prints).
 pub fn printed_only(source: &str) -> std::collections::HashSet<String> {
     let mut printed = std::collections::HashSet::new();
     let mut other: Vec<&str> = Vec::new();
     let mut rest = source;
-    while let Some(start) = rest.find(['{']) {
+    while let Some(start) = rest.find('{') {
         let after = &rest[start..];
         let close = match after.get(..2) {
             Some("{{") => "}}",
@@ -92,12 +93,17 @@ pub fn printed_only(source: &str) -> std::collections::HashSet<String> {
         if close == "}}" && is_identifier(inner) && !keyword.contains(&inner) {
             printed.insert(inner.to_string());
         } else {
+            let block = ["if", "elif", "else", "endif", "for", "endfor"];
+            if close == "%}"
+                && !identifiers(inner)
+                    .next()
+                    .is_some_and(|w| block.contains(&w))
+            {
+                return std::collections::HashSet::new();
+            }
             other.push(body);
         }
         rest = &after[2 + end + 2..];
-    }
-    if other.iter().any(|b| identifiers(b).any(|w| w == "raw")) {
-        return std::collections::HashSet::new();
     }
     printed.retain(|name| !other.iter().any(|b| identifiers(b).any(|w| w == name)));
     printed
@@ -145,6 +151,16 @@ mod tests {
         assert_eq!(names("{{ a }}{{ y.a }}{{ b ~ 'a' }}"), Vec::<String>::new());
         assert_eq!(names("{{ a }} {{ b - 1 }}"), ["a"]);
         assert_eq!(names("{% raw %}{{ a }}{% endraw %}"), Vec::<String>::new());
+        // a block that could change or measure what it prints: nothing is printed only
+        assert_eq!(
+            names("{% filter upper %}{{ a }}{% endfilter %}"),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            names("{% set b %}{{ a }}{% endset %}{{ b | length }}"),
+            Vec::<String>::new()
+        );
+        assert_eq!(names("{% if c %}{{ a }}{% else %}-{% endif %}"), ["a"]);
         assert_eq!(names("{{ a }} {# a #}"), Vec::<String>::new());
         assert_eq!(names("{{ a }} {{ b"), Vec::<String>::new());
         assert_eq!(names("{ {{a}} }"), ["a"]);
@@ -197,16 +213,62 @@ mod no_panic {
     use super::*;
     use proptest::prelude::*;
 
+    /// Pieces of templates (each one parses) that use `a` in every way a template can.
+    const PIECES: &[&str] = &[
+        "x",
+        " ",
+        "{{ a }}",
+        "{{- a -}}",
+        "{{ b }}",
+        "{% if a %}y{% endif %}",
+        "{% if b %}{{ a }}{% else %}-{% endif %}",
+        "{% for a in l %}{{ a }}{% endfor %}",
+        "{% for i in l %}{{ a }}{% endfor %}",
+        "{{ a | upper }}",
+        "{{ a | length }}",
+        "{% set a = 'z' %}",
+        "{% set c %}{{ a }}{% endset %}{{ c | length }}",
+        "{# a #}",
+        "{{ 'a' }}",
+        "{{ a ~ b }}",
+        "{% filter upper %}{{ a }}{% endfilter %}",
+        "{% raw %}{{ a }}{% endraw %}",
+        "{% for i in l %}{{ loop.index }}{% endfor %}",
+    ];
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(256))]
 
         #[test]
         fn arbitrary_templates(src in "(\\PC|[{}%#|]){0,120}", lang in prop_oneof![Just(Lang::Nb), Just(Lang::En)]) {
             let _ = compile_check(&src);
-            let _ = variables(&src);
+            // a variable printed only is one the template reads
+            let printed = printed_only(&src);
+            if compile_check(&src).is_ok() {
+                let read = variables(&src);
+                prop_assert!(printed.iter().all(|p| read.contains(p)), "{printed:?} {read:?}");
+            }
             let env = environment(lang);
             let ctx = minijinja::context! { maneder => 7, dato => "2026-1Å-05", liste => vec!["a", "b"] };
             let _ = env.render_str(&src, ctx);
+        }
+
+        /// A variable printed only shows in the text exactly where a stand-in for it shows:
+        /// rendered with a stand-in, then the value put in its places, the text is the one
+        /// rendered with the value (templates made of pieces that use `a` in every way).
+        #[test]
+        fn a_printed_variable_can_be_put_in_afterwards(
+            pieces in proptest::collection::vec(0usize..PIECES.len(), 1..6),
+            value in "[a-z0-9 -]{0,6}",
+        ) {
+            let src: String = pieces.iter().map(|i| PIECES[*i]).collect();
+            let env = environment(Lang::Nb);
+            if env.template_from_str(&src).is_ok() && printed_only(&src).contains("a") {
+                let render = |a: &str| env.render_str(&src, minijinja::context! { a => a, b => "B", l => vec![1, 2] });
+                if let (Ok(with_value), Ok(with_stand_in)) = (render(&value), render("@stand@")) {
+                    prop_assert_eq!(with_stand_in.replace("@stand@", &value), with_value, "{}", src);
+                }
+            }
         }
 
         #[test]
