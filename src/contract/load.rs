@@ -888,13 +888,39 @@ fn canonical(
     RecordBatch::try_new(schema, cols)
 }
 
-/// A file's footer with its contract string columns (those stored as `Utf8`) read as
-/// dictionaries, as Parquet holds them: for a table reduced to months, whose strings are only
-/// checked and compared, so no row's string is copied. None when the reader does not take
-/// the hint (then the strings are read plain).
-fn dictionary_hint(spec: &TableSpec, meta: &ArrowReaderMetadata) -> Option<ArrowReaderMetadata> {
+/// A file's footer with its contract string columns (those stored as `Utf8`, and
+/// dictionary-encoded in every row group of `row_groups`) read as dictionaries, as Parquet
+/// holds them: for a table reduced to months, whose strings are only checked and compared, so
+/// no row's string is copied. A column written without a dictionary is read plain (made into
+/// a dictionary it would be hashed row by row). None when no column is hinted or the reader
+/// does not take the hint.
+fn dictionary_hint(
+    spec: &TableSpec,
+    meta: &ArrowReaderMetadata,
+    row_groups: &[usize],
+) -> Option<ArrowReaderMetadata> {
     use datafusion::arrow::datatypes::{Field, Schema};
+    let parquet = meta.metadata();
+    let encoded = |name: &str| {
+        let Some(leaf) = parquet
+            .file_metadata()
+            .schema_descr()
+            .columns()
+            .iter()
+            .position(|c| c.path().parts() == [name])
+        else {
+            return false;
+        };
+        !row_groups.is_empty()
+            && row_groups.iter().all(|g| {
+                parquet
+                    .row_groups()
+                    .get(*g)
+                    .is_some_and(|rg| rg.column(leaf).dictionary_page_offset().is_some())
+            })
+    };
     let schema = meta.schema();
+    let mut hinted_any = false;
     let fields: Vec<Field> = schema
         .fields()
         .iter()
@@ -903,13 +929,17 @@ fn dictionary_hint(spec: &TableSpec, meta: &ArrowReaderMetadata) -> Option<Arrow
                 .columns
                 .iter()
                 .any(|c| c.name == f.name() && c.ty == ColType::Str);
-            if string && f.data_type() == &DataType::Utf8 {
+            if string && f.data_type() == &DataType::Utf8 && encoded(f.name()) {
+                hinted_any = true;
                 f.as_ref().clone().with_data_type(dictionary_type())
             } else {
                 f.as_ref().clone()
             }
         })
         .collect();
+    if !hinted_any {
+        return None;
+    }
     let hinted = Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone()));
     let options = ArrowReaderOptions::new().with_schema(hinted);
     ArrowReaderMetadata::try_new(meta.metadata().clone(), options).ok()
@@ -1509,7 +1539,7 @@ fn decode_part(part: &Part, dictionaries: bool) -> Result<Decoded, LoadError> {
         None
     };
     let hinted = dictionaries
-        .then(|| dictionary_hint(part.spec, &part.meta))
+        .then(|| dictionary_hint(part.spec, &part.meta, &part.row_groups))
         .flatten();
     let builder = match &hinted {
         // the columns were checked against the file's own schema when it was opened; the
@@ -1918,10 +1948,18 @@ mod tests {
             // the months' reader gets the payments' strings as dictionaries
             let file = File::open(dir.path().join("okonomisk_stonad.parquet")).unwrap();
             let meta = ArrowReaderMetadata::load(&file, Default::default()).unwrap();
-            let hinted = dictionary_hint(&super::super::OKONOMISK_STONAD, &meta).unwrap();
-            for c in ["person_id", "stonadstype", "status"] {
-                let f = hinted.schema().field_with_name(c).unwrap().clone();
-                assert_eq!(f.data_type(), &dictionary_type());
+            let groups: Vec<usize> = (0..meta.metadata().num_row_groups()).collect();
+            let hinted = dictionary_hint(&super::super::OKONOMISK_STONAD, &meta, &groups);
+            // (a column written without a dictionary is read plain)
+            match hinted {
+                Some(hinted) => {
+                    assert!(dictionaries);
+                    for c in ["person_id", "stonadstype"] {
+                        let f = hinted.schema().field_with_name(c).unwrap().clone();
+                        assert_eq!(f.data_type(), &dictionary_type());
+                    }
+                }
+                None => assert!(!dictionaries),
             }
             let plain = load_dir(dir.path(), as_of).unwrap();
             let opts = LoadOptions {
