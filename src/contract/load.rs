@@ -800,7 +800,7 @@ fn normalise(spec: &TableSpec, batch: &RecordBatch, kilde: i32, row_offset: u64)
     for c in spec.columns {
         let arr = batch.column_by_name(c.name).unwrap().clone();
         let arr: ArrayRef = match (spec.name, c.name) {
-            ("okonomisk_stonad", "status") => fill_null(&arr, "UTBETALT"),
+            ("okonomisk_stonad", "status") => fill_null(&arr, super::UTBETALT),
             ("vilkar", "status") => fill_null(&arr, "RELEVANT"),
             ("personer", "adressebeskyttelse") => {
                 let s = arr.as_string::<i32>();
@@ -916,7 +916,8 @@ fn dictionary_hint(
                 parquet
                     .row_groups()
                     .get(*g)
-                    .is_some_and(|rg| rg.column(leaf).dictionary_page_offset().is_some())
+                    .and_then(|rg| rg.columns().get(leaf))
+                    .is_some_and(|c| c.dictionary_page_offset().is_some())
             })
     };
     let schema = meta.schema();
@@ -1125,8 +1126,17 @@ fn checked_builder(
             }
         }
     }
+    Ok(contract_columns(builder, indices))
+}
+
+/// A reader of the contract's columns (at `indices` in the file's schema), in batches of
+/// [`BATCH_ROWS`].
+fn contract_columns(
+    builder: ParquetRecordBatchReaderBuilder<File>,
+    indices: Vec<usize>,
+) -> ParquetRecordBatchReaderBuilder<File> {
     let mask = ProjectionMask::roots(builder.parquet_schema(), indices);
-    Ok(builder.with_projection(mask).with_batch_size(BATCH_ROWS))
+    builder.with_projection(mask).with_batch_size(BATCH_ROWS)
 }
 
 fn type_name(dt: &DataType) -> String {
@@ -1545,18 +1555,15 @@ fn decode_part(part: &Part, dictionaries: bool) -> Result<Decoded, LoadError> {
         // the columns were checked against the file's own schema when it was opened; the
         // hint changes only their string types, not their places
         Some(meta) => {
-            let b = ParquetRecordBatchReaderBuilder::new_with_metadata(
-                open_file(&part.path)?,
-                meta.clone(),
-            );
             let indices = part
                 .spec
                 .columns
                 .iter()
                 .filter_map(|c| meta.schema().index_of(c.name).ok())
-                .collect::<Vec<_>>();
-            let mask = ProjectionMask::roots(b.parquet_schema(), indices);
-            b.with_projection(mask).with_batch_size(BATCH_ROWS)
+                .collect();
+            let file = open_file(&part.path)?;
+            let b = ParquetRecordBatchReaderBuilder::new_with_metadata(file, meta.clone());
+            contract_columns(b, indices)
         }
         None => reopen(part.spec, &part.path, &part.meta)?,
     };

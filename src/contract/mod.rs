@@ -190,6 +190,8 @@ impl Adressebeskyttelse {
 pub const KJONN: &[&str] = &["1", "2"];
 pub const STONADSTYPE: &[&str] = &["BIDRAG", "LAAN"];
 pub const UTBETALINGSSTATUS: &[&str] = &["UTBETALT", "PLANLAGT_UTBETALING", "STOPPET", "ANNULLERT"];
+/// The payment status a payment without one has (data-contract.md): paid out.
+pub const UTBETALT: &str = "UTBETALT";
 
 /// Livelihood benefits (ytelser til livsopphold).
 pub const LIVSOPPHOLDSYTELSER: &[&str] = &[

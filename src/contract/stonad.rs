@@ -222,7 +222,7 @@ fn payment_months<'a>(
         Strs::Dict { values, .. } => Some(
             values
                 .iter()
-                .map(|v| v.is_none_or(|v| v == "UTBETALT"))
+                .map(|v| v.is_none_or(|v| v == super::UTBETALT))
                 .collect(),
         ),
         Strs::Plain(_) => None,
@@ -241,7 +241,7 @@ fn payment_months<'a>(
         let utbetalt = status.is_null(i)
             || match (&paid_out, status.key(i)) {
                 (Some(flags), Some(k)) => flags[k],
-                _ => status.value(i) == "UTBETALT",
+                _ => status.value(i) == super::UTBETALT,
             };
         if !utbetalt {
             continue;

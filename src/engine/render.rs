@@ -521,7 +521,9 @@ impl<'r, 'a, 'e> BatchTexts<'r, 'a, 'e> {
             return Ok(Arc::clone(&self.empty));
         }
         let memo = self.cache.entry((self.index, t)).or_default();
-        let key = self.keys[t].get(row).filter(|_| memo.worth_it());
+        let Some(k) = self.keys[t].get(row).filter(|_| memo.worth_it()) else {
+            return self.render(t, row, &[]);
+        };
         // the row's printed values as the template prints them; one that is empty or begins
         // or ends in white space could change what trimming the text takes: such a row is
         // rendered whole
@@ -533,7 +535,7 @@ impl<'r, 'a, 'e> BatchTexts<'r, 'a, 'e> {
                 (!v.is_empty() && v.trim().len() == v.len()).then_some(v)
             })
             .collect();
-        let (Some(k), Some(values)) = (key, values) else {
+        let Some(values) = values else {
             return self.render(t, row, &[]);
         };
         if let Some(c) = memo.texts.get(k) {

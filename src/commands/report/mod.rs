@@ -508,7 +508,7 @@ async fn trend_figures(
     // ~50 000 rows a date has are counted by number, not by hashing their home's texts
     let mut distinct: rustc_hash::FxHashMap<&Home, usize> = rustc_hash::FxHashMap::default();
     let mut numbered: Vec<&Home> = Vec::new();
-    let home_no: HashMap<&str, usize> = homes
+    let home_no: rustc_hash::FxHashMap<&str, usize> = homes
         .iter()
         .map(|(id, home)| {
             let n = *distinct.entry(home).or_insert_with(|| {
