@@ -179,14 +179,16 @@ impl Cached {
 }
 
 /// What the `k`-th printed value is rendered as in a text to remember: a string no data can
-/// hold (a number drawn at random once per process between private-use characters).
+/// hold (a number drawn at random once per process between private-use characters). Stand-ins
+/// sort as their numbers (`k` has six digits), as the dates of a list they stand for do
+/// ([`template::ordered_only`]).
 fn stand_in(k: usize) -> String {
     static NONCE: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
     let nonce = NONCE.get_or_init(|| {
         use std::hash::BuildHasher;
         std::collections::hash_map::RandomState::new().hash_one(0u64)
     });
-    format!("{STAND_IN_OPEN}{nonce:016x}:{k}{STAND_IN_CLOSE}")
+    format!("{STAND_IN_OPEN}{nonce:016x}:{k:06}{STAND_IN_CLOSE}")
 }
 
 const STAND_IN_OPEN: char = '\u{E000}';
@@ -232,16 +234,15 @@ pub(crate) enum Keys {
 }
 
 impl Keys {
-    fn of(batch: &RecordBatch, cols: &[usize]) -> Keys {
+    fn of(arrays: Vec<ArrayRef>) -> Keys {
         use datafusion::arrow::row::{RowConverter, SortField};
-        if cols.is_empty() {
+        if arrays.is_empty() {
             return Keys::Same;
         }
-        let fields = cols
+        let fields = arrays
             .iter()
-            .map(|c| SortField::new(batch.column(*c).data_type().clone()))
+            .map(|a| SortField::new(a.data_type().clone()))
             .collect();
-        let arrays: Vec<ArrayRef> = cols.iter().map(|c| batch.column(*c).clone()).collect();
         match RowConverter::new(fields).and_then(|conv| conv.convert_columns(&arrays)) {
             Ok(rows) => Keys::Rows(rows),
             Err(_) => Keys::Unkeyed,
@@ -257,6 +258,92 @@ impl Keys {
     }
 }
 
+/// The lists a template only loops over, each with the fields of its items it uses only for
+/// their order, presence and printing ([`template::ordered_only`]).
+pub(crate) type Ordered = std::collections::HashMap<String, std::collections::HashSet<String>>;
+
+/// The date fields (by position in the items' struct) of a list column that a template uses
+/// only for order, presence and printing (`used`); none when it has none or is no list of
+/// structs.
+fn ordered_dates(
+    field: &datafusion::arrow::datatypes::Field,
+    used: &std::collections::HashSet<String>,
+) -> Option<Vec<usize>> {
+    let DataType::List(item) = field.data_type() else {
+        return None;
+    };
+    let DataType::Struct(fields) = item.data_type() else {
+        return None;
+    };
+    let dates: Vec<usize> = fields
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f.data_type() == &DataType::Date32 && used.contains(f.name()))
+        .map(|(i, _)| i)
+        .collect();
+    (!dates.is_empty()).then_some(dates)
+}
+
+/// A row's distinct dates in the `fields` of its list's items, in order.
+fn list_dates(list: &ArrayRef, row: usize, fields: &[usize]) -> Vec<i32> {
+    let (Some(l), mut dates) = (list.as_list_opt::<i32>(), Vec::new()) else {
+        return Vec::new();
+    };
+    let Some(s) = l.values().as_struct_opt().filter(|_| l.is_valid(row)) else {
+        return dates;
+    };
+    let offsets = l.value_offsets();
+    for j in offsets[row] as usize..offsets[row + 1] as usize {
+        for f in fields {
+            let c = s.column(*f).as_primitive::<Date32Type>();
+            if s.is_valid(j) && c.is_valid(j) {
+                dates.push(c.value(j));
+            }
+        }
+    }
+    dates.sort_unstable();
+    dates.dedup();
+    dates
+}
+
+/// The list column with the date `fields` of its items replaced by their place among the
+/// row's dates ([`list_dates`]): the key of a text that depends on those dates only through
+/// their order and presence. None if the column is not such a list.
+fn ranked(list: &ArrayRef, fields: &[usize]) -> Option<ArrayRef> {
+    use datafusion::arrow::array::{Int32Array, ListArray, StructArray};
+    use datafusion::arrow::datatypes::Field;
+    let l = list.as_list_opt::<i32>()?;
+    let s = l.values().as_struct_opt()?;
+    let offsets = l.value_offsets();
+    let mut ranks: Vec<Vec<Option<i32>>> = fields.iter().map(|_| vec![None; s.len()]).collect();
+    for row in (0..l.len()).filter(|r| l.is_valid(*r)) {
+        let dates = list_dates(list, row, fields);
+        for j in (offsets[row] as usize..offsets[row + 1] as usize).filter(|j| s.is_valid(*j)) {
+            for (n, f) in fields.iter().enumerate() {
+                let c = s.column(*f).as_primitive::<Date32Type>();
+                if c.is_valid(j) {
+                    ranks[n][j] = dates.binary_search(&c.value(j)).ok().map(|r| r as i32);
+                }
+            }
+        }
+    }
+    let mut item_fields: Vec<Arc<Field>> = s.fields().iter().cloned().collect();
+    let mut columns = s.columns().to_vec();
+    for (n, f) in fields.iter().enumerate() {
+        item_fields[*f] = Arc::new(Field::new(item_fields[*f].name(), DataType::Int32, true));
+        columns[*f] = Arc::new(Int32Array::from(std::mem::take(&mut ranks[n])));
+    }
+    let items = StructArray::try_new(item_fields.into(), columns, s.nulls().cloned()).ok()?;
+    let item = Arc::new(Field::new("item", items.data_type().clone(), true));
+    let ranked = ListArray::try_new(
+        item,
+        l.offsets().clone(),
+        Arc::new(items),
+        l.nulls().cloned(),
+    );
+    Some(Arc::new(ranked.ok()?))
+}
+
 /// A rule's compiled templates and shared template context, for rendering its rows.
 pub(crate) struct RuleWork<'a, 'e> {
     pub(crate) planned: &'a PlannedRule<'a>,
@@ -269,6 +356,9 @@ pub(crate) struct RuleWork<'a, 'e> {
     pub(crate) reads: Vec<std::collections::HashSet<String>>,
     /// Of those, the ones each template only prints as they are ([`template::printed_only`]).
     pub(crate) printed: Vec<std::collections::HashSet<String>>,
+    /// The lists each template only loops over, with the fields of their items used only for
+    /// order, presence and printing ([`template::ordered_only`]).
+    pub(crate) ordered: Vec<Ordered>,
     pub(crate) base: minijinja::Value,
     /// False: no text is rendered, every one is empty ([`EngineOptions::explanations`]).
     pub(crate) texts: bool,
@@ -323,11 +413,12 @@ impl<'a, 'e> RuleWork<'a, 'e> {
             .chain(&short)
             .map(|t| t.undeclared_variables(false))
             .collect();
-        let printed = std::iter::once(p.rule.template(lang))
+        let sources: Vec<&str> = std::iter::once(p.rule.template(lang))
             .chain(p.rule.krav.iter().map(|k| k.text(lang)))
             .chain(short.as_ref().and(p.rule.short_template(lang)))
-            .map(template::printed_only)
             .collect();
+        let printed = sources.iter().map(|s| template::printed_only(s)).collect();
+        let ordered = sources.iter().map(|s| template::ordered_only(s)).collect();
         Ok(RuleWork {
             planned: p,
             lang,
@@ -336,6 +427,7 @@ impl<'a, 'e> RuleWork<'a, 'e> {
             short,
             reads,
             printed,
+            ordered,
             base: minijinja::Value::from(base),
             texts,
         })
@@ -466,6 +558,10 @@ struct BatchTexts<'r, 'a, 'e> {
     keys: Vec<Keys>,
     /// Per template, the columns it only prints, put into its remembered texts.
     printed: Vec<Vec<usize>>,
+    /// Per template, the list columns whose items' dates it uses only for their order,
+    /// presence and printing ([`ordered_dates`]): their dates are put into its remembered
+    /// texts after the printed columns', each row's in order.
+    listed: Vec<Vec<(usize, Vec<usize>)>>,
     index: usize,
     cache: &'r mut RenderCache,
     /// The text of every template when none is rendered.
@@ -483,12 +579,14 @@ impl<'r, 'a, 'e> BatchTexts<'r, 'a, 'e> {
         let names: Vec<&String> = schema.fields().iter().map(|f| f.name()).collect();
         // For each template, the columns it reads: their values are its cache key (none when
         // no text is rendered).
+        let mut listed = Vec::new();
         let (keys, printed) = work
             .reads
             .iter()
             .zip(&work.printed)
+            .zip(&work.ordered)
             .filter(|_| work.texts)
-            .map(|(vars, printed)| {
+            .map(|((vars, printed), ordered)| {
                 // only dates are put in: a count or an age is shared by many persons, who
                 // then share one text (put together, each row's would be a text of its own)
                 let (shown, keyed): (Vec<usize>, Vec<usize>) = (0..names.len())
@@ -497,7 +595,26 @@ impl<'r, 'a, 'e> BatchTexts<'r, 'a, 'e> {
                         printed.contains(names[*c].as_str())
                             && schema.field(*c).data_type() == &DataType::Date32
                     });
-                (Keys::of(batch, &keyed), shown)
+                // a list's dates used only for order and presence: keyed by their places
+                let mut lists = Vec::new();
+                let key: Vec<ArrayRef> = keyed
+                    .iter()
+                    .map(|c| {
+                        let col = batch.column(*c);
+                        let dates = ordered
+                            .get(names[*c].as_str())
+                            .and_then(|used| ordered_dates(schema.field(*c), used));
+                        match dates.and_then(|d| ranked(col, &d).map(|r| (d, r))) {
+                            Some((d, r)) => {
+                                lists.push((*c, d));
+                                r
+                            }
+                            None => col.clone(),
+                        }
+                    })
+                    .collect();
+                listed.push(lists);
+                (Keys::of(key), shown)
             })
             .unzip();
         let context = Arc::new(values::BatchContext {
@@ -509,6 +626,7 @@ impl<'r, 'a, 'e> BatchTexts<'r, 'a, 'e> {
             context,
             keys,
             printed,
+            listed,
             index,
             cache,
             empty: Arc::from(""),
@@ -528,14 +646,18 @@ impl<'r, 'a, 'e> BatchTexts<'r, 'a, 'e> {
         // or ends in white space could change what trimming the text takes: such a row is
         // rendered whole
         let printed = &self.printed[t];
+        let batch = &self.context.batch;
+        let lists: Vec<Vec<i32>> = self.listed[t]
+            .iter()
+            .map(|(c, fields)| list_dates(batch.column(*c), row, fields))
+            .collect();
         let values: Option<Vec<String>> = printed
             .iter()
-            .map(|c| {
-                let v = values::printed(self.context.batch.column(*c), row);
-                (!v.is_empty() && v.trim().len() == v.len()).then_some(v)
-            })
+            .map(|c| values::printed(batch.column(*c), row))
+            .chain(lists.iter().flatten().map(|d| values::iso_date(*d)))
+            .map(|v| (!v.is_empty() && v.trim().len() == v.len()).then_some(v))
             .collect();
-        let Some(values) = values else {
+        let Some(values) = values.filter(|v| v.len() < 1_000_000) else {
             return self.render(t, row, &[]);
         };
         if let Some(c) = memo.texts.get(k) {
@@ -543,16 +665,28 @@ impl<'r, 'a, 'e> BatchTexts<'r, 'a, 'e> {
             return Ok(c.text(&values));
         }
         memo.misses += 1;
-        let cached = if printed.is_empty() {
+        let cached = if values.is_empty() {
             Cached::Whole(self.render(t, row, &[])?)
         } else {
-            let stand_ins: Vec<(usize, minijinja::Value)> = printed
+            let mut stand_ins: Vec<(usize, minijinja::Value)> = printed
                 .iter()
                 .enumerate()
                 .map(|(k, c)| (*c, minijinja::Value::from(stand_in(k))))
                 .collect();
+            let mut first = printed.len();
+            for ((c, fields), dates) in self.listed[t].iter().zip(&lists) {
+                let place = |d: i32| dates.binary_search(&d).unwrap_or(dates.len());
+                let stand_in = |d: i32| minijinja::Value::from(stand_in(first + place(d)));
+                let Some(list) =
+                    values::list_with_stand_ins(batch.column(*c), row, fields, stand_in)
+                else {
+                    return self.render(t, row, &[]);
+                };
+                stand_ins.push((*c, list));
+                first += dates.len();
+            }
             let text = self.render(t, row, &stand_ins)?;
-            match pieces(&text, printed.len()) {
+            match pieces(&text, values.len()) {
                 Some(p) => Cached::Pieces(p.into()),
                 None => return self.render(t, row, &[]),
             }
@@ -696,5 +830,125 @@ mod tests {
             // dates printed as they are: remembered in pieces
             assert!(pieced > 10, "{pieced}");
         });
+    }
+}
+
+/// A list's dates used only for order, presence and printing: every text put together from a
+/// remembered one is the text rendered from the row itself, for lists with ties, missing
+/// ends, empty and missing lists and items in any order.
+#[cfg(test)]
+mod ordered_lists {
+    use super::*;
+    use datafusion::arrow::array::{Date32Array, ListArray, StringArray, StructArray};
+    use datafusion::arrow::buffer::{NullBuffer, OffsetBuffer};
+    use datafusion::arrow::datatypes::{Field, Fields, Schema};
+    use proptest::prelude::*;
+
+    /// An item: benefit, first day, last day (none: ongoing), or a missing item.
+    type Item = Option<(usize, i32, Option<i32>)>;
+
+    fn batch(rows: &[Option<Vec<Item>>]) -> RecordBatch {
+        let items: Vec<Item> = rows.iter().flatten().flatten().copied().collect();
+        let kinds = ["AAP", "UFORETRYGD", "BOSTOTTE"];
+        let item_fields = Fields::from(vec![
+            Field::new("ytelse", DataType::Utf8, true),
+            Field::new("fom", DataType::Date32, true),
+            Field::new("tom", DataType::Date32, true),
+        ]);
+        let columns: Vec<ArrayRef> = vec![
+            Arc::new(StringArray::from_iter(
+                items.iter().map(|i| i.map(|(k, ..)| kinds[k])),
+            )),
+            Arc::new(Date32Array::from_iter(
+                items.iter().map(|i| i.map(|(_, f, _)| 20_000 + f)),
+            )),
+            Arc::new(Date32Array::from_iter(
+                items
+                    .iter()
+                    .map(|i| i.and_then(|(.., t)| t.map(|t| 20_000 + t))),
+            )),
+        ];
+        let item_nulls = NullBuffer::from(items.iter().map(Option::is_some).collect::<Vec<_>>());
+        let structs = StructArray::try_new(item_fields.clone(), columns, Some(item_nulls)).unwrap();
+        let lens = rows.iter().map(|r| r.as_ref().map_or(0, Vec::len));
+        let list_nulls = NullBuffer::from(rows.iter().map(Option::is_some).collect::<Vec<_>>());
+        let item = Arc::new(Field::new("item", DataType::Struct(item_fields), true));
+        let list = ListArray::try_new(
+            Arc::clone(&item),
+            OffsetBuffer::from_lengths(lens),
+            Arc::new(structs),
+            Some(list_nulls),
+        )
+        .unwrap();
+        let ids: Vec<String> = (0..rows.len()).map(|i| format!("{i:011}")).collect();
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("person_id", DataType::Utf8, false),
+            Field::new("ytelser", DataType::List(item), true),
+        ]));
+        RecordBatch::try_new(
+            schema,
+            vec![Arc::new(StringArray::from(ids)), Arc::new(list)],
+        )
+        .unwrap()
+    }
+
+    fn item() -> impl Strategy<Value = Item> {
+        // few days, so that dates tie
+        proptest::option::weighted(0.9, (0usize..3, 0i32..4, proptest::option::of(0i32..4)))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn texts_put_together_are_the_texts_rendered(
+            rows in proptest::collection::vec(
+                proptest::option::weighted(0.95, proptest::collection::vec(item(), 0..4)),
+                1..40,
+            ),
+        ) {
+            let rules = crate::rules::RuleSet::load(None).unwrap();
+            let rule = rules.rules.iter().find(|r| r.id == "har_livsoppholdsytelse").unwrap();
+            // the rule's own template uses its list's dates only as this test needs
+            let ordered = template::ordered_only(rule.template(Lang::Nb));
+            prop_assert!(ordered["ytelser"].contains("fom") && ordered["ytelser"].contains("tom"));
+            let planned = PlannedRule {
+                rule,
+                index: 0,
+                frame: None,
+                params: BTreeMap::new(),
+                fingerprint: 0,
+            };
+            let batch = batch(&rows);
+            let as_of = NaiveDate::from_ymd_opt(2026, 11, 16).unwrap();
+            for lang in [Lang::Nb, Lang::En] {
+                let env = template::environment(lang);
+                let work = RuleWork::new(&env, &planned, lang, as_of, (false, true)).unwrap();
+                let context = Arc::new(values::BatchContext {
+                    batch: batch.clone(),
+                    base: work.base.clone(),
+                });
+                let mut cache = RenderCache::default();
+                // twice: the second time every text is remembered
+                let mut rendered = 0;
+                for _ in 0..2 {
+                    rendered = 0;
+                    let mut texts = BatchTexts::new(&work, &batch, 0, &mut cache);
+                    prop_assert_eq!(texts.listed[0].len(), 1);
+                    for row in 0..batch.num_rows() {
+                        let want = work.tmpl.render(values::row_context(&context, row));
+                        match (texts.text(0, row), want) {
+                            (Ok(got), Ok(want)) => {
+                                prop_assert_eq!(&*got, want.trim());
+                                rendered += 1;
+                            }
+                            (got, want) => prop_assert_eq!(got.is_err(), want.is_err()),
+                        }
+                    }
+                }
+                // every text of the second pass was remembered
+                prop_assert!(cache[&(0, 0)].hits >= rendered);
+            }
+        }
     }
 }

@@ -78,6 +78,44 @@ fn scalar(s: ScalarValue) -> Value {
     }
 }
 
+/// A list of structs as [`cell`] makes it, the date `fields` of its items (by position in the
+/// struct) given `stand_in(date)` instead; none when the column is not a list of structs.
+pub fn list_with_stand_ins(
+    arr: &ArrayRef,
+    row: usize,
+    fields: &[usize],
+    stand_in: impl Fn(i32) -> Value,
+) -> Option<Value> {
+    let list = arr.as_list_opt::<i32>()?;
+    if list.is_null(row) {
+        return Some(Value::from(()));
+    }
+    let items = list.value(row);
+    let s = items.as_struct_opt()?;
+    let items: Vec<Value> = (0..s.len())
+        .map(|j| {
+            if s.is_null(j) {
+                return Value::from(());
+            }
+            let map: std::collections::BTreeMap<String, Value> = s
+                .fields()
+                .iter()
+                .enumerate()
+                .map(|(i, f)| {
+                    let c = s.column(i);
+                    let v = match c.as_primitive_opt::<Date32Type>() {
+                        Some(d) if fields.contains(&i) && d.is_valid(j) => stand_in(d.value(j)),
+                        _ => cell(c, j),
+                    };
+                    (f.name().clone(), v)
+                })
+                .collect();
+            Value::from(map)
+        })
+        .collect();
+    Some(Value::from(items))
+}
+
 /// A cell as a template prints it (`{{ name }}`): the [`cell`]'s value shown, a date's
 /// ISO string made without a template value in between.
 pub fn printed(arr: &ArrayRef, row: usize) -> String {
@@ -90,7 +128,7 @@ pub fn printed(arr: &ArrayRef, row: usize) -> String {
 }
 
 /// `2026-03-01` for a day number, without a format string to parse.
-fn iso_date(days: i32) -> String {
+pub fn iso_date(days: i32) -> String {
     use chrono::Datelike;
     let d = date_from_days(days);
     format!("{:04}-{:02}-{:02}", d.year(), d.month(), d.day())

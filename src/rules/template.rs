@@ -68,7 +68,37 @@ pub fn variables(source: &str) -> std::collections::HashSet<String> {
 /// literal text; a `filter` or `set` block could change or measure what it prints).
 pub fn printed_only(source: &str) -> std::collections::HashSet<String> {
     let mut printed = std::collections::HashSet::new();
+    let Some(tags) = if_for_tags(source) else {
+        return printed;
+    };
     let mut other: Vec<&str> = Vec::new();
+    for tag in &tags {
+        let keyword = [
+            "none", "true", "false", "None", "True", "False", "loop", "self",
+        ];
+        if tag.printed && is_identifier(tag.inner) && !keyword.contains(&tag.inner) {
+            printed.insert(tag.inner.to_string());
+        } else {
+            other.push(tag.body);
+        }
+    }
+    printed.retain(|name| !other.iter().any(|b| identifiers(b).any(|w| w == name)));
+    printed
+}
+
+/// A tag of a template: `{{ … }}` (printed), `{% … %}` or `{# … #}`.
+struct Tag<'s> {
+    /// Everything between the delimiters.
+    body: &'s str,
+    /// The body without white-space control (`-`, `+`) and surrounding spaces.
+    inner: &'s str,
+    printed: bool,
+}
+
+/// Every tag of a template, or none at all when a tag is not closed or a block is other than
+/// `if` and `for` (see [`printed_only`]).
+fn if_for_tags(source: &str) -> Option<Vec<Tag<'_>>> {
+    let mut tags = Vec::new();
     let mut rest = source;
     while let Some(start) = rest.find('{') {
         let after = &rest[start..];
@@ -81,32 +111,146 @@ pub fn printed_only(source: &str) -> std::collections::HashSet<String> {
                 continue;
             }
         };
-        let Some(end) = after[2..].find(close) else {
-            // an unclosed tag: the template does not parse; nothing is printed only
-            return std::collections::HashSet::new();
-        };
+        // an unclosed tag: the template does not parse
+        let end = after[2..].find(close)?;
         let body = &after[2..2 + end];
         let inner = body.trim_matches(|c: char| c == '-' || c == '+').trim();
-        let keyword = [
-            "none", "true", "false", "None", "True", "False", "loop", "self",
-        ];
-        if close == "}}" && is_identifier(inner) && !keyword.contains(&inner) {
-            printed.insert(inner.to_string());
-        } else {
-            let block = ["if", "elif", "else", "endif", "for", "endfor"];
-            if close == "%}"
-                && !identifiers(inner)
-                    .next()
-                    .is_some_and(|w| block.contains(&w))
-            {
-                return std::collections::HashSet::new();
-            }
-            other.push(body);
+        let block = ["if", "elif", "else", "endif", "for", "endfor"];
+        if close == "%}"
+            && !identifiers(inner)
+                .next()
+                .is_some_and(|w| block.contains(&w))
+        {
+            return None;
         }
+        tags.push(Tag {
+            body,
+            inner,
+            printed: close == "}}",
+        });
         rest = &after[2 + end + 2..];
     }
-    printed.retain(|name| !other.iter().any(|b| identifiers(b).any(|w| w == name)));
-    printed
+    Some(tags)
+}
+
+/// The lists a template only loops over (`{% for y in ytelser | sort(attribute='fom') %}`,
+/// named nowhere else), each with the fields of its items that are used only as they are:
+/// printed (`{{ y.fom }}`), as the loop's sort keys (`sort(attribute='fom')`) or tested
+/// (`{% if y.tom %}`, `{% if not y.tom %}`), and named nowhere else. Such a field's values
+/// matter to the text only by where they are printed, their order among themselves and
+/// whether they are there: a text rendered with stand-ins that keep that order and presence
+/// (one per distinct value, in the values' order) becomes the row's text by putting each value
+/// where its stand-in is. Same rules for blocks as [`printed_only`].
+pub fn ordered_only(
+    source: &str,
+) -> std::collections::HashMap<String, std::collections::HashSet<String>> {
+    let mut out = std::collections::HashMap::new();
+    let Some(tags) = if_for_tags(source) else {
+        return out;
+    };
+    let words = |tag: &Tag, w: &str| identifiers(tag.body).filter(|x| *x == w).count();
+    for (at, tag) in tags.iter().enumerate() {
+        let Some((item, list, sorted)) = sorted_loop(tag) else {
+            continue;
+        };
+        // the list named only here, its items only by their fields, bound by no other loop
+        let once = |w: &str| tags.iter().map(|t| words(t, w)).sum::<usize>() == 1;
+        let item_only_dotted = tags.iter().all(|t| {
+            words(t, item) == fields_of(t.body, item).count() + usize::from(std::ptr::eq(t, tag))
+        });
+        if item == list || item == "loop" || !once(list) || !item_only_dotted {
+            continue;
+        }
+        if tags
+            .iter()
+            .enumerate()
+            .any(|(i, t)| i != at && sorted_loop(t).is_some_and(|(x, ..)| x == item))
+        {
+            continue;
+        }
+        let fields: std::collections::HashSet<String> = tags
+            .iter()
+            .flat_map(|t| fields_of(t.body, item).map(str::to_string))
+            .chain(sorted.iter().map(|f| f.to_string()))
+            .filter(|field| {
+                let as_is = format!("{item}.{field}");
+                tags.iter().all(|t| {
+                    let allowed = if std::ptr::eq(t, tag) {
+                        sorted.iter().filter(|f| **f == field.as_str()).count()
+                    } else if t.printed {
+                        usize::from(t.inner == as_is)
+                    } else {
+                        let mut w = t.inner.splitn(2, char::is_whitespace);
+                        let (kw, cond) = (w.next().unwrap_or(""), w.next().unwrap_or("").trim());
+                        let tested = ["if", "elif"].contains(&kw)
+                            && (cond == as_is
+                                || cond.strip_prefix("not ").map(str::trim) == Some(&as_is));
+                        usize::from(tested)
+                    };
+                    words(t, field) <= allowed
+                })
+            })
+            .collect();
+        if !fields.is_empty() {
+            out.insert(list.to_string(), fields);
+        }
+    }
+    out
+}
+
+/// The fields named after `item.` in a tag's text (`item` a whole word, its field right after
+/// the dot).
+fn fields_of<'s>(body: &'s str, item: &'s str) -> impl Iterator<Item = &'s str> {
+    let ident = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    body.match_indices(item).filter_map(move |(i, _)| {
+        let before = body[..i].chars().next_back();
+        let after = &body[i + item.len()..];
+        let field = after.strip_prefix('.')?;
+        let end = field.find(|c: char| !ident(c)).unwrap_or(field.len());
+        (!before.is_some_and(ident) && end > 0).then(|| &field[..end])
+    })
+}
+
+/// A `{% for item in list | sort(attribute='f') … %}` tag, nothing else in it: (item, list,
+/// the sort keys in order).
+fn sorted_loop<'s>(tag: &Tag<'s>) -> Option<(&'s str, &'s str, Vec<&'s str>)> {
+    if tag.printed {
+        return None;
+    }
+    let rest = tag.inner.strip_prefix("for")?;
+    let mut words = rest.split_whitespace();
+    let (item, kw) = (words.next()?, words.next()?);
+    if !is_identifier(item) || kw != "in" {
+        return None;
+    }
+    let rest = rest.trim_start().strip_prefix(item)?.trim_start();
+    let rest = rest.strip_prefix("in")?.trim_start();
+    let end = rest
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .unwrap_or(rest.len());
+    let (list, mut rest) = (&rest[..end], rest[end..].trim_start());
+    if !is_identifier(list) {
+        return None;
+    }
+    let mut sorted = Vec::new();
+    while !rest.is_empty() {
+        let r = rest.strip_prefix('|')?.trim_start();
+        let r = r.strip_prefix("sort")?.trim_start();
+        let r = r.strip_prefix('(')?.trim_start();
+        let r = r.strip_prefix("attribute")?.trim_start();
+        let r = r.strip_prefix('=')?.trim_start();
+        let quote = r.chars().next().filter(|c| *c == '\'' || *c == '"')?;
+        let r = &r[1..];
+        let close = r.find(quote)?;
+        let field = &r[..close];
+        if !is_identifier(field) {
+            return None;
+        }
+        let r = r[close + 1..].trim_start();
+        rest = r.strip_prefix(')')?.trim_start();
+        sorted.push(field);
+    }
+    Some((item, list, sorted))
 }
 
 fn is_identifier(s: &str) -> bool {
@@ -164,6 +308,71 @@ mod tests {
         assert_eq!(names("{{ a }} {# a #}"), Vec::<String>::new());
         assert_eq!(names("{{ a }} {{ b"), Vec::<String>::new());
         assert_eq!(names("{ {{a}} }"), ["a"]);
+    }
+
+    #[test]
+    fn list_fields_used_only_for_order_presence_and_printing() {
+        let fields = |s: &str, list: &str| {
+            let mut v: Vec<String> = ordered_only(s)
+                .remove(list)
+                .unwrap_or_default()
+                .into_iter()
+                .collect();
+            v.sort();
+            v
+        };
+        let rule = "Har {% for y in ytelser | sort(attribute='ytelse') | sort(attribute='fom') %}\
+                    {% if not loop.first %}, {% endif %}{{ y.ytelse | ytelse }} fra {{ y.fom }}\
+                    {% if y.tom %} til {{ y.tom }}{% else %} (løpende){% endif %}{% endfor %}.";
+        assert_eq!(fields(rule, "ytelser"), ["fom", "tom"]);
+        assert_eq!(
+            fields(
+                "{% for y in l %}{{ y.a }}{% if not y.b %}-{% elif y.a %}+{% endif %}{% endfor %}",
+                "l"
+            ),
+            ["a", "b"]
+        );
+        let none = Vec::<String>::new();
+        // a field filtered, compared, measured, in a string, printed with more, or of
+        // another loop's items
+        for t in [
+            "{% for y in l %}{{ y.a | maned }}{% endfor %}",
+            "{% for y in l %}{% if y.a > y.b %}x{% endif %}{% endfor %}",
+            "{% for y in l %}{{ y.a | length }}{% endfor %}",
+            "{% for y in l %}{{ y.a }}{{ 'a' }}{% endfor %}",
+            "{% for y in l %}{{ y.a ~ '' }}{% endfor %}",
+            "{% for y in l %}{{ y.a.b }}{% endfor %}",
+            "{% for y in l %}{{ y['a'] }}{% endfor %}",
+            "{% for y in l | sort(attribute='a,b') %}{{ y.a }}{% endfor %}",
+            "{% for y in l | sort(attribute='a', reverse=true) %}{{ y.a }}{% endfor %}",
+            "{% for y in l | reverse %}{{ y.a }}{% endfor %}",
+            "{% for y in l %}{% if loop.changed(y.a) %}{{ y.a }}{% endif %}{% endfor %}",
+            "{% for y in l %}{{ loop.previtem.a }}{{ y.a }}{% endfor %}",
+        ] {
+            assert_eq!(fields(t, "l"), none, "{t}");
+        }
+        // the list or its items named otherwise, another loop over it, a block that could
+        // measure the text
+        for t in [
+            "{% for y in l %}{{ y.a }}{% endfor %}{{ l | length }}",
+            "{% for y in l %}{{ y }}{{ y.a }}{% endfor %}",
+            "{% for y in l %}{{ y.a }}{% endfor %}{% for z in l %}{{ z.a }}{% endfor %}",
+            "{% for y in l %}{% for y in m %}{{ y.a }}{% endfor %}{% endfor %}",
+            "{% for y in l %}{{ y.a }}{% endfor %}{% set x = 1 %}",
+            "{% for y in l %}{{ y.a }}{% endfor %}{{ x",
+            "{% for loop in l %}{{ loop.a }}{% endfor %}",
+        ] {
+            assert_eq!(fields(t, "l"), none, "{t}");
+        }
+        // `day.a` is not an item's field
+        assert_eq!(
+            fields("{% for y in l %}{{ y.a }}{% endfor %}{{ day.b }}", "l"),
+            ["a"]
+        );
+        assert_eq!(
+            fields("{% for y in l %}{{ y.a }}{{ day.a }}{% endfor %}", "l"),
+            none
+        );
     }
 
     #[test]
@@ -236,6 +445,34 @@ mod no_panic {
         "{% for i in l %}{{ loop.index }}{% endfor %}",
     ];
 
+    /// Loops over `l` (items with fields `a` and `b`), and pieces of their bodies that use
+    /// `y.a` in every way a template can.
+    const LOOP_HEADS: &[&str] = &[
+        "{% for y in l %}",
+        "{% for y in l | sort(attribute='a') %}",
+        "{% for y in l | sort(attribute='b') | sort(attribute='a') %}",
+        "{% for y in l | sort(attribute='a', reverse=true) %}",
+        "{% for y in l | sort(attribute='a,b') %}",
+    ];
+    const LOOP_PIECES: &[&str] = &[
+        "x",
+        "{{ y.a }}",
+        "{{ y.b }}",
+        "{% if y.a %}T{% endif %}",
+        "{% if not y.b %}N{% else %}-{% endif %}",
+        "{{ y.a | length }}",
+        "{{ y.a ~ '!' }}",
+        "{% if y.a > y.b %}G{% endif %}",
+        "{% if y.a == '2026-01-01' %}E{% endif %}",
+        "{{ loop.index }}",
+        "{% if loop.first %}F{% endif %}",
+        "{{ y.a | maned }}",
+        "{{ y }}",
+        "{% if loop.changed(y.a) %}C{% endif %}",
+        "{{ loop.previtem.a if loop.previtem }}",
+        "{{ y.a[:4] }}",
+    ];
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(256))]
 
@@ -267,6 +504,59 @@ mod no_panic {
                 let render = |a: &str| env.render_str(&src, minijinja::context! { a => a, b => "B", l => vec![1, 2] });
                 if let (Ok(with_value), Ok(with_stand_in)) = (render(&value), render("@stand@")) {
                     prop_assert_eq!(with_stand_in.replace("@stand@", &value), with_value, "{}", src);
+                }
+            }
+        }
+
+        /// A list's field used only for order, presence and printing shows in the text only
+        /// through those: rendered with stand-ins that keep the order of the row's values
+        /// (one per distinct value), then each value put in its stand-in's places, the text
+        /// is the one rendered with the values (loops made of pieces that use `y.a` in every
+        /// way; a field it wrongly let through would fail here).
+        #[test]
+        fn ordered_fields_can_be_put_in_afterwards(
+            head in 0usize..LOOP_HEADS.len(),
+            body in proptest::collection::vec(0usize..LOOP_PIECES.len(), 1..5),
+            outside in 0usize..3,
+            items in proptest::collection::vec((proptest::option::of(0u8..4), proptest::option::of(0u8..4)), 0..5),
+        ) {
+            let after = ["", "{{ l | length }}", "{{ l }}"][outside];
+            let src: String = std::iter::once(LOOP_HEADS[head])
+                .chain(body.iter().map(|i| LOOP_PIECES[*i]))
+                .chain(["{% endfor %}", after])
+                .collect();
+            let env = environment(Lang::Nb);
+            let fields = ordered_only(&src).remove("l").unwrap_or_default();
+            if env.template_from_str(&src).is_ok() && !fields.is_empty() {
+                let date = |d: u8| format!("2026-0{}-01", d + 1);
+                let mut days: Vec<u8> = items
+                    .iter()
+                    .flat_map(|(a, b)| [("a", a), ("b", b)])
+                    .filter(|(f, d)| fields.contains(*f) && d.is_some())
+                    .filter_map(|(_, d)| *d)
+                    .collect();
+                days.sort_unstable();
+                days.dedup();
+                let stand_in = |d: u8| format!("@{:03}@", days.binary_search(&d).unwrap());
+                let list = |stand_ins: bool| -> Vec<minijinja::Value> {
+                    items
+                        .iter()
+                        .map(|(a, b)| {
+                            let v = |f: &str, d: &Option<u8>| match d {
+                                Some(d) if stand_ins && fields.contains(f) => minijinja::Value::from(stand_in(*d)),
+                                Some(d) => minijinja::Value::from(date(*d)),
+                                None => minijinja::Value::from(()),
+                            };
+                            minijinja::Value::from_iter([("a", v("a", a)), ("b", v("b", b))])
+                        })
+                        .collect()
+                };
+                let render = |stand_ins: bool| env.render_str(&src, minijinja::context! { l => list(stand_ins) });
+                if let (Ok(with_values), Ok(mut with_stand_ins)) = (render(false), render(true)) {
+                    for d in &days {
+                        with_stand_ins = with_stand_ins.replace(&stand_in(*d), &date(*d));
+                    }
+                    prop_assert_eq!(with_stand_ins, with_values, "{}", src);
                 }
             }
         }
