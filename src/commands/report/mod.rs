@@ -8,6 +8,8 @@ pub mod charts;
 pub mod office;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use rustc_hash::FxHashMap;
 use std::path::PathBuf;
 
 use chrono::{Datelike, Months, NaiveDate};
@@ -435,8 +437,8 @@ pub fn month_ends(as_of: NaiveDate, n: u32) -> Vec<NaiveDate> {
 }
 
 /// Each person's office, municipality and whether they are kode 6 (`skjermet`).
-async fn read_homes(engine: &crate::engine::Engine) -> anyhow::Result<HashMap<String, Home>> {
-    let mut homes = HashMap::new();
+async fn read_homes(engine: &crate::engine::Engine) -> anyhow::Result<FxHashMap<String, Home>> {
+    let mut homes = FxHashMap::default();
     let sql = "SELECT person_id, nav_kontor, kommune_nr, adressebeskyttelse FROM personer";
     let mut stream = engine.query(sql).await?;
     while let Some(b) = stream.next().await {
@@ -462,11 +464,12 @@ async fn read_homes(engine: &crate::engine::Engine) -> anyhow::Result<HashMap<St
     Ok(homes)
 }
 
+/// The participants on leave, per scan date (in days).
+type OnLeave = FxHashMap<i32, rustc_hash::FxHashSet<String>>;
+
 /// The (scan date in days, person) pairs of the participants on leave.
-async fn on_leave(
-    engine: &crate::engine::Engine,
-) -> anyhow::Result<std::collections::HashSet<(i32, String)>> {
-    let mut on_leave = std::collections::HashSet::new();
+async fn on_leave(engine: &crate::engine::Engine) -> anyhow::Result<OnLeave> {
+    let mut on_leave = OnLeave::default();
     let sql = "SELECT skanningsdato, person_id FROM kvp_status WHERE tilstand = 'permisjon'";
     let mut stream = engine.query(sql).await?;
     while let Some(b) = stream.next().await {
@@ -476,7 +479,10 @@ async fn on_leave(
             .as_primitive::<datafusion::arrow::datatypes::Date32Type>();
         let ids = b.column(1).as_string::<i32>();
         for i in 0..b.num_rows() {
-            on_leave.insert((days.value(i), ids.value(i).to_string()));
+            on_leave
+                .entry(days.value(i))
+                .or_default()
+                .insert(ids.value(i).to_string());
         }
     }
     Ok(on_leave)
@@ -492,7 +498,7 @@ async fn trend_figures(
 ) -> anyhow::Result<Vec<DateFigures>> {
     let (rules, data) = (&session.rules, &session.data);
     let started = std::time::Instant::now();
-    let mut homes: HashMap<String, Home> = HashMap::new();
+    let mut homes: FxHashMap<String, Home> = FxHashMap::default();
     let mut passes = Vec::new();
     for group in session.passes(dates) {
         let (engine, statuses) = session.statuses(&group).await?;
@@ -533,10 +539,9 @@ async fn trend_figures(
             };
             // leave only splits the participants
             let leave = s.status == Status::Deltaker
-                && on_leave.contains(&(
-                    crate::contract::load::days_since_epoch(s.dato),
-                    statuses.persons[s.person as usize].clone(),
-                ));
+                && on_leave
+                    .get(&crate::contract::load::days_since_epoch(s.dato))
+                    .is_some_and(|ids| ids.contains(&statuses.persons[s.person as usize]));
             *per_date
                 .entry(s.dato)
                 .or_default()
@@ -548,36 +553,42 @@ async fn trend_figures(
     // kode-6 persons live in is not a unit: they are counted in the `skjermet` line)
     let units: BTreeSet<&Home> = homes.values().filter(|h| !h.2).collect();
     let regi_known = data.tables.get("kvp_tiltak").is_some_and(|t| t.present);
-    let mut out = Vec::new();
-    for d in dates {
-        let mut persons: Vec<Person> = per_date
-            .remove(d)
-            .unwrap_or_default()
-            .into_iter()
-            .map(|((home, status, leave), n)| {
-                let mut p = Person::at_home(numbered[home], status);
-                p.tilstand = leave.then(|| "permisjon".to_string());
-                p.weight = n;
-                p
-            })
-            .collect();
-        persons.extend(
-            units
-                .iter()
-                .map(|home| Person::at_home(home, Status::IkkeTreff)),
-        );
-        let mut counts = Counts::default();
-        count_persons(&persons, &mut counts, false, &HashMap::new());
-        let (table, units) = table_of(counts, rules, false);
-        out.push(DateFigures {
-            date: *d,
-            shown: table.suppress(),
-            raw: raw_cells(&table, args),
-            units,
-            regi_known,
-            office_fylke: BTreeMap::new(),
-        });
-    }
+    // each date's figures on every core, in date order
+    let weights: Vec<(NaiveDate, Weights)> = dates
+        .iter()
+        .map(|d| (*d, per_date.remove(d).unwrap_or_default()))
+        .collect();
+    use rayon::prelude::*;
+    let out: Vec<DateFigures> = weights
+        .into_par_iter()
+        .map(|(d, weights)| {
+            let mut persons: Vec<Person> = weights
+                .into_iter()
+                .map(|((home, status, leave), n)| {
+                    let mut p = Person::at_home(numbered[home], status);
+                    p.tilstand = leave.then(|| "permisjon".to_string());
+                    p.weight = n;
+                    p
+                })
+                .collect();
+            persons.extend(
+                units
+                    .iter()
+                    .map(|home| Person::at_home(home, Status::IkkeTreff)),
+            );
+            let mut counts = Counts::default();
+            count_persons(&persons, &mut counts, false, &HashMap::new());
+            let (table, units) = table_of(counts, rules, false);
+            DateFigures {
+                date: d,
+                shown: table.suppress(),
+                raw: raw_cells(&table, args),
+                units,
+                regi_known,
+                office_fylke: BTreeMap::new(),
+            }
+        })
+        .collect();
     info!(
         dates = dates.len(),
         elapsed_ms = started.elapsed().as_millis() as u64,
@@ -1023,20 +1034,22 @@ pub async fn run(args: ReportArgs) -> anyhow::Result<ReportOutcome> {
     trend_all.push(&current);
 
     let out = OutputDir::create(&args.out)?;
-    let report = json_report(args.as_of, rules, &trend_all, &names);
-    let json = serde_json::to_vec_pretty(&report)?;
-    let html = charts::render_html(&current, &trend_all, (rules, &names), args.lang)?;
-    let mut staged = vec![
-        out.stage_bytes(JSON, &json, report.enheter.len() as u64)?,
-        write_csv(&out, (&current, &trend), (rules, &names), args.lang)?,
-        out.stage_bytes(HTML, html.as_bytes(), 0)?,
-    ];
-    staged.extend(write_office_pages(
-        &out,
-        &args,
-        &trend_all,
-        (rules, &names),
-    )?);
+    // the files made side by side on every core, staged in this order
+    let json = || -> anyhow::Result<Staged> {
+        let report = json_report(args.as_of, rules, &trend_all, &names);
+        let json = serde_json::to_vec_pretty(&report)?;
+        out.stage_bytes(JSON, &json, report.enheter.len() as u64)
+    };
+    let csv = || write_csv(&out, (&current, &trend), (rules, &names), args.lang);
+    let html = || -> anyhow::Result<Staged> {
+        let html = charts::render_html(&current, &trend_all, (rules, &names), args.lang)?;
+        out.stage_bytes(HTML, html.as_bytes(), 0)
+    };
+    let offices = || write_office_pages(&out, &args, &trend_all, (rules, &names));
+    let ((json, csv), (html, offices)) =
+        rayon::join(|| rayon::join(json, csv), || rayon::join(html, offices));
+    let mut staged = vec![json?, csv?, html?];
+    staged.extend(offices?);
     // where the figures come from, as every run records it: what was read, the rules, and the
     // hash of each file written
     let utdata = crate::output::manifest::output_entries(&staged)?;
