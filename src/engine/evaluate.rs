@@ -831,26 +831,35 @@ impl DatedFired {
 
     /// Each pair's status and candidate rules, by date and person.
     fn statuses(self, rules: &RuleSet) -> DatedStatuses {
-        let mut rows = Vec::new();
+        let open = |pair: &[u64]| pair.iter().any(|w| *w != 0);
+        let pairs = self.bits.chunks(self.words).filter(|p| open(p)).count();
+        let mut rows = Vec::with_capacity(pairs);
+        // pairs with the same rules fired share their status and candidate rules: each set
+        // of rules is looked at once
+        let mut seen: rustc_hash::FxHashMap<&[u64], (Status, Vec<usize>)> = Default::default();
         for (d, day) in self.days.iter().enumerate() {
+            let dato = date_from_days(*day);
             for person in 0..self.ids.len() {
                 let pair = &self.bits[self.pair(person, d)];
-                if pair.iter().all(|w| *w == 0) {
+                if !open(pair) {
                     continue;
                 }
-                let fired: Vec<usize> = (0..rules.rules.len())
-                    .filter(|i| pair[i / 64] & (1u64 << (i % 64)) != 0)
-                    .collect();
-                let status = status_of(rules, fired.iter().copied());
-                let treff = fired
-                    .into_iter()
-                    .filter(|i| rules.rules[*i].kind == Kind::Kandidat)
-                    .collect();
+                let (status, treff) = seen.entry(pair).or_insert_with(|| {
+                    let fired: Vec<usize> = (0..rules.rules.len())
+                        .filter(|i| pair[i / 64] & (1u64 << (i % 64)) != 0)
+                        .collect();
+                    let status = status_of(rules, fired.iter().copied());
+                    let treff = fired
+                        .into_iter()
+                        .filter(|i| rules.rules[*i].kind == Kind::Kandidat)
+                        .collect();
+                    (status, treff)
+                });
                 rows.push(DatedStatus {
-                    dato: date_from_days(*day),
+                    dato,
                     person: person as u32,
-                    status,
-                    treff,
+                    status: *status,
+                    treff: treff.clone(),
                 });
             }
         }
