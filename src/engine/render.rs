@@ -39,7 +39,7 @@ pub(crate) struct PersonIndex<'k> {
 
 /// An id of 1 to 17 ASCII digits as one number that also holds its length (so `0123` and
 /// `123` differ); none for any other id.
-fn number_key(id: &str) -> Option<u64> {
+pub(crate) fn number_key(id: &str) -> Option<u64> {
     let b = id.as_bytes();
     if b.is_empty() || b.len() > 17 || !b.iter().all(u8::is_ascii_digit) {
         return None;
