@@ -3,7 +3,7 @@
 //! count in that sum is hidden too (secondary, shown as ":", Statistics Norway's symbol for
 //! "not shown for confidentiality").
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 /// The largest count that is hidden.
 pub const MAX_HIDDEN: u64 = 4;
@@ -72,33 +72,42 @@ impl<K: Ord + Clone + std::fmt::Debug> Table<K> {
 
     /// Decides which cells are hidden and how each is shown.
     pub fn suppress(&self) -> BTreeMap<K, Shown> {
-        let primary: BTreeSet<K> = self
-            .cells
+        // cells by position in key order, the sums' keys looked up once instead of in every
+        // pass (a sum over a key that is not a cell is left out: `sum` asserts there is none)
+        let keys: Vec<&K> = self.cells.keys().collect();
+        let values: Vec<u64> = self.cells.values().copied().collect();
+        let at = |k: &K| keys.binary_search(&k).ok();
+        let sums: Vec<(Vec<usize>, usize)> = self
+            .sums
             .iter()
-            .filter(|(_, v)| (1..=MAX_HIDDEN).contains(*v))
-            .map(|(k, _)| k.clone())
+            .filter_map(|(parts, total)| {
+                let parts = parts.iter().map(at).collect::<Option<Vec<usize>>>()?;
+                Some((parts, at(total)?))
+            })
+            .collect();
+        let primary: Vec<bool> = values
+            .iter()
+            .map(|v| (1..=MAX_HIDDEN).contains(v))
             .collect();
         let mut hidden = primary.clone();
         loop {
             let mut changed = false;
-            for (parts, total) in &self.sums {
-                let n = parts
-                    .iter()
-                    .chain([total])
-                    .filter(|k| hidden.contains(*k))
-                    .count();
+            for (parts, total) in &sums {
+                let n = parts.iter().chain([total]).filter(|k| hidden[**k]).count();
                 if n != 1 {
                     continue;
                 }
                 // One unknown in an equation: hide the smallest other non-zero part (a zero
-                // protects nothing where zeros are structural), else a zero, else the total.
+                // protects nothing where zeros are structural), else a zero, else the total;
+                // between equal counts the first in key order.
                 let pick = parts
                     .iter()
-                    .filter(|k| !hidden.contains(*k))
-                    .min_by_key(|k| (self.cells[*k] == 0, self.cells[*k], (*k).clone()))
-                    .or_else(|| (!hidden.contains(total)).then_some(total));
+                    .copied()
+                    .filter(|k| !hidden[*k])
+                    .min_by_key(|k| (values[*k] == 0, values[*k], *k))
+                    .or_else(|| (!hidden[*total]).then_some(*total));
                 if let Some(k) = pick {
-                    hidden.insert(k.clone());
+                    hidden[k] = true;
                     changed = true;
                 }
             }
@@ -106,15 +115,16 @@ impl<K: Ord + Clone + std::fmt::Debug> Table<K> {
                 break;
             }
         }
-        self.cells
-            .iter()
-            .map(|(k, v)| {
-                let s = if primary.contains(k) {
+        keys.into_iter()
+            .zip(values)
+            .enumerate()
+            .map(|(i, (k, v))| {
+                let s = if primary[i] {
                     Shown::UnderFive
-                } else if hidden.contains(k) {
+                } else if hidden[i] {
                     Shown::Secondary
                 } else {
-                    Shown::Value(*v)
+                    Shown::Value(v)
                 };
                 (k.clone(), s)
             })
@@ -197,5 +207,83 @@ mod tests {
         assert_eq!(s["b"], Shown::UnderFive);
         assert_eq!(s["sum"], Shown::UnderFive);
         assert_eq!(s["a"], Shown::Value(0));
+    }
+}
+
+/// The suppression by positions gives what its definition gives: the sums scanned in order
+/// until none changes, with sets of keys (the first version of [`Table::suppress`]).
+#[cfg(test)]
+mod same_as_definition {
+    use super::*;
+    use proptest::prelude::*;
+    use std::collections::BTreeSet;
+
+    fn by_definition<K: Ord + Clone>(t: &Table<K>) -> BTreeMap<K, Shown> {
+        let primary: BTreeSet<K> = t
+            .cells
+            .iter()
+            .filter(|(_, v)| (1..=MAX_HIDDEN).contains(*v))
+            .map(|(k, _)| k.clone())
+            .collect();
+        let mut hidden = primary.clone();
+        loop {
+            let mut changed = false;
+            for (parts, total) in &t.sums {
+                let n = parts
+                    .iter()
+                    .chain([total])
+                    .filter(|k| hidden.contains(*k))
+                    .count();
+                if n != 1 {
+                    continue;
+                }
+                let pick = parts
+                    .iter()
+                    .filter(|k| !hidden.contains(*k))
+                    .min_by_key(|k| (t.cells[*k] == 0, t.cells[*k], (*k).clone()))
+                    .or_else(|| (!hidden.contains(total)).then_some(total));
+                if let Some(k) = pick {
+                    hidden.insert(k.clone());
+                    changed = true;
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+        t.cells
+            .iter()
+            .map(|(k, v)| {
+                let s = if primary.contains(k) {
+                    Shown::UnderFive
+                } else if hidden.contains(k) {
+                    Shown::Secondary
+                } else {
+                    Shown::Value(*v)
+                };
+                (k.clone(), s)
+            })
+            .collect()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn suppression_is_its_definition(
+            values in proptest::collection::vec(0u64..9, 1..24),
+            sums in proptest::collection::vec(
+                (proptest::collection::vec(0usize..24, 1..6), 0usize..24),
+                0..12,
+            ),
+        ) {
+            let key = |i: usize| format!("k{:02}", i % values.len());
+            let cells = values.iter().enumerate().map(|(i, v)| (key(i), *v)).collect();
+            let mut t = Table::new(cells);
+            for (parts, total) in &sums {
+                t.sum(parts.iter().map(|p| key(*p)).collect(), key(*total));
+            }
+            prop_assert_eq!(t.suppress(), by_definition(&t));
+        }
     }
 }
