@@ -768,9 +768,8 @@ enum Added {
 /// bit per rule of the set for every (person, date), in words of 64 (a pair is open when any
 /// of its bits is set). Dense, so a million pairs cost no hash map entry or list each.
 struct DatedFired {
-    /// Persons by id: an id of digits by its number, others by text (as [`PersonIndex`]).
-    numbers: rustc_hash::FxHashMap<u64, u32>,
-    texts: rustc_hash::FxHashMap<String, u32>,
+    /// Persons by id, numbered as first seen.
+    index: render::IdNumbers<String>,
     ids: Vec<String>,
     /// The scan dates (days since 1970-01-01), ascending.
     days: Vec<i32>,
@@ -786,8 +785,7 @@ impl DatedFired {
         days.sort_unstable();
         days.dedup();
         DatedFired {
-            numbers: Default::default(),
-            texts: Default::default(),
+            index: Default::default(),
             ids: Vec::new(),
             days,
             words: rules.div_ceil(64).max(1),
@@ -801,20 +799,12 @@ impl DatedFired {
         let Ok(d) = self.days.binary_search(&day) else {
             return Added::NotAScanDate;
         };
-        let number = render::number_key(id);
-        let known = match number {
-            Some(k) => self.numbers.get(&k),
-            None => self.texts.get(id),
-        };
-        let n = match known {
-            Some(n) => *n as usize,
+        let n = match self.index.get(id) {
+            Some(n) => n as usize,
             None if opens => {
                 let n = self.ids.len();
                 self.ids.push(id.to_string());
-                match number {
-                    Some(k) => self.numbers.insert(k, n as u32),
-                    None => self.texts.insert(id.to_string(), n as u32),
-                };
+                self.index.insert(id, n as u32);
                 self.bits
                     .resize(self.bits.len() + self.days.len() * self.words, 0);
                 n

@@ -32,14 +32,50 @@ impl Slot {
 /// its bytes followed and no bytes compared, which at 10x (1.5 million persons, looked up at
 /// random for every rule row) was a third of the render phase.
 pub(crate) struct PersonIndex<'k> {
-    numbers: rustc_hash::FxHashMap<u64, u32>,
-    positions: rustc_hash::FxHashMap<&'k str, u32>,
+    positions: IdNumbers<&'k str>,
     len: usize,
+}
+
+/// Numbers by person id: an id of digits only found by its number ([`number_key`]), any other
+/// by its text (`S`: a borrowed or an owned string).
+pub(crate) struct IdNumbers<S> {
+    numbers: rustc_hash::FxHashMap<u64, u32>,
+    texts: rustc_hash::FxHashMap<S, u32>,
+}
+
+impl<S> Default for IdNumbers<S> {
+    fn default() -> Self {
+        IdNumbers {
+            numbers: Default::default(),
+            texts: Default::default(),
+        }
+    }
+}
+
+impl<S: std::borrow::Borrow<str> + std::hash::Hash + Eq> IdNumbers<S> {
+    pub(crate) fn get(&self, id: &str) -> Option<u32> {
+        match number_key(id) {
+            Some(k) => self.numbers.get(&k).copied(),
+            None => self.texts.get(id).copied(),
+        }
+    }
+
+    /// Numbers `id` as `n` (an id numbered before gets the new number); only an id that is
+    /// not a number is kept as `S`.
+    pub(crate) fn insert<'a>(&mut self, id: &'a str, n: u32)
+    where
+        S: From<&'a str>,
+    {
+        match number_key(id) {
+            Some(k) => self.numbers.insert(k, n),
+            None => self.texts.insert(S::from(id), n),
+        };
+    }
 }
 
 /// An id of 1 to 17 ASCII digits as one number that also holds its length (so `0123` and
 /// `123` differ); none for any other id.
-pub(crate) fn number_key(id: &str) -> Option<u64> {
+fn number_key(id: &str) -> Option<u64> {
     let b = id.as_bytes();
     if b.is_empty() || b.len() > 17 || !b.iter().all(u8::is_ascii_digit) {
         return None;
@@ -52,18 +88,14 @@ impl<'k> PersonIndex<'k> {
     /// The persons of `key_facts` (id in column `id_column`), numbered in order.
     pub(crate) fn of(key_facts: &'k [RecordBatch], id_column: usize) -> Result<Self, EngineError> {
         let len: usize = key_facts.iter().map(|b| b.num_rows()).sum();
-        let mut numbers = rustc_hash::FxHashMap::default();
-        numbers.reserve(len);
-        let mut positions = rustc_hash::FxHashMap::default();
+        let mut positions = IdNumbers::default();
+        positions.numbers.reserve(len);
         let mut n = 0u32;
         for b in key_facts {
             let ids = b.column(id_column);
             let mut add = |id: Option<&'k str>| {
                 if let Some(id) = id {
-                    match number_key(id) {
-                        Some(k) => numbers.insert(k, n),
-                        None => positions.insert(id, n),
-                    };
+                    positions.insert(id, n);
                 }
                 n += 1;
             };
@@ -79,11 +111,7 @@ impl<'k> PersonIndex<'k> {
                 }
             }
         }
-        Ok(PersonIndex {
-            numbers,
-            positions,
-            len,
-        })
+        Ok(PersonIndex { positions, len })
     }
 
     /// How many persons (positions run from 0 to this).
@@ -92,10 +120,7 @@ impl<'k> PersonIndex<'k> {
     }
 
     pub(crate) fn position(&self, id: &str) -> Option<u32> {
-        match number_key(id) {
-            Some(k) => self.numbers.get(&k).copied(),
-            None => self.positions.get(id).copied(),
-        }
+        self.positions.get(id)
     }
 
     fn slot(&self, id: &str) -> Slot {
@@ -306,18 +331,30 @@ fn list_dates(list: &ArrayRef, row: usize, fields: &[usize]) -> Vec<i32> {
     dates
 }
 
+/// A list column of a batch whose items' dates a template uses only for their order, presence
+/// and printing ([`ordered_dates`]).
+struct Listed {
+    column: usize,
+    /// The date fields, by position in the items' struct.
+    fields: Vec<usize>,
+    /// Each row's distinct dates in those fields, in order ([`list_dates`]).
+    dates: Vec<Vec<i32>>,
+}
+
 /// The list column with the date `fields` of its items replaced by their place among the
-/// row's dates ([`list_dates`]): the key of a text that depends on those dates only through
-/// their order and presence. None if the column is not such a list.
-fn ranked(list: &ArrayRef, fields: &[usize]) -> Option<ArrayRef> {
+/// row's dates: the key of a text that depends on those dates only through their order and
+/// presence; and each row's dates ([`list_dates`]). None if the column is not such a list.
+fn ranked(list: &ArrayRef, fields: &[usize]) -> Option<(ArrayRef, Vec<Vec<i32>>)> {
     use datafusion::arrow::array::{Int32Array, ListArray, StructArray};
     use datafusion::arrow::datatypes::Field;
     let l = list.as_list_opt::<i32>()?;
     let s = l.values().as_struct_opt()?;
     let offsets = l.value_offsets();
     let mut ranks: Vec<Vec<Option<i32>>> = fields.iter().map(|_| vec![None; s.len()]).collect();
-    for row in (0..l.len()).filter(|r| l.is_valid(*r)) {
-        let dates = list_dates(list, row, fields);
+    let rows: Vec<Vec<i32>> = (0..l.len())
+        .map(|row| list_dates(list, row, fields))
+        .collect();
+    for (row, dates) in rows.iter().enumerate().filter(|(r, _)| l.is_valid(*r)) {
         for j in (offsets[row] as usize..offsets[row + 1] as usize).filter(|j| s.is_valid(*j)) {
             for (n, f) in fields.iter().enumerate() {
                 let c = s.column(*f).as_primitive::<Date32Type>();
@@ -341,7 +378,7 @@ fn ranked(list: &ArrayRef, fields: &[usize]) -> Option<ArrayRef> {
         Arc::new(items),
         l.nulls().cloned(),
     );
-    Some(Arc::new(ranked.ok()?))
+    Some((Arc::new(ranked.ok()?), rows))
 }
 
 /// A rule's compiled templates and shared template context, for rendering its rows.
@@ -561,7 +598,7 @@ struct BatchTexts<'r, 'a, 'e> {
     /// Per template, the list columns whose items' dates it uses only for their order,
     /// presence and printing ([`ordered_dates`]): their dates are put into its remembered
     /// texts after the printed columns', each row's in order.
-    listed: Vec<Vec<(usize, Vec<usize>)>>,
+    listed: Vec<Vec<Listed>>,
     index: usize,
     cache: &'r mut RenderCache,
     /// The text of every template when none is rendered.
@@ -605,9 +642,13 @@ impl<'r, 'a, 'e> BatchTexts<'r, 'a, 'e> {
                             .get(names[*c].as_str())
                             .and_then(|used| ordered_dates(schema.field(*c), used));
                         match dates.and_then(|d| ranked(col, &d).map(|r| (d, r))) {
-                            Some((d, r)) => {
-                                lists.push((*c, d));
-                                r
+                            Some((fields, (key, dates))) => {
+                                lists.push(Listed {
+                                    column: *c,
+                                    fields,
+                                    dates,
+                                });
+                                key
                             }
                             None => col.clone(),
                         }
@@ -647,14 +688,16 @@ impl<'r, 'a, 'e> BatchTexts<'r, 'a, 'e> {
         // rendered whole
         let printed = &self.printed[t];
         let batch = &self.context.batch;
-        let lists: Vec<Vec<i32>> = self.listed[t]
-            .iter()
-            .map(|(c, fields)| list_dates(batch.column(*c), row, fields))
-            .collect();
+        let listed = &self.listed[t];
         let values: Option<Vec<String>> = printed
             .iter()
             .map(|c| values::printed(batch.column(*c), row))
-            .chain(lists.iter().flatten().map(|d| values::iso_date(*d)))
+            .chain(
+                listed
+                    .iter()
+                    .flat_map(|l| &l.dates[row])
+                    .map(|d| values::iso_date(*d)),
+            )
             .map(|v| (!v.is_empty() && v.trim().len() == v.len()).then_some(v))
             .collect();
         let Some(values) = values.filter(|v| v.len() < 1_000_000) else {
@@ -674,15 +717,16 @@ impl<'r, 'a, 'e> BatchTexts<'r, 'a, 'e> {
                 .map(|(k, c)| (*c, minijinja::Value::from(stand_in(k))))
                 .collect();
             let mut first = printed.len();
-            for ((c, fields), dates) in self.listed[t].iter().zip(&lists) {
+            for l in listed {
+                let dates = &l.dates[row];
                 let place = |d: i32| dates.binary_search(&d).unwrap_or(dates.len());
                 let stand_in = |d: i32| minijinja::Value::from(stand_in(first + place(d)));
-                let Some(list) =
-                    values::list_with_stand_ins(batch.column(*c), row, fields, stand_in)
+                let column = batch.column(l.column);
+                let Some(list) = values::list_with_stand_ins(column, row, &l.fields, stand_in)
                 else {
                     return self.render(t, row, &[]);
                 };
-                stand_ins.push((*c, list));
+                stand_ins.push((l.column, list));
                 first += dates.len();
             }
             let text = self.render(t, row, &stand_ins)?;

@@ -40,15 +40,7 @@ pub fn cell(arr: &ArrayRef, row: usize) -> Value {
                     .collect::<Vec<_>>(),
             )
         }
-        DataType::Struct(fields) => {
-            let s = arr.as_struct();
-            let map: std::collections::BTreeMap<String, Value> = fields
-                .iter()
-                .enumerate()
-                .map(|(i, f)| (f.name().clone(), cell(s.column(i), row)))
-                .collect();
-            Value::from(map)
-        }
+        DataType::Struct(_) => struct_value(arr.as_struct(), |_, c| cell(c, row)),
         _ => match ScalarValue::try_from_array(arr, row) {
             Ok(s) => scalar(s),
             Err(_) => Value::from(()),
@@ -78,6 +70,20 @@ fn scalar(s: ScalarValue) -> Value {
     }
 }
 
+/// A struct cell (not null; `value` reads the row) as a map of its fields' names to `value(field, column)`.
+fn struct_value(
+    s: &datafusion::arrow::array::StructArray,
+    value: impl Fn(usize, &ArrayRef) -> Value,
+) -> Value {
+    let map: std::collections::BTreeMap<String, Value> = s
+        .fields()
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (f.name().clone(), value(i, s.column(i))))
+        .collect();
+    Value::from(map)
+}
+
 /// A list of structs as [`cell`] makes it, the date `fields` of its items (by position in the
 /// struct) given `stand_in(date)` instead; none when the column is not a list of structs.
 pub fn list_with_stand_ins(
@@ -97,20 +103,10 @@ pub fn list_with_stand_ins(
             if s.is_null(j) {
                 return Value::from(());
             }
-            let map: std::collections::BTreeMap<String, Value> = s
-                .fields()
-                .iter()
-                .enumerate()
-                .map(|(i, f)| {
-                    let c = s.column(i);
-                    let v = match c.as_primitive_opt::<Date32Type>() {
-                        Some(d) if fields.contains(&i) && d.is_valid(j) => stand_in(d.value(j)),
-                        _ => cell(c, j),
-                    };
-                    (f.name().clone(), v)
-                })
-                .collect();
-            Value::from(map)
+            struct_value(s, |i, c| match c.as_primitive_opt::<Date32Type>() {
+                Some(d) if fields.contains(&i) && d.is_valid(j) => stand_in(d.value(j)),
+                _ => cell(c, j),
+            })
         })
         .collect();
     Some(Value::from(items))

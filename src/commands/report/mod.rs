@@ -8,13 +8,12 @@ pub mod charts;
 pub mod office;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-
-use rustc_hash::FxHashMap;
 use std::path::PathBuf;
 
 use chrono::{Datelike, Months, NaiveDate};
 use datafusion::arrow::array::{Array, AsArray};
 use futures::StreamExt;
+use rustc_hash::FxHashMap;
 use serde::Serialize;
 use tracing::info;
 
@@ -267,7 +266,7 @@ fn count_persons<'a>(
     regi: &HashMap<usize, BTreeSet<&'static str>>,
 ) {
     // summed under borrowed keys first, so each distinct cell is allocated once
-    let mut cells: rustc_hash::FxHashMap<(&'static str, &'a str, &'static str, &'a str), u64> =
+    let mut cells: FxHashMap<(&'static str, &'a str, &'static str, &'a str), u64> =
         Default::default();
     for (i, p) in persons.iter().enumerate() {
         let deltaker = p.status == Status::Deltaker;
@@ -512,9 +511,9 @@ async fn trend_figures(
     // persons of one home with the same status and leave count alike: counted once, weighted;
     // each distinct home numbered once, and each pass's persons given theirs once, so the
     // ~50 000 rows a date has are counted by number, not by hashing their home's texts
-    let mut distinct: rustc_hash::FxHashMap<&Home, usize> = rustc_hash::FxHashMap::default();
+    let mut distinct: FxHashMap<&Home, usize> = FxHashMap::default();
     let mut numbered: Vec<&Home> = Vec::new();
-    let home_no: rustc_hash::FxHashMap<&str, usize> = homes
+    let home_no: FxHashMap<&str, usize> = homes
         .iter()
         .map(|(id, home)| {
             let n = *distinct.entry(home).or_insert_with(|| {
@@ -524,7 +523,7 @@ async fn trend_figures(
             (id.as_str(), n)
         })
         .collect();
-    type Weights = rustc_hash::FxHashMap<(usize, Status, bool), u64>;
+    type Weights = FxHashMap<(usize, Status, bool), u64>;
     let mut per_date: BTreeMap<NaiveDate, Weights> = BTreeMap::new();
     for (statuses, on_leave) in &passes {
         let home_of: Vec<Option<usize>> = statuses
