@@ -125,11 +125,12 @@ struct Row {
     alder: i64,
     treff: Vec<String>,
     maneder: i64,
-    siste: String,
+    siste: Option<chrono::NaiveDate>,
     innsatsgruppe: String,
     hint: Vec<String>,
     uavklart: Vec<String>,
-    begrunnelse: String,
+    /// The sentences, shared with the verdict's (joined when the row is written).
+    begrunnelse: Vec<std::sync::Arc<str>>,
 }
 
 /// Candidates for caseworkers, sorted by office, caseworker, then most rules and most months.
@@ -222,10 +223,7 @@ impl ReportWriter for KandidaterWriter {
             alder: f.alder,
             treff: v.treff.clone(),
             maneder: f.stonadsmaneder_siste_12,
-            siste: f
-                .siste_stonadsmaned
-                .map(|d| d.format("%Y-%m").to_string())
-                .unwrap_or_default(),
+            siste: f.siste_stonadsmaned,
             innsatsgruppe: f
                 .innsatsgruppe
                 .as_deref()
@@ -233,7 +231,7 @@ impl ReportWriter for KandidaterWriter {
                 .unwrap_or_default(),
             hint: v.hint.clone(),
             uavklart: v.uavklart.clone(),
-            begrunnelse: v.sentences().join(" "),
+            begrunnelse: v.begrunnelse.iter().map(|e| e.text.clone()).collect(),
         });
         Ok(())
     }
@@ -328,10 +326,12 @@ impl Row {
             titled(titles, self.treff.iter()),
             self.treff.len().to_string(),
             self.maneder.to_string(),
-            self.siste.clone(),
+            self.siste
+                .map(|d| d.format("%Y-%m").to_string())
+                .unwrap_or_default(),
             self.innsatsgruppe.clone(),
             hint.join("; "),
-            safe(&self.begrunnelse),
+            safe(&self.begrunnelse.join(" ")),
         ]
     }
 }
