@@ -266,8 +266,65 @@ fn payment_months<'a>(
     }
 }
 
-/// Person ids, month indexes (as `i32`: 4 bytes a row in the largest table held), first days.
-type Known<'a> = (Vec<&'a str>, Vec<i32>, Vec<i32>);
+/// Months being gathered: person ids in the table's form, month indexes (as `i32`: 4 bytes a
+/// row in the largest table held), first days.
+struct Known<'a> {
+    ids: KnownIds<'a>,
+    months: Vec<i32>,
+    days: Vec<i32>,
+}
+
+/// Person ids being gathered: one per row ([`IdForm::View`]), or a key per row into one id per
+/// run of rows ([`IdForm::Keyed`], made as the runs come: no id per row is held on the way).
+enum KnownIds<'a> {
+    View(Vec<&'a str>),
+    Keyed {
+        keys: Vec<i32>,
+        values: Vec<&'a str>,
+    },
+}
+
+impl<'a> Known<'a> {
+    /// Room for `rows` rows.
+    fn new(form: IdForm, rows: usize) -> Self {
+        let ids = match form {
+            IdForm::View => KnownIds::View(Vec::with_capacity(rows)),
+            IdForm::Keyed => KnownIds::Keyed {
+                keys: Vec::with_capacity(rows),
+                values: Vec::new(),
+            },
+        };
+        Known {
+            ids,
+            months: Vec::with_capacity(rows),
+            days: Vec::with_capacity(rows),
+        }
+    }
+
+    /// The ids of `n` more rows of person `id` (a run continuing the last one when it is the
+    /// same id).
+    fn push_id(&mut self, id: &'a str, n: usize) {
+        match &mut self.ids {
+            KnownIds::View(v) => v.extend(std::iter::repeat_n(id, n)),
+            KnownIds::Keyed { keys, values } => {
+                if n == 0 {
+                    return;
+                }
+                if values.last() != Some(&id) {
+                    values.push(id);
+                }
+                keys.extend(std::iter::repeat_n((values.len() - 1) as i32, n));
+            }
+        }
+    }
+
+    fn form(&self) -> IdForm {
+        match self.ids {
+            KnownIds::View(_) => IdForm::View,
+            KnownIds::Keyed { .. } => IdForm::Keyed,
+        }
+    }
+}
 
 /// The months of consecutive stretches ([`stretch_months`], in file order) as one table's
 /// batches: each stretch's own rows, and one small batch for the persons whose payments cross
@@ -367,7 +424,7 @@ fn stitch(parts: &[RecordBatch]) -> Option<Vec<RecordBatch>> {
     }
     // Each stretch's rows between the persons it shares with its neighbours.
     let mut bounds = Vec::with_capacity(parts.len());
-    let mut merged: Known = (Vec::new(), Vec::new(), Vec::new());
+    let mut merged = Known::new(parts.first().map_or(IdForm::View, IdForm::of), 0);
     let mut open: Option<(&str, Vec<(i64, i32)>)> = None;
     for (j, part) in parts.iter().enumerate() {
         let (ids, months, days) = columns(part);
@@ -409,10 +466,7 @@ fn stitch(parts: &[RecordBatch]) -> Option<Vec<RecordBatch>> {
         .zip(bounds)
         .map(|(part, (start, end))| part.slice(start, end - start))
         .collect();
-    batches.push(known_batch(
-        merged,
-        parts.first().map_or(IdForm::View, IdForm::of),
-    ));
+    batches.push(known_batch(merged));
     Some(batches)
 }
 
@@ -462,24 +516,15 @@ pub fn schema(form: IdForm) -> SchemaRef {
     ]))
 }
 
-/// Months as a batch, the ids in `form` (the months and days taken over without a copy).
-fn known_batch((ids, months, days): Known<'_>, form: IdForm) -> RecordBatch {
-    let ids: ArrayRef = match form {
-        IdForm::View => Arc::new(StringViewArray::from_iter_values(ids)),
-        IdForm::Keyed => {
-            // one value per run of one person
-            let mut values: Vec<&str> = Vec::new();
-            let keys: Int32Array = ids
-                .iter()
-                .map(|id| {
-                    if values.last() != Some(id) {
-                        values.push(id);
-                    }
-                    (values.len() - 1) as i32
-                })
-                .collect();
-            drop(ids);
+/// Months as a batch, the ids in their form (the months and days taken over without a copy).
+fn known_batch(known: Known<'_>) -> RecordBatch {
+    let form = known.form();
+    let Known { ids, months, days } = known;
+    let ids: ArrayRef = match ids {
+        KnownIds::View(ids) => Arc::new(StringViewArray::from_iter_values(ids)),
+        KnownIds::Keyed { keys, values } => {
             let values = Arc::new(StringViewArray::from_iter_values(values));
+            let keys = Int32Array::from(keys);
             Arc::new(DictionaryArray::try_new(keys, values).expect("keys within the values"))
         }
     };
@@ -498,10 +543,10 @@ fn known_batch((ids, months, days): Known<'_>, form: IdForm) -> RecordBatch {
 fn flush<'a>(id: &'a str, pairs: &mut Vec<(i64, i32)>, out: &mut Known<'a>) {
     pairs.sort_unstable();
     pairs.dedup_by_key(|(m, _)| *m);
+    out.push_id(id, pairs.len());
     for (m, d) in pairs.drain(..) {
-        out.0.push(id);
-        out.1.push(m as i32);
-        out.2.push(d);
+        out.months.push(m as i32);
+        out.days.push(d);
     }
 }
 
@@ -533,11 +578,7 @@ fn months_of_stretch<'a>(
     form: IdForm,
 ) -> RecordBatch {
     // About one month per payment: reserve once instead of growing.
-    let mut out: Known = (
-        Vec::with_capacity(rows),
-        Vec::with_capacity(rows),
-        Vec::with_capacity(rows),
-    );
+    let mut out = Known::new(form, rows);
     let mut current: Option<&str> = None;
     let mut pairs: Vec<(i64, i32)> = Vec::new();
     let months = MonthTable::new(window.lo, window.dmax);
@@ -556,7 +597,7 @@ fn months_of_stretch<'a>(
     if let Some(c) = current {
         flush(c, &mut pairs, &mut out);
     }
-    known_batch(out, form)
+    known_batch(out)
 }
 
 /// Months of stretches in any order: every person's rows gathered (persons in the order
@@ -577,11 +618,11 @@ fn regroup(parts: &[RecordBatch]) -> RecordBatch {
             months[n as usize].push((i64::from(m[i]), d[i]));
         }
     }
-    let mut out: Known = (Vec::new(), Vec::new(), Vec::new());
+    let mut out = Known::new(parts.first().map_or(IdForm::View, IdForm::of), 0);
     for (id, mut pairs) in ids_seen.into_iter().zip(months) {
         flush(id, &mut pairs, &mut out);
     }
-    known_batch(out, parts.first().map_or(IdForm::View, IdForm::of))
+    known_batch(out)
 }
 
 #[cfg(test)]
@@ -636,19 +677,30 @@ mod tests {
 
     /// Persons are together when each has one run, or one continued from one stretch's end
     /// into the next; a second run anywhere else is not (whichever thread's share it is in).
+    impl<'a> Known<'a> {
+        /// Months given row by row (a row with the row before's id continues its run).
+        fn of_rows(ids: &[&'a str], months: Vec<i32>, days: Vec<i32>, form: IdForm) -> Self {
+            let mut k = Known::new(form, ids.len());
+            for id in ids {
+                k.push_id(id, 1);
+            }
+            k.months = months;
+            k.days = days;
+            k
+        }
+    }
+
     #[test]
     fn each_person_together_allows_only_runs_continued_across_a_stretch_end() {
         // each row its own month (within a run the months are distinct, as stretches give them)
         let part = |ids: &[&str], first: i32, form: IdForm| {
             let n = ids.len() as i32;
-            known_batch(
-                (
-                    ids.to_vec(),
-                    (first..first + n).collect(),
-                    vec![1; n as usize],
-                ),
+            known_batch(Known::of_rows(
+                ids,
+                (first..first + n).collect(),
+                vec![1; n as usize],
                 form,
-            )
+            ))
         };
         let cases: [(&[&[&str]], bool); 6] = [
             (&[&["a", "a", "b"], &["b", "c"]], true),
@@ -735,12 +787,14 @@ mod tests {
             }
             let want = Window { lo, hi: lo + span, dmax };
             let form = if keyed { IdForm::Keyed } else { IdForm::View };
-            let known: Known = (
-                rows.iter().map(|r| r.0.as_str()).collect(),
+            let ids: Vec<&str> = rows.iter().map(|r| r.0.as_str()).collect();
+            let known = Known::of_rows(
+                &ids,
                 rows.iter().map(|r| r.1).collect(),
                 rows.iter().map(|r| r.2).collect(),
+                form,
             );
-            let whole = known_batch(known, form);
+            let whole = known_batch(known);
             let mut cuts: Vec<usize> = cuts.into_iter().map(|c| c.min(rows.len())).collect();
             cuts.sort_unstable();
             let mut pieces = Vec::new();
