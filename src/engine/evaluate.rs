@@ -308,14 +308,19 @@ impl Engine {
     ) -> anyhow::Result<std::time::Duration> {
         std::thread::scope(|scope| -> anyhow::Result<std::time::Duration> {
             let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Verdict>>(4);
+            // Each chunk's buffer, emptied, goes back to be filled again: a chunk is a few MB of
+            // verdicts, and a new one each batch had the kernel map (and zero) its pages anew.
+            let (back, recycled) = std::sync::mpsc::channel::<Vec<Verdict>>();
             let writer = scope.spawn(move || -> anyhow::Result<std::time::Duration> {
                 let mut busy = std::time::Duration::ZERO;
-                for chunk in rx {
+                for mut chunk in rx {
                     let t = std::time::Instant::now();
-                    for v in chunk {
+                    for v in chunk.drain(..) {
                         sink(v)?;
                     }
                     busy += t.elapsed();
+                    // the other side is gone only when it has no more chunks to make
+                    let _ = back.send(chunk);
                 }
                 Ok(busy)
             });
@@ -327,7 +332,7 @@ impl Engine {
                     .map(|row| (row, first + row));
                 let chunk = self.batch_verdicts(
                     (rules, undecided_sentences, keep_checks),
-                    (batch, rows),
+                    (batch, rows, recycled.try_recv().unwrap_or_default()),
                     (&mut *hits, &mut *near),
                     stats,
                 );
@@ -342,13 +347,18 @@ impl Engine {
         })
     }
 
-    /// One batch of key facts as verdicts, for the rows wanted (row, the person's position),
-    /// counted into `stats`; every condition checked kept with `keep_checks` (one person).
+    /// One batch of key facts as verdicts, for the rows wanted (row, the person's position), in
+    /// `chunk` (an emptied one, its room used again), counted into `stats`; every condition
+    /// checked kept with `keep_checks` (one person).
     #[allow(clippy::type_complexity)]
     fn batch_verdicts(
         &self,
         (rules, undecided_sentences, keep_checks): (&RuleSet, &[Explanation], bool),
-        (batch, rows): (&RecordBatch, impl Iterator<Item = (usize, usize)>),
+        (batch, rows, mut chunk): (
+            &RecordBatch,
+            impl Iterator<Item = (usize, usize)>,
+            Vec<Verdict>,
+        ),
         (hits, near): (&mut [Vec<(usize, Sentence)>], &mut [Vec<Arc<KravCheck>>]),
         stats: &mut EvalStats,
     ) -> Vec<Verdict> {
@@ -363,7 +373,8 @@ impl Engine {
             facts::KEY_FACT_COLUMNS,
             "key facts come in KEY_FACTS's order"
         );
-        let mut chunk = Vec::with_capacity(batch.num_rows());
+        chunk.clear();
+        chunk.reserve(batch.num_rows());
         for (row, at) in rows {
             let facts = self.person_facts(batch, row);
             let v = verdict(
