@@ -21,6 +21,9 @@ const BOM: &[u8] = b"\xEF\xBB\xBF";
 const STRETCH: usize = 2048;
 /// ... a window of this many stretches at a time, while the window before is written.
 const WINDOW_STRETCHES: usize = 8;
+/// `kandidater.csv`'s rows are held in chunks of this many: no growing buffer copied as it
+/// doubles (the rows are sorted by reference).
+const ROWS_CHUNK: usize = 4096;
 
 /// Every CSV this tool writes goes through this writer: each cell is guarded against formula
 /// injection ([`guard`]) whatever the caller passed, so no output can forget it.
@@ -137,7 +140,7 @@ struct Row {
 /// Persons with `STRENGT_FORTROLIG` address protection (kode 6) are left out (counted instead).
 pub struct KandidaterWriter {
     tmp: NamedTempFile,
-    rows: Vec<Row>,
+    rows: Vec<Vec<Row>>,
     pub skjermet: u64,
     lang: Lang,
     /// rule id → title in `lang`: people read rule titles, not ids
@@ -216,7 +219,13 @@ impl ReportWriter for KandidaterWriter {
             self.skjermet += 1;
             return Ok(());
         }
-        self.rows.push(Row {
+        if self.rows.last().is_none_or(|c| c.len() >= ROWS_CHUNK) {
+            self.rows.push(Vec::with_capacity(ROWS_CHUNK));
+        }
+        let Some(chunk) = self.rows.last_mut() else {
+            unreachable!("a chunk with room was just made")
+        };
+        chunk.push(Row {
             nav_kontor: f.nav_kontor.clone(),
             veileder: f.veileder.clone(),
             person_id: f.person_id.clone(),
@@ -239,14 +248,15 @@ impl ReportWriter for KandidaterWriter {
     fn finish(self: Box<Self>) -> anyhow::Result<Staged> {
         let KandidaterWriter {
             tmp,
-            mut rows,
+            rows,
             lang,
             titles,
             ..
         } = *self;
         // stable, on every core
         use rayon::prelude::*;
-        rows.par_sort_by(|a, b| {
+        let mut sorted: Vec<&Row> = rows.iter().flatten().collect();
+        sorted.par_sort_by(|a, b| {
             a.nav_kontor
                 .cmp(&b.nav_kontor)
                 .then_with(|| match (&a.veileder, &b.veileder) {
@@ -259,13 +269,13 @@ impl ReportWriter for KandidaterWriter {
                 .then_with(|| b.maneder.cmp(&a.maneder))
                 .then_with(|| a.person_id.cmp(&b.person_id))
         });
-        let n = rows.len() as u64;
+        let n = sorted.len() as u64;
         let mut w = writer(tmp)?;
         w.write_record(header(lang, &HEADER, &HEADER_EN))?;
         // the rows are appended to the file as formatted below
         let mut file = w.into_inner()?;
         let not_assessed = crate::i18n::labels::UTFALL.text("uavklart", lang);
-        let format = |stretch: &[Row]| -> anyhow::Result<Vec<u8>> {
+        let format = |stretch: &[&Row]| -> anyhow::Result<Vec<u8>> {
             let mut b = CsvWriter::in_memory();
             for r in stretch {
                 b.write_record(r.cells(&titles, not_assessed))?;
@@ -273,14 +283,14 @@ impl ReportWriter for KandidaterWriter {
             b.into_inner()
         };
         // The rows formatted in stretches on every core a window at a time, while the window
-        // before is written (and hashed) in order and its rows let go.
-        let mut rest = rows.into_iter();
-        let mut formatted: Option<(Vec<Row>, Vec<Vec<u8>>)> = None;
+        // before is written (and hashed) in order.
+        let mut rest = sorted.chunks(STRETCH * WINDOW_STRETCHES);
+        let mut formatted: Option<Vec<Vec<u8>>> = None;
         loop {
-            let window: Vec<Row> = rest.by_ref().take(STRETCH * WINDOW_STRETCHES).collect();
+            let window: &[&Row] = rest.next().unwrap_or_default();
             let (written, next) = rayon::join(
                 || -> anyhow::Result<()> {
-                    if let Some((_rows, stretches)) = formatted.take() {
+                    if let Some(stretches) = formatted.take() {
                         for s in &stretches {
                             file.write_all(s)?;
                         }
@@ -298,7 +308,7 @@ impl ReportWriter for KandidaterWriter {
             if window.is_empty() {
                 break;
             }
-            formatted = Some((window, next?));
+            formatted = Some(next?);
         }
         Ok(file.staged(KANDIDATER.into(), n))
     }
