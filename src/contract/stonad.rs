@@ -675,8 +675,6 @@ mod tests {
         }
     }
 
-    /// Persons are together when each has one run, or one continued from one stretch's end
-    /// into the next; a second run anywhere else is not (whichever thread's share it is in).
     impl<'a> Known<'a> {
         /// Months given row by row (a row with the row before's id continues its run).
         fn of_rows(ids: &[&'a str], months: Vec<i32>, days: Vec<i32>, form: IdForm) -> Self {
@@ -690,6 +688,31 @@ mod tests {
         }
     }
 
+    /// Keyed ids get one value per run and a key per row, a run of the same id continued
+    /// across calls and no value for no rows; views an id per row. Both give the same ids.
+    #[test]
+    fn ids_are_keyed_as_the_runs_come() {
+        let runs: [(&str, usize); 5] = [("a", 2), ("a", 1), ("b", 0), ("c", 3), ("a", 1)];
+        let mut keyed = Known::new(IdForm::Keyed, 0);
+        let mut views = Known::new(IdForm::View, 0);
+        for (id, n) in runs {
+            keyed.push_id(id, n);
+            views.push_id(id, n);
+        }
+        let KnownIds::Keyed { keys, values } = &keyed.ids else {
+            panic!("keyed")
+        };
+        assert_eq!(values, &["a", "c", "a"]);
+        assert_eq!(keys, &[0, 0, 0, 1, 1, 1, 2]);
+        let KnownIds::View(per_row) = &views.ids else {
+            panic!("views")
+        };
+        let unpacked: Vec<&str> = keys.iter().map(|k| values[*k as usize]).collect();
+        assert_eq!(per_row, &unpacked);
+    }
+
+    /// Persons are together when each has one run, or one continued from one stretch's end
+    /// into the next; a second run anywhere else is not (whichever thread's share it is in).
     #[test]
     fn each_person_together_allows_only_runs_continued_across_a_stretch_end() {
         // each row its own month (within a run the months are distinct, as stretches give them)
