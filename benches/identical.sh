@@ -10,7 +10,8 @@
 # Every command on the bundled data sets (testdata/demo, fixtures, feil with --lang en,
 # mange_veiledere, skjermet/data): scan, two weekly runs and history, report, audit, audit
 # verify and compare, with stdout and stderr; explain (text and JSON) for three candidates of
-# the demo data. With NATIONAL=DIR (e.g. the 150 000-person data of benches/timing.sh) also the
+# the demo data; generate (2 000 persons, with KOSTRA files), import kostra of testdata/kostra,
+# and rules check, test and list. With NATIONAL=DIR (e.g. the 150 000-person data of benches/timing.sh) also the
 # national scan, second weekly, report, audit and compare. Workbooks and Parquet files must be
 # equal byte for byte; in text files (JSON, CSV, HTML, stdout) only the run's own timestamps and
 # durations are masked. Output folders go under TMPDIR (or /tmp); nothing in the repository is
@@ -34,6 +35,13 @@ run() {
     "$B" -q audit verify --out "$O/$n-aud" --data "$D" > "$O/$n-ver.stdout" 2>&1; echo "rc=$?" >> "$O/$n-ver.stdout"
     "$B" -q compare --data "$D" --as-of 2026-11-16 --set langtidsmottaker.min_maneder=5 --out "$O/$n-cmp" "${L[@]}" > "$O/$n-cmp.stdout" 2>&1; echo "rc=$?" >> "$O/$n-cmp.stdout"
   done
+  # the other commands: a small synthetic population with its KOSTRA files, the bundled
+  # KOSTRA files imported, the rule files checked, tested and listed
+  "$B" -q generate --persons 2000 --seed 7 --as-of 2026-11-16 --out "$O/gen" --kostra "$O/gen-kostra" > "$O/gen.stdout" 2>&1; echo "rc=$?" >> "$O/gen.stdout"
+  "$B" -q import kostra --out "$O/kostra" --kontorer testdata/kostra/kontorer.csv testdata/kostra/*.txt > "$O/kostra.stdout" 2>&1; echo "rc=$?" >> "$O/kostra.stdout"
+  "$B" rules check > "$O/rules-check.stdout" 2>&1; echo "rc=$?" >> "$O/rules-check.stdout"
+  "$B" rules test > "$O/rules-test.stdout" 2>&1; echo "rc=$?" >> "$O/rules-test.stdout"
+  "$B" rules list > "$O/rules-list.stdout" 2>&1; echo "rc=$?" >> "$O/rules-list.stdout"
   # three candidates of the demo scan (kandidater.csv writes an id as ="…")
   local ids
   ids=$(python3 - "$O/demo-scan/kandidater.csv" <<'EOF'
