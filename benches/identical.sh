@@ -10,8 +10,8 @@
 # Every command on the bundled data sets (testdata/demo, fixtures, feil with --lang en,
 # mange_veiledere, skjermet/data): scan, two weekly runs and history, report, audit, audit
 # verify and compare, with stdout and stderr; explain (text and JSON) for three candidates of
-# the demo data; generate (2 000 persons, with KOSTRA files), import kostra of testdata/kostra,
-# and rules check, test and list. With NATIONAL=DIR (e.g. the 150 000-person data of benches/timing.sh) also the
+# the demo data; scan, weekly and compare with pseudonymised ids; generate (2 000 persons, with
+# KOSTRA files), import kostra of testdata/kostra, and rules check, test and list. With NATIONAL=DIR (e.g. the 150 000-person data of benches/timing.sh) also the
 # national scan, second weekly, report, audit and compare. Workbooks and Parquet files must be
 # equal byte for byte; in text files (JSON, CSV, HTML, stdout) only the run's own timestamps and
 # durations are masked. Output folders go under TMPDIR (or /tmp); nothing in the repository is
@@ -35,6 +35,11 @@ run() {
     "$B" -q audit verify --out "$O/$n-aud" --data "$D" > "$O/$n-ver.stdout" 2>&1; echo "rc=$?" >> "$O/$n-ver.stdout"
     "$B" -q compare --data "$D" --as-of 2026-11-16 --set langtidsmottaker.min_maneder=5 --out "$O/$n-cmp" "${L[@]}" > "$O/$n-cmp.stdout" 2>&1; echo "rc=$?" >> "$O/$n-cmp.stdout"
   done
+  # pseudonymised ids (scan, weekly, compare), with a fixed test key
+  ( umask 077; printf 'identical-sh-test-key-0123456789' > "$O/key" )
+  "$B" -q scan --data testdata/demo --as-of 2026-11-16 --out "$O/pseudo-scan" --pseudonymize "$O/key" > "$O/pseudo-scan.stdout" 2>&1; echo "rc=$?" >> "$O/pseudo-scan.stdout"
+  "$B" -q weekly --data testdata/demo --as-of 2026-11-16 --state "$O/pseudo-st" --pseudonymize "$O/key" > "$O/pseudo-wk.stdout" 2>&1; echo "rc=$?" >> "$O/pseudo-wk.stdout"
+  "$B" -q compare --data testdata/demo --as-of 2026-11-16 --set langtidsmottaker.min_maneder=5 --out "$O/pseudo-cmp" --pseudonymize "$O/key" > "$O/pseudo-cmp.stdout" 2>&1; echo "rc=$?" >> "$O/pseudo-cmp.stdout"
   # the other commands: a small synthetic population with its KOSTRA files, the bundled
   # KOSTRA files imported, the rule files checked, tested and listed
   "$B" -q generate --persons 2000 --seed 7 --as-of 2026-11-16 --out "$O/gen" --kostra "$O/gen-kostra" > "$O/gen.stdout" 2>&1; echo "rc=$?" >> "$O/gen.stdout"
