@@ -102,9 +102,14 @@ pub struct DateCol<'a>(&'a PrimitiveArray<Date32Type>);
 /// through the offsets without slicing the array.
 pub struct ListCol<'a>(&'a ListArray, &'a StringArray);
 
-impl StrCol<'_> {
+impl<'a> StrCol<'a> {
     pub fn get(&self, row: usize) -> Option<String> {
-        self.0.is_valid(row).then(|| self.0.value(row).to_string())
+        self.get_str(row).map(str::to_string)
+    }
+
+    /// The row's value without a copy.
+    pub fn get_str(&self, row: usize) -> Option<&'a str> {
+        self.0.is_valid(row).then(|| self.0.value(row))
     }
 }
 

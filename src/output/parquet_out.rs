@@ -82,80 +82,158 @@ pub struct VurderingRow {
     pub kvp_siste_dato: Option<NaiveDate>,
 }
 
-/// Every row of a `vurderinger.parquet` or `skjermet.parquet` kvp-scan wrote; the
-/// explanations (`begrunnelse`, the bulk of the file) only of the persons `with_texts` names,
-/// empty for the others.
-pub fn read(path: &Path, with_texts: &dyn Fn(&str) -> bool) -> anyhow::Result<Vec<VurderingRow>> {
-    let batches = columns::batches(path)?;
-    let mut out = Vec::with_capacity(batches.iter().map(|b| b.num_rows()).sum());
-    for b in &batches {
-        let c = columns::Cols(b, path);
-        // each column's type checked once per batch, not once per row
-        let (person_id, nav_kontor, veileder, kommune_nr, vern) = (
-            c.strs("person_id")?,
-            c.strs("nav_kontor")?,
-            c.strs("veileder")?,
-            c.strs("kommune_nr")?,
-            c.strs("adressebeskyttelse")?,
-        );
-        let (alder, status, innsatsgruppe, hendelse) = (
-            c.i64s("alder")?,
-            c.strs("status")?,
-            c.strs("innsatsgruppe")?,
-            c.strs("kvp_siste_hendelse")?,
-        );
-        let (treff, eksklusjoner, hint, begrunnelse, ytelser) = (
-            c.lists("treff")?,
-            c.lists("eksklusjoner")?,
-            c.lists("hint")?,
-            c.lists("begrunnelse")?,
-            c.lists("livsoppholdsytelser")?,
-        );
-        let (maneder, siste, kvp_dato) = (
-            c.i64s("stonadsmaneder_siste_12")?,
-            c.dates("siste_stonadsmaned")?,
-            c.dates("kvp_siste_dato")?,
-        );
-        for row in 0..b.num_rows() {
-            let person_id = person_id.get(row).unwrap_or_default();
-            let begrunnelse = if with_texts(&person_id) {
-                begrunnelse.get(row).unwrap_or_default()
-            } else {
-                Vec::new()
-            };
-            out.push(VurderingRow {
-                person_id,
-                nav_kontor: nav_kontor.get(row).unwrap_or_default(),
-                veileder: veileder.get(row),
-                kommune_nr: kommune_nr.get(row).unwrap_or_default(),
-                adressebeskyttelse: vern.get(row),
-                alder: alder.get(row).unwrap_or_default(),
-                status: status
-                    .get(row)
-                    .as_deref()
-                    .and_then(Status::from_code)
-                    .with_context(|| {
-                        crate::tr!(
-                            "{}: rad {} har ingen gyldig status",
-                            "{}: row {} has no valid status",
-                            path.display(),
-                            row + 1
-                        )
-                    })?,
-                treff: treff.get(row).unwrap_or_default(),
-                eksklusjoner: eksklusjoner.get(row).unwrap_or_default(),
-                hint: hint.get(row).unwrap_or_default(),
-                begrunnelse,
-                stonadsmaneder_siste_12: maneder.get(row).unwrap_or_default(),
-                siste_stonadsmaned: siste.get(row),
-                innsatsgruppe: innsatsgruppe.get(row),
-                livsoppholdsytelser: ytelser.get(row),
-                kvp_siste_hendelse: hendelse.get(row),
-                kvp_siste_dato: kvp_dato.get(row),
-            });
+/// A `vurderinger.parquet` (or `skjermet.parquet`) kvp-scan wrote, read back whole: every
+/// column's type and every row's status checked as it is read (an error names the file and the
+/// row), a row made into a [`VurderingRow`] only when asked for ([`VurderingFile::row`]: a
+/// weekly run looks up about a third of last week's persons), and the explanations
+/// (`begrunnelse`, the bulk of the file) kept only of the persons `with_texts` names (empty for
+/// the others).
+#[derive(Debug)]
+pub struct VurderingFile {
+    path: std::path::PathBuf,
+    /// The batches without `begrunnelse`, each with the number of its first row.
+    batches: Vec<(RecordBatch, u32)>,
+    /// The explanations kept, by row number.
+    texts: rustc_hash::FxHashMap<u32, Vec<String>>,
+}
+
+impl VurderingFile {
+    pub fn read(path: &Path, with_texts: &dyn Fn(&str) -> bool) -> anyhow::Result<Self> {
+        let mut file = VurderingFile {
+            path: path.to_path_buf(),
+            batches: Vec::new(),
+            texts: Default::default(),
+        };
+        let mut first = 0u32;
+        for b in columns::batches(path)? {
+            let c = columns::Cols(&b, path);
+            // every column's type checked here, so that a row is made without surprises
+            let cols = RowCols::of(&c)?;
+            let begrunnelse = c.lists("begrunnelse")?;
+            for row in 0..b.num_rows() {
+                cols.status(row, path)?;
+                let at = first
+                    .checked_add(row as u32)
+                    .with_context(|| format!("{}: more than 4 billion rows", path.display()))?;
+                if cols.person_id.get_str(row).is_some_and(with_texts) {
+                    file.texts
+                        .insert(at, begrunnelse.get(row).unwrap_or_default());
+                }
+            }
+            let n = u32::try_from(b.num_rows())?;
+            let keep: Vec<usize> = (0..b.num_columns())
+                .filter(|i| b.schema().field(*i).name() != "begrunnelse")
+                .collect();
+            file.batches.push((b.project(&keep)?, first));
+            first = first
+                .checked_add(n)
+                .with_context(|| format!("{}: more than 4 billion rows", path.display()))?;
         }
+        Ok(file)
     }
-    Ok(out)
+
+    /// Every row's person id with the row's number, in file order.
+    pub fn ids(&self) -> anyhow::Result<Vec<(&str, u32)>> {
+        let mut out = Vec::new();
+        for (b, first) in &self.batches {
+            let ids = columns::Cols(b, &self.path).strs("person_id")?;
+            out.extend(
+                (0..b.num_rows())
+                    .map(|row| (ids.get_str(row).unwrap_or_default(), first + row as u32)),
+            );
+        }
+        Ok(out)
+    }
+
+    /// Row number `at` (from [`VurderingFile::ids`]) as a [`VurderingRow`].
+    pub fn row(&self, at: u32) -> anyhow::Result<VurderingRow> {
+        let k = self.batches.partition_point(|(_, first)| *first <= at);
+        let (b, first) = k
+            .checked_sub(1)
+            .and_then(|k| self.batches.get(k))
+            .filter(|(b, first)| ((at - first) as usize) < b.num_rows())
+            .with_context(|| format!("{}: no row {at}", self.path.display()))?;
+        let row = (at - first) as usize;
+        let c = columns::Cols(b, &self.path);
+        let cols = RowCols::of(&c)?;
+        Ok(VurderingRow {
+            person_id: cols.person_id.get(row).unwrap_or_default(),
+            nav_kontor: cols.nav_kontor.get(row).unwrap_or_default(),
+            veileder: cols.veileder.get(row),
+            kommune_nr: cols.kommune_nr.get(row).unwrap_or_default(),
+            adressebeskyttelse: cols.vern.get(row),
+            alder: cols.alder.get(row).unwrap_or_default(),
+            status: cols.status(row, &self.path)?,
+            treff: cols.treff.get(row).unwrap_or_default(),
+            eksklusjoner: cols.eksklusjoner.get(row).unwrap_or_default(),
+            hint: cols.hint.get(row).unwrap_or_default(),
+            begrunnelse: self.texts.get(&at).cloned().unwrap_or_default(),
+            stonadsmaneder_siste_12: cols.maneder.get(row).unwrap_or_default(),
+            siste_stonadsmaned: cols.siste.get(row),
+            innsatsgruppe: cols.innsatsgruppe.get(row),
+            livsoppholdsytelser: cols.ytelser.get(row),
+            kvp_siste_hendelse: cols.hendelse.get(row),
+            kvp_siste_dato: cols.kvp_dato.get(row),
+        })
+    }
+}
+
+/// The columns of a `vurderinger` batch a [`VurderingRow`] is made of, each type checked once.
+struct RowCols<'a> {
+    person_id: columns::StrCol<'a>,
+    nav_kontor: columns::StrCol<'a>,
+    veileder: columns::StrCol<'a>,
+    kommune_nr: columns::StrCol<'a>,
+    vern: columns::StrCol<'a>,
+    alder: columns::I64Col<'a>,
+    status: columns::StrCol<'a>,
+    innsatsgruppe: columns::StrCol<'a>,
+    hendelse: columns::StrCol<'a>,
+    treff: columns::ListCol<'a>,
+    eksklusjoner: columns::ListCol<'a>,
+    hint: columns::ListCol<'a>,
+    ytelser: columns::ListCol<'a>,
+    maneder: columns::I64Col<'a>,
+    siste: columns::DateCol<'a>,
+    kvp_dato: columns::DateCol<'a>,
+}
+
+impl<'a> RowCols<'a> {
+    fn of(c: &columns::Cols<'a>) -> anyhow::Result<Self> {
+        Ok(RowCols {
+            person_id: c.strs("person_id")?,
+            nav_kontor: c.strs("nav_kontor")?,
+            veileder: c.strs("veileder")?,
+            kommune_nr: c.strs("kommune_nr")?,
+            vern: c.strs("adressebeskyttelse")?,
+            alder: c.i64s("alder")?,
+            status: c.strs("status")?,
+            innsatsgruppe: c.strs("innsatsgruppe")?,
+            hendelse: c.strs("kvp_siste_hendelse")?,
+            treff: c.lists("treff")?,
+            eksklusjoner: c.lists("eksklusjoner")?,
+            hint: c.lists("hint")?,
+            ytelser: c.lists("livsoppholdsytelser")?,
+            maneder: c.i64s("stonadsmaneder_siste_12")?,
+            siste: c.dates("siste_stonadsmaned")?,
+            kvp_dato: c.dates("kvp_siste_dato")?,
+        })
+    }
+
+    /// The row's status; an error names the file and the row (of its batch) when it has none.
+    fn status(&self, row: usize, path: &Path) -> anyhow::Result<Status> {
+        self.status
+            .get_str(row)
+            .and_then(Status::from_code)
+            .with_context(|| {
+                crate::tr!(
+                    "{}: rad {} har ingen gyldig status",
+                    "{}: row {} has no valid status",
+                    path.display(),
+                    row + 1
+                )
+            })
+    }
 }
 
 #[derive(Default)]
@@ -401,5 +479,109 @@ impl ReportWriter for VurderingerWriter {
         self.flush()?;
         let file = self.writer.finish()?.into_inner()?;
         Ok(file.staged(self.name.into(), self.rows))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::{Explanation, PersonFacts, Verdict};
+
+    fn verdict(i: usize) -> Verdict {
+        Verdict {
+            facts: PersonFacts {
+                person_id: format!("{i:011}"),
+                nav_kontor: "0301".into(),
+                veileder: i.is_multiple_of(3).then(|| "V1".to_string()),
+                alder: i as i64 % 70,
+                stonadsmaneder_siste_12: i as i64 % 13,
+                livsoppholdsytelser: (!i.is_multiple_of(5)).then(|| vec!["AAP".to_string()]),
+                ..Default::default()
+            },
+            status: if i.is_multiple_of(2) {
+                Status::Kandidat
+            } else {
+                Status::IkkeTreff
+            },
+            treff: vec![format!("r{}", i % 4)],
+            eksklusjoner: vec![],
+            hint: vec![],
+            uavklart: vec![],
+            begrunnelse: vec![Explanation {
+                rule: "r".into(),
+                text: format!("sentence {i}").into(),
+                kort: None,
+            }],
+            naer_treff: vec![],
+            krav: vec![],
+        }
+    }
+
+    /// What is written is read back row by row across batches, the explanations only of the
+    /// persons asked for; a row is found by the number `ids` gives it.
+    #[test]
+    fn rows_are_read_back_when_asked_for() {
+        let as_of = NaiveDate::from_ymd_opt(2026, 11, 16).unwrap();
+        let n = CHUNK * 2 + 5;
+        let mut w = VurderingerWriter::new(NamedTempFile::new().unwrap(), as_of).unwrap();
+        for i in 0..n {
+            w.verdict(&verdict(i)).unwrap();
+        }
+        let staged = Box::new(w).finish().unwrap();
+        let wanted = |id: &str| id.ends_with('7');
+        let file = VurderingFile::read(&staged.tmp, &wanted).unwrap();
+        assert!(file.batches.len() > 1, "several batches");
+        let ids = file.ids().unwrap();
+        assert_eq!(ids.len(), n);
+        for (i, (id, at)) in ids.into_iter().enumerate() {
+            assert_eq!(id, format!("{i:011}"));
+            let row = file.row(at).unwrap();
+            let v = verdict(i);
+            assert_eq!(row.person_id, v.facts.person_id);
+            assert_eq!(row.veileder, v.facts.veileder);
+            assert_eq!(row.alder, v.facts.alder);
+            assert_eq!(row.status, v.status);
+            assert_eq!(row.treff, v.treff);
+            assert_eq!(row.stonadsmaneder_siste_12, v.facts.stonadsmaneder_siste_12);
+            assert_eq!(row.livsoppholdsytelser, v.facts.livsoppholdsytelser);
+            let texts: Vec<String> = if wanted(id) {
+                vec![format!("sentence {i}")]
+            } else {
+                vec![]
+            };
+            assert_eq!(row.begrunnelse, texts);
+        }
+        assert!(file.row(n as u32).is_err(), "no row past the end");
+    }
+
+    /// A row without a valid status is an error naming the file and the row, when read.
+    #[test]
+    fn a_row_without_a_valid_status_is_an_error() {
+        let as_of = NaiveDate::from_ymd_opt(2026, 11, 16).unwrap();
+        let mut w = VurderingerWriter::new(NamedTempFile::new().unwrap(), as_of).unwrap();
+        for i in 0..3 {
+            w.verdict(&verdict(i)).unwrap();
+        }
+        let staged = Box::new(w).finish().unwrap();
+        // the same batch with the second row's status replaced
+        let b = columns::batches(&staged.tmp).unwrap().remove(0);
+        let at = b.schema().index_of("status").unwrap();
+        let mut cols = b.columns().to_vec();
+        cols[at] = Arc::new(datafusion::arrow::array::StringArray::from(vec![
+            "kandidat", "ukjent", "kandidat",
+        ]));
+        let bad = RecordBatch::try_new(b.schema(), cols).unwrap();
+        let path = NamedTempFile::new().unwrap().into_temp_path();
+        let f = std::fs::File::create(&path).unwrap();
+        let mut pw = ArrowWriter::try_new(f, bad.schema(), None).unwrap();
+        pw.write(&bad).unwrap();
+        pw.close().unwrap();
+        let err = VurderingFile::read(&path, &|_| true).unwrap_err();
+        let msg = format!("{err:#}");
+        assert!(
+            (msg.contains("rad 2 ") || msg.contains("row 2 "))
+                && msg.contains(&path.display().to_string()),
+            "{msg}"
+        );
     }
 }

@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 
 use crate::contract::{Lang, label};
 use crate::engine::{Explanation, Verdict};
-use crate::output::parquet_out::VurderingRow;
+use crate::output::parquet_out::{VurderingFile, VurderingRow};
 use crate::rules::{RuleSet, Status, UteGrunn};
 
 /// Where a person stands on this week's list.
@@ -245,11 +245,10 @@ pub struct PrevListed {
 #[derive(Debug, Default)]
 pub struct Previous {
     pub date: Option<NaiveDate>,
-    /// Every person's row of the previous run ([`Previous::facts`] finds one by id): kept as
-    /// read, with a small index beside them, instead of a hash table of whole rows (~350
-    /// bytes a slot, ~90 MB nationally, every page of it touched as it filled).
-    rows: Vec<VurderingRow>,
-    by_id: rustc_hash::FxHashMap<String, u32>,
+    /// The previous run's `vurderinger.parquet` (and `skjermet.parquet`) as read, a row made
+    /// only when [`Previous::facts`] asks for it; the index gives each id's file and row.
+    files: Vec<VurderingFile>,
+    by_id: rustc_hash::FxHashMap<String, (u32, u32)>,
     /// Persons who were candidates in the previous run.
     pub listed: HashMap<String, PrevListed>,
 }
@@ -285,24 +284,23 @@ impl Previous {
     }
 
     /// The previous run's row of person `id` (of the file read last, were there two).
-    pub fn facts(&self, id: &str) -> Option<&VurderingRow> {
-        self.by_id.get(id).map(|at| &self.rows[*at as usize])
+    pub fn facts(&self, id: &str) -> anyhow::Result<Option<VurderingRow>> {
+        match self.by_id.get(id) {
+            Some(&(file, row)) => Ok(Some(self.files[file as usize].row(row)?)),
+            None => Ok(None),
+        }
     }
 
     fn load_facts(&mut self, path: &Path) -> anyhow::Result<()> {
         let listed = &self.listed;
-        let rows = crate::output::parquet_out::read(path, &|id| listed.contains_key(id))?;
-        self.by_id.reserve(rows.len());
-        for (i, r) in rows.iter().enumerate() {
-            let at = u32::try_from(self.rows.len() + i)
-                .map_err(|_| anyhow::anyhow!("{}: more than 4 billion rows", path.display()))?;
-            self.by_id.insert(r.person_id.clone(), at);
+        let file = VurderingFile::read(path, &|id| listed.contains_key(id))?;
+        let n = u32::try_from(self.files.len())?;
+        let ids = file.ids()?;
+        self.by_id.reserve(ids.len());
+        for (id, row) in ids {
+            self.by_id.insert(id.to_string(), (n, row));
         }
-        if self.rows.is_empty() {
-            self.rows = rows;
-        } else {
-            self.rows.extend(rows);
-        }
+        self.files.push(file);
         Ok(())
     }
 
@@ -515,7 +513,7 @@ impl ListBuilder {
     }
 
     /// Takes a verdict; an entry moves the verdict's texts and facts instead of copying them.
-    pub fn verdict(&mut self, v: Verdict, rules: &RuleSet) {
+    pub fn verdict(&mut self, v: Verdict, rules: &RuleSet) -> anyhow::Result<()> {
         let prev = self.prev.as_ref();
         let listed = prev
             .and_then(|p| p.listed.get(&v.facts.person_id))
@@ -524,16 +522,22 @@ impl ListBuilder {
             (true, None) => PaListen::Ny,
             (true, Some(_)) => PaListen::Fortsetter,
             (false, Some(_)) => PaListen::Ute,
-            (false, None) => return self.unlisted.bury(v),
+            (false, None) => {
+                self.unlisted.bury(v);
+                return Ok(());
+            }
         };
-        let prev_facts = prev.and_then(|p| p.facts(&v.facts.person_id));
+        let prev_facts = match prev {
+            Some(p) => p.facts(&v.facts.person_id)?,
+            None => None,
+        };
         let forste = listed.unwrap_or(self.as_of);
         // A person who left was on the list up to the previous run.
         let until = match pa_listen {
             PaListen::Ute => prev.and_then(|p| p.date).unwrap_or(self.as_of),
             _ => self.as_of,
         };
-        let endringer = changes(prev_facts, &v, prev.is_some());
+        let endringer = changes(prev_facts.as_ref(), &v, prev.is_some());
         let grunn = (pa_listen == PaListen::Ute).then(|| reason(&v, rules));
         let f = v.facts;
         if listed.is_some() {
@@ -558,10 +562,11 @@ impl ListBuilder {
             endringer,
             grunn,
         });
+        Ok(())
     }
 
     /// The entries, plus last week's candidates who are no longer in the data.
-    pub fn finish(mut self) -> Vec<ListEntry> {
+    pub fn finish(mut self) -> anyhow::Result<Vec<ListEntry>> {
         if let Some(prev) = &self.prev {
             let mut gone: Vec<(&String, &PrevListed)> = prev
                 .listed
@@ -570,7 +575,7 @@ impl ListBuilder {
                 .collect();
             gone.sort_by(|a, b| a.0.cmp(b.0));
             for (id, l) in gone {
-                let p = prev.facts(id).cloned().unwrap_or_default();
+                let p = prev.facts(id)?.unwrap_or_default();
                 let begrunnelse = p
                     .begrunnelse
                     .iter()
@@ -613,7 +618,7 @@ impl ListBuilder {
             ..
         } = self;
         crate::engine::parallel::let_go((prev, seen));
-        entries
+        Ok(entries)
     }
 }
 

@@ -114,7 +114,7 @@ impl Lists {
     }
 
     fn finish(mut self) -> anyhow::Result<Vec<compare::ListEntry>> {
-        Ok(self.take()?.finish())
+        self.take()?.finish()
     }
 }
 
@@ -158,8 +158,7 @@ async fn record_run(
     let as_of = args.scan.as_of;
     let out = OutputDir::create(staging)?;
     let parts = scan_into(&args.scan, &out, |v, rules| {
-        lists.builder()?.verdict(v, rules);
-        Ok(())
+        lists.builder()?.verdict(v, rules)
     })
     .await?;
     let entries = lists.finish()?;
