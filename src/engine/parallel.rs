@@ -3,7 +3,6 @@
 //! stønad) runs on rayon's pool, sized here; DataFusion's partitions use the same number.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::mpsc::{Receiver, Sender, channel};
 
 /// Threads set by `--threads`; 0 when not set.
 static THREADS: AtomicUsize = AtomicUsize::new(0);
@@ -36,19 +35,14 @@ pub fn let_go<T: Send + 'static>(v: T) {
 /// Values let go in batches on rayon's pool instead of where they were used: a verdict holds a
 /// dozen strings, and freeing 150 000 of them on the thread that writes the outputs (the
 /// slowest of the verdict phase) kept the other threads waiting. Whatever is left when it is
-/// dropped goes the same way. A batch's buffer, emptied, comes back to be filled again (a batch
-/// of verdicts is a few MB, whose pages a new buffer would have the kernel map anew).
+/// dropped goes the same way.
 pub struct Graveyard<T: Send + 'static> {
     batch: Vec<T>,
-    emptied: (Sender<Vec<T>>, Receiver<Vec<T>>),
 }
 
 impl<T: Send + 'static> Default for Graveyard<T> {
     fn default() -> Self {
-        Graveyard {
-            batch: Vec::new(),
-            emptied: channel(),
-        }
+        Graveyard { batch: Vec::new() }
     }
 }
 
@@ -58,20 +52,11 @@ const GRAVEYARD_BATCH: usize = 4096;
 impl<T: Send + 'static> Graveyard<T> {
     pub fn bury(&mut self, v: T) {
         if self.batch.capacity() == 0 {
-            match self.emptied.1.try_recv() {
-                Ok(emptied) => self.batch = emptied,
-                Err(_) => self.batch.reserve_exact(GRAVEYARD_BATCH),
-            }
+            self.batch.reserve_exact(GRAVEYARD_BATCH);
         }
         self.batch.push(v);
         if self.batch.len() >= GRAVEYARD_BATCH {
-            let mut batch = std::mem::take(&mut self.batch);
-            let back = self.emptied.0.clone();
-            rayon::spawn(move || {
-                batch.clear();
-                // no graveyard to take it any more: the buffer is freed here
-                let _ = back.send(batch);
-            });
+            let_go(std::mem::take(&mut self.batch));
         }
     }
 }
@@ -87,6 +72,7 @@ impl<T: Send + 'static> Drop for Graveyard<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::mpsc::{Sender, channel};
     use std::time::Duration;
 
     /// Says on a channel when it is let go.

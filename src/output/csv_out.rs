@@ -219,13 +219,7 @@ impl ReportWriter for KandidaterWriter {
             self.skjermet += 1;
             return Ok(());
         }
-        if self.rows.last().is_none_or(|c| c.len() >= ROWS_CHUNK) {
-            self.rows.push(Vec::with_capacity(ROWS_CHUNK));
-        }
-        let Some(chunk) = self.rows.last_mut() else {
-            unreachable!("a chunk with room was just made")
-        };
-        chunk.push(Row {
+        let row = Row {
             nav_kontor: f.nav_kontor.clone(),
             veileder: f.veileder.clone(),
             person_id: f.person_id.clone(),
@@ -241,7 +235,15 @@ impl ReportWriter for KandidaterWriter {
             hint: v.hint.clone(),
             uavklart: v.uavklart.clone(),
             begrunnelse: v.begrunnelse.iter().map(|e| e.text.clone()).collect(),
-        });
+        };
+        match self.rows.last_mut().filter(|c| c.len() < ROWS_CHUNK) {
+            Some(chunk) => chunk.push(row),
+            None => {
+                let mut chunk = Vec::with_capacity(ROWS_CHUNK);
+                chunk.push(row);
+                self.rows.push(chunk);
+            }
+        }
         Ok(())
     }
 

@@ -110,24 +110,22 @@ impl VurderingFile {
             // every column's type checked here, so that a row is made without surprises
             let cols = RowCols::of(&c)?;
             let begrunnelse = c.lists("begrunnelse")?;
+            // the rows numbered from `first` up to `next` (so `first + row` fits)
+            let next = u32::try_from(b.num_rows())
+                .ok()
+                .and_then(|n| first.checked_add(n))
+                .with_context(|| format!("{}: more than 4 billion rows", path.display()))?;
             for row in 0..b.num_rows() {
                 cols.status(row, path)?;
-                let at = first
-                    .checked_add(row as u32)
-                    .with_context(|| format!("{}: more than 4 billion rows", path.display()))?;
                 if cols.person_id.get_str(row).is_some_and(with_texts) {
                     file.texts
-                        .insert(at, begrunnelse.get(row).unwrap_or_default());
+                        .insert(first + row as u32, begrunnelse.get(row).unwrap_or_default());
                 }
             }
-            let n = u32::try_from(b.num_rows())?;
-            let keep: Vec<usize> = (0..b.num_columns())
-                .filter(|i| b.schema().field(*i).name() != "begrunnelse")
-                .collect();
+            let skip = b.schema().index_of("begrunnelse")?;
+            let keep: Vec<usize> = (0..b.num_columns()).filter(|i| *i != skip).collect();
             file.batches.push((b.project(&keep)?, first));
-            first = first
-                .checked_add(n)
-                .with_context(|| format!("{}: more than 4 billion rows", path.display()))?;
+            first = next;
         }
         Ok(file)
     }
