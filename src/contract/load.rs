@@ -8,7 +8,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use datafusion::arrow::array::{
     Array, ArrayRef, AsArray, BooleanArray, Int32Array, Int64Array, RecordBatch, StringArray,
 };
@@ -210,12 +210,31 @@ pub struct Validator {
     max_days: i32,
 }
 
+/// 1970-01-01 counted from 0001-01-01 as day 1 (chrono's `num_days_from_ce`).
+const EPOCH_FROM_CE: i32 = 719_163;
+
 fn days(d: NaiveDate) -> i32 {
-    (d - NaiveDate::from_ymd_opt(1970, 1, 1).unwrap()).num_days() as i32
+    d.num_days_from_ce() - EPOCH_FROM_CE
 }
 
+/// The date `d` days after 1970-01-01 (a Parquet `date32`). Every `i32` gives a date: one
+/// beyond chrono's years (about ±262 000) gives its first or last day instead of a panic. Input
+/// dates outside the contract's years are set aside by the loader (`DateOutOfRange`) and files
+/// read back are checked ([`crate::output::columns`]), so such a day is never shown.
 pub fn date_from_days(d: i32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(1970, 1, 1).unwrap() + chrono::Duration::days(d as i64)
+    d.checked_add(EPOCH_FROM_CE)
+        .and_then(NaiveDate::from_num_days_from_ce_opt)
+        .unwrap_or(if d < 0 {
+            NaiveDate::MIN
+        } else {
+            NaiveDate::MAX
+        })
+}
+
+/// The contract's dates: 1900-01-01 to 2099-12-31, as days since 1970-01-01.
+pub fn contract_days() -> std::ops::RangeInclusive<i32> {
+    days(NaiveDate::from_ymd_opt(1900, 1, 1).expect("a date"))
+        ..=days(NaiveDate::from_ymd_opt(2099, 12, 31).expect("a date"))
 }
 
 /// Where a batch's rows are: for the findings' file and row numbers.
@@ -248,8 +267,8 @@ impl Validator {
             persons: Arc::new(FxHashMap::default()),
             stricter: FxHashMap::default(),
             findings: Vec::new(),
-            min_days: days(NaiveDate::from_ymd_opt(1900, 1, 1).unwrap()),
-            max_days: days(NaiveDate::from_ymd_opt(2099, 12, 31).unwrap()),
+            min_days: *contract_days().start(),
+            max_days: *contract_days().end(),
         }
     }
 
@@ -1656,6 +1675,25 @@ mod tests {
     use super::*;
     use datafusion::parquet::arrow::ArrowWriter;
     use datafusion::parquet::file::properties::WriterProperties;
+
+    /// Days and dates both ways as `epoch ± days` gives them, and a day beyond the calendar
+    /// (a hostile `date32`) gives the calendar's end instead of a panic.
+    #[test]
+    fn days_and_dates_agree_and_every_day_gives_a_date() {
+        let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap();
+        for d in (-800_000..800_000).step_by(997).chain([-1, 0, 1, 20_513]) {
+            let date = epoch + chrono::Duration::days(d.into());
+            assert_eq!(date_from_days(d), date, "day {d}");
+            assert_eq!(days(date), d);
+        }
+        assert_eq!(date_from_days(i32::MAX), NaiveDate::MAX);
+        assert_eq!(date_from_days(i32::MIN), NaiveDate::MIN);
+        assert_eq!(days(date_from_days(*contract_days().start())), -25_567);
+        assert_eq!(
+            date_from_days(*contract_days().end()),
+            NaiveDate::from_ymd_opt(2099, 12, 31).unwrap()
+        );
+    }
 
     fn rows(text: &str) -> Vec<toml::Table> {
         let t: toml::Table = text.parse().unwrap();

@@ -12,7 +12,7 @@ use datafusion::arrow::array::{
 use datafusion::arrow::datatypes::{Date32Type, Int64Type};
 use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
-use crate::contract::load::date_from_days;
+use crate::contract::load::{contract_days, date_from_days};
 
 /// Every batch of a Parquet file.
 pub fn batches(path: &Path) -> anyhow::Result<Vec<RecordBatch>> {
@@ -71,11 +71,21 @@ impl<'a> Cols<'a> {
             .with_context(|| self.wrong(name, "Int64"))?;
         Ok(I64Col(c))
     }
+    /// A date column, its type checked and every date within the contract's years (as
+    /// kvp-scan writes them): any other day is an error naming the file and the column.
     pub fn dates(&self, name: &str) -> anyhow::Result<DateCol<'a>> {
         let c = self
             .col(name)?
             .as_primitive_opt::<Date32Type>()
             .with_context(|| self.wrong(name, "Date32"))?;
+        let years = contract_days();
+        if (0..c.len()).any(|r| c.is_valid(r) && !years.contains(&c.value(r))) {
+            anyhow::bail!(crate::tr!(
+                "{}: kolonnen `{name}` har en dato før 1900-01-01 eller etter 2099-12-31",
+                "{}: column `{name}` has a date before 1900-01-01 or after 2099-12-31",
+                self.1.display()
+            ));
+        }
         Ok(DateCol(c))
     }
     /// A list-of-strings column, its type and its values' type checked once.
@@ -197,5 +207,26 @@ mod tests {
             .unwrap()
             .to_string();
         assert!(err.contains("x.parquet") && err.contains("`l`"), "{err}");
+    }
+
+    /// Dates within the contract's years are read; a day beyond them (a hostile `date32`,
+    /// which no calendar shows) is an error naming the file and column, not a panic.
+    #[test]
+    fn a_date_beyond_the_contract_is_an_error() {
+        use datafusion::arrow::array::Date32Array;
+        let p = Path::new("forrige.parquet");
+        let good: Arc<dyn Array> = Arc::new(Date32Array::from(vec![Some(20_513), None]));
+        let rb = batch(good);
+        let c = Cols(&rb, p).dates("l").unwrap();
+        assert_eq!(c.get(0), NaiveDate::from_ymd_opt(2026, 3, 1));
+        assert_eq!(c.get(1), None);
+        for day in [i32::MAX, i32::MIN, 47_482] {
+            let rb = batch(Arc::new(Date32Array::from(vec![Some(0), Some(day)])));
+            let err = Cols(&rb, p).dates("l").err().expect("an error").to_string();
+            assert!(
+                err.contains("forrige.parquet") && err.contains("`l`"),
+                "{err}"
+            );
+        }
     }
 }

@@ -561,3 +561,65 @@ fn audit_verify_is_not_fooled() {
     }
     std::fs::write(&manifest_path, &original).unwrap();
 }
+
+/// A `date32` no calendar shows (day 2 147 483 647, written by a hostile or broken export) in
+/// a birth date is a data-quality finding that sets the row aside, not a panic: the scan
+/// finishes and names the file, row and column.
+#[test]
+fn a_day_beyond_the_calendar_is_a_finding_not_a_panic() {
+    use datafusion::arrow::array::{Date32Array, RecordBatch};
+    use datafusion::parquet::arrow::ArrowWriter;
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    for entry in std::fs::read_dir(root().join("testdata/demo")).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), data.join(entry.file_name())).unwrap();
+    }
+    let file = data.join("personer.parquet");
+    let batches: Vec<RecordBatch> = read_batches(&file)
+        .into_iter()
+        .enumerate()
+        .map(|(i, b)| {
+            let at = b.schema().index_of("fodselsdato").unwrap();
+            let mut born: Vec<Option<i32>> = b
+                .column(at)
+                .as_any()
+                .downcast_ref::<Date32Array>()
+                .unwrap()
+                .iter()
+                .collect();
+            if i == 0 {
+                born[0] = Some(i32::MAX);
+                born[1] = Some(i32::MIN);
+            }
+            let mut columns = b.columns().to_vec();
+            columns[at] = std::sync::Arc::new(Date32Array::from(born));
+            RecordBatch::try_new(b.schema(), columns).unwrap()
+        })
+        .collect();
+    let mut w = ArrowWriter::try_new(
+        std::fs::File::create(&file).unwrap(),
+        batches[0].schema(),
+        None,
+    )
+    .unwrap();
+    for b in &batches {
+        w.write(b).unwrap();
+    }
+    w.close().unwrap();
+    let out = tmp.path().join("ut");
+    kvp()
+        .args(["-q", "scan", "--as-of", "2026-11-16", "--data"])
+        .arg(&data)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success();
+    let found = std::fs::read_to_string(out.join("datakvalitet.csv")).unwrap();
+    for row in [1, 2] {
+        let line =
+            format!("personer;personer.parquet;{row};fodselsdato;feil (raden er satt til side)");
+        assert!(found.contains(&line), "{found}");
+    }
+}
