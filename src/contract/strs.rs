@@ -35,6 +35,7 @@ impl<'a> Strs<'a> {
         }
     }
 
+    #[inline]
     pub fn len(&self) -> usize {
         match self {
             Strs::Plain(a) => a.len(),
@@ -47,6 +48,7 @@ impl<'a> Strs<'a> {
     }
 
     /// The position of row `i`'s value among the distinct values (a dictionary's only).
+    #[inline]
     pub fn key(&self, i: usize) -> Option<usize> {
         match self {
             Strs::Plain(_) => None,
@@ -54,6 +56,7 @@ impl<'a> Strs<'a> {
         }
     }
 
+    #[inline]
     pub fn is_null(&self, i: usize) -> bool {
         match self {
             Strs::Plain(a) => a.is_null(i),
@@ -66,6 +69,7 @@ impl<'a> Strs<'a> {
     }
 
     /// Row `i`'s value; the row must not be null.
+    #[inline]
     pub fn value(&self, i: usize) -> &'a str {
         match self {
             Strs::Plain(a) => a.value(i),

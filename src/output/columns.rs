@@ -71,22 +71,28 @@ impl<'a> Cols<'a> {
             .with_context(|| self.wrong(name, "Int64"))?;
         Ok(I64Col(c))
     }
-    /// A date column, its type checked and every date within the contract's years (as
-    /// kvp-scan writes them): any other day is an error naming the file and the column.
+    /// A date column, its type checked (once, for reading rows).
     pub fn dates(&self, name: &str) -> anyhow::Result<DateCol<'a>> {
         let c = self
             .col(name)?
             .as_primitive_opt::<Date32Type>()
             .with_context(|| self.wrong(name, "Date32"))?;
+        Ok(DateCol(c))
+    }
+    /// [`Cols::dates`] with every date checked to be within the contract's years (as
+    /// kvp-scan writes them): any other day is an error naming the file and the column. For
+    /// reading a file's batches, once each.
+    pub fn checked_dates(&self, name: &str) -> anyhow::Result<DateCol<'a>> {
+        let c = self.dates(name)?;
         let years = contract_days();
-        if (0..c.len()).any(|r| c.is_valid(r) && !years.contains(&c.value(r))) {
+        if (0..c.0.len()).any(|r| c.0.is_valid(r) && !years.contains(&c.0.value(r))) {
             anyhow::bail!(crate::tr!(
                 "{}: kolonnen `{name}` har en dato før 1900-01-01 eller etter 2099-12-31",
                 "{}: column `{name}` has a date before 1900-01-01 or after 2099-12-31",
                 self.1.display()
             ));
         }
-        Ok(DateCol(c))
+        Ok(c)
     }
     /// A list-of-strings column, its type and its values' type checked once.
     pub fn lists(&self, name: &str) -> anyhow::Result<ListCol<'a>> {
@@ -217,12 +223,17 @@ mod tests {
         let p = Path::new("forrige.parquet");
         let good: Arc<dyn Array> = Arc::new(Date32Array::from(vec![Some(20_513), None]));
         let rb = batch(good);
-        let c = Cols(&rb, p).dates("l").unwrap();
+        let c = Cols(&rb, p).checked_dates("l").unwrap();
         assert_eq!(c.get(0), NaiveDate::from_ymd_opt(2026, 3, 1));
         assert_eq!(c.get(1), None);
         for day in [i32::MAX, i32::MIN, 47_482] {
             let rb = batch(Arc::new(Date32Array::from(vec![Some(0), Some(day)])));
-            let err = Cols(&rb, p).dates("l").err().expect("an error").to_string();
+            assert!(Cols(&rb, p).dates("l").is_ok(), "the type alone is right");
+            let err = Cols(&rb, p)
+                .checked_dates("l")
+                .err()
+                .expect("an error")
+                .to_string();
             assert!(
                 err.contains("forrige.parquet") && err.contains("`l`"),
                 "{err}"

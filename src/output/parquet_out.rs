@@ -107,8 +107,11 @@ impl VurderingFile {
         let mut first = 0u32;
         for b in columns::batches(path)? {
             let c = columns::Cols(&b, path);
-            // every column's type checked here, so that a row is made without surprises
+            // every column's type (and every date) checked here, so that a row is made
+            // without surprises
             let cols = RowCols::of(&c)?;
+            c.checked_dates("siste_stonadsmaned")?;
+            c.checked_dates("kvp_siste_dato")?;
             let begrunnelse = c.lists("begrunnelse")?;
             // the rows numbered from `first` up to `next` (so `first + row` fits)
             let next = u32::try_from(b.num_rows())

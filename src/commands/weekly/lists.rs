@@ -530,7 +530,7 @@ pub fn read_liste(path: &std::path::Path) -> anyhow::Result<Vec<ListeRow>> {
         let (codes, ids, first) = (
             c.strs("pa_listen")?,
             c.strs("person_id")?,
-            c.dates("forste_gang_kandidat")?,
+            c.checked_dates("forste_gang_kandidat")?,
         );
         for row in 0..b.num_rows() {
             let missing = |col: &str| {
