@@ -562,27 +562,16 @@ fn audit_verify_is_not_fooled() {
     std::fs::write(&manifest_path, &original).unwrap();
 }
 
-/// A `date32` no calendar shows (day 2 147 483 647, written by a hostile or broken export) in
-/// a birth date is a data-quality finding that sets the row aside, not a panic: the scan
-/// finishes and names the file, row and column.
-#[test]
-fn a_day_beyond_the_calendar_is_a_finding_not_a_panic() {
-    use datafusion::arrow::array::{Date32Array, RecordBatch};
+/// Rewrites `file` with the first batch's `column` (a `date32`) set to `days` in its first rows.
+fn set_first_dates(file: &Path, column: &str, days: &[i32]) {
+    use datafusion::arrow::array::Date32Array;
     use datafusion::parquet::arrow::ArrowWriter;
-    let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("data");
-    std::fs::create_dir_all(&data).unwrap();
-    for entry in std::fs::read_dir(root().join("testdata/demo")).unwrap() {
-        let entry = entry.unwrap();
-        std::fs::copy(entry.path(), data.join(entry.file_name())).unwrap();
-    }
-    let file = data.join("personer.parquet");
-    let batches: Vec<RecordBatch> = read_batches(&file)
+    let batches: Vec<RecordBatch> = read_batches(file)
         .into_iter()
         .enumerate()
         .map(|(i, b)| {
-            let at = b.schema().index_of("fodselsdato").unwrap();
-            let mut born: Vec<Option<i32>> = b
+            let at = b.schema().index_of(column).unwrap();
+            let mut dates: Vec<Option<i32>> = b
                 .column(at)
                 .as_any()
                 .downcast_ref::<Date32Array>()
@@ -590,16 +579,17 @@ fn a_day_beyond_the_calendar_is_a_finding_not_a_panic() {
                 .iter()
                 .collect();
             if i == 0 {
-                born[0] = Some(i32::MAX);
-                born[1] = Some(i32::MIN);
+                for (d, day) in dates.iter_mut().zip(days) {
+                    *d = Some(*day);
+                }
             }
             let mut columns = b.columns().to_vec();
-            columns[at] = std::sync::Arc::new(Date32Array::from(born));
+            columns[at] = std::sync::Arc::new(Date32Array::from(dates));
             RecordBatch::try_new(b.schema(), columns).unwrap()
         })
         .collect();
     let mut w = ArrowWriter::try_new(
-        std::fs::File::create(&file).unwrap(),
+        std::fs::File::create(file).unwrap(),
         batches[0].schema(),
         None,
     )
@@ -608,6 +598,26 @@ fn a_day_beyond_the_calendar_is_a_finding_not_a_panic() {
         w.write(b).unwrap();
     }
     w.close().unwrap();
+}
+
+/// A `date32` no calendar shows (day 2 147 483 647, written by a hostile or broken export) in
+/// a birth date is a data-quality finding that sets the row aside, not a panic: the scan
+/// finishes and names the file, row and column. In last week's `vurderinger.parquet` such a
+/// day makes the weekly stop with an error naming the file and column.
+#[test]
+fn a_day_beyond_the_calendar_is_a_finding_not_a_panic() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    for entry in std::fs::read_dir(root().join("testdata/demo")).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), data.join(entry.file_name())).unwrap();
+    }
+    set_first_dates(
+        &data.join("personer.parquet"),
+        "fodselsdato",
+        &[i32::MAX, i32::MIN],
+    );
     let out = tmp.path().join("ut");
     kvp()
         .args(["-q", "scan", "--as-of", "2026-11-16", "--data"])
@@ -622,4 +632,29 @@ fn a_day_beyond_the_calendar_is_a_finding_not_a_panic() {
             format!("personer;personer.parquet;{row};fodselsdato;feil (raden er satt til side)");
         assert!(found.contains(&line), "{found}");
     }
+
+    let state = tmp.path().join("state");
+    let weekly = |date: &str| {
+        let mut c = kvp();
+        c.args([
+            "-q",
+            "weekly",
+            "--data",
+            "testdata/demo",
+            "--as-of",
+            date,
+            "--state",
+        ])
+        .arg(&state);
+        c
+    };
+    weekly("2026-11-09").assert().success();
+    let last = state.join("2026-11-09-r1").join("vurderinger.parquet");
+    set_first_dates(&last, "kvp_siste_dato", &[i32::MAX]);
+    let a = weekly("2026-11-16").assert().code(2);
+    let err = String::from_utf8(a.get_output().stderr.clone()).unwrap();
+    assert!(
+        err.contains("2026-11-09-r1/vurderinger.parquet") && err.contains("`kvp_siste_dato`"),
+        "{err}"
+    );
 }
