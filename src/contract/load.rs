@@ -206,8 +206,6 @@ pub struct Validator {
     /// Persons whose duplicate rows carry a stricter protection than the row used.
     stricter: FxHashMap<String, Adressebeskyttelse>,
     findings: Vec<Finding>,
-    min_days: i32,
-    max_days: i32,
 }
 
 /// 1970-01-01 counted from 0001-01-01 as day 1 (chrono's `num_days_from_ce`).
@@ -231,10 +229,14 @@ pub fn date_from_days(d: i32) -> NaiveDate {
         })
 }
 
-/// The contract's dates: 1900-01-01 to 2099-12-31, as days since 1970-01-01.
-pub fn contract_days() -> std::ops::RangeInclusive<i32> {
-    days(NaiveDate::from_ymd_opt(1900, 1, 1).expect("a date"))
-        ..=days(NaiveDate::from_ymd_opt(2099, 12, 31).expect("a date"))
+/// The contract's dates, 1900-01-01 to 2099-12-31, as days since 1970-01-01 (a unit test checks
+/// them against the calendar).
+pub const CONTRACT_DAYS: std::ops::RangeInclusive<i32> = -25_567..=47_481;
+
+/// Whether any date of `d` is outside the contract's years (from its minimum and maximum).
+pub fn any_outside_contract(d: &datafusion::arrow::array::Date32Array) -> bool {
+    min(d).is_some_and(|v| v < *CONTRACT_DAYS.start())
+        || max(d).is_some_and(|v| v > *CONTRACT_DAYS.end())
 }
 
 /// Where a batch's rows are: for the findings' file and row numbers.
@@ -267,8 +269,6 @@ impl Validator {
             persons: Arc::new(FxHashMap::default()),
             stricter: FxHashMap::default(),
             findings: Vec::new(),
-            min_days: *contract_days().start(),
-            max_days: *contract_days().end(),
         }
     }
 
@@ -300,8 +300,6 @@ impl Validator {
             persons: Arc::clone(&self.persons),
             stricter: FxHashMap::default(),
             findings: Vec::new(),
-            min_days: self.min_days,
-            max_days: self.max_days,
         }
     }
 
@@ -453,7 +451,7 @@ impl Validator {
                 }
                 ColType::Date => {
                     let v = arr.as_primitive::<Date32Type>().value(i);
-                    if v < self.min_days || v > self.max_days {
+                    if !CONTRACT_DAYS.contains(&v) {
                         self.push(spec, file, rowno(i), c.name, Problem::DateOutOfRange);
                         ok[i] = false;
                     }
@@ -485,8 +483,7 @@ impl Validator {
         if c.ty != ColType::Date {
             return false;
         }
-        let d = arr.as_primitive::<Date32Type>();
-        min(d).is_some_and(|v| v < self.min_days) || max(d).is_some_and(|v| v > self.max_days)
+        any_outside_contract(arr.as_primitive::<Date32Type>())
     }
 
     /// A code column's values, where that is all there is to check: each distinct value (or
@@ -1688,11 +1685,9 @@ mod tests {
         }
         assert_eq!(date_from_days(i32::MAX), NaiveDate::MAX);
         assert_eq!(date_from_days(i32::MIN), NaiveDate::MIN);
-        assert_eq!(days(date_from_days(*contract_days().start())), -25_567);
-        assert_eq!(
-            date_from_days(*contract_days().end()),
-            NaiveDate::from_ymd_opt(2099, 12, 31).unwrap()
-        );
+        let first = NaiveDate::from_ymd_opt(1900, 1, 1).unwrap();
+        let last = NaiveDate::from_ymd_opt(2099, 12, 31).unwrap();
+        assert_eq!(CONTRACT_DAYS, days(first)..=days(last));
     }
 
     fn rows(text: &str) -> Vec<toml::Table> {

@@ -12,7 +12,7 @@ use datafusion::arrow::array::{
 use datafusion::arrow::datatypes::{Date32Type, Int64Type};
 use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
-use crate::contract::load::{contract_days, date_from_days};
+use crate::contract::load::{any_outside_contract, date_from_days};
 
 /// Every batch of a Parquet file.
 pub fn batches(path: &Path) -> anyhow::Result<Vec<RecordBatch>> {
@@ -84,8 +84,7 @@ impl<'a> Cols<'a> {
     /// reading a file's batches, once each.
     pub fn checked_dates(&self, name: &str) -> anyhow::Result<DateCol<'a>> {
         let c = self.dates(name)?;
-        let years = contract_days();
-        if (0..c.0.len()).any(|r| c.0.is_valid(r) && !years.contains(&c.0.value(r))) {
+        if any_outside_contract(c.0) {
             anyhow::bail!(crate::tr!(
                 "{}: kolonnen `{name}` har en dato før 1900-01-01 eller etter 2099-12-31",
                 "{}: column `{name}` has a date before 1900-01-01 or after 2099-12-31",
