@@ -107,32 +107,41 @@ pub const HEADER: [&str; 17] = [
     "Begrunnelse",
 ];
 
-struct Texts {
-    endringer: String,
+/// A list row's texts in the run's language, made once for its CSV and workbook row and its
+/// page; the sentences are the entry's own, borrowed.
+struct Texts<'e> {
+    /// Each change since the previous run.
+    endringer: Vec<String>,
     grunn: String,
-    begrunnelse: Vec<String>,
+    begrunnelse: Vec<&'e str>,
     innsatsgruppe: String,
+    /// The titles of the rules that apply.
+    treff: Vec<String>,
 }
 
-fn texts(e: &ListEntry, ctx: &Context) -> Texts {
+fn texts<'e>(e: &'e ListEntry, ctx: &Context) -> Texts<'e> {
     Texts {
         endringer: e
             .endringer
             .iter()
             .map(|c| c.text(ctx.rules, ctx.lang))
-            .collect::<Vec<_>>()
-            .join("; "),
+            .collect(),
         grunn: e
             .grunn
             .as_ref()
             .map(|g| g.text(ctx.rules, ctx.lang))
             .unwrap_or_default(),
-        begrunnelse: e.begrunnelse.iter().map(|b| b.text.to_string()).collect(),
+        begrunnelse: e.begrunnelse.iter().map(|b| &*b.text).collect(),
         innsatsgruppe: e
             .innsatsgruppe
             .as_deref()
             .map(|i| label("innsatsgruppe", i, ctx.lang))
             .unwrap_or_default(),
+        treff: e
+            .treff
+            .iter()
+            .map(|r| ctx.rules.title(r, ctx.lang))
+            .collect(),
     }
 }
 
@@ -145,8 +154,7 @@ fn titles(ids: &[String], ctx: &Context) -> String {
 }
 
 /// One list row as typed cells, in the order of [`HEADER`] (CSV and workbook alike).
-fn row_cells(e: &ListEntry, ctx: &Context) -> Vec<Cell> {
-    let t = texts(e, ctx);
+fn row_cells(e: &ListEntry, t: &Texts, ctx: &Context) -> Vec<Cell> {
     let fortrolig = e.fortrolig();
     let text = |s: String| {
         if s.is_empty() {
@@ -174,13 +182,13 @@ fn row_cells(e: &ListEntry, ctx: &Context) -> Vec<Cell> {
         },
         Cell::Date(e.forste_gang_kandidat),
         Cell::Int(e.uker_pa_listen),
-        text(titles(&e.treff, ctx)),
+        text(t.treff.join("; ")),
         Cell::Int(e.maneder),
         e.siste.map_or(Cell::Empty, Cell::Month),
-        text(t.innsatsgruppe),
+        text(t.innsatsgruppe.clone()),
         text(titles(&e.hint, ctx)),
-        text(t.endringer),
-        text(t.grunn),
+        text(t.endringer.join("; ")),
+        text(t.grunn.clone()),
         text(t.begrunnelse.join(" ")),
     ]
 }
@@ -189,10 +197,14 @@ fn row_cells(e: &ListEntry, ctx: &Context) -> Vec<Cell> {
 fn write_list_files(
     out: &OutputDir,
     base: &str,
-    entries: &[&ListEntry],
+    (entries, texts): (&[&ListEntry], &[Texts]),
     ctx: &Context,
 ) -> anyhow::Result<[Staged; 2]> {
-    let rows: Vec<Vec<Cell>> = entries.iter().map(|e| row_cells(e, ctx)).collect();
+    let rows: Vec<Vec<Cell>> = entries
+        .iter()
+        .zip(texts)
+        .map(|(e, t)| row_cells(e, t, ctx))
+        .collect();
     let head = header(ctx.lang, &HEADER, &HEADER_EN);
     let name = format!("{base}.csv");
     let mut w = writer(out.temp(&name)?)?;
@@ -257,20 +269,20 @@ fn write_skjermet(
 }
 
 #[derive(Serialize)]
-struct HtmlPerson {
-    person_id: String,
+struct HtmlPerson<'e> {
+    person_id: &'e str,
     alder: i64,
-    kommune_nr: String,
+    kommune_nr: &'e str,
     fortrolig: bool,
     forste_gang_kandidat: String,
     uker_pa_listen: i64,
     maneder: i64,
     siste: Option<String>,
-    innsatsgruppe: Option<String>,
-    treff: Vec<String>,
-    grunn: Option<String>,
-    endringer: Vec<String>,
-    begrunnelse: Vec<String>,
+    innsatsgruppe: Option<&'e str>,
+    treff: &'e [String],
+    grunn: Option<&'e str>,
+    endringer: &'e [String],
+    begrunnelse: &'e [&'e str],
 }
 
 /// One row of the ranked worklist at the top of a caseworker's page.
@@ -415,11 +427,11 @@ fn work_row(rang: usize, first: bool, e: &ListEntry, ctx: &Context) -> WorkRow {
 }
 
 #[derive(Serialize)]
-struct HtmlSection {
+struct HtmlSection<'e> {
     id: &'static str,
     tittel: &'static str,
     merke: &'static str,
-    personer: Vec<HtmlPerson>,
+    personer: Vec<HtmlPerson<'e>>,
 }
 
 fn section_title(p: PaListen, lang: Lang) -> &'static str {
@@ -442,7 +454,7 @@ fn write_html(
     name: &str,
     kontor: &str,
     veileder: &str,
-    entries: &[&ListEntry],
+    (entries, texts): (&[&ListEntry], &[Texts]),
     ctx: &Context,
 ) -> anyhow::Result<Staged> {
     let mut sections = Vec::new();
@@ -450,36 +462,22 @@ fn write_html(
     for p in [PaListen::Ny, PaListen::Fortsetter, PaListen::Ute] {
         let personer: Vec<HtmlPerson> = entries
             .iter()
-            .filter(|e| e.pa_listen == p)
-            .map(|e| {
-                let t = texts(e, ctx);
-                HtmlPerson {
-                    person_id: e.person_id.clone(),
-                    alder: e.alder,
-                    kommune_nr: if e.fortrolig() {
-                        String::new()
-                    } else {
-                        e.kommune_nr.clone()
-                    },
-                    fortrolig: e.fortrolig(),
-                    forste_gang_kandidat: e.forste_gang_kandidat.to_string(),
-                    uker_pa_listen: e.uker_pa_listen,
-                    maneder: e.maneder,
-                    siste: e.siste.map(|d| d.format("%Y-%m").to_string()),
-                    innsatsgruppe: (!t.innsatsgruppe.is_empty()).then_some(t.innsatsgruppe),
-                    treff: e
-                        .treff
-                        .iter()
-                        .map(|r| ctx.rules.title(r, ctx.lang))
-                        .collect(),
-                    grunn: (!t.grunn.is_empty()).then_some(t.grunn),
-                    endringer: e
-                        .endringer
-                        .iter()
-                        .map(|c| c.text(ctx.rules, ctx.lang))
-                        .collect(),
-                    begrunnelse: t.begrunnelse,
-                }
+            .zip(texts)
+            .filter(|(e, _)| e.pa_listen == p)
+            .map(|(e, t)| HtmlPerson {
+                person_id: &e.person_id,
+                alder: e.alder,
+                kommune_nr: if e.fortrolig() { "" } else { &e.kommune_nr },
+                fortrolig: e.fortrolig(),
+                forste_gang_kandidat: e.forste_gang_kandidat.to_string(),
+                uker_pa_listen: e.uker_pa_listen,
+                maneder: e.maneder,
+                siste: e.siste.map(|d| d.format("%Y-%m").to_string()),
+                innsatsgruppe: (!t.innsatsgruppe.is_empty()).then_some(&*t.innsatsgruppe),
+                treff: &t.treff,
+                grunn: (!t.grunn.is_empty()).then_some(&*t.grunn),
+                endringer: &t.endringer,
+                begrunnelse: &t.begrunnelse,
             })
             .collect();
         antall.insert(p.as_str(), personer.len());
@@ -824,14 +822,16 @@ impl OfficeLists<'_> {
                 || crate::i18n::pages::UKELISTE_ORD.word("uten_veileder", ctx.lang),
                 str::to_string,
             );
-            staged.extend(write_list_files(out, &base, list, ctx)?);
+            // each row's texts made once, for the CSV, the workbook and the page
+            let texts: Vec<Texts> = list.iter().map(|e| texts(e, ctx)).collect();
+            staged.extend(write_list_files(out, &base, (list, &texts), ctx)?);
             staged.push(write_html(
                 out,
                 env,
                 &format!("{base}.html"),
                 kontor,
                 &shown,
-                list,
+                (list, &texts),
                 ctx,
             )?);
             let n = |p: PaListen| list.iter().filter(|e| e.pa_listen == p).count().to_string();
