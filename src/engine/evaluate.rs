@@ -168,16 +168,13 @@ impl Engine {
             .await
     }
 
-    /// Evaluates every rule and hands the verdict of each person `persons` selects to `sink`,
-    /// in the order nav_kontor, veileder, person_id. The counts cover those persons only.
-    /// The persons' key facts in office, caseworker and id order (one person's alone), as a
-    /// read-only query.
+    /// The persons' key facts (one person's alone), as a read-only query; in no particular
+    /// order ([`facts::in_output_order`] puts them in the outputs').
     async fn key_facts(&self, only: Option<&str>) -> Result<DataFrame, DataFusionError> {
         let mut sql = facts::KEY_FACTS.to_string();
         if only.is_some() {
             sql.push_str(" WHERE p.person_id = $person");
         }
-        sql.push_str(" ORDER BY p.nav_kontor, p.veileder NULLS LAST, p.person_id");
         let mut df = self.ctx.sql_with_options(&sql, sql_options()).await?;
         if let Some(o) = only {
             df = df.with_param_values(ParamValues::from(vec![(
@@ -207,6 +204,8 @@ impl Engine {
         }
     }
 
+    /// Evaluates every rule and hands the verdict of each person `persons` selects to `sink`,
+    /// in the order nav_kontor, veileder, person_id. The counts cover those persons only.
     pub async fn evaluate_persons(
         &self,
         rules: &RuleSet,
@@ -290,7 +289,11 @@ impl Engine {
         let kept = memo.and_then(|m| m.lock().expect("memo lock").key_facts.clone());
         match kept {
             Some(batches) => Ok(batches),
-            None => self.key_facts(only).await?.collect().await,
+            None => {
+                let batches = self.key_facts(only).await?.collect().await?;
+                let batch_rows = self.ctx.state().config().batch_size();
+                facts::in_output_order(batches, batch_rows)
+            }
         }
     }
 
