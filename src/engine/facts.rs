@@ -565,47 +565,53 @@ LEFT JOIN kvp_status k ON k.person_id = p.person_id AND k.skanningsdato = p.skan
 /// office, caseworker (none last) and person, as `ORDER BY nav_kontor, veileder NULLS LAST,
 /// person_id` gives them (ids are unique, so the order is total), in batches of `batch_rows`.
 /// Sorted here rather than by the query: the three columns in Arrow's row format, compared as
-/// bytes on every core, and every column gathered once (the query's sort compared the columns
-/// through a comparator per column, and gathered every column twice: in each partition's sort
-/// and in the merge of the partitions).
+/// bytes, and every column gathered once, each output batch on any core (the query's sort
+/// compared the columns through a comparator per column, and gathered every column twice: in
+/// each partition's sort and in the merge of the partitions).
 pub(crate) fn in_output_order(
     batches: Vec<RecordBatch>,
     batch_rows: usize,
 ) -> Result<Vec<RecordBatch>> {
-    use datafusion::arrow::array::UInt32Array;
-    use datafusion::arrow::compute::{SortOptions, concat_batches, take_record_batch};
+    use datafusion::arrow::compute::{SortOptions, interleave_record_batch};
     use datafusion::arrow::row::{RowConverter, SortField};
     let Some(first) = batches.first() else {
         return Ok(batches);
     };
-    let all = concat_batches(&first.schema(), &batches)?;
-    drop(batches);
-    let by = [KeyFact::NavKontor, KeyFact::Veileder, KeyFact::PersonId].map(|k| {
-        let column = all.column(k as usize).clone();
-        let options = SortOptions {
-            descending: false,
-            nulls_first: false,
-        };
-        (
-            SortField::new_with_options(column.data_type().clone(), options),
-            column,
-        )
-    });
-    let converter = RowConverter::new(by.iter().map(|(f, _)| f.clone()).collect())?;
-    let rows = converter.convert_columns(&by.map(|(_, c)| c))?;
-    let n = u32::try_from(all.num_rows()).map_err(|_| {
+    let by = [KeyFact::NavKontor, KeyFact::Veileder, KeyFact::PersonId];
+    let options = SortOptions {
+        descending: false,
+        nulls_first: false,
+    };
+    let converter = RowConverter::new(
+        by.iter()
+            .map(|k| {
+                let t = first.column(*k as usize).data_type().clone();
+                SortField::new_with_options(t, options)
+            })
+            .collect(),
+    )?;
+    // every row's sort key, and its place (batch, row) by its number
+    let n: usize = batches.iter().map(|b| b.num_rows()).sum();
+    let n32 = u32::try_from(n).map_err(|_| {
         datafusion::error::DataFusionError::Internal("over 4 billion persons".into())
     })?;
-    let mut order: Vec<u32> = (0..n).collect();
-    order.par_sort_unstable_by(|a, b| rows.row(*a as usize).cmp(&rows.row(*b as usize)));
-    drop(rows);
-    let sorted = take_record_batch(&all, &UInt32Array::from(order))?;
-    drop(all);
-    let step = batch_rows.max(1);
-    Ok((0..sorted.num_rows())
-        .step_by(step)
-        .map(|at| sorted.slice(at, step.min(sorted.num_rows() - at)))
-        .collect())
+    let mut keys = converter.empty_rows(n, n * 32);
+    let mut places = Vec::with_capacity(n);
+    for (i, b) in batches.iter().enumerate() {
+        converter.append(&mut keys, &by.map(|k| b.column(k as usize).clone()))?;
+        places.extend((0..b.num_rows()).map(|row| (i, row)));
+    }
+    let mut order: Vec<u32> = (0..n32).collect();
+    order.par_sort_unstable_by(|a, b| keys.row(*a as usize).cmp(&keys.row(*b as usize)));
+    drop(keys);
+    let batches: Vec<&RecordBatch> = batches.iter().collect();
+    order
+        .par_chunks(batch_rows.max(1))
+        .map(|chunk| {
+            let at: Vec<(usize, usize)> = chunk.iter().map(|g| places[*g as usize]).collect();
+            Ok(interleave_record_batch(&batches, &at)?)
+        })
+        .collect()
 }
 
 /// The names rules may read: the scan dates and the fact views (besides the contract tables
