@@ -601,14 +601,15 @@ pub(crate) fn in_output_order(
         converter.append(&mut keys, &by.map(|k| b.column(k as usize).clone()))?;
         places.extend((0..b.num_rows()).map(|row| (i, row)));
     }
-    let mut order: Vec<u32> = (0..n32).collect();
-    order.par_sort_unstable_by(|a, b| keys.row(*a as usize).cmp(&keys.row(*b as usize)));
-    drop(keys);
+    // each key's bytes beside its number (no lookup per comparison); ties, which unique ids
+    // do not have, in the order read
+    let mut order: Vec<(&[u8], u32)> = (0..n32).map(|g| (keys.row(g as usize).data(), g)).collect();
+    order.par_sort_unstable();
     let batches: Vec<&RecordBatch> = batches.iter().collect();
     order
         .par_chunks(batch_rows.max(1))
         .map(|chunk| {
-            let at: Vec<(usize, usize)> = chunk.iter().map(|g| places[*g as usize]).collect();
+            let at: Vec<(usize, usize)> = chunk.iter().map(|(_, g)| places[*g as usize]).collect();
             Ok(interleave_record_batch(&batches, &at)?)
         })
         .collect()
