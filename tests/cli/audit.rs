@@ -296,11 +296,7 @@ fn audit_verify_confirms_and_detects_a_changed_byte() {
 
     // a changed input is named
     let copy = tmp.path().join("data");
-    std::fs::create_dir(&copy).unwrap();
-    for e in std::fs::read_dir(super::root().join(DATA)).unwrap() {
-        let e = e.unwrap();
-        std::fs::copy(e.path(), copy.join(e.file_name())).unwrap();
-    }
+    super::copy_of(DATA, &copy);
     let fresh = tmp.path().join("fresh");
     audit(&fresh, &[]);
     std::fs::copy(

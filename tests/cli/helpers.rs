@@ -199,6 +199,16 @@ pub(crate) fn filter_summary(s: &str) -> String {
         .join("\n")
 }
 
+/// A copy of the bundled data set `testdata` (a folder under the repository) in `to`, for a
+/// test that changes its files.
+pub(crate) fn copy_of(testdata: &str, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(root().join(testdata)).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+    }
+}
+
 /// A copy of the shipped rules with one file edited.
 pub(crate) fn rules_with(dir: &Path, file: &str, edit: impl Fn(&str) -> String) -> PathBuf {
     let to = dir.join("regler");

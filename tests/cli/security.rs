@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use datafusion::arrow::array::{Array, RecordBatch};
 use datafusion::arrow::util::display::{ArrayFormatter, FormatOptions};
 
-use super::{kvp, read_batches, root, xlsx_text};
+use super::{copy_of, kvp, read_batches, root, xlsx_text};
 
 const DATA: &str = "testdata/skjermet/data";
 
@@ -608,11 +608,7 @@ fn set_first_dates(file: &Path, column: &str, days: &[i32]) {
 fn a_day_beyond_the_calendar_is_a_finding_not_a_panic() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
-    std::fs::create_dir_all(&data).unwrap();
-    for entry in std::fs::read_dir(root().join("testdata/demo")).unwrap() {
-        let entry = entry.unwrap();
-        std::fs::copy(entry.path(), data.join(entry.file_name())).unwrap();
-    }
+    copy_of("testdata/demo", &data);
     set_first_dates(
         &data.join("personer.parquet"),
         "fodselsdato",
