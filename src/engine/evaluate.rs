@@ -5,6 +5,7 @@ use super::plan::fired_only;
 use super::render::{PersonIndex, RenderCache, Rendered, RuleWork, Slot};
 use super::verdict::{Sentence, verdict};
 use super::*;
+use datafusion::arrow::array::{Int64Array, ListArray};
 
 /// What the rules gave, per person by position in the key facts (the verdicts' order): the
 /// rules that fired (positions in the rule set) with their sentences, and the near misses.
@@ -378,8 +379,9 @@ impl Engine {
         );
         chunk.clear();
         chunk.reserve(batch.num_rows());
+        let cells = KeyFactCells::of(batch);
         for (row, at) in rows {
-            let facts = self.person_facts(batch, row);
+            let facts = self.person_facts(&cells, row);
             let v = verdict(
                 rules,
                 facts,
@@ -467,26 +469,16 @@ impl Engine {
         Ok(statuses)
     }
 
-    fn person_facts(&self, b: &RecordBatch, row: usize) -> PersonFacts {
-        use facts::KeyFact::{self as K, *};
-        // Columns by name (`KeyFact`, whose positions are KEY_FACTS's select list; each batch's
-        // names are checked against it before any row is read).
-        let c = |k: K| b.column(k as usize);
-        let s =
-            |k: K| -> Option<String> { (!c(k).is_null(row)).then(|| values::string(c(k), row)) };
-        let i = |k: K| -> Option<i64> {
-            (!c(k).is_null(row)).then(|| c(k).as_primitive::<Int64Type>().value(row))
+    fn person_facts(&self, c: &KeyFactCells<'_>, row: usize) -> PersonFacts {
+        let i = |a: Option<&Int64Array>| a.filter(|a| a.is_valid(row)).map(|a| a.value(row));
+        let d = |a: Option<&Date32Array>| {
+            a.filter(|a| a.is_valid(row))
+                .map(|a| date_from_days(a.value(row)))
         };
-        let d = |k: K| -> Option<NaiveDate> {
-            (!c(k).is_null(row))
-                .then(|| date_from_days(c(k).as_primitive::<Date32Type>().value(row)))
-        };
-        let ytelser = {
-            let c = c(Livsoppholdsytelser);
-            if c.is_null(row) {
-                self.ytelser_present.then(Vec::new)
-            } else {
-                let list = c.as_list::<i32>().value(row);
+        let ytelser = match c.ytelser.filter(|l| l.is_valid(row)) {
+            None => self.ytelser_present.then(Vec::new),
+            Some(l) => {
+                let list = l.value(row);
                 Some(
                     (0..list.len())
                         .filter(|j| !list.is_null(*j))
@@ -496,21 +488,68 @@ impl Engine {
             }
         };
         PersonFacts {
-            person_id: s(PersonId).unwrap_or_default(),
-            nav_kontor: s(NavKontor).unwrap_or_default(),
+            person_id: c.person_id.get(row).unwrap_or_default(),
+            nav_kontor: c.nav_kontor.get(row).unwrap_or_default(),
+            veileder: c.veileder.get(row),
+            kommune_nr: c.kommune_nr.get(row).unwrap_or_default(),
+            kjonn: c.kjonn.get(row),
+            adressebeskyttelse: c.adressebeskyttelse.get(row),
+            alder: i(c.alder).unwrap_or_default(),
+            stonadsmaneder_siste_12: i(c.maneder).unwrap_or_default(),
+            siste_stonadsmaned: d(c.siste_maned),
+            innsatsgruppe: c.innsatsgruppe.get(row),
+            vedtak_dato: d(c.vedtak_dato),
+            livsoppholdsytelser: ytelser,
+            kvp_tilstand: c.kvp_tilstand.get(row),
+            kvp_siste_hendelse: c.kvp_siste_hendelse.get(row),
+            kvp_siste_dato: d(c.kvp_siste_dato),
+        }
+    }
+}
+
+/// The columns of a batch of key facts, each by its [`facts::KeyFact`] position (the batch's
+/// names are checked against [`facts::KEY_FACT_COLUMNS`] first) and its type looked at once
+/// per batch instead of once per row; a column of another type (`Null`, all nulls) is taken
+/// as null in every row.
+struct KeyFactCells<'a> {
+    person_id: values::StrCells<'a>,
+    nav_kontor: values::StrCells<'a>,
+    veileder: values::StrCells<'a>,
+    kommune_nr: values::StrCells<'a>,
+    kjonn: values::StrCells<'a>,
+    adressebeskyttelse: values::StrCells<'a>,
+    alder: Option<&'a Int64Array>,
+    maneder: Option<&'a Int64Array>,
+    siste_maned: Option<&'a Date32Array>,
+    innsatsgruppe: values::StrCells<'a>,
+    vedtak_dato: Option<&'a Date32Array>,
+    ytelser: Option<&'a ListArray>,
+    kvp_tilstand: values::StrCells<'a>,
+    kvp_siste_hendelse: values::StrCells<'a>,
+    kvp_siste_dato: Option<&'a Date32Array>,
+}
+
+impl<'a> KeyFactCells<'a> {
+    fn of(b: &'a RecordBatch) -> Self {
+        use facts::KeyFact::{self as K, *};
+        let c = |k: K| b.column(k as usize);
+        let s = |k: K| values::StrCells::of(c(k));
+        KeyFactCells {
+            person_id: s(PersonId),
+            nav_kontor: s(NavKontor),
             veileder: s(Veileder),
-            kommune_nr: s(KommuneNr).unwrap_or_default(),
+            kommune_nr: s(KommuneNr),
             kjonn: s(Kjonn),
             adressebeskyttelse: s(Adressebeskyttelse),
-            alder: i(Alder).unwrap_or_default(),
-            stonadsmaneder_siste_12: i(StonadsmanederSiste12).unwrap_or_default(),
-            siste_stonadsmaned: d(SisteStonadsmaned),
+            alder: c(Alder).as_primitive_opt::<Int64Type>(),
+            maneder: c(StonadsmanederSiste12).as_primitive_opt::<Int64Type>(),
+            siste_maned: c(SisteStonadsmaned).as_primitive_opt::<Date32Type>(),
             innsatsgruppe: s(Innsatsgruppe),
-            vedtak_dato: d(VedtakDato),
-            livsoppholdsytelser: ytelser,
+            vedtak_dato: c(VedtakDato).as_primitive_opt::<Date32Type>(),
+            ytelser: c(Livsoppholdsytelser).as_list_opt::<i32>(),
             kvp_tilstand: s(KvpTilstand),
             kvp_siste_hendelse: s(KvpSisteHendelse),
-            kvp_siste_dato: d(KvpSisteDato),
+            kvp_siste_dato: c(KvpSisteDato).as_primitive_opt::<Date32Type>(),
         }
     }
 }

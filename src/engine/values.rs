@@ -192,6 +192,31 @@ pub fn row_context_with(
     })
 }
 
+/// A string column read row by row, its type looked at once: `Utf8` (as the key facts'
+/// columns are) read directly, any other type through [`string`].
+pub enum StrCells<'a> {
+    Utf8(&'a datafusion::arrow::array::StringArray),
+    Other(&'a ArrayRef),
+}
+
+impl<'a> StrCells<'a> {
+    pub fn of(arr: &'a ArrayRef) -> Self {
+        match arr.data_type() {
+            DataType::Utf8 => StrCells::Utf8(arr.as_string::<i32>()),
+            _ => StrCells::Other(arr),
+        }
+    }
+
+    /// Row `row`'s text; none when it is null.
+    #[inline]
+    pub fn get(&self, row: usize) -> Option<String> {
+        match self {
+            StrCells::Utf8(a) => a.is_valid(row).then(|| a.value(row).to_string()),
+            StrCells::Other(a) => a.is_valid(row).then(|| string(a, row)),
+        }
+    }
+}
+
 /// A cell as a plain string (for key facts).
 pub fn string(arr: &ArrayRef, row: usize) -> String {
     match arr.data_type() {

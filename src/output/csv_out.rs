@@ -401,8 +401,9 @@ pub struct NaerTreffWriter {
     candidate_rules: Vec<String>,
     /// rule id → title in `lang`
     titles: std::collections::HashMap<String, String>,
-    /// (nav_kontor, rule, krav or "" for undecided) → persons
-    counts: std::collections::BTreeMap<(String, String, String), u64>,
+    /// nav_kontor → rule → krav (or "" for undecided) → persons: in the order of the file's
+    /// rows, and a verdict's keys are looked up without being copied (only a new key is)
+    counts: Counts,
 }
 
 impl NaerTreffWriter {
@@ -422,6 +423,22 @@ impl NaerTreffWriter {
     }
 }
 
+type Counts = std::collections::BTreeMap<
+    String,
+    std::collections::BTreeMap<String, std::collections::BTreeMap<String, u64>>,
+>;
+
+/// Counts one person for (office, rule, krav).
+fn bump(counts: &mut Counts, office: &str, rule: &str, krav: &str) {
+    fn at<'m, V: Default>(m: &'m mut std::collections::BTreeMap<String, V>, k: &str) -> &'m mut V {
+        if !m.contains_key(k) {
+            m.insert(k.to_string(), V::default());
+        }
+        m.get_mut(k).expect("inserted above")
+    }
+    *at(at(at(counts, office), rule), krav) += 1;
+}
+
 impl ReportWriter for NaerTreffWriter {
     fn verdict(&mut self, v: &Verdict) -> anyhow::Result<()> {
         // kode 6 is counted in no per-office figure
@@ -434,20 +451,14 @@ impl ReportWriter for NaerTreffWriter {
             .iter()
             .filter(|n| self.candidate_rules.contains(&n.rule))
         {
-            *self
-                .counts
-                .entry((office.clone(), n.rule.clone(), n.krav.clone()))
-                .or_default() += 1;
+            bump(&mut self.counts, office, &n.rule, &n.krav);
         }
         for u in v
             .uavklart
             .iter()
             .filter(|u| self.candidate_rules.contains(u))
         {
-            *self
-                .counts
-                .entry((office.clone(), u.clone(), String::new()))
-                .or_default() += 1;
+            bump(&mut self.counts, office, u, "");
         }
         Ok(())
     }
@@ -475,7 +486,18 @@ impl ReportWriter for NaerTreffWriter {
                 "Condition ID",
             ],
         ))?;
-        for ((office, rule, krav), n) in &self.counts {
+        let rows = self
+            .counts
+            .values()
+            .flat_map(|r| r.values())
+            .map(|k| k.len());
+        let rows = rows.sum::<usize>() as u64;
+        let all = self.counts.iter().flat_map(|(office, rules)| {
+            rules.iter().flat_map(move |(rule, kravs)| {
+                kravs.iter().map(move |(krav, n)| (office, rule, krav, n))
+            })
+        });
+        for (office, rule, krav, n) in all {
             let (near, undecided) = if krav.is_empty() {
                 (String::new(), n.to_string())
             } else {
@@ -492,7 +514,7 @@ impl ReportWriter for NaerTreffWriter {
                 krav.clone(),
             ])?;
         }
-        done(w, NAER_TREFF, self.counts.len() as u64)
+        done(w, NAER_TREFF, rows)
     }
 }
 
