@@ -200,7 +200,7 @@ fn rule_outcomes(planned: &[PlannedRule<'_>], v: &Verdict, lang: Lang) -> Vec<Ru
                 .map(|k| KravOutcome {
                     krav: k.krav.clone(),
                     oppfylt: k.oppfylt,
-                    tekst: k.text.clone(),
+                    tekst: k.text.to_string(),
                 })
                 .collect(),
             parametre: p.params.clone(),

@@ -519,7 +519,7 @@ impl<'a, 'e> RuleWork<'a, 'e> {
             };
             let slot = persons.slot(id);
             for k in keep {
-                let text = texts.text(1 + k, row)?.to_string();
+                let text = texts.text(1 + k, row)?;
                 out.push((
                     slot.clone(),
                     Rendered::Krav(Arc::new(KravCheck {

@@ -56,7 +56,8 @@ pub struct KravCheck {
     pub rule: String,
     pub krav: String,
     pub oppfylt: bool,
-    pub text: String,
+    /// Shared with the rule's other rows of the same text (never copied per person).
+    pub text: Arc<str>,
 }
 
 /// A rule that missed one person by a single condition.
@@ -65,7 +66,7 @@ pub struct NearMiss {
     pub rule: String,
     pub krav: String,
     /// The condition's text, with the person's facts.
-    pub text: String,
+    pub text: Arc<str>,
 }
 
 /// A rule's sentence for one person.
@@ -338,7 +339,7 @@ mod tests {
             rule: rule.into(),
             krav: krav.into(),
             oppfylt,
-            text: format!("{rule}.{krav}"),
+            text: format!("{rule}.{krav}").into(),
         })
     }
 
