@@ -88,10 +88,6 @@ pub(crate) struct Sentence {
 }
 
 impl Verdict {
-    pub fn sentences(&self) -> Vec<&str> {
-        self.begrunnelse.iter().map(|e| &*e.text).collect()
-    }
-
     /// What became of one rule for this person: `treff`, `uavklart` or `ikke_treff`.
     pub fn outcome(&self, rule: &str) -> Outcome {
         if self

@@ -45,9 +45,29 @@ impl<'a> Cols<'a> {
         )
     }
     pub fn col(&self, name: &str) -> anyhow::Result<&'a dyn Array> {
+        Ok(self.0.column(self.index(name)?).as_ref())
+    }
+    /// Column number `i` (from 0), which must be `name`: a batch whose columns were put in a
+    /// known order is read without looking each name up.
+    fn at(&self, i: usize, name: &str) -> anyhow::Result<&'a dyn Array> {
+        let found = self.0.schema_ref().fields().get(i).map(|f| f.name());
+        if found.is_some_and(|f| f == name) {
+            return Ok(self.0.column(i).as_ref());
+        }
+        anyhow::bail!(crate::tr!(
+            "{} har ikke kolonnen `{name}` som nummer {}",
+            "{} does not have column `{name}` as number {}",
+            self.1.display(),
+            i + 1
+        ))
+    }
+    /// The position of column `name`.
+    pub fn index(&self, name: &str) -> anyhow::Result<usize> {
         self.0
-            .column_by_name(name)
-            .map(|c| c.as_ref())
+            .schema_ref()
+            .fields()
+            .find(name)
+            .map(|(i, _)| i)
             .with_context(|| {
                 crate::tr!(
                     "{} har ingen kolonne `{name}`",
@@ -58,23 +78,41 @@ impl<'a> Cols<'a> {
     }
     /// A string column, its type checked once (for reading every row).
     pub fn strs(&self, name: &str) -> anyhow::Result<StrCol<'a>> {
-        let c = self
-            .col(name)?
+        self.strs_of(self.col(name)?, name)
+    }
+    /// [`Cols::strs`] of column number `i` (from 0).
+    pub fn strs_at(&self, i: usize, name: &str) -> anyhow::Result<StrCol<'a>> {
+        self.strs_of(self.at(i, name)?, name)
+    }
+    fn strs_of(&self, c: &'a dyn Array, name: &str) -> anyhow::Result<StrCol<'a>> {
+        let c = c
             .as_string_opt::<i32>()
             .with_context(|| self.wrong(name, "Utf8"))?;
         Ok(StrCol(c))
     }
     pub fn i64s(&self, name: &str) -> anyhow::Result<I64Col<'a>> {
-        let c = self
-            .col(name)?
+        self.i64s_of(self.col(name)?, name)
+    }
+    /// [`Cols::i64s`] of column number `i` (from 0).
+    pub fn i64s_at(&self, i: usize, name: &str) -> anyhow::Result<I64Col<'a>> {
+        self.i64s_of(self.at(i, name)?, name)
+    }
+    fn i64s_of(&self, c: &'a dyn Array, name: &str) -> anyhow::Result<I64Col<'a>> {
+        let c = c
             .as_primitive_opt::<Int64Type>()
             .with_context(|| self.wrong(name, "Int64"))?;
         Ok(I64Col(c))
     }
     /// A date column, its type checked (once, for reading rows).
     pub fn dates(&self, name: &str) -> anyhow::Result<DateCol<'a>> {
-        let c = self
-            .col(name)?
+        self.dates_of(self.col(name)?, name)
+    }
+    /// [`Cols::dates`] of column number `i` (from 0).
+    pub fn dates_at(&self, i: usize, name: &str) -> anyhow::Result<DateCol<'a>> {
+        self.dates_of(self.at(i, name)?, name)
+    }
+    fn dates_of(&self, c: &'a dyn Array, name: &str) -> anyhow::Result<DateCol<'a>> {
+        let c = c
             .as_primitive_opt::<Date32Type>()
             .with_context(|| self.wrong(name, "Date32"))?;
         Ok(DateCol(c))
@@ -95,8 +133,14 @@ impl<'a> Cols<'a> {
     }
     /// A list-of-strings column, its type and its values' type checked once.
     pub fn lists(&self, name: &str) -> anyhow::Result<ListCol<'a>> {
-        let c = self
-            .col(name)?
+        self.lists_of(self.col(name)?, name)
+    }
+    /// [`Cols::lists`] of column number `i` (from 0).
+    pub fn lists_at(&self, i: usize, name: &str) -> anyhow::Result<ListCol<'a>> {
+        self.lists_of(self.at(i, name)?, name)
+    }
+    fn lists_of(&self, c: &'a dyn Array, name: &str) -> anyhow::Result<ListCol<'a>> {
+        let c = c
             .as_list_opt::<i32>()
             .with_context(|| self.wrong(name, "List"))?;
         let values = c
@@ -196,6 +240,29 @@ mod tests {
         let c = Cols(&sliced, p).lists("l").unwrap();
         assert_eq!(c.get(0), v(&[]));
         assert_eq!(c.get(1), v(&["c", "d"]));
+    }
+
+    /// A column read by position must have the name expected there: another column (or none)
+    /// is an error naming the file and the column, not a value read from the wrong column.
+    #[test]
+    fn a_column_by_position_is_checked_by_name() {
+        let mut b = StringBuilder::new();
+        b.append_value("x");
+        let rb =
+            RecordBatch::try_from_iter([("a", Arc::new(b.finish()) as Arc<dyn Array>)]).unwrap();
+        let p = Path::new("forrige.parquet");
+        let c = Cols(&rb, p);
+        assert_eq!(c.strs_at(0, "a").unwrap().get(0).as_deref(), Some("x"));
+        for (i, name) in [(0, "b"), (1, "a")] {
+            let err = c.strs_at(i, name).err().expect("an error").to_string();
+            assert!(
+                err.contains("forrige.parquet") && err.contains(&format!("`{name}`")),
+                "{err}"
+            );
+        }
+        assert!(c.i64s_at(0, "a").is_err(), "the type is checked too");
+        assert_eq!(c.index("a").unwrap(), 0);
+        assert!(c.index("b").is_err());
     }
 
     /// A list of something other than strings is an error naming the file and column, not a

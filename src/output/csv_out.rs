@@ -91,6 +91,15 @@ pub(crate) fn safe(s: &str) -> String {
     }
 }
 
+/// [`safe`] of a text already made for the cell (moved, not copied, when it is safe).
+fn safe_owned(s: String) -> String {
+    if starts_like_formula(&s) {
+        format!("'{s}")
+    } else {
+        s
+    }
+}
+
 /// Whether Excel would read the text as a formula: it starts with `=`, `+`, `-`, `@`, tab or
 /// CR, also after leading spaces.
 fn starts_like_formula(s: &str) -> bool {
@@ -343,7 +352,7 @@ impl Row {
                 .unwrap_or_default(),
             self.innsatsgruppe.clone(),
             hint.join("; "),
-            safe(&self.begrunnelse.join(" ")),
+            safe_owned(self.begrunnelse.join(" ")),
         ]
     }
 }
@@ -530,6 +539,9 @@ mod tests {
         assert_eq!(safe("Mottok"), "Mottok");
         assert_eq!(safe("  =1+1"), "'  =1+1");
         assert_eq!(safe(" -2"), "' -2");
+        for s in ["=1", "Mottok", " +x", ""] {
+            assert_eq!(safe_owned(s.to_string()), safe(s));
+        }
     }
 
     #[test]

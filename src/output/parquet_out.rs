@@ -91,7 +91,8 @@ pub struct VurderingRow {
 #[derive(Debug)]
 pub struct VurderingFile {
     path: std::path::PathBuf,
-    /// The batches without `begrunnelse`, each with the number of its first row.
+    /// The batches' columns a row is made of ([`RowCols::COLUMNS`], in that order), each
+    /// batch with the number of its first row.
     batches: Vec<(RecordBatch, u32)>,
     /// The explanations kept, by row number.
     texts: rustc_hash::FxHashMap<u32, Vec<String>>,
@@ -107,9 +108,15 @@ impl VurderingFile {
         let mut first = 0u32;
         for b in columns::batches(path)? {
             let c = columns::Cols(&b, path);
-            // every column's type (and every date) checked here, so that a row is made
-            // without surprises
-            let cols = RowCols::of(&c)?;
+            // the columns a row is made of, in `RowCols`' order (a row is then read without
+            // looking up names), and every column's type (and every date) checked here, so
+            // that a row is made without surprises
+            let at: Vec<usize> = RowCols::COLUMNS
+                .iter()
+                .map(|n| c.index(n))
+                .collect::<anyhow::Result<_>>()?;
+            let kept = b.project(&at)?;
+            let cols = RowCols::of(&columns::Cols(&kept, path))?;
             c.checked_dates("siste_stonadsmaned")?;
             c.checked_dates("kvp_siste_dato")?;
             let begrunnelse = c.lists("begrunnelse")?;
@@ -125,9 +132,7 @@ impl VurderingFile {
                         .insert(first + row as u32, begrunnelse.get(row).unwrap_or_default());
                 }
             }
-            let skip = b.schema().index_of("begrunnelse")?;
-            let keep: Vec<usize> = (0..b.num_columns()).filter(|i| *i != skip).collect();
-            file.batches.push((b.project(&keep)?, first));
+            file.batches.push((kept, first));
             first = next;
         }
         Ok(file)
@@ -200,24 +205,47 @@ struct RowCols<'a> {
 }
 
 impl<'a> RowCols<'a> {
+    /// The columns, in the fields' order.
+    const COLUMNS: [&'static str; 16] = [
+        "person_id",
+        "nav_kontor",
+        "veileder",
+        "kommune_nr",
+        "adressebeskyttelse",
+        "alder",
+        "status",
+        "innsatsgruppe",
+        "kvp_siste_hendelse",
+        "treff",
+        "eksklusjoner",
+        "hint",
+        "livsoppholdsytelser",
+        "stonadsmaneder_siste_12",
+        "siste_stonadsmaned",
+        "kvp_siste_dato",
+    ];
+
+    /// The columns of a batch that has [`RowCols::COLUMNS`] in that order (an error names the
+    /// file and the column when it has not).
     fn of(c: &columns::Cols<'a>) -> anyhow::Result<Self> {
+        let n = Self::COLUMNS;
         Ok(RowCols {
-            person_id: c.strs("person_id")?,
-            nav_kontor: c.strs("nav_kontor")?,
-            veileder: c.strs("veileder")?,
-            kommune_nr: c.strs("kommune_nr")?,
-            vern: c.strs("adressebeskyttelse")?,
-            alder: c.i64s("alder")?,
-            status: c.strs("status")?,
-            innsatsgruppe: c.strs("innsatsgruppe")?,
-            hendelse: c.strs("kvp_siste_hendelse")?,
-            treff: c.lists("treff")?,
-            eksklusjoner: c.lists("eksklusjoner")?,
-            hint: c.lists("hint")?,
-            ytelser: c.lists("livsoppholdsytelser")?,
-            maneder: c.i64s("stonadsmaneder_siste_12")?,
-            siste: c.dates("siste_stonadsmaned")?,
-            kvp_dato: c.dates("kvp_siste_dato")?,
+            person_id: c.strs_at(0, n[0])?,
+            nav_kontor: c.strs_at(1, n[1])?,
+            veileder: c.strs_at(2, n[2])?,
+            kommune_nr: c.strs_at(3, n[3])?,
+            vern: c.strs_at(4, n[4])?,
+            alder: c.i64s_at(5, n[5])?,
+            status: c.strs_at(6, n[6])?,
+            innsatsgruppe: c.strs_at(7, n[7])?,
+            hendelse: c.strs_at(8, n[8])?,
+            treff: c.lists_at(9, n[9])?,
+            eksklusjoner: c.lists_at(10, n[10])?,
+            hint: c.lists_at(11, n[11])?,
+            ytelser: c.lists_at(12, n[12])?,
+            maneder: c.i64s_at(13, n[13])?,
+            siste: c.dates_at(14, n[14])?,
+            kvp_dato: c.dates_at(15, n[15])?,
         })
     }
 
@@ -453,7 +481,7 @@ impl ReportWriter for VurderingerWriter {
         );
         push_list(&mut b.hint, v.hint.iter().map(String::as_str));
         push_list(&mut b.uavklart, v.uavklart.iter().map(String::as_str));
-        push_list(&mut b.begrunnelse, v.sentences());
+        push_list(&mut b.begrunnelse, v.begrunnelse.iter().map(|e| &*e.text));
         b.stonadsmaneder.append_value(f.stonadsmaneder_siste_12);
         b.siste_stonadsmaned
             .append_option(date(f.siste_stonadsmaned));
