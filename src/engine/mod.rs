@@ -481,12 +481,28 @@ pub(crate) fn trekk_maneder_udf() -> datafusion::logical_expr::ScalarUDF {
     )
 }
 
-/// A DataFusion session with the engine's settings: partitions, spans in SQL errors, the memory
-/// pool when limited, and the `trekk_maneder` function.
+/// A hash join whose build side is smaller than this (its estimated bytes, or else its rows) is
+/// built once and probed from every partition instead of both sides being hash-partitioned:
+/// at national scale (150 000 persons) every join of persons is, at 10x none of the large ones
+/// (DataFusion's defaults are 1 MB and 131 072 rows; benches/RESULTS.md, "Twenty-first
+/// session").
+const SINGLE_BUILD_BYTES: usize = 64 << 20;
+const SINGLE_BUILD_ROWS: usize = 1_000_000;
+
+/// A DataFusion session with the engine's settings: partitions, when a join is built once,
+/// spans in SQL errors, the memory pool when limited, and the `trekk_maneder` function.
 fn new_context(opts: &EngineOptions) -> Result<SessionContext, DataFusionError> {
     let config = SessionConfig::new()
         .with_target_partitions(opts.target_partitions.max(1))
         .with_information_schema(false)
+        .set_usize(
+            "datafusion.optimizer.hash_join_single_partition_threshold",
+            SINGLE_BUILD_BYTES,
+        )
+        .set_usize(
+            "datafusion.optimizer.hash_join_single_partition_threshold_rows",
+            SINGLE_BUILD_ROWS,
+        )
         .set_bool("datafusion.sql_parser.collect_spans", true)
         .set_bool("datafusion.sql_parser.enable_ident_normalization", true);
     let mut rt = RuntimeEnvBuilder::new();
