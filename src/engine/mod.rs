@@ -483,9 +483,9 @@ pub(crate) fn trekk_maneder_udf() -> datafusion::logical_expr::ScalarUDF {
 
 /// A hash join whose build side is smaller than this (its estimated bytes, or else its rows) is
 /// built once and probed from every partition instead of both sides being hash-partitioned:
-/// at national scale (150 000 persons) every join of persons is, at 10x none of the large ones
-/// (DataFusion's defaults are 1 MB and 131 072 rows; benches/RESULTS.md, "Twenty-first
-/// session").
+/// at national scale (150 000 persons) all of a scan's joins are, at 10x all but the key facts'
+/// person-sized one (DataFusion's defaults are 1 MB and 131 072 rows; benches/RESULTS.md,
+/// "Twenty-first session").
 const SINGLE_BUILD_BYTES: usize = 64 << 20;
 const SINGLE_BUILD_ROWS: usize = 1_000_000;
 
