@@ -264,22 +264,9 @@ impl ReportWriter for KandidaterWriter {
             titles,
             ..
         } = *self;
-        // stable, on every core
         use rayon::prelude::*;
         let mut sorted: Vec<&Row> = rows.iter().flatten().collect();
-        sorted.par_sort_by(|a, b| {
-            a.nav_kontor
-                .cmp(&b.nav_kontor)
-                .then_with(|| match (&a.veileder, &b.veileder) {
-                    (Some(x), Some(y)) => x.cmp(y),
-                    (Some(_), None) => std::cmp::Ordering::Less,
-                    (None, Some(_)) => std::cmp::Ordering::Greater,
-                    (None, None) => std::cmp::Ordering::Equal,
-                })
-                .then_with(|| b.treff.len().cmp(&a.treff.len()))
-                .then_with(|| b.maneder.cmp(&a.maneder))
-                .then_with(|| a.person_id.cmp(&b.person_id))
-        });
+        in_file_order(&mut sorted);
         let n = sorted.len() as u64;
         let mut w = writer(tmp)?;
         w.write_record(header(lang, &HEADER, &HEADER_EN))?;
@@ -322,6 +309,38 @@ impl ReportWriter for KandidaterWriter {
             formatted = Some(next?);
         }
         Ok(file.staged(KANDIDATER.into(), n))
+    }
+}
+
+/// The rows in `kandidater.csv`'s order (stable): by office, caseworker (none last), then most
+/// rules, most months and person id. Verdicts come by office and caseworker already (the
+/// engine's order), so each caseworker's run is sorted on its own, the runs on every core; rows
+/// in any other order are sorted whole.
+fn in_file_order(rows: &mut [&Row]) {
+    use rayon::prelude::*;
+    use std::cmp::Ordering;
+    let caseworker = |a: &Row, b: &Row| {
+        a.nav_kontor
+            .cmp(&b.nav_kontor)
+            .then_with(|| match (&a.veileder, &b.veileder) {
+                (Some(x), Some(y)) => x.cmp(y),
+                (Some(_), None) => Ordering::Less,
+                (None, Some(_)) => Ordering::Greater,
+                (None, None) => Ordering::Equal,
+            })
+    };
+    let within = |a: &Row, b: &Row| {
+        b.treff
+            .len()
+            .cmp(&a.treff.len())
+            .then_with(|| b.maneder.cmp(&a.maneder))
+            .then_with(|| a.person_id.cmp(&b.person_id))
+    };
+    if rows.is_sorted_by(|a, b| caseworker(a, b) != Ordering::Greater) {
+        rows.par_chunk_by_mut(|a, b| caseworker(a, b) == Ordering::Equal)
+            .for_each(|run| run.sort_by(|a, b| within(a, b)));
+    } else {
+        rows.par_sort_by(|a, b| caseworker(a, b).then_with(|| within(a, b)));
     }
 }
 
@@ -530,6 +549,78 @@ impl ReportWriter for NaerTreffWriter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Rows as the engine hands them over (by office and caseworker, none last) and in any
+    /// order are put in the file's order as the whole sort by its definition does.
+    mod file_order {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        fn row((office, caseworker, rules, months, id): (u8, Option<u8>, usize, i64, u8)) -> Row {
+            Row {
+                nav_kontor: format!("03{office}"),
+                veileder: caseworker.map(|c| format!("V{c}")),
+                person_id: format!("{id:02}"),
+                alder: 30,
+                treff: vec!["r".to_string(); rules],
+                maneder: months,
+                siste: None,
+                innsatsgruppe: String::new(),
+                hint: vec![],
+                uavklart: vec![],
+                begrunnelse: vec![],
+            }
+        }
+
+        /// The definition: one stable sort by every key.
+        fn by_definition(rows: &mut [&Row]) {
+            rows.sort_by(|a, b| {
+                (&a.nav_kontor, a.veileder.is_none(), &a.veileder)
+                    .cmp(&(&b.nav_kontor, b.veileder.is_none(), &b.veileder))
+                    .then(b.treff.len().cmp(&a.treff.len()))
+                    .then(b.maneder.cmp(&a.maneder))
+                    .then(a.person_id.cmp(&b.person_id))
+            });
+        }
+
+        fn ids(rows: &[&Row]) -> Vec<(String, Option<String>, String)> {
+            rows.iter()
+                .map(|r| {
+                    (
+                        r.nav_kontor.clone(),
+                        r.veileder.clone(),
+                        r.person_id.clone(),
+                    )
+                })
+                .collect()
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(128))]
+            #[test]
+            fn as_the_definition(
+                keys in proptest::collection::vec(
+                    (0u8..3, proptest::option::of(0u8..3), 0usize..3, 0i64..4, 0u8..40),
+                    0..60,
+                ),
+                engine_order in any::<bool>(),
+            ) {
+                let rows: Vec<Row> = keys.into_iter().map(row).collect();
+                let mut given: Vec<&Row> = rows.iter().collect();
+                if engine_order {
+                    given.sort_by(|a, b| {
+                        (&a.nav_kontor, a.veileder.is_none(), &a.veileder)
+                            .cmp(&(&b.nav_kontor, b.veileder.is_none(), &b.veileder))
+                            .then(a.person_id.cmp(&b.person_id))
+                    });
+                }
+                let mut want = given.clone();
+                by_definition(&mut want);
+                in_file_order(&mut given);
+                prop_assert_eq!(ids(&given), ids(&want));
+            }
+        }
+    }
 
     #[test]
     fn ids_stay_text_and_formulas_are_defused() {
