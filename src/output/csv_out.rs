@@ -514,18 +514,14 @@ impl ReportWriter for NaerTreffWriter {
                 "Condition ID",
             ],
         ))?;
-        let rows = self
-            .counts
-            .values()
-            .flat_map(|r| r.values())
-            .map(|k| k.len());
-        let rows = rows.sum::<usize>() as u64;
         let all = self.counts.iter().flat_map(|(office, rules)| {
             rules.iter().flat_map(move |(rule, kravs)| {
                 kravs.iter().map(move |(krav, n)| (office, rule, krav, n))
             })
         });
+        let mut rows = 0u64;
         for (office, rule, krav, n) in all {
+            rows += 1;
             let (near, undecided) = if krav.is_empty() {
                 (String::new(), n.to_string())
             } else {
