@@ -465,13 +465,9 @@ pub fn changes(prev: Option<&VurderingRow>, v: &Verdict, had_previous_run: bool)
 
 /// Why a person who was a candidate last week is not one now. An exclusion names its reason
 /// through its rule file's `ute_grunn`.
-pub fn reason(v: &Verdict, rules: &RuleSet) -> Grunn {
+pub fn reason(v: &Verdict, reasons: &ExitReasons) -> Grunn {
     let f = &v.facts;
-    let named = v
-        .eksklusjoner
-        .iter()
-        .filter_map(|id| rules.get(id).and_then(|r| r.ute_grunn))
-        .min();
+    let named = v.eksklusjoner.iter().filter_map(|id| reasons.of(id)).min();
     match v.status {
         Status::Deltaker => Grunn::BleDeltaker,
         Status::UnderBehandling => Grunn::SoknadRegistrert {
@@ -487,6 +483,28 @@ pub fn reason(v: &Verdict, rules: &RuleSet) -> Grunn {
             regler: v.eksklusjoner.clone(),
         },
         Status::IkkeTreff | Status::Kandidat => Grunn::TrefferIkkeLenger,
+    }
+}
+
+/// The rules' `ute_grunn`, by rule id: all of the rule set a list needs, so that the list can
+/// be built on a thread of its own.
+#[derive(Debug, Clone, Default)]
+pub struct ExitReasons(Vec<(String, UteGrunn)>);
+
+impl ExitReasons {
+    pub fn new(rules: &RuleSet) -> Self {
+        ExitReasons(
+            rules
+                .rules
+                .iter()
+                .filter_map(|r| r.ute_grunn.map(|g| (r.id.clone(), g)))
+                .collect(),
+        )
+    }
+
+    /// The reason rule `id` gives, if it names one.
+    fn of(&self, id: &str) -> Option<UteGrunn> {
+        self.0.iter().find(|(r, _)| r == id).map(|(_, g)| *g)
     }
 }
 
@@ -513,7 +531,7 @@ impl ListBuilder {
     }
 
     /// Takes a verdict; an entry moves the verdict's texts and facts instead of copying them.
-    pub fn verdict(&mut self, v: Verdict, rules: &RuleSet) -> anyhow::Result<()> {
+    pub fn verdict(&mut self, v: Verdict, reasons: &ExitReasons) -> anyhow::Result<()> {
         let prev = self.prev.as_ref();
         let listed = prev
             .and_then(|p| p.listed.get(&v.facts.person_id))
@@ -538,7 +556,7 @@ impl ListBuilder {
             _ => self.as_of,
         };
         let endringer = changes(prev_facts.as_ref(), &v, prev.is_some());
-        let grunn = (pa_listen == PaListen::Ute).then(|| reason(&v, rules));
+        let grunn = (pa_listen == PaListen::Ute).then(|| reason(&v, reasons));
         let f = v.facts;
         if listed.is_some() {
             self.seen.insert(f.person_id.clone());
@@ -715,7 +733,7 @@ mod tests {
     #[test]
     fn reasons_follow_status_and_exclusions() {
         // the reasons come from the shipped rule files' `ute_grunn`
-        let rules = RuleSet::load(None).unwrap();
+        let rules = ExitReasons::new(&RuleSet::load(None).unwrap());
         assert_eq!(
             reason(&verdict(Status::Deltaker, &[], &[], 0), &rules),
             Grunn::BleDeltaker

@@ -92,29 +92,108 @@ impl PreviousRun {
     }
 }
 
-/// This week's list, built as verdicts stream past once the previous run is read.
+/// This week's list, built as verdicts stream past once the previous run is read, on a
+/// thread of its own: the verdicts come to the scan's writers on one thread, which was the
+/// verdict phase's slowest with the list's work on it too (looking up last week's rows,
+/// comparing them), while the other core waited.
 struct Lists {
-    previous: PreviousRun,
+    previous: Option<PreviousRun>,
     as_of: NaiveDate,
-    builder: Option<ListBuilder>,
+    builder: Option<ListThread>,
 }
 
+/// The thread that builds the list, with the verdicts not yet sent to it.
+struct ListThread {
+    tx: Option<std::sync::mpsc::SyncSender<Vec<crate::engine::Verdict>>>,
+    batch: Vec<crate::engine::Verdict>,
+    thread: Option<std::thread::JoinHandle<anyhow::Result<Vec<compare::ListEntry>>>>,
+}
+
+/// How many verdicts go to the list's thread together.
+const LIST_BATCH: usize = 512;
+
 impl Lists {
-    /// The builder, made (once the previous run is read) when first asked for.
-    fn take(&mut self) -> anyhow::Result<ListBuilder> {
+    /// Takes a verdict (the thread is started at the first, with the rules' reasons).
+    fn verdict(
+        &mut self,
+        v: crate::engine::Verdict,
+        rules: &crate::rules::RuleSet,
+    ) -> anyhow::Result<()> {
+        let t = match &mut self.builder {
+            Some(t) => t,
+            None => {
+                let previous = self.previous.take().context("the list is already built")?;
+                let (as_of, reasons) = (self.as_of, compare::ExitReasons::new(rules));
+                let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<crate::engine::Verdict>>(4);
+                let thread = std::thread::spawn(move || {
+                    let mut b = ListBuilder::new(previous.wait()?, as_of);
+                    for batch in rx {
+                        for v in batch {
+                            b.verdict(v, &reasons)?;
+                        }
+                    }
+                    b.finish()
+                });
+                self.builder.insert(ListThread {
+                    tx: Some(tx),
+                    batch: Vec::with_capacity(LIST_BATCH),
+                    thread: Some(thread),
+                })
+            }
+        };
+        t.batch.push(v);
+        if t.batch.len() >= LIST_BATCH {
+            let batch = std::mem::replace(&mut t.batch, Vec::with_capacity(LIST_BATCH));
+            let sent = t.tx.as_ref().is_some_and(|tx| tx.send(batch).is_ok());
+            if !sent {
+                // the thread stopped on an error: it is the run's
+                return Err(t.join().err().unwrap_or_else(|| {
+                    anyhow::anyhow!("the list's thread stopped before the last verdict")
+                }));
+            }
+        }
+        Ok(())
+    }
+
+    /// The entries, once every verdict is in.
+    fn finish(mut self) -> anyhow::Result<Vec<compare::ListEntry>> {
         match self.builder.take() {
-            Some(b) => Ok(b),
-            None => Ok(ListBuilder::new(self.previous.wait()?, self.as_of)),
+            Some(mut t) => {
+                let batch = std::mem::take(&mut t.batch);
+                if let Some(tx) = t.tx.take() {
+                    // a send fails only when the thread stopped on an error, which `join` gives
+                    let _ = tx.send(batch);
+                }
+                t.join()
+            }
+            None => {
+                let previous = self.previous.take().context("the list is already built")?;
+                ListBuilder::new(previous.wait()?, self.as_of).finish()
+            }
         }
     }
+}
 
-    fn builder(&mut self) -> anyhow::Result<&mut ListBuilder> {
-        let b = self.take()?;
-        Ok(self.builder.insert(b))
+impl ListThread {
+    /// The thread's entries (or its error), the channel closed first.
+    fn join(&mut self) -> anyhow::Result<Vec<compare::ListEntry>> {
+        drop(self.tx.take());
+        self.thread
+            .take()
+            .context("the list's thread was joined before")?
+            .join()
+            .map_err(|_| anyhow::anyhow!("the list's thread panicked"))?
     }
+}
 
-    fn finish(mut self) -> anyhow::Result<Vec<compare::ListEntry>> {
-        self.take()?.finish()
+impl Drop for ListThread {
+    /// A run that fails before the list is finished waits for the thread (which stops when
+    /// the channel closes), so nothing of it outlives the run.
+    fn drop(&mut self) {
+        drop(self.tx.take());
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
     }
 }
 
@@ -126,7 +205,7 @@ pub async fn run(args: WeeklyArgs) -> anyhow::Result<WeeklyOutcome> {
     state.clean_leftovers()?;
     let plan = state.plan(as_of, args.replace_history)?;
     let lists = Lists {
-        previous: PreviousRun::start(&state, &plan),
+        previous: Some(PreviousRun::start(&state, &plan)),
         as_of,
         builder: None,
     };
@@ -157,10 +236,7 @@ async fn record_run(
 ) -> anyhow::Result<WeeklyOutcome> {
     let as_of = args.scan.as_of;
     let out = OutputDir::create(staging)?;
-    let parts = scan_into(&args.scan, &out, |v, rules| {
-        lists.builder()?.verdict(v, rules)
-    })
-    .await?;
+    let parts = scan_into(&args.scan, &out, |v, rules| lists.verdict(v, rules)).await?;
     let entries = lists.finish()?;
     let lists_started = std::time::Instant::now();
     let written = lists::write_all(
