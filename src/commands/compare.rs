@@ -337,14 +337,14 @@ async fn outcomes_a(
             .chain(&o.rules)
             .any(|r| changed_ids.contains(r.as_str()))
         {
-            touched_a.insert(v.facts.person_id.clone());
+            touched_a.insert(v.facts.person_id.to_string());
         }
         let home = Home {
             skjermet: v.facts.skjermet(),
-            kontor: v.facts.nav_kontor,
-            veileder: v.facts.veileder,
+            kontor: v.facts.nav_kontor.into(),
+            veileder: v.facts.veileder.map(Into::into),
         };
-        a.push((v.facts.person_id, home, o));
+        a.push((v.facts.person_id.into(), home, o));
         Ok(())
     })
     .await?;

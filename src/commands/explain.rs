@@ -144,11 +144,11 @@ pub async fn run(args: &ExplainArgs) -> anyhow::Result<PersonReport> {
     let motfaktisk = counterfactuals(rules, &v, args.lang);
     let fakta = facts(&engine, args, &v, data).await?;
     Ok(PersonReport {
-        person_id: v.facts.person_id.clone(),
+        person_id: v.facts.person_id.to_string(),
         skanningsdato: args.as_of.to_string(),
         status: v.status.as_str().to_string(),
-        nav_kontor: v.facts.nav_kontor.clone(),
-        veileder: v.facts.veileder.clone(),
+        nav_kontor: v.facts.nav_kontor.to_string(),
+        veileder: v.facts.veileder.as_ref().map(ToString::to_string),
         alder: v.facts.alder,
         regler,
         motfaktisk,

@@ -1016,7 +1016,7 @@ mod tests {
                     .cloned()
                     .collect();
                 let texts = v.begrunnelse.iter().map(|e| e.text.to_string()).collect();
-                out.push((v.facts.person_id.clone(), v.status, fired, texts));
+                out.push((v.facts.person_id.to_string(), v.status, fired, texts));
                 Ok(())
             })
             .await

@@ -209,10 +209,10 @@ impl<'a> StrCells<'a> {
 
     /// Row `row`'s text; none when it is null.
     #[inline]
-    pub fn get(&self, row: usize) -> Option<String> {
+    pub fn get<S: for<'s> From<&'s str> + From<String>>(&self, row: usize) -> Option<S> {
         match self {
-            StrCells::Utf8(a) => a.is_valid(row).then(|| a.value(row).to_string()),
-            StrCells::Other(a) => a.is_valid(row).then(|| string(a, row)),
+            StrCells::Utf8(a) => a.is_valid(row).then(|| S::from(a.value(row))),
+            StrCells::Other(a) => a.is_valid(row).then(|| S::from(string(a, row))),
         }
     }
 }

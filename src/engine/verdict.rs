@@ -3,25 +3,29 @@
 
 use super::*;
 
+/// A short text of the key facts: ids, codes and names of up to 24 bytes are kept inline, not
+/// on the heap (a person's facts were ten allocations, made and freed again for every person).
+pub type Short = compact_str::CompactString;
+
 /// A person's key facts, as written to `vurderinger`.
 #[derive(Debug, Clone, Default)]
 pub struct PersonFacts {
-    pub person_id: String,
-    pub nav_kontor: String,
-    pub veileder: Option<String>,
-    pub kommune_nr: String,
+    pub person_id: Short,
+    pub nav_kontor: Short,
+    pub veileder: Option<Short>,
+    pub kommune_nr: Short,
     /// `1` mann, `2` kvinne (KOSTRA), or unknown.
-    pub kjonn: Option<String>,
-    pub adressebeskyttelse: Option<String>,
+    pub kjonn: Option<Short>,
+    pub adressebeskyttelse: Option<Short>,
     pub alder: i64,
     pub stonadsmaneder_siste_12: i64,
     pub siste_stonadsmaned: Option<NaiveDate>,
-    pub innsatsgruppe: Option<String>,
+    pub innsatsgruppe: Option<Short>,
     pub vedtak_dato: Option<NaiveDate>,
     /// None when `ytelser` is missing from the export (unknown).
     pub livsoppholdsytelser: Option<Vec<String>>,
-    pub kvp_tilstand: Option<String>,
-    pub kvp_siste_hendelse: Option<String>,
+    pub kvp_tilstand: Option<Short>,
+    pub kvp_siste_hendelse: Option<Short>,
     pub kvp_siste_dato: Option<NaiveDate>,
 }
 

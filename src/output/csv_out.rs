@@ -131,9 +131,9 @@ pub(crate) fn id_cell(id: &str) -> String {
 }
 
 struct Row {
-    nav_kontor: String,
-    veileder: Option<String>,
-    person_id: String,
+    nav_kontor: crate::engine::Short,
+    veileder: Option<crate::engine::Short>,
+    person_id: crate::engine::Short,
     alder: i64,
     treff: Vec<String>,
     maneder: i64,
@@ -554,9 +554,9 @@ mod tests {
 
         fn row((office, caseworker, rules, months, id): (u8, Option<u8>, usize, i64, u8)) -> Row {
             Row {
-                nav_kontor: format!("03{office}"),
-                veileder: caseworker.map(|c| format!("V{c}")),
-                person_id: format!("{id:02}"),
+                nav_kontor: format!("03{office}").into(),
+                veileder: caseworker.map(|c| format!("V{c}").into()),
+                person_id: format!("{id:02}").into(),
                 alder: 30,
                 treff: vec!["r".to_string(); rules],
                 maneder: months,
@@ -579,7 +579,13 @@ mod tests {
             });
         }
 
-        fn ids(rows: &[&Row]) -> Vec<(String, Option<String>, String)> {
+        fn ids(
+            rows: &[&Row],
+        ) -> Vec<(
+            crate::engine::Short,
+            Option<crate::engine::Short>,
+            crate::engine::Short,
+        )> {
             rows.iter()
                 .map(|r| {
                     (

@@ -90,7 +90,7 @@ pub async fn scan_into(
     let stats = engine
         .evaluate(rules, &planned, args.lang, None, |mut v| {
             if let Some(p) = pseudo {
-                v.facts.person_id = p.person(&v.facts.person_id);
+                v.facts.person_id = p.person(&v.facts.person_id).into();
             }
             // kode 6 only in `skjermet*` files (the CSV writers leave them out themselves)
             if v.facts.skjermet() {

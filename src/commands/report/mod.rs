@@ -87,12 +87,12 @@ type Home = (String, String, bool);
 struct Person {
     /// Strengt fortrolig (kode 6): counted only in the `skjermet` line.
     skjermet: bool,
-    kontor: String,
-    kommune: String,
+    kontor: crate::engine::Short,
+    kommune: crate::engine::Short,
     status: Status,
-    tilstand: Option<String>,
+    tilstand: Option<crate::engine::Short>,
     alder: i64,
-    kjonn: Option<String>,
+    kjonn: Option<crate::engine::Short>,
     treff: Vec<String>,
     eksklusjoner: Vec<String>,
     /// How many persons this one stands for: 1, or in the trend the persons of one office and
@@ -121,8 +121,8 @@ impl Person {
         let (kontor, kommune, skjermet) = home;
         Person {
             skjermet: *skjermet,
-            kontor: kontor.to_string(),
-            kommune: kommune.to_string(),
+            kontor: kontor.as_str().into(),
+            kommune: kommune.as_str().into(),
             status,
             tilstand: None,
             alder: 0,
@@ -565,7 +565,7 @@ async fn trend_figures(
                 .into_iter()
                 .map(|((home, status, leave), n)| {
                     let mut p = Person::at_home(numbered[home], status);
-                    p.tilstand = leave.then(|| "permisjon".to_string());
+                    p.tilstand = leave.then(|| "permisjon".into());
                     p.weight = n;
                     p
                 })
@@ -607,7 +607,7 @@ async fn figures_at(args: &ReportArgs, session: &Session) -> anyhow::Result<Date
     let mut index: HashMap<String, usize> = HashMap::new();
     engine
         .evaluate(rules, &planned, args.lang, None, |v| {
-            index.insert(v.facts.person_id.clone(), persons.len());
+            index.insert(v.facts.person_id.to_string(), persons.len());
             persons.push(Person::from(&v));
             Ok(())
         })

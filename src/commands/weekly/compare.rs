@@ -414,10 +414,10 @@ pub fn changes(prev: Option<&VurderingRow>, v: &Verdict, had_previous_run: bool)
     let mut c = rule_changes(p, v);
     let f = &v.facts;
     let months_changed = p.stonadsmaneder_siste_12 != f.stonadsmaneder_siste_12;
-    if p.innsatsgruppe != f.innsatsgruppe {
+    if p.innsatsgruppe.as_deref() != f.innsatsgruppe.as_deref() {
         c.push(Change::Innsatsgruppe {
             fra: p.innsatsgruppe.clone(),
-            til: f.innsatsgruppe.clone(),
+            til: owned(&f.innsatsgruppe),
         });
     }
     if let (Some(before), Some(now)) = (&p.livsoppholdsytelser, &f.livsoppholdsytelser) {
@@ -429,10 +429,11 @@ pub fn changes(prev: Option<&VurderingRow>, v: &Verdict, had_previous_run: bool)
         }
     }
     if f.kvp_siste_hendelse.is_some()
-        && (p.kvp_siste_hendelse != f.kvp_siste_hendelse || p.kvp_siste_dato != f.kvp_siste_dato)
+        && (p.kvp_siste_hendelse.as_deref() != f.kvp_siste_hendelse.as_deref()
+            || p.kvp_siste_dato != f.kvp_siste_dato)
     {
         c.push(Change::KvpHendelse {
-            hendelse: f.kvp_siste_hendelse.clone().unwrap_or_default(),
+            hendelse: owned(&f.kvp_siste_hendelse).unwrap_or_default(),
             dato: f.kvp_siste_dato,
         });
     }
@@ -451,16 +452,21 @@ pub fn changes(prev: Option<&VurderingRow>, v: &Verdict, had_previous_run: bool)
     if p.nav_kontor != f.nav_kontor {
         c.push(Change::NavKontor {
             fra: p.nav_kontor.clone(),
-            til: f.nav_kontor.clone(),
+            til: f.nav_kontor.to_string(),
         });
     }
-    if p.veileder != f.veileder {
+    if p.veileder.as_deref() != f.veileder.as_deref() {
         c.push(Change::Veileder {
             fra: p.veileder.clone(),
-            til: f.veileder.clone(),
+            til: owned(&f.veileder),
         });
     }
     c
+}
+
+/// A key fact as an owned string.
+fn owned(s: &Option<crate::engine::Short>) -> Option<String> {
+    s.as_ref().map(ToString::to_string)
 }
 
 /// Why a person who was a candidate last week is not one now. An exclusion names its reason
@@ -471,10 +477,10 @@ pub fn reason(v: &Verdict, reasons: &ExitReasons) -> Grunn {
     match v.status {
         Status::Deltaker => Grunn::BleDeltaker,
         Status::UnderBehandling => Grunn::SoknadRegistrert {
-            hendelse: f.kvp_siste_hendelse.clone(),
+            hendelse: owned(&f.kvp_siste_hendelse),
         },
         Status::Ekskludert if named == Some(UteGrunn::Vurdert) => Grunn::Vurdert {
-            hendelse: f.kvp_siste_hendelse.clone(),
+            hendelse: owned(&f.kvp_siste_hendelse),
         },
         Status::Ekskludert if named == Some(UteGrunn::NyYtelse) => Grunn::NyYtelse {
             ytelser: f.livsoppholdsytelser.clone().unwrap_or_default(),
@@ -534,7 +540,7 @@ impl ListBuilder {
     pub fn verdict(&mut self, v: Verdict, reasons: &ExitReasons) -> anyhow::Result<()> {
         let prev = self.prev.as_ref();
         let listed = prev
-            .and_then(|p| p.listed.get(&v.facts.person_id))
+            .and_then(|p| p.listed.get(v.facts.person_id.as_str()))
             .map(|l| l.forste_gang_kandidat);
         let pa_listen = match (v.status == Status::Kandidat, listed) {
             (true, None) => PaListen::Ny,
@@ -559,15 +565,15 @@ impl ListBuilder {
         let grunn = (pa_listen == PaListen::Ute).then(|| reason(&v, reasons));
         let f = v.facts;
         if listed.is_some() {
-            self.seen.insert(f.person_id.clone());
+            self.seen.insert(f.person_id.to_string());
         }
         self.entries.push(ListEntry {
             pa_listen,
-            person_id: f.person_id,
-            nav_kontor: f.nav_kontor,
-            veileder: f.veileder,
-            kommune_nr: f.kommune_nr,
-            adressebeskyttelse: f.adressebeskyttelse,
+            person_id: f.person_id.into(),
+            nav_kontor: f.nav_kontor.into(),
+            veileder: f.veileder.map(Into::into),
+            kommune_nr: f.kommune_nr.into(),
+            adressebeskyttelse: f.adressebeskyttelse.map(Into::into),
             alder: f.alder,
             forste_gang_kandidat: forste,
             uker_pa_listen: weeks_on_list(forste, until),
@@ -575,7 +581,7 @@ impl ListBuilder {
             hint: v.hint,
             maneder: f.stonadsmaneder_siste_12,
             siste: f.siste_stonadsmaned,
-            innsatsgruppe: f.innsatsgruppe,
+            innsatsgruppe: f.innsatsgruppe.map(Into::into),
             begrunnelse: v.begrunnelse,
             endringer,
             grunn,
