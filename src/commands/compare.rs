@@ -54,7 +54,7 @@ pub struct CompareArgs {
 struct Outcome {
     status: Status,
     /// candidate rules and exclusions that fired, sorted
-    rules: Vec<String>,
+    rules: Vec<crate::engine::Short>,
     sentences: Vec<std::sync::Arc<str>>,
 }
 
@@ -132,10 +132,10 @@ impl Change {
     }
 }
 
-fn only_in<'a>(x: &'a [String], y: &[String]) -> Vec<&'a str> {
+fn only_in<'a>(x: &'a [crate::engine::Short], y: &[crate::engine::Short]) -> Vec<&'a str> {
     x.iter()
         .filter(|r| y.binary_search(r).is_err())
-        .map(String::as_str)
+        .map(crate::engine::Short::as_str)
         .collect()
 }
 
@@ -153,7 +153,7 @@ impl Tally {
     /// no changed rule fired for: the same outcome under both, `add(home, a, a)`.
     fn add(&mut self, home: Home, a: &Outcome, b: &Outcome) {
         for r in &b.rules {
-            self.rule_counts.entry(r.clone()).or_default().1 += 1;
+            self.rule_counts.entry(r.to_string()).or_default().1 += 1;
         }
         *self.transitions.entry((a.status, b.status)).or_default() += 1;
         self.homes.push(home);
@@ -334,8 +334,9 @@ async fn outcomes_a(
     outcomes(engine, set_a, Persons::All, lang, |v, o| {
         let fired = v.treff.iter().chain(&v.eksklusjoner).chain(&v.hint);
         if fired
-            .chain(&o.rules)
-            .any(|r| changed_ids.contains(r.as_str()))
+            .map(|r| r.as_str())
+            .chain(o.rules.iter().map(|r| r.as_str()))
+            .any(|r| changed_ids.contains(r))
         {
             touched_a.insert(v.facts.person_id.to_string());
         }
@@ -387,7 +388,7 @@ async fn diff(
     let mut tally = Tally::default();
     for (_, _, o) in &a {
         for r in &o.rules {
-            tally.rule_counts.entry(r.clone()).or_default().0 += 1;
+            tally.rule_counts.entry(r.to_string()).or_default().0 += 1;
         }
     }
     let persons = a.len() as u64;

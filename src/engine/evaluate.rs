@@ -199,7 +199,7 @@ impl Engine {
         let title = p.rule.title(lang);
         let text = crate::i18n::pages::Forklaring::IkkeVurdert.fill(lang, &[&title, &tables]);
         Explanation {
-            rule: p.rule.id.clone(),
+            rule: p.rule.id.as_str().into(),
             text: text.into(),
             kort: None,
         }
@@ -1013,7 +1013,7 @@ mod tests {
                 let fired = [&v.treff, &v.eksklusjoner, &v.hint]
                     .into_iter()
                     .flatten()
-                    .cloned()
+                    .map(ToString::to_string)
                     .collect();
                 let texts = v.begrunnelse.iter().map(|e| e.text.to_string()).collect();
                 out.push((v.facts.person_id.to_string(), v.status, fired, texts));

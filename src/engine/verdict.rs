@@ -41,11 +41,13 @@ impl PersonFacts {
 pub struct Verdict {
     pub facts: PersonFacts,
     pub status: Status,
-    pub treff: Vec<String>,
-    pub eksklusjoner: Vec<String>,
-    pub hint: Vec<String>,
+    /// The rules that fired, by id (an id of up to 24 bytes is kept inline: copying it into a
+    /// verdict allocates nothing).
+    pub treff: Vec<Short>,
+    pub eksklusjoner: Vec<Short>,
+    pub hint: Vec<Short>,
     /// Rules that could not be decided because a table they need is missing.
-    pub uavklart: Vec<String>,
+    pub uavklart: Vec<Short>,
     /// One sentence per fired rule (kandidat, eksklusjon, hint order), then one per undecided rule.
     pub begrunnelse: Vec<Explanation>,
     /// Rules that did not fire because exactly one of their conditions failed.
@@ -76,7 +78,7 @@ pub struct NearMiss {
 /// A rule's sentence for one person.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Explanation {
-    pub rule: String,
+    pub rule: Short,
     /// Shared: many persons get the same sentence, and it is never copied per person.
     pub text: Arc<str>,
     /// The decisive fact in a few words (the rule file's `kort_forklaring`), for the printed
@@ -153,10 +155,10 @@ impl EvalStats {
         self.persons += 1;
         *self.per_status.entry(v.status).or_default() += 1;
         for id in v.treff.iter().chain(&v.eksklusjoner).chain(&v.hint) {
-            match self.per_rule.get_mut(id) {
+            match self.per_rule.get_mut(id.as_str()) {
                 Some(n) => *n += 1,
                 None => {
-                    self.per_rule.insert(id.clone(), 1);
+                    self.per_rule.insert(id.to_string(), 1);
                 }
             }
         }
@@ -188,7 +190,7 @@ pub(crate) fn verdict(
         treff: Vec::new(),
         eksklusjoner: Vec::new(),
         hint: Vec::new(),
-        uavklart: undecided.to_vec(),
+        uavklart: undecided.iter().map(|u| Short::from(u.as_str())).collect(),
         begrunnelse: Vec::new(),
         naer_treff,
         krav,
@@ -197,12 +199,12 @@ pub(crate) fn verdict(
     for (i, sentence) in fired {
         let rule = &rules.rules[i];
         match rule.kind {
-            Kind::Kandidat => v.treff.push(rule.id.clone()),
-            Kind::Eksklusjon => v.eksklusjoner.push(rule.id.clone()),
-            Kind::Hint => v.hint.push(rule.id.clone()),
+            Kind::Kandidat => v.treff.push(Short::from(rule.id.as_str())),
+            Kind::Eksklusjon => v.eksklusjoner.push(Short::from(rule.id.as_str())),
+            Kind::Hint => v.hint.push(Short::from(rule.id.as_str())),
         }
         v.begrunnelse.push(Explanation {
-            rule: rule.id.clone(),
+            rule: Short::from(rule.id.as_str()),
             text: sentence.text,
             kort: sentence.kort,
         });

@@ -135,12 +135,12 @@ struct Row {
     veileder: Option<crate::engine::Short>,
     person_id: crate::engine::Short,
     alder: i64,
-    treff: Vec<String>,
+    treff: Vec<crate::engine::Short>,
     maneder: i64,
     siste: Option<chrono::NaiveDate>,
     innsatsgruppe: String,
-    hint: Vec<String>,
-    uavklart: Vec<String>,
+    hint: Vec<crate::engine::Short>,
+    uavklart: Vec<crate::engine::Short>,
     /// The sentences, shared with the verdict's (joined when the row is written).
     begrunnelse: Vec<std::sync::Arc<str>>,
 }
@@ -175,9 +175,9 @@ impl KandidaterWriter {
 /// Rule titles for rule ids (an unknown id as it is), joined with `; `.
 fn titled<'a>(
     titles: &'a std::collections::HashMap<String, String>,
-    ids: impl Iterator<Item = &'a String>,
+    ids: impl Iterator<Item = &'a str>,
 ) -> String {
-    ids.map(|id| titles.get(id).map_or(id.as_str(), String::as_str))
+    ids.map(|id| titles.get(id).map_or(id, String::as_str))
         .collect::<Vec<_>>()
         .join("; ")
 }
@@ -351,19 +351,20 @@ impl Row {
         titles: &std::collections::HashMap<String, String>,
         not_assessed: &str,
     ) -> [String; 11] {
-        let mut hint = vec![titled(titles, self.hint.iter())];
-        hint.extend(
-            self.uavklart
-                .iter()
-                .map(|u| format!("{not_assessed}: {}", titled(titles, std::iter::once(u)))),
-        );
+        let mut hint = vec![titled(titles, self.hint.iter().map(|h| h.as_str()))];
+        hint.extend(self.uavklart.iter().map(|u| {
+            format!(
+                "{not_assessed}: {}",
+                titled(titles, std::iter::once(u.as_str()))
+            )
+        }));
         hint.retain(|h| !h.is_empty());
         [
             id_cell(&self.nav_kontor),
             self.veileder.as_deref().map(safe).unwrap_or_default(),
             id_cell(&self.person_id),
             self.alder.to_string(),
-            titled(titles, self.treff.iter()),
+            titled(titles, self.treff.iter().map(|t| t.as_str())),
             self.treff.len().to_string(),
             self.maneder.to_string(),
             self.siste
@@ -484,7 +485,7 @@ impl ReportWriter for NaerTreffWriter {
         for u in v
             .uavklart
             .iter()
-            .filter(|u| self.candidate_rules.contains(u))
+            .filter(|u| self.candidate_rules.iter().any(|c| c == u.as_str()))
         {
             bump(&mut self.counts, office, u, "");
         }
@@ -527,7 +528,7 @@ impl ReportWriter for NaerTreffWriter {
             } else {
                 (n.to_string(), String::new())
             };
-            let title = titled(&self.titles, std::iter::once(rule));
+            let title = titled(&self.titles, std::iter::once(rule.as_str()));
             w.write_record([
                 id_cell(office),
                 title,
@@ -558,7 +559,7 @@ mod tests {
                 veileder: caseworker.map(|c| format!("V{c}").into()),
                 person_id: format!("{id:02}").into(),
                 alder: 30,
-                treff: vec!["r".to_string(); rules],
+                treff: vec!["r".into(); rules],
                 maneder: months,
                 siste: None,
                 innsatsgruppe: String::new(),

@@ -474,13 +474,19 @@ impl ReportWriter for VurderingerWriter {
             .append_option(f.adressebeskyttelse.as_deref());
         b.alder.append_value(f.alder);
         b.status.append_value(v.status.as_str());
-        push_list(&mut b.treff, v.treff.iter().map(String::as_str));
+        push_list(
+            &mut b.treff,
+            v.treff.iter().map(crate::engine::Short::as_str),
+        );
         push_list(
             &mut b.eksklusjoner,
-            v.eksklusjoner.iter().map(String::as_str),
+            v.eksklusjoner.iter().map(crate::engine::Short::as_str),
         );
-        push_list(&mut b.hint, v.hint.iter().map(String::as_str));
-        push_list(&mut b.uavklart, v.uavklart.iter().map(String::as_str));
+        push_list(&mut b.hint, v.hint.iter().map(crate::engine::Short::as_str));
+        push_list(
+            &mut b.uavklart,
+            v.uavklart.iter().map(crate::engine::Short::as_str),
+        );
         push_list(&mut b.begrunnelse, v.begrunnelse.iter().map(|e| &*e.text));
         b.stonadsmaneder.append_value(f.stonadsmaneder_siste_12);
         b.siste_stonadsmaned
@@ -532,7 +538,7 @@ mod tests {
             } else {
                 Status::IkkeTreff
             },
-            treff: vec![format!("r{}", i % 4)],
+            treff: vec![format!("r{}", i % 4).into()],
             eksklusjoner: vec![],
             hint: vec![],
             uavklart: vec![],

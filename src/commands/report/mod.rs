@@ -93,8 +93,8 @@ struct Person {
     tilstand: Option<crate::engine::Short>,
     alder: i64,
     kjonn: Option<crate::engine::Short>,
-    treff: Vec<String>,
-    eksklusjoner: Vec<String>,
+    treff: Vec<crate::engine::Short>,
+    eksklusjoner: Vec<crate::engine::Short>,
     /// How many persons this one stands for: 1, or in the trend the persons of one office and
     /// municipality with the same status and leave (they count alike).
     weight: u64,

@@ -331,8 +331,8 @@ pub struct ListEntry {
     pub alder: i64,
     pub forste_gang_kandidat: NaiveDate,
     pub uker_pa_listen: i64,
-    pub treff: Vec<String>,
-    pub hint: Vec<String>,
+    pub treff: Vec<crate::engine::Short>,
+    pub hint: Vec<crate::engine::Short>,
     pub maneder: i64,
     pub siste: Option<NaiveDate>,
     pub innsatsgruppe: Option<String>,
@@ -358,28 +358,24 @@ pub fn weeks_on_list(first: NaiveDate, as_of: NaiveDate) -> i64 {
 /// The rules that started or stopped firing since the previous run, and the new hints.
 fn rule_changes(p: &VurderingRow, v: &Verdict) -> Vec<Change> {
     let mut c = Vec::new();
-    for r in v.treff.iter().filter(|r| !p.treff.contains(r)) {
-        c.push(Change::RegelBegynte(r.clone()));
+    // a rule id in a list of them, whether kept as `String` or as `Short`
+    fn has(ids: &[impl AsRef<str>], id: &str) -> bool {
+        ids.iter().any(|i| i.as_ref() == id)
     }
-    for r in p.treff.iter().filter(|r| !v.treff.contains(r)) {
+    for r in v.treff.iter().filter(|r| !has(&p.treff, r)) {
+        c.push(Change::RegelBegynte(r.to_string()));
+    }
+    for r in p.treff.iter().filter(|r| !has(&v.treff, r)) {
         c.push(Change::RegelSluttet(r.clone()));
     }
-    for r in v
-        .eksklusjoner
-        .iter()
-        .filter(|r| !p.eksklusjoner.contains(r))
-    {
-        c.push(Change::EksklusjonBegynte(r.clone()));
+    for r in v.eksklusjoner.iter().filter(|r| !has(&p.eksklusjoner, r)) {
+        c.push(Change::EksklusjonBegynte(r.to_string()));
     }
-    for r in p
-        .eksklusjoner
-        .iter()
-        .filter(|r| !v.eksklusjoner.contains(r))
-    {
+    for r in p.eksklusjoner.iter().filter(|r| !has(&v.eksklusjoner, r)) {
         c.push(Change::EksklusjonSluttet(r.clone()));
     }
-    for r in v.hint.iter().filter(|r| !p.hint.contains(r)) {
-        c.push(Change::HintNy(r.clone()));
+    for r in v.hint.iter().filter(|r| !has(&p.hint, r)) {
+        c.push(Change::HintNy(r.to_string()));
     }
     c
 }
@@ -486,7 +482,7 @@ pub fn reason(v: &Verdict, reasons: &ExitReasons) -> Grunn {
             ytelser: f.livsoppholdsytelser.clone().unwrap_or_default(),
         },
         Status::Ekskludert => Grunn::Ekskludert {
-            regler: v.eksklusjoner.clone(),
+            regler: v.eksklusjoner.iter().map(ToString::to_string).collect(),
         },
         Status::IkkeTreff | Status::Kandidat => Grunn::TrefferIkkeLenger,
     }
@@ -604,7 +600,7 @@ impl ListBuilder {
                     .begrunnelse
                     .iter()
                     .map(|t| Explanation {
-                        rule: String::new(),
+                        rule: Default::default(),
                         text: t.as_str().into(),
                         kort: None,
                     })
@@ -677,8 +673,8 @@ mod tests {
                 ..Default::default()
             },
             status,
-            treff: treff.iter().map(|s| s.to_string()).collect(),
-            eksklusjoner: eksl.iter().map(|s| s.to_string()).collect(),
+            treff: treff.iter().map(|s| (*s).into()).collect(),
+            eksklusjoner: eksl.iter().map(|s| (*s).into()).collect(),
             hint: vec![],
             uavklart: vec![],
             begrunnelse: vec![],

@@ -146,7 +146,7 @@ fn texts<'e>(e: &'e ListEntry, ctx: &Context) -> Texts<'e> {
 }
 
 /// Rule titles in the run's language: people read titles, not ids.
-fn titles(ids: &[String], ctx: &Context) -> String {
+fn titles(ids: &[crate::engine::Short], ctx: &Context) -> String {
     ids.iter()
         .map(|r| ctx.rules.title(r, ctx.lang))
         .collect::<Vec<_>>()
