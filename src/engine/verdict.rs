@@ -175,11 +175,11 @@ pub(crate) fn verdict(
     undecided_sentences: &[Explanation],
 ) -> Verdict {
     fired.sort_by_key(|(i, _)| *i);
-    // a check no other verdict shares is moved, not copied
-    let krav: Vec<KravCheck> = krav.into_iter().map(Arc::unwrap_or_clone).collect();
     // Every condition is kept for one person's explanation (`keep_checks`); otherwise the
-    // near misses are all that is used, and their texts are moved out of the checks.
+    // near misses are all that is used, and only they are made out of the checks (a check no
+    // other verdict shares is moved, not copied).
     let (naer_treff, krav) = if keep_checks {
+        let krav: Vec<KravCheck> = krav.into_iter().map(Arc::unwrap_or_clone).collect();
         (near_misses(&krav), krav)
     } else {
         (into_near_misses(krav), Vec::new())
@@ -259,9 +259,10 @@ pub(crate) fn near_misses(checks: &[KravCheck]) -> Vec<NearMiss> {
         .collect()
 }
 
-/// [`near_misses`] of checks no longer needed: the same near misses, in the same order, with
-/// the checks' strings moved instead of copied.
-fn into_near_misses(mut checks: Vec<KravCheck>) -> Vec<NearMiss> {
+/// [`near_misses`] of checks no longer needed: the same near misses, in the same order, made
+/// only of the checks that are near misses (most are not), their strings moved when no other
+/// verdict shares the check.
+fn into_near_misses(mut checks: Vec<Arc<KravCheck>>) -> Vec<NearMiss> {
     // stable: a rule's checks keep their order, as in `near_misses`' map of lists
     checks.sort_by(|a, b| a.rule.cmp(&b.rule));
     let mut take = vec![false; checks.len()];
@@ -283,10 +284,13 @@ fn into_near_misses(mut checks: Vec<KravCheck>) -> Vec<NearMiss> {
         .into_iter()
         .zip(take)
         .filter(|(_, t)| *t)
-        .map(|(c, _)| NearMiss {
-            rule: c.rule,
-            krav: c.krav,
-            text: c.text,
+        .map(|(c, _)| {
+            let c = Arc::unwrap_or_clone(c);
+            NearMiss {
+                rule: c.rule,
+                krav: c.krav,
+                text: c.text,
+            }
         })
         .collect()
 }
@@ -362,13 +366,14 @@ mod tests {
             text: "a.y".into(),
         }];
         assert_eq!(near_misses(&checks), want);
-        assert_eq!(into_near_misses(checks.clone()), want);
+        let shared = |cs: &[KravCheck]| cs.iter().cloned().map(Arc::new).collect::<Vec<_>>();
+        assert_eq!(into_near_misses(shared(&checks)), want);
         // the moving form in any order of the checks: the rules' order, as the map gives it
         let mut mixed = checks.clone();
         mixed.reverse();
         mixed.push(check("0", "z", false).as_ref().clone());
         mixed.push(check("d", "z", false).as_ref().clone());
-        assert_eq!(into_near_misses(mixed.clone()), near_misses(&mixed));
+        assert_eq!(into_near_misses(shared(&mixed)), near_misses(&mixed));
         assert_eq!(near_misses(&mixed).len(), 3, "0, a and d");
     }
 
