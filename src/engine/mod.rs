@@ -39,7 +39,7 @@ use crate::contract::load::{Dataset, date_from_days, days_since_epoch};
 use crate::rules::{Kind, Outcome, Rule, RuleSet, Status, template};
 
 pub use evaluate::Persons;
-pub use parallel::Graveyard;
+pub use parallel::{Graveyard, Stage};
 pub use plan::PlannedRule;
 use render::RuleRows;
 pub use verdict::{

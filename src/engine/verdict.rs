@@ -198,13 +198,14 @@ pub(crate) fn verdict(
     let status = status_of(rules, fired.iter().map(|(i, _)| *i));
     for (i, sentence) in fired {
         let rule = &rules.rules[i];
+        let id = Short::from(rule.id.as_str());
         match rule.kind {
-            Kind::Kandidat => v.treff.push(Short::from(rule.id.as_str())),
-            Kind::Eksklusjon => v.eksklusjoner.push(Short::from(rule.id.as_str())),
-            Kind::Hint => v.hint.push(Short::from(rule.id.as_str())),
+            Kind::Kandidat => v.treff.push(id.clone()),
+            Kind::Eksklusjon => v.eksklusjoner.push(id.clone()),
+            Kind::Hint => v.hint.push(id.clone()),
         }
         v.begrunnelse.push(Explanation {
-            rule: Short::from(rule.id.as_str()),
+            rule: id,
             text: sentence.text,
             kort: sentence.kort,
         });

@@ -321,53 +321,18 @@ fn date(d: Option<NaiveDate>) -> Option<i32> {
     d.map(days_since_epoch)
 }
 
-/// Encodes and compresses batches on a thread of its own while verdicts keep coming.
-struct Encoder {
-    tx: Option<std::sync::mpsc::SyncSender<RecordBatch>>,
-    thread: Option<std::thread::JoinHandle<anyhow::Result<ArrowWriter<super::HashedFile>>>>,
-}
+/// Encodes and compresses batches on a thread of its own while verdicts keep coming (a run
+/// that fails waits for it, so its temporary file is gone before the output folder is cleaned
+/// up).
+type Encoder = crate::engine::Stage<RecordBatch, ArrowWriter<super::HashedFile>>;
 
-impl Encoder {
-    fn start(mut writer: ArrowWriter<super::HashedFile>) -> Encoder {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<RecordBatch>(2);
-        let thread = std::thread::spawn(move || {
-            for batch in rx {
-                writer.write(&batch)?;
-            }
-            Ok(writer)
-        });
-        Encoder {
-            tx: Some(tx),
-            thread: Some(thread),
+fn encoder(mut writer: ArrowWriter<super::HashedFile>) -> Encoder {
+    crate::engine::Stage::start("Parquet encoder", 2, move |batches| {
+        for batch in batches {
+            writer.write(&batch)?;
         }
-    }
-
-    fn write(&self, batch: RecordBatch) {
-        // A closed channel means the thread stopped on an error: `finish` returns it.
-        if let Some(tx) = &self.tx {
-            let _ = tx.send(batch);
-        }
-    }
-
-    fn finish(mut self) -> anyhow::Result<ArrowWriter<super::HashedFile>> {
-        drop(self.tx.take());
-        self.thread
-            .take()
-            .expect("finished once")
-            .join()
-            .map_err(|_| anyhow::anyhow!("the Parquet encoder thread panicked"))?
-    }
-}
-
-impl Drop for Encoder {
-    /// A run that fails before `finish` waits for the thread, so its temporary file is gone
-    /// before the output folder is cleaned up.
-    fn drop(&mut self) {
-        drop(self.tx.take());
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
-    }
+        Ok(writer)
+    })
 }
 
 pub struct VurderingerWriter {
@@ -420,7 +385,7 @@ impl VurderingerWriter {
         let writer = ArrowWriter::try_new(super::HashedFile::new(tmp), schema(), Some(props))?;
         Ok(VurderingerWriter {
             name,
-            writer: Encoder::start(writer),
+            writer: encoder(writer),
             b: Builders::default(),
             as_of: days_since_epoch(as_of),
             rows: 0,
@@ -457,7 +422,8 @@ impl VurderingerWriter {
         ];
         b.len = 0;
         let batch = RecordBatch::try_new(schema(), cols)?;
-        self.writer.write(batch);
+        // a closed channel means the thread stopped on an error: `finish` returns it
+        self.writer.send(batch);
         Ok(())
     }
 }

@@ -104,9 +104,8 @@ struct Lists {
 
 /// The thread that builds the list, with the verdicts not yet sent to it.
 struct ListThread {
-    tx: Option<std::sync::mpsc::SyncSender<Vec<crate::engine::Verdict>>>,
+    stage: crate::engine::Stage<Vec<crate::engine::Verdict>, Vec<compare::ListEntry>>,
     batch: Vec<crate::engine::Verdict>,
-    thread: Option<std::thread::JoinHandle<anyhow::Result<Vec<compare::ListEntry>>>>,
 }
 
 /// How many verdicts go to the list's thread together.
@@ -124,10 +123,9 @@ impl Lists {
             None => {
                 let previous = self.previous.take().context("the list is already built")?;
                 let (as_of, reasons) = (self.as_of, compare::ExitReasons::new(rules));
-                let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<crate::engine::Verdict>>(4);
-                let thread = std::thread::spawn(move || {
+                let stage = crate::engine::Stage::start("list", 4, move |batches| {
                     let mut b = ListBuilder::new(previous.wait()?, as_of);
-                    for batch in rx {
+                    for batch in batches {
                         for v in batch {
                             b.verdict(v, &reasons)?;
                         }
@@ -135,19 +133,18 @@ impl Lists {
                     b.finish()
                 });
                 self.builder.insert(ListThread {
-                    tx: Some(tx),
+                    stage,
                     batch: Vec::with_capacity(LIST_BATCH),
-                    thread: Some(thread),
                 })
             }
         };
         t.batch.push(v);
         if t.batch.len() >= LIST_BATCH {
             let batch = std::mem::replace(&mut t.batch, Vec::with_capacity(LIST_BATCH));
-            let sent = t.tx.as_ref().is_some_and(|tx| tx.send(batch).is_ok());
-            if !sent {
+            if !t.stage.send(batch) {
                 // the thread stopped on an error: it is the run's
-                return Err(t.join().err().unwrap_or_else(|| {
+                let t = self.builder.take().context("the list's thread is gone")?;
+                return Err(t.stage.finish().err().unwrap_or_else(|| {
                     anyhow::anyhow!("the list's thread stopped before the last verdict")
                 }));
             }
@@ -158,41 +155,15 @@ impl Lists {
     /// The entries, once every verdict is in.
     fn finish(mut self) -> anyhow::Result<Vec<compare::ListEntry>> {
         match self.builder.take() {
-            Some(mut t) => {
-                let batch = std::mem::take(&mut t.batch);
-                if let Some(tx) = t.tx.take() {
-                    // a send fails only when the thread stopped on an error, which `join` gives
-                    let _ = tx.send(batch);
-                }
-                t.join()
+            Some(t) => {
+                // a send fails only when the thread stopped on an error, which `finish` gives
+                t.stage.send(t.batch);
+                t.stage.finish()
             }
             None => {
                 let previous = self.previous.take().context("the list is already built")?;
                 ListBuilder::new(previous.wait()?, self.as_of).finish()
             }
-        }
-    }
-}
-
-impl ListThread {
-    /// The thread's entries (or its error), the channel closed first.
-    fn join(&mut self) -> anyhow::Result<Vec<compare::ListEntry>> {
-        drop(self.tx.take());
-        self.thread
-            .take()
-            .context("the list's thread was joined before")?
-            .join()
-            .map_err(|_| anyhow::anyhow!("the list's thread panicked"))?
-    }
-}
-
-impl Drop for ListThread {
-    /// A run that fails before the list is finished waits for the thread (which stops when
-    /// the channel closes), so nothing of it outlives the run.
-    fn drop(&mut self) {
-        drop(self.tx.take());
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
         }
     }
 }
