@@ -223,11 +223,16 @@ impl Engine {
         let started = std::time::Instant::now();
         let only = persons.one();
         // Every person's key facts (once per session when it evaluates several rule sets),
-        // before the rules: left to run beside them, at 10x this query ended a second after
-        // the last rule with one core idle, while the rules' queries fill both cores.
+        // beside the rules' queries: alone, its joins (each built on one thread) left one core
+        // idle for ~0.1 s of a national scan; at 10x it then ends after the rules' queries,
+        // and the two take as long as one after the other (benches/RESULTS.md, twenty-third
+        // session).
         let memo = self.memo.as_ref().filter(|_| only.is_none());
-        let key_facts = self.key_facts_of(only, memo).await?;
-        let queried = self.rule_queries(planned, lang, persons).await?;
+        let (key_facts, queried) = futures::future::try_join(
+            async { Ok::<_, EngineError>(self.key_facts_of(only, memo).await?) },
+            self.rule_queries(planned, lang, persons),
+        )
+        .await?;
         if let Some(m) = memo {
             m.lock().expect("memo lock").key_facts = Some(key_facts.clone());
         }
@@ -291,9 +296,17 @@ impl Engine {
         match kept {
             Some(batches) => Ok(batches),
             None => {
+                let started = std::time::Instant::now();
                 let batches = self.key_facts(only).await?.collect().await?;
+                let queried = started.elapsed();
                 let batch_rows = self.ctx.state().config().batch_size();
-                facts::in_output_order(batches, batch_rows)
+                let ordered = facts::in_output_order(batches, batch_rows);
+                debug!(
+                    query_ms = queried.as_millis() as u64,
+                    order_ms = (started.elapsed() - queried).as_millis() as u64,
+                    "key facts computed"
+                );
+                ordered
             }
         }
     }
