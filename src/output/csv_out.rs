@@ -433,6 +433,9 @@ pub struct NaerTreffWriter {
     /// nav_kontor → rule → krav (or "" for undecided) → persons: in the order of the file's
     /// rows, and a verdict's keys are looked up without being copied (only a new key is)
     counts: Counts,
+    /// The office of the verdicts counted last and their counts, not yet in `counts`: the
+    /// verdicts come office by office, so an office is looked up once, not per person.
+    office: Option<(crate::engine::Short, OfficeCounts)>,
 }
 
 impl NaerTreffWriter {
@@ -448,24 +451,52 @@ impl NaerTreffWriter {
             candidate_rules,
             titles,
             counts: Default::default(),
+            office: None,
+        }
+    }
+
+    /// The counts of `office`, the office counted last: those of the office before it are
+    /// added to `counts` first (an office seen again adds to its earlier counts).
+    fn office_counts(&mut self, office: &crate::engine::Short) -> &mut OfficeCounts {
+        if self.office.as_ref().is_none_or(|(o, _)| o != office) {
+            self.put_office_away();
+            self.office = Some((office.clone(), OfficeCounts::new()));
+        }
+        &mut self.office.as_mut().expect("set above").1
+    }
+
+    /// The office counted last into `counts`.
+    fn put_office_away(&mut self) {
+        let Some((office, rules)) = self.office.take() else {
+            return;
+        };
+        if rules.is_empty() {
+            return;
+        }
+        let all = self.counts.entry(office.to_string()).or_default();
+        for (rule, kravs) in rules {
+            let into = all.entry(rule).or_default();
+            for (krav, n) in kravs {
+                *into.entry(krav).or_default() += n;
+            }
         }
     }
 }
 
-type Counts = std::collections::BTreeMap<
-    String,
-    std::collections::BTreeMap<String, std::collections::BTreeMap<String, u64>>,
->;
+/// One office's counts: rule → krav (or "" for undecided) → persons.
+type OfficeCounts = std::collections::BTreeMap<String, std::collections::BTreeMap<String, u64>>;
 
-/// Counts one person for (office, rule, krav).
-fn bump(counts: &mut Counts, office: &str, rule: &str, krav: &str) {
+type Counts = std::collections::BTreeMap<String, OfficeCounts>;
+
+/// Counts one person for (rule, krav) in one office's counts.
+fn bump(counts: &mut OfficeCounts, rule: &str, krav: &str) {
     fn at<'m, V: Default>(m: &'m mut std::collections::BTreeMap<String, V>, k: &str) -> &'m mut V {
         if !m.contains_key(k) {
             m.insert(k.to_string(), V::default());
         }
         m.get_mut(k).expect("inserted above")
     }
-    *at(at(at(counts, office), rule), krav) += 1;
+    *at(at(counts, rule), krav) += 1;
 }
 
 impl ReportWriter for NaerTreffWriter {
@@ -474,25 +505,25 @@ impl ReportWriter for NaerTreffWriter {
         if v.facts.skjermet() {
             return Ok(());
         }
-        let office = &v.facts.nav_kontor;
-        for n in v
-            .naer_treff
-            .iter()
-            .filter(|n| self.candidate_rules.contains(&n.rule))
-        {
-            bump(&mut self.counts, office, &n.rule, &n.krav);
+        let candidate = |rule: &str| self.candidate_rules.iter().any(|c| c == rule);
+        let near = v.naer_treff.iter().filter(|n| candidate(&n.rule));
+        let undecided = v.uavklart.iter().filter(|u| candidate(u));
+        let keys: Vec<(&str, &str)> = near
+            .map(|n| (n.rule.as_str(), n.krav.as_str()))
+            .chain(undecided.map(|u| (u.as_str(), "")))
+            .collect();
+        if keys.is_empty() {
+            return Ok(());
         }
-        for u in v
-            .uavklart
-            .iter()
-            .filter(|u| self.candidate_rules.iter().any(|c| c == u.as_str()))
-        {
-            bump(&mut self.counts, office, u, "");
+        let counts = self.office_counts(&v.facts.nav_kontor);
+        for (rule, krav) in keys {
+            bump(counts, rule, krav);
         }
         Ok(())
     }
 
-    fn finish(self: Box<Self>) -> anyhow::Result<Staged> {
+    fn finish(mut self: Box<Self>) -> anyhow::Result<Staged> {
+        self.put_office_away();
         let mut w = writer(self.tmp)?;
         w.write_record(header(
             self.lang,
@@ -546,6 +577,74 @@ impl ReportWriter for NaerTreffWriter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Near misses and undecided candidate rules counted per office, also when an office's
+    /// verdicts do not all come together; other rules and kode 6 are not counted.
+    #[test]
+    fn near_misses_are_counted_per_office_and_rule_in_any_office_order() {
+        use crate::engine::{NearMiss, PersonFacts};
+        let verdict =
+            |office: &str, near: &[(&str, &str)], undecided: &[&str], kode6: bool| Verdict {
+                facts: PersonFacts {
+                    nav_kontor: office.into(),
+                    adressebeskyttelse: kode6.then(|| "STRENGT_FORTROLIG".into()),
+                    ..Default::default()
+                },
+                status: Status::IkkeTreff,
+                treff: vec![],
+                eksklusjoner: vec![],
+                hint: vec![],
+                uavklart: undecided.iter().map(|u| (*u).into()).collect(),
+                begrunnelse: vec![],
+                naer_treff: near
+                    .iter()
+                    .map(|(rule, krav)| NearMiss {
+                        rule: rule.to_string(),
+                        krav: krav.to_string(),
+                        text: "".into(),
+                    })
+                    .collect(),
+                krav: vec![],
+            };
+        let mut w = NaerTreffWriter::new(
+            NamedTempFile::new().unwrap(),
+            vec!["a".into(), "b".into()],
+            Lang::Nb,
+            Default::default(),
+        );
+        let verdicts = [
+            verdict("0301", &[("a", "k1"), ("x", "k1")], &[], false),
+            verdict("0301", &[("a", "k1")], &["b", "x"], false),
+            verdict("0301", &[], &[], false),
+            verdict("1103", &[("b", "k2")], &[], false),
+            verdict("1103", &[("a", "k1")], &[], true),
+            verdict("0301", &[("a", "k2")], &["b"], false),
+        ];
+        for v in &verdicts {
+            w.verdict(v).unwrap();
+        }
+        w.put_office_away();
+        let counts: Vec<(&str, &str, &str, u64)> = w
+            .counts
+            .iter()
+            .flat_map(|(o, rules)| {
+                rules.iter().flat_map(move |(r, kravs)| {
+                    kravs
+                        .iter()
+                        .map(move |(k, n)| (o.as_str(), r.as_str(), k.as_str(), *n))
+                })
+            })
+            .collect();
+        assert_eq!(
+            counts,
+            [
+                ("0301", "a", "k1", 2),
+                ("0301", "a", "k2", 1),
+                ("0301", "b", "", 2),
+                ("1103", "b", "k2", 1),
+            ]
+        );
+    }
 
     /// Rows as the engine hands them over (by office and caseworker, none last) and in any
     /// order are put in the file's order as the whole sort by its definition does.
