@@ -603,6 +603,8 @@ struct BatchTexts<'r, 'a, 'e> {
     cache: &'r mut RenderCache,
     /// The text of every template when none is rendered.
     empty: Arc<str>,
+    /// Strings a row's printed values are put into, used again for the next row.
+    values: Vec<String>,
 }
 
 impl<'r, 'a, 'e> BatchTexts<'r, 'a, 'e> {
@@ -671,6 +673,7 @@ impl<'r, 'a, 'e> BatchTexts<'r, 'a, 'e> {
             index,
             cache,
             empty: Arc::from(""),
+            values: Vec::new(),
         }
     }
 
@@ -679,6 +682,20 @@ impl<'r, 'a, 'e> BatchTexts<'r, 'a, 'e> {
         if !self.work.texts {
             return Ok(Arc::clone(&self.empty));
         }
+        // the printed values' strings are used again from row to row
+        let mut values = std::mem::take(&mut self.values);
+        let text = self.text_with(t, row, &mut values);
+        self.values = values;
+        text
+    }
+
+    /// [`Self::text`] with `buffers` to print the row's values into.
+    fn text_with(
+        &mut self,
+        t: usize,
+        row: usize,
+        buffers: &mut Vec<String>,
+    ) -> Result<Arc<str>, EngineError> {
         let memo = self.cache.entry((self.index, t)).or_default();
         let Some(k) = self.keys[t].get(row).filter(|_| memo.worth_it()) else {
             return self.render(t, row, &[]);
@@ -689,23 +706,31 @@ impl<'r, 'a, 'e> BatchTexts<'r, 'a, 'e> {
         let printed = &self.printed[t];
         let batch = &self.context.batch;
         let listed = &self.listed[t];
-        let values: Option<Vec<String>> = printed
-            .iter()
-            .map(|c| values::printed(batch.column(*c), row))
-            .chain(
-                listed
-                    .iter()
-                    .flat_map(|l| &l.dates[row])
-                    .map(|d| values::iso_date(*d)),
-            )
-            .map(|v| (!v.is_empty() && v.trim().len() == v.len()).then_some(v))
-            .collect();
-        let Some(values) = values.filter(|v| v.len() < 1_000_000) else {
+        let n = printed.len() + listed.iter().map(|l| l.dates[row].len()).sum::<usize>();
+        if n >= 1_000_000 {
             return self.render(t, row, &[]);
-        };
+        }
+        if buffers.len() < n {
+            buffers.resize_with(n, String::new);
+        }
+        let (columns, dates) = buffers[..n].split_at_mut(printed.len());
+        for (c, out) in printed.iter().zip(columns) {
+            values::printed_into(batch.column(*c), row, out);
+        }
+        for (d, out) in listed.iter().flat_map(|l| &l.dates[row]).zip(dates) {
+            out.clear();
+            values::iso_date_into(*d, out);
+        }
+        let values = &buffers[..n];
+        if !values
+            .iter()
+            .all(|v| !v.is_empty() && v.trim().len() == v.len())
+        {
+            return self.render(t, row, &[]);
+        }
         if let Some(c) = memo.texts.get(k) {
             memo.hits += 1;
-            return Ok(c.text(&values));
+            return Ok(c.text(values));
         }
         memo.misses += 1;
         let cached = if values.is_empty() {
@@ -735,7 +760,7 @@ impl<'r, 'a, 'e> BatchTexts<'r, 'a, 'e> {
                 None => return self.render(t, row, &[]),
             }
         };
-        let text = cached.text(&values);
+        let text = cached.text(values);
         // (the cache entry may have gone: re-borrowed after rendering)
         let memo = self.cache.entry((self.index, t)).or_default();
         memo.texts.insert(k.into(), cached);

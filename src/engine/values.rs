@@ -1,5 +1,6 @@
 //! Arrow values to template values: what a rule's result columns look like to its explanation.
 
+use chrono::NaiveDate;
 use std::sync::Arc;
 
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
@@ -115,19 +116,90 @@ pub fn list_with_stand_ins(
 /// A cell as a template prints it (`{{ name }}`): the [`cell`]'s value shown, a date's
 /// ISO string made without a template value in between.
 pub fn printed(arr: &ArrayRef, row: usize) -> String {
+    let mut s = String::new();
+    printed_into(arr, row, &mut s);
+    s
+}
+
+/// [`printed`] into `out` (emptied first), whose room is used again.
+pub fn printed_into(arr: &ArrayRef, row: usize, out: &mut String) {
+    out.clear();
     match arr.data_type() {
         DataType::Date32 if arr.is_valid(row) => {
-            iso_date(arr.as_primitive::<Date32Type>().value(row))
+            iso_date_into(arr.as_primitive::<Date32Type>().value(row), out)
         }
-        _ => cell(arr, row).to_string(),
+        _ => {
+            use std::fmt::Write;
+            let _ = write!(out, "{}", cell(arr, row));
+        }
     }
 }
 
 /// `2026-03-01` for a day number, without a format string to parse.
 pub fn iso_date(days: i32) -> String {
-    use chrono::Datelike;
+    let mut s = String::with_capacity(10);
+    iso_date_into(days, &mut s);
+    s
+}
+
+/// [`iso_date`] appended to `out`: the digits of a year from 0 to 9999 written one by one (the
+/// formatting machinery was a few per cent of the explanations' time), any other year
+/// formatted as `{:04}` formats it.
+pub fn iso_date_into(days: i32, out: &mut String) {
     let d = date_from_days(days);
-    format!("{:04}-{:02}-{:02}", d.year(), d.month(), d.day())
+    if !ymd_into(d, true, out) {
+        use chrono::Datelike;
+        use std::fmt::Write;
+        let _ = write!(out, "{:04}-{:02}-{:02}", d.year(), d.month(), d.day());
+    }
+}
+
+/// `2026-03` (`with_day`: `2026-03-01`) appended to `out` digit by digit, as chrono's `%Y-%m`
+/// (`%Y-%m-%d`) prints a date of a year from 0 to 9999; false, with nothing appended, for any
+/// other year (whose forms differ between printers: the caller prints it its own way).
+pub fn ymd_into(d: NaiveDate, with_day: bool, out: &mut String) -> bool {
+    use chrono::Datelike;
+    let (y, m, day) = (d.year(), d.month(), d.day());
+    if !(0..=9999).contains(&y) {
+        return false;
+    }
+    let digit = |v: u32| char::from(b'0' + (v % 10) as u8);
+    let y = y as u32;
+    for c in [
+        digit(y / 1000),
+        digit(y / 100),
+        digit(y / 10),
+        digit(y),
+        '-',
+    ] {
+        out.push(c);
+    }
+    out.push(digit(m / 10));
+    out.push(digit(m));
+    if with_day {
+        out.push('-');
+        out.push(digit(day / 10));
+        out.push(digit(day));
+    }
+    true
+}
+
+/// `2026-03`, as `format("%Y-%m")` prints it.
+pub fn iso_month(d: NaiveDate) -> String {
+    let mut s = String::with_capacity(7);
+    if !ymd_into(d, false, &mut s) {
+        return d.format("%Y-%m").to_string();
+    }
+    s
+}
+
+/// `2026-03-01`, as `NaiveDate`'s `Display` prints it.
+pub fn iso_day(d: NaiveDate) -> String {
+    let mut s = String::with_capacity(10);
+    if !ymd_into(d, true, &mut s) {
+        return d.to_string();
+    }
+    s
 }
 
 /// A rule's result batch as template context, with the rule's shared values (parameters,
@@ -232,6 +304,30 @@ mod tests {
     use super::*;
     use datafusion::arrow::array::{Date32Array, Int32Array, ListBuilder, StringBuilder};
     use datafusion::arrow::datatypes::{Field, Schema};
+
+    #[test]
+    fn iso_dates_are_what_the_format_string_gives_for_every_year() {
+        use chrono::Datelike;
+        let days = (-1_000_000..3_000_000).step_by(97).chain([
+            i32::MIN,
+            i32::MIN + 1,
+            -719_528,
+            -719_529,
+            0,
+            2_932_896,
+            i32::MAX,
+        ]);
+        for day in days {
+            let d = date_from_days(day);
+            let want = format!("{:04}-{:02}-{:02}", d.year(), d.month(), d.day());
+            assert_eq!(iso_date(day), want, "day {day}");
+            let mut out = String::from("x");
+            iso_date_into(day, &mut out);
+            assert_eq!(out, format!("x{want}"));
+            assert_eq!(iso_month(d), d.format("%Y-%m").to_string(), "day {day}");
+            assert_eq!(iso_day(d), d.to_string(), "day {day}");
+        }
+    }
 
     #[test]
     fn dates_become_iso_strings_and_lists_sequences() {

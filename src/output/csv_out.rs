@@ -124,7 +124,11 @@ pub(crate) fn guard(cell: &str) -> std::borrow::Cow<'_, str> {
 /// An all-digit id is written as ="…" so Excel keeps it as text (no lost leading zero, no 1.2E+10).
 pub(crate) fn id_cell(id: &str) -> String {
     if !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()) {
-        format!("=\"{id}\"")
+        let mut s = String::with_capacity(id.len() + 3);
+        s.push_str("=\"");
+        s.push_str(id);
+        s.push('"');
+        s
     } else {
         safe(id)
     }
@@ -368,7 +372,7 @@ impl Row {
             self.treff.len().to_string(),
             self.maneder.to_string(),
             self.siste
-                .map(|d| d.format("%Y-%m").to_string())
+                .map(crate::engine::values::iso_month)
                 .unwrap_or_default(),
             self.innsatsgruppe.clone(),
             hint.join("; "),
