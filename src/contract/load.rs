@@ -617,6 +617,10 @@ impl Validator {
             .unwrap()
             .as_primitive::<Date32Type>()
             .clone();
+        // the person map taken out for the batch (made unique once, not once per row: its
+        // reference count's atomic check showed in the load's profile)
+        let mut persons = std::mem::take(&mut self.persons);
+        let map = Arc::make_mut(&mut persons);
         for i in 0..batch.num_rows() {
             let row = row_offset + i as u64 + 1;
             let raw = vern.is_valid(i).then(|| vern.value(i));
@@ -626,9 +630,11 @@ impl Validator {
                 let p = Problem::UnknownProtection { value };
                 self.push(spec, file, row, "adressebeskyttelse", p);
             }
-            if ids.is_valid(i) && !self.check_person_id(spec, file, row, ids.value(i), level, ok[i])
-            {
-                ok[i] = false;
+            if ids.is_valid(i) {
+                let at = (spec, file, row);
+                if !self.check_person_id(map, at, ids.value(i), level, ok[i]) {
+                    ok[i] = false;
+                }
             }
             if born.is_valid(i) {
                 let b = date_from_days(born.value(i));
@@ -644,6 +650,7 @@ impl Validator {
                 self.push(spec, file, row, "veileder", Problem::VeilederTooLong);
             }
         }
+        self.persons = persons;
     }
 
     /// A person row's id: the first row of the id (a later one is set aside, and a stricter
@@ -652,16 +659,15 @@ impl Validator {
     /// its person is not kept). Returns whether the row is kept.
     fn check_person_id(
         &mut self,
-        spec: &TableSpec,
-        file: &str,
-        row: u64,
+        persons: &mut FxHashMap<String, PersonRow>,
+        (spec, file, row): (&TableSpec, &str, u64),
         id: &str,
         level: Adressebeskyttelse,
         ok: bool,
     ) -> bool {
         let mut kept = true;
         // one lookup: a first row is recorded where the id is looked up
-        let seen = match Arc::make_mut(&mut self.persons).entry(id.to_string()) {
+        let seen = match persons.entry(id.to_string()) {
             Entry::Occupied(e) => Some((e.get().row, e.get().level)),
             Entry::Vacant(e) => {
                 e.insert(PersonRow {
