@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use chrono::NaiveDate;
 use datafusion::arrow::array::{
-    Array, ArrayRef, AsArray, Date32Array, DictionaryArray, Int32Array, RecordBatch,
+    Array, ArrayRef, AsArray, Date32Array, DictionaryArray, Int32Array, RecordBatch, StringArray,
     StringViewArray,
 };
 use datafusion::arrow::datatypes::{
@@ -202,23 +202,82 @@ impl MonthTable {
 fn payment_months<'a>(
     b: &'a RecordBatch,
     keep: Option<&[bool]>,
-    Window { lo, hi, dmax }: Window,
+    window: Window,
     months: &MonthTable,
-    mut emit: impl FnMut(&'a str, i64, i64, i32),
+    emit: impl FnMut(&'a str, i64, i64, i32),
 ) {
     let col = |name: &str| {
         b.column_by_name(name)
             .unwrap_or_else(|| panic!("validated payments have `{name}`"))
     };
     let strings = |name: &str| Strs::of(col(name)).expect("validated payments' strings are Utf8");
-    let ids = strings("person_id");
-    let paid = col("utbetalingsdato").as_primitive::<Date32Type>();
-    let fom = col("fom").as_primitive::<Date32Type>();
-    let tom = col("tom").as_primitive::<Date32Type>();
-    let belop = col("belop").as_primitive::<Int64Type>();
-    let status = strings("status");
-    // of a dictionary, whether each distinct status is `UTBETALT`
-    let paid_out: Option<Vec<bool>> = match &status {
+    let cols = PaymentCols {
+        paid: col("utbetalingsdato").as_primitive::<Date32Type>(),
+        fom: col("fom").as_primitive::<Date32Type>(),
+        tom: col("tom").as_primitive::<Date32Type>(),
+        belop: col("belop").as_primitive::<Int64Type>(),
+    };
+    let (ids, status) = (strings("person_id"), strings("status"));
+    // Dictionaries whose every row has a value (the loader's usual reading) are looked up by
+    // key alone; anything else row by row through `Strs`.
+    if let (Some(ids), Some(paid_out)) = (DenseDict::of(&ids), paid_out_by_key(&status)) {
+        let skeys = match &status {
+            Strs::Dict { keys, .. } => *keys,
+            Strs::Plain(_) => unreachable!("a dictionary's flags"),
+        };
+        let id = |i: usize| Some(ids.value(i));
+        // a null row, or a key past the values (which `Strs` reads as null), is paid out
+        let utbetalt = |i: usize| {
+            skeys.is_null(i)
+                || paid_out
+                    .get(skeys.values()[i] as usize)
+                    .copied()
+                    .unwrap_or(true)
+        };
+        cols.months(keep, window, months, id, utbetalt, emit);
+    } else {
+        let id = |i: usize| (!ids.is_null(i)).then(|| ids.value(i));
+        let utbetalt = |i: usize| status.is_null(i) || status.value(i) == super::UTBETALT;
+        cols.months(keep, window, months, id, utbetalt, emit);
+    }
+}
+
+/// A dictionary-encoded string column without a null row or value: a row's value by its key.
+struct DenseDict<'a> {
+    keys: &'a [i32],
+    values: &'a StringArray,
+}
+
+impl<'a> DenseDict<'a> {
+    fn of(s: &Strs<'a>) -> Option<Self> {
+        match s {
+            Strs::Dict { keys, values }
+                if keys.null_count() == 0
+                    && values.null_count() == 0
+                    && keys
+                        .values()
+                        .iter()
+                        .all(|k| usize::try_from(*k).is_ok_and(|k| k < values.len())) =>
+            {
+                Some(DenseDict {
+                    keys: keys.values(),
+                    values,
+                })
+            }
+            _ => None,
+        }
+    }
+
+    #[inline]
+    fn value(&self, i: usize) -> &'a str {
+        self.values.value(self.keys[i] as usize)
+    }
+}
+
+/// Of a dictionary-encoded status: whether each distinct value means paid out (`UTBETALT`, or
+/// null, which the contract reads as `UTBETALT`).
+fn paid_out_by_key(status: &Strs) -> Option<Vec<bool>> {
+    match status {
         Strs::Dict { values, .. } => Some(
             values
                 .iter()
@@ -226,42 +285,72 @@ fn payment_months<'a>(
                 .collect(),
         ),
         Strs::Plain(_) => None,
-    };
-    let (paid_days, belop_values) = (paid.values(), belop.values());
-    for i in 0..b.num_rows() {
-        if keep.is_some_and(|k| !k[i])
-            || paid_days[i] > dmax
-            || belop_values[i] <= 0
-            || paid.is_null(i)
-            || belop.is_null(i)
-            || ids.is_null(i)
-        {
-            continue;
-        }
-        let utbetalt = status.is_null(i)
-            || match (&paid_out, status.key(i)) {
-                (Some(flags), Some(k)) => flags[k],
-                _ => status.value(i) == super::UTBETALT,
-            };
-        if !utbetalt {
-            continue;
-        }
-        let day = paid_days[i];
-        let (fra, til) = if fom.is_null(i) {
-            let m = months.of(day);
-            (m, m)
-        } else {
-            let f = months.of(fom.value(i));
-            let t = if tom.is_null(i) {
-                f
-            } else {
-                months.of(tom.value(i))
-            };
-            (f, t)
-        };
-        let (fra, til) = (fra.max(lo), til.min(hi));
-        if fra <= til {
-            emit(ids.value(i), fra, til, day);
+    }
+}
+
+/// `a` when `cond`, else `b`, by a mask: no branch to mispredict.
+#[inline(always)]
+fn pick(cond: bool, a: i32, b: i32) -> i32 {
+    let mask = -i32::from(cond);
+    (a & mask) | (b & !mask)
+}
+
+/// The payments' columns that give months.
+struct PaymentCols<'a> {
+    paid: &'a Date32Array,
+    fom: &'a Date32Array,
+    tom: &'a Date32Array,
+    belop: &'a datafusion::arrow::array::Int64Array,
+}
+
+impl PaymentCols<'_> {
+    /// [`payment_months`] with a row's id (none when null) and whether it was paid out read
+    /// by `id` and `utbetalt`.
+    #[inline]
+    fn months<'a>(
+        &self,
+        keep: Option<&[bool]>,
+        Window { lo, hi, dmax }: Window,
+        months: &MonthTable,
+        id: impl Fn(usize) -> Option<&'a str>,
+        utbetalt: impl Fn(usize) -> bool,
+        mut emit: impl FnMut(&'a str, i64, i64, i32),
+    ) {
+        let PaymentCols {
+            paid,
+            fom,
+            tom,
+            belop,
+        } = *self;
+        let paid_days = paid.values();
+        let n = paid_days.len();
+        let (belop_values, fom_days, tom_days) =
+            (&belop.values()[..n], &fom.values()[..n], &tom.values()[..n]);
+        let keep = keep.map(|k| &k[..n]);
+        for i in 0..n {
+            if keep.is_some_and(|k| !k[i])
+                || paid_days[i] > dmax
+                || belop_values[i] <= 0
+                || paid.is_null(i)
+                || belop.is_null(i)
+            {
+                continue;
+            }
+            let Some(person) = id(i) else { continue };
+            if !utbetalt(i) {
+                continue;
+            }
+            // the first and last day as values chosen, not branches taken: whether `fom` or
+            // `tom` is null varies from row to row without a pattern
+            let day = paid_days[i];
+            let has_fom = fom.is_valid(i);
+            let has_tom = has_fom & tom.is_valid(i);
+            let first = pick(has_fom, fom_days[i], day);
+            let last = pick(has_tom, tom_days[i], first);
+            let (fra, til) = (months.of(first).max(lo), months.of(last).min(hi));
+            if fra <= til {
+                emit(person, fra, til, day);
+            }
         }
     }
 }
@@ -580,24 +669,119 @@ fn months_of_stretch<'a>(
     // About one month per payment: reserve once instead of growing.
     let mut out = Known::new(form, rows);
     let mut current: Option<&str> = None;
-    let mut pairs: Vec<(i64, i32)> = Vec::new();
+    let mut person = PersonMonths::new(window);
     let months = MonthTable::new(window.lo, window.dmax);
     for (b, keep) in payments {
         payment_months(b, keep, window, &months, |id, fra, til, day| {
             // the same id read from a dictionary is the same slice: no bytes compared
             if !current.is_some_and(|c| std::ptr::eq(c, id) || c == id) {
                 if let Some(c) = current {
-                    flush(c, &mut pairs, &mut out);
+                    person.flush(c, &mut out);
                 }
                 current = Some(id);
             }
-            pairs.extend((fra..=til).map(|m| (m, day)));
+            person.add(fra, til, day);
         });
     }
     if let Some(c) = current {
-        flush(c, &mut pairs, &mut out);
+        person.flush(c, &mut out);
     }
     known_batch(out)
+}
+
+/// One person's months being gathered from a run of payments: the earliest day per month of
+/// the window, kept in a slot per month with a bit saying it is set (a window of up to
+/// [`PersonMonths::MAX_SLOTS`] months), or as (month, day) pairs sorted when the run ends.
+enum PersonMonths {
+    Slots {
+        lo: i64,
+        days: Vec<i32>,
+        set: Vec<u64>,
+        /// The words of `set` with a bit set: `first..end`.
+        first: usize,
+        end: usize,
+    },
+    Pairs(Vec<(i64, i32)>),
+}
+
+impl PersonMonths {
+    /// The widest window kept in slots (a decade of months is 120).
+    const MAX_SLOTS: i64 = 1 << 14;
+
+    fn new(w: Window) -> Self {
+        let span = w.hi.saturating_sub(w.lo).saturating_add(1);
+        if (1..=Self::MAX_SLOTS).contains(&span) {
+            let span = span as usize;
+            PersonMonths::Slots {
+                lo: w.lo,
+                days: vec![0; span],
+                set: vec![0; span.div_ceil(64)],
+                first: usize::MAX,
+                end: 0,
+            }
+        } else {
+            PersonMonths::Pairs(Vec::new())
+        }
+    }
+
+    /// A payment giving months `fra..=til` (within the window), paid on `day`.
+    #[inline]
+    fn add(&mut self, fra: i64, til: i64, day: i32) {
+        match self {
+            PersonMonths::Slots {
+                lo,
+                days,
+                set,
+                first,
+                end,
+            } => {
+                for m in fra..=til {
+                    let i = (m - *lo) as usize;
+                    let (w, bit) = (i / 64, 1u64 << (i % 64));
+                    // a month seen before keeps its earlier day (chosen, not branched on)
+                    let seen = set[w] & bit != 0;
+                    days[i] = if seen { days[i].min(day) } else { day };
+                    set[w] |= bit;
+                    *first = (*first).min(w);
+                    *end = (*end).max(w + 1);
+                }
+            }
+            PersonMonths::Pairs(pairs) => pairs.extend((fra..=til).map(|m| (m, day))),
+        }
+    }
+
+    /// Appends the person's months, the earliest day of each, in month order, and starts
+    /// over empty.
+    fn flush<'a>(&mut self, id: &'a str, out: &mut Known<'a>) {
+        match self {
+            PersonMonths::Slots {
+                lo,
+                days,
+                set,
+                first,
+                end,
+            } => {
+                if *first >= *end {
+                    out.push_id(id, 0);
+                    return;
+                }
+                let words = &mut set[*first..*end];
+                let n: u32 = words.iter().map(|w| w.count_ones()).sum();
+                out.push_id(id, n as usize);
+                for (k, word) in words.iter_mut().enumerate() {
+                    let base = (*first + k) * 64;
+                    while *word != 0 {
+                        let i = base + word.trailing_zeros() as usize;
+                        *word &= *word - 1;
+                        out.months.push((*lo + i as i64) as i32);
+                        out.days.push(days[i]);
+                    }
+                }
+                (*first, *end) = (usize::MAX, 0);
+            }
+            PersonMonths::Pairs(pairs) => flush(id, pairs, out),
+        }
+    }
 }
 
 /// Months of stretches in any order: every person's rows gathered (persons in the order
@@ -789,7 +973,208 @@ mod tests {
             .collect()
     }
 
+    /// Payments whose ids and status are dictionaries (as the loader reads them: a status with
+    /// null rows and a null value) give the same months as the same payments with plain strings,
+    /// row by row: nulls in `fom` and `tom`, a status other than paid, a zero amount, a payment
+    /// after the last day and months outside the window included.
+    #[test]
+    fn dictionary_and_plain_payments_give_the_same_months() {
+        use datafusion::arrow::array::Int64Array;
+        use datafusion::arrow::compute::cast;
+        let day = |s: &str| days_since_epoch(NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap());
+        // person_id, utbetalingsdato, fom, tom, belop, status
+        type Row<'a> = (
+            &'a str,
+            &'a str,
+            Option<&'a str>,
+            Option<&'a str>,
+            i64,
+            Option<&'a str>,
+        );
+        let rows: Vec<Row> = vec![
+            ("A", "2026-01-05", None, None, 10, Some("UTBETALT")),
+            (
+                "A",
+                "2026-01-03",
+                Some("2025-12-01"),
+                Some("2026-02-28"),
+                10,
+                None,
+            ),
+            (
+                "A",
+                "2026-03-09",
+                Some("2026-03-01"),
+                None,
+                10,
+                Some("STANSET"),
+            ),
+            (
+                "A",
+                "2026-04-09",
+                None,
+                Some("2026-06-30"),
+                0,
+                Some("UTBETALT"),
+            ),
+            (
+                "B",
+                "2026-05-01",
+                Some("2020-01-01"),
+                Some("2026-05-31"),
+                5,
+                None,
+            ),
+            ("B", "2026-11-20", None, None, 5, Some("UTBETALT")),
+            ("B", "2026-02-02", None, None, 5, Some("UTBETALT")),
+            (
+                "C",
+                "2026-06-06",
+                Some("2026-06-01"),
+                Some("2026-07-31"),
+                5,
+                Some("ANNULLERT"),
+            ),
+            ("C", "2026-08-08", None, None, 5, None),
+        ];
+        let dates = |col: usize| -> ArrayRef {
+            Arc::new(Date32Array::from_iter(
+                rows.iter().map(|r| [Some(r.1), r.2, r.3][col].map(day)),
+            ))
+        };
+        let plain_ids: ArrayRef = Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r.0)));
+        let plain_status: ArrayRef = Arc::new(StringArray::from_iter(rows.iter().map(|r| r.5)));
+        let batch = |ids: ArrayRef, status: ArrayRef| {
+            let fields = [
+                ("person_id", ids),
+                ("utbetalingsdato", dates(0)),
+                ("fom", dates(1)),
+                ("tom", dates(2)),
+                (
+                    "belop",
+                    Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| r.4))) as ArrayRef,
+                ),
+                ("status", status),
+            ];
+            RecordBatch::try_from_iter(fields).unwrap()
+        };
+        let plain = batch(plain_ids.clone(), plain_status.clone());
+        let dict_type = super::super::strs::dictionary_type();
+        let dict = batch(
+            cast(&plain_ids, &dict_type).unwrap(),
+            cast(&plain_status, &dict_type).unwrap(),
+        );
+        // a dictionary with a null value as well as null rows
+        let keys = Int32Array::from(vec![
+            Some(0),
+            Some(2),
+            None,
+            Some(0),
+            Some(2),
+            Some(0),
+            Some(0),
+            Some(1),
+            Some(2),
+        ]);
+        let values = StringArray::from(vec![Some("UTBETALT"), Some("ANNULLERT"), None]);
+        let status_with_null_value: ArrayRef =
+            Arc::new(DictionaryArray::try_new(keys, Arc::new(values)).unwrap());
+        let plain_same: ArrayRef = cast(&status_with_null_value, &DataType::Utf8).unwrap();
+        let window = Window {
+            lo: 2025 * 12 + 11,
+            hi: 2026 * 12 + 10,
+            dmax: day("2026-11-16"),
+        };
+        let keep = vec![true; rows.len()];
+        for (a, b) in [
+            (plain.clone(), dict.clone()),
+            (
+                batch(plain_ids.clone(), plain_same),
+                batch(
+                    cast(&plain_ids, &dict_type).unwrap(),
+                    status_with_null_value,
+                ),
+            ),
+        ] {
+            let of = |b: RecordBatch| {
+                let got = stretch_months_kept(&[(b, keep.clone())], window, IdForm::View);
+                (0..got.num_rows())
+                    .map(|i| {
+                        let (ids, m, d) = columns(&got);
+                        (ids.value(i).to_string(), m[i], d[i])
+                    })
+                    .collect::<Vec<_>>()
+            };
+            let (want, got) = (of(a), of(b));
+            assert!(!want.is_empty());
+            assert_eq!(got, want);
+        }
+        // the plain months, worked out by hand for the first pair: A's December to February
+        // (January's earliest payment on the 3rd), B's December to May clipped from 2020 (February
+        // also paid on the 2nd; November's payment after the last day), C's August
+        let got = stretch_months_kept(&[(plain, keep.clone())], window, IdForm::View);
+        let (ids, m, d) = columns(&got);
+        let got: Vec<(String, i32, i32)> = (0..got.num_rows())
+            .map(|i| (ids.value(i).to_string(), m[i], d[i]))
+            .collect();
+        let month = |y: i32, mm: i32| y * 12 + mm - 1;
+        let want = [
+            ("A", month(2025, 12), "2026-01-03"),
+            ("A", month(2026, 1), "2026-01-03"),
+            ("A", month(2026, 2), "2026-01-03"),
+            ("B", month(2025, 12), "2026-05-01"),
+            ("B", month(2026, 1), "2026-05-01"),
+            ("B", month(2026, 2), "2026-02-02"),
+            ("B", month(2026, 3), "2026-05-01"),
+            ("B", month(2026, 4), "2026-05-01"),
+            ("B", month(2026, 5), "2026-05-01"),
+            ("C", month(2026, 8), "2026-08-08"),
+        ];
+        let want: Vec<(String, i32, i32)> = want
+            .iter()
+            .map(|(id, m, d)| (id.to_string(), *m, day(d)))
+            .collect();
+        assert_eq!(got, want);
+    }
+
     proptest::proptest! {
+        /// A person's months gathered in slots are those of sorting the (month, day) pairs and
+        /// keeping each month's earliest day, whatever the order and overlap of the payments,
+        /// and a run's slots start over empty for the next person.
+        #[test]
+        fn months_in_slots_are_the_sorted_pairs_earliest_day_per_month(
+            runs in proptest::collection::vec(
+                proptest::collection::vec((0i64..200, 0i64..4, -5i32..50), 0..12), 1..5),
+            lo in 0i64..20,
+            span in 1i64..200,
+        ) {
+            let w = Window { lo, hi: lo + span - 1, dmax: 0 };
+            let ids: Vec<String> = (0..runs.len()).map(|p| format!("{p:011}")).collect();
+            let mut slots = PersonMonths::new(w);
+            let in_slots = matches!(slots, PersonMonths::Slots { .. });
+            proptest::prop_assert!(in_slots);
+            let mut pairs = PersonMonths::Pairs(Vec::new());
+            let (mut a, mut b) = (Known::new(IdForm::View, 0), Known::new(IdForm::View, 0));
+            for (id, run) in ids.iter().zip(&runs) {
+                for (fra, len, day) in run {
+                    let (fra, til) = ((lo + fra).max(w.lo), (lo + fra + len).min(w.hi));
+                    if fra <= til {
+                        slots.add(fra, til, *day);
+                        pairs.add(fra, til, *day);
+                    }
+                }
+                slots.flush(id, &mut a);
+                pairs.flush(id, &mut b);
+            }
+            let view = |k: &Known| match &k.ids {
+                KnownIds::View(v) => v.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+                KnownIds::Keyed { .. } => unreachable!("made as views"),
+            };
+            proptest::prop_assert_eq!(view(&a), view(&b));
+            proptest::prop_assert_eq!(&a.months, &b.months);
+            proptest::prop_assert_eq!(&a.days, &b.days);
+        }
+
         /// Months per person from the runs, in either id form and cut into pieces anywhere (a
         /// person's rows split over two or three pieces), are those of grouping every row by
         /// id; persons without a month in the window are left out.
