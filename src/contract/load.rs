@@ -12,8 +12,9 @@ use chrono::{Datelike, NaiveDate};
 use datafusion::arrow::array::{
     Array, ArrayRef, AsArray, BooleanArray, Int32Array, Int64Array, RecordBatch, StringArray,
 };
+use datafusion::arrow::compute::kernels::cmp;
 use datafusion::arrow::compute::{cast, filter_record_batch, max, min};
-use datafusion::arrow::datatypes::{DataType, Date32Type, Int64Type};
+use datafusion::arrow::datatypes::{DataType, Date32Type};
 use datafusion::parquet::arrow::ProjectionMask;
 use datafusion::parquet::arrow::arrow_reader::{
     ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
@@ -507,17 +508,14 @@ impl Validator {
         let rowno = |i: usize| at.row(i);
         let col = |name: &str| column(batch, name);
         if let Some((fom, tom)) = spec.period {
-            let f = col(fom);
-            let t = col(tom);
-            let (f, t) = (
-                f.as_primitive::<Date32Type>(),
-                t.as_primitive::<Date32Type>(),
-            );
-            for i in 0..n {
-                if f.is_valid(i) && t.is_valid(i) && t.value(i) < f.value(i) {
-                    self.push(spec, file, rowno(i), tom, Problem::PeriodBackwards);
-                    ok[i] = false;
-                }
+            // compared a column at a time; rows looked at only when one ends before it starts
+            let backwards = cmp::lt(&col(tom), &col(fom)).expect("two date columns");
+            if backwards.true_count() == 0 {
+                return;
+            }
+            for i in (0..n).filter(|i| backwards.is_valid(*i) && backwards.value(*i)) {
+                self.push(spec, file, rowno(i), tom, Problem::PeriodBackwards);
+                ok[i] = false;
             }
         }
     }
@@ -529,13 +527,14 @@ impl Validator {
         let rowno = |i: usize| at.row(i);
         let col = |name: &str| column(batch, name);
         if spec.name == "okonomisk_stonad" {
-            let b = col("belop");
-            let b = b.as_primitive::<Int64Type>();
-            for i in 0..n {
-                if b.is_valid(i) && b.value(i) < 0 {
-                    self.push(spec, file, rowno(i), "belop", Problem::NegativeAmount);
-                    ok[i] = false;
-                }
+            let negative = cmp::lt(&col("belop"), &Int64Array::new_scalar(0))
+                .expect("an Int64 column against an Int64");
+            if negative.true_count() == 0 {
+                return;
+            }
+            for i in (0..n).filter(|i| negative.is_valid(*i) && negative.value(*i)) {
+                self.push(spec, file, rowno(i), "belop", Problem::NegativeAmount);
+                ok[i] = false;
             }
         }
     }
@@ -1676,6 +1675,7 @@ pub fn days_since_epoch(d: NaiveDate) -> i32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use datafusion::arrow::datatypes::Int64Type;
     use datafusion::parquet::arrow::ArrowWriter;
     use datafusion::parquet::file::properties::WriterProperties;
 
