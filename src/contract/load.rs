@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use chrono::{Datelike, NaiveDate};
+use compact_str::CompactString;
 use datafusion::arrow::array::{
     Array, ArrayRef, AsArray, BooleanArray, Int32Array, Int64Array, RecordBatch, StringArray,
 };
@@ -203,7 +204,8 @@ pub struct Validator {
     as_of_days: i32,
     /// Every person id seen in `personer`, with its first row: filled while `personer` is read,
     /// then shared read-only by the workers of the other tables (which look up the kept ones).
-    persons: Arc<FxHashMap<String, PersonRow>>,
+    /// An id of up to 24 bytes (every fødselsnummer) is kept inline: no allocation per person.
+    persons: Arc<FxHashMap<CompactString, PersonRow>>,
     /// Persons whose duplicate rows carry a stricter protection than the row used.
     stricter: FxHashMap<String, Adressebeskyttelse>,
     findings: Vec<Finding>,
@@ -658,7 +660,7 @@ impl Validator {
     /// its person is not kept). Returns whether the row is kept.
     fn check_person_id(
         &mut self,
-        persons: &mut FxHashMap<String, PersonRow>,
+        persons: &mut FxHashMap<CompactString, PersonRow>,
         (spec, file, row): (&TableSpec, &str, u64),
         id: &str,
         level: Adressebeskyttelse,
@@ -666,7 +668,7 @@ impl Validator {
     ) -> bool {
         let mut kept = true;
         // one lookup: a first row is recorded where the id is looked up
-        let seen = match persons.entry(id.to_string()) {
+        let seen = match persons.entry(CompactString::from(id)) {
             Entry::Occupied(e) => Some((e.get().row, e.get().level)),
             Entry::Vacant(e) => {
                 e.insert(PersonRow {
