@@ -693,15 +693,18 @@ fn months_of_stretch<'a>(
 /// the window, kept in a slot per month with a bit saying it is set (a window of up to
 /// [`PersonMonths::MAX_SLOTS`] months), or as (month, day) pairs sorted when the run ends.
 enum PersonMonths {
-    Slots {
-        lo: i64,
-        days: Vec<i32>,
-        set: Vec<u64>,
-        /// The words of `set` with a bit set: `first..end`.
-        first: usize,
-        end: usize,
-    },
+    Slots(MonthSlots),
     Pairs(Vec<(i64, i32)>),
+}
+
+/// A slot per month of a window from month `lo`: the earliest day, and a bit per month set.
+struct MonthSlots {
+    lo: i64,
+    days: Vec<i32>,
+    set: Vec<u64>,
+    /// The words of `set` with a bit set: `first..end`.
+    first: usize,
+    end: usize,
 }
 
 impl PersonMonths {
@@ -712,13 +715,13 @@ impl PersonMonths {
         let span = w.hi.saturating_sub(w.lo).saturating_add(1);
         if (1..=Self::MAX_SLOTS).contains(&span) {
             let span = span as usize;
-            PersonMonths::Slots {
+            PersonMonths::Slots(MonthSlots {
                 lo: w.lo,
                 days: vec![0; span],
                 set: vec![0; span.div_ceil(64)],
                 first: usize::MAX,
                 end: 0,
-            }
+            })
         } else {
             PersonMonths::Pairs(Vec::new())
         }
@@ -728,24 +731,7 @@ impl PersonMonths {
     #[inline]
     fn add(&mut self, fra: i64, til: i64, day: i32) {
         match self {
-            PersonMonths::Slots {
-                lo,
-                days,
-                set,
-                first,
-                end,
-            } => {
-                for m in fra..=til {
-                    let i = (m - *lo) as usize;
-                    let (w, bit) = (i / 64, 1u64 << (i % 64));
-                    // a month seen before keeps its earlier day (chosen, not branched on)
-                    let seen = set[w] & bit != 0;
-                    days[i] = if seen { days[i].min(day) } else { day };
-                    set[w] |= bit;
-                    *first = (*first).min(w);
-                    *end = (*end).max(w + 1);
-                }
-            }
+            PersonMonths::Slots(s) => s.add(fra, til, day),
             PersonMonths::Pairs(pairs) => pairs.extend((fra..=til).map(|m| (m, day))),
         }
     }
@@ -754,33 +740,45 @@ impl PersonMonths {
     /// over empty.
     fn flush<'a>(&mut self, id: &'a str, out: &mut Known<'a>) {
         match self {
-            PersonMonths::Slots {
-                lo,
-                days,
-                set,
-                first,
-                end,
-            } => {
-                if *first >= *end {
-                    out.push_id(id, 0);
-                    return;
-                }
-                let words = &mut set[*first..*end];
-                let n: u32 = words.iter().map(|w| w.count_ones()).sum();
-                out.push_id(id, n as usize);
-                for (k, word) in words.iter_mut().enumerate() {
-                    let base = (*first + k) * 64;
-                    while *word != 0 {
-                        let i = base + word.trailing_zeros() as usize;
-                        *word &= *word - 1;
-                        out.months.push((*lo + i as i64) as i32);
-                        out.days.push(days[i]);
-                    }
-                }
-                (*first, *end) = (usize::MAX, 0);
-            }
+            PersonMonths::Slots(s) => s.flush(id, out),
             PersonMonths::Pairs(pairs) => flush(id, pairs, out),
         }
+    }
+}
+
+impl MonthSlots {
+    #[inline]
+    fn add(&mut self, fra: i64, til: i64, day: i32) {
+        for m in fra..=til {
+            let i = (m - self.lo) as usize;
+            let (w, bit) = (i / 64, 1u64 << (i % 64));
+            // a month seen before keeps its earlier day (chosen, not branched on)
+            let seen = self.set[w] & bit != 0;
+            self.days[i] = if seen { self.days[i].min(day) } else { day };
+            self.set[w] |= bit;
+            self.first = self.first.min(w);
+            self.end = self.end.max(w + 1);
+        }
+    }
+
+    fn flush<'a>(&mut self, id: &'a str, out: &mut Known<'a>) {
+        if self.first >= self.end {
+            out.push_id(id, 0);
+            return;
+        }
+        let words = &mut self.set[self.first..self.end];
+        let n: u32 = words.iter().map(|w| w.count_ones()).sum();
+        out.push_id(id, n as usize);
+        for (k, word) in words.iter_mut().enumerate() {
+            let base = (self.first + k) * 64;
+            while *word != 0 {
+                let i = base + word.trailing_zeros() as usize;
+                *word &= *word - 1;
+                out.months.push((self.lo + i as i64) as i32);
+                out.days.push(self.days[i]);
+            }
+        }
+        (self.first, self.end) = (usize::MAX, 0);
     }
 }
 
@@ -1151,7 +1149,7 @@ mod tests {
             let w = Window { lo, hi: lo + span - 1, dmax: 0 };
             let ids: Vec<String> = (0..runs.len()).map(|p| format!("{p:011}")).collect();
             let mut slots = PersonMonths::new(w);
-            let in_slots = matches!(slots, PersonMonths::Slots { .. });
+            let in_slots = matches!(slots, PersonMonths::Slots(_));
             proptest::prop_assert!(in_slots);
             let mut pairs = PersonMonths::Pairs(Vec::new());
             let (mut a, mut b) = (Known::new(IdForm::View, 0), Known::new(IdForm::View, 0));
