@@ -288,13 +288,6 @@ fn paid_out_by_key(status: &Strs) -> Option<Vec<bool>> {
     }
 }
 
-/// `a` when `cond`, else `b`, by a mask: no branch to mispredict.
-#[inline(always)]
-fn pick(cond: bool, a: i32, b: i32) -> i32 {
-    let mask = -i32::from(cond);
-    (a & mask) | (b & !mask)
-}
-
 /// The payments' columns that give months.
 struct PaymentCols<'a> {
     paid: &'a Date32Array,
@@ -340,13 +333,15 @@ impl PaymentCols<'_> {
             if !utbetalt(i) {
                 continue;
             }
-            // the first and last day as values chosen, not branches taken: whether `fom` or
-            // `tom` is null varies from row to row without a pattern
+            // no `fom`: the payment's month; no `tom`: the `fom` month
             let day = paid_days[i];
             let has_fom = fom.is_valid(i);
-            let has_tom = has_fom & tom.is_valid(i);
-            let first = pick(has_fom, fom_days[i], day);
-            let last = pick(has_tom, tom_days[i], first);
+            let first = if has_fom { fom_days[i] } else { day };
+            let last = if has_fom && tom.is_valid(i) {
+                tom_days[i]
+            } else {
+                first
+            };
             let (fra, til) = (months.of(first).max(lo), months.of(last).min(hi));
             if fra <= til {
                 emit(person, fra, til, day);
@@ -752,7 +747,7 @@ impl MonthSlots {
         for m in fra..=til {
             let i = (m - self.lo) as usize;
             let (w, bit) = (i / 64, 1u64 << (i % 64));
-            // a month seen before keeps its earlier day (chosen, not branched on)
+            // a month seen before keeps its earlier day
             let seen = self.set[w] & bit != 0;
             self.days[i] = if seen { self.days[i].min(day) } else { day };
             self.set[w] |= bit;

@@ -47,15 +47,6 @@ impl<'a> Strs<'a> {
         self.len() == 0
     }
 
-    /// The position of row `i`'s value among the distinct values (a dictionary's only).
-    #[inline]
-    pub fn key(&self, i: usize) -> Option<usize> {
-        match self {
-            Strs::Plain(_) => None,
-            Strs::Dict { keys, .. } => Some(keys.value(i) as usize),
-        }
-    }
-
     #[inline]
     pub fn is_null(&self, i: usize) -> bool {
         match self {
