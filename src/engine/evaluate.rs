@@ -430,20 +430,35 @@ impl Engine {
                 .iter()
                 .filter(|p| p.rule.kind == Kind::Eksklusjon && p.rule.gir_status.is_none()),
         );
-        for p in order {
-            let Some(df) = &p.frame else { continue };
-            let rule_started = std::time::Instant::now();
+        // the rules' queries run a few at a time (the next ones while one's rows are added),
+        // their rows added in this order, so what is open, and the first error, do not depend
+        // on which query ends first
+        let queries: Vec<_> = order
+            .filter(|p| p.frame.is_some())
+            .map(|p| {
+                let df = p.frame.clone().expect("filtered on frame");
+                async move {
+                    let started = std::time::Instant::now();
+                    let df =
+                        fired_only(p.rule, df)?.select_columns(&["skanningsdato", "person_id"])?;
+                    let batches = df.collect().await?;
+                    Ok::<_, EngineError>((p, batches, started))
+                }
+            })
+            .collect();
+        let mut queried = futures::stream::iter(queries).buffered(DATED_QUERIES_AT_ONCE);
+        while let Some(result) = queried.next().await {
+            let (p, batches, rule_started) = result?;
             let opens_pair = opens(&p);
-            let df =
-                fired_only(p.rule, df.clone())?.select_columns(&["skanningsdato", "person_id"])?;
-            let mut stream = df.execute_stream().await?;
             let mut rows = 0u64;
-            while let Some(batch) = stream.next().await {
-                let batch = batch?;
+            for batch in batches {
                 let dates = batch.column(0).as_primitive::<Date32Type>();
-                let pids = datafusion::arrow::compute::cast(batch.column(1), &DataType::Utf8)
-                    .map_err(DataFusionError::from)?;
-                let pids = pids.as_string::<i32>();
+                let pids = match batch.column(1).data_type() {
+                    DataType::Utf8View => batch.column(1).clone(),
+                    _ => datafusion::arrow::compute::cast(batch.column(1), &DataType::Utf8View)
+                        .map_err(DataFusionError::from)?,
+                };
+                let pids = pids.as_string_view();
                 for row in 0..batch.num_rows() {
                     if pids.is_null(row) || dates.is_null(row) {
                         continue;
@@ -819,6 +834,14 @@ fn gather(
     })
 }
 
+/// How many of the rules' queries over all dates run at once in [`Engine::dated_statuses`]:
+/// the next while one's rows are added, without holding every rule's rows at once.
+const DATED_QUERIES_AT_ONCE: usize = 2;
+
+/// What one set of fired rules gives a (date, person) pair: its status, its candidate rules
+/// and, when excluded, its exclusions (see [`DatedStatus`]).
+type Pattern = (Status, Arc<[usize]>, Arc<[usize]>);
+
 /// What [`DatedFired::add`] made of one rule row.
 #[derive(Debug, PartialEq, Eq)]
 enum Added {
@@ -903,7 +926,7 @@ impl DatedFired {
         let mut rows = Vec::with_capacity(pairs);
         // pairs with the same rules fired share their status and candidate rules: each set
         // of rules is looked at once
-        let mut seen: rustc_hash::FxHashMap<&[u64], (Status, Vec<usize>)> = Default::default();
+        let mut seen: rustc_hash::FxHashMap<&[u64], Pattern> = Default::default();
         for (d, day) in self.days.iter().enumerate() {
             let dato = date_from_days(*day);
             for person in 0..self.ids.len() {
@@ -911,22 +934,30 @@ impl DatedFired {
                 if !open(pair) {
                     continue;
                 }
-                let (status, treff) = seen.entry(pair).or_insert_with(|| {
+                let (status, treff, eksklusjoner) = seen.entry(pair).or_insert_with(|| {
                     let fired: Vec<usize> = (0..rules.rules.len())
                         .filter(|i| pair[i / 64] & (1u64 << (i % 64)) != 0)
                         .collect();
                     let status = status_of(rules, fired.iter().copied());
-                    let treff = fired
-                        .into_iter()
-                        .filter(|i| rules.rules[*i].kind == Kind::Kandidat)
-                        .collect();
-                    (status, treff)
+                    let of = |kind: Kind| -> Arc<[usize]> {
+                        fired
+                            .iter()
+                            .copied()
+                            .filter(|i| rules.rules[*i].kind == kind)
+                            .collect()
+                    };
+                    let eksklusjoner = match status {
+                        Status::Ekskludert => of(Kind::Eksklusjon),
+                        _ => Arc::from([]),
+                    };
+                    (status, of(Kind::Kandidat), eksklusjoner)
                 });
                 rows.push(DatedStatus {
                     dato,
                     person: person as u32,
                     status: *status,
                     treff: treff.clone(),
+                    eksklusjoner: eksklusjoner.clone(),
                 });
             }
         }
@@ -941,6 +972,50 @@ impl DatedFired {
 mod tests {
     use super::*;
     use crate::engine::session::Session;
+
+    #[test]
+    fn dated_exclusions_are_kept_for_excluded_pairs_only() {
+        let rules = RuleSet::embedded().unwrap();
+        let at = |id: &str| rules.rules.iter().position(|r| r.id == id).unwrap();
+        let (lang, liv, deltar) = (
+            at("langtidsmottaker"),
+            at("har_livsoppholdsytelse"),
+            at("deltar_i_kvp"),
+        );
+        assert!(rules.rules[liv].gir_status.is_none() && rules.rules[deltar].gir_status.is_some());
+        let mut f = DatedFired::new(&[20_000], rules.rules.len());
+        // a: candidate and excluded; b: a participant (an exclusion that sets its status) who
+        // also has a livelihood benefit; c: only the exclusion, which opens no pair
+        for (id, opens, rule) in [
+            ("a", true, lang),
+            ("b", true, deltar),
+            ("a", false, liv),
+            ("b", false, liv),
+            ("c", false, liv),
+        ] {
+            assert_eq!(f.add(20_000, id, opens, rule), Added::Done);
+        }
+        let s = f.statuses(&rules);
+        let got: Vec<_> = s
+            .rows
+            .iter()
+            .map(|r| {
+                (
+                    s.persons[r.person as usize].as_str(),
+                    r.status,
+                    r.treff.to_vec(),
+                    r.eksklusjoner.to_vec(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("a", Status::Ekskludert, vec![lang], vec![liv]),
+                ("b", Status::Deltaker, vec![], vec![]),
+            ]
+        );
+    }
 
     #[test]
     fn dated_pairs_open_by_opening_rules_and_keep_rule_set_order() {
@@ -973,7 +1048,7 @@ mod tests {
                 (
                     r.dato,
                     s.persons[r.person as usize].as_str(),
-                    r.treff.clone(),
+                    r.treff.to_vec(),
                 )
             })
             .collect();

@@ -136,8 +136,13 @@ pub struct DatedStatus {
     /// Position in `DatedStatuses::persons`.
     pub person: u32,
     pub status: Status,
-    /// The candidate rules that fired, as positions in the rule set, in rule-set order.
-    pub treff: Vec<usize>,
+    /// The candidate rules that fired, as positions in the rule set, in rule-set order (shared
+    /// by every pair with the same rules fired: no allocation per pair).
+    pub treff: Arc<[usize]>,
+    /// For an excluded pair (`ekskludert`), the exclusions that fired, as positions in the rule
+    /// set, in rule-set order (what the report counts them by); empty for any other status, so
+    /// that the many pairs a participant's exclusion opens allocate nothing.
+    pub eksklusjoner: Arc<[usize]>,
 }
 
 /// Counts from one evaluation.

@@ -20,8 +20,8 @@ use tracing::info;
 use crate::commands::args::{EngineArgs, EvalArgs};
 use crate::contract::Lang;
 use crate::contract::names::Names;
+use crate::engine::EngineOptions;
 use crate::engine::session::Session;
-use crate::engine::{EngineOptions, Verdict};
 use crate::output::categories::*;
 use crate::output::file_name;
 use crate::output::numbers;
@@ -101,21 +101,6 @@ struct Person {
 }
 
 impl Person {
-    fn from(v: &Verdict) -> Person {
-        Person {
-            skjermet: v.facts.skjermet(),
-            kontor: v.facts.nav_kontor.clone(),
-            kommune: v.facts.kommune_nr.clone(),
-            status: v.status,
-            tilstand: v.facts.kvp_tilstand.clone(),
-            alder: v.facts.alder,
-            kjonn: v.facts.kjonn.clone(),
-            treff: v.treff.clone(),
-            eksklusjoner: v.eksklusjoner.clone(),
-            weight: 1,
-        }
-    }
-
     /// A person known only by office, municipality and status (the trend's figures).
     fn at_home(home: &Home, status: Status) -> Person {
         let (kontor, kommune, skjermet) = home;
@@ -259,8 +244,9 @@ fn office_counties(persons: &[Person]) -> BTreeMap<String, String> {
     best.into_iter().map(|(k, (_, f))| (k, f)).collect()
 }
 
+/// Adds `persons` (each with its position, by which `regi` knows it) to `counts`.
 fn count_persons<'a>(
-    persons: &'a [Person],
+    persons: impl IntoIterator<Item = (usize, &'a Person)>,
     counts: &mut Counts,
     full: bool,
     regi: &HashMap<usize, BTreeSet<&'static str>>,
@@ -268,7 +254,7 @@ fn count_persons<'a>(
     // summed under borrowed keys first, so each distinct cell is allocated once
     let mut cells: FxHashMap<(&'static str, &'a str, &'static str, &'a str), u64> =
         Default::default();
-    for (i, p) in persons.iter().enumerate() {
+    for (i, p) in persons {
         let deltaker = p.status == Status::Deltaker;
         let kandidat = p.status == Status::Kandidat;
         for (level, unit) in p.units() {
@@ -487,27 +473,219 @@ async fn on_leave(engine: &crate::engine::Engine) -> anyhow::Result<OnLeave> {
     Ok(on_leave)
 }
 
-/// The status figures at each trend date, in one pass over the data as of the scan date (every
-/// date a column of the facts; a separate pass only where the parameters in force differ), the
-/// same statuses a scan on each date gives.
-async fn trend_figures(
+/// Every figure of the report in one pass over the month-ends and the scan date (a pass per
+/// set of rule parameters in force; see [`Session::passes`]): each rule runs once over all the
+/// dates, and gives the statuses a scan on each date gives. The scan date's own facts (ages,
+/// genders, leave, measures by regi, ended programmes) are read beside the statuses. Returns
+/// the scan date's figures and the month-ends', in date order.
+async fn figures(
     args: &ReportArgs,
     session: &Session,
-    dates: &[NaiveDate],
-) -> anyhow::Result<Vec<DateFigures>> {
-    let (rules, data) = (&session.rules, &session.data);
+    ends: &[NaiveDate],
+) -> anyhow::Result<(DateFigures, Vec<DateFigures>)> {
     let started = std::time::Instant::now();
+    let mut dates = ends.to_vec();
+    dates.push(args.as_of);
     let mut homes: FxHashMap<String, Home> = FxHashMap::default();
     let mut passes = Vec::new();
-    for group in session.passes(dates) {
-        let (engine, statuses) = session.statuses(&group).await?;
-        if homes.is_empty() {
-            // offices and municipalities do not depend on the date
-            homes = read_homes(&engine).await?;
+    let mut at_scan_date = None;
+    for group in session.passes(&dates) {
+        let engine = session.dated_engine(&group).await?;
+        let scan_date = async {
+            match group.contains(&args.as_of) {
+                true => scan_date_facts(&engine, args.as_of).await.map(Some),
+                false => Ok(None),
+            }
+        };
+        // offices and municipalities do not depend on the date: read in the first pass
+        let first = passes.is_empty();
+        let home = async {
+            match first {
+                true => read_homes(&engine).await.map(Some),
+                false => Ok(None),
+            }
+        };
+        let (statuses, leave, facts, home) = futures::try_join!(
+            session.statuses_on(&engine),
+            on_leave(&engine),
+            scan_date,
+            home
+        )?;
+        if let Some(h) = home {
+            homes = h;
         }
-        let on_leave = on_leave(&engine).await?;
-        passes.push((statuses, on_leave));
+        if let Some(facts) = facts {
+            at_scan_date = Some(facts.with_statuses(&statuses, args.as_of, &session.rules));
+        }
+        passes.push((statuses, leave));
     }
+    let at_scan_date = at_scan_date.expect("the scan date is in one of the passes");
+    let regi_known = session
+        .data
+        .tables
+        .get("kvp_tiltak")
+        .is_some_and(|t| t.present);
+    let (current, trend) = rayon::join(
+        || current_figures(args, &session.rules, at_scan_date, regi_known),
+        || trend_figures(args, &session.rules, (&homes, &passes), ends, regi_known),
+    );
+    info!(
+        dates = dates.len(),
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "report figures computed"
+    );
+    Ok((current, trend))
+}
+
+/// The scan date's persons as the figures count them, before their statuses are known.
+struct ScanDateFacts {
+    persons: Vec<Person>,
+    /// Position in `persons` by person id.
+    index: FxHashMap<String, usize>,
+    /// Each participant's measures by regi, by position.
+    regi: HashMap<usize, BTreeSet<&'static str>>,
+    /// The ended programmes, counted.
+    counts: Counts,
+}
+
+/// Every person of `personer` on `date` (office, municipality, kode 6, age, gender, KVP state:
+/// the key facts the figures use) with no status yet, their measures by regi and the ended
+/// programmes.
+async fn scan_date_facts(
+    engine: &crate::engine::Engine,
+    date: NaiveDate,
+) -> anyhow::Result<ScanDateFacts> {
+    use crate::engine::values::StrCells;
+    let d = format!("DATE '{}'", date.format("%Y-%m-%d"));
+    let sql = format!(
+        "SELECT p.person_id, p.nav_kontor, p.kommune_nr, p.adressebeskyttelse, p.alder, p.kjonn,
+                k.tilstand
+         FROM person p
+         LEFT JOIN kvp_status k ON k.person_id = p.person_id AND k.skanningsdato = p.skanningsdato
+         WHERE p.skanningsdato = {d}"
+    );
+    let mut persons = Vec::new();
+    let mut index: FxHashMap<String, usize> = FxHashMap::default();
+    let mut stream = engine.query(&sql).await?;
+    while let Some(b) = stream.next().await {
+        let b = b?;
+        let text = |c: usize| StrCells::of(b.column(c));
+        let (ids, kontor, kommune, vern, kjonn, tilstand) =
+            (text(0), text(1), text(2), text(3), text(5), text(6));
+        let alder = b
+            .column(4)
+            .as_primitive_opt::<datafusion::arrow::datatypes::Int64Type>();
+        for i in 0..b.num_rows() {
+            let id: String = ids.get(i).unwrap_or_default();
+            let vern: Option<String> = vern.get(i);
+            index.insert(id, persons.len());
+            persons.push(Person {
+                skjermet: crate::contract::Adressebeskyttelse::is_skjermet(vern.as_deref()),
+                kontor: kontor.get(i).unwrap_or_default(),
+                kommune: kommune.get(i).unwrap_or_default(),
+                status: Status::IkkeTreff,
+                tilstand: tilstand.get(i),
+                alder: alder.filter(|a| a.is_valid(i)).map_or(0, |a| a.value(i)),
+                kjonn: kjonn.get(i),
+                treff: Vec::new(),
+                eksklusjoner: Vec::new(),
+                weight: 1,
+            });
+        }
+    }
+    let regi = measures_regi(engine, date, &index).await?;
+    let mut counts = Counts::default();
+    count_ended(engine, date, (&persons, &index), &mut counts).await?;
+    Ok(ScanDateFacts {
+        persons,
+        index,
+        regi,
+        counts,
+    })
+}
+
+impl ScanDateFacts {
+    /// Each person's status and rules on `date`, from the pass's statuses (a person with no
+    /// row there has none: `ikke_treff`).
+    fn with_statuses(
+        mut self,
+        statuses: &crate::engine::DatedStatuses,
+        date: NaiveDate,
+        rules: &RuleSet,
+    ) -> Self {
+        let ids = |at: &[usize]| -> Vec<crate::engine::Short> {
+            at.iter()
+                .map(|i| rules.rules[*i].id.as_str().into())
+                .collect()
+        };
+        for s in statuses.rows.iter().filter(|s| s.dato == date) {
+            // a rule may return ids that are not in personer; the scan does not use them either
+            let Some(&at) = self.index.get(&statuses.persons[s.person as usize]) else {
+                continue;
+            };
+            let p = &mut self.persons[at];
+            p.status = s.status;
+            p.treff = ids(&s.treff);
+            p.eksklusjoner = ids(&s.eksklusjoner);
+        }
+        self
+    }
+}
+
+/// Every figure at the scan date (ages, genders, rules, regi, outcomes).
+fn current_figures(
+    args: &ReportArgs,
+    rules: &RuleSet,
+    at: ScanDateFacts,
+    regi_known: bool,
+) -> DateFigures {
+    let ScanDateFacts {
+        persons,
+        regi,
+        mut counts,
+        ..
+    } = at;
+    let office_fylke = office_counties(&persons);
+    // a person without a status only registers their units (zeros are published): such
+    // persons of one office and municipality count as one (most persons have no status)
+    let mut seen: FxHashMap<(&str, &str, bool), ()> = FxHashMap::default();
+    let counted: Vec<usize> = (0..persons.len())
+        .filter(|i| {
+            let p = &persons[*i];
+            p.status != Status::IkkeTreff
+                || seen
+                    .insert((p.kontor.as_str(), p.kommune.as_str(), p.skjermet), ())
+                    .is_none()
+        })
+        .collect();
+    count_persons(
+        counted.iter().map(|i| (*i, &persons[*i])),
+        &mut counts,
+        true,
+        &regi,
+    );
+    let (table, units) = table_of(counts, rules, true);
+    DateFigures {
+        date: args.as_of,
+        shown: table.suppress(),
+        raw: raw_cells(&table, args),
+        units,
+        regi_known,
+        office_fylke,
+    }
+}
+
+/// The status figures at each month-end of the trend, from the passes' statuses.
+fn trend_figures(
+    args: &ReportArgs,
+    rules: &RuleSet,
+    (homes, passes): (
+        &FxHashMap<String, Home>,
+        &[(crate::engine::DatedStatuses, OnLeave)],
+    ),
+    dates: &[NaiveDate],
+    regi_known: bool,
+) -> Vec<DateFigures> {
     // persons of one home with the same status and leave count alike: counted once, weighted;
     // each distinct home numbered once, and each pass's persons given theirs once, so the
     // ~50 000 rows a date has are counted by number, not by hashing their home's texts
@@ -525,13 +703,14 @@ async fn trend_figures(
         .collect();
     type Weights = FxHashMap<(usize, Status, bool), u64>;
     let mut per_date: BTreeMap<NaiveDate, Weights> = BTreeMap::new();
-    for (statuses, on_leave) in &passes {
+    for (statuses, on_leave) in passes {
         let home_of: Vec<Option<usize>> = statuses
             .persons
             .iter()
             .map(|id| home_no.get(id.as_str()).copied())
             .collect();
-        for s in &statuses.rows {
+        // the scan date's rows are its own figures (`current_figures`)
+        for s in statuses.rows.iter().filter(|s| s.dato != args.as_of) {
             // a rule may return ids that are not in personer; the scan does not use them either
             let Some(home) = home_of[s.person as usize] else {
                 continue;
@@ -551,14 +730,13 @@ async fn trend_figures(
     // every unit is published at every date, zeros included (an office or municipality only
     // kode-6 persons live in is not a unit: they are counted in the `skjermet` line)
     let units: BTreeSet<&Home> = homes.values().filter(|h| !h.2).collect();
-    let regi_known = data.tables.get("kvp_tiltak").is_some_and(|t| t.present);
     // each date's figures on every core, in date order
     let weights: Vec<(NaiveDate, Weights)> = dates
         .iter()
         .map(|d| (*d, per_date.remove(d).unwrap_or_default()))
         .collect();
     use rayon::prelude::*;
-    let out: Vec<DateFigures> = weights
+    weights
         .into_par_iter()
         .map(|(d, weights)| {
             let mut persons: Vec<Person> = weights
@@ -576,7 +754,12 @@ async fn trend_figures(
                     .map(|home| Person::at_home(home, Status::IkkeTreff)),
             );
             let mut counts = Counts::default();
-            count_persons(&persons, &mut counts, false, &HashMap::new());
+            count_persons(
+                persons.iter().enumerate(),
+                &mut counts,
+                false,
+                &HashMap::new(),
+            );
             let (table, units) = table_of(counts, rules, false);
             DateFigures {
                 date: d,
@@ -587,61 +770,14 @@ async fn trend_figures(
                 office_fylke: BTreeMap::new(),
             }
         })
-        .collect();
-    info!(
-        dates = dates.len(),
-        elapsed_ms = started.elapsed().as_millis() as u64,
-        "report trend computed"
-    );
-    Ok(out)
-}
-
-/// Every figure at the scan date, from a full evaluation (ages, genders, rules, regi, outcomes).
-async fn figures_at(args: &ReportArgs, session: &Session) -> anyhow::Result<DateFigures> {
-    let started = std::time::Instant::now();
-    let (rules, data) = (&session.rules, &session.data);
-    let date = args.as_of;
-    let engine = session.engine().await?;
-    let planned = session.plan(&engine).await?;
-    let mut persons = Vec::new();
-    let mut index: HashMap<String, usize> = HashMap::new();
-    engine
-        .evaluate(rules, &planned, args.lang, None, |v| {
-            index.insert(v.facts.person_id.to_string(), persons.len());
-            persons.push(Person::from(&v));
-            Ok(())
-        })
-        .await?;
-    let regi_known = data.tables.get("kvp_tiltak").is_some_and(|t| t.present);
-    let regi = measures_regi(&engine, date, &index).await?;
-    let mut counts = Counts::default();
-    count_ended(&engine, date, (&persons, &index), &mut counts).await?;
-    count_persons(&persons, &mut counts, true, &regi);
-    let (table, units) = table_of(counts, rules, true);
-    let shown = table.suppress();
-    let raw = raw_cells(&table, args);
-    let office_fylke = office_counties(&persons);
-    info!(
-        date = %date,
-        persons = persons.len(),
-        elapsed_ms = started.elapsed().as_millis() as u64,
-        "report figures computed"
-    );
-    Ok(DateFigures {
-        date,
-        shown,
-        units,
-        regi_known,
-        raw,
-        office_fylke,
-    })
+        .collect()
 }
 
 /// Each participant's measures by regi on the date (`statlig`, `kommunal`, `annen`).
 async fn measures_regi(
     engine: &crate::engine::Engine,
     date: NaiveDate,
-    index: &HashMap<String, usize>,
+    index: &FxHashMap<String, usize>,
 ) -> anyhow::Result<HashMap<usize, BTreeSet<&'static str>>> {
     let mut regi: HashMap<usize, BTreeSet<&'static str>> = HashMap::new();
     let d = format!("DATE '{}'", date.format("%Y-%m-%d"));
@@ -671,7 +807,7 @@ async fn measures_regi(
 async fn count_ended(
     engine: &crate::engine::Engine,
     date: NaiveDate,
-    (persons, index): (&[Person], &HashMap<String, usize>),
+    (persons, index): (&[Person], &FxHashMap<String, usize>),
     counts: &mut Counts,
 ) -> anyhow::Result<()> {
     let d = format!("DATE '{}'", date.format("%Y-%m-%d"));
@@ -1020,12 +1156,9 @@ pub async fn run(args: ReportArgs) -> anyhow::Result<ReportOutcome> {
         &ends,
     )
     .await?;
-    // the scan date's full evaluation and the month-ends' statuses read the same session and
-    // run side by side, so neither leaves a core idle while it waits on one thread
-    let (current, trend) = futures::try_join!(
-        figures_at(&args, &session),
-        trend_figures(&args, &session, &ends)
-    )?;
+    // the scan date and the month-ends in one pass: the scan date's figures need its
+    // statuses, rules and key facts, not a full evaluation with verdicts
+    let (current, trend) = figures(&args, &session, &ends).await?;
     check_offices(&args.kontor, &current)?;
     let rules = &session.rules;
     // the trend ends with the scan date itself
