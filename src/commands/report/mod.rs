@@ -1,8 +1,8 @@
 //! The `report` workflow: is KVP available to everyone in the target group? Participants,
 //! pending applications, candidates and exclusions per NAV office, per kommune and in total, by
 //! age band, gender and rule; participants by measure regi; ended programmes by outcome; a
-//! 12-month trend at the month-ends (evaluated in one pass, as a scan at each would give it);
-//! small counts hidden. Aggregates only, no ids.
+//! 12-month trend at the month-ends (the month-ends and the scan date evaluated in one pass, as
+//! a scan at each would give it); small counts hidden. Aggregates only, no ids.
 
 pub mod charts;
 pub mod office;
