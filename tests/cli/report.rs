@@ -233,6 +233,84 @@ fn report_figures_agree_with_scan_and_hide_small_counts() {
     }
 }
 
+/// On a generated population, the scan date's breakdowns (the candidates' rules, the excluded
+/// persons' exclusions, statuses, ages) are the scan's verdicts counted: the report takes them
+/// from its one pass over the month-ends and the scan date, not from a scan's evaluation.
+#[test]
+fn report_breakdowns_are_the_scans_verdicts_counted() {
+    use datafusion::arrow::array::AsArray;
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    kvp()
+        .args([
+            "-q",
+            "generate",
+            "--persons",
+            "3000",
+            "--seed",
+            "5",
+            "--as-of",
+        ])
+        .args([AS_OF, "--out"])
+        .arg(&data)
+        .assert()
+        .success();
+    let data = data.to_str().unwrap();
+    let (_tmp, out, _) = report(data, "2");
+    let total = units(&json(&out)["enheter"])[&("totalt".into(), "alle".into())].clone();
+    // kode-6 persons (in skjermet.parquet) are counted in the status line only
+    let s = scan(data, &[]);
+    let mut want: BTreeMap<(&str, String), u64> = BTreeMap::new();
+    for b in super::read_batches(&s.out.join("vurderinger.parquet")) {
+        let status = b.column_by_name("status").unwrap().as_string::<i32>();
+        for i in 0..b.num_rows() {
+            let mut add = |table: &'static str, cat: String| {
+                *want.entry((table, cat)).or_default() += 1;
+            };
+            match status.value(i) {
+                "kandidat" => {
+                    add("status", "kandidater".into());
+                    for r in super::list(&b, "treff", i) {
+                        add("regel_kandidater", r);
+                    }
+                }
+                "ekskludert" => {
+                    add("status", "ekskludert".into());
+                    for e in super::list(&b, "eksklusjoner", i) {
+                        add("ekskludert_grunn", e);
+                    }
+                }
+                "deltaker" => {
+                    for r in super::list(&b, "treff", i) {
+                        add("regel_deltakere", r);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    let tables = ["regel_kandidater", "ekskludert_grunn", "regel_deltakere"];
+    assert!(want.keys().any(|(t, _)| *t == "ekskludert_grunn"));
+    let mut compared = 0;
+    for ((table, cat), n) in &want {
+        let shown = &total[*table][cat];
+        match shown.as_u64() {
+            Some(v) => assert_eq!(v, *n, "{table} {cat}"),
+            None => assert!(hidden(shown) && (*n < 5 || shown == ":"), "{table} {cat}"),
+        }
+        compared += 1;
+    }
+    // a category no verdict has is published as zero
+    for table in tables {
+        for (cat, v) in &total[table] {
+            if !want.contains_key(&(table, cat.clone())) {
+                assert_eq!(v, 0, "{table} {cat}");
+            }
+        }
+    }
+    assert!(compared > 10, "{want:?}");
+}
+
 #[test]
 fn small_offices_are_hidden_in_the_fixtures() {
     let (_tmp, out, _) = report("testdata/fixtures", "1");
