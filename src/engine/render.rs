@@ -493,23 +493,24 @@ impl<'a, 'e> RuleWork<'a, 'e> {
         let ids = batch
             .column_by_name("person_id")
             .expect("checked when planned");
-        let ids = datafusion::arrow::compute::cast(ids, &DataType::Utf8)
+        let ids = datafusion::arrow::compute::cast(ids, &DataType::Utf8View)
             .map_err(DataFusionError::from)?;
-        let ids = ids.as_string::<i32>();
-        let mut out = Vec::new();
-        for row in 0..batch.num_rows() {
-            if ids.is_null(row) {
-                continue;
-            }
-            let id = ids.value(row);
-            if only.is_some_and(|o| o != id) {
-                continue;
-            }
-            let failed = failed_krav(batch, row, &krav_cols);
+        let ids = ids.as_string_view();
+        // the rows that get a text, with their failed conditions
+        let rows: Vec<(usize, Vec<usize>)> = (0..batch.num_rows())
+            .filter(|row| !ids.is_null(*row) && only.is_none_or(|o| o == ids.value(*row)))
+            .map(|row| (row, failed_krav(batch, row, &krav_cols)))
             // Rows missed by more than one condition need no text at all.
-            if only.is_none() && failed.len() > 1 {
-                continue;
-            }
+            .filter(|(_, failed)| only.is_some() || failed.len() <= 1)
+            .collect();
+        // their persons looked up in a loop of their own: the look-ups (each a likely cache
+        // miss in a table of every person) do not wait on each other or on the texts
+        let slots: Vec<Slot> = rows
+            .iter()
+            .map(|(row, _)| persons.slot(ids.value(*row)))
+            .collect();
+        let mut out = Vec::new();
+        for ((row, failed), slot) in rows.into_iter().zip(slots) {
             // A scan keeps the failed condition of a near miss; one person's explanation
             // keeps every condition with its outcome.
             let keep: Vec<usize> = match (only, &failed[..]) {
@@ -517,7 +518,6 @@ impl<'a, 'e> RuleWork<'a, 'e> {
                 (None, [k]) => vec![*k],
                 _ => Vec::new(),
             };
-            let slot = persons.slot(id);
             for k in keep {
                 let text = texts.text(1 + k, row)?;
                 out.push((
