@@ -165,21 +165,7 @@ fn explain_and_scan_never_disagree() {
 fn explain_and_scan_never_disagree_on_a_generated_population() {
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
-    kvp()
-        .args([
-            "-q",
-            "generate",
-            "--persons",
-            "600",
-            "--seed",
-            "3",
-            "--as-of",
-            AS_OF,
-            "--out",
-        ])
-        .arg(&data)
-        .assert()
-        .success();
+    generate(600, 3, &data, &[]);
     let data = data.to_str().unwrap();
     let s = scan(data, &[]);
     let rows = vurderinger(&s.out);

@@ -21,6 +21,18 @@ pub(crate) fn kvp() -> Command {
     c
 }
 
+/// `kvp-scan generate` of `persons` persons (seed `seed`, as of [`AS_OF`]) into `out`, with
+/// `extra` arguments (such as `--kostra DIR`).
+pub(crate) fn generate(persons: u32, seed: u32, out: &Path, extra: &[&std::ffi::OsStr]) {
+    kvp()
+        .args(["-q", "generate", "--persons", &persons.to_string()])
+        .args(["--seed", &seed.to_string(), "--as-of", AS_OF, "--out"])
+        .arg(out)
+        .args(extra)
+        .assert()
+        .success();
+}
+
 pub(crate) struct Scan {
     pub(crate) _tmp: tempfile::TempDir,
     pub(crate) out: PathBuf,

@@ -419,23 +419,12 @@ fn a_generated_population_round_trips_through_kostra_files() {
         tmp.path().join("k"),
         tmp.path().join("i"),
     );
-    kvp()
-        .args([
-            "-q",
-            "generate",
-            "--persons",
-            "3000",
-            "--seed",
-            "7",
-            "--as-of",
-            "2026-11-16",
-        ])
-        .arg("--out")
-        .arg(&generated)
-        .arg("--kostra")
-        .arg(&files)
-        .assert()
-        .success();
+    super::generate(
+        3000,
+        7,
+        &generated,
+        &["--kostra".as_ref(), files.as_os_str()],
+    );
     let mut inputs: Vec<String> = std::fs::read_dir(&files)
         .unwrap()
         .map(|e| e.unwrap().path().to_string_lossy().into_owned())

@@ -241,20 +241,7 @@ fn report_breakdowns_are_the_scans_verdicts_counted() {
     use datafusion::arrow::array::AsArray;
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("data");
-    kvp()
-        .args([
-            "-q",
-            "generate",
-            "--persons",
-            "3000",
-            "--seed",
-            "5",
-            "--as-of",
-        ])
-        .args([AS_OF, "--out"])
-        .arg(&data)
-        .assert()
-        .success();
+    super::generate(3000, 5, &data, &[]);
     let data = data.to_str().unwrap();
     let (_tmp, out, _) = report(data, "2");
     let total = units(&json(&out)["enheter"])[&("totalt".into(), "alle".into())].clone();
