@@ -453,11 +453,9 @@ impl Engine {
             let mut rows = 0u64;
             for batch in batches {
                 let dates = batch.column(0).as_primitive::<Date32Type>();
-                let pids = match batch.column(1).data_type() {
-                    DataType::Utf8View => batch.column(1).clone(),
-                    _ => datafusion::arrow::compute::cast(batch.column(1), &DataType::Utf8View)
-                        .map_err(DataFusionError::from)?,
-                };
+                // views as they are (a cast to the same type copies nothing)
+                let pids = datafusion::arrow::compute::cast(batch.column(1), &DataType::Utf8View)
+                    .map_err(DataFusionError::from)?;
                 let pids = pids.as_string_view();
                 for row in 0..batch.num_rows() {
                     if pids.is_null(row) || dates.is_null(row) {
@@ -924,8 +922,8 @@ impl DatedFired {
         let open = |pair: &[u64]| pair.iter().any(|w| *w != 0);
         let pairs = self.bits.chunks(self.words).filter(|p| open(p)).count();
         let mut rows = Vec::with_capacity(pairs);
-        // pairs with the same rules fired share their status and candidate rules: each set
-        // of rules is looked at once
+        // pairs with the same rules fired share their status, candidate rules and exclusions:
+        // each set of rules is looked at once
         let mut seen: rustc_hash::FxHashMap<&[u64], Pattern> = Default::default();
         for (d, day) in self.days.iter().enumerate() {
             let dato = date_from_days(*day);

@@ -492,17 +492,19 @@ async fn figures(
     for group in session.passes(&dates) {
         let engine = session.dated_engine(&group).await?;
         let scan_date = async {
-            match group.contains(&args.as_of) {
-                true => scan_date_facts(&engine, args.as_of).await.map(Some),
-                false => Ok(None),
+            if group.contains(&args.as_of) {
+                scan_date_facts(&engine, args.as_of).await.map(Some)
+            } else {
+                Ok(None)
             }
         };
         // offices and municipalities do not depend on the date: read in the first pass
         let first = passes.is_empty();
         let home = async {
-            match first {
-                true => read_homes(&engine).await.map(Some),
-                false => Ok(None),
+            if first {
+                read_homes(&engine).await.map(Some)
+            } else {
+                Ok(None)
             }
         };
         let (statuses, leave, facts, home) = futures::try_join!(
@@ -537,6 +539,11 @@ async fn figures(
     Ok((current, trend))
 }
 
+/// A date as an SQL literal (`DATE 'YYYY-MM-DD'`) for the report's read-only queries.
+fn sql_date(date: NaiveDate) -> String {
+    format!("DATE '{}'", date.format("%Y-%m-%d"))
+}
+
 /// The scan date's persons as the figures count them, before their statuses are known.
 struct ScanDateFacts {
     persons: Vec<Person>,
@@ -556,7 +563,7 @@ async fn scan_date_facts(
     date: NaiveDate,
 ) -> anyhow::Result<ScanDateFacts> {
     use crate::engine::values::StrCells;
-    let d = format!("DATE '{}'", date.format("%Y-%m-%d"));
+    let d = sql_date(date);
     let sql = format!(
         "SELECT p.person_id, p.nav_kontor, p.kommune_nr, p.adressebeskyttelse, p.alder, p.kjonn,
                 k.tilstand
@@ -780,7 +787,7 @@ async fn measures_regi(
     index: &FxHashMap<String, usize>,
 ) -> anyhow::Result<HashMap<usize, BTreeSet<&'static str>>> {
     let mut regi: HashMap<usize, BTreeSet<&'static str>> = HashMap::new();
-    let d = format!("DATE '{}'", date.format("%Y-%m-%d"));
+    let d = sql_date(date);
     let sql = format!(
         "SELECT DISTINCT person_id, regi FROM kvp_tiltak WHERE fom <= {d} AND (tom IS NULL OR tom >= {d})"
     );
@@ -810,14 +817,14 @@ async fn count_ended(
     (persons, index): (&[Person], &FxHashMap<String, usize>),
     counts: &mut Counts,
 ) -> anyhow::Result<()> {
-    let d = format!("DATE '{}'", date.format("%Y-%m-%d"));
+    let d = sql_date(date);
     let from = date
         .checked_sub_months(Months::new(12))
         .expect("a date in range");
     let sql = format!(
         "SELECT h.person_id, h.avslutning_situasjon, h.status_kode FROM kvp_hendelser h
-         WHERE h.hendelse = 'AVSLUTTET' AND h.dato > DATE '{}' AND h.dato <= {d}",
-        from.format("%Y-%m-%d")
+         WHERE h.hendelse = 'AVSLUTTET' AND h.dato > {} AND h.dato <= {d}",
+        sql_date(from)
     );
     let mut stream = engine.query(&sql).await?;
     while let Some(b) = stream.next().await {
