@@ -22,9 +22,22 @@ fn exit_now(code: u8) -> ! {
     use std::io::Write;
     let _ = std::io::stdout().flush();
     let _ = std::io::stderr().flush();
+    // An instrumented build (dist/build.sh) writes its counts here, as `_exit` skips the exit
+    // handler that would.
+    #[cfg(kvp_pgo_instrument)]
+    // SAFETY: the profiling runtime linked by `-Cprofile-generate` defines it; it only writes
+    // the counts file.
+    unsafe {
+        __llvm_profile_write_file();
+    }
     // SAFETY: `_exit` ends the process; nothing of ours is left to run (all our values were
     // dropped when `cli::main` returned, and the streams are flushed above).
     unsafe { libc::_exit(code.into()) }
+}
+
+#[cfg(kvp_pgo_instrument)]
+unsafe extern "C" {
+    fn __llvm_profile_write_file() -> i32;
 }
 
 #[cfg(not(unix))]
