@@ -250,9 +250,9 @@ async fn facts(
             &format!(
                 "SELECT utbetalingsdato, fom, tom, belop, stonadstype, status, _rad AS rad
                  FROM okonomisk_stonad
-                 WHERE person_id = $p AND coalesce(tom, utbetalingsdato) >= DATE '{}'
+                 WHERE person_id = $p AND coalesce(tom, utbetalingsdato) >= {}
                  ORDER BY utbetalingsdato, _rad",
-                window_start(args.as_of)
+                Engine::sql_date(window_start(args.as_of))
             ),
             p,
         )

@@ -290,6 +290,11 @@ impl Engine {
         &self.ctx
     }
 
+    /// A date as an SQL literal (`DATE 'YYYY-MM-DD'`), for the commands' read-only queries.
+    pub fn sql_date(date: NaiveDate) -> String {
+        format!("DATE '{}'", date.format("%Y-%m-%d"))
+    }
+
     /// A read-only query over the tables and facts (no DDL, DML or statements, as for rules),
     /// streamed a batch at a time.
     pub async fn query(

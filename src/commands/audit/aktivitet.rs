@@ -71,10 +71,7 @@ async fn rows(engine: &Engine, sql: &str) -> anyhow::Result<Vec<RecordBatch>> {
 
 /// The cohort and what followed, from a session over the data as of `to`.
 pub async fn cohort(engine: &Engine, from: NaiveDate, to: NaiveDate) -> anyhow::Result<Vec<Young>> {
-    let (f, t) = (
-        format!("DATE '{}'", from.format("%Y-%m-%d")),
-        format!("DATE '{}'", to.format("%Y-%m-%d")),
-    );
+    let (f, t) = (Engine::sql_date(from), Engine::sql_date(to));
     // the cohort: a § 20 a condition in force some day of the period (its first day)
     let cohort_sql = format!(
         "SELECT person_id, min(fom) AS fom FROM vilkar
@@ -162,8 +159,8 @@ async fn mark_without_assistance(
         "SELECT DISTINCT s.person_id FROM okonomisk_stonad s JOIN ({cohort_sql}) v
            ON v.person_id = s.person_id
          WHERE (s.status IS NULL OR s.status = 'UTBETALT')
-           AND s.utbetalingsdato > DATE '{}' AND s.utbetalingsdato <= {t}",
-        since.format("%Y-%m-%d")
+           AND s.utbetalingsdato > {} AND s.utbetalingsdato <= {t}",
+        Engine::sql_date(since)
     );
     let mut paid: BTreeSet<String> = BTreeSet::new();
     for b in rows(engine, &sql).await? {

@@ -20,8 +20,8 @@ use tracing::info;
 use crate::commands::args::{EngineArgs, EvalArgs};
 use crate::contract::Lang;
 use crate::contract::names::Names;
-use crate::engine::EngineOptions;
 use crate::engine::session::Session;
+use crate::engine::{Engine, EngineOptions};
 use crate::output::categories::*;
 use crate::output::file_name;
 use crate::output::numbers;
@@ -422,7 +422,7 @@ pub fn month_ends(as_of: NaiveDate, n: u32) -> Vec<NaiveDate> {
 }
 
 /// Each person's office, municipality and whether they are kode 6 (`skjermet`).
-async fn read_homes(engine: &crate::engine::Engine) -> anyhow::Result<FxHashMap<String, Home>> {
+async fn read_homes(engine: &Engine) -> anyhow::Result<FxHashMap<String, Home>> {
     let mut homes = FxHashMap::default();
     let sql = "SELECT person_id, nav_kontor, kommune_nr, adressebeskyttelse FROM personer";
     let mut stream = engine.query(sql).await?;
@@ -453,7 +453,7 @@ async fn read_homes(engine: &crate::engine::Engine) -> anyhow::Result<FxHashMap<
 type OnLeave = FxHashMap<i32, rustc_hash::FxHashSet<String>>;
 
 /// The (scan date in days, person) pairs of the participants on leave.
-async fn on_leave(engine: &crate::engine::Engine) -> anyhow::Result<OnLeave> {
+async fn on_leave(engine: &Engine) -> anyhow::Result<OnLeave> {
     let mut on_leave = OnLeave::default();
     let sql = "SELECT skanningsdato, person_id FROM kvp_status WHERE tilstand = 'permisjon'";
     let mut stream = engine.query(sql).await?;
@@ -539,11 +539,6 @@ async fn figures(
     Ok((current, trend))
 }
 
-/// A date as an SQL literal (`DATE 'YYYY-MM-DD'`) for the report's read-only queries.
-fn sql_date(date: NaiveDate) -> String {
-    format!("DATE '{}'", date.format("%Y-%m-%d"))
-}
-
 /// The scan date's persons as the figures count them, before their statuses are known.
 struct ScanDateFacts {
     persons: Vec<Person>,
@@ -558,12 +553,9 @@ struct ScanDateFacts {
 /// Every person of `personer` on `date` (office, municipality, kode 6, age, gender, KVP state:
 /// the key facts the figures use) with no status yet, their measures by regi and the ended
 /// programmes.
-async fn scan_date_facts(
-    engine: &crate::engine::Engine,
-    date: NaiveDate,
-) -> anyhow::Result<ScanDateFacts> {
+async fn scan_date_facts(engine: &Engine, date: NaiveDate) -> anyhow::Result<ScanDateFacts> {
     use crate::engine::values::StrCells;
-    let d = sql_date(date);
+    let d = Engine::sql_date(date);
     let sql = format!(
         "SELECT p.person_id, p.nav_kontor, p.kommune_nr, p.adressebeskyttelse, p.alder, p.kjonn,
                 k.tilstand
@@ -782,12 +774,12 @@ fn trend_figures(
 
 /// Each participant's measures by regi on the date (`statlig`, `kommunal`, `annen`).
 async fn measures_regi(
-    engine: &crate::engine::Engine,
+    engine: &Engine,
     date: NaiveDate,
     index: &FxHashMap<String, usize>,
 ) -> anyhow::Result<HashMap<usize, BTreeSet<&'static str>>> {
     let mut regi: HashMap<usize, BTreeSet<&'static str>> = HashMap::new();
-    let d = sql_date(date);
+    let d = Engine::sql_date(date);
     let sql = format!(
         "SELECT DISTINCT person_id, regi FROM kvp_tiltak WHERE fom <= {d} AND (tom IS NULL OR tom >= {d})"
     );
@@ -812,19 +804,19 @@ async fn measures_regi(
 
 /// Programmes ended in the 12 months up to the date, by how they ended and the outcome.
 async fn count_ended(
-    engine: &crate::engine::Engine,
+    engine: &Engine,
     date: NaiveDate,
     (persons, index): (&[Person], &FxHashMap<String, usize>),
     counts: &mut Counts,
 ) -> anyhow::Result<()> {
-    let d = sql_date(date);
+    let d = Engine::sql_date(date);
     let from = date
         .checked_sub_months(Months::new(12))
         .expect("a date in range");
     let sql = format!(
         "SELECT h.person_id, h.avslutning_situasjon, h.status_kode FROM kvp_hendelser h
          WHERE h.hendelse = 'AVSLUTTET' AND h.dato > {} AND h.dato <= {d}",
-        sql_date(from)
+        Engine::sql_date(from)
     );
     let mut stream = engine.query(&sql).await?;
     while let Some(b) = stream.next().await {
