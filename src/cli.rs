@@ -122,6 +122,18 @@ pub fn main() -> u8 {
 
 fn main_code() -> ExitCode {
     crate::i18n::set_lang(lang_in_args());
+    let lacking = cpu_lacks();
+    if !lacking.is_empty() {
+        let lacking = lacking.join(", ");
+        eprintln!(
+            "{}",
+            crate::tr!(
+                "feil: dette programmet er bygget for prosessorer med {lacking}, som denne maskinen mangler; hjelp: bruk den vanlige utgaven (dist/build.sh uten KVP_TARGET_CPU)",
+                "error: this binary was built for processors with {lacking}, which this machine lacks; help: use the portable build (dist/build.sh without KVP_TARGET_CPU)"
+            )
+        );
+        return ExitCode::from(2);
+    }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => return usage_error(e),
@@ -162,6 +174,48 @@ fn main_code() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// The instruction set extensions this binary was compiled to use (`dist/build.sh` with
+/// `KVP_TARGET_CPU`) that the machine's processor does not have: such a binary would otherwise
+/// die of an illegal instruction somewhere in a run. A portable build uses none of them, so
+/// the list is empty everywhere.
+fn cpu_lacks() -> Vec<&'static str> {
+    #[allow(unused_mut)]
+    let mut lacking = Vec::new();
+    #[cfg(target_arch = "x86_64")]
+    {
+        macro_rules! needed {
+            ($($f:tt),*) => {$(
+                if cfg!(target_feature = $f) && !std::arch::is_x86_feature_detected!($f) {
+                    lacking.push($f);
+                }
+            )*};
+        }
+        needed!(
+            "sse3",
+            "ssse3",
+            "sse4.1",
+            "sse4.2",
+            "popcnt",
+            "avx",
+            "avx2",
+            "bmi1",
+            "bmi2",
+            "fma",
+            "lzcnt",
+            "movbe",
+            "f16c",
+            "aes",
+            "pclmulqdq",
+            "avx512f",
+            "avx512bw",
+            "avx512cd",
+            "avx512dq",
+            "avx512vl"
+        );
+    }
+    lacking
 }
 
 /// A bad command line: clap's message in the command's language (help and version are printed
