@@ -153,7 +153,7 @@ impl<'a> Strs<'a> {
 /// makes for them, which cost more than the comparison (benches/RESULTS.md, twenty-seventh
 /// session). Up to 16 bytes, two overlapping loads of each side cover every byte.
 #[inline]
-pub fn same(a: &[u8], b: &[u8]) -> bool {
+fn same(a: &[u8], b: &[u8]) -> bool {
     let n = a.len();
     if n != b.len() {
         return false;
@@ -219,7 +219,7 @@ mod tests {
     }
 
     /// `same` is `==`: for every length up to past the last short case, a value equals its
-    /// copy and differs from it with any one byte changed, and from a longer or shorter value.
+    /// copy and differs from it with any one byte changed, and from itself one byte longer.
     #[test]
     fn same_is_equality_for_every_length_and_byte() {
         for n in 0..=24usize {
