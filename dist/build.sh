@@ -17,7 +17,7 @@
 # change, only this crate is built again (still ~20 minutes each: the link-time optimisation is
 # of the whole program). Writes under target/ and a scratch folder in TMPDIR.
 #
-# KVP_TARGET_CPU=x86-64-v3 (optional) builds for newer processors only (AVX2, 2013 and later:
+# KVP_TARGET_CPU=x86-64-v3 (optional) builds for newer processors only (AVX2: Intel from 2013, AMD from 2015:
 # scan instructions -7 %, CPU -3.6 %, benches/RESULTS.md, twenty-seventh session) into
 # target/pgo-x86-64-v3; such a binary stops with exit 2 and a message on a machine without
 # them. Without it the binary runs on any x86-64 machine.

@@ -124,14 +124,11 @@ fn main_code() -> ExitCode {
     crate::i18n::set_lang(lang_in_args());
     let lacking = cpu_lacks();
     if !lacking.is_empty() {
-        let lacking = lacking.join(", ");
-        eprintln!(
-            "{}",
-            crate::tr!(
-                "feil: dette programmet er bygget for prosessorer med {lacking}, som denne maskinen mangler; hjelp: bruk den vanlige utgaven (dist/build.sh uten KVP_TARGET_CPU)",
-                "error: this binary was built for processors with {lacking}, which this machine lacks; help: use the portable build (dist/build.sh without KVP_TARGET_CPU)"
-            )
-        );
+        use crate::i18n::Msg;
+        let lang = crate::i18n::lang();
+        let why = Msg::CpuLacks.fill(lang, &[&lacking.join(", ")]);
+        eprintln!("{}", Msg::Error.fill(lang, &[&why]));
+        eprintln!("{}", Msg::CpuHelp.text(lang));
         return ExitCode::from(2);
     }
     let cli = match Cli::try_parse() {

@@ -183,6 +183,14 @@ super::keyed! {
         GeneratedRecords => ("{} poster", "{} records"),
         GeneratedRows => ("{} rader", "{} rows"),
         Error => ("feil: {}", "error: {}"),
+        CpuLacks => (
+            "dette programmet er bygget for prosessorer med {}, som denne maskinen mangler",
+            "this binary was built for processors with {}, which this machine lacks",
+        ),
+        CpuHelp => (
+            "hjelp: bruk den vanlige utgaven (dist/build.sh uten KVP_TARGET_CPU), som går på alle x86-64-maskiner",
+            "help: use the portable build (dist/build.sh without KVP_TARGET_CPU), which runs on any x86-64 machine",
+        ),
         CausedBy => ("  årsak: {}", "  caused by: {}"),
         MemoryHelp => (
             "hjelp: spørremotoren brukte opp minnet --memory-limit tillater; gi en større grense (operatorer skriver til disk utover den, men noen trenger et minimum; 2g holder til 1,5 millioner personer) eller utelat --memory-limit",
