@@ -4,6 +4,7 @@
 
 use super::verdict::Sentence;
 use super::*;
+use datafusion::arrow::array::BooleanArray;
 
 /// A rule's rendered rows (whose, row), kept for reuse.
 pub(crate) type RuleRows = Arc<Vec<(Slot, Rendered)>>;
@@ -489,19 +490,23 @@ impl<'a, 'e> RuleWork<'a, 'e> {
     ) -> Result<Vec<(Slot, Rendered)>, EngineError> {
         let rule = self.planned.rule;
         let mut texts = BatchTexts::new(self, batch, work, cache);
-        let krav_cols = self.krav_columns(batch);
+        let krav_cols: Vec<(usize, &BooleanArray)> = self
+            .krav_columns(batch)
+            .into_iter()
+            .map(|(k, c)| (k, batch.column(c).as_boolean()))
+            .collect();
         let ids = batch
             .column_by_name("person_id")
             .expect("checked when planned");
         let ids = datafusion::arrow::compute::cast(ids, &DataType::Utf8View)
             .map_err(DataFusionError::from)?;
         let ids = ids.as_string_view();
-        // the rows that get a text, with their failed conditions
-        let rows: Vec<(usize, Vec<usize>)> = (0..batch.num_rows())
+        // the rows that get a text, with how many conditions they failed and the first of them
+        let rows: Vec<(usize, Failed)> = (0..batch.num_rows())
             .filter(|row| !ids.is_null(*row) && only.is_none_or(|o| o == ids.value(*row)))
-            .map(|row| (row, failed_krav(batch, row, &krav_cols)))
+            .map(|row| (row, Failed::of(row, &krav_cols)))
             // Rows missed by more than one condition need no text at all.
-            .filter(|(_, failed)| only.is_some() || failed.len() <= 1)
+            .filter(|(_, failed)| only.is_some() || failed.count <= 1)
             .collect();
         // their persons looked up in a loop of their own: the look-ups (each a likely cache
         // miss in a table of every person) do not wait on each other or on the texts
@@ -513,10 +518,10 @@ impl<'a, 'e> RuleWork<'a, 'e> {
         for ((row, failed), slot) in rows.into_iter().zip(slots) {
             // A scan keeps the failed condition of a near miss; one person's explanation
             // keeps every condition with its outcome.
-            let keep: Vec<usize> = match (only, &failed[..]) {
-                (Some(_), _) => (0..self.krav.len()).collect(),
-                (None, [k]) => vec![*k],
-                _ => Vec::new(),
+            let keep = match only {
+                Some(_) => 0..self.krav.len(),
+                None if failed.count == 1 => failed.first..failed.first + 1,
+                None => 0..0,
             };
             for k in keep {
                 let text = texts.text(1 + k, row)?;
@@ -525,12 +530,12 @@ impl<'a, 'e> RuleWork<'a, 'e> {
                     Rendered::Krav(Arc::new(KravCheck {
                         rule: rule.id.clone(),
                         krav: rule.krav[k].name.clone(),
-                        oppfylt: !failed.contains(&k),
+                        oppfylt: !fails(row, k, &krav_cols),
                         text,
                     })),
                 ));
             }
-            if !failed.is_empty() {
+            if failed.count > 0 {
                 continue;
             }
             let kort = match self.short {
@@ -575,15 +580,36 @@ impl<'a, 'e> RuleWork<'a, 'e> {
 }
 
 /// The conditions (by index) a row does not meet (false or unknown).
-fn failed_krav(batch: &RecordBatch, row: usize, krav_cols: &[(usize, usize)]) -> Vec<usize> {
+/// A row's failed conditions: how many, and the first of them (a near miss fails exactly
+/// one), counted without a list per row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Failed {
+    count: usize,
+    first: usize,
+}
+
+impl Failed {
+    /// Of `row`, over the conditions whose boolean columns the batch has (`(condition,
+    /// column)` in condition order): a null or false value fails.
+    fn of(row: usize, krav_cols: &[(usize, &BooleanArray)]) -> Self {
+        let mut failed = Failed { count: 0, first: 0 };
+        for (k, a) in krav_cols {
+            if a.is_null(row) || !a.value(row) {
+                if failed.count == 0 {
+                    failed.first = *k;
+                }
+                failed.count += 1;
+            }
+        }
+        failed
+    }
+}
+
+/// Whether condition `k` failed for `row` (a condition without a column in the batch holds).
+fn fails(row: usize, k: usize, krav_cols: &[(usize, &BooleanArray)]) -> bool {
     krav_cols
         .iter()
-        .filter(|(_, c)| {
-            let a = batch.column(*c).as_boolean();
-            a.is_null(row) || !a.value(row)
-        })
-        .map(|(k, _)| *k)
-        .collect()
+        .any(|(kk, a)| *kk == k && (a.is_null(row) || !a.value(row)))
 }
 
 /// The texts of one batch's rows: rendered from the row's values, or taken from the thread's
@@ -789,6 +815,29 @@ impl<'r, 'a, 'e> BatchTexts<'r, 'a, 'e> {
 mod tests {
     use super::*;
     use crate::engine::session::Session;
+
+    /// A row's failed conditions are counted with the first of them named; null fails as
+    /// false does; a condition whose column the batch lacks holds.
+    #[test]
+    fn failed_conditions_are_counted_with_the_first_named() {
+        let a = BooleanArray::from(vec![Some(true), Some(false), None, Some(false)]);
+        let b = BooleanArray::from(vec![Some(true), Some(true), Some(false), None]);
+        // conditions 0 and 2 have columns; condition 1 has none in this batch
+        let cols = [(0, &a), (2, &b)];
+        let of = |row| Failed::of(row, &cols);
+        assert_eq!(of(0), Failed { count: 0, first: 0 });
+        assert_eq!(of(1), Failed { count: 1, first: 0 });
+        assert_eq!(of(2), Failed { count: 2, first: 0 });
+        assert_eq!(of(3), Failed { count: 2, first: 0 });
+        let only_b = [(2, &b)];
+        assert_eq!(Failed::of(2, &only_b), Failed { count: 1, first: 2 });
+        assert_eq!(Failed::of(0, &only_b), Failed { count: 0, first: 0 });
+        let fails_row = |row| (0..3).map(|k| fails(row, k, &cols)).collect::<Vec<_>>();
+        assert_eq!(fails_row(0), [false, false, false]);
+        assert_eq!(fails_row(1), [true, false, false]);
+        assert_eq!(fails_row(2), [true, false, true]);
+        assert_eq!(fails_row(3), [true, false, true]);
+    }
 
     #[test]
     fn persons_are_found_by_number_or_by_text() {
