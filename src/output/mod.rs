@@ -7,6 +7,7 @@ pub mod csv_out;
 pub mod file_name;
 pub mod manifest;
 pub mod numbers;
+pub mod page;
 pub mod parquet_out;
 pub mod pseudonym;
 pub mod scan_files;

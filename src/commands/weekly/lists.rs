@@ -10,7 +10,6 @@ use datafusion::arrow::array::{
     ArrayRef, BooleanBuilder, Date32Builder, Int64Builder, ListBuilder, RecordBatch, StringBuilder,
 };
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
-use serde::Serialize;
 
 use super::compare::{ListEntry, PaListen};
 use super::state::ListCounts;
@@ -268,7 +267,37 @@ fn write_skjermet(
     done(w, SKJERMET, entries.len() as u64)
 }
 
-#[derive(Serialize)]
+/// A caseworker's page (`veileder.html`), compiled from its template by askama: the layout
+/// stays in the template, the values are typed here, and every value is HTML-escaped by
+/// [`crate::output::page::Html`] (`askama.toml`).
+#[derive(askama::Template)]
+#[template(path = "commands/weekly/veileder.html")]
+struct Page<'e> {
+    /// The page's words in the run's language (`t["tittel"]`; a test checks every key).
+    t: BTreeMap<&'static str, &'static str>,
+    /// The ranked worklist, then the persons to settle a precondition for first.
+    arbeidslister: [Worklist; 2],
+    kontor: &'e str,
+    veileder: &'e str,
+    dato: String,
+    run_id: &'e str,
+    /// Scan date of the run compared with; empty on a first run.
+    forrige: &'e str,
+    antall_ny: usize,
+    antall_fortsetter: usize,
+    antall_ute: usize,
+    seksjoner: Vec<HtmlSection<'e>>,
+    versjon: &'static str,
+    regelsett: &'e str,
+}
+
+/// One table of the worklist at the top of a page (left out when it has no rows).
+struct Worklist {
+    id: &'static str,
+    tittel: &'static str,
+    rows: Vec<WorkRow>,
+}
+
 struct HtmlPerson<'e> {
     person_id: &'e str,
     alder: i64,
@@ -277,16 +306,18 @@ struct HtmlPerson<'e> {
     forste_gang_kandidat: String,
     uker_pa_listen: i64,
     maneder: i64,
-    siste: Option<String>,
-    innsatsgruppe: Option<&'e str>,
+    /// The last month with stønad (`YYYY-MM`); empty when none.
+    siste: String,
+    /// «–» when none.
+    innsatsgruppe: &'e str,
     treff: &'e [String],
-    grunn: Option<&'e str>,
+    /// Why the person left the list; empty when on it.
+    grunn: &'e str,
     endringer: &'e [String],
     begrunnelse: &'e [&'e str],
 }
 
 /// One row of the ranked worklist at the top of a caseworker's page.
-#[derive(Serialize)]
 struct WorkRow {
     rang: usize,
     person_id: String,
@@ -302,7 +333,6 @@ struct WorkRow {
 }
 
 /// A worklist row's short texts: one line each on the printed page.
-#[derive(Serialize)]
 struct ShortRow {
     regler: Vec<String>,
     avgjorende: String,
@@ -426,7 +456,6 @@ fn work_row(rang: usize, first: bool, e: &ListEntry, ctx: &Context) -> WorkRow {
     }
 }
 
-#[derive(Serialize)]
 struct HtmlSection<'e> {
     id: &'static str,
     tittel: &'static str,
@@ -438,19 +467,8 @@ fn section_title(p: PaListen, lang: Lang) -> &'static str {
     crate::i18n::labels::PA_LISTEN_SEKSJON.text(p.as_str(), lang)
 }
 
-fn html_env() -> minijinja::Environment<'static> {
-    let mut env = minijinja::Environment::new();
-    env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
-    // The name ends in .html, so every value is HTML-escaped.
-    env.add_template("veileder.html", include_str!("veileder.html"))
-        .expect("the embedded HTML template parses");
-    env
-}
-
-#[allow(clippy::too_many_arguments)]
 fn write_html(
     out: &OutputDir,
-    env: &minijinja::Environment,
     name: &str,
     kontor: &str,
     veileder: &str,
@@ -458,8 +476,11 @@ fn write_html(
     ctx: &Context,
 ) -> anyhow::Result<Staged> {
     let mut sections = Vec::new();
-    let mut antall = BTreeMap::new();
-    for p in [PaListen::Ny, PaListen::Fortsetter, PaListen::Ute] {
+    let mut antall = [0; 3];
+    for (n, p) in [PaListen::Ny, PaListen::Fortsetter, PaListen::Ute]
+        .into_iter()
+        .enumerate()
+    {
         let personer: Vec<HtmlPerson> = entries
             .iter()
             .zip(texts)
@@ -472,15 +493,22 @@ fn write_html(
                 forste_gang_kandidat: e.forste_gang_kandidat.to_string(),
                 uker_pa_listen: e.uker_pa_listen,
                 maneder: e.maneder,
-                siste: e.siste.map(|d| d.format("%Y-%m").to_string()),
-                innsatsgruppe: (!t.innsatsgruppe.is_empty()).then_some(&*t.innsatsgruppe),
+                siste: e
+                    .siste
+                    .map(|d| d.format("%Y-%m").to_string())
+                    .unwrap_or_default(),
+                innsatsgruppe: if t.innsatsgruppe.is_empty() {
+                    "–"
+                } else {
+                    &t.innsatsgruppe
+                },
                 treff: &t.treff,
-                grunn: (!t.grunn.is_empty()).then_some(&*t.grunn),
+                grunn: &t.grunn,
                 endringer: &t.endringer,
                 begrunnelse: &t.begrunnelse,
             })
             .collect();
-        antall.insert(p.as_str(), personer.len());
+        antall[n] = personer.len();
         // An empty "left" section says nothing on a first run; leave it out there.
         if p == PaListen::Ute && personer.is_empty() && ctx.previous.is_none() {
             continue;
@@ -493,21 +521,34 @@ fn write_html(
         });
     }
     let (na, forst) = worklist(entries, ctx);
-    let tmpl = env.get_template("veileder.html")?;
-    let html = tmpl.render(minijinja::context! {
-        t => crate::i18n::pages::UKELISTE.map(ctx.lang),
-        arbeidsliste_na => na,
-        arbeidsliste_forst => forst,
-        kontor => kontor,
-        veileder => veileder,
-        dato => ctx.as_of.to_string(),
-        run_id => ctx.run_id,
-        forrige => ctx.previous.clone(),
-        antall => antall,
-        seksjoner => sections,
-        versjon => env!("CARGO_PKG_VERSION"),
-        regelsett => ctx.rules.hash()[..12].to_string(),
-    })?;
+    let words = crate::i18n::pages::UKELISTE.map(ctx.lang);
+    let page = Page {
+        arbeidslister: [
+            Worklist {
+                id: "rangert",
+                tittel: words["na"],
+                rows: na,
+            },
+            Worklist {
+                id: "forst",
+                tittel: words["forst"],
+                rows: forst,
+            },
+        ],
+        t: words,
+        kontor,
+        veileder,
+        dato: ctx.as_of.to_string(),
+        run_id: ctx.run_id,
+        forrige: ctx.previous.as_deref().unwrap_or(""),
+        antall_ny: antall[0],
+        antall_fortsetter: antall[1],
+        antall_ute: antall[2],
+        seksjoner: sections,
+        versjon: env!("CARGO_PKG_VERSION"),
+        regelsett: &ctx.rules.hash()[..12],
+    };
+    let html = askama::Template::render(&page)?;
     out.stage_bytes(name, html.as_bytes(), entries.len() as u64)
 }
 
@@ -687,7 +728,6 @@ pub fn write_all(out: &OutputDir, entries: &[ListEntry], ctx: &Context) -> anyho
     staged.push(write_skjermet(out, &skjermet, ctx)?);
 
     let mut groups = by_caseworker(entries);
-    let env = html_env();
     let mut offices = Names::default();
     let mut oversikt = writer(out.temp(OVERSIKT)?)?;
     oversikt.write_record(header(ctx.lang, &OVERSIKT_HEADER, &OVERSIKT_HEADER_EN))?;
@@ -703,7 +743,6 @@ pub fn write_all(out: &OutputDir, entries: &[ListEntry], ctx: &Context) -> anyho
             .map(|(kontor, dir, by_veileder)| {
                 let mut office = OfficeLists {
                     out,
-                    env: &env,
                     ctx,
                     kontor,
                     dir: &dir,
@@ -790,7 +829,6 @@ fn by_caseworker(entries: &[ListEntry]) -> Groups<'_> {
 /// One office's caseworker lists being written.
 struct OfficeLists<'a> {
     out: &'a OutputDir,
-    env: &'a minijinja::Environment<'a>,
     ctx: &'a Context<'a>,
     kontor: &'a str,
     /// The office's folder under `lister/`.
@@ -805,7 +843,7 @@ impl OfficeLists<'_> {
         by_veileder: &mut ByVeileder,
         staged: &mut Vec<Staged>,
     ) -> anyhow::Result<Vec<[String; 8]>> {
-        let (out, env, ctx, kontor, dir) = (self.out, self.env, self.ctx, self.kontor, self.dir);
+        let (out, ctx, kontor, dir) = (self.out, self.ctx, self.kontor, self.dir);
         let mut names = Names::default();
         // the "uten veileder" list's name is never given to a caseworker
         names.reserve(UTEN_VEILEDER);
@@ -827,7 +865,6 @@ impl OfficeLists<'_> {
             staged.extend(write_list_files(out, &base, (list, &texts), ctx)?);
             staged.push(write_html(
                 out,
-                env,
                 &format!("{base}.html"),
                 kontor,
                 &shown,
@@ -854,6 +891,26 @@ impl OfficeLists<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every word the compiled page looks up (`t["…"]` in veileder.html, and the worklists'
+    /// titles) is in its table in both languages: the page never meets a missing key.
+    #[test]
+    fn every_word_of_the_page_is_in_its_table() {
+        let template = include_str!("veileder.html");
+        let keys: Vec<&str> = template
+            .split("t[\"")
+            .skip(1)
+            .map(|rest| &rest[..rest.find('"').expect("a closing quote")])
+            .chain(["na", "forst"])
+            .collect();
+        assert!(keys.len() > 30, "{keys:?}");
+        for lang in [Lang::Nb, Lang::En] {
+            let words = crate::i18n::pages::UKELISTE.map(lang);
+            for k in &keys {
+                assert!(words.contains_key(k), "{k} ({lang:?})");
+            }
+        }
+    }
 
     #[test]
     fn file_stems_cannot_escape_the_folder() {
