@@ -579,7 +579,6 @@ impl<'a, 'e> RuleWork<'a, 'e> {
     }
 }
 
-/// The conditions (by index) a row does not meet (false or unknown).
 /// A row's failed conditions: how many, and the first of them (a near miss fails exactly
 /// one), counted without a list per row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
