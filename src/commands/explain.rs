@@ -198,7 +198,7 @@ fn rule_outcomes(planned: &[PlannedRule<'_>], v: &Verdict, lang: Lang) -> Vec<Ru
                 .iter()
                 .filter(|k| k.rule == r.id)
                 .map(|k| KravOutcome {
-                    krav: k.krav.clone(),
+                    krav: k.krav.to_string(),
                     oppfylt: k.oppfylt,
                     tekst: k.text.to_string(),
                 })

@@ -528,8 +528,8 @@ impl<'a, 'e> RuleWork<'a, 'e> {
                 out.push((
                     slot.clone(),
                     Rendered::Krav(Arc::new(KravCheck {
-                        rule: rule.id.clone(),
-                        krav: rule.krav[k].name.clone(),
+                        rule: Short::from(rule.id.as_str()),
+                        krav: Short::from(rule.krav[k].name.as_str()),
                         oppfylt: !fails(row, k, &krav_cols),
                         text,
                     })),

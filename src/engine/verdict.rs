@@ -59,8 +59,9 @@ pub struct Verdict {
 /// A rule condition evaluated for one person.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KravCheck {
-    pub rule: String,
-    pub krav: String,
+    /// Ids kept inline (up to 24 bytes): a check made per near miss allocates no string.
+    pub rule: Short,
+    pub krav: Short,
     pub oppfylt: bool,
     /// Shared with the rule's other rows of the same text (never copied per person).
     pub text: Arc<str>,
@@ -69,8 +70,8 @@ pub struct KravCheck {
 /// A rule that missed one person by a single condition.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NearMiss {
-    pub rule: String,
-    pub krav: String,
+    pub rule: Short,
+    pub krav: Short,
     /// The condition's text, with the person's facts.
     pub text: Arc<str>,
 }

@@ -459,30 +459,55 @@ impl NaerTreffWriter {
         }
     }
 
-    /// The counts of `office`, the office counted last: those of the office before it are
-    /// added to `counts` first (an office seen again adds to its earlier counts).
-    fn office_counts(&mut self, office: &crate::engine::Short) -> &mut OfficeCounts {
-        if self.office.as_ref().is_none_or(|(o, _)| o != office) {
-            self.put_office_away();
-            self.office = Some((office.clone(), OfficeCounts::new()));
-        }
-        &mut self.office.as_mut().expect("set above").1
-    }
-
     /// The office counted last into `counts`.
     fn put_office_away(&mut self) {
-        let Some((office, rules)) = self.office.take() else {
-            return;
-        };
-        if rules.is_empty() {
-            return;
-        }
-        let all = self.counts.entry(office.to_string()).or_default();
-        for (rule, kravs) in rules {
-            let into = all.entry(rule).or_default();
-            for (krav, n) in kravs {
-                *into.entry(krav).or_default() += n;
-            }
+        put_office_away(&mut self.office, &mut self.counts);
+    }
+}
+
+/// A verdict's candidate rules missed by one condition (rule, condition) and its undecided
+/// candidate rules (rule, "").
+fn near_keys<'v>(
+    v: &'v Verdict,
+    candidate_rules: &'v [String],
+) -> impl Iterator<Item = (&'v str, &'v str)> + Clone {
+    let candidate = move |rule: &str| candidate_rules.iter().any(|c| c == rule);
+    let near = v.naer_treff.iter().filter(move |n| candidate(&n.rule));
+    let undecided = v.uavklart.iter().filter(move |u| candidate(u));
+    near.map(|n| (n.rule.as_str(), n.krav.as_str()))
+        .chain(undecided.map(|u| (u.as_str(), "")))
+}
+
+/// The counts of `office`, the office counted last (`current`): those of the office before it
+/// are added to `counts` first (an office seen again adds to its earlier counts).
+fn office_counts<'c>(
+    current: &'c mut Option<(crate::engine::Short, OfficeCounts)>,
+    counts: &mut Counts,
+    office: &crate::engine::Short,
+) -> &'c mut OfficeCounts {
+    if current.as_ref().is_none_or(|(o, _)| o != office) {
+        put_office_away(current, counts);
+        *current = Some((office.clone(), OfficeCounts::new()));
+    }
+    &mut current.as_mut().expect("set above").1
+}
+
+/// The office counted last (`current`) into `counts`.
+fn put_office_away(
+    current: &mut Option<(crate::engine::Short, OfficeCounts)>,
+    counts: &mut Counts,
+) {
+    let Some((office, rules)) = current.take() else {
+        return;
+    };
+    if rules.is_empty() {
+        return;
+    }
+    let all = counts.entry(office.to_string()).or_default();
+    for (rule, kravs) in rules {
+        let into = all.entry(rule).or_default();
+        for (krav, n) in kravs {
+            *into.entry(krav).or_default() += n;
         }
     }
 }
@@ -509,17 +534,12 @@ impl ReportWriter for NaerTreffWriter {
         if v.facts.skjermet() {
             return Ok(());
         }
-        let candidate = |rule: &str| self.candidate_rules.iter().any(|c| c == rule);
-        let near = v.naer_treff.iter().filter(|n| candidate(&n.rule));
-        let undecided = v.uavklart.iter().filter(|u| candidate(u));
-        let keys: Vec<(&str, &str)> = near
-            .map(|n| (n.rule.as_str(), n.krav.as_str()))
-            .chain(undecided.map(|u| (u.as_str(), "")))
-            .collect();
-        if keys.is_empty() {
+        let keys = near_keys(v, &self.candidate_rules);
+        // most verdicts have none: looked at once, and no list is made
+        if keys.clone().next().is_none() {
             return Ok(());
         }
-        let counts = self.office_counts(&v.facts.nav_kontor);
+        let counts = office_counts(&mut self.office, &mut self.counts, &v.facts.nav_kontor);
         for (rule, krav) in keys {
             bump(counts, rule, krav);
         }
@@ -603,8 +623,8 @@ mod tests {
                 naer_treff: near
                     .iter()
                     .map(|(rule, krav)| NearMiss {
-                        rule: rule.to_string(),
-                        krav: krav.to_string(),
+                        rule: (*rule).into(),
+                        krav: (*krav).into(),
                         text: "".into(),
                     })
                     .collect(),

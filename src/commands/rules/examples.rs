@@ -126,7 +126,7 @@ async fn run_case(rules: &RuleSet, rule: &Rule, ex: &Example) -> Result<Observed
             .naer_treff
             .iter()
             .filter(|n| n.rule == rule.id)
-            .map(|n| n.krav.clone())
+            .map(|n| n.krav.to_string())
             .collect();
     }
     check_expectations(ex, outcome, &near, &texts)?;
@@ -160,7 +160,7 @@ async fn run_case(rules: &RuleSet, rule: &Rule, ex: &Example) -> Result<Observed
             .krav
             .iter()
             .filter(|k| k.rule == rule.id)
-            .map(|k| (k.krav.clone(), k.oppfylt))
+            .map(|k| (k.krav.to_string(), k.oppfylt))
             .collect(),
         as_of,
         overridden: ex.parametre.keys().cloned().collect(),
