@@ -199,7 +199,7 @@ impl Engine {
         let title = p.rule.title(lang);
         let text = crate::i18n::pages::Forklaring::IkkeVurdert.fill(lang, &[&title, &tables]);
         Explanation {
-            rule: p.rule.id.as_str().into(),
+            rule: p.rule.key.clone(),
             text: text.into(),
             kort: None,
         }
@@ -400,7 +400,6 @@ impl Engine {
                 facts,
                 std::mem::take(&mut hits[at]),
                 (std::mem::take(&mut near[at]), keep_checks),
-                &stats.undecided_rules,
                 undecided_sentences,
             );
             stats.count(&v);
@@ -523,7 +522,9 @@ impl Engine {
             alder: i(c.alder).unwrap_or_default(),
             stonadsmaneder_siste_12: i(c.maneder).unwrap_or_default(),
             siste_stonadsmaned: d(c.siste_maned),
-            innsatsgruppe: c.innsatsgruppe.get(row),
+            innsatsgruppe: c
+                .innsatsgruppe
+                .get_known(row, crate::contract::INNSATSGRUPPER),
             vedtak_dato: d(c.vedtak_dato),
             livsoppholdsytelser: ytelser,
             kvp_tilstand: c.kvp_tilstand.get(row),

@@ -528,8 +528,8 @@ impl<'a, 'e> RuleWork<'a, 'e> {
                 out.push((
                     slot.clone(),
                     Rendered::Krav(Arc::new(KravCheck {
-                        rule: Short::from(rule.id.as_str()),
-                        krav: Short::from(rule.krav[k].name.as_str()),
+                        rule: rule.key.clone(),
+                        krav: rule.krav[k].key.clone(),
                         oppfylt: !fails(row, k, &krav_cols),
                         text,
                     })),

@@ -171,13 +171,13 @@ impl EvalStats {
     }
 }
 
-/// One person's verdict from the rules that fired for them.
+/// One person's verdict from the rules that fired for them; `undecided_sentences` has one
+/// sentence per rule that could not be decided, whose ids are the verdict's `uavklart`.
 pub(crate) fn verdict(
     rules: &RuleSet,
     facts: PersonFacts,
     mut fired: Vec<(usize, Sentence)>,
     (krav, keep_checks): (Vec<Arc<KravCheck>>, bool),
-    undecided: &[String],
     undecided_sentences: &[Explanation],
 ) -> Verdict {
     fired.sort_by_key(|(i, _)| *i);
@@ -196,7 +196,7 @@ pub(crate) fn verdict(
         treff: Vec::new(),
         eksklusjoner: Vec::new(),
         hint: Vec::new(),
-        uavklart: undecided.iter().map(|u| Short::from(u.as_str())).collect(),
+        uavklart: undecided_sentences.iter().map(|e| e.rule.clone()).collect(),
         begrunnelse: Vec::new(),
         naer_treff,
         krav,
@@ -204,7 +204,7 @@ pub(crate) fn verdict(
     let status = status_of(rules, fired.iter().map(|(i, _)| *i));
     for (i, sentence) in fired {
         let rule = &rules.rules[i];
-        let id = Short::from(rule.id.as_str());
+        let id = rule.key.clone();
         match rule.kind {
             Kind::Kandidat => v.treff.push(id.clone()),
             Kind::Eksklusjon => v.eksklusjoner.push(id.clone()),
@@ -409,7 +409,6 @@ mod tests {
             PersonFacts::default(),
             fired,
             (vec![check("standard_innsats", "x", false)], true),
-            &undecided,
             &undecided_text,
         );
         assert_eq!(v.status, Status::Ekskludert);

@@ -334,8 +334,39 @@ impl RuleSource {
 #[derive(Debug, Clone)]
 pub struct Krav {
     pub name: String,
+    /// `name` as an [`Id`], copied without allocating.
+    pub key: Id,
     pub nb: String,
     pub en: String,
+}
+
+/// A rule or condition id as the verdicts carry it: made once per rule set from an interned
+/// `&'static str` ([`interned`]), so a copy is the 24 bytes themselves — no allocation, nothing
+/// to free — even for an id over the 24 bytes a [`compact_str::CompactString`] keeps inline
+/// (`spesielt_tilpasset_innsats` and others were a heap string in every verdict that named them).
+pub type Id = compact_str::CompactString;
+
+/// `id` as an [`Id`] (see there).
+pub fn id(id: &str) -> Id {
+    Id::const_new(interned(id))
+}
+
+/// The text of `id`, kept once for the life of the process: every distinct rule and condition id
+/// a process reads (a rule set has a few dozen; a process reads a handful of sets, from files
+/// their owners write) is kept and never freed, so that ids can be `&'static str`.
+fn interned(id: &str) -> &'static str {
+    use std::sync::{Mutex, OnceLock, PoisonError};
+    static IDS: OnceLock<Mutex<std::collections::HashSet<&'static str>>> = OnceLock::new();
+    let mut ids = IDS
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner);
+    if let Some(kept) = ids.get(id) {
+        return kept;
+    }
+    let kept: &'static str = Box::leak(id.into());
+    ids.insert(kept);
+    kept
 }
 
 impl Krav {
@@ -351,6 +382,8 @@ impl Krav {
 #[derive(Debug)]
 pub struct Rule {
     pub id: String,
+    /// `id` as an [`Id`], copied into verdicts without allocating.
+    pub key: Id,
     pub kind: Kind,
     pub title_nb: String,
     pub title_en: String,
@@ -665,6 +698,7 @@ fn parse_rule(path: &str, text: String) -> Result<Rule, Vec<Diagnostic>> {
         example_spans: raw.eksempel.iter().map(|e| e.span()).collect(),
     };
     Ok(Rule {
+        key: self::id(&id),
         id,
         kind: raw.kind,
         title_nb,
@@ -769,6 +803,7 @@ impl RuleParser<'_> {
             let (nb, en, _) = self.texts(t, &format!("krav.{name}"));
             krav.push(Krav {
                 name: name.clone(),
+                key: id(name),
                 nb,
                 en,
             });
@@ -949,6 +984,21 @@ impl RuleParser<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An id is kept once: the same text for every rule set that names it, never a heap string.
+    #[test]
+    fn ids_are_interned_once() {
+        let long = String::from("et_langt_regel_id_over_24_byte");
+        let (a, b) = (id(&long), id(&long.clone()));
+        assert_eq!(a, long);
+        assert_eq!(a.as_ptr(), b.as_ptr());
+        assert!(!a.is_heap_allocated() && !a.clone().is_heap_allocated());
+        let rules = RuleSet::load(None).unwrap();
+        for r in &rules.rules {
+            assert_eq!(r.key, r.id);
+            assert!(r.krav.iter().all(|k| k.key == k.name));
+        }
+    }
 
     /// Every status and outcome has its words in both languages (a code missing from its
     /// table would be shown as the bare code).
