@@ -190,14 +190,21 @@ pub(crate) fn verdict(
     } else {
         (into_near_misses(krav), Vec::new())
     };
+    // each list made at its size (most are empty, and then nothing is allocated)
+    let of_kind = |k: Kind| {
+        fired
+            .iter()
+            .filter(|(i, _)| rules.rules[*i].kind == k)
+            .count()
+    };
     let mut v = Verdict {
         facts,
         status: Status::IkkeTreff,
-        treff: Vec::new(),
-        eksklusjoner: Vec::new(),
-        hint: Vec::new(),
+        treff: Vec::with_capacity(of_kind(Kind::Kandidat)),
+        eksklusjoner: Vec::with_capacity(of_kind(Kind::Eksklusjon)),
+        hint: Vec::with_capacity(of_kind(Kind::Hint)),
         uavklart: undecided_sentences.iter().map(|e| e.rule.clone()).collect(),
-        begrunnelse: Vec::new(),
+        begrunnelse: Vec::with_capacity(fired.len() + undecided_sentences.len()),
         naer_treff,
         krav,
     };
