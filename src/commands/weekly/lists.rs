@@ -548,8 +548,17 @@ fn write_html(
         versjon: env!("CARGO_PKG_VERSION"),
         regelsett: &ctx.rules.hash()[..12],
     };
-    let html = askama::Template::render(&page)?;
-    out.stage_bytes(name, html.as_bytes(), entries.len() as u64)
+    // Rendered into this thread's page buffer, used again from page to page: a page (~40 KB on
+    // average, some much larger) grown from askama's estimate was reallocated and copied
+    // several times.
+    thread_local! {
+        static PAGE: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+    }
+    PAGE.with_borrow_mut(|html| {
+        html.clear();
+        askama::Template::render_into(&page, html)?;
+        out.stage_bytes(name, html.as_bytes(), entries.len() as u64)
+    })
 }
 
 /// One row of `liste.parquet` as read back: who was on the list, how, and since when.
