@@ -54,7 +54,7 @@ pub struct CompareArgs {
 struct Outcome {
     status: Status,
     /// candidate rules and exclusions that fired, sorted
-    rules: Vec<crate::engine::Short>,
+    rules: crate::engine::Ids,
     sentences: Vec<std::sync::Arc<str>>,
 }
 

@@ -3,7 +3,7 @@
 
 use super::plan::fired_only;
 use super::render::{PersonIndex, RenderCache, Rendered, RuleWork, Slot};
-use super::verdict::{Sentence, verdict};
+use super::verdict::{Checks, Fired, verdict};
 use super::*;
 use datafusion::arrow::array::{Int64Array, ListArray};
 
@@ -12,8 +12,8 @@ use datafusion::arrow::array::{Int64Array, ListArray};
 /// Texts are shared, not copied: many persons get the same sentence, and a session that
 /// evaluates two rule sets (`compare`) reuses a rule's rows.
 pub(crate) struct RuleHits {
-    pub(crate) hits: Vec<Vec<(usize, Sentence)>>,
-    pub(crate) near: Vec<Vec<Arc<KravCheck>>>,
+    pub(crate) hits: Vec<Fired>,
+    pub(crate) near: Vec<Checks>,
     /// How many ids not in `personer` a rule fired for (they get no verdict).
     pub(crate) unknown: usize,
     /// With [`Persons::Touched`], which persons (by position) get a verdict.
@@ -319,7 +319,7 @@ impl Engine {
         key_facts: &[RecordBatch],
         touched: Option<&[bool]>,
         (rules, undecided_sentences, keep_checks): (&RuleSet, &[Explanation], bool),
-        (hits, near): (&mut [Vec<(usize, Sentence)>], &mut [Vec<Arc<KravCheck>>]),
+        (hits, near): (&mut [Fired], &mut [Checks]),
         stats: &mut EvalStats,
         mut sink: impl FnMut(Verdict) -> anyhow::Result<()> + Send,
     ) -> anyhow::Result<std::time::Duration> {
@@ -376,7 +376,7 @@ impl Engine {
             impl Iterator<Item = (usize, usize)>,
             Vec<Verdict>,
         ),
-        (hits, near): (&mut [Vec<(usize, Sentence)>], &mut [Vec<Arc<KravCheck>>]),
+        (hits, near): (&mut [Fired], &mut [Checks]),
         stats: &mut EvalStats,
     ) -> Vec<Verdict> {
         let names: Vec<&str> = batch
@@ -754,8 +754,8 @@ enum Half {
 
 /// What [`gather`] made of a range of persons.
 struct Gathered {
-    hits: Vec<Vec<(usize, Sentence)>>,
-    near: Vec<Vec<Arc<KravCheck>>>,
+    hits: Vec<Fired>,
+    near: Vec<Checks>,
     unknown: usize,
     per_rule: Vec<u64>,
 }
@@ -768,8 +768,8 @@ fn gather(
     touched: Option<&[bool]>,
     (first, len): (usize, usize),
 ) -> Result<Gathered, (usize, EngineError)> {
-    let mut hits: Vec<Vec<(usize, Sentence)>> = (0..len).map(|_| Vec::new()).collect();
-    let mut near: Vec<Vec<Arc<KravCheck>>> = (0..len).map(|_| Vec::new()).collect();
+    let mut hits: Vec<Fired> = (0..len).map(|_| Fired::new()).collect();
+    let mut near: Vec<Checks> = (0..len).map(|_| Checks::new()).collect();
     // ids not in personer, with the rules that fired for them
     let mut unknown: rustc_hash::FxHashMap<Arc<str>, Vec<usize>> = Default::default();
     let mut per_rule = vec![0u64; works.len()];

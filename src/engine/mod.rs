@@ -43,8 +43,8 @@ pub use parallel::{Graveyard, Stage};
 pub use plan::PlannedRule;
 use render::RuleRows;
 pub use verdict::{
-    DatedStatus, DatedStatuses, EvalStats, Explanation, KravCheck, NearMiss, PersonFacts, Short,
-    Verdict, status_of,
+    DatedStatus, DatedStatuses, EvalStats, Explanation, Ids, KravCheck, NearMiss, PersonFacts,
+    Short, Verdict, status_of,
 };
 
 #[derive(Debug, Error)]

@@ -36,18 +36,22 @@ impl PersonFacts {
     }
 }
 
+/// Rule ids of one verdict of one kind: a person has a few at most, kept inline (a list
+/// allocated and freed per kind and person was ~200 000 allocations a national scan).
+pub type Ids = smallvec::SmallVec<[Short; 2]>;
+
 /// The outcome for one person.
 #[derive(Debug, Clone)]
 pub struct Verdict {
     pub facts: PersonFacts,
     pub status: Status,
-    /// The rules that fired, by id (an id of up to 24 bytes is kept inline: copying it into a
-    /// verdict allocates nothing).
-    pub treff: Vec<Short>,
-    pub eksklusjoner: Vec<Short>,
-    pub hint: Vec<Short>,
+    /// The rules that fired, by id (an id is copied into a verdict without allocating, see
+    /// [`crate::rules::Id`]).
+    pub treff: Ids,
+    pub eksklusjoner: Ids,
+    pub hint: Ids,
     /// Rules that could not be decided because a table they need is missing.
-    pub uavklart: Vec<Short>,
+    pub uavklart: Ids,
     /// One sentence per fired rule (kandidat, eksklusjon, hint order), then one per undecided rule.
     pub begrunnelse: Vec<Explanation>,
     /// Rules that did not fire because exactly one of their conditions failed.
@@ -86,6 +90,14 @@ pub struct Explanation {
     /// worklist.
     pub kort: Option<Arc<str>>,
 }
+
+/// The rules that fired for one person (rule set position) with their sentences, as gathered
+/// for the person's verdict: most persons have one or two, kept inline (a list allocated and
+/// freed per person was ~170 000 allocations a national scan).
+pub(crate) type Fired = smallvec::SmallVec<[(usize, Sentence); 2]>;
+
+/// The condition checks gathered for one person's verdict (near misses: usually none or one).
+pub(crate) type Checks = smallvec::SmallVec<[Arc<KravCheck>; 1]>;
 
 /// A fired rule's sentence and its short form.
 #[derive(Debug, Clone)]
@@ -176,8 +188,8 @@ impl EvalStats {
 pub(crate) fn verdict(
     rules: &RuleSet,
     facts: PersonFacts,
-    mut fired: Vec<(usize, Sentence)>,
-    (krav, keep_checks): (Vec<Arc<KravCheck>>, bool),
+    mut fired: Fired,
+    (krav, keep_checks): (Checks, bool),
     undecided_sentences: &[Explanation],
 ) -> Verdict {
     fired.sort_by_key(|(i, _)| *i);
@@ -200,9 +212,9 @@ pub(crate) fn verdict(
     let mut v = Verdict {
         facts,
         status: Status::IkkeTreff,
-        treff: Vec::with_capacity(of_kind(Kind::Kandidat)),
-        eksklusjoner: Vec::with_capacity(of_kind(Kind::Eksklusjon)),
-        hint: Vec::with_capacity(of_kind(Kind::Hint)),
+        treff: Ids::with_capacity(of_kind(Kind::Kandidat)),
+        eksklusjoner: Ids::with_capacity(of_kind(Kind::Eksklusjon)),
+        hint: Ids::with_capacity(of_kind(Kind::Hint)),
         uavklart: undecided_sentences.iter().map(|e| e.rule.clone()).collect(),
         begrunnelse: Vec::with_capacity(fired.len() + undecided_sentences.len()),
         naer_treff,
@@ -276,7 +288,7 @@ pub(crate) fn near_misses(checks: &[KravCheck]) -> Vec<NearMiss> {
 /// [`near_misses`] of checks no longer needed: the same near misses, in the same order, made
 /// only of the checks that are near misses (most are not), their strings moved when no other
 /// verdict shares the check.
-fn into_near_misses(mut checks: Vec<Arc<KravCheck>>) -> Vec<NearMiss> {
+fn into_near_misses(mut checks: Checks) -> Vec<NearMiss> {
     // stable: a rule's checks keep their order, as in `near_misses`' map of lists
     checks.sort_by(|a, b| a.rule.cmp(&b.rule));
     let mut take = vec![false; checks.len()];
@@ -380,7 +392,7 @@ mod tests {
             text: "a.y".into(),
         }];
         assert_eq!(near_misses(&checks), want);
-        let shared = |cs: &[KravCheck]| cs.iter().cloned().map(Arc::new).collect::<Vec<_>>();
+        let shared = |cs: &[KravCheck]| cs.iter().cloned().map(Arc::new).collect::<Checks>();
         assert_eq!(into_near_misses(shared(&checks)), want);
         // the moving form in any order of the checks: the rules' order, as the map gives it
         let mut mixed = checks.clone();
@@ -400,7 +412,7 @@ mod tests {
             text: t.into(),
             kort: Some(format!("kort {t}").into()),
         };
-        let fired = vec![
+        let fired = smallvec::smallvec![
             (at("tidligere_kvp"), sentence("hint")),
             (at("har_livsoppholdsytelse"), sentence("eksklusjon")),
             (at("langtidsmottaker"), sentence("kandidat")),
@@ -415,14 +427,17 @@ mod tests {
             &rules,
             PersonFacts::default(),
             fired,
-            (vec![check("standard_innsats", "x", false)], true),
+            (
+                smallvec::smallvec![check("standard_innsats", "x", false)],
+                true,
+            ),
             &undecided_text,
         );
         assert_eq!(v.status, Status::Ekskludert);
-        assert_eq!(v.treff, ["langtidsmottaker"]);
-        assert_eq!(v.eksklusjoner, ["har_livsoppholdsytelse"]);
-        assert_eq!(v.hint, ["tidligere_kvp"]);
-        assert_eq!(v.uavklart, undecided);
+        assert_eq!(v.treff[..], ["langtidsmottaker"]);
+        assert_eq!(v.eksklusjoner[..], ["har_livsoppholdsytelse"]);
+        assert_eq!(v.hint[..], ["tidligere_kvp"]);
+        assert_eq!(v.uavklart[..], undecided[..]);
         let order: Vec<usize> = v.begrunnelse[..3].iter().map(|e| at(&e.rule)).collect();
         assert!(order.windows(2).all(|w| w[0] < w[1]), "rule-set order");
         assert_eq!(v.begrunnelse[3].text.as_ref(), "ikke vurdert");

@@ -139,12 +139,12 @@ struct Row {
     veileder: Option<crate::engine::Short>,
     person_id: crate::engine::Short,
     alder: i64,
-    treff: Vec<crate::engine::Short>,
+    treff: crate::engine::Ids,
     maneder: i64,
     siste: Option<chrono::NaiveDate>,
     innsatsgruppe: String,
-    hint: Vec<crate::engine::Short>,
-    uavklart: Vec<crate::engine::Short>,
+    hint: crate::engine::Ids,
+    uavklart: crate::engine::Ids,
     /// The sentences, shared with the verdict's (joined when the row is written).
     begrunnelse: Vec<std::sync::Arc<str>>,
 }
@@ -615,9 +615,9 @@ mod tests {
                     ..Default::default()
                 },
                 status: Status::IkkeTreff,
-                treff: vec![],
-                eksklusjoner: vec![],
-                hint: vec![],
+                treff: Default::default(),
+                eksklusjoner: Default::default(),
+                hint: Default::default(),
                 uavklart: undecided.iter().map(|u| (*u).into()).collect(),
                 begrunnelse: vec![],
                 naer_treff: near
@@ -682,12 +682,12 @@ mod tests {
                 veileder: caseworker.map(|c| format!("V{c}").into()),
                 person_id: format!("{id:02}").into(),
                 alder: 30,
-                treff: vec!["r".into(); rules],
+                treff: smallvec::smallvec!["r".into(); rules],
                 maneder: months,
                 siste: None,
                 innsatsgruppe: String::new(),
-                hint: vec![],
-                uavklart: vec![],
+                hint: Default::default(),
+                uavklart: Default::default(),
                 begrunnelse: vec![],
             }
         }

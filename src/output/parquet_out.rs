@@ -504,10 +504,10 @@ mod tests {
             } else {
                 Status::IkkeTreff
             },
-            treff: vec![format!("r{}", i % 4).into()],
-            eksklusjoner: vec![],
-            hint: vec![],
-            uavklart: vec![],
+            treff: smallvec::smallvec![format!("r{}", i % 4).into()],
+            eksklusjoner: Default::default(),
+            hint: Default::default(),
+            uavklart: Default::default(),
             begrunnelse: vec![Explanation {
                 rule: "r".into(),
                 text: format!("sentence {i}").into(),
@@ -542,7 +542,7 @@ mod tests {
             assert_eq!(row.veileder.as_deref(), v.facts.veileder.as_deref());
             assert_eq!(row.alder, v.facts.alder);
             assert_eq!(row.status, v.status);
-            assert_eq!(row.treff, v.treff);
+            assert_eq!(row.treff[..], v.treff[..]);
             assert_eq!(row.stonadsmaneder_siste_12, v.facts.stonadsmaneder_siste_12);
             assert_eq!(row.livsoppholdsytelser, v.facts.livsoppholdsytelser);
             let texts: Vec<String> = if wanted(id) {
