@@ -417,7 +417,7 @@ mod tests {
             (at("har_livsoppholdsytelse"), sentence("eksklusjon")),
             (at("langtidsmottaker"), sentence("kandidat")),
         ];
-        let undecided = vec!["spesielt_tilpasset_innsats".to_string()];
+        let undecided = ["spesielt_tilpasset_innsats"];
         let undecided_text = vec![Explanation {
             rule: "spesielt_tilpasset_innsats".into(),
             text: "ikke vurdert".into(),
