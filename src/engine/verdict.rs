@@ -63,7 +63,8 @@ pub struct Verdict {
 /// A rule condition evaluated for one person.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KravCheck {
-    /// Ids kept inline (up to 24 bytes): a check made per near miss allocates no string.
+    /// The rule's and the condition's ids, copied from the rule set's ([`crate::rules::Id`]):
+    /// a check made per near miss allocates no string.
     pub rule: Short,
     pub krav: Short,
     pub oppfylt: bool,

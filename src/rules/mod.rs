@@ -341,7 +341,7 @@ pub struct Krav {
 }
 
 /// A rule or condition id as the verdicts carry it: made once per rule set from an interned
-/// `&'static str` ([`interned`]), so a copy is the 24 bytes themselves — no allocation, nothing
+/// `&'static str` (`interned`), so a copy is the 24 bytes themselves — no allocation, nothing
 /// to free — even for an id over the 24 bytes a [`compact_str::CompactString`] keeps inline
 /// (`spesielt_tilpasset_innsats` and others were a heap string in every verdict that named them).
 pub type Id = compact_str::CompactString;
