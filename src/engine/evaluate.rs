@@ -277,6 +277,7 @@ impl Engine {
                 "rules returned ids that are not in personer; they were not used"
             );
         }
+        stats.finish(rules);
         info!(
             persons = stats.persons,
             elapsed_ms = started.elapsed().as_millis() as u64,
@@ -395,6 +396,9 @@ impl Engine {
         let cells = KeyFactCells::of(batch);
         for (row, at) in rows {
             let facts = self.person_facts(&cells, row);
+            for (i, _) in hits[at].iter() {
+                stats.fired(*i);
+            }
             let v = verdict(
                 rules,
                 facts,
@@ -402,7 +406,7 @@ impl Engine {
                 (std::mem::take(&mut near[at]), keep_checks),
                 undecided_sentences,
             );
-            stats.count(&v);
+            stats.count(v.status);
             chunk.push(v);
         }
         chunk
