@@ -458,11 +458,6 @@ impl NaerTreffWriter {
             office: None,
         }
     }
-
-    /// The office counted last into `counts`.
-    fn put_office_away(&mut self) {
-        put_office_away(&mut self.office, &mut self.counts);
-    }
 }
 
 /// A verdict's candidate rules missed by one condition (rule, condition) and its undecided
@@ -547,7 +542,7 @@ impl ReportWriter for NaerTreffWriter {
     }
 
     fn finish(mut self: Box<Self>) -> anyhow::Result<Staged> {
-        self.put_office_away();
+        put_office_away(&mut self.office, &mut self.counts);
         let mut w = writer(self.tmp)?;
         w.write_record(header(
             self.lang,
@@ -647,7 +642,7 @@ mod tests {
         for v in &verdicts {
             w.verdict(v).unwrap();
         }
-        w.put_office_away();
+        put_office_away(&mut w.office, &mut w.counts);
         let counts: Vec<(&str, &str, &str, u64)> = w
             .counts
             .iter()
