@@ -108,6 +108,9 @@ pub fn person_sql(dates: &str) -> String {
     )
 }
 
+/// Internal: the function giving a month index's first day (`stonadsmaneder.maned`).
+pub const MANED_START: &str = "_maned_start";
+
 /// Internal: each month with stønad per person and the first day it was known.
 pub const STONAD_KJENT: &str = "_stonad_kjent";
 
@@ -457,11 +460,12 @@ pub fn views() -> Vec<View> {
         },
         View {
             name: "stonadsmaneder",
-            sql: "SELECT s.skanningsdato, CAST(k.person_id AS VARCHAR) AS person_id, CAST(k.maned_nr AS BIGINT) AS maned_nr, s.maneder_siden,
-                   make_date(CAST(k.maned_nr / 12 AS INT), CAST(k.maned_nr % 12 + 1 AS INT), 1) AS maned
+            sql: format!(
+                "SELECT s.skanningsdato, CAST(k.person_id AS VARCHAR) AS person_id, CAST(k.maned_nr AS BIGINT) AS maned_nr, s.maneder_siden,
+                   {MANED_START}(k.maned_nr) AS maned
                  FROM _skanningsmaneder s JOIN _stonad_kjent k ON k.maned_nr = s.maned_nr
                  WHERE k.kjent_fra <= s.skanningsdato"
-                .to_string(),
+            ),
             lazy: true,
         },
         View {
