@@ -565,6 +565,123 @@ LEFT JOIN (SELECT skanningsdato, person_id, array_sort(array_agg(DISTINCT ytelse
 LEFT JOIN kvp_status k ON k.person_id = p.person_id AND k.skanningsdato = p.skanningsdato
 ";
 
+/// The person side of [`KEY_FACTS`] (its columns but the three facts [`KEY_FACTS_SMALL`]
+/// adds): `person` with the livsopphold aggregate.
+pub const KEY_FACTS_BASE: &str = "
+SELECT p.skanningsdato, p.person_id, p.nav_kontor, p.veileder, p.kommune_nr, p.kjonn, p.adressebeskyttelse, p.alder,
+       y.livsoppholdsytelser
+FROM person p
+LEFT JOIN (SELECT skanningsdato, person_id, array_sort(array_agg(DISTINCT ytelse)) AS livsoppholdsytelser
+           FROM ytelser_aktive WHERE livsopphold GROUP BY skanningsdato, person_id) y
+       ON y.person_id = p.person_id AND y.skanningsdato = p.skanningsdato
+";
+
+/// The three facts [`KEY_FACTS`] joins onto each person (one scan date: at most one row per
+/// person each), their `person_id` first: months with stønad, the vedtak and the KVP state.
+pub const KEY_FACTS_SMALL: [&str; 3] = [
+    "SELECT person_id, maneder, siste_maned FROM _stonad_siste_12",
+    "SELECT person_id, innsatsgruppe, vedtak_dato FROM innsatsgruppe_gjeldende",
+    "SELECT person_id, tilstand, hendelse, dato FROM kvp_status",
+];
+
+/// The rows of [`KEY_FACTS`] made from [`KEY_FACTS_BASE`]'s batches and [`KEY_FACTS_SMALL`]'s
+/// results: each person's row of each small fact looked up by id once, and its columns
+/// gathered once (the query's outer joins gathered every column carried so far, once per
+/// join). `None` when a small fact has an id twice (the joins would repeat the person): the
+/// caller runs [`KEY_FACTS`] instead.
+pub(crate) fn key_facts_joined(
+    base: Vec<RecordBatch>,
+    small: [(datafusion::arrow::datatypes::SchemaRef, Vec<RecordBatch>); 3],
+) -> Result<Option<Vec<RecordBatch>>> {
+    use datafusion::arrow::array::{Array, ArrayRef, AsArray, UInt32Array};
+    use datafusion::arrow::compute::{concat_batches, take};
+    let Some(first) = base.first() else {
+        return Ok(Some(base));
+    };
+    let base_schema = first.schema();
+    let mut tables = Vec::with_capacity(3);
+    for (schema, batches) in small {
+        tables.push(concat_batches(&schema, &batches)?);
+    }
+    fn ids(b: &RecordBatch, c: usize) -> Result<Vec<Option<&str>>> {
+        let c = b.column(c);
+        Ok(match c.data_type() {
+            DataType::Utf8View => c.as_string_view().iter().collect(),
+            DataType::LargeUtf8 => c.as_string::<i64>().iter().collect(),
+            DataType::Utf8 => c.as_string::<i32>().iter().collect(),
+            other => {
+                return Err(datafusion::error::DataFusionError::Internal(format!(
+                    "person ids of type {other} in the key facts"
+                )));
+            }
+        })
+    }
+    let mut maps = Vec::with_capacity(3);
+    for t in &tables {
+        let mut m: rustc_hash::FxHashMap<&str, u32> = Default::default();
+        m.reserve(t.num_rows());
+        for (i, id) in ids(t, 0)?.into_iter().enumerate() {
+            if let Some(id) = id
+                && m.insert(id, i as u32).is_some()
+            {
+                return Ok(None);
+            }
+        }
+        maps.push(m);
+    }
+    let mut fields: Vec<Field> = Vec::with_capacity(KEY_FACT_COLUMNS.len());
+    fields.extend(base_schema.fields()[..8].iter().map(|f| f.as_ref().clone()));
+    let nullable =
+        |t: &RecordBatch, c: usize| t.schema().field(c).as_ref().clone().with_nullable(true);
+    fields.push(Field::new(
+        "stonadsmaneder_siste_12",
+        DataType::Int64,
+        false,
+    ));
+    fields.push(nullable(&tables[0], 2).with_name("siste_stonadsmaned"));
+    fields.push(nullable(&tables[1], 1));
+    fields.push(nullable(&tables[1], 2));
+    fields.push(base_schema.field(8).as_ref().clone());
+    fields.push(nullable(&tables[2], 1).with_name("kvp_tilstand"));
+    fields.push(nullable(&tables[2], 2).with_name("kvp_siste_hendelse"));
+    fields.push(nullable(&tables[2], 3).with_name("kvp_siste_dato"));
+    let schema = Arc::new(Schema::new(fields));
+    base.iter()
+        .map(|b| {
+            let persons = ids(b, 1)?;
+            let at: Vec<UInt32Array> = maps
+                .iter()
+                .map(|m| {
+                    persons
+                        .iter()
+                        .map(|id| id.and_then(|id| m.get(id).copied()))
+                        .collect()
+                })
+                .collect();
+            let pick = |t: usize, c: usize| -> Result<ArrayRef> {
+                Ok(take(tables[t].column(c).as_ref(), &at[t], None)?)
+            };
+            let months = pick(0, 1)?;
+            let months: Int64Array = months
+                .as_primitive::<datafusion::arrow::datatypes::Int64Type>()
+                .iter()
+                .map(|m| Some(m.unwrap_or(0)))
+                .collect();
+            let mut cols: Vec<ArrayRef> = b.columns()[..8].to_vec();
+            cols.push(Arc::new(months));
+            cols.push(pick(0, 2)?);
+            cols.push(pick(1, 1)?);
+            cols.push(pick(1, 2)?);
+            cols.push(b.column(8).clone());
+            cols.push(pick(2, 1)?);
+            cols.push(pick(2, 2)?);
+            cols.push(pick(2, 3)?);
+            Ok(RecordBatch::try_new(schema.clone(), cols)?)
+        })
+        .collect::<Result<Vec<_>>>()
+        .map(Some)
+}
+
 /// The key facts (the rows of [`KEY_FACTS`] for one scan date) in the outputs' order: by
 /// office, caseworker (none last) and person, as `ORDER BY nav_kontor, veileder NULLS LAST,
 /// person_id` gives them (ids are unique, so the order is total), in batches of `batch_rows`.
@@ -860,6 +977,124 @@ mod tests {
                 (5, None),     // a's last on or before dmax
             ],
             "ids {id_a} and {id_b}"
+        );
+    }
+
+    /// The key facts put together from the person side and the three small facts: each
+    /// person gets its own row of each (none: nulls, and 0 months), in `KEY_FACTS`'s columns;
+    /// a small fact naming a person twice gives `None` (the query is run instead).
+    #[test]
+    fn key_facts_are_joined_by_person_and_a_repeated_id_is_refused() {
+        use datafusion::arrow::array::{Array, AsArray, ListArray, StringArray, StringViewArray};
+        use datafusion::arrow::datatypes::{Date32Type, SchemaRef};
+        let text = |v: &[Option<&str>]| Arc::new(StringArray::from(v.to_vec())) as _;
+        let base = {
+            let item = Arc::new(Field::new("item", DataType::Utf8, true));
+            let mut fields: Vec<Field> = KEY_FACT_COLUMNS[..8]
+                .iter()
+                .map(|n| Field::new(*n, DataType::Utf8, true))
+                .collect();
+            fields[0] = Field::new("skanningsdato", DataType::Date32, false);
+            fields[7] = Field::new("alder", DataType::Int64, true);
+            fields.push(Field::new(
+                "livsoppholdsytelser",
+                DataType::List(item.clone()),
+                true,
+            ));
+            let some = |s: &'static str| vec![Some(s); 3];
+            let cols: Vec<datafusion::arrow::array::ArrayRef> = vec![
+                Arc::new(Date32Array::from(vec![20_000; 3])),
+                text(&[Some("a"), Some("b"), Some("c")]),
+                text(&some("0301")),
+                text(&[Some("V1"), None, Some("V2")]),
+                text(&some("0301")),
+                text(&some("K")),
+                text(&[None, None, None]),
+                Arc::new(Int64Array::from(vec![30, 40, 50])),
+                Arc::new(ListArray::new_null(item, 3)),
+            ];
+            RecordBatch::try_new(Arc::new(Schema::new(fields)), cols).unwrap()
+        };
+        let small =
+            |names: &[&str], ids: &[&str], cols: Vec<datafusion::arrow::array::ArrayRef>| {
+                let mut fields = vec![Field::new("person_id", DataType::Utf8View, false)];
+                fields.extend(
+                    cols.iter()
+                        .zip(names)
+                        .map(|(c, n)| Field::new(*n, c.data_type().clone(), true)),
+                );
+                let schema: SchemaRef = Arc::new(Schema::new(fields));
+                let mut all = vec![Arc::new(StringViewArray::from_iter_values(ids)) as _];
+                all.extend(cols);
+                let batch = RecordBatch::try_new(schema.clone(), all).unwrap();
+                (schema, vec![batch])
+            };
+        let months = || {
+            small(
+                &["maneder", "siste_maned"],
+                &["b"],
+                vec![
+                    Arc::new(Int64Array::from(vec![4])),
+                    Arc::new(Date32Array::from(vec![20_390])),
+                ],
+            )
+        };
+        let vedtak = |ids: &[&str]| {
+            let n = ids.len();
+            small(
+                &["innsatsgruppe", "vedtak_dato"],
+                ids,
+                vec![
+                    text(&vec![Some("VARIG"); n]),
+                    Arc::new(Date32Array::from(vec![19_000; n])),
+                ],
+            )
+        };
+        let kvp = || {
+            small(
+                &["tilstand", "hendelse", "dato"],
+                &["c"],
+                vec![
+                    text(&[Some("i_program")]),
+                    text(&[Some("BEGYNT")]),
+                    Arc::new(Date32Array::from(vec![19_500])),
+                ],
+            )
+        };
+        let joined = key_facts_joined(vec![base.clone()], [months(), vedtak(&["c", "a"]), kvp()])
+            .unwrap()
+            .expect("no id twice");
+        let b = &joined[0];
+        let names: Vec<&str> = b
+            .schema_ref()
+            .fields()
+            .iter()
+            .map(|f| f.name().as_str())
+            .collect();
+        assert_eq!(names, KEY_FACT_COLUMNS);
+        let col = |k: KeyFact| b.column(k as usize);
+        let counts: Vec<i64> = col(KeyFact::StonadsmanederSiste12)
+            .as_primitive::<datafusion::arrow::datatypes::Int64Type>()
+            .values()
+            .to_vec();
+        assert_eq!(counts, [0, 4, 0]);
+        let latest = col(KeyFact::SisteStonadsmaned).as_primitive::<Date32Type>();
+        assert_eq!((latest.is_null(0), latest.value(1)), (true, 20_390));
+        let group = col(KeyFact::Innsatsgruppe).as_string::<i32>();
+        assert_eq!(
+            group.iter().collect::<Vec<_>>(),
+            [Some("VARIG"), None, Some("VARIG")]
+        );
+        let state = col(KeyFact::KvpTilstand).as_string::<i32>();
+        assert_eq!(
+            state.iter().collect::<Vec<_>>(),
+            [None, None, Some("i_program")]
+        );
+        assert_eq!(col(KeyFact::Veileder).as_string::<i32>().value(2), "V2");
+        let twice = key_facts_joined(vec![base], [months(), vedtak(&["a", "a"]), kvp()]).unwrap();
+        assert!(
+            twice.is_none(),
+            "a person with two vedtak rows is left to the query"
         );
     }
 
