@@ -584,6 +584,22 @@ pub const KEY_FACTS_SMALL: [&str; 3] = [
     "SELECT person_id, tilstand, hendelse, dato FROM kvp_status",
 ];
 
+/// Column `c` of `b` as person ids, whichever string type it has.
+pub(crate) fn person_ids(b: &RecordBatch, c: usize) -> Result<Vec<Option<&str>>> {
+    use datafusion::arrow::array::AsArray;
+    let c = b.column(c);
+    Ok(match c.data_type() {
+        DataType::Utf8View => c.as_string_view().iter().collect(),
+        DataType::LargeUtf8 => c.as_string::<i64>().iter().collect(),
+        DataType::Utf8 => c.as_string::<i32>().iter().collect(),
+        other => {
+            return Err(datafusion::error::DataFusionError::Internal(format!(
+                "person ids of type {other} in the key facts"
+            )));
+        }
+    })
+}
+
 /// The rows of [`KEY_FACTS`] made from [`KEY_FACTS_BASE`]'s batches and [`KEY_FACTS_SMALL`]'s
 /// results: each person's row of each small fact looked up by id once, and its columns
 /// gathered once (the query's outer joins gathered every column carried so far, once per
@@ -593,7 +609,7 @@ pub(crate) fn key_facts_joined(
     base: Vec<RecordBatch>,
     small: [(datafusion::arrow::datatypes::SchemaRef, Vec<RecordBatch>); 3],
 ) -> Result<Option<Vec<RecordBatch>>> {
-    use datafusion::arrow::array::{Array, ArrayRef, AsArray, UInt32Array};
+    use datafusion::arrow::array::{ArrayRef, AsArray, UInt32Array};
     use datafusion::arrow::compute::{concat_batches, take};
     let Some(first) = base.first() else {
         return Ok(Some(base));
@@ -603,24 +619,11 @@ pub(crate) fn key_facts_joined(
     for (schema, batches) in small {
         tables.push(concat_batches(&schema, &batches)?);
     }
-    fn ids(b: &RecordBatch, c: usize) -> Result<Vec<Option<&str>>> {
-        let c = b.column(c);
-        Ok(match c.data_type() {
-            DataType::Utf8View => c.as_string_view().iter().collect(),
-            DataType::LargeUtf8 => c.as_string::<i64>().iter().collect(),
-            DataType::Utf8 => c.as_string::<i32>().iter().collect(),
-            other => {
-                return Err(datafusion::error::DataFusionError::Internal(format!(
-                    "person ids of type {other} in the key facts"
-                )));
-            }
-        })
-    }
     let mut maps = Vec::with_capacity(3);
     for t in &tables {
         let mut m: rustc_hash::FxHashMap<&str, u32> = Default::default();
         m.reserve(t.num_rows());
-        for (i, id) in ids(t, 0)?.into_iter().enumerate() {
+        for (i, id) in person_ids(t, 0)?.into_iter().enumerate() {
             if let Some(id) = id
                 && m.insert(id, i as u32).is_some()
             {
@@ -648,7 +651,7 @@ pub(crate) fn key_facts_joined(
     let schema = Arc::new(Schema::new(fields));
     base.iter()
         .map(|b| {
-            let persons = ids(b, 1)?;
+            let persons = person_ids(b, 1)?;
             let at: Vec<UInt32Array> = maps
                 .iter()
                 .map(|m| {

@@ -93,23 +93,11 @@ impl<'k> PersonIndex<'k> {
         positions.numbers.reserve(len);
         let mut n = 0u32;
         for b in key_facts {
-            let ids = b.column(id_column);
-            let mut add = |id: Option<&'k str>| {
+            for id in super::facts::person_ids(b, id_column)? {
                 if let Some(id) = id {
                     positions.insert(id, n);
                 }
                 n += 1;
-            };
-            match ids.data_type() {
-                DataType::Utf8 => ids.as_string::<i32>().iter().for_each(&mut add),
-                DataType::LargeUtf8 => ids.as_string::<i64>().iter().for_each(&mut add),
-                DataType::Utf8View => ids.as_string_view().iter().for_each(&mut add),
-                other => {
-                    return Err(DataFusionError::Internal(format!(
-                        "person ids of type {other} in the key facts"
-                    ))
-                    .into());
-                }
             }
         }
         Ok(PersonIndex { positions, len })
