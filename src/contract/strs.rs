@@ -153,7 +153,7 @@ impl<'a> Strs<'a> {
 /// makes for them, which cost more than the comparison (benches/RESULTS.md, twenty-seventh
 /// session). Up to 16 bytes, two overlapping loads of each side cover every byte.
 #[inline]
-fn same(a: &[u8], b: &[u8]) -> bool {
+pub(crate) fn same(a: &[u8], b: &[u8]) -> bool {
     let n = a.len();
     if n != b.len() {
         return false;
