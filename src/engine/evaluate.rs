@@ -186,10 +186,11 @@ impl Engine {
         Ok(df)
     }
 
-    /// Every person's key facts ([`facts::KEY_FACTS`]'s rows, in no particular order): the
-    /// person side and the three small facts queried at once and put together by
-    /// [`facts::key_facts_joined`]; by the one query when a small fact names a person twice.
-    async fn all_key_facts(&self) -> Result<Vec<RecordBatch>, DataFusionError> {
+    /// Every person's key facts ([`facts::KEY_FACTS`]'s rows) in the outputs' order, in
+    /// batches of `batch_rows`: the person side and the three small facts queried at once and
+    /// put together by [`facts::key_facts_joined`]; by the one query when a small fact names a
+    /// person twice.
+    async fn all_key_facts(&self, batch_rows: usize) -> Result<Vec<RecordBatch>, DataFusionError> {
         let query = |sql: &'static str| async move {
             let df = self.ctx.sql_with_options(sql, sql_options()).await?;
             let schema: datafusion::arrow::datatypes::SchemaRef =
@@ -200,9 +201,12 @@ impl Engine {
         let (base, s, v, k) =
             futures::future::try_join4(query(facts::KEY_FACTS_BASE), query(a), query(b), query(c))
                 .await?;
-        match facts::key_facts_joined(base.1, [s, v, k])? {
+        match facts::key_facts_joined(base.1, [s, v, k], batch_rows)? {
             Some(batches) => Ok(batches),
-            None => self.key_facts(None).await?.collect().await,
+            None => {
+                let batches = self.key_facts(None).await?.collect().await?;
+                facts::in_output_order(batches, batch_rows)
+            }
         }
     }
 
@@ -318,19 +322,19 @@ impl Engine {
             Some(batches) => Ok(batches),
             None => {
                 let started = std::time::Instant::now();
-                let batches = match only {
-                    Some(_) => self.key_facts(only).await?.collect().await?,
-                    None => self.all_key_facts().await?,
-                };
-                let queried = started.elapsed();
                 let batch_rows = self.ctx.state().config().batch_size();
-                let ordered = facts::in_output_order(batches, batch_rows);
+                let ordered = match only {
+                    Some(_) => {
+                        let batches = self.key_facts(only).await?.collect().await?;
+                        facts::in_output_order(batches, batch_rows)?
+                    }
+                    None => self.all_key_facts(batch_rows).await?,
+                };
                 debug!(
-                    query_ms = queried.as_millis() as u64,
-                    order_ms = (started.elapsed() - queried).as_millis() as u64,
+                    elapsed_ms = started.elapsed().as_millis() as u64,
                     "key facts computed"
                 );
-                ordered
+                Ok(ordered)
             }
         }
     }

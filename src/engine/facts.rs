@@ -601,16 +601,18 @@ pub(crate) fn person_ids(b: &RecordBatch, c: usize) -> Result<Vec<Option<&str>>>
 }
 
 /// The rows of [`KEY_FACTS`] made from [`KEY_FACTS_BASE`]'s batches and [`KEY_FACTS_SMALL`]'s
-/// results: each person's row of each small fact looked up by id once, and its columns
-/// gathered once (the query's outer joins gathered every column carried so far, once per
-/// join). `None` when a small fact has an id twice (the joins would repeat the person): the
-/// caller runs [`KEY_FACTS`] instead.
+/// results, in the outputs' order ([`in_output_order`]) in batches of `batch_rows`: each
+/// person's row of each small fact looked up by id once, and every column gathered once, in
+/// that order (the query's outer joins gathered every column carried so far, once per join,
+/// and the order's gather once more). `None` when a small fact has an id twice (the joins
+/// would repeat the person): the caller runs [`KEY_FACTS`] instead.
 pub(crate) fn key_facts_joined(
     base: Vec<RecordBatch>,
     small: [(datafusion::arrow::datatypes::SchemaRef, Vec<RecordBatch>); 3],
+    batch_rows: usize,
 ) -> Result<Option<Vec<RecordBatch>>> {
     use datafusion::arrow::array::{ArrayRef, AsArray, UInt32Array};
-    use datafusion::arrow::compute::{concat_batches, take};
+    use datafusion::arrow::compute::{concat_batches, take, take_record_batch};
     let Some(first) = base.first() else {
         return Ok(Some(base));
     };
@@ -649,9 +651,14 @@ pub(crate) fn key_facts_joined(
     fields.push(nullable(&tables[2], 2).with_name("kvp_siste_hendelse"));
     fields.push(nullable(&tables[2], 3).with_name("kvp_siste_dato"));
     let schema = Arc::new(Schema::new(fields));
-    base.iter()
-        .map(|b| {
-            let persons = person_ids(b, 1)?;
+    let Some((all, order)) = output_order(base)? else {
+        return Ok(Some(Vec::new()));
+    };
+    order
+        .par_chunks(batch_rows.max(1))
+        .map(|chunk| {
+            let b = take_record_batch(&all, &UInt32Array::from(chunk.to_vec()))?;
+            let persons = person_ids(&b, 1)?;
             let at: Vec<UInt32Array> = maps
                 .iter()
                 .map(|m| {
@@ -698,10 +705,26 @@ pub(crate) fn in_output_order(
     batches: Vec<RecordBatch>,
     batch_rows: usize,
 ) -> Result<Vec<RecordBatch>> {
+    let Some((all, order)) = output_order(batches)? else {
+        return Ok(Vec::new());
+    };
+    order
+        .par_chunks(batch_rows.max(1))
+        .map(|chunk| {
+            let at = datafusion::arrow::array::UInt32Array::from(chunk.to_vec());
+            Ok(datafusion::arrow::compute::take_record_batch(&all, &at)?)
+        })
+        .collect()
+}
+
+/// `batches` (key facts, or at least their first columns up to `person_id`, `nav_kontor` and
+/// `veileder`) put together as one batch, and its rows' numbers in the outputs' order
+/// ([`in_output_order`]); none for no batches.
+fn output_order(batches: Vec<RecordBatch>) -> Result<Option<(RecordBatch, Vec<u32>)>> {
     use datafusion::arrow::compute::SortOptions;
     use datafusion::arrow::row::{RowConverter, SortField};
     let Some(first) = batches.first() else {
-        return Ok(batches);
+        return Ok(None);
     };
     let by = [KeyFact::NavKontor, KeyFact::Veileder, KeyFact::PersonId];
     let options = SortOptions {
@@ -729,7 +752,8 @@ pub(crate) fn in_output_order(
     // do not have, in the order read
     let mut order: Vec<(&[u8], u32)> = (0..n32).map(|g| (keys.row(g as usize).data(), g)).collect();
     order.par_sort_unstable();
-    // the batches as one (each column on any core), then each output batch taken from it
+    let order: Vec<u32> = order.into_iter().map(|(_, g)| g).collect();
+    // the batches as one (each column on any core)
     let schema = first.schema();
     let columns = (0..schema.fields().len())
         .into_par_iter()
@@ -739,15 +763,7 @@ pub(crate) fn in_output_order(
             datafusion::arrow::compute::concat(&parts)
         })
         .collect::<std::result::Result<Vec<_>, _>>()?;
-    let all = RecordBatch::try_new(schema, columns)?;
-    drop(batches);
-    order
-        .par_chunks(batch_rows.max(1))
-        .map(|chunk| {
-            let at: datafusion::arrow::array::UInt32Array = chunk.iter().map(|(_, g)| *g).collect();
-            Ok(datafusion::arrow::compute::take_record_batch(&all, &at)?)
-        })
-        .collect()
+    Ok(Some((RecordBatch::try_new(schema, columns)?, order)))
 }
 
 /// The names rules may read: the scan dates and the fact views (besides the contract tables
@@ -984,8 +1000,9 @@ mod tests {
     }
 
     /// The key facts put together from the person side and the three small facts: each
-    /// person gets its own row of each (none: nulls, and 0 months), in `KEY_FACTS`'s columns;
-    /// a small fact naming a person twice gives `None` (the query is run instead).
+    /// person gets its own row of each (none: nulls, and 0 months), in `KEY_FACTS`'s columns,
+    /// in the outputs' order (caseworker none last) in batches of the size asked for; a small
+    /// fact naming a person twice gives `None` (the query is run instead).
     #[test]
     fn key_facts_are_joined_by_person_and_a_repeated_id_is_refused() {
         use datafusion::arrow::array::{Array, AsArray, ListArray, StringArray, StringViewArray};
@@ -1064,10 +1081,12 @@ mod tests {
                 ],
             )
         };
-        let joined = key_facts_joined(vec![base.clone()], [months(), vedtak(&["c", "a"]), kvp()])
+        let small = [months(), vedtak(&["c", "a"]), kvp()];
+        let joined = key_facts_joined(vec![base.clone()], small, 2)
             .unwrap()
             .expect("no id twice");
-        let b = &joined[0];
+        assert_eq!(joined.iter().map(|b| b.num_rows()).collect::<Vec<_>>(), [2, 1]);
+        let b = &datafusion::arrow::compute::concat_batches(&joined[0].schema(), &joined).unwrap();
         let names: Vec<&str> = b
             .schema_ref()
             .fields()
@@ -1080,21 +1099,26 @@ mod tests {
             .as_primitive::<datafusion::arrow::datatypes::Int64Type>()
             .values()
             .to_vec();
-        assert_eq!(counts, [0, 4, 0]);
+        // a (V1), c (V2), then b (no caseworker)
+        let ids = col(KeyFact::PersonId).as_string::<i32>();
+        assert_eq!(ids.iter().collect::<Vec<_>>(), [Some("a"), Some("c"), Some("b")]);
+        assert_eq!(counts, [0, 0, 4]);
         let latest = col(KeyFact::SisteStonadsmaned).as_primitive::<Date32Type>();
-        assert_eq!((latest.is_null(0), latest.value(1)), (true, 20_390));
+        assert_eq!((latest.is_null(0), latest.value(2)), (true, 20_390));
         let group = col(KeyFact::Innsatsgruppe).as_string::<i32>();
         assert_eq!(
             group.iter().collect::<Vec<_>>(),
-            [Some("VARIG"), None, Some("VARIG")]
+            [Some("VARIG"), Some("VARIG"), None]
         );
         let state = col(KeyFact::KvpTilstand).as_string::<i32>();
         assert_eq!(
             state.iter().collect::<Vec<_>>(),
-            [None, None, Some("i_program")]
+            [None, Some("i_program"), None]
         );
-        assert_eq!(col(KeyFact::Veileder).as_string::<i32>().value(2), "V2");
-        let twice = key_facts_joined(vec![base], [months(), vedtak(&["a", "a"]), kvp()]).unwrap();
+        let caseworkers = col(KeyFact::Veileder).as_string::<i32>();
+        assert_eq!(caseworkers.iter().collect::<Vec<_>>(), [Some("V1"), Some("V2"), None]);
+        let small = [months(), vedtak(&["a", "a"]), kvp()];
+        let twice = key_facts_joined(vec![base], small, 2).unwrap();
         assert!(
             twice.is_none(),
             "a person with two vedtak rows is left to the query"
