@@ -21,6 +21,9 @@ const BOM: &[u8] = b"\xEF\xBB\xBF";
 const STRETCH: usize = 2048;
 /// ... a window of this many stretches at a time, while the window before is written.
 const WINDOW_STRETCHES: usize = 8;
+/// About how long a row of `kandidater.csv` is (the national data's average is ~520 bytes):
+/// the room made for a stretch of rows as it is formatted.
+const ROW_BYTES: usize = 640;
 /// `kandidater.csv`'s rows are held in chunks of this many: no growing buffer copied as it
 /// doubles (the rows are sorted by reference).
 const ROWS_CHUNK: usize = 4096;
@@ -51,10 +54,11 @@ impl<W: Write> CsvWriter<W> {
 }
 
 impl CsvWriter<Vec<u8>> {
-    /// A writer of records into memory, with the files' settings (no BOM, no header): a long
-    /// file's rows can be formatted in stretches on every core and appended in order.
-    fn in_memory() -> Self {
-        CsvWriter(builder().from_writer(Vec::new()))
+    /// A writer of records into memory, with the files' settings (no BOM, no header), with room
+    /// for `bytes`: a long file's rows can be formatted in stretches on every core and appended
+    /// in order.
+    fn in_memory(bytes: usize) -> Self {
+        CsvWriter(builder().from_writer(Vec::with_capacity(bytes)))
     }
 }
 
@@ -278,7 +282,8 @@ impl ReportWriter for KandidaterWriter {
         let mut file = w.into_inner()?;
         let not_assessed = crate::i18n::labels::UTFALL.text("uavklart", lang);
         let format = |stretch: &[&Row]| -> anyhow::Result<Vec<u8>> {
-            let mut b = CsvWriter::in_memory();
+            // room made once (a stretch grown from empty was copied as it doubled)
+            let mut b = CsvWriter::in_memory(stretch.len() * ROW_BYTES);
             for r in stretch {
                 b.write_record(r.cells(&titles, not_assessed))?;
             }
