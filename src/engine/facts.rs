@@ -1085,7 +1085,10 @@ mod tests {
         let joined = key_facts_joined(vec![base.clone()], small, 2)
             .unwrap()
             .expect("no id twice");
-        assert_eq!(joined.iter().map(|b| b.num_rows()).collect::<Vec<_>>(), [2, 1]);
+        assert_eq!(
+            joined.iter().map(|b| b.num_rows()).collect::<Vec<_>>(),
+            [2, 1]
+        );
         let b = &datafusion::arrow::compute::concat_batches(&joined[0].schema(), &joined).unwrap();
         let names: Vec<&str> = b
             .schema_ref()
@@ -1101,7 +1104,10 @@ mod tests {
             .to_vec();
         // a (V1), c (V2), then b (no caseworker)
         let ids = col(KeyFact::PersonId).as_string::<i32>();
-        assert_eq!(ids.iter().collect::<Vec<_>>(), [Some("a"), Some("c"), Some("b")]);
+        assert_eq!(
+            ids.iter().collect::<Vec<_>>(),
+            [Some("a"), Some("c"), Some("b")]
+        );
         assert_eq!(counts, [0, 0, 4]);
         let latest = col(KeyFact::SisteStonadsmaned).as_primitive::<Date32Type>();
         assert_eq!((latest.is_null(0), latest.value(2)), (true, 20_390));
@@ -1116,7 +1122,10 @@ mod tests {
             [None, Some("i_program"), None]
         );
         let caseworkers = col(KeyFact::Veileder).as_string::<i32>();
-        assert_eq!(caseworkers.iter().collect::<Vec<_>>(), [Some("V1"), Some("V2"), None]);
+        assert_eq!(
+            caseworkers.iter().collect::<Vec<_>>(),
+            [Some("V1"), Some("V2"), None]
+        );
         let small = [months(), vedtak(&["a", "a"]), kvp()];
         let twice = key_facts_joined(vec![base], small, 2).unwrap();
         assert!(
