@@ -890,6 +890,10 @@ struct DatedFired {
     /// Persons by id, numbered as first seen.
     index: render::IdNumbers<String>,
     ids: Vec<String>,
+    /// The person of the row added last, with its number: a rule's rows often come a person
+    /// at a time (its dates together), and the same id again needs no look-up (each look-up is
+    /// a cache miss in a table of every person).
+    last: Option<(compact_str::CompactString, usize)>,
     /// The scan dates (days since 1970-01-01), ascending.
     days: Vec<i32>,
     /// Words per (person, date).
@@ -906,6 +910,7 @@ impl DatedFired {
         DatedFired {
             index: Default::default(),
             ids: Vec::new(),
+            last: None,
             days,
             words: rules.div_ceil(64).max(1),
             bits: Vec::new(),
@@ -918,8 +923,13 @@ impl DatedFired {
         let Ok(d) = self.days.binary_search(&day) else {
             return Added::NotAScanDate;
         };
-        let n = match self.index.get(id) {
-            Some(n) => n as usize,
+        let known = self
+            .last
+            .as_ref()
+            .filter(|(last, _)| crate::contract::strs::same(last.as_bytes(), id.as_bytes()))
+            .map(|(_, n)| *n);
+        let n = match known.or_else(|| self.index.get(id).map(|n| n as usize)) {
+            Some(n) => n,
             None if opens => {
                 let n = self.ids.len();
                 self.ids.push(id.to_string());
@@ -930,6 +940,9 @@ impl DatedFired {
             }
             None => return Added::Done,
         };
+        if known.is_none() {
+            self.last = Some((id.into(), n));
+        }
         let at = self.pair(n, d);
         let pair = &mut self.bits[at];
         if !opens && pair.iter().all(|w| *w == 0) {
@@ -1045,6 +1058,66 @@ mod tests {
                 ("b", Status::Deltaker, vec![], vec![]),
             ]
         );
+    }
+
+    /// The same rows give the same statuses whether a person's rows come together (the last
+    /// id found again without a look-up) or mixed with others', and an id first seen by a rule
+    /// that opens no pair is still numbered when an opening rule comes later.
+    #[test]
+    fn dated_statuses_do_not_depend_on_the_rows_order() {
+        let rules = RuleSet::embedded().unwrap();
+        let at = |id: &str| rules.rules.iter().position(|r| r.id == id).unwrap();
+        let (lang, liv, deltar) = (
+            at("langtidsmottaker"),
+            at("har_livsoppholdsytelse"),
+            at("deltar_i_kvp"),
+        );
+        let rows = [
+            (20_000, "c", false, liv),
+            (20_000, "c", true, lang),
+            (19_993, "c", true, lang),
+            (20_000, "a", true, lang),
+            (20_000, "a", false, liv),
+            (19_993, "a", false, liv),
+            (20_000, "b", true, deltar),
+            (20_000, "bb", true, lang),
+            (19_993, "b", true, lang),
+        ];
+        let statuses = |order: &[usize]| {
+            let mut f = DatedFired::new(&[20_000, 19_993], rules.rules.len());
+            for i in order {
+                let (day, id, opens, rule) = rows[*i];
+                assert_eq!(f.add(day, id, opens, rule), Added::Done);
+            }
+            let s = f.statuses(&rules);
+            let mut got: Vec<_> = s
+                .rows
+                .iter()
+                .map(|r| {
+                    let id = s.persons[r.person as usize].clone();
+                    (r.dato, id, r.status, r.treff.to_vec(), r.eksklusjoner.to_vec())
+                })
+                .collect();
+            got.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
+            got
+        };
+        let together: Vec<usize> = (0..rows.len()).collect();
+        let mixed = [3, 6, 0, 7, 4, 1, 8, 5, 2];
+        let got = statuses(&together);
+        assert_eq!(got, statuses(&mixed));
+        let of = |day: i32, id: &str| {
+            got.iter()
+                .find(|r| r.1 == id && r.0 == date_from_days(day))
+                .map(|r| (r.2, r.3.clone(), r.4.clone()))
+        };
+        // c: its exclusion came before any pair was open, so only the candidate rule counts
+        assert_eq!(of(20_000, "c"), Some((Status::Kandidat, vec![lang], vec![])));
+        assert_eq!(of(19_993, "c"), Some((Status::Kandidat, vec![lang], vec![])));
+        assert_eq!(of(20_000, "a"), Some((Status::Ekskludert, vec![lang], vec![liv])));
+        assert_eq!(of(19_993, "a"), None, "an exclusion opens no pair");
+        assert_eq!(of(20_000, "b"), Some((Status::Deltaker, vec![], vec![])));
+        assert_eq!(of(20_000, "bb"), Some((Status::Kandidat, vec![lang], vec![])));
+        assert_eq!(of(19_993, "b"), Some((Status::Kandidat, vec![lang], vec![])));
     }
 
     #[test]
