@@ -1095,7 +1095,13 @@ mod tests {
                 .iter()
                 .map(|r| {
                     let id = s.persons[r.person as usize].clone();
-                    (r.dato, id, r.status, r.treff.to_vec(), r.eksklusjoner.to_vec())
+                    (
+                        r.dato,
+                        id,
+                        r.status,
+                        r.treff.to_vec(),
+                        r.eksklusjoner.to_vec(),
+                    )
                 })
                 .collect();
             got.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
@@ -1111,13 +1117,28 @@ mod tests {
                 .map(|r| (r.2, r.3.clone(), r.4.clone()))
         };
         // c: its exclusion came before any pair was open, so only the candidate rule counts
-        assert_eq!(of(20_000, "c"), Some((Status::Kandidat, vec![lang], vec![])));
-        assert_eq!(of(19_993, "c"), Some((Status::Kandidat, vec![lang], vec![])));
-        assert_eq!(of(20_000, "a"), Some((Status::Ekskludert, vec![lang], vec![liv])));
+        assert_eq!(
+            of(20_000, "c"),
+            Some((Status::Kandidat, vec![lang], vec![]))
+        );
+        assert_eq!(
+            of(19_993, "c"),
+            Some((Status::Kandidat, vec![lang], vec![]))
+        );
+        assert_eq!(
+            of(20_000, "a"),
+            Some((Status::Ekskludert, vec![lang], vec![liv]))
+        );
         assert_eq!(of(19_993, "a"), None, "an exclusion opens no pair");
         assert_eq!(of(20_000, "b"), Some((Status::Deltaker, vec![], vec![])));
-        assert_eq!(of(20_000, "bb"), Some((Status::Kandidat, vec![lang], vec![])));
-        assert_eq!(of(19_993, "b"), Some((Status::Kandidat, vec![lang], vec![])));
+        assert_eq!(
+            of(20_000, "bb"),
+            Some((Status::Kandidat, vec![lang], vec![]))
+        );
+        assert_eq!(
+            of(19_993, "b"),
+            Some((Status::Kandidat, vec![lang], vec![]))
+        );
     }
 
     #[test]
