@@ -1016,15 +1016,19 @@ mod tests {
     use super::*;
     use crate::engine::session::Session;
 
-    #[test]
-    fn dated_exclusions_are_kept_for_excluded_pairs_only() {
+    /// The embedded rule set and where `langtidsmottaker` (a candidate rule),
+    /// `har_livsoppholdsytelse` (an exclusion) and `deltar_i_kvp` (an exclusion that sets the
+    /// status) are in it.
+    fn embedded_at() -> (RuleSet, [usize; 3]) {
         let rules = RuleSet::embedded().unwrap();
         let at = |id: &str| rules.rules.iter().position(|r| r.id == id).unwrap();
-        let (lang, liv, deltar) = (
-            at("langtidsmottaker"),
-            at("har_livsoppholdsytelse"),
-            at("deltar_i_kvp"),
-        );
+        let found = ["langtidsmottaker", "har_livsoppholdsytelse", "deltar_i_kvp"].map(at);
+        (rules, found)
+    }
+
+    #[test]
+    fn dated_exclusions_are_kept_for_excluded_pairs_only() {
+        let (rules, [lang, liv, deltar]) = embedded_at();
         assert!(rules.rules[liv].gir_status.is_none() && rules.rules[deltar].gir_status.is_some());
         let mut f = DatedFired::new(&[20_000], rules.rules.len());
         // a: candidate and excluded; b: a participant (an exclusion that sets its status) who
@@ -1065,13 +1069,7 @@ mod tests {
     /// that opens no pair is still numbered when an opening rule comes later.
     #[test]
     fn dated_statuses_do_not_depend_on_the_rows_order() {
-        let rules = RuleSet::embedded().unwrap();
-        let at = |id: &str| rules.rules.iter().position(|r| r.id == id).unwrap();
-        let (lang, liv, deltar) = (
-            at("langtidsmottaker"),
-            at("har_livsoppholdsytelse"),
-            at("deltar_i_kvp"),
-        );
+        let (rules, [lang, liv, deltar]) = embedded_at();
         let rows = [
             (20_000, "c", false, liv),
             (20_000, "c", true, lang),
@@ -1117,28 +1115,14 @@ mod tests {
                 .map(|r| (r.2, r.3.clone(), r.4.clone()))
         };
         // c: its exclusion came before any pair was open, so only the candidate rule counts
-        assert_eq!(
-            of(20_000, "c"),
-            Some((Status::Kandidat, vec![lang], vec![]))
-        );
-        assert_eq!(
-            of(19_993, "c"),
-            Some((Status::Kandidat, vec![lang], vec![]))
-        );
-        assert_eq!(
-            of(20_000, "a"),
-            Some((Status::Ekskludert, vec![lang], vec![liv]))
-        );
+        let candidate = Some((Status::Kandidat, vec![lang], vec![]));
+        for (day, id) in [(20_000, "c"), (19_993, "c"), (20_000, "bb"), (19_993, "b")] {
+            assert_eq!(of(day, id), candidate, "{id} on day {day}");
+        }
+        let excluded = Some((Status::Ekskludert, vec![lang], vec![liv]));
+        assert_eq!(of(20_000, "a"), excluded);
         assert_eq!(of(19_993, "a"), None, "an exclusion opens no pair");
         assert_eq!(of(20_000, "b"), Some((Status::Deltaker, vec![], vec![])));
-        assert_eq!(
-            of(20_000, "bb"),
-            Some((Status::Kandidat, vec![lang], vec![]))
-        );
-        assert_eq!(
-            of(19_993, "b"),
-            Some((Status::Kandidat, vec![lang], vec![]))
-        );
     }
 
     #[test]
