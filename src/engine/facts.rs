@@ -612,7 +612,7 @@ pub(crate) fn key_facts_joined(
     batch_rows: usize,
 ) -> Result<Option<Vec<RecordBatch>>> {
     use datafusion::arrow::array::{ArrayRef, AsArray, UInt32Array};
-    use datafusion::arrow::compute::{concat_batches, take, take_record_batch};
+    use datafusion::arrow::compute::{concat_batches, take};
     let Some(first) = base.first() else {
         return Ok(Some(base));
     };
@@ -651,45 +651,38 @@ pub(crate) fn key_facts_joined(
     fields.push(nullable(&tables[2], 2).with_name("kvp_siste_hendelse"));
     fields.push(nullable(&tables[2], 3).with_name("kvp_siste_dato"));
     let schema = Arc::new(Schema::new(fields));
-    let Some((all, order)) = output_order(base)? else {
-        return Ok(Some(Vec::new()));
-    };
-    order
-        .par_chunks(batch_rows.max(1))
-        .map(|chunk| {
-            let b = take_record_batch(&all, &UInt32Array::from(chunk.to_vec()))?;
-            let persons = person_ids(&b, 1)?;
-            let at: Vec<UInt32Array> = maps
-                .iter()
-                .map(|m| {
-                    persons
-                        .iter()
-                        .map(|id| id.and_then(|id| m.get(id).copied()))
-                        .collect()
-                })
-                .collect();
-            let pick = |t: usize, c: usize| -> Result<ArrayRef> {
-                Ok(take(tables[t].column(c).as_ref(), &at[t], None)?)
-            };
-            let months = pick(0, 1)?;
-            let months: Int64Array = months
-                .as_primitive::<datafusion::arrow::datatypes::Int64Type>()
-                .iter()
-                .map(|m| Some(m.unwrap_or(0)))
-                .collect();
-            let mut cols: Vec<ArrayRef> = b.columns()[..8].to_vec();
-            cols.push(Arc::new(months));
-            cols.push(pick(0, 2)?);
-            cols.push(pick(1, 1)?);
-            cols.push(pick(1, 2)?);
-            cols.push(b.column(8).clone());
-            cols.push(pick(2, 1)?);
-            cols.push(pick(2, 2)?);
-            cols.push(pick(2, 3)?);
-            Ok(RecordBatch::try_new(schema.clone(), cols)?)
-        })
-        .collect::<Result<Vec<_>>>()
-        .map(Some)
+    in_output_batches(base, batch_rows, |b| {
+        let persons = person_ids(&b, 1)?;
+        let at: Vec<UInt32Array> = maps
+            .iter()
+            .map(|m| {
+                persons
+                    .iter()
+                    .map(|id| id.and_then(|id| m.get(id).copied()))
+                    .collect()
+            })
+            .collect();
+        let pick = |t: usize, c: usize| -> Result<ArrayRef> {
+            Ok(take(tables[t].column(c).as_ref(), &at[t], None)?)
+        };
+        let months = pick(0, 1)?;
+        let months: Int64Array = months
+            .as_primitive::<datafusion::arrow::datatypes::Int64Type>()
+            .iter()
+            .map(|m| Some(m.unwrap_or(0)))
+            .collect();
+        let mut cols: Vec<ArrayRef> = b.columns()[..8].to_vec();
+        cols.push(Arc::new(months));
+        cols.push(pick(0, 2)?);
+        cols.push(pick(1, 1)?);
+        cols.push(pick(1, 2)?);
+        cols.push(b.column(8).clone());
+        cols.push(pick(2, 1)?);
+        cols.push(pick(2, 2)?);
+        cols.push(pick(2, 3)?);
+        Ok(RecordBatch::try_new(schema.clone(), cols)?)
+    })
+    .map(Some)
 }
 
 /// The key facts (the rows of [`KEY_FACTS`] for one scan date) in the outputs' order: by
@@ -705,15 +698,24 @@ pub(crate) fn in_output_order(
     batches: Vec<RecordBatch>,
     batch_rows: usize,
 ) -> Result<Vec<RecordBatch>> {
+    in_output_batches(batches, batch_rows, Ok)
+}
+
+/// `batches` in the outputs' order ([`in_output_order`]) in batches of `batch_rows`, each
+/// output batch gathered once and then made into what `then` makes of it, on any core.
+fn in_output_batches(
+    batches: Vec<RecordBatch>,
+    batch_rows: usize,
+    then: impl Fn(RecordBatch) -> Result<RecordBatch> + Sync,
+) -> Result<Vec<RecordBatch>> {
+    use datafusion::arrow::array::UInt32Array;
+    use datafusion::arrow::compute::take_record_batch;
     let Some((all, order)) = output_order(batches)? else {
         return Ok(Vec::new());
     };
     order
         .par_chunks(batch_rows.max(1))
-        .map(|chunk| {
-            let at = datafusion::arrow::array::UInt32Array::from(chunk.to_vec());
-            Ok(datafusion::arrow::compute::take_record_batch(&all, &at)?)
-        })
+        .map(|chunk| then(take_record_batch(&all, &UInt32Array::from(chunk.to_vec()))?))
         .collect()
 }
 
