@@ -108,6 +108,9 @@ pub fn person_sql(dates: &str) -> String {
     )
 }
 
+/// Each month with stønad per scan date and person, with how many months back it is.
+pub const STONADSMANEDER: &str = "stonadsmaneder";
+
 /// Internal: the function giving a month index's first day (`stonadsmaneder.maned`).
 pub const MANED_START: &str = "_maned_start";
 
@@ -459,7 +462,7 @@ pub fn views() -> Vec<View> {
             lazy: false,
         },
         View {
-            name: "stonadsmaneder",
+            name: STONADSMANEDER,
             sql: format!(
                 "SELECT s.skanningsdato, CAST(k.person_id AS VARCHAR) AS person_id, CAST(k.maned_nr AS BIGINT) AS maned_nr, s.maneder_siden,
                    {MANED_START}(k.maned_nr) AS maned

@@ -4,6 +4,7 @@
 //! (evaluate.rs, verdict.rs). Commands open it through session.rs.
 
 pub mod check;
+pub mod dated_months;
 pub mod evaluate;
 pub mod facts;
 pub mod parallel;
@@ -201,10 +202,21 @@ impl Engine {
         let months = known
             .await
             .map_err(|e| DataFusionError::External(Box::new(e)))??;
-        register_months(&ctx, months, dates.len(), n_parts)?;
+        let ordered = register_months(&ctx, months, dates.len(), n_parts)?;
+        let days: Vec<i32> = dates.iter().map(|d| days_since_epoch(*d)).collect();
         for view in views.iter().filter(|v| v.lazy) {
             let df = ctx.sql_with_options(&view.sql, sql_options()).await?;
-            ctx.register_table(view.name, df.into_view())?;
+            // months in person order: `stonadsmaneder` made in Rust, in (person, date) order
+            let table = match &ordered {
+                Some(known) if view.name == facts::STONADSMANEDER => {
+                    dated_months::DatedMonths::new(df.schema().as_arrow(), Arc::clone(known), &days)
+                }
+                _ => None,
+            };
+            match table {
+                Some(t) => ctx.register_table(view.name, Arc::new(t))?,
+                None => ctx.register_table(view.name, df.into_view())?,
+            };
         }
         Ok(Engine {
             ctx,
@@ -336,13 +348,13 @@ impl Engine {
 }
 
 /// Registers `_stonad_kjent` (in person order with many dates) and, with one date,
-/// `_stonad_siste_12`.
+/// `_stonad_siste_12`. Returns `_stonad_kjent` when it is in person order.
 fn register_months(
     ctx: &SessionContext,
     months: StonadMonths,
     n_dates: usize,
     n_parts: usize,
-) -> Result<(), EngineError> {
+) -> Result<Option<Arc<MemTable>>, EngineError> {
     let StonadMonths {
         known,
         latest,
@@ -362,20 +374,23 @@ fn register_months(
     let schema = known[0].schema();
     // few dates: the hash tables stay small and the sort (and the order-keeping
     // repartition) costs more than it saves (benches/RESULTS.md, "Tenth session")
-    let table = if n_dates >= facts::PERSON_ORDER_FROM_DATES {
-        let started = std::time::Instant::now();
-        let parts = facts::in_person_order(known, n_parts)?;
-        debug!(
-            elapsed_ms = started.elapsed().as_millis() as u64,
-            "months with stønad sorted by person"
-        );
+    if n_dates < facts::PERSON_ORDER_FROM_DATES {
+        let table = MemTable::try_new(schema, split_partitions(&known, n_parts))?;
+        ctx.register_table(facts::STONAD_KJENT, Arc::new(table))?;
+        return Ok(None);
+    }
+    let started = std::time::Instant::now();
+    let parts = facts::in_person_order(known, n_parts)?;
+    debug!(
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "months with stønad sorted by person"
+    );
+    let table = Arc::new(
         MemTable::try_new(schema, split_partitions(&parts, n_parts))?
-            .with_sort_order(vec![facts::stonad_kjent_order()])
-    } else {
-        MemTable::try_new(schema, split_partitions(&known, n_parts))?
-    };
-    ctx.register_table(facts::STONAD_KJENT, Arc::new(table))?;
-    Ok(())
+            .with_sort_order(vec![facts::stonad_kjent_order()]),
+    );
+    ctx.register_table(facts::STONAD_KJENT, table.clone())?;
+    Ok(Some(table))
 }
 
 /// Months with stønad as the session holds them.
