@@ -247,7 +247,7 @@ impl PartitionStream for Part {
             },
             batch: 0,
             row: 0,
-            out: Out::default(),
+            out: Out::for_batch(self.batch_rows, self.dates.len()),
         };
         Box::pin(RecordBatchStreamAdapter::new(
             Arc::clone(&self.schema),
@@ -265,11 +265,24 @@ struct Rows {
 }
 
 /// Rows made and not yet given out: the `_stonad_kjent` row, the scan date, the months back.
-#[derive(Default)]
 struct Out {
     known: Vec<u32>,
     days: Vec<i32>,
     back: Vec<i64>,
+}
+
+impl Out {
+    /// Room for a batch of `rows` and one person's rows beyond it (a batch is given out once
+    /// it holds `rows`, after the person whose rows passed that), so the vectors are not grown
+    /// and copied as they fill.
+    fn for_batch(rows: usize, dates: usize) -> Out {
+        let room = rows + dates * HORIZON_MONTHS as usize;
+        Out {
+            known: Vec::with_capacity(room),
+            days: Vec::with_capacity(room),
+            back: Vec::with_capacity(room),
+        }
+    }
 }
 
 impl Iterator for Rows {
@@ -384,7 +397,10 @@ impl Rows {
             known,
             mut days,
             mut back,
-        } = std::mem::take(&mut self.out);
+        } = std::mem::replace(
+            &mut self.out,
+            Out::for_batch(self.part.batch_rows, self.part.dates.len()),
+        );
         let rows = UInt32Array::from(known);
         let months = || -> Result<_> { Ok(months_of(batch)?.1) };
         let mut columns: Vec<ArrayRef> = Vec::with_capacity(self.part.columns.len());
