@@ -74,12 +74,16 @@ impl DatedMonths {
     /// view's columns are not the ones this table makes (it then stays a view).
     pub fn new(view: &Schema, known: Arc<MemTable>, days: &[i32]) -> Option<DatedMonths> {
         let names: Vec<&str> = view.fields().iter().map(|f| f.name().as_str()).collect();
+        // the months' ids as string views, as the person order leaves them
         let id_type = known
             .schema()
             .field_with_name("person_id")
             .ok()?
             .data_type()
             .clone();
+        if id_type != DataType::Utf8View {
+            return None;
+        }
         let types = [
             DataType::Date32,
             id_type,
@@ -170,10 +174,12 @@ impl TableProvider for DatedMonths {
         filters: &[Expr],
         _limit: Option<usize>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
+        // no bound below 0 (nothing is fewer than 0 months back), so no sum below overflows
         let back = filters
             .iter()
             .filter_map(bound)
-            .fold(HORIZON_MONTHS, i64::min);
+            .fold(HORIZON_MONTHS, i64::min)
+            .max(0);
         let columns: Vec<usize> = match projection {
             Some(p) => p.clone(),
             None => (0..self.schema.fields().len()).collect(),
@@ -586,6 +592,7 @@ mod tests {
             "WHERE 3 > maneder_siden".to_string(),
             "WHERE 2 >= maneder_siden".to_string(),
             "WHERE maneder_siden < 0".to_string(),
+            "WHERE maneder_siden < -9223372036854775807".to_string(),
             "WHERE maneder_siden < 6 AND maneder_siden < 4".to_string(),
             format!("WHERE maneder_siden < 12 AND person_id <> '{p3}'"),
             "WHERE maneder_siden > 1 AND maned >= DATE '2025-06-01'".to_string(),
