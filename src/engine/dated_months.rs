@@ -223,7 +223,7 @@ impl TableProvider for DatedMonths {
 }
 
 /// One partition: its persons' rows, made a batch at a time as they are read.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 struct Part {
     /// The projected schema.
     schema: SchemaRef,
@@ -243,14 +243,7 @@ impl PartitionStream for Part {
 
     fn execute(&self, _ctx: Arc<TaskContext>) -> SendableRecordBatchStream {
         let rows = Rows {
-            part: Part {
-                schema: Arc::clone(&self.schema),
-                columns: self.columns.clone(),
-                batches: self.batches.clone(),
-                dates: Arc::clone(&self.dates),
-                back: self.back,
-                batch_rows: self.batch_rows,
-            },
+            part: self.clone(),
             batch: 0,
             row: 0,
             out: Out::for_batch(self.batch_rows, self.dates.len()),
