@@ -1,7 +1,8 @@
 //! The DataFusion engine: a session over the validated tables with the fact views (this file:
 //! the session, its read-only queries and options), planning the rules on it (plan.rs),
 //! rendering their rows (render.rs), evaluating them into verdicts and dated statuses
-//! (evaluate.rs, verdict.rs). Commands open it through session.rs.
+//! (evaluate.rs, verdict.rs); with many scan dates `stonadsmaneder` is a table of its own
+//! (dated_months.rs). Commands open it through session.rs.
 
 pub mod check;
 pub mod dated_months;
