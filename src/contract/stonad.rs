@@ -101,20 +101,12 @@ pub fn months_per_person(batches: &[RecordBatch], want: Window) -> Vec<(&str, i6
 /// ids, where the key does: one key per run).
 fn batch_months_per_person(b: &RecordBatch, want: Window) -> Vec<(&str, i64, i32)> {
     let (ids, months, days) = columns(b);
-    let keys: Option<&[i32]> = match ids {
-        Ids::Keyed(keys, _) => Some(keys),
-        Ids::View(_) => None,
-    };
-    let same = |i: usize, j: usize| match keys {
-        Some(k) => k[i] == k[j],
-        None => ids.value(i) == ids.value(j),
-    };
     let mut out: Vec<(&str, i64, i32)> = Vec::new();
     // the row where the current person's run started, and whether it has a month yet
     let mut run_start = 0usize;
     let mut counted = false;
     for i in 0..b.num_rows() {
-        if i > 0 && !same(run_start, i) {
+        if i > 0 && !ids.same(run_start, i) {
             run_start = i;
             counted = false;
         }
@@ -451,7 +443,7 @@ impl IdForm {
 }
 
 /// A months batch's person ids, in either form.
-enum Ids<'a> {
+pub(crate) enum Ids<'a> {
     View(&'a StringViewArray),
     Keyed(&'a [i32], &'a StringViewArray),
 }
@@ -471,6 +463,19 @@ impl<'a> Ids<'a> {
         }
     }
 
+    /// Whether rows `i` and `j` are the same person: equal keys, or equal ids. Equal string
+    /// views are equal ids, and ids of up to 12 bytes (a fødselsnummer's 11) are held in the
+    /// view itself, so only longer ones are compared by value when their views differ.
+    pub(crate) fn same(&self, i: usize, j: usize) -> bool {
+        match self {
+            Ids::Keyed(keys, _) => keys[i] == keys[j],
+            Ids::View(v) => {
+                let views = v.views();
+                views[i] == views[j] || (views[i] as u32 > 12 && v.value(i) == v.value(j))
+            }
+        }
+    }
+
     /// The person of each run of rows, in order (of a batch as [`known_batch`] made it: keyed,
     /// those are its values).
     fn runs(&self) -> Box<dyn Iterator<Item = &'a str> + 'a> {
@@ -485,8 +490,8 @@ impl<'a> Ids<'a> {
     }
 }
 
-/// A months batch's columns: person ids, month indexes, first days known.
-fn columns(b: &RecordBatch) -> (Ids<'_>, &[i32], &[i32]) {
+/// A months batch's columns ([`schema`]): person ids, month indexes, first days known.
+pub(crate) fn columns(b: &RecordBatch) -> (Ids<'_>, &[i32], &[i32]) {
     let ids = match IdForm::of(b) {
         IdForm::View => Ids::View(b.column(0).as_string_view()),
         IdForm::Keyed => {

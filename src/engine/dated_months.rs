@@ -20,14 +20,12 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use datafusion::arrow::array::{
-    Array, ArrayRef, AsArray, Date32Array, Int64Array, RecordBatch, UInt32Array,
-};
+use datafusion::arrow::array::{ArrayRef, Date32Array, Int64Array, RecordBatch, UInt32Array};
 use datafusion::arrow::compute::SortOptions;
-use datafusion::arrow::datatypes::{DataType, Int32Type, Schema, SchemaRef};
+use datafusion::arrow::datatypes::{DataType, Schema, SchemaRef};
 use datafusion::catalog::{Session, TableProvider};
 use datafusion::datasource::MemTable;
-use datafusion::error::{DataFusionError, Result};
+use datafusion::error::Result;
 use datafusion::execution::TaskContext;
 use datafusion::logical_expr::{
     BinaryExpr, Expr, Operator, TableProviderFilterPushDown, TableType,
@@ -41,7 +39,7 @@ use datafusion::physical_plan::streaming::{PartitionStream, StreamingTableExec};
 use datafusion::scalar::ScalarValue;
 
 use super::facts::{self, HORIZON_MONTHS};
-use crate::contract::stonad::first_day_of_month;
+use crate::contract::stonad::{self, IdForm, first_day_of_month};
 
 /// The columns, in the view's order (a column's index here is its number in [`Rows::made`]).
 /// The schema itself is the view's (taken when the table is made), so types and nullability
@@ -74,19 +72,13 @@ impl DatedMonths {
     /// view's columns are not the ones this table makes (it then stays a view).
     pub fn new(view: &Schema, known: Arc<MemTable>, days: &[i32]) -> Option<DatedMonths> {
         let names: Vec<&str> = view.fields().iter().map(|f| f.name().as_str()).collect();
-        // the months' ids as string views, as the person order leaves them
-        let id_type = known
-            .schema()
-            .field_with_name("person_id")
-            .ok()?
-            .data_type()
-            .clone();
-        if id_type != DataType::Utf8View {
+        // the months' columns with ids as string views, as the person order leaves them
+        if *known.schema() != *stonad::schema(IdForm::View) {
             return None;
         }
         let types = [
             DataType::Date32,
-            id_type,
+            DataType::Utf8View,
             DataType::Int64,
             DataType::Int64,
             DataType::Date32,
@@ -291,75 +283,26 @@ impl Iterator for Rows {
         while let Some(batch) = self.part.batches.get(self.batch) {
             let batch = batch.clone();
             let n = batch.num_rows();
-            match months_of(&batch) {
-                Ok((ids, months, known)) => {
-                    // equal views are equal ids; ids of up to 12 bytes (a fødselsnummer's 11)
-                    // are held in the view itself, so for them unequal views are unequal ids
-                    let views = ids.views();
-                    let same = |a: usize, b: usize| {
-                        views[a] == views[b]
-                            || (views[a] as u32 > 12 && ids.value(a) == ids.value(b))
-                    };
-                    while self.row < n && self.out.known.len() < self.part.batch_rows {
-                        let first = self.row;
-                        let mut end = first + 1;
-                        while end < n && same(end, first) {
-                            end += 1;
-                        }
-                        self.person(first..end, months.values(), known.values());
-                        self.row = end;
-                    }
+            let (ids, months, known) = stonad::columns(&batch);
+            while self.row < n && self.out.known.len() < self.part.batch_rows {
+                let first = self.row;
+                let mut end = first + 1;
+                while end < n && ids.same(end, first) {
+                    end += 1;
                 }
-                Err(e) => {
-                    self.batch = self.part.batches.len();
-                    return Some(Err(e));
-                }
+                self.person(first..end, months, known);
+                self.row = end;
             }
             if self.row >= n {
                 self.batch += 1;
                 self.row = 0;
             }
             if !self.out.known.is_empty() {
-                return Some(self.made(&batch));
+                return Some(self.made(&batch, months));
             }
         }
         None
     }
-}
-
-/// A `_stonad_kjent` batch's columns: ids, month indices, first days known.
-fn months_of(
-    batch: &RecordBatch,
-) -> Result<(
-    datafusion::arrow::array::StringViewArray,
-    datafusion::arrow::array::Int32Array,
-    Date32Array,
-)> {
-    let column = |name: &str| {
-        batch.column_by_name(name).cloned().ok_or_else(|| {
-            DataFusionError::Internal(format!("{} has no column {name}", facts::STONAD_KJENT))
-        })
-    };
-    let ids = column("person_id")?;
-    let ids = ids
-        .as_string_view_opt()
-        .ok_or_else(|| DataFusionError::Internal("person_id is not a string view".into()))?
-        .clone();
-    let months = column("maned_nr")?
-        .as_primitive_opt::<Int32Type>()
-        .ok_or_else(|| DataFusionError::Internal("maned_nr is not Int32".into()))?
-        .clone();
-    let known = column("kjent_fra")?
-        .as_primitive_opt::<datafusion::arrow::datatypes::Date32Type>()
-        .ok_or_else(|| DataFusionError::Internal("kjent_fra is not Date32".into()))?
-        .clone();
-    if months.null_count() > 0 || known.null_count() > 0 {
-        return Err(DataFusionError::Internal(format!(
-            "{} has a null month",
-            facts::STONAD_KJENT
-        )));
-    }
-    Ok((ids, months, known))
 }
 
 impl Rows {
@@ -398,7 +341,7 @@ impl Rows {
 
     /// The rows made so far as a batch of the projected columns (from `batch`, the
     /// `_stonad_kjent` batch they were made from).
-    fn made(&mut self, batch: &RecordBatch) -> Result<RecordBatch> {
+    fn made(&mut self, batch: &RecordBatch, months: &[i32]) -> Result<RecordBatch> {
         let Out {
             known,
             mut days,
@@ -408,36 +351,21 @@ impl Rows {
             Out::for_batch(self.part.batch_rows, self.part.dates.len()),
         );
         let rows = UInt32Array::from(known);
-        let months = || -> Result<_> { Ok(months_of(batch)?.1) };
         let mut columns: Vec<ArrayRef> = Vec::with_capacity(self.part.columns.len());
         for c in &self.part.columns {
             let column: ArrayRef = match *c {
                 0 => Arc::new(Date32Array::from(std::mem::take(&mut days))),
-                1 => datafusion::arrow::compute::take(
-                    batch
-                        .column_by_name("person_id")
-                        .expect("checked by months_of"),
-                    &rows,
-                    None,
-                )?,
-                2 => {
-                    let m = months()?;
-                    Arc::new(Int64Array::from_iter_values(
-                        rows.values()
-                            .iter()
-                            .map(|r| i64::from(m.value(*r as usize))),
-                    ))
-                }
+                1 => datafusion::arrow::compute::take(batch.column(0), &rows, None)?,
+                2 => Arc::new(Int64Array::from_iter_values(
+                    rows.values().iter().map(|r| i64::from(months[*r as usize])),
+                )),
                 3 => Arc::new(Int64Array::from(std::mem::take(&mut back))),
-                _ => {
-                    let m = months()?;
-                    Arc::new(
-                        rows.values()
-                            .iter()
-                            .map(|r| first_day_of_month(i64::from(m.value(*r as usize))))
-                            .collect::<Date32Array>(),
-                    )
-                }
+                _ => Arc::new(
+                    rows.values()
+                        .iter()
+                        .map(|r| first_day_of_month(i64::from(months[*r as usize])))
+                        .collect::<Date32Array>(),
+                ),
             };
             columns.push(column);
         }
