@@ -3,6 +3,8 @@
 //! list opens right in Excel with Norwegian settings without the CSV import dialogue.
 
 use chrono::NaiveDate;
+use std::sync::Arc;
+
 use rust_xlsxwriter::ExcelDateTime;
 
 use super::{OutputDir, Staged};
@@ -313,7 +315,9 @@ impl<'a> Sheet<'a> {
         Ok(())
     }
 
-    /// The workbook: its parts, deflated into a zip archive as `rust_xlsxwriter` writes it.
+    /// The workbook: its parts, deflated into a zip archive as `rust_xlsxwriter` writes it
+    /// (through the `zip` crate, streamed). Parts that are the same from workbook to workbook
+    /// (the theme, relations, content types, styles, properties) are deflated once per process.
     fn package(
         &self,
         sheet: &str,
@@ -321,40 +325,36 @@ impl<'a> Sheet<'a> {
         filter: Option<(u32, u16)>,
         created: NaiveDate,
     ) -> anyhow::Result<Vec<u8>> {
-        use std::io::Write;
-        use zip::write::SimpleFileOptions;
         let has_strings = !self.strings.is_empty();
-        let options = SimpleFileOptions::default()
-            .compression_method(zip::CompressionMethod::Deflated)
-            .compression_level(None)
-            .unix_permissions(0o600)
-            .last_modified_time(zip::DateTime::default())
-            .large_file(false);
-        let mut zip = zip::ZipWriter::new_stream(Vec::with_capacity(16 * 1024));
-        let mut part = |name: &str, bytes: &[u8]| -> anyhow::Result<()> {
-            zip.start_file(name, options)?;
-            zip.write_all(bytes)?;
-            Ok(())
-        };
-        part("[Content_Types].xml", content_types(has_strings).as_bytes())?;
-        part("_rels/.rels", ROOT_RELS.as_bytes())?;
-        part(
+        let mut parts: Vec<(&str, Arc<Deflated>)> = Vec::with_capacity(10);
+        parts.push((
+            "[Content_Types].xml",
+            Deflated::shared(content_types(has_strings).into_bytes())?,
+        ));
+        parts.push(("_rels/.rels", Deflated::shared(ROOT_RELS.into())?));
+        parts.push((
             "xl/_rels/workbook.xml.rels",
-            workbook_rels(has_strings).as_bytes(),
-        )?;
-        part("xl/theme/theme1.xml", THEME)?;
-        part("xl/styles.xml", self.styles_xml().as_bytes())?;
-        part("xl/workbook.xml", workbook_xml(sheet, filter).as_bytes())?;
-        part(
+            Deflated::shared(workbook_rels(has_strings).into_bytes())?,
+        ));
+        parts.push(("xl/theme/theme1.xml", Deflated::shared(THEME.into())?));
+        parts.push(("xl/styles.xml", Deflated::shared(self.styles_xml().into_bytes())?));
+        parts.push((
+            "xl/workbook.xml",
+            Deflated::new(workbook_xml(sheet, filter).as_bytes())?.into(),
+        ));
+        parts.push((
             "xl/worksheets/sheet1.xml",
-            self.sheet_xml(widths, filter).as_bytes(),
-        )?;
+            Deflated::new(self.sheet_xml(widths, filter).as_bytes())?.into(),
+        ));
         if has_strings {
-            part("xl/sharedStrings.xml", self.strings_xml().as_bytes())?;
+            parts.push((
+                "xl/sharedStrings.xml",
+                Deflated::new(self.strings_xml().as_bytes())?.into(),
+            ));
         }
-        part("docProps/core.xml", core_xml(created).as_bytes())?;
-        part("docProps/app.xml", app_xml(sheet).as_bytes())?;
-        Ok(zip.finish()?.into_inner())
+        parts.push(("docProps/core.xml", Deflated::shared(core_xml(created).into_bytes())?));
+        parts.push(("docProps/app.xml", Deflated::shared(app_xml(sheet).into_bytes())?));
+        Ok(archive(&parts))
     }
 
     fn styles_xml(&self) -> String {
@@ -524,6 +524,114 @@ impl<'a> Sheet<'a> {
         x.push_str("</sst>");
         x
     }
+}
+
+/// A part of the archive, deflated as the `zip` crate deflates it (`flate2`, level 6).
+#[derive(Debug)]
+struct Deflated {
+    crc: u32,
+    size: u32,
+    data: Vec<u8>,
+}
+
+impl Deflated {
+    fn new(bytes: &[u8]) -> std::io::Result<Deflated> {
+        use std::io::Write;
+        let size = u32::try_from(bytes.len())
+            .map_err(|_| std::io::Error::other("a workbook part over 4 GiB"))?;
+        // one compressor per thread, reset between parts (as the `zip` crate keeps one)
+        thread_local! {
+            static ENCODER: std::cell::RefCell<flate2::write::DeflateEncoder<Vec<u8>>> =
+                std::cell::RefCell::new(flate2::write::DeflateEncoder::new(
+                    Vec::new(),
+                    flate2::Compression::new(6),
+                ));
+        }
+        let data = ENCODER.with_borrow_mut(|e| {
+            e.get_mut().reserve(bytes.len() / 3 + 64);
+            e.write_all(bytes)?;
+            e.reset(Vec::new())
+        })?;
+        u32::try_from(data.len())
+            .map_err(|_| std::io::Error::other("a workbook part over 4 GiB"))?;
+        Ok(Deflated {
+            crc: crc32fast::hash(bytes),
+            size,
+            data,
+        })
+    }
+
+    /// `bytes` deflated, from the process's store of parts met before (few distinct ones).
+    fn shared(bytes: Vec<u8>) -> std::io::Result<Arc<Deflated>> {
+        type Store = std::sync::Mutex<rustc_hash::FxHashMap<Vec<u8>, Arc<Deflated>>>;
+        static STORE: std::sync::LazyLock<Store> = std::sync::LazyLock::new(Default::default);
+        if let Some(d) = STORE.lock().ok().and_then(|s| s.get(&bytes).cloned()) {
+            return Ok(d);
+        }
+        let d = Arc::new(Deflated::new(&bytes)?);
+        if let Ok(mut s) = STORE.lock()
+            && s.len() < 1024
+        {
+            s.insert(bytes, d.clone());
+        }
+        Ok(d)
+    }
+}
+
+/// The zip archive of `parts` as the `zip` crate streams it for `rust_xlsxwriter`: each part
+/// with a local header (deflated, the 1980-01-01 time, sizes in a data descriptor after the
+/// data), then the central directory (Unix, mode 0600) and its end record.
+fn archive(parts: &[(&str, Arc<Deflated>)]) -> Vec<u8> {
+    let total: usize = parts.iter().map(|(n, p)| 100 + 2 * n.len() + p.data.len()).sum();
+    let mut out = Vec::with_capacity(total + 22);
+    let mut central = Vec::with_capacity(parts.len() * 80);
+    const TIME: u16 = 0;
+    const DATE: u16 = 33; // 1980-01-01 in MS-DOS form
+    let u16le = |v: &mut Vec<u8>, x: u16| v.extend_from_slice(&x.to_le_bytes());
+    let u32le = |v: &mut Vec<u8>, x: u32| v.extend_from_slice(&x.to_le_bytes());
+    for (name, p) in parts {
+        let offset = out.len() as u32;
+        let name_len = name.len() as u16;
+        u32le(&mut out, 0x0403_4b50);
+        for x in [20, 0x0008, 8, TIME, DATE] {
+            u16le(&mut out, x);
+        }
+        for x in [0, 0, 0] {
+            u32le(&mut out, x);
+        }
+        u16le(&mut out, name_len);
+        u16le(&mut out, 0);
+        out.extend_from_slice(name.as_bytes());
+        out.extend_from_slice(&p.data);
+        for x in [0x0807_4b50, p.crc, p.data.len() as u32, p.size] {
+            u32le(&mut out, x);
+        }
+        u32le(&mut central, 0x0201_4b50);
+        for x in [0x0314, 20, 0x0008, 8, TIME, DATE] {
+            u16le(&mut central, x);
+        }
+        for x in [p.crc, p.data.len() as u32, p.size] {
+            u32le(&mut central, x);
+        }
+        for x in [name_len, 0, 0, 0, 0] {
+            u16le(&mut central, x);
+        }
+        u32le(&mut central, 0o100600 << 16);
+        u32le(&mut central, offset);
+        central.extend_from_slice(name.as_bytes());
+    }
+    let central_at = out.len() as u32;
+    let central_len = central.len() as u32;
+    out.extend_from_slice(&central);
+    u32le(&mut out, 0x0605_4b50);
+    let n = parts.len() as u16;
+    for x in [0, 0, n, n] {
+        u16le(&mut out, x);
+    }
+    u32le(&mut out, central_len);
+    u32le(&mut out, central_at);
+    u16le(&mut out, 0);
+    out
 }
 
 const XML_DECLARATION: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n";
