@@ -219,11 +219,14 @@ enum Value {
     Blank,
 }
 
+/// A stored cell: its column, value and format (0: none).
+type Stored = (u16, Value, u32);
+
 /// The one sheet being filled, and what its workbook parts are made of.
 #[derive(Debug)]
 struct Sheet<'a> {
     /// Rows in order: (row, cells in column order as (column, value, format)).
-    rows: Vec<(u32, Vec<(u16, Value, u32)>)>,
+    rows: Vec<(u32, Vec<Stored>)>,
     /// Formats in the order first used (format `i + 1`).
     styles: Vec<Style>,
     /// Shared strings, in the order first written.
@@ -337,7 +340,10 @@ impl<'a> Sheet<'a> {
             Deflated::shared(workbook_rels(has_strings).into_bytes())?,
         ));
         parts.push(("xl/theme/theme1.xml", Deflated::shared(THEME.into())?));
-        parts.push(("xl/styles.xml", Deflated::shared(self.styles_xml().into_bytes())?));
+        parts.push((
+            "xl/styles.xml",
+            Deflated::shared(self.styles_xml().into_bytes())?,
+        ));
         parts.push((
             "xl/workbook.xml",
             Deflated::new(workbook_xml(sheet, filter).as_bytes())?.into(),
@@ -352,8 +358,14 @@ impl<'a> Sheet<'a> {
                 Deflated::new(self.strings_xml().as_bytes())?.into(),
             ));
         }
-        parts.push(("docProps/core.xml", Deflated::shared(core_xml(created).into_bytes())?));
-        parts.push(("docProps/app.xml", Deflated::shared(app_xml(sheet).into_bytes())?));
+        parts.push((
+            "docProps/core.xml",
+            Deflated::shared(core_xml(created).into_bytes())?,
+        ));
+        parts.push((
+            "docProps/app.xml",
+            Deflated::shared(app_xml(sheet).into_bytes())?,
+        ));
         Ok(archive(&parts))
     }
 
@@ -582,7 +594,10 @@ impl Deflated {
 /// with a local header (deflated, the 1980-01-01 time, sizes in a data descriptor after the
 /// data), then the central directory (Unix, mode 0600) and its end record.
 fn archive(parts: &[(&str, Arc<Deflated>)]) -> Vec<u8> {
-    let total: usize = parts.iter().map(|(n, p)| 100 + 2 * n.len() + p.data.len()).sum();
+    let total: usize = parts
+        .iter()
+        .map(|(n, p)| 100 + 2 * n.len() + p.data.len())
+        .sum();
     let mut out = Vec::with_capacity(total + 22);
     let mut central = Vec::with_capacity(parts.len() * 80);
     const TIME: u16 = 0;
@@ -888,7 +903,8 @@ mod tests {
             ],
         ];
         let header = ["a", "", "Måneder", "d", "e", "f", "g", "h", "i"];
-        let mut cases: Vec<(&str, Vec<&str>, Vec<Vec<Cell>>)> = vec![
+        type Case<'a> = (&'a str, Vec<&'a str>, Vec<Vec<Cell>>);
+        let mut cases: Vec<Case> = vec![
             ("KVP-kandidater", header.to_vec(), rows.clone()),
             ("Kontor oversikt", header.to_vec(), rows[..1].to_vec()),
             ("Ark", vec!["bare"], vec![]),
