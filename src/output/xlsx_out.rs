@@ -101,7 +101,7 @@ pub fn bytes(
         book.string(0, col(c)?, h, Some(Style::Header))?;
     }
     for (r, row) in rows.iter().enumerate() {
-        let r = u32::try_from(r + 1).map_err(|_| XlsxLimit::Rows)?;
+        let r = u32::try_from(r + 1).map_err(|_| XlsxLimit::Size)?;
         for (c, cell) in row.iter().enumerate() {
             let col = col(c)?;
             let shown = match cell {
@@ -139,9 +139,9 @@ pub fn bytes(
             }
         }
     }
-    let last_row = u32::try_from(rows.len()).map_err(|_| XlsxLimit::Rows)?;
+    let last_row = u32::try_from(rows.len()).map_err(|_| XlsxLimit::Size)?;
     if last_row >= ROW_MAX {
-        return Err(XlsxLimit::Rows.into());
+        return Err(XlsxLimit::Size.into());
     }
     let filter = (!header.is_empty()).then(|| (last_row, (header.len() - 1) as u16));
     let pixels: Vec<u32> = widths
@@ -155,7 +155,7 @@ pub fn bytes(
 #[derive(Debug, thiserror::Error)]
 enum XlsxLimit {
     #[error("a workbook holds at most {ROW_MAX} rows and {COL_MAX} columns")]
-    Rows,
+    Size,
     #[error("a workbook cell holds at most 32 767 characters (UTF-16 code units)")]
     StringLength,
 }
@@ -168,7 +168,7 @@ fn col(c: usize) -> anyhow::Result<u16> {
     u16::try_from(c)
         .ok()
         .filter(|c| *c < COL_MAX)
-        .ok_or_else(|| XlsxLimit::Rows.into())
+        .ok_or_else(|| XlsxLimit::Size.into())
 }
 
 /// A column width in characters as Excel's pixels (`rust_xlsxwriter`'s
@@ -210,8 +210,7 @@ impl Style {
     }
 }
 
-/// One stored cell: a shared string's index, a number, or a formatted blank; with its format
-/// (0: none).
+/// What a stored cell holds: a shared string's index, a number, or nothing (a formatted blank).
 #[derive(Debug, Clone, Copy)]
 enum Value {
     Str(u32),
@@ -262,7 +261,13 @@ impl<'a> Sheet<'a> {
         at as u32 + 1
     }
 
+    /// Stores a cell. Cells come row by row, each row's in column order (as [`bytes`] writes
+    /// them), so a row's cells are appended to the last row or start the next.
     fn put(&mut self, row: u32, col: u16, value: Value, xf: u32) {
+        debug_assert!(
+            self.rows.last().is_none_or(|(r, cells)| *r < row
+                || (*r == row && cells.last().is_none_or(|(c, _, _)| *c < col)))
+        );
         let (fr, fc, lr, lc) = &mut self.dims;
         *fr = (*fr).min(row);
         *fc = (*fc).min(col);
@@ -282,15 +287,15 @@ impl<'a> Sheet<'a> {
         s: &'a str,
         style: Option<Style>,
     ) -> anyhow::Result<()> {
+        if row >= ROW_MAX {
+            return Err(XlsxLimit::Size.into());
+        }
         if s.is_empty() {
             if style.is_some() {
                 let xf = self.style(style);
                 self.put(row, col, Value::Blank, xf);
             }
             return Ok(());
-        }
-        if row >= ROW_MAX {
-            return Err(XlsxLimit::Rows.into());
         }
         if s.len() > 32_767 && s.encode_utf16().count() > 32_767 {
             return Err(XlsxLimit::StringLength.into());
@@ -305,7 +310,7 @@ impl<'a> Sheet<'a> {
     /// A number cell (not a number, or infinite: the text Excel shows for it).
     fn number(&mut self, row: u32, col: u16, x: f64, style: Option<Style>) -> anyhow::Result<()> {
         if row >= ROW_MAX {
-            return Err(XlsxLimit::Rows.into());
+            return Err(XlsxLimit::Size.into());
         }
         if x.is_nan() {
             return self.string(row, col, "NAN", style);
@@ -366,7 +371,7 @@ impl<'a> Sheet<'a> {
             "docProps/app.xml",
             Deflated::shared(app_xml(sheet).into_bytes())?,
         ));
-        Ok(archive(&parts))
+        Ok(archive(&parts)?)
     }
 
     fn styles_xml(&self) -> String {
@@ -593,7 +598,7 @@ impl Deflated {
 /// The zip archive of `parts` as the `zip` crate streams it for `rust_xlsxwriter`: each part
 /// with a local header (deflated, the 1980-01-01 time, sizes in a data descriptor after the
 /// data), then the central directory (Unix, mode 0600) and its end record.
-fn archive(parts: &[(&str, Arc<Deflated>)]) -> Vec<u8> {
+fn archive(parts: &[(&str, Arc<Deflated>)]) -> std::io::Result<Vec<u8>> {
     let total: usize = parts
         .iter()
         .map(|(n, p)| 100 + 2 * n.len() + p.data.len())
@@ -604,8 +609,11 @@ fn archive(parts: &[(&str, Arc<Deflated>)]) -> Vec<u8> {
     const DATE: u16 = 33; // 1980-01-01 in MS-DOS form
     let u16le = |v: &mut Vec<u8>, x: u16| v.extend_from_slice(&x.to_le_bytes());
     let u32le = |v: &mut Vec<u8>, x: u32| v.extend_from_slice(&x.to_le_bytes());
+    let at = |out: &Vec<u8>| {
+        u32::try_from(out.len()).map_err(|_| std::io::Error::other("a workbook over 4 GiB"))
+    };
     for (name, p) in parts {
-        let offset = out.len() as u32;
+        let offset = at(&out)?;
         let name_len = name.len() as u16;
         u32le(&mut out, 0x0403_4b50);
         for x in [20, 0x0008, 8, TIME, DATE] {
@@ -635,9 +643,10 @@ fn archive(parts: &[(&str, Arc<Deflated>)]) -> Vec<u8> {
         u32le(&mut central, offset);
         central.extend_from_slice(name.as_bytes());
     }
-    let central_at = out.len() as u32;
-    let central_len = central.len() as u32;
+    let central_at = at(&out)?;
+    let central_len = at(&central)?;
     out.extend_from_slice(&central);
+    at(&out)?;
     u32le(&mut out, 0x0605_4b50);
     let n = parts.len() as u16;
     for x in [0, 0, n, n] {
@@ -646,7 +655,7 @@ fn archive(parts: &[(&str, Arc<Deflated>)]) -> Vec<u8> {
     u32le(&mut out, central_len);
     u32le(&mut out, central_at);
     u16le(&mut out, 0);
-    out
+    Ok(out)
 }
 
 const XML_DECLARATION: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n";
