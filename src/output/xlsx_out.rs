@@ -475,17 +475,29 @@ impl<'a> Sheet<'a> {
                     r + 1,
                     spans[(r / 16) as usize]
                 );
+                // the row's number once; each cell without the formatting machinery (but
+                // for numbers, printed as `Display` prints an f64, as the crate does)
+                let mut row = [0u8; 10];
+                let row = digits(r + 1, &mut row);
                 for (c, value, xf) in cells {
-                    let name = &names[*c as usize];
-                    let _ = write!(x, r#"<c r="{name}{}""#, r + 1);
+                    x.push_str(r#"<c r=""#);
+                    x.push_str(&names[*c as usize]);
+                    x.push_str(row);
                     if *xf > 0 {
-                        let _ = write!(x, r#" s="{xf}""#);
+                        x.push_str(r#"" s=""#);
+                        x.push_str(digits(*xf, &mut [0u8; 10]));
                     }
-                    let _ = match value {
-                        Value::Str(i) => write!(x, r#" t="s"><v>{i}</v></c>"#),
-                        Value::Num(n) => write!(x, "><v>{n}</v></c>"),
-                        Value::Blank => write!(x, "/>"),
-                    };
+                    match value {
+                        Value::Str(i) => {
+                            x.push_str(r#"" t="s"><v>"#);
+                            x.push_str(digits(*i, &mut [0u8; 10]));
+                            x.push_str("</v></c>");
+                        }
+                        Value::Num(n) => {
+                            let _ = write!(x, r#""><v>{n}</v></c>"#);
+                        }
+                        Value::Blank => x.push_str(r#""/>"#),
+                    }
                 }
                 x.push_str("</row>");
             }
@@ -658,6 +670,21 @@ fn archive(parts: &[(&str, Arc<Deflated>)]) -> std::io::Result<Vec<u8>> {
     Ok(out)
 }
 
+/// `n` in decimal digits, written into `buf`.
+fn digits(mut n: u32, buf: &mut [u8; 10]) -> &str {
+    let mut at = buf.len();
+    loop {
+        at -= 1;
+        buf[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    // only ASCII digits were written
+    std::str::from_utf8(&buf[at..]).unwrap_or_default()
+}
+
 const XML_DECLARATION: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n";
 
 /// The Office theme every workbook carries (`rust_xlsxwriter`'s default, as it writes it).
@@ -735,6 +762,14 @@ fn app_xml(sheet: &str) -> String {
 /// literal `_xHHHH_` in the text as `_x005F_` so it is not read as such an escape.
 fn push_escaped(x: &mut String, s: &str) {
     let b = s.as_bytes();
+    // most texts have nothing to escape (0xEF starts U+FFFE and U+FFFF in UTF-8)
+    if !b
+        .iter()
+        .any(|c| matches!(c, b'&' | b'<' | b'>' | b'_' | 0..=0x1f | 0xef))
+    {
+        x.push_str(s);
+        return;
+    }
     let mut from = 0;
     for (i, ch) in s.char_indices() {
         let escaped: Option<std::borrow::Cow<'static, str>> = match ch {
@@ -950,6 +985,13 @@ mod tests {
                 assert_eq!(part(&got, name), part(&want, name), "{sheet}: {name}");
             }
             assert!(got == want, "{sheet}: the archives differ");
+        }
+    }
+
+    #[test]
+    fn digits_are_decimal() {
+        for n in [0, 7, 10, 99, 100, 1_048_576, u32::MAX] {
+            assert_eq!(digits(n, &mut [0u8; 10]), n.to_string());
         }
     }
 
