@@ -739,7 +739,7 @@ fn workbook_xml(sheet: &str, filter: Option<(u32, u16)>) -> String {
 }
 
 fn core_xml(created: NaiveDate) -> String {
-    let date = created.format("%Y-%m-%dT00:00:00Z");
+    let date = format!("{}T00:00:00Z", crate::engine::values::iso_day(created));
     format!(
         "{XML_DECLARATION}{}{date}{}{date}{}",
         r#"<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:dcterms="http://purl.org/dc/terms/" xmlns:dcmitype="http://purl.org/dc/dcmitype/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><dc:creator></dc:creator><cp:lastModifiedBy></cp:lastModifiedBy><dcterms:created xsi:type="dcterms:W3CDTF">"#,
