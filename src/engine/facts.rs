@@ -1252,12 +1252,15 @@ mod tests {
     }
 
     /// Rows of (person, office, caseworker) drawn from few values, so that offices and
-    /// caseworkers tie, some strings are prefixes of others or not ASCII, and caseworkers are
-    /// missing or empty.
+    /// caseworkers tie, some strings are prefixes of others, not ASCII or hold a NUL, some ids
+    /// are longer than 16 bytes and alike in their first 16, and caseworkers are missing or
+    /// empty.
     fn key_rows() -> impl proptest::strategy::Strategy<Value = Vec<(String, String, Option<String>)>>
     {
         use proptest::prelude::*;
-        let piece = prop::sample::select(vec!["", "a", "ab", "B", "0312", "1201", "Å", "æ", "z"]);
+        let piece = prop::sample::select(vec![
+            "", "a", "ab", "B", "0312", "1201", "Å", "æ", "z", "\0",
+        ]);
         let text = prop::collection::vec(piece, 1..3).prop_map(|p| p.concat());
         prop::collection::vec((text.clone(), prop::option::weighted(0.8, text)), 1..60).prop_map(
             |rows| {
@@ -1265,10 +1268,12 @@ mod tests {
                     .enumerate()
                     // ids unique, as in personer; some of digits, some not
                     .map(|(i, (kontor, veileder))| {
-                        let id = if i % 3 == 0 {
-                            format!("{i:011}")
-                        } else {
-                            format!("x{i}")
+                        // long ones alike in their first 16 bytes, one with a NUL after them
+                        let id = match i % 5 {
+                            0 | 3 => format!("{i:011}"),
+                            1 => format!("{:016}{i}", 7),
+                            2 if i % 10 == 2 => format!("{:016}\0{i}", 7),
+                            _ => format!("x{i}"),
                         };
                         (id, kontor, veileder)
                     })
