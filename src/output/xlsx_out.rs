@@ -113,7 +113,12 @@ pub fn bytes(
                 }
                 Cell::Int(n) => {
                     book.number(r, col, *n as f64, None)?;
-                    n.to_string().len()
+                    // its printed length, sign included, without printing it
+                    let digits = n
+                        .unsigned_abs()
+                        .checked_ilog10()
+                        .map_or(1, |d| d as usize + 1);
+                    digits + usize::from(*n < 0)
                 }
                 Cell::Date(d) | Cell::Month(d) => {
                     let style = if matches!(cell, Cell::Date(_)) {
@@ -786,7 +791,7 @@ fn push_escaped(x: &mut String, s: &str) {
         if let Some(e) = escaped {
             x.push_str(&s[from..i]);
             x.push_str(&e);
-            from = i + if ch == '_' { 1 } else { ch.len_utf8() };
+            from = i + ch.len_utf8();
         }
     }
     x.push_str(&s[from..]);
